@@ -1,0 +1,115 @@
+import type { ProviderTile } from './bindings/ProviderTile';
+import { createDemoBanner } from './components/demoBanner';
+import { createNoticeArea } from './components/noticeArea';
+import { createRecordsView, type RecordsView } from './components/recordsView';
+import { createSettingsPage } from './components/settingsPage';
+import { createTileList } from './components/tileList';
+import * as ipc from './ipc';
+import { h } from './lib/dom';
+
+export interface App {
+  el: HTMLElement;
+  /** Subscribes to the app's events, then loads settings and tiles. */
+  start(): Promise<void>;
+  destroy(): void;
+}
+
+type Screen = 'tiles' | 'records' | 'settings';
+
+export function createApp(): App {
+  const settingsButton = h('button', { type: 'button', class: 'secondary', 'data-testid': 'settings' }, 'Settings');
+  const banner = createDemoBanner();
+  const main = h('main', { class: 'main', id: 'main' });
+  const tiles = createTileList({
+    onOpen: openRecords,
+    onApproved(tile) {
+      if (screen === 'tiles') openRecords(tile);
+    },
+  });
+  const notices = createNoticeArea((id) => tiles.tiles().find((t) => t.id === id)?.display_name ?? null);
+  const settingsPage = createSettingsPage({
+    onBack: showTiles,
+    onSaved(settings) {
+      banner.setDemo(settings.demo_mode);
+      void tiles.load();
+    },
+  });
+  const el = h('div', { class: 'app' },
+    h('header', { class: 'app-header' }, h('h1', {}, 'Patchbay'), settingsButton),
+    banner.el,
+    notices.el,
+    main,
+  );
+  settingsButton.addEventListener('click', () => {
+    showScreen('settings');
+    void settingsPage.load();
+  });
+
+  let screen: Screen = 'tiles';
+  let records: RecordsView | null = null;
+  const unlisteners: ipc.Unlisten[] = [];
+
+  function showScreen(next: Screen, content?: HTMLElement): void {
+    if (next !== 'records' && records) {
+      records.destroy();
+      records = null;
+    }
+    screen = next;
+    if (next === 'settings') settingsButton.setAttribute('aria-current', 'page');
+    else settingsButton.removeAttribute('aria-current');
+    main.replaceChildren(content ?? (next === 'settings' ? settingsPage.el : tiles.el));
+  }
+
+  function showTiles(): void {
+    showScreen('tiles');
+    const first = tiles.el.querySelector<HTMLElement>('h2');
+    first?.setAttribute('tabindex', '-1');
+    first?.focus();
+  }
+
+  function openRecords(tile: ProviderTile): void {
+    records?.destroy();
+    const view = createRecordsView({
+      tile,
+      onBack: showTiles,
+      onDisconnected(next) {
+        tiles.setTiles(tiles.tiles().map((t) => (t.id === next.id ? next : t)));
+        showTiles();
+      },
+    });
+    records = view;
+    showScreen('records', view.el);
+    void view.start();
+  }
+
+  return {
+    el,
+    async start() {
+      const subscriptions = await Promise.allSettled([
+        ipc.onProvidersChanged((list) => {
+          tiles.setTiles(list);
+        }),
+        ipc.onSyncProgress((progress) => {
+          records?.handleProgress(progress);
+        }),
+        ipc.onNotice((notice) => {
+          notices.add(notice);
+        }),
+      ]);
+      for (const s of subscriptions) if (s.status === 'fulfilled') unlisteners.push(s.value);
+      showScreen('tiles');
+      await Promise.all([
+        ipc.getSettings().then((s) => {
+          banner.setDemo(s.demo_mode);
+        }, () => {
+          banner.setDemo(false);
+        }),
+        tiles.load(),
+      ]);
+    },
+    destroy() {
+      records?.destroy();
+      for (const unlisten of unlisteners.splice(0)) unlisten();
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import type { RecordDetail } from '../bindings/RecordDetail';
+import { errorMessage } from '../ipc';
+import { h, uid } from '../lib/dom';
+import { createErrorAlert } from './errorAlert';
+
+export interface DetailPanel {
+  el: HTMLElement;
+  /** Opens the panel for a record while its details load. */
+  open(title: string, load: Promise<RecordDetail>, returnFocus: HTMLElement | null): Promise<void>;
+  close(): void;
+  isOpen(): boolean;
+}
+
+/** The side panel with one record's fields and its raw JSON. */
+export function createDetailPanel(): DetailPanel {
+  const titleId = uid('detail-title');
+  const title = h('h3', { id: titleId });
+  const closeButton = h('button', { type: 'button', class: 'secondary', 'data-testid': 'detail-close' }, 'Close');
+  const list = h('dl', { class: 'detail-fields' });
+  const raw = h('pre', { class: 'raw-json' });
+  const rawBlock = h('details', { class: 'raw' }, h('summary', {}, 'Raw data (JSON)'), raw);
+  const status = h('p', { class: 'muted', role: 'status' });
+  const error = createErrorAlert();
+  const el = h('aside', {
+    class: 'detail-panel',
+    role: 'region',
+    'aria-labelledby': titleId,
+    tabindex: -1,
+    hidden: true,
+    'data-testid': 'detail-panel',
+  }, h('div', { class: 'detail-head' }, title, closeButton), status, error.el, list, rawBlock);
+  let returnTo: HTMLElement | null = null;
+  let request = 0;
+
+  function close(): void {
+    request += 1;
+    el.hidden = true;
+    if (returnTo?.isConnected) returnTo.focus();
+    returnTo = null;
+  }
+  closeButton.addEventListener('click', close);
+  el.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      close();
+    }
+  });
+
+  return {
+    el,
+    close,
+    isOpen: () => !el.hidden,
+    async open(text, load, returnFocus) {
+      request += 1;
+      const mine = request;
+      returnTo = returnFocus;
+      title.textContent = text;
+      list.replaceChildren();
+      raw.textContent = '';
+      rawBlock.hidden = true;
+      error.show(null);
+      status.textContent = 'Loading details…';
+      el.hidden = false;
+      el.focus();
+      try {
+        const detail = await load;
+        if (mine !== request) return;
+        status.textContent = '';
+        for (const field of detail.fields) {
+          list.append(h('dt', {}, field.label), h('dd', {}, field.value === '' ? '—' : field.value));
+        }
+        raw.textContent = detail.raw_json;
+        rawBlock.hidden = detail.raw_json === '';
+      } catch (e) {
+        if (mine !== request) return;
+        status.textContent = '';
+        error.show(errorMessage(e, "We couldn't load this record's details. Please try again."));
+      }
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import { h, uid } from '../lib/dom';
+
+export interface DisconnectConfirm {
+  el: HTMLElement;
+  ask(): void;
+  close(): void;
+}
+
+/** An inline "are you sure" for Disconnect (no native dialogs in the webview). */
+export function createDisconnectConfirm(providerName: string, onConfirm: () => void, returnFocus: () => HTMLElement): DisconnectConfirm {
+  const textId = uid('confirm');
+  const yes = h('button', { type: 'button', class: 'danger', 'data-testid': 'disconnect-confirm' }, `Disconnect ${providerName}`);
+  const no = h('button', { type: 'button', class: 'secondary', 'data-testid': 'disconnect-cancel' }, 'Keep connected');
+  const el = h('div', { class: 'confirm', role: 'alertdialog', 'aria-labelledby': textId, hidden: true },
+    h('p', { id: textId }, `Disconnect ${providerName}? Patchbay will forget its sign-in on this computer. You can connect again at any time.`),
+    h('div', { class: 'confirm-actions' }, yes, no),
+  );
+  const close = (): void => {
+    el.hidden = true;
+    returnFocus().focus();
+  };
+  yes.addEventListener('click', () => {
+    el.hidden = true;
+    onConfirm();
+  });
+  no.addEventListener('click', close);
+  el.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      close();
+    }
+  });
+  return {
+    el,
+    close,
+    ask() {
+      el.hidden = false;
+      no.focus();
+    },
+  };
+}

@@ -1,0 +1,123 @@
+import type { ProviderTile } from '../bindings/ProviderTile';
+import type { ResourceView } from '../bindings/ResourceView';
+import type { SyncProgress } from '../bindings/SyncProgress';
+import * as ipc from '../ipc';
+import { h } from '../lib/dom';
+import { createDetailPanel } from './detailPanel';
+import { createDisconnectConfirm } from './disconnectConfirm';
+import { createErrorAlert } from './errorAlert';
+import { createResourcePanel, type ResourcePanel } from './resourcePanel';
+import { createTabs } from './tabs';
+
+export interface RecordsViewOptions {
+  tile: ProviderTile;
+  onBack(): void;
+  onDisconnected(tile: ProviderTile): void;
+}
+
+export interface RecordsView {
+  el: HTMLElement;
+  providerId: string;
+  /** Loads the resources and opens the first tab. */
+  start(): Promise<void>;
+  handleProgress(progress: SyncProgress): void;
+  destroy(): void;
+}
+
+/** One provider's records: a tab per resource, each with its own table. */
+export function createRecordsView(options: RecordsViewOptions): RecordsView {
+  const { tile } = options;
+  const back = h('button', { type: 'button', class: 'secondary back', 'data-testid': 'back' }, '← Your tools');
+  back.addEventListener('click', () => {
+    options.onBack();
+  });
+  const heading = h('h2', { tabindex: -1, class: 'view-title' }, tile.display_name);
+  const account = h('p', { class: 'muted' }, tile.state.kind === 'connected' ? `Connected as ${tile.state.account}` : '');
+  const disconnectButton = h('button', { type: 'button', class: 'secondary', 'data-testid': 'disconnect' }, 'Disconnect');
+  const disconnectError = createErrorAlert();
+  const confirm = createDisconnectConfirm(tile.display_name, () => {
+    void doDisconnect();
+  }, () => disconnectButton);
+  disconnectButton.addEventListener('click', () => {
+    confirm.ask();
+  });
+
+  const loadError = createErrorAlert();
+  const detail = createDetailPanel();
+  const tabsSlot = h('div', { class: 'tabs-slot' });
+  const el = h('section', { class: 'records-view', 'data-testid': 'records-view', 'data-provider': tile.id, 'aria-labelledby': 'records-title' },
+    h('div', { class: 'view-head' },
+      back,
+      h('div', { class: 'view-title-block' }, heading, account),
+      h('div', { class: 'view-actions' }, disconnectButton),
+    ),
+    confirm.el,
+    disconnectError.el,
+    loadError.el,
+    h('div', { class: 'records-layout' }, tabsSlot, detail.el),
+  );
+  heading.id = 'records-title';
+
+  const panels = new Map<string, ResourcePanel>();
+  let resources: ResourceView[] = [];
+
+  async function doDisconnect(): Promise<void> {
+    disconnectError.show(null);
+    disconnectButton.disabled = true;
+    try {
+      const next = await ipc.disconnect(tile.id);
+      options.onDisconnected(next);
+    } catch (error) {
+      disconnectError.show(ipc.errorMessage(error, `We couldn't disconnect ${tile.display_name}. Please try again.`));
+      disconnectButton.disabled = false;
+      disconnectButton.focus();
+    }
+  }
+
+  function show(resourceId: string, panelEl: HTMLElement): void {
+    const resource = resources.find((r) => r.id === resourceId);
+    if (!resource) return;
+    let panel = panels.get(resourceId);
+    if (!panel) {
+      panel = createResourcePanel({ providerId: tile.id, providerName: tile.display_name, resource, detail });
+      panels.set(resourceId, panel);
+    }
+    detail.close();
+    // Only the selected resource's panel is in the document, so test ids stay unique.
+    panelEl.replaceChildren(panel.el);
+    panel.start();
+  }
+
+  return {
+    el,
+    providerId: tile.id,
+    async start() {
+      heading.focus();
+      loadError.show(null);
+      try {
+        resources = await ipc.listResources(tile.id);
+      } catch (error) {
+        loadError.show(ipc.errorMessage(error, `We couldn't load what ${tile.display_name} holds. Please go back and try again.`));
+        return;
+      }
+      if (resources.length === 0) {
+        tabsSlot.replaceChildren(h('p', { class: 'muted' }, `${tile.display_name} has nothing to show yet.`));
+        return;
+      }
+      const tabs = createTabs(`${tile.display_name} records`, resources.map((r) => ({ id: r.id, label: r.label })), (id) => {
+        show(id, tabs.panel);
+      });
+      tabsSlot.replaceChildren(tabs.el, tabs.panel);
+      const first = resources[0];
+      if (first) tabs.select(first.id);
+    },
+    handleProgress(progress) {
+      if (progress.provider !== tile.id) return;
+      panels.get(progress.resource)?.handleProgress(progress);
+    },
+    destroy() {
+      for (const panel of panels.values()) panel.destroy();
+      panels.clear();
+    },
+  };
+}

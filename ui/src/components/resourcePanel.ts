@@ -1,0 +1,199 @@
+import type { RecordRow } from '../bindings/RecordRow';
+import type { ResourceView } from '../bindings/ResourceView';
+import type { SortSpec } from '../bindings/SortSpec';
+import type { SyncProgress } from '../bindings/SyncProgress';
+import * as ipc from '../ipc';
+import { debounce } from '../lib/debounce';
+import { h } from '../lib/dom';
+import { formatCount, formatTime, records } from '../lib/format';
+import { RecordSource } from '../lib/recordSource';
+import { createColumnChooser } from './columnChooser';
+import type { DetailPanel } from './detailPanel';
+import { createErrorAlert } from './errorAlert';
+import { createProgressBar } from './progressBar';
+import { createRecordsTable } from './recordsTable';
+import { createSearchBox } from './searchBox';
+import { createWeeklyChart } from './weeklyChart';
+
+export interface ResourcePanelOptions {
+  providerId: string;
+  providerName: string;
+  resource: ResourceView;
+  detail: DetailPanel;
+}
+
+export interface ResourcePanel {
+  el: HTMLElement;
+  /** Syncs once, the first time the tab is shown. */
+  start(): void;
+  /** Fetches the records again from the provider. */
+  sync(): Promise<void>;
+  handleProgress(progress: SyncProgress): void;
+  destroy(): void;
+}
+
+/** Everything under one resource tab: sync progress, toolbar, table, chart. */
+export function createResourcePanel(options: ResourcePanelOptions): ResourcePanel {
+  const { resource, providerId } = options;
+  const ref: ipc.ResourceRef = { providerId, resourceId: resource.id };
+  const noun = resource.label.toLowerCase();
+  let started = false;
+  let syncing = false;
+  let shownCount: number | null = null;
+  let search = '';
+  let sort: SortSpec | null = null;
+
+  const progress = createProgressBar(`Fetching ${options.providerName} ${noun}`);
+  progress.setVisible(false);
+  const syncStatus = h('p', { class: 'muted sync-status', role: 'status', 'data-testid': 'sync-status' });
+  const syncError = createErrorAlert();
+
+  const queryError = createErrorAlert();
+  const rowCount = h('p', { class: 'row-count', role: 'status', 'data-testid': 'row-count' }, 'Loading records…');
+
+  const source = new RecordSource((query) => ipc.queryRecords(ref, query), {
+    onPage({ matched, total }) {
+      queryError.show(null);
+      rowCount.textContent = `${formatCount(matched)} of ${records(total)}`;
+      if (matched !== shownCount) {
+        shownCount = matched;
+        table.setCount(matched);
+      } else {
+        table.refresh();
+      }
+    },
+    onError(error) {
+      rowCount.textContent = '';
+      queryError.show(ipc.errorMessage(error, `We couldn't show your ${noun}. Please try again.`));
+    },
+  });
+
+  const ensureRange = debounce((start: number, end: number) => {
+    source.ensure(start, end);
+  }, 40);
+
+  const table = createRecordsTable({
+    label: `${options.providerName} ${noun}`,
+    columns: resource.columns,
+    getRow: (position) => source.get(position),
+    onRange: (start, end) => {
+      ensureRange(start, end);
+    },
+    onSort(next) {
+      sort = next;
+      void source.setQuery(search, sort);
+    },
+    onOpen(row: RecordRow) {
+      const from = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+      void options.detail.open(
+        `${resource.label} record ${formatCount(row.index + 1)}`,
+        ipc.recordDetail(ref, row.index),
+        from,
+      );
+    },
+  });
+
+  const searchBox = createSearchBox((text) => {
+    search = text;
+    void source.setQuery(search, sort);
+  });
+  const chooser = createColumnChooser(resource.columns, (visible) => {
+    table.setVisibleColumns(visible);
+  });
+
+  const exportButton = h('button', { type: 'button', 'data-testid': 'export' }, 'Export CSV');
+  const exportStatus = h('p', { class: 'muted export-status', role: 'status', 'data-testid': 'export-result' });
+  const exportError = createErrorAlert();
+  exportButton.addEventListener('click', () => {
+    void exportView();
+  });
+
+  const refreshButton = h('button', { type: 'button', class: 'secondary', 'data-testid': 'refresh' }, 'Refresh');
+  refreshButton.addEventListener('click', () => {
+    void sync();
+  });
+
+  const chart = resource.chart_by_week ? createWeeklyChart() : null;
+  const chartError = createErrorAlert();
+
+  const el = h('div', { class: 'resource-panel', 'data-resource': resource.id },
+    h('div', { class: 'sync-row' }, progress.el, syncStatus, refreshButton),
+    syncError.el,
+    h('div', { class: 'toolbar' },
+      searchBox.el,
+      chooser.el,
+      rowCount,
+      h('div', { class: 'toolbar-end' }, exportButton),
+    ),
+    exportStatus,
+    exportError.el,
+    queryError.el,
+    table.el,
+    chart ? h('div', { class: 'chart-wrap' }, chart.el, chartError.el) : null,
+  );
+
+  async function exportView(): Promise<void> {
+    exportError.show(null);
+    exportStatus.textContent = 'Exporting…';
+    exportButton.disabled = true;
+    try {
+      const result = await ipc.exportCsv(ref, source.query());
+      exportStatus.textContent = `Saved ${records(result.rows)} to ${result.path}`;
+    } catch (error) {
+      exportStatus.textContent = '';
+      exportError.show(ipc.errorMessage(error, "We couldn't export these records. Please try again."));
+    } finally {
+      exportButton.disabled = false;
+    }
+  }
+
+  async function loadChart(): Promise<void> {
+    if (!chart) return;
+    chartError.show(null);
+    try {
+      chart.update(await ipc.weeklyCounts(ref));
+    } catch (error) {
+      chartError.show(ipc.errorMessage(error, "We couldn't draw the weekly chart."));
+    }
+  }
+
+  async function sync(): Promise<void> {
+    if (syncing) return;
+    syncing = true;
+    refreshButton.disabled = true;
+    syncError.show(null);
+    syncStatus.textContent = '';
+    progress.update({ fetched: 0, total: null });
+    progress.setVisible(true);
+    try {
+      const summary = await ipc.syncResource(ref);
+      syncStatus.textContent = `Synced ${records(summary.total)} · ${formatTime(summary.synced_at)}`;
+    } catch (error) {
+      syncError.show(ipc.errorMessage(error, `We couldn't fetch your ${noun} from ${options.providerName}. Please try again.`));
+    } finally {
+      syncing = false;
+      progress.setVisible(false);
+      refreshButton.disabled = false;
+    }
+    // Show what is stored, fresh or from an earlier sync.
+    await Promise.all([source.reload(), loadChart()]);
+  }
+
+  return {
+    el,
+    sync,
+    start() {
+      if (started) return;
+      started = true;
+      void sync();
+    },
+    handleProgress(p) {
+      if (p.provider !== providerId || p.resource !== resource.id || !syncing) return;
+      progress.update(p);
+    },
+    destroy() {
+      ensureRange.cancel();
+      table.destroy();
+    },
+  };
+}

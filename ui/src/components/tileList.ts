@@ -1,0 +1,127 @@
+import type { ProviderTile } from '../bindings/ProviderTile';
+import * as ipc from '../ipc';
+import { h } from '../lib/dom';
+import { createErrorAlert } from './errorAlert';
+import { createProviderTile, type TileView } from './providerTile';
+
+export interface TileListOptions {
+  /** A connected tile was activated: open its records. */
+  onOpen(tile: ProviderTile): void;
+  /** A tile that was waiting for approval became connected. */
+  onApproved(tile: ProviderTile): void;
+}
+
+export interface TileList {
+  el: HTMLElement;
+  load(): Promise<void>;
+  /** Applies a fresh list (the providers-changed event). */
+  setTiles(tiles: ProviderTile[]): void;
+  tiles(): ProviderTile[];
+}
+
+async function copyText(text: string): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function createTileList(options: TileListOptions): TileList {
+  const list = h('ul', { class: 'tiles', 'data-testid': 'tiles', 'aria-label': 'Your tools' });
+  const loadError = createErrorAlert();
+  const el = h('section', { class: 'tiles-section', 'aria-labelledby': 'tiles-heading' },
+    h('h2', { id: 'tiles-heading' }, 'Your tools'),
+    loadError.el,
+    list,
+  );
+  const views = new Map<string, TileView>();
+  let current: ProviderTile[] = [];
+
+  function replace(tile: ProviderTile): void {
+    current = current.map((t) => (t.id === tile.id ? tile : t));
+    views.get(tile.id)?.update(tile);
+  }
+
+  async function run(tile: ProviderTile, call: (id: string) => Promise<ProviderTile>, what: string): Promise<void> {
+    const view = views.get(tile.id);
+    view?.showError(null);
+    view?.setBusy(true);
+    try {
+      replace(await call(tile.id));
+    } catch (error) {
+      view?.showError(ipc.errorMessage(error, `We couldn't ${what} ${tile.display_name}. Please try again.`));
+    } finally {
+      view?.setBusy(false);
+    }
+  }
+
+  const actions = {
+    activate(tile: ProviderTile): void {
+      switch (tile.state.kind) {
+        case 'not_connected':
+        case 'needs_reconnect':
+          void run(tile, ipc.connect, 'connect');
+          break;
+        case 'connected':
+          options.onOpen(tile);
+          break;
+        case 'waiting_for_approval':
+          break;
+      }
+    },
+    cancel(tile: ProviderTile): void {
+      void run(tile, ipc.cancelConnect, 'cancel connecting');
+    },
+    copyLink(tile: ProviderTile): Promise<boolean> {
+      return tile.state.kind === 'waiting_for_approval' ? copyText(tile.state.authorize_url) : Promise.resolve(false);
+    },
+  };
+
+  function setTiles(tiles: ProviderTile[]): void {
+    const before = new Map(current.map((t) => [t.id, t]));
+    current = tiles;
+    const seen = new Set<string>();
+    for (const tile of tiles) {
+      seen.add(tile.id);
+      let view = views.get(tile.id);
+      if (view) {
+        view.update(tile);
+      } else {
+        view = createProviderTile(tile, actions);
+        views.set(tile.id, view);
+      }
+      list.append(view.el); // keeps the order Rust gave
+    }
+    for (const [id, view] of views) {
+      if (!seen.has(id)) {
+        view.el.remove();
+        views.delete(id);
+      }
+    }
+    for (const tile of tiles) {
+      if (before.get(tile.id)?.state.kind === 'waiting_for_approval' && tile.state.kind === 'connected') {
+        options.onApproved(tile);
+        break;
+      }
+    }
+  }
+
+  return {
+    el,
+    setTiles,
+    tiles: () => current,
+    async load() {
+      loadError.show(null);
+      list.setAttribute('aria-busy', 'true');
+      try {
+        setTiles(await ipc.listProviders());
+      } catch (error) {
+        loadError.show(ipc.errorMessage(error, "We couldn't load your tools. Please restart Patchbay."));
+      } finally {
+        list.setAttribute('aria-busy', 'false');
+      }
+    },
+  };
+}

@@ -1,0 +1,110 @@
+// One typed function per Tauri command and event. Types come from the
+// bindings generated from Rust (ts-rs).
+import { invoke, listen, type Unlisten } from './platform';
+import type { CommandError } from './bindings/CommandError';
+import type { ExportResult } from './bindings/ExportResult';
+import type { Notice } from './bindings/Notice';
+import type { ProviderTile } from './bindings/ProviderTile';
+import type { RecordDetail } from './bindings/RecordDetail';
+import type { RecordPage } from './bindings/RecordPage';
+import type { RecordQuery } from './bindings/RecordQuery';
+import type { ResourceView } from './bindings/ResourceView';
+import type { Settings } from './bindings/Settings';
+import type { SyncProgress } from './bindings/SyncProgress';
+import type { SyncSummary } from './bindings/SyncSummary';
+import type { WeekCount } from './bindings/WeekCount';
+
+export type { Unlisten };
+
+/** Which record set of which provider a command is about. */
+export interface ResourceRef {
+  providerId: string;
+  resourceId: string;
+}
+
+export function listProviders(): Promise<ProviderTile[]> {
+  return invoke<ProviderTile[]>('list_providers');
+}
+
+export function connect(providerId: string): Promise<ProviderTile> {
+  return invoke<ProviderTile>('connect', { providerId });
+}
+
+export function cancelConnect(providerId: string): Promise<ProviderTile> {
+  return invoke<ProviderTile>('cancel_connect', { providerId });
+}
+
+export function disconnect(providerId: string): Promise<ProviderTile> {
+  return invoke<ProviderTile>('disconnect', { providerId });
+}
+
+export function listResources(providerId: string): Promise<ResourceView[]> {
+  return invoke<ResourceView[]>('list_resources', { providerId });
+}
+
+export function syncResource(ref: ResourceRef): Promise<SyncSummary> {
+  return invoke<SyncSummary>('sync_resource', { providerId: ref.providerId, resourceId: ref.resourceId });
+}
+
+export function queryRecords(ref: ResourceRef, query: RecordQuery): Promise<RecordPage> {
+  return invoke<RecordPage>('query_records', {
+    providerId: ref.providerId,
+    resourceId: ref.resourceId,
+    query,
+  });
+}
+
+export function recordDetail(ref: ResourceRef, index: number): Promise<RecordDetail> {
+  return invoke<RecordDetail>('record_detail', {
+    providerId: ref.providerId,
+    resourceId: ref.resourceId,
+    index,
+  });
+}
+
+export function weeklyCounts(ref: ResourceRef): Promise<WeekCount[]> {
+  return invoke<WeekCount[]>('weekly_counts', { providerId: ref.providerId, resourceId: ref.resourceId });
+}
+
+export function exportCsv(ref: ResourceRef, query: RecordQuery): Promise<ExportResult> {
+  return invoke<ExportResult>('export_csv', {
+    providerId: ref.providerId,
+    resourceId: ref.resourceId,
+    query,
+  });
+}
+
+export function getSettings(): Promise<Settings> {
+  return invoke<Settings>('get_settings');
+}
+
+export function saveSettings(settings: Settings): Promise<Settings> {
+  return invoke<Settings>('save_settings', { settings });
+}
+
+export function onProvidersChanged(handler: (tiles: ProviderTile[]) => void): Promise<Unlisten> {
+  return listen<ProviderTile[]>('providers-changed', handler);
+}
+
+export function onSyncProgress(handler: (progress: SyncProgress) => void): Promise<Unlisten> {
+  return listen<SyncProgress>('sync-progress', handler);
+}
+
+export function onNotice(handler: (notice: Notice) => void): Promise<Unlisten> {
+  return listen<Notice>('notice', handler);
+}
+
+export function isCommandError(value: unknown): value is CommandError {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.code === 'string' && typeof v.message === 'string' && v.message.trim() !== '';
+}
+
+/**
+ * A sentence to show a marketer for a failed command. Only a CommandError's
+ * message is trusted to be written for people; anything else (a bare string
+ * from the IPC layer, an Error with a stack) becomes the fallback sentence.
+ */
+export function errorMessage(error: unknown, fallback = 'Something went wrong. Please try again.'): string {
+  return isCommandError(error) ? error.message : fallback;
+}

@@ -1,0 +1,45 @@
+import { defineConfig } from 'vitest/config';
+import { playwright } from '@vitest/browser-playwright';
+
+// Chromium from Debian (apt), never a downloaded browser build.
+const chromiumPath = '/usr/bin/chromium';
+
+export default defineConfig({
+  // Tauri serves ui/dist at its own origin: default base, no external resources.
+  clearScreen: false,
+  server: {
+    host: '127.0.0.1',
+    port: 1420,
+    strictPort: true,
+  },
+  build: {
+    // WebKitGTK on Linux, WKWebView on macOS, WebView2 on Windows.
+    target: ['es2021', 'safari15'],
+    outDir: 'dist',
+    emptyOutDir: true,
+    sourcemap: false,
+  },
+  test: {
+    include: ['src/**/*.test.ts'],
+    testTimeout: 10_000,
+    browser: {
+      enabled: true,
+      headless: true,
+      screenshotFailures: false,
+      provider: playwright({
+        launchOptions: {
+          executablePath: chromiumPath,
+          args: [
+            '--no-sandbox',
+            '--disable-gpu',
+            '--disable-background-networking',
+            '--disable-component-update',
+            '--disable-sync',
+            '--no-first-run',
+          ],
+        },
+      }),
+      instances: [{ browser: 'chromium' }],
+    },
+  },
+});
