@@ -12,6 +12,15 @@ export default defineConfig({
     port: 1420,
     strictPort: true,
   },
+  optimizeDeps: {
+    // Pre-bundled up front so Vitest never reloads mid-run.
+    include: [
+      '@tanstack/virtual-core',
+      '@tauri-apps/api/core',
+      '@tauri-apps/api/event',
+      '@tauri-apps/api/mocks',
+    ],
+  },
   build: {
     // WebKitGTK on Linux, WKWebView on macOS, WebView2 on Windows.
     target: ['es2021', 'safari15'],
