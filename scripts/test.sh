@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every test Patchbay has, after installing what is missing: formatting, lints, the Rust
+# tests (with a real keychain), the front end's lint, type check and unit tests (headless
+# Chromium), and the end-to-end tests of the real app under Xvfb (WebDriver).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+started=$SECONDS
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "front end: lint, type check, unit tests, build"
+(cd ui && npm run --silent lint && npm run --silent typecheck && npm test --silent && npm run --silent build)
+
+step "cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test --workspace (real Secret Service in a private D-Bus session)"
+bash scripts/with-keyring.sh cargo test --workspace --locked
+
+step "build the app binary"
+cargo build -p patchbay --locked
+
+step "end-to-end tests of the real app (Xvfb, tauri-driver, WebKitWebDriver)"
+bash scripts/e2e.sh
+
+echo
+echo "all tests passed in $((SECONDS - started)) s"

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs a command inside its own D-Bus session with a real, unlocked gnome-keyring (Secret
+# Service) and a throwaway HOME, so tests use a real keychain and never touch the user's.
+# Usage: scripts/with-keyring.sh CMD [ARGS...]
+set -euo pipefail
+export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
+export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
+export PATH="$CARGO_HOME/bin:$PATH"
+if [ -z "${PATCHBAY_KEYRING_INNER:-}" ]; then
+  tmp_home=$(mktemp -d -t patchbay-home.XXXXXX)
+  trap 'rm -rf "$tmp_home"' EXIT
+  export HOME="$tmp_home" XDG_DATA_HOME="$tmp_home/.local/share" XDG_CONFIG_HOME="$tmp_home/.config" \
+    XDG_CACHE_HOME="$tmp_home/.cache" PATCHBAY_KEYRING_INNER=1
+  mkdir -p "$XDG_DATA_HOME" "$XDG_CONFIG_HOME"
+  # exit code of the command is kept; the trap cleans the throwaway HOME.
+  dbus-run-session -- "$0" "$@"
+  exit $?
+fi
+# Inside the session: start the keyring daemon with a known password, which creates and
+# unlocks the default collection without any prompt.
+eval "$(printf 'patchbay-test' | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null
+export GNOME_KEYRING_CONTROL
+# The daemon leaves when dbus-run-session closes the bus at the end of the command.
+"$@"

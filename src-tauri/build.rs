@@ -1,0 +1,13 @@
+fn main() {
+    // List the app's own commands so the ACL can grant exactly the ones the window uses
+    // (capabilities/main.json); anything not granted there is refused at the IPC boundary.
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(patchbay_commands())),
+    )
+    .expect("failed to run tauri-build");
+}
+
+fn patchbay_commands() -> &'static [&'static str] {
+    &["list_providers"]
+}

@@ -1,0 +1,94 @@
+//! Patchbay's Tauri shell: it adapts `patchbay-core` to the window and nothing more.
+//! Plugins, commands, events; the logic lives in the core.
+
+mod commands;
+mod error;
+mod logging;
+mod state;
+
+#[cfg(test)]
+mod bindings;
+
+use tauri::{Manager, Runtime};
+
+pub use error::CommandError;
+pub use state::AppState;
+
+/// Registers the app's state and commands on any runtime, so a `mock_builder()` test can
+/// start the same setup the real window gets, without a display.
+pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder
+        .invoke_handler(tauri::generate_handler![commands::list_providers])
+        .setup(|app| {
+            app.manage(AppState::load());
+            tracing::info!("Patchbay set up");
+            Ok(())
+        })
+}
+
+/// Starts the desktop app.
+pub fn run() {
+    let _log_guard = logging::init();
+    // single-instance must be registered first: a second instance (which is how Linux hands
+    // us a deep link) forwards its argv here and exits before any other plugin runs.
+    let builder = tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.show();
+                let _ = window.set_focus();
+            }
+        }))
+        .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_opener::init());
+    app_builder(builder)
+        .run(tauri::generate_context!())
+        .unwrap_or_else(|e| {
+            tracing::error!("Patchbay could not start: {e}");
+            eprintln!("Patchbay could not start: {e}");
+            std::process::exit(1);
+        });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setup_runs_on_the_mock_runtime_and_serves_the_five_tiles() {
+        let mut app = app_builder(tauri::test::mock_builder())
+            .build(tauri::test::mock_context(tauri::test::noop_assets()))
+            .expect("the app builds on the mock runtime");
+        // The setup hook runs when the event loop first turns; one turn is enough here.
+        #[allow(deprecated)]
+        app.run_iteration(|_, _| {});
+        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .expect("mock window");
+        let response = tauri::test::get_ipc_response(
+            &webview,
+            tauri::webview::InvokeRequest {
+                cmd: "list_providers".into(),
+                callback: tauri::ipc::CallbackFn(0),
+                error: tauri::ipc::CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: tauri::ipc::InvokeBody::default(),
+                headers: Default::default(),
+                invoke_key: tauri::test::INVOKE_KEY.to_string(),
+            },
+        )
+        .expect("list_providers answers");
+        let tiles: Vec<serde_json::Value> = response.deserialize().unwrap();
+        let names: Vec<&str> = tiles
+            .iter()
+            .map(|t| t["display_name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            ["WhatConverts", "ClickFunnels", "WebinarGeek", "BoomTown", "EmailOctopus"]
+        );
+        assert!(tiles
+            .iter()
+            .all(|t| t["state"]["kind"] == "not_connected"));
+    }
+}

@@ -1,0 +1,48 @@
+//! Logs go to stderr and to a file in the app's log dir, filtered by `RUST_LOG`.
+
+use tracing_appender::non_blocking::WorkerGuard;
+use tracing_subscriber::{fmt, layer::SubscriberExt, util::SubscriberInitExt, EnvFilter};
+
+/// The log file's folder: the platform's log dir for our identifier (the same place Tauri's
+/// `app_log_dir()` names), computed before Tauri starts so start-up itself is logged.
+pub fn log_dir() -> Option<std::path::PathBuf> {
+    let base = if cfg!(target_os = "macos") {
+        std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join("Library/Logs"))
+    } else {
+        std::env::var_os("XDG_DATA_HOME")
+            .map(std::path::PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".local/share"))
+            })
+    }?;
+    Some(base.join(IDENTIFIER).join("logs"))
+}
+
+const IDENTIFIER: &str = "dev.patchbay.desktop";
+
+/// Installs the subscriber. Keep the guard alive for the life of the app: dropping it flushes
+/// the file writer.
+pub fn init() -> Option<WorkerGuard> {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let stderr = fmt::layer().with_writer(std::io::stderr);
+    let (file_layer, guard) = match log_dir().and_then(|dir| {
+        std::fs::create_dir_all(&dir).ok()?;
+        Some(dir)
+    }) {
+        Some(dir) => {
+            let (writer, guard) =
+                tracing_appender::non_blocking(tracing_appender::rolling::daily(dir, "patchbay.log"));
+            (
+                Some(fmt::layer().with_ansi(false).with_writer(writer)),
+                Some(guard),
+            )
+        }
+        None => (None, None),
+    };
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(stderr)
+        .with(file_layer)
+        .try_init();
+    guard
+}

@@ -1,0 +1,145 @@
+// A small W3C WebDriver client over fetch, enough to drive the real app through tauri-driver.
+// It talks only to tauri-driver on 127.0.0.1.
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+
+const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` until it returns a truthy value or the deadline passes. */
+export async function waitFor(what, fn, { timeoutMs = 20000, intervalMs = 150 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value) return value;
+    } catch (e) {
+      lastError = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}${lastError ? `: ${lastError.message}` : ""}`);
+    }
+    await sleep(intervalMs);
+  }
+}
+
+/** Starts tauri-driver on free ports; resolves once it answers /status. */
+export async function startDriver({ env = process.env } = {}) {
+  const port = await freePort();
+  const nativePort = await freePort();
+  const child = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
+    env,
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor("tauri-driver to listen", async () => (await fetch(`${base}/status`)).ok, {
+    timeoutMs: 15000,
+  });
+  return {
+    base,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        await Promise.race([new Promise((r) => child.once("exit", r)), sleep(3000)]);
+        if (child.exitCode === null) child.kill("SIGKILL");
+      }
+    },
+  };
+}
+
+export class Session {
+  constructor(base, id) {
+    this.base = base;
+    this.id = id;
+  }
+
+  static async create(base, application, args = []) {
+    const res = await fetch(`${base}/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        capabilities: { alwaysMatch: { "tauri:options": { application, args } } },
+      }),
+    });
+    const body = await res.json();
+    if (!res.ok) throw new Error(`new session failed: ${JSON.stringify(body)}`);
+    return new Session(base, body.value.sessionId);
+  }
+
+  async cmd(method, path, body) {
+    const res = await fetch(`${this.base}/session/${this.id}${path}`, {
+      method,
+      headers: body ? { "content-type": "application/json" } : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const json = await res.json();
+    if (!res.ok) {
+      const err = new Error(`${method} ${path}: ${json.value?.error}: ${json.value?.message}`);
+      err.code = json.value?.error;
+      throw err;
+    }
+    return json.value;
+  }
+
+  async findAll(css) {
+    const found = await this.cmd("POST", "/elements", { using: "css selector", value: css });
+    return found.map((e) => e[ELEMENT]);
+  }
+
+  async find(css) {
+    const found = await this.cmd("POST", "/element", { using: "css selector", value: css });
+    return found[ELEMENT];
+  }
+
+  text(el) {
+    return this.cmd("GET", `/element/${el}/text`);
+  }
+
+  click(el) {
+    return this.cmd("POST", `/element/${el}/click`, {});
+  }
+
+  type(el, text) {
+    return this.cmd("POST", `/element/${el}/value`, { text });
+  }
+
+  execute(script, args = []) {
+    return this.cmd("POST", "/execute/sync", { script, args });
+  }
+
+  /** The element's ARIA role and accessible name as the engine computes them. */
+  async roleAndName(el) {
+    const role = await this.cmd("GET", `/element/${el}/computedrole`);
+    const name = await this.cmd("GET", `/element/${el}/computedlabel`);
+    return { role, name };
+  }
+
+  async screenshot(path) {
+    const png = await this.cmd("GET", "/screenshot");
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, Buffer.from(png, "base64"));
+  }
+
+  async delete() {
+    try {
+      await this.cmd("DELETE", "");
+    } catch {
+      // the app may already be gone; the driver's stop() ends the rest
+    }
+  }
+}
