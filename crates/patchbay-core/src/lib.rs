@@ -1,5 +1,19 @@
 //! Patchbay's core: everything that is not the window. No Tauri, no GTK, so a plain
 //! `cargo test` exercises it against a real `patchbay-sandbox` on 127.0.0.1.
+//!
+//! The shell calls [`app::Patchbay`]; the window sees only the types in [`views`].
 
+pub mod app;
+pub mod error;
+pub mod http;
+pub mod oauth;
+pub mod paging;
 pub mod providers;
+pub mod secret;
+pub mod session;
+pub mod vault;
 pub mod views;
+
+pub use app::{CoreConfig, Patchbay};
+pub use error::{ApiError, ConnectError};
+pub use views::{ConnectOutcome, UserError};

@@ -1,8 +1,14 @@
-//! Providers are data: one TOML definition per provider, compiled in.
+//! Providers are data: one TOML definition per provider, compiled in, overridable by a file
+//! of the same provider id in the user's config directory.
 //!
-//! (Initial skeleton; the full schema comes with issue 4.)
+//! A definition holds no secret: a confidential client's secret is read from the vault.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
+use url::Url;
 
 /// One provider as its definition file describes it.
 #[derive(Debug, Clone, Deserialize)]
@@ -12,6 +18,231 @@ pub struct ProviderDef {
     pub display_name: String,
     /// What the provider holds, in a marketer's words ("Leads", "Funnels, contacts, orders").
     pub holds: String,
+    /// The authorization server's issuer identifier (RFC 8414 / RFC 9207).
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// Whether the provider returns `iss` on the redirect (RFC 9207); then it must match.
+    #[serde(default)]
+    pub iss_parameter_supported: bool,
+    pub authorize_url: String,
+    pub token_url: String,
+    #[serde(default)]
+    pub revoke_url: Option<String>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    pub client_id: String,
+    #[serde(default)]
+    pub client_auth: ClientAuth,
+    #[serde(default)]
+    pub redirect: RedirectKind,
+    /// The API's base URL (may hold `{var}` placeholders filled from the account look-up).
+    pub api_base: String,
+    /// The API base's path relative to the sandbox in demo mode, e.g. `/whatconverts/api/v1`.
+    pub demo_api_path: String,
+    #[serde(default)]
+    pub rate_limit: RateLimit,
+    pub account: AccountDef,
+    #[serde(default)]
+    pub resources: Vec<ResourceDef>,
+}
+
+/// How the app authenticates to the token endpoint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuth {
+    /// A public client: PKCE only.
+    #[default]
+    None,
+    /// A client secret read from the vault, sent in the request body.
+    ClientSecretPost,
+    /// A client secret read from the vault, sent with HTTP Basic.
+    ClientSecretBasic,
+}
+
+/// Which redirect URI the provider gets (RFC 8252).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RedirectKind {
+    /// `dev.patchbay:/oauth/callback`, delivered by the OS as a deep link.
+    #[default]
+    CustomScheme,
+    /// `http://127.0.0.1:PORT/oauth/callback`, served by a one-shot loopback listener.
+    Loopback,
+}
+
+/// Requests per period and concurrent requests the provider allows.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    pub requests: u32,
+    pub per_seconds: f64,
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+}
+
+fn default_concurrency() -> usize {
+    4
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        Self { requests: 5, per_seconds: 1.0, concurrency: 2 }
+    }
+}
+
+impl RateLimit {
+    /// The minimum spacing between two request starts.
+    pub fn interval(&self) -> Duration {
+        if self.requests == 0 {
+            return Duration::ZERO;
+        }
+        Duration::from_secs_f64(self.per_seconds.max(0.0) / f64::from(self.requests))
+    }
+}
+
+/// The "connected as ACCOUNT" look-up, and variables the resource paths use.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountDef {
+    /// Path relative to the API base.
+    pub path: String,
+    /// JSON pointer to the account's display name.
+    pub name: String,
+    /// Variables for `{name}` placeholders in resource paths and the API base: name → pointer.
+    #[serde(default)]
+    pub vars: std::collections::BTreeMap<String, String>,
+}
+
+/// One list of records a provider holds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceDef {
+    pub id: String,
+    pub label: String,
+    /// Path relative to the API base; `{var}` placeholders from the account or the parent.
+    pub path: String,
+    /// JSON pointer to the array of items in each page ("" for a bare array).
+    pub items: String,
+    /// JSON pointer to the item's unique id.
+    #[serde(default = "default_id_pointer")]
+    pub id_pointer: String,
+    pub paging: Paging,
+    /// For a child resource: iterate the parent's records and fill `var` from each.
+    #[serde(default)]
+    pub parent: Option<ParentDef>,
+    #[serde(default)]
+    pub columns: Vec<ColumnDef>,
+}
+
+fn default_id_pointer() -> String {
+    "/id".into()
+}
+
+/// A child resource's parent (registrations of each webinar).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParentDef {
+    pub resource: String,
+    pub var: String,
+    pub pointer: String,
+}
+
+/// One column of a resource's table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnDef {
+    pub key: String,
+    pub label: String,
+    pub pointer: String,
+    #[serde(rename = "type", default)]
+    pub kind: ColumnType,
+}
+
+/// A column's value type.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ColumnType {
+    #[default]
+    Text,
+    Integer,
+    Number,
+    Money,
+    Boolean,
+    Date,
+    DateTime,
+    Email,
+    Phone,
+    Url,
+}
+
+/// The five pagination styles, one engine (see `paging.rs`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "style", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Paging {
+    /// `?page=N`; the server picks the size.
+    PageNumber {
+        page_param: String,
+        #[serde(default = "one")]
+        first_page: u64,
+        #[serde(default)]
+        total_pages: Option<String>,
+        #[serde(default)]
+        total_items: Option<String>,
+    },
+    /// `?page=N&per_page=M`.
+    PagePerPage {
+        page_param: String,
+        size_param: String,
+        page_size: u64,
+        #[serde(default = "one")]
+        first_page: u64,
+        #[serde(default)]
+        total_pages: Option<String>,
+        #[serde(default)]
+        total_items: Option<String>,
+    },
+    /// `?offset=N&limit=M`.
+    OffsetLimit {
+        offset_param: String,
+        limit_param: String,
+        page_size: u64,
+        #[serde(default)]
+        total_items: Option<String>,
+    },
+    /// `?after=CURSOR`, the next cursor in a response header.
+    CursorHeader {
+        cursor_param: String,
+        header: String,
+        #[serde(default)]
+        size_param: Option<String>,
+        #[serde(default)]
+        page_size: Option<u64>,
+    },
+    /// The next cursor (or next URL) in the body at a JSON pointer.
+    CursorBody {
+        cursor_param: String,
+        next: String,
+        #[serde(default)]
+        size_param: Option<String>,
+        #[serde(default)]
+        page_size: Option<u64>,
+        #[serde(default)]
+        total_items: Option<String>,
+    },
+}
+
+fn one() -> u64 {
+    1
+}
+
+/// Why a definition file was rejected: which file, which line, what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{}: {message}", file.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct DefinitionError {
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    pub message: String,
 }
 
 const BUILTIN: [(&str, &str); 5] = [
@@ -27,7 +258,238 @@ pub fn builtin() -> Vec<ProviderDef> {
     BUILTIN
         .iter()
         .map(|(name, text)| {
-            toml::from_str(text).unwrap_or_else(|e| panic!("built-in {name} is invalid: {e}"))
+            parse_definition(Path::new(name), text)
+                .unwrap_or_else(|e| panic!("built-in definition is invalid: {e}"))
         })
         .collect()
+}
+
+/// Parses and checks one definition file's text.
+pub fn parse_definition(file: &Path, text: &str) -> Result<ProviderDef, DefinitionError> {
+    let def: ProviderDef = toml::from_str(text).map_err(|e| DefinitionError {
+        file: file.to_path_buf(),
+        line: e.span().map(|s| line_of(text, s.start)),
+        message: e.message().to_string(),
+    })?;
+    validate(&def).map_err(|(key, message)| DefinitionError {
+        file: file.to_path_buf(),
+        line: find_key_line(text, &key),
+        message,
+    })?;
+    Ok(def)
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+fn find_key_line(text: &str, key: &str) -> Option<usize> {
+    text.lines().position(|l| {
+        let l = l.trim_start();
+        l.starts_with(key) && l[key.len()..].trim_start().starts_with('=')
+    })
+    .map(|i| i + 1)
+}
+
+fn validate(def: &ProviderDef) -> Result<(), (String, String)> {
+    let ident = |s: &str| {
+        !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    };
+    if !ident(&def.id) {
+        return Err(("id".into(), format!("id {:?} must be lowercase letters, digits, - or _", def.id)));
+    }
+    for (key, value) in [
+        ("authorize_url", Some(&def.authorize_url)),
+        ("token_url", Some(&def.token_url)),
+        ("revoke_url", def.revoke_url.as_ref()),
+        ("issuer", def.issuer.as_ref()),
+    ] {
+        if let Some(v) = value {
+            let url = Url::parse(v).map_err(|e| (key.to_string(), format!("{key} {v:?} is not a URL: {e}")))?;
+            if url.scheme() != "https" && !is_loopback(&url) {
+                return Err((key.into(), format!("{key} must use https (or http on 127.0.0.1)")));
+            }
+        }
+    }
+    let base = fill_placeholders(&def.api_base, |_| Some("x".into()));
+    Url::parse(&base).map_err(|e| ("api_base".to_string(), format!("api_base is not a URL: {e}")))?;
+    if !def.demo_api_path.starts_with('/') {
+        return Err(("demo_api_path".into(), "demo_api_path must start with /".into()));
+    }
+    if def.client_id.is_empty() {
+        return Err(("client_id".into(), "client_id must not be empty".into()));
+    }
+    if def.iss_parameter_supported && def.issuer.is_none() {
+        return Err(("iss_parameter_supported".into(), "iss_parameter_supported needs an issuer".into()));
+    }
+    check_pointer("name", &def.account.name)?;
+    for p in def.account.vars.values() {
+        check_pointer("vars", p)?;
+    }
+    let mut seen = HashSet::new();
+    for r in &def.resources {
+        if !ident(&r.id) || !seen.insert(r.id.clone()) {
+            return Err(("id".into(), format!("resource id {:?} is invalid or repeated", r.id)));
+        }
+        check_pointer("items", &r.items)?;
+        check_pointer("id_pointer", &r.id_pointer)?;
+        for c in &r.columns {
+            check_pointer("pointer", &c.pointer)?;
+        }
+        if let Some(p) = &r.parent {
+            if !def.resources.iter().any(|o| o.id == p.resource && o.parent.is_none()) {
+                return Err(("resource".into(), format!("parent resource {:?} is not a top-level resource", p.resource)));
+            }
+            check_pointer("pointer", &p.pointer)?;
+        }
+        match &r.paging {
+            Paging::PagePerPage { page_size, .. } | Paging::OffsetLimit { page_size, .. }
+                if *page_size == 0 =>
+            {
+                return Err(("page_size".into(), "page_size must be at least 1".into()));
+            }
+            Paging::CursorBody { next, total_items, .. } => {
+                check_pointer("next", next)?;
+                if let Some(t) = total_items {
+                    check_pointer("total_items", t)?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn check_pointer(key: &str, p: &str) -> Result<(), (String, String)> {
+    if p.is_empty() || p.starts_with('/') {
+        Ok(())
+    } else {
+        Err((key.into(), format!("{key} {p:?} must be a JSON pointer starting with /")))
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    url.scheme() == "http"
+        && matches!(url.host_str(), Some("127.0.0.1") | Some("localhost") | Some("[::1]"))
+}
+
+/// Replaces `{name}` placeholders; unknown names are left as they are.
+pub fn fill_placeholders(template: &str, lookup: impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        match rest[start..].find('}') {
+            Some(end) => {
+                let name = &rest[start + 1..start + end];
+                match lookup(name) {
+                    Some(v) => out.push_str(&v),
+                    None => out.push_str(&rest[start..=start + end]),
+                }
+                rest = &rest[start + end + 1..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The built-in definitions with each one replaced by a valid file of the same id found in
+/// `dir` (`*.toml`). Invalid files are returned as errors; the built-in one stays in use.
+pub fn load_with_overrides(dir: Option<&Path>) -> (Vec<ProviderDef>, Vec<DefinitionError>) {
+    let mut defs = builtin();
+    let mut errors = Vec::new();
+    let Some(dir) = dir else { return (defs, errors) };
+    let Ok(entries) = std::fs::read_dir(dir) else { return (defs, errors) };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    for file in files {
+        let text = match std::fs::read_to_string(&file) {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push(DefinitionError { file, line: None, message: e.to_string() });
+                continue;
+            }
+        };
+        match parse_definition(&file, &text) {
+            Ok(def) => match defs.iter_mut().find(|d| d.id == def.id) {
+                Some(slot) => *slot = def,
+                None => defs.push(def),
+            },
+            Err(e) => errors.push(e),
+        }
+    }
+    (defs, errors)
+}
+
+/// The user's override directory: `<config dir>/patchbay/providers`.
+pub fn user_override_dir() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("patchbay").join("providers"))
+}
+
+impl ProviderDef {
+    /// Demo mode: every URL points at the in-process sandbox.
+    pub fn rewrite_for_demo(&mut self, sandbox_url: &str) {
+        let base = sandbox_url.trim_end_matches('/');
+        let id = &self.id;
+        self.issuer = Some(format!("{base}/{id}"));
+        self.iss_parameter_supported = true;
+        self.authorize_url = format!("{base}/{id}/oauth/authorize");
+        self.token_url = format!("{base}/{id}/oauth/token");
+        self.revoke_url = Some(format!("{base}/{id}/oauth/revoke"));
+        self.api_base = format!("{base}{}", self.demo_api_path);
+        self.client_auth = ClientAuth::None;
+    }
+
+    pub fn resource(&self, id: &str) -> Option<&ResourceDef> {
+        self.resources.iter().find(|r| r.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtins_parse() {
+        let defs = builtin();
+        assert_eq!(defs.len(), 5);
+        for d in &defs {
+            assert!(!d.resources.is_empty(), "{} has resources", d.id);
+            assert!(d.authorize_url.starts_with("https://"));
+        }
+    }
+
+    #[test]
+    fn invalid_file_names_file_and_line() {
+        let text = "id = \"x\"\ndisplay_name = \"X\"\nholds = 3\n";
+        let e = parse_definition(Path::new("/tmp/x.toml"), text).unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert!(e.to_string().starts_with("/tmp/x.toml:3:"), "{e}");
+    }
+
+    #[test]
+    fn overrides_keep_builtins_on_error() {
+        let dir = std::env::temp_dir().join(format!("pb-defs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("bad.toml"), "id = \"whatconverts\"\nnope = [\n").unwrap();
+        let (defs, errors) = load_with_overrides(Some(&dir));
+        assert_eq!(defs.len(), 5);
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].file.ends_with("bad.toml"));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn placeholders() {
+        let s = fill_placeholders("/w/{ws}/f/{x}", |n| (n == "ws").then(|| "7".into()));
+        assert_eq!(s, "/w/7/f/{x}");
+    }
 }

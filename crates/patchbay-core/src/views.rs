@@ -36,3 +36,108 @@ impl ProviderTile {
         }
     }
 }
+
+/// One column of a resource's table.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ColumnView {
+    pub key: String,
+    pub label: String,
+    pub kind: crate::providers::ColumnType,
+}
+
+/// One list of records a provider holds ("Leads", "Registrations").
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ResourceView {
+    pub provider_id: String,
+    pub id: String,
+    pub label: String,
+    pub columns: Vec<ColumnView>,
+}
+
+impl ResourceView {
+    pub fn new(provider_id: &str, r: &crate::providers::ResourceDef) -> Self {
+        Self {
+            provider_id: provider_id.to_string(),
+            id: r.id.clone(),
+            label: r.label.clone(),
+            columns: r
+                .columns
+                .iter()
+                .map(|c| ColumnView { key: c.key.clone(), label: c.label.clone(), kind: c.kind })
+                .collect(),
+        }
+    }
+}
+
+/// One cell of a table row.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(untagged)]
+#[ts(export)]
+pub enum Cell {
+    Null,
+    Bool(bool),
+    Number(f64),
+    Text(String),
+}
+
+impl Cell {
+    pub fn from_json(v: Option<&serde_json::Value>) -> Self {
+        match v {
+            None | Some(serde_json::Value::Null) => Cell::Null,
+            Some(serde_json::Value::Bool(b)) => Cell::Bool(*b),
+            Some(serde_json::Value::Number(n)) => {
+                n.as_f64().map(Cell::Number).unwrap_or_else(|| Cell::Text(n.to_string()))
+            }
+            Some(serde_json::Value::String(s)) => Cell::Text(s.clone()),
+            Some(other) => Cell::Text(other.to_string()),
+        }
+    }
+}
+
+/// Rows of a resource, projected on its columns.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct RecordPage {
+    pub provider_id: String,
+    pub resource_id: String,
+    pub columns: Vec<ColumnView>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// Progress of a sync: records fetched so far, and the total when the provider tells it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct SyncProgress {
+    pub provider_id: String,
+    pub resource_id: String,
+    pub fetched: u32,
+    pub total: Option<u32>,
+    pub done: bool,
+}
+
+/// An error as the window shows it: a stable code and a marketer-facing message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct UserError {
+    pub code: String,
+    pub message: String,
+}
+
+/// How a connect attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[ts(export)]
+pub enum ConnectOutcome {
+    Connected { provider_id: String, account: String },
+    Cancelled { provider_id: String },
+}
+
+impl ConnectOutcome {
+    pub fn provider_id(&self) -> &str {
+        match self {
+            ConnectOutcome::Connected { provider_id, .. } | ConnectOutcome::Cancelled { provider_id } => provider_id,
+        }
+    }
+}

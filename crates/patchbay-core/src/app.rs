@@ -1,0 +1,430 @@
+//! The facade the Tauri shell calls: [`Patchbay`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use oauth2::basic::BasicErrorResponseType;
+use oauth2::{RequestTokenError, StandardRevocableToken, TokenResponse};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use url::Url;
+
+use crate::error::{ApiError, ConnectError};
+use crate::http::{build_client, HttpSettings, TokenHttpError};
+use crate::oauth::{authorize_request, Callback, PendingTable, CUSTOM_SCHEME_REDIRECT, PENDING_MAX, PENDING_TTL};
+use crate::paging::{fetch_all, Record};
+use crate::providers::{fill_placeholders, load_with_overrides, DefinitionError, ProviderDef, RedirectKind};
+use crate::session::{unix_now, value_text, Connection, StoredTokens};
+use crate::vault::{build_namespace, Vault};
+use crate::views::{Cell, ConnectOutcome, ConnectionState, ProviderTile, RecordPage, ResourceView, SyncProgress, UserError};
+
+/// Settings of a [`Patchbay`]; tests shorten the timings.
+#[derive(Debug, Clone)]
+pub struct CoreConfig {
+    /// Vault namespace (build kind); defaults to [`build_namespace`].
+    pub namespace: String,
+    pub http: HttpSettings,
+    pub pending_ttl: Duration,
+    pub pending_max: usize,
+}
+
+impl Default for CoreConfig {
+    fn default() -> Self {
+        Self {
+            namespace: build_namespace().to_string(),
+            http: HttpSettings::default(),
+            pending_ttl: PENDING_TTL,
+            pending_max: PENDING_MAX,
+        }
+    }
+}
+
+/// Patchbay's core: provider definitions, connections, syncs.
+#[derive(Debug)]
+pub struct Patchbay {
+    defs: Vec<Arc<ProviderDef>>,
+    load_errors: Vec<DefinitionError>,
+    vault: Arc<dyn Vault>,
+    config: CoreConfig,
+    http: reqwest::Client,
+    pending: PendingTable,
+    connections: Mutex<HashMap<String, Arc<Connection>>>,
+    loopbacks: Mutex<HashMap<String, tokio::sync::oneshot::Receiver<String>>>,
+}
+
+impl Patchbay {
+    /// The given definitions.
+    pub fn new(defs: Vec<ProviderDef>, vault: Arc<dyn Vault>, config: CoreConfig) -> Self {
+        Self {
+            defs: defs.into_iter().map(Arc::new).collect(),
+            load_errors: Vec::new(),
+            http: build_client(&config.http),
+            pending: PendingTable::new(config.pending_ttl, config.pending_max),
+            vault,
+            config,
+            connections: Mutex::new(HashMap::new()),
+            loopbacks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The built-in definitions, each overridden by a valid file in `override_dir`; invalid
+    /// files are kept as [`Patchbay::definition_errors`].
+    pub fn load(override_dir: Option<&Path>, vault: Arc<dyn Vault>, config: CoreConfig) -> Self {
+        let (defs, errors) = load_with_overrides(override_dir);
+        for e in &errors {
+            tracing::warn!(error = %e, "provider definition rejected");
+        }
+        let mut me = Self::new(defs, vault, config);
+        me.load_errors = errors;
+        me
+    }
+
+    /// Demo mode: every provider URL points at the sandbox at `sandbox_url`.
+    pub fn demo(mut self, sandbox_url: &str) -> Self {
+        self.defs = self
+            .defs
+            .iter()
+            .map(|d| {
+                let mut d = (**d).clone();
+                d.rewrite_for_demo(sandbox_url);
+                Arc::new(d)
+            })
+            .collect();
+        self.connections.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self
+    }
+
+    pub fn definition_errors(&self) -> &[DefinitionError] {
+        &self.load_errors
+    }
+
+    pub fn providers(&self) -> &[Arc<ProviderDef>] {
+        &self.defs
+    }
+
+    fn def(&self, id: &str) -> Option<&Arc<ProviderDef>> {
+        self.defs.iter().find(|d| d.id == id)
+    }
+
+    /// The connection object of a provider (created on first use).
+    pub fn connection(&self, provider_id: &str) -> Option<Arc<Connection>> {
+        let def = self.def(provider_id)?.clone();
+        let mut map = self.connections.lock().unwrap_or_else(|e| e.into_inner());
+        Some(
+            map.entry(provider_id.to_string())
+                .or_insert_with(|| {
+                    Arc::new(Connection::new(
+                        def,
+                        self.vault.clone(),
+                        &self.config.namespace,
+                        self.http.clone(),
+                        self.config.http.clone(),
+                    ))
+                })
+                .clone(),
+        )
+    }
+
+    /// One tile a provider, with its connection state.
+    pub async fn tiles(&self) -> Vec<ProviderTile> {
+        let mut tiles = Vec::new();
+        for def in &self.defs {
+            let state = self.state_of(&def.id).await;
+            tiles.push(ProviderTile::new(def, state));
+        }
+        tiles
+    }
+
+    async fn state_of(&self, provider_id: &str) -> ConnectionState {
+        let Some(conn) = self.connection(provider_id) else { return ConnectionState::NotConnected };
+        if self.pending.is_pending(provider_id) {
+            return ConnectionState::WaitingForApproval;
+        }
+        match conn.current().await {
+            Ok(Some(t)) => ConnectionState::Connected { account: t.account, last_synced: None },
+            _ if conn.needs_reconnect().await => ConnectionState::NeedsReconnect,
+            _ => ConnectionState::NotConnected,
+        }
+    }
+
+    /// Starts connecting: returns the authorize URL to open in the browser.
+    pub async fn begin_connect(&self, provider_id: &str) -> Result<Url, ConnectError> {
+        let def = self.def(provider_id).ok_or_else(|| ConnectError::UnknownProvider(provider_id.into()))?;
+        let redirect = match def.redirect {
+            RedirectKind::CustomScheme => CUSTOM_SCHEME_REDIRECT.to_string(),
+            RedirectKind::Loopback => self.start_loopback(provider_id).await?,
+        };
+        let (url, pending) = authorize_request(def, &redirect).map_err(ConnectError::Config)?;
+        self.pending.insert(pending);
+        tracing::info!(provider = %provider_id, "connect started");
+        Ok(url)
+    }
+
+    /// Binds `127.0.0.1:0` and waits (up to the pending lifetime) for one callback request.
+    async fn start_loopback(&self, provider_id: &str) -> Result<String, ConnectError> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| ConnectError::Listener(e.to_string()))?;
+        let port = listener.local_addr().map_err(|e| ConnectError::Listener(e.to_string()))?.port();
+        let redirect = format!("http://127.0.0.1:{port}/oauth/callback");
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let ttl = self.config.pending_ttl;
+        tokio::spawn(async move {
+            let accept = async {
+                loop {
+                    let Ok((mut sock, _)) = listener.accept().await else { return None };
+                    let mut buf = vec![0u8; 8192];
+                    let mut len = 0;
+                    while len < buf.len() {
+                        match sock.read(&mut buf[len..]).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => len += n,
+                        }
+                        if buf[..len].windows(4).any(|w| w == b"\r\n\r\n") {
+                            break;
+                        }
+                    }
+                    let head = String::from_utf8_lossy(&buf[..len]).to_string();
+                    let target = head
+                        .lines()
+                        .next()
+                        .and_then(|l| l.strip_prefix("GET "))
+                        .and_then(|l| l.split(' ').next())
+                        .map(str::to_string);
+                    let body = "<!doctype html><title>Patchbay</title><p>You can close this tab and return to Patchbay.</p>";
+                    let status = if target.as_deref().is_some_and(|t| t.starts_with("/oauth/callback")) {
+                        "200 OK"
+                    } else {
+                        "404 Not Found"
+                    };
+                    let resp = format!(
+                        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = sock.write_all(resp.as_bytes()).await;
+                    if let Some(t) = target.filter(|t| t.starts_with("/oauth/callback")) {
+                        return Some(format!("http://127.0.0.1:{port}{t}"));
+                    }
+                }
+            };
+            if let Ok(Some(url)) = tokio::time::timeout(ttl, accept).await {
+                let _ = tx.send(url);
+            }
+        });
+        self.loopbacks.lock().unwrap_or_else(|e| e.into_inner()).insert(provider_id.to_string(), rx);
+        Ok(redirect)
+    }
+
+    /// For a provider with a loopback redirect: waits for the browser to come back, then
+    /// completes the connection. `None` when no loopback listener is waiting.
+    pub async fn wait_loopback(&self, provider_id: &str) -> Option<Result<ConnectOutcome, ConnectError>> {
+        let rx = self.loopbacks.lock().unwrap_or_else(|e| e.into_inner()).remove(provider_id)?;
+        let url = rx.await.ok()?;
+        Some(self.complete(&url).await)
+    }
+
+    /// Forgets a pending connect (the user closed the browser tab, or clicked Cancel).
+    pub fn cancel_connect(&self, provider_id: &str) -> bool {
+        self.loopbacks.lock().unwrap_or_else(|e| e.into_inner()).remove(provider_id);
+        self.pending.cancel(provider_id)
+    }
+
+    /// Completes a connect from the redirect (`dev.patchbay:/oauth/callback?...`): checks it
+    /// strictly, redeems the code, stores the tokens and looks up the account name.
+    pub async fn complete(&self, callback_url: &str) -> Result<ConnectOutcome, ConnectError> {
+        let callback = self.pending.take(callback_url, |id| match self.def(id) {
+            Some(d) => (d.issuer.clone(), d.iss_parameter_supported),
+            None => (None, false),
+        });
+        let callback = match callback {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(reason = %e, "callback refused");
+                return Err(e.into());
+            }
+        };
+        let (pending, code) = match callback {
+            Callback::Error { pending, error, description } => {
+                let provider_id = pending.provider_id.clone();
+                if error == "access_denied" {
+                    tracing::info!(provider = %provider_id, "connect cancelled by the user");
+                    return Ok(ConnectOutcome::Cancelled { provider_id });
+                }
+                tracing::warn!(provider = %provider_id, %error, "authorization failed");
+                return Err(ConnectError::Provider { provider_id, error, description });
+            }
+            Callback::Code { pending, code } => (pending, code),
+        };
+        let provider_id = pending.provider_id.clone();
+        let conn = self.connection(&provider_id).ok_or_else(|| ConnectError::UnknownProvider(provider_id.clone()))?;
+        let client = conn.token_client().await.map_err(|e| ConnectError::Config(e.to_string()))?;
+        let redirect = oauth2::RedirectUrl::new(pending.redirect_uri.clone()).map_err(|e| ConnectError::Config(e.to_string()))?;
+        let result = client
+            .exchange_code(code)
+            .set_pkce_verifier(pending.verifier)
+            .set_redirect_uri(std::borrow::Cow::Owned(redirect))
+            .request_async(conn.token_http())
+            .await;
+        let resp = match result {
+            Ok(r) => r,
+            Err(RequestTokenError::ServerResponse(e)) => {
+                let error = match e.error() {
+                    BasicErrorResponseType::InvalidGrant => "invalid_grant".to_string(),
+                    other => other.to_string(),
+                };
+                tracing::warn!(provider = %provider_id, %error, "code exchange refused");
+                return Err(ConnectError::Grant { provider_id, error });
+            }
+            Err(RequestTokenError::Request(TokenHttpError::Status(s))) => {
+                return Err(ConnectError::Network { provider_id, detail: format!("HTTP {s}") })
+            }
+            Err(e) => return Err(ConnectError::Network { provider_id, detail: e.to_string() }),
+        };
+        let mut tokens = StoredTokens {
+            access: resp.access_token().clone(),
+            refresh: resp.refresh_token().cloned(),
+            expires_at: resp.expires_in().map(|d| unix_now() + d.as_secs()),
+            account: String::new(),
+            vars: BTreeMap::new(),
+        };
+        conn.install(tokens.clone()).await?;
+        match conn.fetch_account().await {
+            Ok((name, vars)) => {
+                tokens.account = name;
+                tokens.vars = vars;
+            }
+            Err(e) => {
+                tracing::warn!(provider = %provider_id, error = %e, "account look-up failed");
+                tokens.account = conn.def().display_name.clone();
+            }
+        }
+        // The account look-up may have refreshed: keep the newest tokens.
+        if let Ok(Some(current)) = conn.current().await {
+            tokens.access = current.access;
+            tokens.refresh = current.refresh;
+            tokens.expires_at = current.expires_at;
+        }
+        let account = tokens.account.clone();
+        conn.install(tokens).await?;
+        tracing::info!(provider = %provider_id, "connected");
+        Ok(ConnectOutcome::Connected { provider_id, account })
+    }
+
+    /// "Connected as": the account name, looked up again from the provider.
+    pub async fn account(&self, provider_id: &str) -> Result<String, ApiError> {
+        let conn = self.connection(provider_id).ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
+        let (name, _) = conn.fetch_account().await?;
+        Ok(name)
+    }
+
+    /// Revokes the refresh token (RFC 7009) and deletes the vault entries whatever the
+    /// revocation's outcome.
+    pub async fn disconnect(&self, provider_id: &str) -> Result<(), ApiError> {
+        let conn = self.connection(provider_id).ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
+        self.cancel_connect(provider_id);
+        let current = conn.current().await.unwrap_or(None);
+        if let Some(tokens) = current {
+            if conn.def().revoke_url.is_some() {
+                let token = match tokens.refresh {
+                    Some(r) => StandardRevocableToken::RefreshToken(r),
+                    None => StandardRevocableToken::AccessToken(tokens.access),
+                };
+                match conn.token_client().await {
+                    Ok(client) => match client.revoke_token(token) {
+                        Ok(req) => match req.request_async(conn.token_http()).await {
+                            Ok(()) => tracing::info!(provider = %provider_id, "token revoked"),
+                            Err(e) => tracing::warn!(provider = %provider_id, error = %e, "revocation failed; deleting the tokens anyway"),
+                        },
+                        Err(e) => tracing::warn!(provider = %provider_id, error = %e, "no revocation endpoint"),
+                    },
+                    Err(e) => tracing::warn!(provider = %provider_id, error = %e, "revocation skipped"),
+                }
+            }
+        }
+        conn.forget(false).await?;
+        Ok(())
+    }
+
+    /// The lists a provider holds, with their columns.
+    pub fn resources(&self, provider_id: &str) -> Result<Vec<ResourceView>, ApiError> {
+        let def = self.def(provider_id).ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
+        Ok(def.resources.iter().map(|r| ResourceView::new(provider_id, r)).collect())
+    }
+
+    /// Fetches every record of a resource, reporting progress as pages arrive. A child
+    /// resource (registrations of webinars) is fetched for each parent record.
+    pub async fn sync(
+        &self,
+        provider_id: &str,
+        resource_id: &str,
+        progress: impl Fn(SyncProgress) + Send + Sync,
+    ) -> Result<Vec<Record>, ApiError> {
+        let conn = self.connection(provider_id).ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
+        let def = conn.def().clone();
+        let resource = def.resource(resource_id).ok_or_else(|| ApiError::UnknownResource(resource_id.into()))?;
+        let tokens = conn.current().await?.ok_or(ApiError::NotConnected)?;
+        let report = |fetched: usize, total: Option<usize>, done: bool| {
+            progress(SyncProgress {
+                provider_id: provider_id.to_string(),
+                resource_id: resource_id.to_string(),
+                fetched: fetched as u32,
+                total: total.map(|t| t as u32),
+                done,
+            })
+        };
+        let vars = tokens.vars.clone();
+        let records = match &resource.parent {
+            None => {
+                let url = conn.api_url(&resource.path, &vars)?;
+                fetch_all(&conn, &url, resource, &|f, t| report(f, t, false)).await?
+            }
+            Some(parent) => {
+                let parent_res = def.resource(&parent.resource).ok_or_else(|| ApiError::UnknownResource(parent.resource.clone()))?;
+                let parents = fetch_all(&conn, &conn.api_url(&parent_res.path, &vars)?, parent_res, &|_, _| {}).await?;
+                let mut out = Vec::new();
+                for rec in parents {
+                    let Some(id) = rec.pointer(&parent.pointer).map(value_text) else { continue };
+                    let mut vars = vars.clone();
+                    vars.insert(parent.var.clone(), id);
+                    let url = conn.api_url(&resource.path, &vars)?;
+                    let before = out.len();
+                    let page = fetch_all(&conn, &url, resource, &|f, _| report(before + f, None, false)).await?;
+                    out.extend(page);
+                }
+                out
+            }
+        };
+        report(records.len(), Some(records.len()), true);
+        Ok(records)
+    }
+
+    /// Projects records on a resource's columns for the table.
+    pub fn rows(&self, provider_id: &str, resource_id: &str, records: &[Record]) -> Result<RecordPage, ApiError> {
+        let def = self.def(provider_id).ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
+        let r = def.resource(resource_id).ok_or_else(|| ApiError::UnknownResource(resource_id.into()))?;
+        let view = ResourceView::new(provider_id, r);
+        let rows = records
+            .iter()
+            .map(|rec| r.columns.iter().map(|c| Cell::from_json(rec.pointer(&c.pointer))).collect())
+            .collect();
+        Ok(RecordPage { provider_id: provider_id.into(), resource_id: resource_id.into(), columns: view.columns, rows })
+    }
+
+    /// A connect error for the window, named after the provider.
+    pub fn connect_error_view(&self, e: &ConnectError) -> UserError {
+        let name = e.provider_id().and_then(|p| self.def(p)).map(|d| d.display_name.as_str()).unwrap_or("The app");
+        e.to_user(name)
+    }
+
+    /// An API error for the window, named after the provider.
+    pub fn api_error_view(&self, provider_id: &str, e: &ApiError) -> UserError {
+        let name = self.def(provider_id).map(|d| d.display_name.as_str()).unwrap_or("The app");
+        e.to_user(name)
+    }
+
+    /// The API base URL of a provider with its account variables (diagnostics).
+    pub fn api_base(&self, provider_id: &str, vars: &BTreeMap<String, String>) -> Option<String> {
+        self.def(provider_id).map(|d| fill_placeholders(&d.api_base, |n| vars.get(n).cloned()))
+    }
+}

@@ -1,0 +1,194 @@
+//! Errors: one `thiserror` enum per concern, each with a stable code and a marketer-facing
+//! message (the [`UserError`] view the window receives).
+
+use crate::oauth::CallbackError;
+use crate::vault::VaultError;
+use crate::views::UserError;
+
+/// Why connecting failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    #[error("unknown provider {0:?}")]
+    UnknownProvider(String),
+    #[error("callback refused: {0}")]
+    Callback(#[from] CallbackError),
+    #[error("{provider_id} answered the authorization with error {error}")]
+    Provider { provider_id: String, error: String, description: Option<String> },
+    #[error("{provider_id} refused the authorization code: {error}")]
+    Grant { provider_id: String, error: String },
+    #[error("could not reach {provider_id}: {detail}")]
+    Network { provider_id: String, detail: String },
+    #[error("the provider definition is unusable: {0}")]
+    Config(String),
+    #[error("the loopback redirect listener failed: {0}")]
+    Listener(String),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+impl ConnectError {
+    pub fn code(&self) -> String {
+        match self {
+            ConnectError::UnknownProvider(_) => "connect.unknown_provider".into(),
+            ConnectError::Callback(c) => format!(
+                "connect.{}",
+                match c {
+                    CallbackError::Malformed => "malformed_callback",
+                    CallbackError::WrongRedirect => "wrong_redirect",
+                    CallbackError::RepeatedParameter => "repeated_parameter",
+                    CallbackError::MissingState => "missing_state",
+                    CallbackError::UnknownState => "unknown_state",
+                    CallbackError::Expired { .. } => "expired",
+                    CallbackError::IssuerMismatch { .. } => "issuer_mismatch",
+                    CallbackError::MissingCode { .. } => "missing_code",
+                }
+            ),
+            ConnectError::Provider { .. } => "connect.provider_error".into(),
+            ConnectError::Grant { .. } => "connect.grant_refused".into(),
+            ConnectError::Network { .. } => "connect.network".into(),
+            ConnectError::Config(_) => "connect.config".into(),
+            ConnectError::Listener(_) => "connect.listener".into(),
+            ConnectError::Vault(v) => v.code().into(),
+        }
+    }
+
+    /// The provider the error concerns, when known.
+    pub fn provider_id(&self) -> Option<&str> {
+        match self {
+            ConnectError::UnknownProvider(p)
+            | ConnectError::Provider { provider_id: p, .. }
+            | ConnectError::Grant { provider_id: p, .. }
+            | ConnectError::Network { provider_id: p, .. } => Some(p),
+            ConnectError::Callback(
+                CallbackError::Expired { provider_id }
+                | CallbackError::IssuerMismatch { provider_id }
+                | CallbackError::MissingCode { provider_id },
+            ) => Some(provider_id),
+            _ => None,
+        }
+    }
+
+    /// The message for the window; `name` is the provider's display name.
+    pub fn to_user(&self, name: &str) -> UserError {
+        let message = match self {
+            ConnectError::UnknownProvider(_) => "Patchbay doesn't know that app.".to_string(),
+            ConnectError::Callback(CallbackError::Expired { .. }) => {
+                format!("The approval for {name} took too long. Click Connect to try again.")
+            }
+            ConnectError::Callback(CallbackError::IssuerMismatch { .. }) => format!(
+                "That approval did not come from {name}, so Patchbay ignored it. Click Connect to try again."
+            ),
+            ConnectError::Callback(_) => {
+                "Patchbay ignored an approval link it did not ask for. If you were connecting an app, click Connect to try again.".to_string()
+            }
+            ConnectError::Provider { error, .. } => format!(
+                "{name} could not approve the connection ({error}). Click Connect to try again."
+            ),
+            ConnectError::Grant { error, .. } if error == "invalid_grant" => {
+                format!("{name} said the approval expired. Click Connect to try again.")
+            }
+            ConnectError::Grant { error, .. } => format!(
+                "{name} refused the connection ({error}). Click Connect to try again."
+            ),
+            ConnectError::Network { .. } => format!(
+                "Patchbay could not reach {name}. Check your internet connection and click Connect to try again."
+            ),
+            ConnectError::Config(_) => {
+                format!("The settings for {name} are broken. Reinstall Patchbay or remove your custom definition.")
+            }
+            ConnectError::Listener(_) => {
+                format!("Patchbay could not wait for {name}'s answer on this computer. Click Connect to try again.")
+            }
+            ConnectError::Vault(v) => vault_message(v),
+        };
+        UserError { code: self.code(), message }
+    }
+}
+
+fn vault_message(v: &VaultError) -> String {
+    match v {
+        VaultError::NoKeychain { .. } => "Patchbay found no keychain to keep your connection safe. Unlock or install your system keyring, or choose file storage in Settings.".into(),
+        VaultError::Locked { .. } => "Your keychain is locked. Unlock it and try again.".into(),
+        _ => "Patchbay could not use your keychain. Try again, or reconnect the app.".into(),
+    }
+}
+
+/// Why an API call or a sync failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    #[error("unknown provider {0:?}")]
+    UnknownProvider(String),
+    #[error("unknown resource {0:?}")]
+    UnknownResource(String),
+    #[error("not connected")]
+    NotConnected,
+    #[error("the connection must be made again")]
+    NeedsReconnect,
+    #[error("the provider refused the token even after a refresh")]
+    Unauthorized,
+    #[error("the provider refused access ({status})")]
+    Forbidden { status: u16 },
+    #[error("rate limited for {retry_after_secs} s, more than allowed")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("gave up after {attempts} attempts: {last}")]
+    RetriesExhausted { attempts: u32, last: String },
+    #[error("HTTP {status}: {detail}")]
+    Http { status: u16, detail: String },
+    #[error("network error: {0}")]
+    Network(String),
+    #[error("unexpected response: {0}")]
+    Decode(String),
+    #[error("the token endpoint failed: {0}")]
+    TokenEndpoint(String),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+impl ApiError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::UnknownProvider(_) => "api.unknown_provider",
+            ApiError::UnknownResource(_) => "api.unknown_resource",
+            ApiError::NotConnected => "api.not_connected",
+            ApiError::NeedsReconnect => "api.needs_reconnect",
+            ApiError::Unauthorized => "api.unauthorized",
+            ApiError::Forbidden { .. } => "api.forbidden",
+            ApiError::RateLimited { .. } => "api.rate_limited",
+            ApiError::RetriesExhausted { .. } => "api.retries_exhausted",
+            ApiError::Http { .. } => "api.http",
+            ApiError::Network(_) => "api.network",
+            ApiError::Decode(_) => "api.decode",
+            ApiError::TokenEndpoint(_) => "api.token_endpoint",
+            ApiError::Vault(v) => v.code(),
+        }
+    }
+
+    pub fn to_user(&self, name: &str) -> UserError {
+        let message = match self {
+            ApiError::UnknownProvider(_) | ApiError::UnknownResource(_) => {
+                "Patchbay doesn't know that list.".to_string()
+            }
+            ApiError::NotConnected => format!("{name} is not connected. Click Connect first."),
+            ApiError::NeedsReconnect | ApiError::Unauthorized => {
+                format!("{name} ended the connection. Click Connect to connect again.")
+            }
+            ApiError::Forbidden { .. } => format!(
+                "{name} did not allow Patchbay to read this. Reconnect and approve every permission."
+            ),
+            ApiError::RateLimited { .. } => {
+                format!("{name} asked Patchbay to slow down. Wait a minute and try again.")
+            }
+            ApiError::RetriesExhausted { .. } | ApiError::Http { .. } | ApiError::TokenEndpoint(_) => {
+                format!("{name} is having trouble right now. Try again in a few minutes.")
+            }
+            ApiError::Network(_) => {
+                format!("Patchbay could not reach {name}. Check your internet connection.")
+            }
+            ApiError::Decode(_) => format!("{name} sent something Patchbay did not understand."),
+            ApiError::Vault(v) => vault_message(v),
+        };
+        UserError { code: self.code().to_string(), message }
+    }
+}

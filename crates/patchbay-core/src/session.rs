@@ -1,0 +1,499 @@
+//! One provider connection: its tokens (in the vault and in memory), the refresh with single
+//! flight and rotation, and the resilient API client.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use oauth2::basic::{BasicClient, BasicErrorResponseType};
+use oauth2::{
+    AccessToken, AuthType, ClientId, ClientSecret, EndpointMaybeSet, EndpointNotSet, EndpointSet,
+    RefreshToken, RequestTokenError, RevocationUrl, TokenResponse, TokenUrl,
+};
+use reqwest::header::{HeaderMap, ACCEPT, RETRY_AFTER};
+use reqwest::Method;
+use serde_json::Value;
+use url::Url;
+
+use crate::error::ApiError;
+use crate::http::{parse_retry_after, HttpSettings, RateLimiter, TokenHttp, TokenHttpError};
+use crate::providers::{fill_placeholders, ClientAuth, ProviderDef};
+use crate::secret::SecretString;
+use crate::vault::{Vault, VaultError, VaultKey};
+
+/// Refresh this long before the access token expires.
+pub const REFRESH_MARGIN: Duration = Duration::from_secs(60);
+
+/// The account every connection is stored under (one account a provider for now).
+pub const DEFAULT_ACCOUNT: &str = "default";
+
+/// What the vault holds for a connection. Debug never shows a token.
+#[derive(Debug, Clone)]
+pub struct StoredTokens {
+    pub access: AccessToken,
+    pub refresh: Option<RefreshToken>,
+    /// Unix seconds.
+    pub expires_at: Option<u64>,
+    pub account: String,
+    pub vars: BTreeMap<String, String>,
+}
+
+impl StoredTokens {
+    fn to_secret(&self) -> SecretString {
+        SecretString::new(
+            serde_json::json!({
+                "v": 1,
+                "access_token": self.access.secret(),
+                "refresh_token": self.refresh.as_ref().map(|r| r.secret()),
+                "expires_at": self.expires_at,
+                "account": self.account,
+                "vars": self.vars,
+            })
+            .to_string(),
+        )
+    }
+
+    fn from_secret(s: &SecretString) -> Result<Self, VaultError> {
+        let corrupt = |d: &str| VaultError::Corrupt { detail: d.into() };
+        let v: Value = serde_json::from_str(s.expose()).map_err(|_| corrupt("not JSON"))?;
+        let access = v["access_token"].as_str().ok_or_else(|| corrupt("no access token"))?;
+        Ok(Self {
+            access: AccessToken::new(access.to_string()),
+            refresh: v["refresh_token"].as_str().map(|r| RefreshToken::new(r.to_string())),
+            expires_at: v["expires_at"].as_u64(),
+            account: v["account"].as_str().unwrap_or_default().to_string(),
+            vars: serde_json::from_value(v["vars"].clone()).unwrap_or_default(),
+        })
+    }
+
+    fn needs_refresh(&self, now: u64) -> bool {
+        self.expires_at.is_some_and(|e| now + REFRESH_MARGIN.as_secs() >= e)
+    }
+}
+
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+#[derive(Debug, Default)]
+struct TokenState {
+    loaded: bool,
+    tokens: Option<StoredTokens>,
+    generation: u64,
+    needs_reconnect: bool,
+}
+
+/// The oauth2 client a connection uses for refresh and revoke.
+pub(crate) type TokenClient =
+    BasicClient<EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointMaybeSet, EndpointSet>;
+
+/// The response of one API call.
+#[derive(Debug)]
+pub struct ApiResponse {
+    pub body: Value,
+    pub headers: HeaderMap,
+}
+
+/// Runs a blocking vault call off the async threads.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, VaultError> + Send + 'static,
+) -> Result<T, VaultError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| VaultError::Platform { detail: format!("vault task failed: {e}") })?
+}
+
+/// A provider connection.
+#[derive(Debug)]
+pub struct Connection {
+    def: Arc<ProviderDef>,
+    vault: Arc<dyn Vault>,
+    key: VaultKey,
+    secret_key: VaultKey,
+    http: reqwest::Client,
+    token_http: TokenHttp,
+    settings: HttpSettings,
+    limiter: RateLimiter,
+    concurrency: Arc<tokio::sync::Semaphore>,
+    state: tokio::sync::Mutex<TokenState>,
+    refreshes: AtomicU64,
+}
+
+impl Connection {
+    pub fn new(
+        def: Arc<ProviderDef>,
+        vault: Arc<dyn Vault>,
+        namespace: &str,
+        http: reqwest::Client,
+        settings: HttpSettings,
+    ) -> Self {
+        let key = VaultKey::new(namespace, &def.id, DEFAULT_ACCOUNT, "tokens");
+        let secret_key = VaultKey::new(namespace, &def.id, "app", "client_secret");
+        Self {
+            limiter: RateLimiter::new(def.rate_limit.interval()),
+            concurrency: Arc::new(tokio::sync::Semaphore::new(def.rate_limit.concurrency.max(1))),
+            token_http: TokenHttp { client: http.clone() },
+            def,
+            vault,
+            key,
+            secret_key,
+            http,
+            settings,
+            state: tokio::sync::Mutex::new(TokenState::default()),
+            refreshes: AtomicU64::new(0),
+        }
+    }
+
+    pub fn def(&self) -> &Arc<ProviderDef> {
+        &self.def
+    }
+
+    /// How many refreshes this connection made (for tests and diagnostics).
+    pub fn refresh_count(&self) -> u64 {
+        self.refreshes.load(Ordering::SeqCst)
+    }
+
+    async fn ensure_loaded(&self, state: &mut TokenState) -> Result<(), ApiError> {
+        if !state.loaded {
+            let vault = self.vault.clone();
+            let key = self.key.clone();
+            let stored = blocking(move || vault.get(&key)).await?;
+            state.tokens = match stored {
+                Some(s) => Some(StoredTokens::from_secret(&s)?),
+                None => None,
+            };
+            state.loaded = true;
+        }
+        Ok(())
+    }
+
+    /// The stored connection, if any (loads it from the vault once).
+    pub async fn current(&self) -> Result<Option<StoredTokens>, ApiError> {
+        let mut state = self.state.lock().await;
+        self.ensure_loaded(&mut state).await?;
+        Ok(state.tokens.clone())
+    }
+
+    pub async fn needs_reconnect(&self) -> bool {
+        self.state.lock().await.needs_reconnect
+    }
+
+    /// Installs freshly issued tokens: written to the vault first, then used.
+    pub async fn install(&self, tokens: StoredTokens) -> Result<(), VaultError> {
+        let mut state = self.state.lock().await;
+        self.persist(&tokens).await?;
+        state.tokens = Some(tokens);
+        state.loaded = true;
+        state.generation += 1;
+        state.needs_reconnect = false;
+        Ok(())
+    }
+
+    async fn persist(&self, tokens: &StoredTokens) -> Result<(), VaultError> {
+        let vault = self.vault.clone();
+        let key = self.key.clone();
+        let secret = tokens.to_secret();
+        blocking(move || vault.set(&key, &secret)).await
+    }
+
+    /// Deletes the tokens from the vault and memory.
+    pub async fn forget(&self, needs_reconnect: bool) -> Result<(), VaultError> {
+        let mut state = self.state.lock().await;
+        state.tokens = None;
+        state.loaded = true;
+        state.generation += 1;
+        state.needs_reconnect = needs_reconnect;
+        let vault = self.vault.clone();
+        let key = self.key.clone();
+        blocking(move || vault.delete(&key)).await
+    }
+
+    /// The oauth2 client for the token and revocation endpoints, with the client secret from
+    /// the vault when the definition asks for one.
+    pub(crate) async fn token_client(&self) -> Result<TokenClient, ApiError> {
+        let bad = |e: String| ApiError::TokenEndpoint(format!("bad endpoint URL: {e}"));
+        let mut client = BasicClient::new(ClientId::new(self.def.client_id.clone()))
+            .set_token_uri(TokenUrl::new(self.def.token_url.clone()).map_err(|e| bad(e.to_string()))?)
+            .set_revocation_url_option(
+                self.def
+                    .revoke_url
+                    .clone()
+                    .map(RevocationUrl::new)
+                    .transpose()
+                    .map_err(|e| bad(e.to_string()))?,
+            );
+        if self.def.client_auth != ClientAuth::None {
+            let vault = self.vault.clone();
+            let key = self.secret_key.clone();
+            if let Some(secret) = blocking(move || vault.get(&key)).await? {
+                client = client.set_client_secret(ClientSecret::new(secret.expose().to_string()));
+            }
+            client = client.set_auth_type(match self.def.client_auth {
+                ClientAuth::ClientSecretBasic => AuthType::BasicAuth,
+                _ => AuthType::RequestBody,
+            });
+        }
+        Ok(client)
+    }
+
+    pub(crate) fn token_http(&self) -> &TokenHttp {
+        &self.token_http
+    }
+
+    /// A valid access token and its generation; refreshes 60 s before expiry. Concurrent
+    /// callers wait on the same lock, so one refresh serves them all.
+    pub async fn access_token(&self) -> Result<(AccessToken, u64), ApiError> {
+        let mut state = self.state.lock().await;
+        self.ensure_loaded(&mut state).await?;
+        let tokens = match &state.tokens {
+            Some(t) => t,
+            None if state.needs_reconnect => return Err(ApiError::NeedsReconnect),
+            None => return Err(ApiError::NotConnected),
+        };
+        if tokens.needs_refresh(unix_now()) {
+            self.refresh_locked(&mut state).await?;
+        }
+        let tokens = state.tokens.as_ref().ok_or(ApiError::NotConnected)?;
+        Ok((tokens.access.clone(), state.generation))
+    }
+
+    /// After a 401 with the token of `generation`: refresh unless someone already did.
+    pub async fn refresh_after_rejection(&self, generation: u64) -> Result<(), ApiError> {
+        let mut state = self.state.lock().await;
+        if state.generation != generation {
+            return Ok(());
+        }
+        self.refresh_locked(&mut state).await
+    }
+
+    /// Refreshes now (tests, "refresh" buttons).
+    pub async fn refresh_now(&self) -> Result<(), ApiError> {
+        let mut state = self.state.lock().await;
+        self.ensure_loaded(&mut state).await?;
+        self.refresh_locked(&mut state).await
+    }
+
+    async fn refresh_locked(&self, state: &mut TokenState) -> Result<(), ApiError> {
+        let Some(current) = state.tokens.clone() else { return Err(ApiError::NotConnected) };
+        let Some(refresh) = current.refresh.clone() else {
+            drop(self.forget_locked(state, true).await);
+            return Err(ApiError::NeedsReconnect);
+        };
+        let client = self.token_client().await?;
+        self.refreshes.fetch_add(1, Ordering::SeqCst);
+        tracing::debug!(provider = %self.def.id, "refreshing the access token");
+        let result = client.exchange_refresh_token(&refresh).request_async(&self.token_http).await;
+        match result {
+            Ok(resp) => {
+                let new = StoredTokens {
+                    access: resp.access_token().clone(),
+                    // Rotation: a new refresh token replaces the old one; else keep it.
+                    refresh: resp.refresh_token().cloned().or(Some(refresh)),
+                    expires_at: resp.expires_in().map(|d| unix_now() + d.as_secs()),
+                    account: current.account.clone(),
+                    vars: current.vars.clone(),
+                };
+                // The rotated refresh token is in the vault before the new access token is used.
+                self.persist(&new).await?;
+                state.tokens = Some(new);
+                state.generation += 1;
+                tracing::info!(provider = %self.def.id, "access token refreshed");
+                Ok(())
+            }
+            Err(RequestTokenError::ServerResponse(e))
+                if *e.error() == BasicErrorResponseType::InvalidGrant =>
+            {
+                tracing::warn!(provider = %self.def.id, "refresh refused (invalid_grant): reconnect needed");
+                self.forget_locked(state, true).await?;
+                Err(ApiError::NeedsReconnect)
+            }
+            Err(RequestTokenError::ServerResponse(e)) => {
+                Err(ApiError::TokenEndpoint(format!("refused: {}", e.error())))
+            }
+            Err(RequestTokenError::Request(TokenHttpError::Status(s))) => {
+                Err(ApiError::TokenEndpoint(format!("HTTP {s}")))
+            }
+            Err(RequestTokenError::Request(e)) => Err(ApiError::Network(e.to_string())),
+            Err(RequestTokenError::Parse(..)) => {
+                Err(ApiError::TokenEndpoint("unreadable response".into()))
+            }
+            Err(RequestTokenError::Other(o)) => Err(ApiError::TokenEndpoint(o)),
+        }
+    }
+
+    async fn forget_locked(&self, state: &mut TokenState, needs_reconnect: bool) -> Result<(), VaultError> {
+        state.tokens = None;
+        state.generation += 1;
+        state.needs_reconnect = needs_reconnect;
+        let vault = self.vault.clone();
+        let key = self.key.clone();
+        blocking(move || vault.delete(&key)).await
+    }
+
+    /// The API base with the account's variables filled in.
+    pub fn api_url(&self, path: &str, vars: &BTreeMap<String, String>) -> Result<Url, ApiError> {
+        let fill = |s: &str| fill_placeholders(s, |n| vars.get(n).cloned());
+        let base = fill(&self.def.api_base);
+        let full = format!("{}{}", base.trim_end_matches('/'), fill(path));
+        Url::parse(&full).map_err(|e| ApiError::Decode(format!("bad URL {full}: {e}")))
+    }
+
+    /// GET with retries (GET is idempotent).
+    pub async fn get_json(&self, url: &Url) -> Result<ApiResponse, ApiError> {
+        self.request_json(Method::GET, url, None, true).await
+    }
+
+    /// One API call: bearer token, refresh once on 401, `Retry-After` on 429, backoff with
+    /// full jitter on 5xx, 408 and connection errors (only when `idempotent`), bounded in
+    /// attempts and total time.
+    pub async fn request_json(
+        &self,
+        method: Method,
+        url: &Url,
+        body: Option<&Value>,
+        idempotent: bool,
+    ) -> Result<ApiResponse, ApiError> {
+        let policy = &self.settings.retry;
+        let started = Instant::now();
+        let mut attempts = 0u32;
+        let mut refreshed = false;
+        loop {
+            let (token, generation) = self.access_token().await?;
+            let permit = self.concurrency.clone().acquire_owned().await;
+            self.limiter.acquire().await;
+            let mut req = self
+                .http
+                .request(method.clone(), url.clone())
+                .bearer_auth(token.secret())
+                .header(ACCEPT, "application/json");
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let outcome = req.send().await;
+            let (last, delay) = match outcome {
+                Err(e) => {
+                    if !idempotent {
+                        return Err(ApiError::Network(describe(&e)));
+                    }
+                    (describe(&e), policy.backoff(attempts))
+                }
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let headers = resp.headers().clone();
+                    match status {
+                        200..=299 => match resp.bytes().await {
+                            Ok(bytes) => match serde_json::from_slice::<Value>(&bytes) {
+                                Ok(body) => {
+                                    drop(permit);
+                                    return Ok(ApiResponse { body, headers });
+                                }
+                                Err(_) if idempotent => {
+                                    ("malformed JSON body".to_string(), policy.backoff(attempts))
+                                }
+                                Err(e) => return Err(ApiError::Decode(e.to_string())),
+                            },
+                            Err(e) if idempotent => (describe(&e), policy.backoff(attempts)),
+                            Err(e) => return Err(ApiError::Network(describe(&e))),
+                        },
+                        401 => {
+                            drop(permit);
+                            if refreshed {
+                                return Err(ApiError::Unauthorized);
+                            }
+                            refreshed = true;
+                            self.refresh_after_rejection(generation).await?;
+                            continue;
+                        }
+                        403 => return Err(ApiError::Forbidden { status }),
+                        429 => {
+                            let after = headers
+                                .get(RETRY_AFTER)
+                                .and_then(|v| v.to_str().ok())
+                                .and_then(|v| parse_retry_after(v, SystemTime::now()));
+                            match after {
+                                Some(d) if d > policy.max_retry_after => {
+                                    return Err(ApiError::RateLimited { retry_after_secs: d.as_secs() })
+                                }
+                                Some(d) => ("HTTP 429".to_string(), d),
+                                None => ("HTTP 429".to_string(), policy.backoff(attempts)),
+                            }
+                        }
+                        408 | 500..=599 if idempotent => (format!("HTTP {status}"), policy.backoff(attempts)),
+                        _ => {
+                            let detail = resp
+                                .json::<Value>()
+                                .await
+                                .ok()
+                                .and_then(|v| v["error"].as_str().map(str::to_string))
+                                .unwrap_or_default();
+                            return Err(ApiError::Http { status, detail });
+                        }
+                    }
+                }
+            };
+            drop(permit);
+            attempts += 1;
+            tracing::debug!(provider = %self.def.id, attempt = attempts, reason = %last, "retrying");
+            if attempts >= policy.max_attempts || started.elapsed() + delay > policy.max_total {
+                return Err(ApiError::RetriesExhausted { attempts, last });
+            }
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// The account look-up: the display name and the variables the definition asks for.
+    pub async fn fetch_account(&self) -> Result<(String, BTreeMap<String, String>), ApiError> {
+        let url = self.api_url(&self.def.account.path, &BTreeMap::new())?;
+        let resp = self.get_json(&url).await?;
+        let name = resp
+            .body
+            .pointer(&self.def.account.name)
+            .map(value_text)
+            .unwrap_or_else(|| self.def.display_name.clone());
+        let mut vars = BTreeMap::new();
+        for (var, pointer) in &self.def.account.vars {
+            if let Some(v) = resp.body.pointer(pointer) {
+                vars.insert(var.clone(), value_text(v));
+            }
+        }
+        Ok((name, vars))
+    }
+}
+
+/// A JSON value as text: strings bare, everything else as JSON.
+pub fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A reqwest error without its URL (the URL is fine, but keep messages short and uniform).
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "connection broke while reading"
+    } else {
+        "connection failed"
+    };
+    let e = e.without_url_ref();
+    format!("{kind}: {e}")
+}
+
+trait WithoutUrl {
+    fn without_url_ref(&self) -> String;
+}
+
+impl WithoutUrl for reqwest::Error {
+    fn without_url_ref(&self) -> String {
+        let mut s = self.to_string();
+        if let Some(u) = self.url() {
+            s = s.replace(u.as_str(), "<url>");
+        }
+        s
+    }
+}
