@@ -94,6 +94,8 @@ export class FakeBackend {
   /** Makes `cmd` reject with a CommandError carrying `message`. */
   fail(cmd: string, message: string, code = 'failed'): void {
     const error: CommandError = { code, message };
+    // Tauri rejects invoke() with the serialised error object, not an Error.
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
     this.overrides.set(cmd, () => Promise.reject(error));
   }
 

@@ -1,0 +1,271 @@
+import { afterEach, describe, expect, test } from 'vitest';
+import { page, userEvent } from 'vitest/browser';
+import type { FakeBackend } from '../test/fakeBackend';
+import { mountApp, type Mounted } from '../test/mount';
+
+let m: Mounted | undefined;
+afterEach(() => {
+  m?.unmount();
+  m = undefined;
+});
+
+async function openWhatConverts(tune?: (b: FakeBackend) => void): Promise<Mounted> {
+  m = await mountApp(tune);
+  await page.getByRole('button', { name: /^WhatConverts/ }).click();
+  await expect.element(page.getByTestId('records-view')).toBeVisible();
+  return m;
+}
+
+function rows(): HTMLElement[] {
+  return [...document.querySelectorAll<HTMLElement>('[data-testid="records-grid"] .grid-body [role="row"]')];
+}
+
+describe('records view', () => {
+  test('syncs on open, the progress bar follows sync-progress events, then rows show', async () => {
+    let release = (): void => undefined;
+    const mounted = await openWhatConverts((b) => {
+      release = b.holdSync();
+    });
+    await expect.poll(() => mounted.backend.callsOf('sync_resource').map((c) => c.args)).toEqual([{ providerId: 'whatconverts', resourceId: 'leads' }]);
+    const bar = page.getByRole('progressbar');
+    await expect.element(bar).toBeVisible();
+
+    await mounted.backend.emit('sync-progress', { provider: 'whatconverts', resource: 'leads', fetched: 100, total: 250, done: false });
+    await expect.element(bar).toHaveAttribute('aria-valuenow', '100');
+    await expect.element(bar).toHaveAttribute('aria-valuemax', '250');
+    await expect.element(page.getByText('Fetched 100 of 250 records')).toBeVisible();
+
+    // Events for another resource or provider are not ours.
+    await mounted.backend.emit('sync-progress', { provider: 'whatconverts', resource: 'calls', fetched: 7, total: 9, done: false });
+    await mounted.backend.emit('sync-progress', { provider: 'boomtown', resource: 'leads', fetched: 8, total: 9, done: false });
+    expect(bar.element().getAttribute('aria-valuenow')).toBe('100');
+    expect(bar.element().getAttribute('aria-valuemax')).toBe('250');
+    await mounted.backend.emit('sync-progress', { provider: 'whatconverts', resource: 'leads', fetched: 200, total: 250, done: false });
+    await expect.element(bar).toHaveAttribute('aria-valuenow', '200');
+    await expect.element(page.getByText('Fetched 200 of 250 records')).toBeVisible();
+
+    release();
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('250 of 250 records');
+    expect(bar.query()).toBeNull();
+    await expect.poll(() => rows()[0]?.textContent ?? '').toContain('Lead 0');
+    // Only the visible window (+ overscan) is asked for.
+    const q = mounted.backend.lastQuery();
+    expect(q).toMatchObject({ search: '', sort: null, offset: 0 });
+    expect(q?.limit).toBeLessThanOrEqual(100);
+  });
+
+  test('an unknown total shows fetched records without a maximum', async () => {
+    let release = (): void => undefined;
+    const mounted = await openWhatConverts((b) => {
+      release = b.holdSync();
+    });
+    await expect.poll(() => mounted.backend.callsOf('sync_resource')).toHaveLength(1);
+    await mounted.backend.emit('sync-progress', { provider: 'whatconverts', resource: 'leads', fetched: 40, total: null, done: false });
+    const bar = page.getByRole('progressbar');
+    await expect.element(bar).toHaveAttribute('aria-valuenow', '40');
+    expect(bar.element().hasAttribute('aria-valuemax')).toBe(false);
+    await expect.element(page.getByText('Fetched 40 records')).toBeVisible();
+    release();
+  });
+
+  test('a failed sync shows its message as an alert', async () => {
+    await openWhatConverts((b) => {
+      b.fail('sync_resource', 'WhatConverts asked us to slow down. Try Refresh in a minute.');
+    });
+    await expect.element(page.getByRole('alert')).toHaveTextContent('WhatConverts asked us to slow down. Try Refresh in a minute.');
+  });
+
+  test('search sends the text to query_records and updates the count', async () => {
+    const mounted = await openWhatConverts();
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('250 of 250 records');
+    await page.getByRole('searchbox', { name: 'Search records' }).fill('lead12');
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('11 of 250 records');
+    expect(mounted.backend.lastQuery()).toMatchObject({ search: 'lead12', offset: 0 });
+    await expect.poll(() => rows().length).toBe(11);
+    expect(rows()[0]?.textContent).toContain('Lead 12');
+  });
+
+  test('typing quickly sends one query after the pause (debounce)', async () => {
+    const mounted = await openWhatConverts();
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('250 of 250 records');
+    const before = mounted.backend.callsOf('query_records').length;
+    const box = page.getByRole('searchbox', { name: 'Search records' });
+    (box.element() as HTMLElement).focus();
+    await userEvent.keyboard('lead2');
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('61 of 250 records');
+    const searches = mounted.backend.callsOf('query_records').slice(before)
+      .map((c) => (c.args.query as { search: string }).search);
+    expect(new Set(searches)).toEqual(new Set(['lead2']));
+  });
+
+  test('sorting toggles aria-sort and sends the sort spec', async () => {
+    const mounted = await openWhatConverts();
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('250 of 250 records');
+    const header = page.getByRole('columnheader', { name: 'Name' });
+    expect(header.element().hasAttribute('aria-sort')).toBe(false);
+
+    await page.getByRole('button', { name: 'Name' }).click();
+    await expect.element(header).toHaveAttribute('aria-sort', 'ascending');
+    await expect.poll(() => mounted.backend.lastQuery()?.sort).toEqual({ key: 'name', descending: false });
+
+    await page.getByRole('button', { name: 'Name' }).click();
+    await expect.element(header).toHaveAttribute('aria-sort', 'descending');
+    await expect.poll(() => mounted.backend.lastQuery()?.sort).toEqual({ key: 'name', descending: true });
+    await expect.poll(() => rows()[0]?.textContent ?? '').toContain('Lead 249');
+
+    await page.getByRole('button', { name: 'Email' }).click();
+    await expect.element(page.getByRole('columnheader', { name: 'Email' })).toHaveAttribute('aria-sort', 'ascending');
+    expect(header.element().hasAttribute('aria-sort')).toBe(false);
+    await expect.poll(() => mounted.backend.lastQuery()?.sort).toEqual({ key: 'email', descending: false });
+  });
+
+  test('tabs: arrow keys, Home and End move between resources (WAI-ARIA)', async () => {
+    const mounted = await openWhatConverts();
+    const leads = page.getByRole('tab', { name: 'Leads' });
+    const calls = page.getByRole('tab', { name: 'Calls' });
+    const forms = page.getByRole('tab', { name: 'Forms' });
+    await expect.element(leads).toHaveAttribute('aria-selected', 'true');
+    expect((leads.element() as HTMLElement).tabIndex).toBe(0);
+    expect((calls.element() as HTMLElement).tabIndex).toBe(-1);
+
+    (leads.element() as HTMLElement).focus();
+    await userEvent.keyboard('{ArrowRight}');
+    await expect.element(calls).toHaveAttribute('aria-selected', 'true');
+    expect(document.activeElement).toBe(calls.element());
+    expect(leads.element().getAttribute('aria-selected')).toBe('false');
+    await expect.poll(() => mounted.backend.callsOf('sync_resource').map((c) => c.args.resourceId)).toEqual(['leads', 'calls']);
+
+    await userEvent.keyboard('{End}');
+    await expect.element(forms).toHaveAttribute('aria-selected', 'true');
+    await userEvent.keyboard('{ArrowRight}');
+    await expect.element(leads).toHaveAttribute('aria-selected', 'true');
+    expect(document.activeElement).toBe(leads.element());
+    await userEvent.keyboard('{ArrowLeft}');
+    await expect.element(forms).toHaveAttribute('aria-selected', 'true');
+    await userEvent.keyboard('{Home}');
+    await expect.element(leads).toHaveAttribute('aria-selected', 'true');
+
+    // The panel is labelled by the selected tab; returning to Leads does not re-sync.
+    expect(page.getByRole('tabpanel').element().getAttribute('aria-labelledby')).toBe(leads.element().id);
+    expect(mounted.backend.callsOf('sync_resource').filter((c) => c.args.resourceId === 'leads')).toHaveLength(1);
+  });
+
+  test('the weekly chart shows on chart_by_week resources with a text alternative', async () => {
+    await openWhatConverts();
+    const chart = page.getByRole('img', { name: /^Records per week from/ });
+    await expect.element(chart).toBeVisible();
+    expect(chart.element().getAttribute('aria-label')).toContain('15 records in 3 weeks');
+    expect(chart.element().querySelectorAll('rect')).toHaveLength(3);
+    await page.getByRole('tab', { name: 'Calls' }).click();
+    await expect.element(page.getByRole('tab', { name: 'Calls' })).toHaveAttribute('aria-selected', 'true');
+    expect(document.querySelector('[data-testid="weekly-chart"]')).toBeNull();
+  });
+
+  test('clicking a row opens the detail panel; Enter does too; Escape closes', async () => {
+    const mounted = await openWhatConverts();
+    await expect.poll(() => rows().length).toBeGreaterThan(3);
+    rows()[2]?.click();
+    const panel = page.getByTestId('detail-panel');
+    await expect.element(panel).toBeVisible();
+    await expect.element(panel).toHaveTextContent('lead2@example.com');
+    expect(mounted.backend.callsOf('record_detail').at(-1)?.args).toEqual({ providerId: 'whatconverts', resourceId: 'leads', index: 2 });
+
+    await userEvent.keyboard('{Escape}');
+    await expect.element(panel).not.toBeVisible();
+
+    const row = rows()[2];
+    row?.focus();
+    await userEvent.keyboard('{ArrowDown}');
+    await expect.poll(() => document.activeElement?.getAttribute('aria-rowindex')).toBe('5');
+    await userEvent.keyboard('{Enter}');
+    await expect.element(panel).toHaveTextContent('lead3@example.com');
+  });
+
+  test('a failed record_detail shows an alert in the panel', async () => {
+    await openWhatConverts((b) => {
+      b.fail('record_detail', 'This lead was deleted in WhatConverts.');
+    });
+    await expect.poll(() => rows().length).toBeGreaterThan(1);
+    rows()[0]?.click();
+    await expect.element(page.getByTestId('detail-panel').getByRole('alert')).toHaveTextContent('This lead was deleted in WhatConverts.');
+  });
+
+  test('the column chooser hides and shows columns', async () => {
+    await openWhatConverts();
+    await expect.poll(() => rows().length).toBeGreaterThan(1);
+    await page.getByRole('button', { name: 'Columns' }).click();
+    await page.getByRole('checkbox', { name: 'Email' }).click();
+    await expect.poll(() => document.querySelectorAll('[role="columnheader"]').length).toBe(2);
+    expect(rows()[0]?.textContent).not.toContain('@example.com');
+    await page.getByRole('checkbox', { name: 'Email' }).click();
+    await expect.poll(() => document.querySelectorAll('[role="columnheader"]').length).toBe(3);
+  });
+
+  test('Export CSV sends the current view and shows the written path', async () => {
+    const mounted = await openWhatConverts();
+    await page.getByRole('searchbox', { name: 'Search records' }).fill('lead1');
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('111 of 250 records');
+    await page.getByTestId('export').click();
+    await expect.element(page.getByTestId('export-result')).toHaveTextContent('Saved 111 records to /home/ana/Downloads/whatconverts-leads.csv');
+    expect(mounted.backend.callsOf('export_csv').at(-1)?.args).toEqual({
+      providerId: 'whatconverts',
+      resourceId: 'leads',
+      query: { search: 'lead1', sort: null, offset: 0, limit: 111 },
+    });
+  });
+
+  test('a failed export shows its message', async () => {
+    await openWhatConverts((b) => {
+      b.fail('export_csv', 'Your Downloads folder is full.');
+    });
+    await page.getByTestId('export').click();
+    await expect.element(page.getByRole('alert')).toHaveTextContent('Your Downloads folder is full.');
+  });
+
+  test('Refresh syncs again', async () => {
+    const mounted = await openWhatConverts();
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('250 of 250 records');
+    mounted.backend.rowCount = 300;
+    await page.getByTestId('refresh').click();
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('300 of 300 records');
+    expect(mounted.backend.callsOf('sync_resource')).toHaveLength(2);
+  });
+
+  test('Disconnect asks first, then disconnects and goes back to the tiles', async () => {
+    const mounted = await openWhatConverts();
+    await page.getByTestId('disconnect').click();
+    await page.getByRole('button', { name: 'Keep connected' }).click();
+    expect(mounted.backend.callsOf('disconnect')).toHaveLength(0);
+    await page.getByTestId('disconnect').click();
+    await page.getByRole('button', { name: 'Disconnect WhatConverts' }).click();
+    await expect.element(page.getByTestId('tiles')).toBeVisible();
+    expect(mounted.backend.callsOf('disconnect').map((c) => c.args)).toEqual([{ providerId: 'whatconverts' }]);
+    await expect.element(page.getByRole('button', { name: /^WhatConverts/ })).toHaveAccessibleName(/Not connected$/);
+  });
+
+  test('Back returns to the tiles', async () => {
+    await openWhatConverts();
+    await page.getByTestId('back').click();
+    await expect.element(page.getByTestId('tiles')).toBeVisible();
+    expect(document.querySelector('[data-testid="records-view"]')).toBeNull();
+  });
+
+  test('100,000 rows: only a window is in the DOM and only visible pages are fetched', async () => {
+    const mounted = await openWhatConverts((b) => {
+      b.rowCount = 100_000;
+    });
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('100,000 of 100,000 records');
+    await expect.poll(() => rows().length).toBeGreaterThan(5);
+    expect(rows().length).toBeLessThan(80);
+    expect(page.getByTestId('records-grid').element().getAttribute('aria-rowcount')).toBe('100001');
+
+    const scroller = document.querySelector<HTMLElement>('.grid-scroll');
+    if (!scroller) throw new Error('no scroller');
+    scroller.scrollTop = scroller.scrollHeight;
+    await expect.poll(() => rows().some((r) => r.textContent.includes('Lead 99999'))).toBe(true);
+    expect(rows().length).toBeLessThan(80);
+    const offsets = mounted.backend.callsOf('query_records').map((c) => (c.args.query as { offset: number }).offset);
+    expect(offsets).toContain(99_900);
+    expect(offsets.length).toBeLessThan(10);
+  });
+});
