@@ -1,2 +1,132 @@
 //! patchbay-sandbox: a strict OAuth 2.0 authorization server plus imitations of the five
-//! providers' APIs, served on loopback. See README.md.
+//! providers' APIs, served on loopback. See README.md for every endpoint and rule.
+
+mod bearer;
+mod config;
+mod consent;
+mod data;
+mod dates;
+mod errors;
+mod faults;
+mod oauth;
+mod observe;
+mod pagination;
+mod pkce;
+mod providers;
+mod ratelimit;
+mod requests_log;
+mod server;
+mod tokens;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use config::SandboxConfig;
+pub use errors::SandboxError;
+pub use faults::{FaultSpec, FaultSpecError};
+pub use pkce::s256 as pkce_s256_challenge;
+pub use requests_log::LoggedRequest;
+
+use consent::ConsentStore;
+use faults::FaultInjector;
+use ratelimit::RateLimiter;
+use requests_log::RequestLog;
+use server::{AppState, Shared};
+use tokens::TokenStore;
+
+/// The provider slugs served, in a stable order.
+pub const PROVIDERS: [&str; 5] = [
+    "whatconverts",
+    "clickfunnels",
+    "webinargeek",
+    "boomtown",
+    "emailoctopus",
+];
+
+/// A running sandbox. Stops on `shutdown` or when dropped.
+#[derive(Debug)]
+pub struct Sandbox {
+    url: String,
+    state: AppState,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Binds `addr` (port 0 for any free port) and serves in the current tokio runtime.
+    pub async fn start(addr: SocketAddr, config: SandboxConfig) -> Result<Sandbox, SandboxError> {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| SandboxError::Bind { addr, source })?;
+        let local = listener.local_addr().map_err(SandboxError::LocalAddr)?;
+        let url = format!("http://{local}");
+        let shared = Shared {
+            base_url: url.clone(),
+            tokens: TokenStore::new(config.access_ttl, config.code_ttl),
+            consents: ConsentStore::new(config.consent_ttl),
+            log: RequestLog::default(),
+            faults: FaultInjector::new(config.faults.clone(), config.seed),
+            limiter: RateLimiter::default(),
+            config,
+        };
+        let state = AppState(Arc::new(shared));
+        let router = server::router(state.clone());
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(server::serve(listener, router, stopped));
+        tracing::info!(%url, records = state.config.records, seed = state.config.seed, "sandbox listening");
+        Ok(Sandbox {
+            url,
+            state,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    /// The issuer of a provider: `{url}/{provider}`.
+    pub fn issuer(&self, provider: &str) -> String {
+        format!("{}/{provider}", self.url)
+    }
+
+    /// Stops accepting and closes every connection.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    /// The requests received so far, oldest first (as `GET /_sandbox/requests`).
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.state.log.snapshot()
+    }
+
+    /// Lifetime of access tokens issued from now on.
+    pub fn set_access_ttl(&self, ttl: Duration) {
+        self.state.tokens.set_access_ttl(ttl);
+    }
+
+    /// Every access token issued so far is expired from now on.
+    pub fn expire_access_tokens(&self) {
+        self.state.tokens.expire_access_tokens();
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        // Dropping the sender also wakes the loop; sending makes the intent explicit.
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

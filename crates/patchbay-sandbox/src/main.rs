@@ -1,1 +1,80 @@
-fn main() {}
+//! `patchbay-sandbox`: runs the sandbox until killed.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Parser;
+use patchbay_sandbox::{FaultSpec, Sandbox, SandboxConfig};
+
+/// A strict OAuth 2.0 authorization server and five provider APIs on loopback.
+#[derive(Debug, Parser)]
+#[command(name = "patchbay-sandbox", version)]
+struct Args {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    addr: SocketAddr,
+    /// Records in every collection.
+    #[arg(long, default_value_t = 250, value_parser = clap::value_parser!(u64).range(0..=100_000_000))]
+    records: u64,
+    /// Seed of the generated data and of fault injection.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    access_ttl: u64,
+    /// Approve the consent step at once.
+    #[arg(long)]
+    auto_approve: bool,
+    /// Fault injection, e.g. `429=0.1,500=0.05,drop=0.01,latency=5ms..50ms`.
+    #[arg(long)]
+    faults: Option<FaultSpec>,
+    /// The registered public client id.
+    #[arg(long, default_value = "patchbay-desktop")]
+    client_id: String,
+    /// A registered redirect URI (repeatable; replaces the default).
+    #[arg(long = "redirect-uri")]
+    redirect_uris: Vec<String>,
+    /// Disable the per-provider rate limits.
+    #[arg(long)]
+    no_rate_limits: bool,
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let mut config = SandboxConfig {
+        records: args.records as usize,
+        seed: args.seed,
+        access_ttl: Duration::from_secs(args.access_ttl),
+        auto_approve: args.auto_approve,
+        faults: args.faults.unwrap_or_default(),
+        client_id: args.client_id,
+        rate_limits: !args.no_rate_limits,
+        ..SandboxConfig::default()
+    };
+    if !args.redirect_uris.is_empty() {
+        config.redirect_uris = args.redirect_uris;
+    }
+    let sandbox = match Sandbox::start(args.addr, config).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("patchbay-sandbox: {e}");
+            std::process::exit(1);
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    // Callers read this first line to learn the port, so flush it now.
+    let _ = writeln!(stdout, "listening on {}", sandbox.url());
+    let _ = stdout.flush();
+    drop(stdout);
+    let _ = tokio::signal::ctrl_c().await;
+    sandbox.shutdown().await;
+}

@@ -1,0 +1,247 @@
+//! Fault injection: parsing the `--faults` SPEC and drawing faults deterministically.
+
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// A parsed fault SPEC such as `429=0.1,500=0.05,drop=0.01,latency=5ms..50ms`.
+/// `Default` injects nothing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FaultSpec {
+    /// (status, probability) for injected error statuses.
+    pub statuses: Vec<(u16, f64)>,
+    /// Probability of closing the connection without a response.
+    pub drop: f64,
+    /// Probability of a 200 whose body is not valid JSON.
+    pub malformed: f64,
+    /// Added delay, uniform in the range (inclusive).
+    pub latency: Option<(Duration, Duration)>,
+    /// Also inject into the token endpoint (opt-in: most tests want OAuth to be reliable).
+    pub tokens: bool,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum FaultSpecError {
+    #[error("fault item `{0}` is not KEY=VALUE")]
+    NotKeyValue(String),
+    #[error(
+        "unknown fault `{0}` (expected a status 400..=599, drop, malformed, latency or tokens)"
+    )]
+    UnknownKey(String),
+    #[error("probability `{0}` must be a number between 0 and 1")]
+    BadProbability(String),
+    #[error("latency `{0}` must look like 5ms..50ms, 10ms or 1s")]
+    BadLatency(String),
+    #[error("tokens must be true or false, not `{0}`")]
+    BadBool(String),
+    #[error("fault probabilities add up to {0}, more than 1")]
+    TooLikely(f64),
+}
+
+/// What one request meets.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    Status(u16),
+    Drop,
+    Malformed,
+}
+
+impl FaultSpec {
+    pub fn is_empty(&self) -> bool {
+        self.statuses.is_empty()
+            && self.drop == 0.0
+            && self.malformed == 0.0
+            && self.latency.is_none()
+    }
+}
+
+impl FromStr for FaultSpec {
+    type Err = FaultSpecError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut spec = FaultSpec::default();
+        for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let (key, value) = item
+                .split_once('=')
+                .ok_or_else(|| FaultSpecError::NotKeyValue(item.to_string()))?;
+            let (key, value) = (key.trim(), value.trim());
+            match key {
+                "drop" => spec.drop = probability(value)?,
+                "malformed" => spec.malformed = probability(value)?,
+                "latency" => spec.latency = Some(latency(value)?),
+                "tokens" => {
+                    spec.tokens = value
+                        .parse()
+                        .map_err(|_| FaultSpecError::BadBool(value.to_string()))?
+                }
+                code => match code.parse::<u16>() {
+                    Ok(status) if (400..=599).contains(&status) && code.len() == 3 => {
+                        spec.statuses.push((status, probability(value)?))
+                    }
+                    _ => return Err(FaultSpecError::UnknownKey(code.to_string())),
+                },
+            }
+        }
+        let total = spec.drop + spec.malformed + spec.statuses.iter().map(|(_, p)| p).sum::<f64>();
+        if total > 1.0 + 1e-9 {
+            return Err(FaultSpecError::TooLikely(total));
+        }
+        Ok(spec)
+    }
+}
+
+fn probability(v: &str) -> Result<f64, FaultSpecError> {
+    match v.parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(FaultSpecError::BadProbability(v.to_string())),
+    }
+}
+
+fn duration(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    if let Some(ms) = v.strip_suffix("ms") {
+        ms.parse().ok().map(Duration::from_millis)
+    } else if let Some(s) = v.strip_suffix('s') {
+        s.parse().ok().map(Duration::from_secs)
+    } else {
+        None
+    }
+}
+
+fn latency(v: &str) -> Result<(Duration, Duration), FaultSpecError> {
+    let bad = || FaultSpecError::BadLatency(v.to_string());
+    let (lo, hi) = match v.split_once("..") {
+        Some((a, b)) => (duration(a).ok_or_else(bad)?, duration(b).ok_or_else(bad)?),
+        None => {
+            let d = duration(v).ok_or_else(bad)?;
+            (d, d)
+        }
+    };
+    if lo > hi {
+        return Err(bad());
+    }
+    Ok((lo, hi))
+}
+
+/// Draws faults from an RNG seeded with the sandbox seed, so a given sequence of requests
+/// meets the same faults on every run.
+#[derive(Debug)]
+pub struct FaultInjector {
+    spec: FaultSpec,
+    rng: Mutex<StdRng>,
+}
+
+impl FaultInjector {
+    pub fn new(spec: FaultSpec, seed: u64) -> Self {
+        FaultInjector {
+            spec,
+            // Offset the seed so fault draws do not mirror the data generator's streams.
+            rng: Mutex::new(StdRng::seed_from_u64(seed ^ 0x6661_756c_7473)),
+        }
+    }
+
+    pub fn applies_to_tokens(&self) -> bool {
+        self.spec.tokens
+    }
+
+    pub fn is_active(&self) -> bool {
+        !self.spec.is_empty()
+    }
+
+    /// One decision per request: the delay to add and the fault to inject, if any.
+    pub fn draw(&self) -> (Duration, Option<Fault>) {
+        let mut rng = self.rng.lock().expect("fault rng poisoned");
+        let delay = match self.spec.latency {
+            Some((lo, hi)) if hi > lo => {
+                let span = (hi - lo).as_micros() as u64;
+                lo + Duration::from_micros(rng.gen_range(0..=span))
+            }
+            Some((lo, _)) => lo,
+            None => Duration::ZERO,
+        };
+        let mut u: f64 = rng.gen();
+        let mut pick = |p: f64| {
+            if u < p {
+                true
+            } else {
+                u -= p;
+                false
+            }
+        };
+        let fault = if pick(self.spec.drop) {
+            Some(Fault::Drop)
+        } else if pick(self.spec.malformed) {
+            Some(Fault::Malformed)
+        } else {
+            self.spec
+                .statuses
+                .iter()
+                .find(|(_, p)| pick(*p))
+                .map(|(s, _)| Fault::Status(*s))
+        };
+        (delay, fault)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_example() {
+        let spec: FaultSpec = "429=0.1,500=0.05,drop=0.01,latency=5ms..50ms"
+            .parse()
+            .unwrap();
+        assert_eq!(spec.statuses, vec![(429, 0.1), (500, 0.05)]);
+        assert_eq!(spec.drop, 0.01);
+        assert_eq!(
+            spec.latency,
+            Some((Duration::from_millis(5), Duration::from_millis(50)))
+        );
+        assert!(!spec.tokens);
+    }
+
+    #[test]
+    fn rejects_bad_specs() {
+        assert!(matches!(
+            "200=0.1".parse::<FaultSpec>(),
+            Err(FaultSpecError::UnknownKey(_))
+        ));
+        assert!(matches!(
+            "429=2".parse::<FaultSpec>(),
+            Err(FaultSpecError::BadProbability(_))
+        ));
+        assert!(matches!(
+            "latency=9..x".parse::<FaultSpec>(),
+            Err(FaultSpecError::BadLatency(_))
+        ));
+        assert!(matches!(
+            "drop".parse::<FaultSpec>(),
+            Err(FaultSpecError::NotKeyValue(_))
+        ));
+        assert!(matches!(
+            "500=0.7,503=0.7".parse::<FaultSpec>(),
+            Err(FaultSpecError::TooLikely(_))
+        ));
+    }
+
+    #[test]
+    fn same_seed_same_faults_and_rates_roughly_match() {
+        let spec: FaultSpec = "500=0.2,drop=0.1".parse().unwrap();
+        let a = FaultInjector::new(spec.clone(), 7);
+        let b = FaultInjector::new(spec, 7);
+        let da: Vec<_> = (0..2000).map(|_| a.draw().1).collect();
+        let db: Vec<_> = (0..2000).map(|_| b.draw().1).collect();
+        assert_eq!(da, db);
+        let errors = da
+            .iter()
+            .filter(|f| **f == Some(Fault::Status(500)))
+            .count();
+        let drops = da.iter().filter(|f| **f == Some(Fault::Drop)).count();
+        assert!((300..500).contains(&errors), "{errors}");
+        assert!((130..270).contains(&drops), "{drops}");
+    }
+}

@@ -1,0 +1,114 @@
+//! The outermost middleware: injects faults into provider API calls and records every
+//! request in the log.
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::faults::Fault;
+use crate::oauth::GrantTypeSeen;
+use crate::providers::Provider;
+use crate::requests_log::{redact_query, LoggedRequest};
+use crate::server::{AppState, ConnectionKiller};
+
+/// Which provider a path belongs to, and whether faults may hit it.
+fn classify(state: &AppState, path: &str) -> (Option<Provider>, bool) {
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    let Some(p) = Provider::from_slug(first) else {
+        let meta = path.strip_prefix("/.well-known/oauth-authorization-server/");
+        return (meta.and_then(Provider::from_slug), false);
+    };
+    let rest = &path[first.len() + 1..];
+    let eligible = if rest.starts_with("/oauth/") {
+        rest == "/oauth/token" && state.faults.applies_to_tokens()
+    } else {
+        true
+    };
+    (Some(p), eligible)
+}
+
+pub async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let method = request.method().to_string();
+    let path = request.uri().path().to_string();
+    let query = redact_query(request.uri().query());
+    let bearer = request.headers().contains_key(header::AUTHORIZATION);
+    let (provider, eligible) = classify(&state, &path);
+    let killer = request.extensions().get::<ConnectionKiller>().cloned();
+
+    let mut fault = None;
+    if eligible && state.faults.is_active() {
+        let (delay, drawn) = state.faults.draw();
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        fault = drawn;
+    }
+    let mut entry = LoggedRequest {
+        method,
+        path,
+        query,
+        grant_type: None,
+        status: 0,
+        provider: provider.map(|p| p.slug().to_string()),
+        bearer,
+        fault: None,
+    };
+
+    let response = match fault {
+        Some(Fault::Drop) => {
+            entry.fault = Some("drop".to_string());
+            tracing::info!(path = %entry.path, "fault: dropping the connection");
+            state.log.push(entry);
+            if let Some(ConnectionKiller(k)) = killer {
+                k.notify_one();
+                // The connection task drops this future once it sees the notification.
+                std::future::pending::<()>().await;
+            }
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+        Some(Fault::Status(status)) => {
+            entry.fault = Some("status".to_string());
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let body = json!({"error": "injected_fault", "error_description": format!("sandbox fault: {status}")});
+            let mut response = (status, Json(body)).into_response();
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            response
+        }
+        Some(Fault::Malformed) => {
+            let response = next.run(request).await;
+            if response.status() == StatusCode::OK {
+                entry.fault = Some("malformed".to_string());
+                malformed(response).await
+            } else {
+                response
+            }
+        }
+        None => next.run(request).await,
+    };
+    entry.status = response.status().as_u16();
+    entry.grant_type = response
+        .extensions()
+        .get::<GrantTypeSeen>()
+        .map(|g| g.0.clone());
+    state.log.push(entry);
+    response
+}
+
+/// The same response cut off halfway through its JSON, as a broken proxy would.
+async fn malformed(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let cut = (bytes.len() / 2).max(1).min(bytes.len());
+    let mut broken = bytes.slice(..cut).to_vec();
+    broken.extend_from_slice(b"\x00<");
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(broken))
+}

@@ -1,0 +1,97 @@
+//! BoomTown v1: the signed-in user and limit/offset-paged leads.
+
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use serde_json::{json, Value};
+
+use crate::bearer::require_scope;
+use crate::data::Gen;
+use crate::errors::ApiError;
+use crate::pagination::{int_param, Params};
+use crate::providers::Provider;
+use crate::server::AppState;
+use crate::tokens::AccessGrant;
+
+const P: Provider = Provider::BoomTown;
+pub const MAX_LIMIT: u64 = 100;
+const FIRST_LEAD_ID: u64 = 600_001;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/boomtown/v1/users/me", get(me))
+        .route("/boomtown/v1/leads", get(leads))
+}
+
+async fn me() -> Json<Value> {
+    Json(json!({
+        "id": 77,
+        "first_name": "Sam",
+        "last_name": "Carter",
+        "email": "sam@carterrealty.example",
+        "team_name": "Carter Realty",
+    }))
+}
+
+async fn leads(
+    State(state): State<AppState>,
+    Extension(grant): Extension<AccessGrant>,
+    Query(params): Query<Params>,
+) -> Result<Json<Value>, ApiError> {
+    require_scope(&grant, P, "leads:read")?;
+    let limit = int_param(&params, "limit", 25, 1..=MAX_LIMIT)?;
+    let offset = int_param(&params, "offset", 0, 0..=u64::MAX)?;
+    let total = state.config.records as u64;
+    let end = offset.saturating_add(limit).min(total);
+    let data: Vec<Value> = (offset.min(total)..end)
+        .map(|i| lead(state.config.seed, i))
+        .collect();
+    Ok(Json(
+        json!({ "data": data, "total": total, "limit": limit, "offset": offset }),
+    ))
+}
+
+const LEAD_SOURCES: &[&str] = &[
+    "Zillow",
+    "Realtor.com",
+    "Facebook Ads",
+    "Google PPC",
+    "Open House",
+    "Referral",
+    "Website",
+];
+const STATUSES: &[&str] = &[
+    "New",
+    "Qualified",
+    "Nurture",
+    "Watch",
+    "Pending",
+    "Closed",
+    "Archived",
+];
+const AGENTS: &[&str] = &["Sam Carter", "Alex Rivera", "Jordan Blake", "Taylor Brooks"];
+
+pub fn lead(seed: u64, index: u64) -> Value {
+    let mut g = Gen::record(seed, P, "leads", 0, index);
+    let person = g.person(index);
+    let price_min = 150_000 + g.below(40) * 10_000;
+    let price_max = price_min + (5 + g.below(30)) * 10_000;
+    let created = g.unix_time();
+    let last_visit = (created + g.below(90 * 86_400) as i64).min(crate::dates::DATA_END - 1);
+    json!({
+        "id": FIRST_LEAD_ID + index,
+        "first_name": person.first,
+        "last_name": person.last,
+        "email": person.email,
+        "phone": person.phone,
+        "source": g.pick(LEAD_SOURCES),
+        "status": g.pick(STATUSES),
+        "price_min": price_min,
+        "price_max": price_max,
+        "city": person.city,
+        "state": person.state,
+        "assigned_agent": g.pick(AGENTS),
+        "created_at": crate::dates::rfc3339(created),
+        "last_visit_at": crate::dates::rfc3339(last_visit),
+    })
+}

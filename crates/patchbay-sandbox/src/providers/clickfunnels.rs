@@ -1,0 +1,263 @@
+//! ClickFunnels 2.0: user, team and workspace lookups, and `after`-cursor lists whose next
+//! cursor travels in the `Pagination-Next` header.
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderValue;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, MethodRouter};
+use axum::{Extension, Json, Router};
+use serde_json::{json, Value};
+
+use crate::bearer::require_scope;
+use crate::data::{Gen, CAMPAIGNS};
+use crate::errors::ApiError;
+use crate::pagination::{int_param, Params};
+use crate::providers::Provider;
+use crate::server::AppState;
+use crate::tokens::AccessGrant;
+
+const P: Provider = Provider::ClickFunnels;
+pub const TEAM_ID: u64 = 301;
+pub const WORKSPACE_ID: u64 = 4201;
+/// ClickFunnels pages hold 20 records; `limit` up to 100 is a sandbox extension.
+pub const DEFAULT_LIMIT: u64 = 20;
+pub const MAX_LIMIT: u64 = 100;
+
+#[derive(Debug, Clone, Copy)]
+enum Resource {
+    Funnels,
+    Contacts,
+    Orders,
+}
+
+impl Resource {
+    fn scope(self) -> &'static str {
+        match self {
+            Resource::Funnels => "funnels:read",
+            Resource::Contacts => "contacts:read",
+            Resource::Orders => "orders:read",
+        }
+    }
+
+    /// Ids are consecutive from here, so `after` maps straight to an index.
+    fn first_id(self) -> u64 {
+        match self {
+            Resource::Funnels => 10_001,
+            Resource::Contacts => 20_000_001,
+            Resource::Orders => 30_000_001,
+        }
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    let base = "/clickfunnels/api/v2";
+    Router::new()
+        .route(&format!("{base}/me"), get(me))
+        .route(&format!("{base}/teams"), get(teams))
+        .route(
+            &format!("{base}/teams/{{team_id}}/workspaces"),
+            get(team_workspaces),
+        )
+        .route(
+            &format!("{base}/workspaces/{{workspace_id}}"),
+            get(workspace_one),
+        )
+        .route(
+            &format!("{base}/workspaces/{{workspace_id}}/funnels"),
+            list_route(Resource::Funnels),
+        )
+        .route(
+            &format!("{base}/workspaces/{{workspace_id}}/contacts"),
+            list_route(Resource::Contacts),
+        )
+        .route(
+            &format!("{base}/workspaces/{{workspace_id}}/orders"),
+            list_route(Resource::Orders),
+        )
+}
+
+fn list_route(resource: Resource) -> MethodRouter<AppState> {
+    get(
+        move |s: State<AppState>, g: Extension<AccessGrant>, w: Path<String>, q: Query<Params>| {
+            list(s, g, w, q, resource)
+        },
+    )
+}
+
+fn workspace() -> Value {
+    json!({"id": WORKSPACE_ID, "public_id": "ws_Q7r8Kp", "team_id": TEAM_ID, "name": "Acme Main", "subdomain": "acme"})
+}
+
+fn team() -> Value {
+    json!({"id": TEAM_ID, "public_id": "tm_A1b2Cd", "name": "Acme Marketing", "workspaces": [workspace()]})
+}
+
+async fn me() -> Json<Value> {
+    Json(json!({
+        "id": 5501,
+        "public_id": "usr_K3x9Lm",
+        "email": "owner@acme-marketing.example",
+        "first_name": "Dana",
+        "last_name": "Reed",
+        "teams": [team()],
+    }))
+}
+
+async fn teams() -> Json<Value> {
+    Json(json!([team()]))
+}
+
+async fn team_workspaces(Path(team_id): Path<String>) -> Result<Json<Value>, ApiError> {
+    if team_id != TEAM_ID.to_string() {
+        return Err(ApiError::NotFound(format!("no team {team_id}")));
+    }
+    Ok(Json(json!([workspace()])))
+}
+
+async fn workspace_one(Path(workspace_id): Path<String>) -> Result<Json<Value>, ApiError> {
+    check_workspace(&workspace_id)?;
+    Ok(Json(workspace()))
+}
+
+fn check_workspace(id: &str) -> Result<(), ApiError> {
+    if id == WORKSPACE_ID.to_string() {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound(format!("no workspace {id}")))
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Extension(grant): Extension<AccessGrant>,
+    Path(workspace_id): Path<String>,
+    Query(params): Query<Params>,
+    resource: Resource,
+) -> Result<Response, ApiError> {
+    require_scope(&grant, P, resource.scope())?;
+    check_workspace(&workspace_id)?;
+    let limit = int_param(&params, "limit", DEFAULT_LIMIT, 1..=MAX_LIMIT)?;
+    let total = state.config.records as u64;
+    // `after` is a record id: the page holds the records with greater ids.
+    let start = match params.get("after") {
+        None => 0,
+        Some(raw) => {
+            let after: u64 = raw.parse().map_err(|_| {
+                ApiError::bad_request(format!("after must be a record id, got `{raw}`"))
+            })?;
+            (after + 1).saturating_sub(resource.first_id()).min(total)
+        }
+    };
+    let end = start.saturating_add(limit).min(total);
+    let seed = state.config.seed;
+    let items: Vec<Value> = (start..end)
+        .map(|i| match resource {
+            Resource::Funnels => funnel(seed, i),
+            Resource::Contacts => contact(seed, i),
+            Resource::Orders => order(seed, i, total),
+        })
+        .collect();
+    let mut response = Json(items).into_response();
+    if end < total && end > start {
+        let next = resource.first_id() + end - 1;
+        response
+            .headers_mut()
+            .insert("pagination-next", HeaderValue::from(next));
+    }
+    Ok(response)
+}
+
+const FUNNEL_KINDS: &[&str] = &[
+    "Webinar Funnel",
+    "Lead Magnet",
+    "Sales Page",
+    "Tripwire",
+    "Membership",
+    "Application Funnel",
+];
+
+fn funnel(seed: u64, index: u64) -> Value {
+    let mut g = Gen::record(seed, P, "funnels", 0, index);
+    let name = format!("{} {}", g.pick(FUNNEL_KINDS), index + 1);
+    let created = g.unix_time();
+    let path = name.to_ascii_lowercase().replace(' ', "-");
+    json!({
+        "id": Resource::Funnels.first_id() + index,
+        "public_id": g.public_id("fnl"),
+        "workspace_id": WORKSPACE_ID,
+        "name": name,
+        "archived": g.chance(10),
+        "current_path": format!("/{path}"),
+        "created_at": crate::dates::rfc3339(created),
+        "updated_at": crate::dates::rfc3339(updated(&mut g, created)),
+    })
+}
+
+fn updated(g: &mut Gen, created: i64) -> i64 {
+    (created + g.below(120 * 86_400) as i64).min(crate::dates::DATA_END - 1)
+}
+
+const TAGS: &[&str] = &[
+    "lead",
+    "customer",
+    "webinar",
+    "vip",
+    "newsletter",
+    "abandoned-cart",
+];
+
+fn contact(seed: u64, index: u64) -> Value {
+    let mut g = Gen::record(seed, P, "contacts", 0, index);
+    let person = g.person(index);
+    let created = g.unix_time();
+    let unsubscribed = g
+        .chance(8)
+        .then(|| crate::dates::rfc3339(updated(&mut g, created)));
+    json!({
+        "id": Resource::Contacts.first_id() + index,
+        "public_id": g.public_id("ctc"),
+        "workspace_id": WORKSPACE_ID,
+        "uuid": g.uuid(),
+        "email_address": person.email,
+        "first_name": person.first,
+        "last_name": person.last,
+        "phone_number": person.phone_e164,
+        "time_zone": person.time_zone,
+        "unsubscribed_at": unsubscribed,
+        "tags": [{"name": g.pick(TAGS)}],
+        "created_at": crate::dates::rfc3339(created),
+        "updated_at": crate::dates::rfc3339(updated(&mut g, created)),
+    })
+}
+
+const CHANNELS: &[&str] = &[
+    "Facebook",
+    "Google",
+    "Email",
+    "Instagram",
+    "YouTube",
+    "Direct",
+];
+const PRICES: &[&str] = &[
+    "7.00", "27.00", "47.00", "97.00", "199.00", "497.00", "997.00", "1997.00",
+];
+
+fn order(seed: u64, index: u64, total: u64) -> Value {
+    let mut g = Gen::record(seed, P, "orders", 0, index);
+    let created = g.unix_time();
+    json!({
+        "id": Resource::Orders.first_id() + index,
+        "public_id": g.public_id("ord"),
+        "workspace_id": WORKSPACE_ID,
+        "contact_id": Resource::Contacts.first_id() + g.below(total.max(1)),
+        "order_number": 100_001 + index,
+        "currency": "USD",
+        "total_amount": g.pick(PRICES),
+        "order_type": if g.chance(25) { "subscription" } else { "one-time" },
+        "billing_status": g.pick(&["paid", "paid", "paid", "refunded", "pending"]),
+        "origination_channel_name": g.pick(CHANNELS),
+        "campaign": g.pick(CAMPAIGNS),
+        "created_at": crate::dates::rfc3339(created),
+        "updated_at": crate::dates::rfc3339(updated(&mut g, created)),
+    })
+}

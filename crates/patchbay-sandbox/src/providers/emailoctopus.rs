@@ -1,0 +1,182 @@
+//! EmailOctopus API v2: lists, a list's contacts and campaigns, with the next cursor in the
+//! body (`paging.next.starting_after`).
+
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use serde_json::{json, Value};
+
+use crate::bearer::require_scope;
+use crate::data::{Gen, CAMPAIGNS};
+use crate::errors::ApiError;
+use crate::pagination::{decode_cursor, encode_cursor, int_param, Params};
+use crate::providers::Provider;
+use crate::server::AppState;
+use crate::tokens::AccessGrant;
+
+const P: Provider = Provider::EmailOctopus;
+pub const MAX_LIMIT: u64 = 100;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/emailoctopus/me", get(me))
+        .route("/emailoctopus/lists", get(lists))
+        .route("/emailoctopus/lists/{list_id}/contacts", get(contacts))
+        .route("/emailoctopus/campaigns", get(campaigns))
+}
+
+async fn me(State(state): State<AppState>) -> Json<Value> {
+    let mut g = Gen::record(state.config.seed, P, "account", 0, 0);
+    Json(json!({"id": g.uuid(), "name": "Acme Newsletter", "email": "news@acme.example"}))
+}
+
+/// The page of a cursor-paged collection and the `paging` object pointing past it.
+fn page(
+    params: &Params,
+    resource: &str,
+    path: &str,
+    total: u64,
+    mut item: impl FnMut(u64) -> Value,
+) -> Result<Json<Value>, ApiError> {
+    let limit = int_param(params, "limit", 10, 1..=MAX_LIMIT)?;
+    let start = match params.get("starting_after") {
+        Some(c) => decode_cursor(resource, c)?.min(total),
+        None => 0,
+    };
+    let end = start.saturating_add(limit).min(total);
+    let data: Vec<Value> = (start..end).map(&mut item).collect();
+    let next = if end < total {
+        let cursor = encode_cursor(resource, end);
+        json!({"url": format!("{path}?limit={limit}&starting_after={cursor}"), "starting_after": cursor})
+    } else {
+        Value::Null
+    };
+    Ok(Json(json!({"data": data, "paging": {"next": next}})))
+}
+
+async fn lists(
+    State(state): State<AppState>,
+    Extension(grant): Extension<AccessGrant>,
+    Query(params): Query<Params>,
+) -> Result<Json<Value>, ApiError> {
+    require_scope(&grant, P, "lists:read")?;
+    let total = state.config.records as u64;
+    page(&params, "lists", "/lists", total, |i| {
+        list(state.config.seed, i, total)
+    })
+}
+
+async fn contacts(
+    State(state): State<AppState>,
+    Extension(grant): Extension<AccessGrant>,
+    Path(list_id): Path<String>,
+    Query(params): Query<Params>,
+) -> Result<Json<Value>, ApiError> {
+    require_scope(&grant, P, "lists:read")?;
+    let total = state.config.records as u64;
+    let seed = state.config.seed;
+    let list_index = list_index(seed, &list_id, total)
+        .ok_or_else(|| ApiError::NotFound(format!("no list {list_id}")))?;
+    // The cursor names the list too, so one list's cursor cannot page another list.
+    let resource = format!("contacts-{list_index}");
+    page(
+        &params,
+        &resource,
+        &format!("/lists/{list_id}/contacts"),
+        total,
+        |i| contact(seed, list_index, i),
+    )
+}
+
+async fn campaigns(
+    State(state): State<AppState>,
+    Extension(grant): Extension<AccessGrant>,
+    Query(params): Query<Params>,
+) -> Result<Json<Value>, ApiError> {
+    require_scope(&grant, P, "campaigns:read")?;
+    let total = state.config.records as u64;
+    page(&params, "campaigns", "/campaigns", total, |i| {
+        campaign(state.config.seed, i, total)
+    })
+}
+
+/// List ids are UUIDs whose last 12 hex digits carry the list's index, so a list id maps
+/// back to its index without a table; the rest is derived from the seed and checked.
+fn list_uuid(seed: u64, index: u64) -> String {
+    let mut g = Gen::record(seed, P, "list-id", 0, index);
+    let a = g.next_u64();
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0x0fff,
+        ((g.next_u64() >> 48) & 0x3fff) | 0x8000,
+        index
+    )
+}
+
+fn list_index(seed: u64, id: &str, total: u64) -> Option<u64> {
+    let index = u64::from_str_radix(id.get(24..)?, 16).ok()?;
+    (index < total && list_uuid(seed, index) == id).then_some(index)
+}
+
+const LIST_NAMES: &[&str] = &[
+    "Newsletter",
+    "Customers",
+    "Webinar Attendees",
+    "Leads",
+    "VIP",
+    "Product Updates",
+];
+
+fn list(seed: u64, index: u64, total: u64) -> Value {
+    let mut g = Gen::record(seed, P, "lists", 0, index);
+    json!({
+        "id": list_uuid(seed, index),
+        "name": format!("{} {}", g.pick(LIST_NAMES), index + 1),
+        "double_opt_in": g.chance(30),
+        "fields": [
+            {"tag": "EmailAddress", "type": "text", "label": "Email address", "fallback": null},
+            {"tag": "FirstName", "type": "text", "label": "First name", "fallback": null},
+            {"tag": "LastName", "type": "text", "label": "Last name", "fallback": null},
+        ],
+        "tags": ["customer", "lead"],
+        "counts": {"pending": g.below(10), "subscribed": total, "unsubscribed": g.below(40)},
+        "created_at": g.timestamp(),
+    })
+}
+
+const CONTACT_TAGS: &[&str] = &["customer", "lead", "webinar", "vip"];
+
+fn contact(seed: u64, list_index: u64, index: u64) -> Value {
+    let mut g = Gen::record(seed, P, "contacts", list_index + 1, index);
+    let person = g.person(index);
+    let created = g.unix_time();
+    let updated = (created + g.below(200 * 86_400) as i64).min(crate::dates::DATA_END - 1);
+    json!({
+        "id": g.uuid(),
+        "email_address": person.email,
+        "fields": {"FirstName": person.first, "LastName": person.last},
+        "tags": [g.pick(CONTACT_TAGS)],
+        "status": g.pick(&["subscribed", "subscribed", "subscribed", "unsubscribed", "pending"]),
+        "created_at": crate::dates::rfc3339(created),
+        "last_updated_at": crate::dates::rfc3339(updated),
+    })
+}
+
+fn campaign(seed: u64, index: u64, total: u64) -> Value {
+    let mut g = Gen::record(seed, P, "campaigns", 0, index);
+    let created = g.unix_time();
+    let sent = g.chance(85);
+    let name = format!("{} #{}", g.pick(CAMPAIGNS), index + 1);
+    json!({
+        "id": g.uuid(),
+        "status": if sent { "sent" } else { "draft" },
+        "name": name,
+        "subject": format!("{name}: news from Acme"),
+        "from": {"name": "Acme Marketing", "email_address": "news@acme.example"},
+        "to": [list_uuid(seed, g.below(total.max(1)))],
+        "created_at": crate::dates::rfc3339(created),
+        "sent_at": if sent { Value::String(crate::dates::rfc3339((created + 86_400).min(crate::dates::DATA_END - 1))) } else { Value::Null },
+    })
+}

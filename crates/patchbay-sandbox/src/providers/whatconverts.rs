@@ -1,0 +1,121 @@
+//! WhatConverts API v1: accounts and page-numbered leads.
+
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use serde_json::{json, Value};
+
+use crate::bearer::require_scope;
+use crate::data::{Gen, CAMPAIGNS, SOURCES};
+use crate::errors::ApiError;
+use crate::pagination::{int_param, page_range, total_pages, Params};
+use crate::providers::Provider;
+use crate::server::AppState;
+use crate::tokens::AccessGrant;
+
+const P: Provider = Provider::WhatConverts;
+const ACCOUNT_ID: u64 = 40123;
+const PROFILE_ID: u64 = 70123;
+const PROFILE: &str = "harbordental.com";
+/// WhatConverts' documented maximum page size.
+pub const MAX_PER_PAGE: u64 = 250;
+const FIRST_LEAD_ID: u64 = 1_000_001;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/whatconverts/api/v1/accounts", get(accounts))
+        .route("/whatconverts/api/v1/leads", get(leads))
+}
+
+async fn accounts() -> Json<Value> {
+    Json(json!({
+        "page_number": 1,
+        "accounts_per_page": 25,
+        "total_pages": 1,
+        "total_accounts": 1,
+        "accounts": [{
+            "account_id": ACCOUNT_ID,
+            "account_name": "Harbor Dental Group",
+            "date_created": "2024-07-01T09:00:00Z",
+            "profiles": [{"profile_id": PROFILE_ID, "profile_name": PROFILE}],
+        }],
+    }))
+}
+
+async fn leads(
+    State(state): State<AppState>,
+    Extension(grant): Extension<AccessGrant>,
+    Query(params): Query<Params>,
+) -> Result<Json<Value>, ApiError> {
+    require_scope(&grant, P, "leads:read")?;
+    let page = int_param(&params, "page_number", 1, 1..=u64::MAX)?;
+    let per_page = int_param(&params, "leads_per_page", 25, 1..=MAX_PER_PAGE)?;
+    let total = state.config.records as u64;
+    let leads: Vec<Value> = page_range(total, page, per_page)
+        .map(|i| lead(state.config.seed, i))
+        .collect();
+    Ok(Json(json!({
+        "page_number": page,
+        "leads_per_page": per_page,
+        "total_pages": total_pages(total, per_page),
+        "total_leads": total,
+        "leads": leads,
+    })))
+}
+
+const LEAD_TYPES: &[&str] = &[
+    "Phone Call",
+    "Web Form",
+    "Chat",
+    "Transaction",
+    "Appointment",
+];
+const KEYWORDS: &[&str] = &[
+    "dentist near me",
+    "teeth whitening",
+    "emergency dentist",
+    "invisalign cost",
+    "dental implants",
+    "",
+];
+const LANDING: &[&str] = &["/", "/offers", "/contact", "/services/implants", "/book"];
+
+pub fn lead(seed: u64, index: u64) -> Value {
+    let mut g = Gen::record(seed, P, "leads", 0, index);
+    let person = g.person(index);
+    let (source, medium) = SOURCES[g.below(SOURCES.len() as u64) as usize];
+    let quotable = g.pick(&["Yes", "No", "Not Set"]);
+    let quote = if quotable == "Yes" {
+        g.money(150, 6000)
+    } else {
+        0.0
+    };
+    let sales = if quotable == "Yes" && g.chance(60) {
+        (quote * (g.below(100) as f64 / 100.0) * 100.0).round() / 100.0
+    } else {
+        0.0
+    };
+    json!({
+        "lead_id": FIRST_LEAD_ID + index,
+        "account_id": ACCOUNT_ID,
+        "profile_id": PROFILE_ID,
+        "profile": PROFILE,
+        "lead_type": g.pick(LEAD_TYPES),
+        "lead_status": if g.chance(80) { "Unique" } else { "Repeat" },
+        "date_created": g.timestamp(),
+        "quotable": quotable,
+        "quote_value": quote,
+        "sales_value": sales,
+        "lead_source": source,
+        "lead_medium": medium,
+        "lead_campaign": g.pick(CAMPAIGNS),
+        "lead_keyword": g.pick(KEYWORDS),
+        "landing_url": format!("https://{PROFILE}{}", g.pick(LANDING)),
+        "contact_name": format!("{} {}", person.first, person.last),
+        "contact_email_address": person.email,
+        "contact_phone_number": person.phone,
+        "city": person.city,
+        "state": person.state,
+        "country": "US",
+    })
+}

@@ -1,0 +1,89 @@
+//! The log of requests received, so tests can assert what a client did and did not send.
+//! It never holds a token, code or verifier.
+
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+/// One request as `/_sandbox/requests` reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoggedRequest {
+    pub method: String,
+    /// Path without the query string.
+    pub path: String,
+    /// The query string with secret-bearing parameters' values replaced by `REDACTED`.
+    #[serde(default)]
+    pub query: Option<String>,
+    /// `grant_type` of a token request.
+    pub grant_type: Option<String>,
+    /// Response status; 0 when the connection was dropped on purpose.
+    pub status: u16,
+    /// The provider the path belongs to, if any.
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// Whether an `Authorization` header was sent.
+    #[serde(default)]
+    pub bearer: bool,
+    /// `drop`, `malformed` or `status` when a fault was injected.
+    #[serde(default)]
+    pub fault: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct RequestLog {
+    entries: Mutex<Vec<LoggedRequest>>,
+}
+
+/// Query parameters whose values are secrets (or one step from one).
+const SECRET_PARAMS: &[&str] = &[
+    "code",
+    "code_verifier",
+    "token",
+    "access_token",
+    "refresh_token",
+    "client_secret",
+];
+
+impl RequestLog {
+    pub fn push(&self, entry: LoggedRequest) {
+        self.entries
+            .lock()
+            .expect("request log poisoned")
+            .push(entry);
+    }
+
+    pub fn snapshot(&self) -> Vec<LoggedRequest> {
+        self.entries.lock().expect("request log poisoned").clone()
+    }
+
+    pub fn clear(&self) {
+        self.entries.lock().expect("request log poisoned").clear();
+    }
+}
+
+/// The query string with secret values replaced, or None when there is no query.
+pub fn redact_query(query: Option<&str>) -> Option<String> {
+    let query = query.filter(|q| !q.is_empty())?;
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        if SECRET_PARAMS.contains(&k.as_ref()) {
+            out.append_pair(&k, "REDACTED");
+        } else {
+            out.append_pair(&k, &v);
+        }
+    }
+    Some(out.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_and_the_rest_kept() {
+        let q = redact_query(Some("page_number=2&code=abc&token=xyz")).unwrap();
+        assert_eq!(q, "page_number=2&code=REDACTED&token=REDACTED");
+        assert_eq!(redact_query(Some("")), None);
+        assert_eq!(redact_query(None), None);
+    }
+}

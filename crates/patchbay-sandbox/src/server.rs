@@ -1,0 +1,124 @@
+//! Shared state, the router, and the connection loop.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::Request;
+use axum::routing::get;
+use axum::{Json, Router};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::{oneshot, Notify};
+use tokio::task::JoinSet;
+use tower::ServiceExt;
+
+use crate::config::SandboxConfig;
+use crate::consent::ConsentStore;
+use crate::faults::FaultInjector;
+use crate::ratelimit::RateLimiter;
+use crate::requests_log::{LoggedRequest, RequestLog};
+use crate::tokens::TokenStore;
+use crate::{bearer, oauth, observe, providers::Provider};
+
+/// Everything the handlers share.
+#[derive(Debug)]
+pub struct Shared {
+    pub config: SandboxConfig,
+    /// `http://127.0.0.1:PORT`, the prefix of every issuer.
+    pub base_url: String,
+    pub tokens: TokenStore,
+    pub consents: ConsentStore,
+    pub log: RequestLog,
+    pub faults: FaultInjector,
+    pub limiter: RateLimiter,
+}
+
+#[derive(Debug, Clone)]
+pub struct AppState(pub Arc<Shared>);
+
+impl Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// Lets a handler close its own connection without answering (the `drop` fault).
+#[derive(Debug, Clone)]
+pub struct ConnectionKiller(pub Arc<Notify>);
+
+pub fn router(state: AppState) -> Router {
+    let mut router = Router::new()
+        .merge(oauth::routes())
+        .route("/_sandbox/requests", get(requests).delete(clear_requests));
+    for p in Provider::ALL {
+        router = router.merge(
+            p.api_routes()
+                .route_layer(axum::middleware::from_fn_with_state(
+                    (state.clone(), p),
+                    bearer::require_token,
+                )),
+        );
+    }
+    router
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            observe::observe,
+        ))
+        .with_state(state)
+}
+
+async fn requests(State(state): State<AppState>) -> Json<Vec<LoggedRequest>> {
+    Json(state.log.snapshot())
+}
+
+async fn clear_requests(State(state): State<AppState>) {
+    state.log.clear();
+}
+
+/// Accepts connections until `shutdown` fires (or its sender is dropped); then every open
+/// connection is aborted with the JoinSet.
+pub async fn serve(listener: TcpListener, router: Router, mut shutdown: oneshot::Receiver<()>) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => {
+                let (stream, _) = match accepted {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        // Typically EMFILE: back off instead of spinning.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                while connections.try_join_next().is_some() {}
+                let killer = Arc::new(Notify::new());
+                let k = ConnectionKiller(killer.clone());
+                let service = router.clone().map_request(move |mut req: Request<Incoming>| {
+                    req.extensions_mut().insert(k.clone());
+                    req
+                });
+                connections.spawn(async move {
+                    let conn = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+                    tokio::select! {
+                        result = conn => {
+                            if let Err(e) = result {
+                                tracing::debug!(error = %e, "connection ended with an error");
+                            }
+                        }
+                        // Dropping the connection future closes the socket mid-request.
+                        _ = killer.notified() => tracing::debug!("connection dropped on purpose"),
+                    }
+                });
+            }
+        }
+    }
+    connections.shutdown().await;
+}

@@ -1,0 +1,336 @@
+//! Authorization codes, access tokens and refresh-token families (grants), with the
+//! one-time-use, rotation and reuse-detection rules of RFC 6749 and the OAuth 2.0 Security BCP.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rand::rngs::OsRng;
+use rand::RngCore;
+
+use crate::pkce;
+use crate::providers::Provider;
+
+/// 32 random bytes, base64url: unguessable and safe in URLs and forms.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What the consent step approved, to be bound into the code.
+#[derive(Debug, Clone)]
+pub struct ApprovedRequest {
+    pub provider: Provider,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub code_challenge: String,
+    pub scope: String,
+}
+
+/// Tokens handed out by a successful grant.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: u64,
+    pub scope: String,
+}
+
+/// What a valid access token grants.
+#[derive(Debug, Clone)]
+pub struct AccessGrant {
+    pub grant_id: u64,
+    pub scope: String,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum GrantError {
+    #[error("{0}")]
+    InvalidGrant(&'static str),
+    #[error("{0}")]
+    InvalidScope(&'static str),
+}
+
+#[derive(Debug)]
+struct CodeEntry {
+    request: ApprovedRequest,
+    expires_at: Instant,
+    used: bool,
+    /// The grant this code produced, revoked if the code is presented again.
+    grant_id: Option<u64>,
+}
+
+#[derive(Debug)]
+struct AccessEntry {
+    provider: Provider,
+    grant_id: u64,
+    scope: String,
+    expires_at: Instant,
+    revoked: bool,
+}
+
+#[derive(Debug)]
+struct RefreshEntry {
+    provider: Provider,
+    client_id: String,
+    grant_id: u64,
+    scope: String,
+    retired: bool,
+}
+
+#[derive(Debug, Default)]
+struct Grant {
+    revoked: bool,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    codes: HashMap<String, CodeEntry>,
+    access: HashMap<String, AccessEntry>,
+    refresh: HashMap<String, RefreshEntry>,
+    grants: HashMap<u64, Grant>,
+    next_grant: u64,
+}
+
+#[derive(Debug)]
+pub struct TokenStore {
+    inner: Mutex<Inner>,
+    access_ttl: Mutex<Duration>,
+    code_ttl: Duration,
+}
+
+impl TokenStore {
+    pub fn new(access_ttl: Duration, code_ttl: Duration) -> Self {
+        TokenStore {
+            inner: Mutex::new(Inner::default()),
+            access_ttl: Mutex::new(access_ttl),
+            code_ttl,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().expect("token store poisoned")
+    }
+
+    pub fn set_access_ttl(&self, ttl: Duration) {
+        *self.access_ttl.lock().expect("ttl poisoned") = ttl;
+    }
+
+    /// Every access token issued so far is expired from now on.
+    pub fn expire_access_tokens(&self) {
+        let now = Instant::now();
+        for entry in self.lock().access.values_mut() {
+            entry.expires_at = entry.expires_at.min(now);
+        }
+    }
+
+    pub fn issue_code(&self, request: ApprovedRequest) -> String {
+        let code = random_token();
+        let entry = CodeEntry {
+            request,
+            expires_at: Instant::now() + self.code_ttl,
+            used: false,
+            grant_id: None,
+        };
+        self.lock().codes.insert(code.clone(), entry);
+        code
+    }
+
+    /// Redeems a code. The code is consumed by this attempt whatever its outcome, and a
+    /// code seen before revokes the grant it produced (RFC 6749 section 4.1.2).
+    pub fn redeem_code(
+        &self,
+        provider: Provider,
+        client_id: &str,
+        code: &str,
+        redirect_uri: &str,
+        verifier: &str,
+    ) -> Result<Issued, GrantError> {
+        let ttl = *self.access_ttl.lock().expect("ttl poisoned");
+        let mut inner = self.lock();
+        let entry = match inner.codes.get_mut(code) {
+            Some(e) if e.request.provider == provider => e,
+            _ => return Err(GrantError::InvalidGrant("unknown authorization code")),
+        };
+        if entry.used {
+            let grant = entry.grant_id;
+            if let Some(grant_id) = grant {
+                revoke_grant(&mut inner, grant_id);
+                tracing::warn!(
+                    provider = provider.slug(),
+                    grant_id,
+                    "authorization code reused: grant revoked"
+                );
+            }
+            return Err(GrantError::InvalidGrant("authorization code already used"));
+        }
+        entry.used = true;
+        if Instant::now() >= entry.expires_at {
+            return Err(GrantError::InvalidGrant("authorization code expired"));
+        }
+        if entry.request.client_id != client_id {
+            return Err(GrantError::InvalidGrant(
+                "authorization code was issued to another client",
+            ));
+        }
+        if entry.request.redirect_uri != redirect_uri {
+            return Err(GrantError::InvalidGrant(
+                "redirect_uri does not match the authorization request",
+            ));
+        }
+        if !pkce::verify(verifier, &entry.request.code_challenge) {
+            return Err(GrantError::InvalidGrant(
+                "code_verifier does not match the code_challenge",
+            ));
+        }
+        let scope = entry.request.scope.clone();
+        let client_id = entry.request.client_id.clone();
+        let grant_id = inner.next_grant;
+        inner.next_grant += 1;
+        inner.grants.insert(grant_id, Grant::default());
+        if let Some(e) = inner.codes.get_mut(code) {
+            e.grant_id = Some(grant_id);
+        }
+        Ok(mint(&mut inner, provider, &client_id, grant_id, scope, ttl))
+    }
+
+    /// Rotates a refresh token. A retired one presented again revokes its whole family.
+    pub fn refresh(
+        &self,
+        provider: Provider,
+        client_id: &str,
+        refresh_token: &str,
+        scope: Option<&str>,
+    ) -> Result<Issued, GrantError> {
+        let ttl = *self.access_ttl.lock().expect("ttl poisoned");
+        let mut inner = self.lock();
+        let (grant_id, granted_scope, retired) = match inner.refresh.get(refresh_token) {
+            Some(e) if e.provider == provider && e.client_id == client_id => {
+                (e.grant_id, e.scope.clone(), e.retired)
+            }
+            Some(e) if e.provider == provider => {
+                return Err(GrantError::InvalidGrant(
+                    "refresh token was issued to another client",
+                ))
+            }
+            _ => return Err(GrantError::InvalidGrant("unknown refresh token")),
+        };
+        if inner.grants.get(&grant_id).is_none_or(|g| g.revoked) {
+            return Err(GrantError::InvalidGrant("refresh token revoked"));
+        }
+        if retired {
+            revoke_grant(&mut inner, grant_id);
+            tracing::warn!(
+                provider = provider.slug(),
+                grant_id,
+                "retired refresh token reused: family revoked"
+            );
+            return Err(GrantError::InvalidGrant(
+                "refresh token already used; all tokens of this grant are revoked",
+            ));
+        }
+        let new_scope = match scope {
+            Some(requested) => {
+                let granted: Vec<&str> = granted_scope.split(' ').collect();
+                if requested.split(' ').any(|s| !granted.contains(&s)) {
+                    return Err(GrantError::InvalidScope("scope exceeds what was granted"));
+                }
+                requested.to_string()
+            }
+            None => granted_scope,
+        };
+        if let Some(e) = inner.refresh.get_mut(refresh_token) {
+            e.retired = true;
+        }
+        Ok(mint(
+            &mut inner, provider, client_id, grant_id, new_scope, ttl,
+        ))
+    }
+
+    /// RFC 7009: a refresh token takes its whole grant with it; an access token only itself.
+    /// Unknown tokens are ignored (the caller answers 200 anyway).
+    pub fn revoke(&self, provider: Provider, token: &str) {
+        let mut inner = self.lock();
+        let grant = match inner.refresh.get(token) {
+            Some(e) if e.provider == provider => Some(e.grant_id),
+            _ => None,
+        };
+        if let Some(grant_id) = grant {
+            revoke_grant(&mut inner, grant_id);
+            return;
+        }
+        if let Some(e) = inner.access.get_mut(token) {
+            if e.provider == provider {
+                e.revoked = true;
+            }
+        }
+    }
+
+    /// The grant behind a usable access token of `provider`, or why it is not usable.
+    pub fn check_access(
+        &self,
+        provider: Provider,
+        token: &str,
+    ) -> Result<AccessGrant, &'static str> {
+        let inner = self.lock();
+        let entry = match inner.access.get(token) {
+            Some(e) if e.provider == provider => e,
+            _ => return Err("unknown access token"),
+        };
+        if entry.revoked || inner.grants.get(&entry.grant_id).is_none_or(|g| g.revoked) {
+            return Err("access token revoked");
+        }
+        if Instant::now() >= entry.expires_at {
+            return Err("access token expired");
+        }
+        Ok(AccessGrant {
+            grant_id: entry.grant_id,
+            scope: entry.scope.clone(),
+        })
+    }
+}
+
+fn revoke_grant(inner: &mut Inner, grant_id: u64) {
+    inner.grants.entry(grant_id).or_default().revoked = true;
+}
+
+fn mint(
+    inner: &mut Inner,
+    provider: Provider,
+    client_id: &str,
+    grant_id: u64,
+    scope: String,
+    ttl: Duration,
+) -> Issued {
+    let access_token = random_token();
+    let refresh_token = random_token();
+    inner.access.insert(
+        access_token.clone(),
+        AccessEntry {
+            provider,
+            grant_id,
+            scope: scope.clone(),
+            expires_at: Instant::now() + ttl,
+            revoked: false,
+        },
+    );
+    inner.refresh.insert(
+        refresh_token.clone(),
+        RefreshEntry {
+            provider,
+            client_id: client_id.to_string(),
+            grant_id,
+            scope: scope.clone(),
+            retired: false,
+        },
+    );
+    Issued {
+        access_token,
+        refresh_token,
+        expires_in: ttl.as_secs(),
+        scope,
+    }
+}
