@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use oauth2::basic::BasicErrorResponseType;
-use oauth2::{RequestTokenError, StandardRevocableToken, TokenResponse};
+use oauth2::{RequestTokenError, TokenResponse};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use url::Url;
 
@@ -323,24 +323,9 @@ impl Patchbay {
     pub async fn disconnect(&self, provider_id: &str) -> Result<(), ApiError> {
         let conn = self.connection(provider_id).ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
         self.cancel_connect(provider_id);
-        let current = conn.current().await.unwrap_or(None);
-        if let Some(tokens) = current {
-            if conn.def().revoke_url.is_some() {
-                let token = match tokens.refresh {
-                    Some(r) => StandardRevocableToken::RefreshToken(r),
-                    None => StandardRevocableToken::AccessToken(tokens.access),
-                };
-                match conn.token_client().await {
-                    Ok(client) => match client.revoke_token(token) {
-                        Ok(req) => match req.request_async(conn.token_http()).await {
-                            Ok(()) => tracing::info!(provider = %provider_id, "token revoked"),
-                            Err(e) => tracing::warn!(provider = %provider_id, error = %e, "revocation failed; deleting the tokens anyway"),
-                        },
-                        Err(e) => tracing::warn!(provider = %provider_id, error = %e, "no revocation endpoint"),
-                    },
-                    Err(e) => tracing::warn!(provider = %provider_id, error = %e, "revocation skipped"),
-                }
-            }
+        match conn.revoke().await {
+            Ok(()) => tracing::info!(provider = %provider_id, "token revoked"),
+            Err(e) => tracing::warn!(provider = %provider_id, error = %e, "revocation failed; deleting the tokens anyway"),
         }
         conn.forget(false).await?;
         Ok(())

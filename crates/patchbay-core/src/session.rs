@@ -331,6 +331,43 @@ impl Connection {
         blocking(move || vault.delete(&key)).await
     }
 
+    /// Revokes the stored refresh token (or the access token when there is none) per
+    /// RFC 7009. The definition check allows only https endpoints (or http on loopback, for
+    /// the sandbox), so this is done here rather than by the oauth2 crate, which refuses
+    /// plain http outright. Not retried: the caller deletes the tokens whatever happens.
+    pub async fn revoke(&self) -> Result<(), ApiError> {
+        let Some(url) = self.def.revoke_url.clone() else { return Ok(()) };
+        let Some(tokens) = self.current().await? else { return Ok(()) };
+        let (token, hint) = match &tokens.refresh {
+            Some(r) => (r.secret().to_string(), "refresh_token"),
+            None => (tokens.access.secret().to_string(), "access_token"),
+        };
+        let mut form = vec![("token", token), ("token_type_hint", hint.to_string())];
+        let mut req = self.http.post(url);
+        let secret = if self.def.client_auth != ClientAuth::None {
+            let vault = self.vault.clone();
+            let key = self.secret_key.clone();
+            blocking(move || vault.get(&key)).await?
+        } else {
+            None
+        };
+        match (self.def.client_auth, secret) {
+            (ClientAuth::ClientSecretBasic, Some(s)) => {
+                req = req.basic_auth(&self.def.client_id, Some(s.expose()));
+            }
+            (ClientAuth::ClientSecretPost, Some(s)) => {
+                form.push(("client_id", self.def.client_id.clone()));
+                form.push(("client_secret", s.expose().to_string()));
+            }
+            _ => form.push(("client_id", self.def.client_id.clone())),
+        }
+        let resp = req.form(&form).send().await.map_err(|e| ApiError::Network(describe(&e)))?;
+        match resp.status().as_u16() {
+            200 => Ok(()),
+            s => Err(ApiError::Http { status: s, detail: "revocation refused".into() }),
+        }
+    }
+
     /// The API base with the account's variables filled in.
     pub fn api_url(&self, path: &str, vars: &BTreeMap<String, String>) -> Result<Url, ApiError> {
         let fill = |s: &str| fill_placeholders(s, |n| vars.get(n).cloned());

@@ -1,0 +1,88 @@
+//! Shared test helpers: a sandbox on 127.0.0.1:0 and a core in demo mode pointed at it.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use patchbay_core::http::{HttpSettings, RetryPolicy};
+use patchbay_core::providers::{builtin, ProviderDef};
+use patchbay_core::vault::{MemoryVault, Vault};
+use patchbay_core::{ConnectOutcome, CoreConfig, Patchbay};
+use patchbay_sandbox::{Sandbox, SandboxConfig};
+
+pub const PROVIDERS: [&str; 5] = ["whatconverts", "clickfunnels", "webinargeek", "boomtown", "emailoctopus"];
+
+pub async fn sandbox(config: SandboxConfig) -> Sandbox {
+    Sandbox::start("127.0.0.1:0".parse().unwrap(), SandboxConfig { auto_approve: true, ..config })
+        .await
+        .expect("sandbox starts")
+}
+
+/// Fast retries for tests.
+pub fn fast_config() -> CoreConfig {
+    CoreConfig {
+        namespace: format!("dev.patchbay.test.{}", std::process::id()),
+        http: HttpSettings {
+            connect_timeout: Duration::from_secs(2),
+            request_timeout: Duration::from_secs(10),
+            retry: RetryPolicy {
+                max_attempts: 12,
+                base_delay: Duration::from_millis(2),
+                max_delay: Duration::from_millis(50),
+                max_total: Duration::from_secs(60),
+                max_retry_after: Duration::from_secs(5),
+            },
+        },
+        ..CoreConfig::default()
+    }
+}
+
+/// Built-in definitions rewritten for the sandbox, with `tweak` applied to each.
+pub fn demo_defs(sandbox: &Sandbox, tweak: impl Fn(&mut ProviderDef)) -> Vec<ProviderDef> {
+    builtin()
+        .into_iter()
+        .map(|mut d| {
+            d.rewrite_for_demo(&sandbox.url());
+            tweak(&mut d);
+            d
+        })
+        .collect()
+}
+
+pub fn core_with(sandbox: &Sandbox, vault: Arc<dyn Vault>, tweak: impl Fn(&mut ProviderDef)) -> Patchbay {
+    Patchbay::new(demo_defs(sandbox, tweak), vault, fast_config())
+}
+
+pub fn core(sandbox: &Sandbox) -> (Patchbay, Arc<MemoryVault>) {
+    let vault = Arc::new(MemoryVault::new());
+    (core_with(sandbox, vault.clone(), |_| {}), vault)
+}
+
+/// No-redirect client: reads the authorize answer's Location like a browser would follow it.
+pub async fn approve(authorize_url: &url::Url) -> String {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let resp = client.get(authorize_url.as_str()).send().await.expect("authorize answers");
+    assert_eq!(resp.status().as_u16(), 303, "authorize redirects (auto-approve)");
+    resp.headers()["location"].to_str().unwrap().to_string()
+}
+
+pub async fn connect(core: &Patchbay, provider: &str) -> ConnectOutcome {
+    let url = core.begin_connect(provider).await.expect("begin");
+    let location = approve(&url).await;
+    core.complete(&location).await.expect("complete")
+}
+
+pub fn token_requests(sandbox: &Sandbox, grant: &str) -> usize {
+    sandbox.requests().iter().filter(|r| r.grant_type.as_deref() == Some(grant)).count()
+}
+
+/// Replaces one query parameter of a URL string (keeps the custom scheme intact).
+pub fn with_param(url: &str, key: &str, value: &str) -> String {
+    let mut u = url::Url::parse(url).unwrap();
+    let pairs: Vec<(String, String)> = u
+        .query_pairs()
+        .map(|(k, v)| if k == key { (k.into_owned(), value.to_string()) } else { (k.into_owned(), v.into_owned()) })
+        .collect();
+    u.query_pairs_mut().clear().extend_pairs(pairs);
+    u.to_string()
+}
