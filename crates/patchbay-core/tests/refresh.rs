@@ -1,0 +1,139 @@
+//! Refresh: single flight, rotation, reuse detection, invalid_grant, transient failures.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use patchbay_core::session::Connection;
+use patchbay_core::vault::{MemoryVault, Vault, VaultKey};
+use patchbay_core::views::ConnectionState;
+use patchbay_core::ApiError;
+use patchbay_sandbox::SandboxConfig;
+
+fn tokens_key() -> VaultKey {
+    VaultKey::new(&fast_config().namespace, "whatconverts", "default", "tokens")
+}
+
+fn stored(vault: &MemoryVault) -> serde_json::Value {
+    serde_json::from_str(vault.get(&tokens_key()).unwrap().expect("tokens stored").expose()).unwrap()
+}
+
+async fn leads(conn: &Connection) -> Result<(), ApiError> {
+    let url = conn.api_url("/leads?page_number=1&leads_per_page=1", &Default::default())?;
+    conn.get_json(&url).await.map(|_| ())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_calls_share_one_refresh() {
+    let sb = sandbox(SandboxConfig { rate_limits: false, ..Default::default() }).await;
+    let vault = Arc::new(MemoryVault::new());
+    let core = core_with(&sb, vault.clone(), |d| {
+        d.rate_limit = patchbay_core::providers::RateLimit { requests: 0, per_seconds: 1.0, concurrency: 50 };
+    });
+    connect(&core, "whatconverts").await;
+    let conn = core.connection("whatconverts").unwrap();
+    sb.expire_access_tokens();
+    let calls = (0..50).map(|_| {
+        let conn = conn.clone();
+        tokio::spawn(async move { leads(&conn).await })
+    });
+    for r in futures::future::join_all(calls).await {
+        r.unwrap().unwrap();
+    }
+    assert_eq!(token_requests(&sb, "refresh_token"), 1, "exactly one refresh");
+    assert_eq!(conn.refresh_count(), 1);
+}
+
+#[tokio::test]
+async fn expiry_margin_refreshes_before_the_call() {
+    let sb = sandbox(SandboxConfig::default()).await;
+    // Tokens that live 30 s are inside the 60 s margin: refreshed before use, no 401.
+    sb.set_access_ttl(Duration::from_secs(30));
+    let (core, _vault) = core(&sb);
+    connect(&core, "whatconverts").await;
+    let before = sb.requests().iter().filter(|r| r.status == 401).count();
+    let conn = core.connection("whatconverts").unwrap();
+    leads(&conn).await.unwrap();
+    assert!(token_requests(&sb, "refresh_token") >= 1);
+    assert_eq!(sb.requests().iter().filter(|r| r.status == 401).count(), before);
+}
+
+#[tokio::test]
+async fn rotation_is_stored_and_reuse_ends_the_connection() {
+    let sb = sandbox(SandboxConfig::default()).await;
+    let (core, vault) = core(&sb);
+    connect(&core, "whatconverts").await;
+    let conn = core.connection("whatconverts").unwrap();
+    let first = stored(&vault);
+    conn.refresh_now().await.unwrap();
+    let second = stored(&vault);
+    assert_ne!(first["refresh_token"], second["refresh_token"], "rotated refresh token stored");
+    assert_ne!(first["access_token"], second["access_token"]);
+    leads(&conn).await.unwrap();
+
+    // Someone replays the retired refresh token: the sandbox revokes the whole family.
+    let resp = reqwest::Client::new()
+        .post(format!("{}/whatconverts/oauth/token", sb.url()))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", first["refresh_token"].as_str().unwrap()),
+            ("client_id", "patchbay-desktop"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+
+    // Our next call gets 401, refreshes once, meets invalid_grant: reconnect needed, tokens gone.
+    let e = leads(&conn).await.unwrap_err();
+    assert!(matches!(e, ApiError::NeedsReconnect), "{e:?}");
+    assert!(vault.get(&tokens_key()).unwrap().is_none(), "tokens deleted");
+    let tile = core.tiles().await.into_iter().find(|t| t.id == "whatconverts").unwrap();
+    assert_eq!(tile.state, ConnectionState::NeedsReconnect);
+    assert_eq!(core.api_error_view("whatconverts", &e).code, "api.needs_reconnect");
+}
+
+#[tokio::test]
+async fn token_endpoint_down_keeps_the_tokens() {
+    let sb = sandbox(SandboxConfig::default()).await;
+    let vault = Arc::new(MemoryVault::new());
+    let core = core_with(&sb, vault.clone(), |_| {});
+    connect(&core, "whatconverts").await;
+    let before = vault.get(&tokens_key()).unwrap().unwrap();
+    // Same vault, a token endpoint that refuses connections.
+    let broken = core_with(&sb, vault.clone(), |d| d.token_url = "http://127.0.0.1:9/token".into());
+    let conn = broken.connection("whatconverts").unwrap();
+    let e = conn.refresh_now().await.unwrap_err();
+    assert!(matches!(e, ApiError::Network(_)), "{e:?}");
+    assert_eq!(vault.get(&tokens_key()).unwrap().unwrap(), before, "tokens kept");
+    assert!(!conn.needs_reconnect().await);
+}
+
+#[tokio::test]
+async fn token_endpoint_5xx_keeps_the_tokens() {
+    let sb = sandbox(SandboxConfig { faults: "500=1.0,tokens=true".parse().unwrap(), ..Default::default() }).await;
+    let (core, vault) = core(&sb);
+    // The code exchange itself meets the 500.
+    let url = core.begin_connect("whatconverts").await.unwrap();
+    let location = approve(&url).await;
+    let e = core.complete(&location).await.unwrap_err();
+    assert_eq!(core.connect_error_view(&e).code, "connect.network");
+    assert!(vault.is_empty());
+
+    // A refresh meeting a 5xx keeps the tokens: connect at a healthy sandbox, then point
+    // the token endpoint at the failing one.
+    let good = sandbox(SandboxConfig::default()).await;
+    let vault = Arc::new(MemoryVault::new());
+    let healthy = core_with(&good, vault.clone(), |_| {});
+    connect(&healthy, "whatconverts").await;
+    let before = vault.get(&tokens_key()).unwrap().unwrap();
+    let failing_token_url = format!("{}/whatconverts/oauth/token", sb.url());
+    let flaky = core_with(&good, vault.clone(), |d| d.token_url = failing_token_url.clone());
+    let conn = flaky.connection("whatconverts").unwrap();
+    let e = conn.refresh_now().await.unwrap_err();
+    assert!(matches!(e, ApiError::TokenEndpoint(_)), "{e:?}");
+    assert_eq!(vault.get(&tokens_key()).unwrap().unwrap(), before, "tokens kept");
+    assert!(!conn.needs_reconnect().await);
+}
