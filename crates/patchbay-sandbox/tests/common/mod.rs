@@ -1,0 +1,241 @@
+//! Helpers for the integration tests: they play the user's browser and a well-behaved
+//! client against a sandbox started on 127.0.0.1:0, over real HTTP.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use patchbay_sandbox::{Sandbox, SandboxConfig};
+use rand::RngCore;
+use reqwest::StatusCode;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+pub use patchbay_sandbox::PROVIDERS;
+
+pub const CLIENT_ID: &str = "patchbay-desktop";
+pub const REDIRECT: &str = "http://127.0.0.1:53682/oauth/callback";
+
+pub async fn start(config: SandboxConfig) -> Sandbox {
+    Sandbox::start("127.0.0.1:0".parse().unwrap(), config)
+        .await
+        .expect("sandbox starts")
+}
+
+/// A client that never follows redirects (we read Location ourselves) and never uses a proxy.
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap()
+}
+
+pub struct Pkce {
+    pub verifier: String,
+    pub challenge: String,
+}
+
+/// A fresh PKCE pair, computed here independently of the sandbox's code.
+pub fn pkce() -> Pkce {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let verifier = URL_SAFE_NO_PAD.encode(bytes);
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    Pkce {
+        verifier,
+        challenge,
+    }
+}
+
+pub fn authorize_url(sb: &Sandbox, p: &str, extra: &[(&str, &str)]) -> String {
+    let mut url = url::Url::parse(&format!("{}/{p}/oauth/authorize", sb.url())).unwrap();
+    url.query_pairs_mut().extend_pairs(extra);
+    url.to_string()
+}
+
+/// The standard, correct authorization request parameters.
+pub fn standard_params<'a>(pkce: &'a Pkce, state: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("response_type", "code"),
+        ("client_id", CLIENT_ID),
+        ("redirect_uri", REDIRECT),
+        ("code_challenge", &pkce.challenge),
+        ("code_challenge_method", "S256"),
+        ("state", state),
+    ]
+}
+
+/// The hidden `consent` value of a consent page.
+pub fn consent_id(html: &str) -> String {
+    let marker = "name=\"consent\" value=\"";
+    let start = html
+        .find(marker)
+        .expect("consent page has the consent input")
+        + marker.len();
+    let end = start + html[start..].find('"').unwrap();
+    html[start..end].to_string()
+}
+
+/// Query parameters of a redirect's Location, checking it goes to `redirect_base`.
+pub fn location_params(resp: &reqwest::Response, redirect_base: &str) -> HashMap<String, String> {
+    assert_eq!(
+        resp.status(),
+        StatusCode::SEE_OTHER,
+        "expected a 303 redirect"
+    );
+    let location = resp.headers()["location"].to_str().unwrap();
+    let url = url::Url::parse(location).unwrap();
+    assert_eq!(
+        &url[..url::Position::AfterPath],
+        redirect_base,
+        "{location}"
+    );
+    url.query_pairs().into_owned().collect()
+}
+
+/// GET authorize (expecting the consent page), then POST `decision`; returns the 303.
+pub async fn consent(
+    http: &reqwest::Client,
+    sb: &Sandbox,
+    p: &str,
+    query: &[(&str, &str)],
+    decision: &str,
+) -> reqwest::Response {
+    let page = http.get(authorize_url(sb, p, query)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    let id = consent_id(&html);
+    http.post(format!("{}/{p}/oauth/authorize", sb.url()))
+        .form(&[("consent", id.as_str()), ("decision", decision)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A code for `p` obtained through the consent page, with `state` checked.
+pub async fn get_code(http: &reqwest::Client, sb: &Sandbox, p: &str, pkce: &Pkce) -> String {
+    let resp = consent(http, sb, p, &standard_params(pkce, "st-123"), "allow").await;
+    let params = location_params(&resp, REDIRECT);
+    assert_eq!(params["state"], "st-123");
+    assert_eq!(params["iss"], sb.issuer(p));
+    params["code"].clone()
+}
+
+pub async fn token_request(
+    http: &reqwest::Client,
+    sb: &Sandbox,
+    p: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, Value) {
+    let resp = http
+        .post(format!("{}/{p}/oauth/token", sb.url()))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    if status.is_success() || status.is_client_error() {
+        assert_eq!(resp.headers()["cache-control"], "no-store");
+    }
+    (status, resp.json().await.unwrap())
+}
+
+pub async fn redeem(
+    http: &reqwest::Client,
+    sb: &Sandbox,
+    p: &str,
+    code: &str,
+    verifier: &str,
+) -> (StatusCode, Value) {
+    token_request(
+        http,
+        sb,
+        p,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("client_id", CLIENT_ID),
+            ("code_verifier", verifier),
+        ],
+    )
+    .await
+}
+
+pub async fn refresh(
+    http: &reqwest::Client,
+    sb: &Sandbox,
+    p: &str,
+    refresh_token: &str,
+) -> (StatusCode, Value) {
+    token_request(
+        http,
+        sb,
+        p,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", CLIENT_ID),
+        ],
+    )
+    .await
+}
+
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+}
+
+impl Tokens {
+    pub fn from_json(v: &Value) -> Tokens {
+        Tokens {
+            access: v["access_token"].as_str().unwrap().to_string(),
+            refresh: v["refresh_token"].as_str().unwrap().to_string(),
+        }
+    }
+}
+
+/// The whole authorization code flow for `p`.
+pub async fn connect(http: &reqwest::Client, sb: &Sandbox, p: &str) -> Tokens {
+    let pkce = pkce();
+    let code = get_code(http, sb, p, &pkce).await;
+    let (status, body) = redeem(http, sb, p, &code, &pkce.verifier).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    Tokens::from_json(&body)
+}
+
+/// The "connected as" endpoint of each provider.
+pub fn account_path(p: &str) -> &'static str {
+    match p {
+        "whatconverts" => "/whatconverts/api/v1/accounts",
+        "clickfunnels" => "/clickfunnels/api/v2/me",
+        "webinargeek" => "/webinargeek/api/v2/account",
+        "boomtown" => "/boomtown/v1/users/me",
+        "emailoctopus" => "/emailoctopus/me",
+        other => panic!("unknown provider {other}"),
+    }
+}
+
+pub async fn api_get(
+    http: &reqwest::Client,
+    sb: &Sandbox,
+    path_and_query: &str,
+    token: &str,
+) -> reqwest::Response {
+    http.get(format!("{}{path_and_query}", sb.url()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Asserts a 401 with `WWW-Authenticate: Bearer ... error="invalid_token"`.
+pub fn assert_invalid_token(resp: &reqwest::Response) {
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let challenge = resp.headers()["www-authenticate"].to_str().unwrap();
+    assert!(challenge.starts_with("Bearer "), "{challenge}");
+    assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
+}
