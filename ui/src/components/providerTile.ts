@@ -1,6 +1,6 @@
 import type { ConnectionState } from '../bindings/ConnectionState';
 import type { ProviderTile } from '../bindings/ProviderTile';
-import { h } from '../lib/dom';
+import { h, uid } from '../lib/dom';
 import { formatTime } from '../lib/format';
 import { createErrorAlert } from './errorAlert';
 
@@ -55,8 +55,9 @@ export function createProviderTile(initial: ProviderTile, actions: TileActions):
   const name = h('span', { class: 'tile-name' });
   const holds = h('span', { class: 'tile-holds' });
   const state = h('span', { class: 'tile-state' });
+  const reason = h('span', { class: 'tile-reason', id: uid('reason') });
   const hint = h('span', { class: 'tile-hint', 'aria-hidden': 'true' });
-  const button = h('button', { type: 'button', class: 'tile' }, name, holds, state, hint);
+  const button = h('button', { type: 'button', class: 'tile' }, name, holds, state, reason, hint);
   button.addEventListener('click', () => {
     actions.activate(tile);
   });
@@ -94,6 +95,12 @@ export function createProviderTile(initial: ProviderTile, actions: TileActions):
     holds.textContent = next.holds;
     state.textContent = text;
     hint.textContent = hintText(next.state);
+    // Why a reconnect is needed, in Rust's words, as the button's description.
+    const why = next.state.kind === 'needs_reconnect' ? next.state.reason : '';
+    reason.textContent = why;
+    reason.hidden = why === '';
+    if (why) button.setAttribute('aria-describedby', reason.id);
+    else button.removeAttribute('aria-describedby');
     button.setAttribute('aria-label', `${next.display_name} — ${next.holds} — ${text}`);
     button.dataset.provider = next.id;
     button.dataset.testid = `tile-${next.id}`;

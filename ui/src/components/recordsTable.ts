@@ -31,6 +31,8 @@ export interface RecordsTable {
   /** Which columns are shown, as indexes into `columns`. */
   setVisibleColumns(indexes: number[]): void;
   sort(): SortSpec | null;
+  /** Back to the first row (a new search or sort). */
+  scrollToTop(): void;
   destroy(): void;
 }
 
@@ -260,6 +262,11 @@ export function createRecordsTable(options: RecordsTableOptions): RecordsTable {
       render();
     },
     sort: () => sort,
+    scrollToTop() {
+      active = 0;
+      scroller.scrollTop = 0;
+      virtualizer.scrollToOffset(0);
+    },
     destroy() {
       unmount();
     },

@@ -85,6 +85,28 @@ describe('records view', () => {
     expect(rows()[0]?.textContent).toContain('Lead 12');
   });
 
+  test('a search that matches nothing shows 0 and an empty grid', async () => {
+    await openWhatConverts();
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('250 of 250 records');
+    await page.getByRole('searchbox', { name: 'Search records' }).fill('zebra');
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('0 of 250 records');
+    await expect.poll(() => rows().length).toBe(0);
+  });
+
+  test('a new sort scrolls back to the first row', async () => {
+    await openWhatConverts((b) => {
+      b.rowCount = 5000;
+    });
+    await expect.poll(() => rows().length).toBeGreaterThan(3);
+    const scroller = document.querySelector<HTMLElement>('.grid-scroll');
+    if (!scroller) throw new Error('no scroller');
+    scroller.scrollTop = 50_000;
+    await expect.poll(() => rows().some((r) => r.textContent.includes('Lead 14'))).toBe(true);
+    await page.getByRole('button', { name: 'Name' }).click();
+    await expect.poll(() => scroller.scrollTop).toBe(0);
+    await expect.poll(() => rows()[0]?.textContent ?? '').toContain('Lead 0');
+  });
+
   test('typing quickly sends one query after the pause (debounce)', async () => {
     const mounted = await openWhatConverts();
     await expect.element(page.getByTestId('row-count')).toHaveTextContent('250 of 250 records');

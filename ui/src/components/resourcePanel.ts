@@ -63,7 +63,7 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
       }
     },
     onError(error) {
-      rowCount.textContent = '';
+      if (source.matched === null) rowCount.textContent = '';
       queryError.show(ipc.errorMessage(error, `We couldn't show your ${noun}. Please try again.`));
     },
   });
@@ -81,12 +81,14 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
     },
     onSort(next) {
       sort = next;
+      table.scrollToTop();
       void source.setQuery(search, sort);
     },
     onOpen(row: RecordRow) {
       const from = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+      const first = row.cells.find((c) => c.trim() !== '');
       void options.detail.open(
-        `${resource.label} record ${formatCount(row.index + 1)}`,
+        first ?? 'Record details',
         ipc.recordDetail(ref, row.index),
         from,
       );
@@ -95,6 +97,7 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
 
   const searchBox = createSearchBox((text) => {
     search = text;
+    table.scrollToTop();
     void source.setQuery(search, sort);
   });
   const chooser = createColumnChooser(resource.columns, (visible) => {

@@ -70,6 +70,15 @@ describe('provider tiles', () => {
     expect(m.backend.callsOf('connect').map((c) => c.args)).toEqual([{ providerId: 'webinargeek' }]);
   });
 
+  test('a tile that needs reconnecting connects again and shows why', async () => {
+    m = await mountApp();
+    const tile = page.getByRole('button', { name: /^BoomTown/ });
+    await expect.element(tile).toHaveAccessibleDescription('Token expired');
+    await tile.click();
+    await expect.element(tile).toHaveAccessibleName(/Waiting for you to approve/);
+    expect(m.backend.callsOf('connect').map((c) => c.args)).toEqual([{ providerId: 'boomtown' }]);
+  });
+
   test('a rejected connect shows its message next to the tile', async () => {
     m = await mountApp((b) => {
       b.fail('connect', 'ClickFunnels is not answering right now. Please try again in a few minutes.');
