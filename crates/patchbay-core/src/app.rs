@@ -12,12 +12,19 @@ use url::Url;
 
 use crate::error::{ApiError, ConnectError};
 use crate::http::{build_client, HttpSettings, TokenHttpError};
-use crate::oauth::{authorize_request, Callback, PendingTable, CUSTOM_SCHEME_REDIRECT, PENDING_MAX, PENDING_TTL};
+use crate::oauth::{
+    authorize_request, Callback, PendingTable, CUSTOM_SCHEME_REDIRECT, PENDING_MAX, PENDING_TTL,
+};
 use crate::paging::{fetch_all, Record};
-use crate::providers::{fill_placeholders, load_with_overrides, DefinitionError, ProviderDef, RedirectKind};
+use crate::providers::{
+    fill_placeholders, load_with_overrides, DefinitionError, ProviderDef, RedirectKind,
+};
 use crate::session::{unix_now, value_text, Connection, StoredTokens};
 use crate::vault::{build_namespace, Vault};
-use crate::views::{Cell, ConnectOutcome, ConnectionState, ProviderTile, RecordPage, ResourceView, SyncProgress, UserError};
+use crate::views::{
+    Cell, ConnectOutcome, ConnectionState, ProviderTile, RecordPage, ResourceView, SyncProgress,
+    UserError,
+};
 
 /// Settings of a [`Patchbay`]; tests shorten the timings.
 #[derive(Debug, Clone)]
@@ -91,7 +98,10 @@ impl Patchbay {
                 Arc::new(d)
             })
             .collect();
-        self.connections.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.connections
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         self
     }
 
@@ -137,12 +147,17 @@ impl Patchbay {
     }
 
     async fn state_of(&self, provider_id: &str) -> ConnectionState {
-        let Some(conn) = self.connection(provider_id) else { return ConnectionState::NotConnected };
+        let Some(conn) = self.connection(provider_id) else {
+            return ConnectionState::NotConnected;
+        };
         if self.pending.is_pending(provider_id) {
             return ConnectionState::WaitingForApproval;
         }
         match conn.current().await {
-            Ok(Some(t)) => ConnectionState::Connected { account: t.account, last_synced: None },
+            Ok(Some(t)) => ConnectionState::Connected {
+                account: t.account,
+                last_synced: None,
+            },
             _ if conn.needs_reconnect().await => ConnectionState::NeedsReconnect,
             _ => ConnectionState::NotConnected,
         }
@@ -150,7 +165,9 @@ impl Patchbay {
 
     /// Starts connecting: returns the authorize URL to open in the browser.
     pub async fn begin_connect(&self, provider_id: &str) -> Result<Url, ConnectError> {
-        let def = self.def(provider_id).ok_or_else(|| ConnectError::UnknownProvider(provider_id.into()))?;
+        let def = self
+            .def(provider_id)
+            .ok_or_else(|| ConnectError::UnknownProvider(provider_id.into()))?;
         let redirect = match def.redirect {
             RedirectKind::CustomScheme => CUSTOM_SCHEME_REDIRECT.to_string(),
             RedirectKind::Loopback => self.start_loopback(provider_id).await?,
@@ -166,14 +183,19 @@ impl Patchbay {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|e| ConnectError::Listener(e.to_string()))?;
-        let port = listener.local_addr().map_err(|e| ConnectError::Listener(e.to_string()))?.port();
+        let port = listener
+            .local_addr()
+            .map_err(|e| ConnectError::Listener(e.to_string()))?
+            .port();
         let redirect = format!("http://127.0.0.1:{port}/oauth/callback");
         let (tx, rx) = tokio::sync::oneshot::channel();
         let ttl = self.config.pending_ttl;
         tokio::spawn(async move {
             let accept = async {
                 loop {
-                    let Ok((mut sock, _)) = listener.accept().await else { return None };
+                    let Ok((mut sock, _)) = listener.accept().await else {
+                        return None;
+                    };
                     let mut buf = vec![0u8; 8192];
                     let mut len = 0;
                     while len < buf.len() {
@@ -193,7 +215,10 @@ impl Patchbay {
                         .and_then(|l| l.split(' ').next())
                         .map(str::to_string);
                     let body = "<!doctype html><title>Patchbay</title><p>You can close this tab and return to Patchbay.</p>";
-                    let status = if target.as_deref().is_some_and(|t| t.starts_with("/oauth/callback")) {
+                    let status = if target
+                        .as_deref()
+                        .is_some_and(|t| t.starts_with("/oauth/callback"))
+                    {
                         "200 OK"
                     } else {
                         "404 Not Found"
@@ -212,21 +237,34 @@ impl Patchbay {
                 let _ = tx.send(url);
             }
         });
-        self.loopbacks.lock().unwrap_or_else(|e| e.into_inner()).insert(provider_id.to_string(), rx);
+        self.loopbacks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(provider_id.to_string(), rx);
         Ok(redirect)
     }
 
     /// For a provider with a loopback redirect: waits for the browser to come back, then
     /// completes the connection. `None` when no loopback listener is waiting.
-    pub async fn wait_loopback(&self, provider_id: &str) -> Option<Result<ConnectOutcome, ConnectError>> {
-        let rx = self.loopbacks.lock().unwrap_or_else(|e| e.into_inner()).remove(provider_id)?;
+    pub async fn wait_loopback(
+        &self,
+        provider_id: &str,
+    ) -> Option<Result<ConnectOutcome, ConnectError>> {
+        let rx = self
+            .loopbacks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(provider_id)?;
         let url = rx.await.ok()?;
         Some(self.complete(&url).await)
     }
 
     /// Forgets a pending connect (the user closed the browser tab, or clicked Cancel).
     pub fn cancel_connect(&self, provider_id: &str) -> bool {
-        self.loopbacks.lock().unwrap_or_else(|e| e.into_inner()).remove(provider_id);
+        self.loopbacks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(provider_id);
         self.pending.cancel(provider_id)
     }
 
@@ -245,21 +283,35 @@ impl Patchbay {
             }
         };
         let (pending, code) = match callback {
-            Callback::Error { pending, error, description } => {
+            Callback::Error {
+                pending,
+                error,
+                description,
+            } => {
                 let provider_id = pending.provider_id.clone();
                 if error == "access_denied" {
                     tracing::info!(provider = %provider_id, "connect cancelled by the user");
                     return Ok(ConnectOutcome::Cancelled { provider_id });
                 }
                 tracing::warn!(provider = %provider_id, %error, "authorization failed");
-                return Err(ConnectError::Provider { provider_id, error, description });
+                return Err(ConnectError::Provider {
+                    provider_id,
+                    error,
+                    description,
+                });
             }
             Callback::Code { pending, code } => (pending, code),
         };
         let provider_id = pending.provider_id.clone();
-        let conn = self.connection(&provider_id).ok_or_else(|| ConnectError::UnknownProvider(provider_id.clone()))?;
-        let client = conn.token_client().await.map_err(|e| ConnectError::Config(e.to_string()))?;
-        let redirect = oauth2::RedirectUrl::new(pending.redirect_uri.clone()).map_err(|e| ConnectError::Config(e.to_string()))?;
+        let conn = self
+            .connection(&provider_id)
+            .ok_or_else(|| ConnectError::UnknownProvider(provider_id.clone()))?;
+        let client = conn
+            .token_client()
+            .await
+            .map_err(|e| ConnectError::Config(e.to_string()))?;
+        let redirect = oauth2::RedirectUrl::new(pending.redirect_uri.clone())
+            .map_err(|e| ConnectError::Config(e.to_string()))?;
         let result = client
             .exchange_code(code)
             .set_pkce_verifier(pending.verifier)
@@ -277,9 +329,17 @@ impl Patchbay {
                 return Err(ConnectError::Grant { provider_id, error });
             }
             Err(RequestTokenError::Request(TokenHttpError::Status(s))) => {
-                return Err(ConnectError::Network { provider_id, detail: format!("HTTP {s}") })
+                return Err(ConnectError::Network {
+                    provider_id,
+                    detail: format!("HTTP {s}"),
+                })
             }
-            Err(e) => return Err(ConnectError::Network { provider_id, detail: e.to_string() }),
+            Err(e) => {
+                return Err(ConnectError::Network {
+                    provider_id,
+                    detail: e.to_string(),
+                })
+            }
         };
         let mut tokens = StoredTokens {
             access: resp.access_token().clone(),
@@ -308,12 +368,17 @@ impl Patchbay {
         let account = tokens.account.clone();
         conn.install(tokens).await?;
         tracing::info!(provider = %provider_id, "connected");
-        Ok(ConnectOutcome::Connected { provider_id, account })
+        Ok(ConnectOutcome::Connected {
+            provider_id,
+            account,
+        })
     }
 
     /// "Connected as": the account name, looked up again from the provider.
     pub async fn account(&self, provider_id: &str) -> Result<String, ApiError> {
-        let conn = self.connection(provider_id).ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
+        let conn = self
+            .connection(provider_id)
+            .ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
         let (name, _) = conn.fetch_account().await?;
         Ok(name)
     }
@@ -321,11 +386,15 @@ impl Patchbay {
     /// Revokes the refresh token (RFC 7009) and deletes the vault entries whatever the
     /// revocation's outcome.
     pub async fn disconnect(&self, provider_id: &str) -> Result<(), ApiError> {
-        let conn = self.connection(provider_id).ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
+        let conn = self
+            .connection(provider_id)
+            .ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
         self.cancel_connect(provider_id);
         match conn.revoke().await {
             Ok(()) => tracing::info!(provider = %provider_id, "token revoked"),
-            Err(e) => tracing::warn!(provider = %provider_id, error = %e, "revocation failed; deleting the tokens anyway"),
+            Err(e) => {
+                tracing::warn!(provider = %provider_id, error = %e, "revocation failed; deleting the tokens anyway")
+            }
         }
         conn.forget(false).await?;
         Ok(())
@@ -333,8 +402,14 @@ impl Patchbay {
 
     /// The lists a provider holds, with their columns.
     pub fn resources(&self, provider_id: &str) -> Result<Vec<ResourceView>, ApiError> {
-        let def = self.def(provider_id).ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
-        Ok(def.resources.iter().map(|r| ResourceView::new(provider_id, r)).collect())
+        let def = self
+            .def(provider_id)
+            .ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
+        Ok(def
+            .resources
+            .iter()
+            .map(|r| ResourceView::new(provider_id, r))
+            .collect())
     }
 
     /// Fetches every record of a resource, reporting progress as pages arrive. A child
@@ -345,9 +420,13 @@ impl Patchbay {
         resource_id: &str,
         progress: impl Fn(SyncProgress) + Send + Sync,
     ) -> Result<Vec<Record>, ApiError> {
-        let conn = self.connection(provider_id).ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
+        let conn = self
+            .connection(provider_id)
+            .ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
         let def = conn.def().clone();
-        let resource = def.resource(resource_id).ok_or_else(|| ApiError::UnknownResource(resource_id.into()))?;
+        let resource = def
+            .resource(resource_id)
+            .ok_or_else(|| ApiError::UnknownResource(resource_id.into()))?;
         let tokens = conn.current().await?.ok_or(ApiError::NotConnected)?;
         let report = |fetched: usize, total: Option<usize>, done: bool| {
             progress(SyncProgress {
@@ -365,16 +444,29 @@ impl Patchbay {
                 fetch_all(&conn, &url, resource, &|f, t| report(f, t, false)).await?
             }
             Some(parent) => {
-                let parent_res = def.resource(&parent.resource).ok_or_else(|| ApiError::UnknownResource(parent.resource.clone()))?;
-                let parents = fetch_all(&conn, &conn.api_url(&parent_res.path, &vars)?, parent_res, &|_, _| {}).await?;
+                let parent_res = def
+                    .resource(&parent.resource)
+                    .ok_or_else(|| ApiError::UnknownResource(parent.resource.clone()))?;
+                let parents = fetch_all(
+                    &conn,
+                    &conn.api_url(&parent_res.path, &vars)?,
+                    parent_res,
+                    &|_, _| {},
+                )
+                .await?;
                 let mut out = Vec::new();
                 for rec in parents {
-                    let Some(id) = rec.pointer(&parent.pointer).map(value_text) else { continue };
+                    let Some(id) = rec.pointer(&parent.pointer).map(value_text) else {
+                        continue;
+                    };
                     let mut vars = vars.clone();
                     vars.insert(parent.var.clone(), id);
                     let url = conn.api_url(&resource.path, &vars)?;
                     let before = out.len();
-                    let page = fetch_all(&conn, &url, resource, &|f, _| report(before + f, None, false)).await?;
+                    let page = fetch_all(&conn, &url, resource, &|f, _| {
+                        report(before + f, None, false)
+                    })
+                    .await?;
                     out.extend(page);
                 }
                 out
@@ -385,31 +477,58 @@ impl Patchbay {
     }
 
     /// Projects records on a resource's columns for the table.
-    pub fn rows(&self, provider_id: &str, resource_id: &str, records: &[Record]) -> Result<RecordPage, ApiError> {
-        let def = self.def(provider_id).ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
-        let r = def.resource(resource_id).ok_or_else(|| ApiError::UnknownResource(resource_id.into()))?;
+    pub fn rows(
+        &self,
+        provider_id: &str,
+        resource_id: &str,
+        records: &[Record],
+    ) -> Result<RecordPage, ApiError> {
+        let def = self
+            .def(provider_id)
+            .ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
+        let r = def
+            .resource(resource_id)
+            .ok_or_else(|| ApiError::UnknownResource(resource_id.into()))?;
         let view = ResourceView::new(provider_id, r);
         let rows = records
             .iter()
-            .map(|rec| r.columns.iter().map(|c| Cell::from_json(rec.pointer(&c.pointer))).collect())
+            .map(|rec| {
+                r.columns
+                    .iter()
+                    .map(|c| Cell::from_json(rec.pointer(&c.pointer)))
+                    .collect()
+            })
             .collect();
-        Ok(RecordPage { provider_id: provider_id.into(), resource_id: resource_id.into(), columns: view.columns, rows })
+        Ok(RecordPage {
+            provider_id: provider_id.into(),
+            resource_id: resource_id.into(),
+            columns: view.columns,
+            rows,
+        })
     }
 
     /// A connect error for the window, named after the provider.
     pub fn connect_error_view(&self, e: &ConnectError) -> UserError {
-        let name = e.provider_id().and_then(|p| self.def(p)).map(|d| d.display_name.as_str()).unwrap_or("The app");
+        let name = e
+            .provider_id()
+            .and_then(|p| self.def(p))
+            .map(|d| d.display_name.as_str())
+            .unwrap_or("The app");
         e.to_user(name)
     }
 
     /// An API error for the window, named after the provider.
     pub fn api_error_view(&self, provider_id: &str, e: &ApiError) -> UserError {
-        let name = self.def(provider_id).map(|d| d.display_name.as_str()).unwrap_or("The app");
+        let name = self
+            .def(provider_id)
+            .map(|d| d.display_name.as_str())
+            .unwrap_or("The app");
         e.to_user(name)
     }
 
     /// The API base URL of a provider with its account variables (diagnostics).
     pub fn api_base(&self, provider_id: &str, vars: &BTreeMap<String, String>) -> Option<String> {
-        self.def(provider_id).map(|d| fill_placeholders(&d.api_base, |n| vars.get(n).cloned()))
+        self.def(provider_id)
+            .map(|d| fill_placeholders(&d.api_base, |n| vars.get(n).cloned()))
     }
 }

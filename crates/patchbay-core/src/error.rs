@@ -14,7 +14,11 @@ pub enum ConnectError {
     #[error("callback refused: {0}")]
     Callback(#[from] CallbackError),
     #[error("{provider_id} answered the authorization with error {error}")]
-    Provider { provider_id: String, error: String, description: Option<String> },
+    Provider {
+        provider_id: String,
+        error: String,
+        description: Option<String>,
+    },
     #[error("{provider_id} refused the authorization code: {error}")]
     Grant { provider_id: String, error: String },
     #[error("could not reach {provider_id}: {detail}")]
@@ -102,7 +106,10 @@ impl ConnectError {
             }
             ConnectError::Vault(v) => vault_message(v),
         };
-        UserError { code: self.code(), message }
+        UserError {
+            code: self.code(),
+            message,
+        }
     }
 }
 
@@ -189,6 +196,9 @@ impl ApiError {
             ApiError::Decode(_) => format!("{name} sent something Patchbay did not understand."),
             ApiError::Vault(v) => vault_message(v),
         };
-        UserError { code: self.code().to_string(), message }
+        UserError {
+            code: self.code().to_string(),
+            message,
+        }
     }
 }

@@ -52,7 +52,9 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// Full jitter: a uniform delay in `0..=min(max_delay, base * 2^attempt)`.
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self.base_delay.saturating_mul(1u32.checked_shl(attempt.min(30)).unwrap_or(u32::MAX));
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32.checked_shl(attempt.min(30)).unwrap_or(u32::MAX));
         let cap = exp.min(self.max_delay);
         let nanos = cap.as_nanos().min(u128::from(u64::MAX)) as u64;
         if nanos == 0 {
@@ -93,7 +95,10 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(interval: Duration) -> Self {
-        Self { interval, next: tokio::sync::Mutex::new(Instant::now()) }
+        Self {
+            interval,
+            next: tokio::sync::Mutex::new(Instant::now()),
+        }
     }
 
     pub async fn acquire(&self) {
@@ -133,7 +138,8 @@ pub enum TokenHttpError {
 
 impl<'c> oauth2::AsyncHttpClient<'c> for TokenHttp {
     type Error = TokenHttpError;
-    type Future = Pin<Box<dyn Future<Output = Result<oauth2::HttpResponse, Self::Error>> + Send + 'c>>;
+    type Future =
+        Pin<Box<dyn Future<Output = Result<oauth2::HttpResponse, Self::Error>> + Send + 'c>>;
 
     fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
         Box::pin(async move {
@@ -153,7 +159,9 @@ impl<'c> oauth2::AsyncHttpClient<'c> for TokenHttp {
                 builder = builder.header(name.as_str(), value.as_bytes());
             }
             let bytes = resp.bytes().await.map_err(TokenHttpError::Network)?;
-            builder.body(bytes.to_vec()).map_err(|e| TokenHttpError::Build(e.to_string()))
+            builder
+                .body(bytes.to_vec())
+                .map_err(|e| TokenHttpError::Build(e.to_string()))
         })
     }
 }
@@ -167,7 +175,10 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
         assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
         let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
-        assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(30)));
+        assert_eq!(
+            parse_retry_after(&later, now),
+            Some(Duration::from_secs(30))
+        );
         let earlier = httpdate::fmt_http_date(now - Duration::from_secs(30));
         assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon", now), None);
@@ -175,7 +186,11 @@ mod tests {
 
     #[test]
     fn backoff_is_bounded() {
-        let p = RetryPolicy { base_delay: Duration::from_millis(100), max_delay: Duration::from_secs(1), ..Default::default() };
+        let p = RetryPolicy {
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(1),
+            ..Default::default()
+        };
         for attempt in 0..40 {
             let d = p.backoff(attempt);
             assert!(d <= Duration::from_secs(1));

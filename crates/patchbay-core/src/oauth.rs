@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 
 use oauth2::basic::BasicClient;
 use oauth2::{
-    AuthUrl, ClientId, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
-    TokenUrl,
+    AuthUrl, ClientId, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenUrl,
 };
 use url::Url;
 
@@ -62,9 +61,16 @@ pub enum CallbackError {
 #[derive(Debug)]
 pub enum Callback {
     /// `code` to redeem with the pending request's verifier.
-    Code { pending: PendingAuth, code: oauth2::AuthorizationCode },
+    Code {
+        pending: PendingAuth,
+        code: oauth2::AuthorizationCode,
+    },
     /// The provider answered `error=...` (`access_denied` when the user said no).
-    Error { pending: PendingAuth, error: String, description: Option<String> },
+    Error {
+        pending: PendingAuth,
+        error: String,
+        description: Option<String>,
+    },
 }
 
 /// Pending requests: bounded, expiring, consumed on first use.
@@ -83,7 +89,11 @@ impl Default for PendingTable {
 
 impl PendingTable {
     pub fn new(ttl: Duration, max: usize) -> Self {
-        Self { ttl, max: max.max(1), entries: Mutex::new(Vec::new()) }
+        Self {
+            ttl,
+            max: max.max(1),
+            entries: Mutex::new(Vec::new()),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<PendingAuth>> {
@@ -111,15 +121,24 @@ impl PendingTable {
 
     /// Whether the provider has a live pending request.
     pub fn is_pending(&self, provider_id: &str) -> bool {
-        self.lock().iter().any(|p| p.provider_id == provider_id && p.issued_at.elapsed() < self.ttl)
+        self.lock()
+            .iter()
+            .any(|p| p.provider_id == provider_id && p.issued_at.elapsed() < self.ttl)
     }
 
     /// The provider of the pending request a callback's `state` names, without consuming it
     /// (for messages); `None` when unknown.
     pub fn provider_of(&self, callback_url: &str) -> Option<String> {
         let url = Url::parse(callback_url).ok()?;
-        let state = url.query_pairs().find(|(k, _)| k == "state")?.1.into_owned();
-        self.lock().iter().find(|p| ct_eq(p.state.secret(), &state)).map(|p| p.provider_id.clone())
+        let state = url
+            .query_pairs()
+            .find(|(k, _)| k == "state")?
+            .1
+            .into_owned();
+        self.lock()
+            .iter()
+            .find(|p| ct_eq(p.state.secret(), &state))
+            .map(|p| p.provider_id.clone())
     }
 
     /// Validates a callback URL and consumes its pending request.
@@ -185,19 +204,33 @@ impl PendingTable {
             (Some(got), Some(want)) if got != &want => {
                 return Err(CallbackError::IssuerMismatch { provider_id })
             }
-            (None, Some(_)) if advertised => return Err(CallbackError::IssuerMismatch { provider_id }),
+            (None, Some(_)) if advertised => {
+                return Err(CallbackError::IssuerMismatch { provider_id })
+            }
             _ => {}
         }
         if let Some(error) = error {
-            return Ok(Callback::Error { pending, error, description });
+            return Ok(Callback::Error {
+                pending,
+                error,
+                description,
+            });
         }
-        let code = code.filter(|c| !c.is_empty()).ok_or(CallbackError::MissingCode { provider_id })?;
-        Ok(Callback::Code { pending, code: oauth2::AuthorizationCode::new(code) })
+        let code = code
+            .filter(|c| !c.is_empty())
+            .ok_or(CallbackError::MissingCode { provider_id })?;
+        Ok(Callback::Code {
+            pending,
+            code: oauth2::AuthorizationCode::new(code),
+        })
     }
 }
 
 /// Builds the authorize URL and the pending request for `def` with `redirect_uri`.
-pub fn authorize_request(def: &ProviderDef, redirect_uri: &str) -> Result<(Url, PendingAuth), String> {
+pub fn authorize_request(
+    def: &ProviderDef,
+    redirect_uri: &str,
+) -> Result<(Url, PendingAuth), String> {
     let client = BasicClient::new(ClientId::new(def.client_id.clone()))
         .set_auth_uri(AuthUrl::new(def.authorize_url.clone()).map_err(|e| e.to_string())?)
         .set_token_uri(TokenUrl::new(def.token_url.clone()).map_err(|e| e.to_string())?)
@@ -233,7 +266,11 @@ mod tests {
     }
 
     fn state_of(url: &Url) -> String {
-        url.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned()
+        url.query_pairs()
+            .find(|(k, _)| k == "state")
+            .unwrap()
+            .1
+            .into_owned()
     }
 
     #[test]
@@ -246,7 +283,9 @@ mod tests {
         assert_eq!(q["redirect_uri"], CUSTOM_SCHEME_REDIRECT);
         let v = pending.verifier.secret();
         assert!((43..=128).contains(&v.len()));
-        assert!(v.chars().all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c)));
+        assert!(v
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c)));
         assert!(!format!("{pending:?}").contains(v.as_str()));
     }
 
@@ -260,19 +299,35 @@ mod tests {
         let state = state_of(&url);
         let ok = format!("{CUSTOM_SCHEME_REDIRECT}?code=abc&state={state}&iss={iss}");
         assert_eq!(
-            table.take(&format!("{CUSTOM_SCHEME_REDIRECT}?code=abc&state=nope&iss={iss}"), issuer(&d)).unwrap_err(),
+            table
+                .take(
+                    &format!("{CUSTOM_SCHEME_REDIRECT}?code=abc&state=nope&iss={iss}"),
+                    issuer(&d)
+                )
+                .unwrap_err(),
             CallbackError::UnknownState
         );
         assert_eq!(
-            table.take(&format!("dev.patchbay:/oauth/other?code=abc&state={state}"), issuer(&d)).unwrap_err(),
+            table
+                .take(
+                    &format!("dev.patchbay:/oauth/other?code=abc&state={state}"),
+                    issuer(&d)
+                )
+                .unwrap_err(),
             CallbackError::WrongRedirect
         );
         assert_eq!(
             table.take(&format!("{ok}&code=x"), issuer(&d)).unwrap_err(),
             CallbackError::RepeatedParameter
         );
-        assert!(matches!(table.take(&ok, issuer(&d)).unwrap(), Callback::Code { .. }));
-        assert_eq!(table.take(&ok, issuer(&d)).unwrap_err(), CallbackError::UnknownState);
+        assert!(matches!(
+            table.take(&ok, issuer(&d)).unwrap(),
+            Callback::Code { .. }
+        ));
+        assert_eq!(
+            table.take(&ok, issuer(&d)).unwrap_err(),
+            CallbackError::UnknownState
+        );
     }
 
     #[test]
@@ -283,7 +338,10 @@ mod tests {
         table.insert(pending);
         std::thread::sleep(Duration::from_millis(5));
         let cb = format!("{CUSTOM_SCHEME_REDIRECT}?code=abc&state={}", state_of(&url));
-        assert!(matches!(table.take(&cb, issuer(&d)).unwrap_err(), CallbackError::Expired { .. }));
+        assert!(matches!(
+            table.take(&cb, issuer(&d)).unwrap_err(),
+            CallbackError::Expired { .. }
+        ));
         for i in 0..5 {
             let mut d2 = d.clone();
             d2.id = format!("p{i}");

@@ -31,7 +31,11 @@ fn with_params(base: &Url, params: &[(&str, String)]) -> Url {
 }
 
 fn items(body: &Value, pointer: &str) -> Result<Vec<Value>, ApiError> {
-    let v = if pointer.is_empty() { Some(body) } else { body.pointer(pointer) };
+    let v = if pointer.is_empty() {
+        Some(body)
+    } else {
+        body.pointer(pointer)
+    };
     match v {
         Some(Value::Array(a)) => Ok(a.clone()),
         _ => Err(ApiError::Decode(format!("no list of items at {pointer:?}"))),
@@ -58,7 +62,10 @@ impl Progress<'_> {
         *self.total.lock().unwrap_or_else(|e| e.into_inner()) = t;
     }
     fn add(&self, n: usize) {
-        let fetched = self.fetched.fetch_add(n, std::sync::atomic::Ordering::SeqCst) + n;
+        let fetched = self
+            .fetched
+            .fetch_add(n, std::sync::atomic::Ordering::SeqCst)
+            + n;
         let total = *self.total.lock().unwrap_or_else(|e| e.into_inner());
         (self.f)(fetched, total);
     }
@@ -71,15 +78,34 @@ pub async fn fetch_all(
     resource: &ResourceDef,
     progress: &ProgressFn<'_>,
 ) -> Result<Vec<Record>, ApiError> {
-    let p = Progress { fetched: 0.into(), total: std::sync::Mutex::new(None), f: progress };
+    let p = Progress {
+        fetched: 0.into(),
+        total: std::sync::Mutex::new(None),
+        f: progress,
+    };
     let concurrency = conn.def().rate_limit.concurrency.max(1);
     let get = |url: Url| async move { conn.get_json(&url).await };
 
     match &resource.paging {
-        Paging::PageNumber { page_param, first_page, total_pages, total_items }
-        | Paging::PagePerPage { page_param, first_page, total_pages, total_items, .. } => {
+        Paging::PageNumber {
+            page_param,
+            first_page,
+            total_pages,
+            total_items,
+        }
+        | Paging::PagePerPage {
+            page_param,
+            first_page,
+            total_pages,
+            total_items,
+            ..
+        } => {
             let size = match &resource.paging {
-                Paging::PagePerPage { size_param, page_size, .. } => Some((size_param, *page_size)),
+                Paging::PagePerPage {
+                    size_param,
+                    page_size,
+                    ..
+                } => Some((size_param, *page_size)),
                 _ => None,
             };
             let page_url = |n: u64| {
@@ -100,7 +126,9 @@ pub async fn fetch_all(
             match t_pages {
                 Some(pages) => {
                     let rest: Vec<u64> = (first_page + 1..first_page + pages.max(1)).collect();
-                    let pages = fetch_concurrently(rest, concurrency, |n| get(page_url(n)), resource, &p).await?;
+                    let pages =
+                        fetch_concurrently(rest, concurrency, |n| get(page_url(n)), resource, &p)
+                            .await?;
                     out.extend(pages);
                 }
                 None => {
@@ -117,9 +145,20 @@ pub async fn fetch_all(
             }
             Ok(out)
         }
-        Paging::OffsetLimit { offset_param, limit_param, page_size, total_items } => {
+        Paging::OffsetLimit {
+            offset_param,
+            limit_param,
+            page_size,
+            total_items,
+        } => {
             let page_url = |offset: u64| {
-                with_params(base, &[(limit_param.as_str(), page_size.to_string()), (offset_param.as_str(), offset.to_string())])
+                with_params(
+                    base,
+                    &[
+                        (limit_param.as_str(), page_size.to_string()),
+                        (offset_param.as_str(), offset.to_string()),
+                    ],
+                )
             };
             let first = get(page_url(0)).await?;
             let mut out = items(&first.body, &resource.items)?;
@@ -128,8 +167,18 @@ pub async fn fetch_all(
             p.add(out.len());
             match total {
                 Some(total) => {
-                    let offsets: Vec<u64> = (1..).map(|i| i * page_size).take_while(|o| *o < total).collect();
-                    let pages = fetch_concurrently(offsets, concurrency, |o| get(page_url(o)), resource, &p).await?;
+                    let offsets: Vec<u64> = (1..)
+                        .map(|i| i * page_size)
+                        .take_while(|o| *o < total)
+                        .collect();
+                    let pages = fetch_concurrently(
+                        offsets,
+                        concurrency,
+                        |o| get(page_url(o)),
+                        resource,
+                        &p,
+                    )
+                    .await?;
                     out.extend(pages);
                 }
                 None => {
@@ -146,7 +195,12 @@ pub async fn fetch_all(
             }
             Ok(out)
         }
-        Paging::CursorHeader { cursor_param, header, size_param, page_size } => {
+        Paging::CursorHeader {
+            cursor_param,
+            header,
+            size_param,
+            page_size,
+        } => {
             let size: Vec<(&str, String)> = match (size_param, page_size) {
                 (Some(sp), Some(sz)) => vec![(sp.as_str(), sz.to_string())],
                 _ => vec![],
@@ -172,7 +226,13 @@ pub async fn fetch_all(
             }
             Ok(out)
         }
-        Paging::CursorBody { cursor_param, next, size_param, page_size, total_items } => {
+        Paging::CursorBody {
+            cursor_param,
+            next,
+            size_param,
+            page_size,
+            total_items,
+        } => {
             let size: Vec<(&str, String)> = match (size_param, page_size) {
                 (Some(sp), Some(sz)) => vec![(sp.as_str(), sz.to_string())],
                 _ => vec![],

@@ -86,7 +86,11 @@ fn default_concurrency() -> usize {
 
 impl Default for RateLimit {
     fn default() -> Self {
-        Self { requests: 5, per_seconds: 1.0, concurrency: 2 }
+        Self {
+            requests: 5,
+            per_seconds: 1.0,
+            concurrency: 2,
+        }
     }
 }
 
@@ -246,11 +250,23 @@ pub struct DefinitionError {
 }
 
 const BUILTIN: [(&str, &str); 5] = [
-    ("whatconverts.toml", include_str!("../providers/whatconverts.toml")),
-    ("clickfunnels.toml", include_str!("../providers/clickfunnels.toml")),
-    ("webinargeek.toml", include_str!("../providers/webinargeek.toml")),
+    (
+        "whatconverts.toml",
+        include_str!("../providers/whatconverts.toml"),
+    ),
+    (
+        "clickfunnels.toml",
+        include_str!("../providers/clickfunnels.toml"),
+    ),
+    (
+        "webinargeek.toml",
+        include_str!("../providers/webinargeek.toml"),
+    ),
     ("boomtown.toml", include_str!("../providers/boomtown.toml")),
-    ("emailoctopus.toml", include_str!("../providers/emailoctopus.toml")),
+    (
+        "emailoctopus.toml",
+        include_str!("../providers/emailoctopus.toml"),
+    ),
 ];
 
 /// The five built-in definitions, in tile order.
@@ -284,19 +300,25 @@ fn line_of(text: &str, offset: usize) -> usize {
 }
 
 fn find_key_line(text: &str, key: &str) -> Option<usize> {
-    text.lines().position(|l| {
-        let l = l.trim_start();
-        l.starts_with(key) && l[key.len()..].trim_start().starts_with('=')
-    })
-    .map(|i| i + 1)
+    text.lines()
+        .position(|l| {
+            let l = l.trim_start();
+            l.starts_with(key) && l[key.len()..].trim_start().starts_with('=')
+        })
+        .map(|i| i + 1)
 }
 
 fn validate(def: &ProviderDef) -> Result<(), (String, String)> {
     let ident = |s: &str| {
-        !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
     };
     if !ident(&def.id) {
-        return Err(("id".into(), format!("id {:?} must be lowercase letters, digits, - or _", def.id)));
+        return Err((
+            "id".into(),
+            format!("id {:?} must be lowercase letters, digits, - or _", def.id),
+        ));
     }
     for (key, value) in [
         ("authorize_url", Some(&def.authorize_url)),
@@ -305,22 +327,37 @@ fn validate(def: &ProviderDef) -> Result<(), (String, String)> {
         ("issuer", def.issuer.as_ref()),
     ] {
         if let Some(v) = value {
-            let url = Url::parse(v).map_err(|e| (key.to_string(), format!("{key} {v:?} is not a URL: {e}")))?;
+            let url = Url::parse(v)
+                .map_err(|e| (key.to_string(), format!("{key} {v:?} is not a URL: {e}")))?;
             if url.scheme() != "https" && !is_loopback(&url) {
-                return Err((key.into(), format!("{key} must use https (or http on 127.0.0.1)")));
+                return Err((
+                    key.into(),
+                    format!("{key} must use https (or http on 127.0.0.1)"),
+                ));
             }
         }
     }
     let base = fill_placeholders(&def.api_base, |_| Some("x".into()));
-    Url::parse(&base).map_err(|e| ("api_base".to_string(), format!("api_base is not a URL: {e}")))?;
+    Url::parse(&base).map_err(|e| {
+        (
+            "api_base".to_string(),
+            format!("api_base is not a URL: {e}"),
+        )
+    })?;
     if !def.demo_api_path.starts_with('/') {
-        return Err(("demo_api_path".into(), "demo_api_path must start with /".into()));
+        return Err((
+            "demo_api_path".into(),
+            "demo_api_path must start with /".into(),
+        ));
     }
     if def.client_id.is_empty() {
         return Err(("client_id".into(), "client_id must not be empty".into()));
     }
     if def.iss_parameter_supported && def.issuer.is_none() {
-        return Err(("iss_parameter_supported".into(), "iss_parameter_supported needs an issuer".into()));
+        return Err((
+            "iss_parameter_supported".into(),
+            "iss_parameter_supported needs an issuer".into(),
+        ));
     }
     check_pointer("name", &def.account.name)?;
     for p in def.account.vars.values() {
@@ -329,7 +366,10 @@ fn validate(def: &ProviderDef) -> Result<(), (String, String)> {
     let mut seen = HashSet::new();
     for r in &def.resources {
         if !ident(&r.id) || !seen.insert(r.id.clone()) {
-            return Err(("id".into(), format!("resource id {:?} is invalid or repeated", r.id)));
+            return Err((
+                "id".into(),
+                format!("resource id {:?} is invalid or repeated", r.id),
+            ));
         }
         check_pointer("items", &r.items)?;
         check_pointer("id_pointer", &r.id_pointer)?;
@@ -337,8 +377,18 @@ fn validate(def: &ProviderDef) -> Result<(), (String, String)> {
             check_pointer("pointer", &c.pointer)?;
         }
         if let Some(p) = &r.parent {
-            if !def.resources.iter().any(|o| o.id == p.resource && o.parent.is_none()) {
-                return Err(("resource".into(), format!("parent resource {:?} is not a top-level resource", p.resource)));
+            if !def
+                .resources
+                .iter()
+                .any(|o| o.id == p.resource && o.parent.is_none())
+            {
+                return Err((
+                    "resource".into(),
+                    format!(
+                        "parent resource {:?} is not a top-level resource",
+                        p.resource
+                    ),
+                ));
             }
             check_pointer("pointer", &p.pointer)?;
         }
@@ -348,7 +398,9 @@ fn validate(def: &ProviderDef) -> Result<(), (String, String)> {
             {
                 return Err(("page_size".into(), "page_size must be at least 1".into()));
             }
-            Paging::CursorBody { next, total_items, .. } => {
+            Paging::CursorBody {
+                next, total_items, ..
+            } => {
                 check_pointer("next", next)?;
                 if let Some(t) = total_items {
                     check_pointer("total_items", t)?;
@@ -364,13 +416,19 @@ fn check_pointer(key: &str, p: &str) -> Result<(), (String, String)> {
     if p.is_empty() || p.starts_with('/') {
         Ok(())
     } else {
-        Err((key.into(), format!("{key} {p:?} must be a JSON pointer starting with /")))
+        Err((
+            key.into(),
+            format!("{key} {p:?} must be a JSON pointer starting with /"),
+        ))
     }
 }
 
 fn is_loopback(url: &Url) -> bool {
     url.scheme() == "http"
-        && matches!(url.host_str(), Some("127.0.0.1") | Some("localhost") | Some("[::1]"))
+        && matches!(
+            url.host_str(),
+            Some("127.0.0.1") | Some("localhost") | Some("[::1]")
+        )
 }
 
 /// Replaces `{name}` placeholders; unknown names are left as they are.
@@ -403,8 +461,12 @@ pub fn fill_placeholders(template: &str, lookup: impl Fn(&str) -> Option<String>
 pub fn load_with_overrides(dir: Option<&Path>) -> (Vec<ProviderDef>, Vec<DefinitionError>) {
     let mut defs = builtin();
     let mut errors = Vec::new();
-    let Some(dir) = dir else { return (defs, errors) };
-    let Ok(entries) = std::fs::read_dir(dir) else { return (defs, errors) };
+    let Some(dir) = dir else {
+        return (defs, errors);
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return (defs, errors);
+    };
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
@@ -414,7 +476,11 @@ pub fn load_with_overrides(dir: Option<&Path>) -> (Vec<ProviderDef>, Vec<Definit
         let text = match std::fs::read_to_string(&file) {
             Ok(t) => t,
             Err(e) => {
-                errors.push(DefinitionError { file, line: None, message: e.to_string() });
+                errors.push(DefinitionError {
+                    file,
+                    line: None,
+                    message: e.to_string(),
+                });
                 continue;
             }
         };

@@ -57,10 +57,14 @@ impl StoredTokens {
     fn from_secret(s: &SecretString) -> Result<Self, VaultError> {
         let corrupt = |d: &str| VaultError::Corrupt { detail: d.into() };
         let v: Value = serde_json::from_str(s.expose()).map_err(|_| corrupt("not JSON"))?;
-        let access = v["access_token"].as_str().ok_or_else(|| corrupt("no access token"))?;
+        let access = v["access_token"]
+            .as_str()
+            .ok_or_else(|| corrupt("no access token"))?;
         Ok(Self {
             access: AccessToken::new(access.to_string()),
-            refresh: v["refresh_token"].as_str().map(|r| RefreshToken::new(r.to_string())),
+            refresh: v["refresh_token"]
+                .as_str()
+                .map(|r| RefreshToken::new(r.to_string())),
             expires_at: v["expires_at"].as_u64(),
             account: v["account"].as_str().unwrap_or_default().to_string(),
             vars: serde_json::from_value(v["vars"].clone()).unwrap_or_default(),
@@ -68,12 +72,16 @@ impl StoredTokens {
     }
 
     fn needs_refresh(&self, now: u64) -> bool {
-        self.expires_at.is_some_and(|e| now + REFRESH_MARGIN.as_secs() >= e)
+        self.expires_at
+            .is_some_and(|e| now + REFRESH_MARGIN.as_secs() >= e)
     }
 }
 
 pub(crate) fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 #[derive(Debug, Default)]
@@ -101,7 +109,9 @@ pub(crate) async fn blocking<T: Send + 'static>(
 ) -> Result<T, VaultError> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| VaultError::Platform { detail: format!("vault task failed: {e}") })?
+        .map_err(|e| VaultError::Platform {
+            detail: format!("vault task failed: {e}"),
+        })?
 }
 
 /// A provider connection.
@@ -132,8 +142,12 @@ impl Connection {
         let secret_key = VaultKey::new(namespace, &def.id, "app", "client_secret");
         Self {
             limiter: RateLimiter::new(def.rate_limit.interval()),
-            concurrency: Arc::new(tokio::sync::Semaphore::new(def.rate_limit.concurrency.max(1))),
-            token_http: TokenHttp { client: http.clone() },
+            concurrency: Arc::new(tokio::sync::Semaphore::new(
+                def.rate_limit.concurrency.max(1),
+            )),
+            token_http: TokenHttp {
+                client: http.clone(),
+            },
             def,
             vault,
             key,
@@ -214,7 +228,9 @@ impl Connection {
     pub(crate) async fn token_client(&self) -> Result<TokenClient, ApiError> {
         let bad = |e: String| ApiError::TokenEndpoint(format!("bad endpoint URL: {e}"));
         let mut client = BasicClient::new(ClientId::new(self.def.client_id.clone()))
-            .set_token_uri(TokenUrl::new(self.def.token_url.clone()).map_err(|e| bad(e.to_string()))?)
+            .set_token_uri(
+                TokenUrl::new(self.def.token_url.clone()).map_err(|e| bad(e.to_string()))?,
+            )
             .set_revocation_url_option(
                 self.def
                     .revoke_url
@@ -275,7 +291,9 @@ impl Connection {
     }
 
     async fn refresh_locked(&self, state: &mut TokenState) -> Result<(), ApiError> {
-        let Some(current) = state.tokens.clone() else { return Err(ApiError::NotConnected) };
+        let Some(current) = state.tokens.clone() else {
+            return Err(ApiError::NotConnected);
+        };
         let Some(refresh) = current.refresh.clone() else {
             drop(self.forget_locked(state, true).await);
             return Err(ApiError::NeedsReconnect);
@@ -283,7 +301,10 @@ impl Connection {
         let client = self.token_client().await?;
         self.refreshes.fetch_add(1, Ordering::SeqCst);
         tracing::debug!(provider = %self.def.id, "refreshing the access token");
-        let result = client.exchange_refresh_token(&refresh).request_async(&self.token_http).await;
+        let result = client
+            .exchange_refresh_token(&refresh)
+            .request_async(&self.token_http)
+            .await;
         match result {
             Ok(resp) => {
                 let new = StoredTokens {
@@ -322,7 +343,11 @@ impl Connection {
         }
     }
 
-    async fn forget_locked(&self, state: &mut TokenState, needs_reconnect: bool) -> Result<(), VaultError> {
+    async fn forget_locked(
+        &self,
+        state: &mut TokenState,
+        needs_reconnect: bool,
+    ) -> Result<(), VaultError> {
         state.tokens = None;
         state.generation += 1;
         state.needs_reconnect = needs_reconnect;
@@ -336,8 +361,12 @@ impl Connection {
     /// the sandbox), so this is done here rather than by the oauth2 crate, which refuses
     /// plain http outright. Not retried: the caller deletes the tokens whatever happens.
     pub async fn revoke(&self) -> Result<(), ApiError> {
-        let Some(url) = self.def.revoke_url.clone() else { return Ok(()) };
-        let Some(tokens) = self.current().await? else { return Ok(()) };
+        let Some(url) = self.def.revoke_url.clone() else {
+            return Ok(());
+        };
+        let Some(tokens) = self.current().await? else {
+            return Ok(());
+        };
         let (token, hint) = match &tokens.refresh {
             Some(r) => (r.secret().to_string(), "refresh_token"),
             None => (tokens.access.secret().to_string(), "access_token"),
@@ -361,10 +390,17 @@ impl Connection {
             }
             _ => form.push(("client_id", self.def.client_id.clone())),
         }
-        let resp = req.form(&form).send().await.map_err(|e| ApiError::Network(describe(&e)))?;
+        let resp = req
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| ApiError::Network(describe(&e)))?;
         match resp.status().as_u16() {
             200 => Ok(()),
-            s => Err(ApiError::Http { status: s, detail: "revocation refused".into() }),
+            s => Err(ApiError::Http {
+                status: s,
+                detail: "revocation refused".into(),
+            }),
         }
     }
 
@@ -450,13 +486,17 @@ impl Connection {
                                 .and_then(|v| parse_retry_after(v, SystemTime::now()));
                             match after {
                                 Some(d) if d > policy.max_retry_after => {
-                                    return Err(ApiError::RateLimited { retry_after_secs: d.as_secs() })
+                                    return Err(ApiError::RateLimited {
+                                        retry_after_secs: d.as_secs(),
+                                    })
                                 }
                                 Some(d) => ("HTTP 429".to_string(), d),
                                 None => ("HTTP 429".to_string(), policy.backoff(attempts)),
                             }
                         }
-                        408 | 500..=599 if idempotent => (format!("HTTP {status}"), policy.backoff(attempts)),
+                        408 | 500..=599 if idempotent => {
+                            (format!("HTTP {status}"), policy.backoff(attempts))
+                        }
                         _ => {
                             let detail = resp
                                 .json::<Value>()

@@ -111,14 +111,25 @@ impl MemoryVault {
 
 impl Vault for MemoryVault {
     fn get(&self, key: &VaultKey) -> Result<Option<SecretString>, VaultError> {
-        Ok(self.map.lock().unwrap_or_else(|e| e.into_inner()).get(key).cloned())
+        Ok(self
+            .map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .cloned())
     }
     fn set(&self, key: &VaultKey, value: &SecretString) -> Result<(), VaultError> {
-        self.map.lock().unwrap_or_else(|e| e.into_inner()).insert(key.clone(), value.clone());
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.clone(), value.clone());
         Ok(())
     }
     fn delete(&self, key: &VaultKey) -> Result<(), VaultError> {
-        self.map.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
         Ok(())
     }
 }
@@ -140,13 +151,19 @@ impl KeyringVault {
     /// Checks that a keychain is reachable.
     pub fn open() -> Result<Self, VaultError> {
         if let Err(e) = keyring::Entry::store_status() {
-            return Err(VaultError::NoKeychain { detail: e.to_string() });
+            return Err(VaultError::NoKeychain {
+                detail: e.to_string(),
+            });
         }
         Ok(Self { _private: () })
     }
 
     fn entry(key: &VaultKey, chunk: usize) -> Result<keyring::Entry, VaultError> {
-        let user = if chunk <= 1 { key.user() } else { format!("{}#{chunk}", key.user()) };
+        let user = if chunk <= 1 {
+            key.user()
+        } else {
+            format!("{}#{chunk}", key.user())
+        };
         keyring::Entry::new(&key.service(), &user).map_err(map_keyring)
     }
 
@@ -167,13 +184,16 @@ impl KeyringVault {
     }
 
     fn chunk_count(first: &str) -> Result<(usize, &str), VaultError> {
-        let (n, rest) = first
-            .split_once(':')
-            .ok_or_else(|| VaultError::Corrupt { detail: "missing chunk header".into() })?;
-        let n: usize =
-            n.parse().map_err(|_| VaultError::Corrupt { detail: "bad chunk header".into() })?;
+        let (n, rest) = first.split_once(':').ok_or_else(|| VaultError::Corrupt {
+            detail: "missing chunk header".into(),
+        })?;
+        let n: usize = n.parse().map_err(|_| VaultError::Corrupt {
+            detail: "bad chunk header".into(),
+        })?;
         if n == 0 || n > 64 {
-            return Err(VaultError::Corrupt { detail: "bad chunk count".into() });
+            return Err(VaultError::Corrupt {
+                detail: "bad chunk count".into(),
+            });
         }
         Ok((n, rest))
     }
@@ -181,15 +201,21 @@ impl KeyringVault {
 
 fn map_keyring(e: keyring::Error) -> VaultError {
     match e {
-        keyring::Error::NoStorageAccess(p) => VaultError::Locked { detail: p.to_string() },
-        keyring::Error::NoDefaultStore => {
-            VaultError::NoKeychain { detail: "no credential store".into() }
-        }
-        keyring::Error::PlatformFailure(p) => VaultError::Platform { detail: p.to_string() },
-        keyring::Error::BadEncoding(_) | keyring::Error::BadDataFormat(..) => {
-            VaultError::Corrupt { detail: "not valid text".into() }
-        }
-        other => VaultError::Platform { detail: other.to_string() },
+        keyring::Error::NoStorageAccess(p) => VaultError::Locked {
+            detail: p.to_string(),
+        },
+        keyring::Error::NoDefaultStore => VaultError::NoKeychain {
+            detail: "no credential store".into(),
+        },
+        keyring::Error::PlatformFailure(p) => VaultError::Platform {
+            detail: p.to_string(),
+        },
+        keyring::Error::BadEncoding(_) | keyring::Error::BadDataFormat(..) => VaultError::Corrupt {
+            detail: "not valid text".into(),
+        },
+        other => VaultError::Platform {
+            detail: other.to_string(),
+        },
     }
 }
 
@@ -199,17 +225,23 @@ fn split_chunks(s: &str) -> Vec<String> {
     if chars.is_empty() {
         return vec![String::new()];
     }
-    chars.chunks(CHUNK_CHARS).map(|c| c.iter().collect()).collect()
+    chars
+        .chunks(CHUNK_CHARS)
+        .map(|c| c.iter().collect())
+        .collect()
 }
 
 impl Vault for KeyringVault {
     fn get(&self, key: &VaultKey) -> Result<Option<SecretString>, VaultError> {
-        let Some(first) = Self::read_chunk(key, 1)? else { return Ok(None) };
+        let Some(first) = Self::read_chunk(key, 1)? else {
+            return Ok(None);
+        };
         let (n, head) = Self::chunk_count(&first)?;
         let mut value = head.to_string();
         for i in 2..=n {
-            let part = Self::read_chunk(key, i)?
-                .ok_or_else(|| VaultError::Corrupt { detail: format!("chunk {i} of {n} missing") })?;
+            let part = Self::read_chunk(key, i)?.ok_or_else(|| VaultError::Corrupt {
+                detail: format!("chunk {i} of {n} missing"),
+            })?;
             value.push_str(&part);
         }
         Ok(Some(SecretString::new(value)))
@@ -224,9 +256,13 @@ impl Vault for KeyringVault {
         let n = chunks.len();
         // Tail chunks first, the header last: a reader never sees a header without its chunks.
         for (i, c) in chunks.iter().enumerate().skip(1) {
-            Self::entry(key, i + 1)?.set_password(c).map_err(map_keyring)?;
+            Self::entry(key, i + 1)?
+                .set_password(c)
+                .map_err(map_keyring)?;
         }
-        Self::entry(key, 1)?.set_password(&format!("{n}:{}", chunks[0])).map_err(map_keyring)?;
+        Self::entry(key, 1)?
+            .set_password(&format!("{n}:{}", chunks[0]))
+            .map_err(map_keyring)?;
         for i in (n + 1)..=old {
             Self::delete_chunk(key, i)?;
         }
@@ -257,20 +293,29 @@ pub struct FileVault {
 impl FileVault {
     /// `path` is the user's explicit choice (as `gh auth login --insecure-storage`).
     pub fn opt_in(path: PathBuf) -> Self {
-        Self { path, lock: Mutex::new(()) }
+        Self {
+            path,
+            lock: Mutex::new(()),
+        }
     }
 
     fn read(&self) -> Result<BTreeMap<String, String>, VaultError> {
         match std::fs::read_to_string(&self.path) {
-            Ok(t) => serde_json::from_str(&t).map_err(|e| VaultError::Corrupt { detail: e.to_string() }),
+            Ok(t) => serde_json::from_str(&t).map_err(|e| VaultError::Corrupt {
+                detail: e.to_string(),
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
-            Err(e) => Err(VaultError::File { detail: e.to_string() }),
+            Err(e) => Err(VaultError::File {
+                detail: e.to_string(),
+            }),
         }
     }
 
     fn write(&self, map: &BTreeMap<String, String>) -> Result<(), VaultError> {
         use std::io::Write;
-        let err = |e: std::io::Error| VaultError::File { detail: e.to_string() };
+        let err = |e: std::io::Error| VaultError::File {
+            detail: e.to_string(),
+        };
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir).map_err(err)?;
         }
@@ -286,9 +331,12 @@ impl FileVault {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            f.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(err)?;
+            f.set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(err)?;
         }
-        let text = serde_json::to_string(map).map_err(|e| VaultError::File { detail: e.to_string() })?;
+        let text = serde_json::to_string(map).map_err(|e| VaultError::File {
+            detail: e.to_string(),
+        })?;
         f.write_all(text.as_bytes()).map_err(err)?;
         f.sync_all().map_err(err)?;
         std::fs::rename(&tmp, &self.path).map_err(err)
@@ -302,7 +350,11 @@ impl FileVault {
 impl Vault for FileVault {
     fn get(&self, key: &VaultKey) -> Result<Option<SecretString>, VaultError> {
         let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-        Ok(self.read()?.get(&Self::name(key)).cloned().map(SecretString::new))
+        Ok(self
+            .read()?
+            .get(&Self::name(key))
+            .cloned()
+            .map(SecretString::new))
     }
     fn set(&self, key: &VaultKey, value: &SecretString) -> Result<(), VaultError> {
         let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
@@ -385,8 +437,14 @@ mod tests {
 
     #[test]
     fn unavailable_names_the_fix() {
-        let v = UnavailableVault { error: VaultError::NoKeychain { detail: "no bus".into() } };
-        let e = v.set(&VaultKey::new("t", "p", "a", "x"), &SecretString::new("s")).unwrap_err();
+        let v = UnavailableVault {
+            error: VaultError::NoKeychain {
+                detail: "no bus".into(),
+            },
+        };
+        let e = v
+            .set(&VaultKey::new("t", "p", "a", "x"), &SecretString::new("s"))
+            .unwrap_err();
         assert!(e.to_string().contains("insecure-storage"));
         assert_eq!(e.code(), "vault.no_keychain");
     }

@@ -12,7 +12,10 @@ use crate::providers::ProviderDef;
 pub enum ConnectionState {
     NotConnected,
     WaitingForApproval,
-    Connected { account: String, last_synced: Option<String> },
+    Connected {
+        account: String,
+        last_synced: Option<String>,
+    },
     NeedsReconnect,
 }
 
@@ -65,7 +68,11 @@ impl ResourceView {
             columns: r
                 .columns
                 .iter()
-                .map(|c| ColumnView { key: c.key.clone(), label: c.label.clone(), kind: c.kind })
+                .map(|c| ColumnView {
+                    key: c.key.clone(),
+                    label: c.label.clone(),
+                    kind: c.kind,
+                })
                 .collect(),
         }
     }
@@ -87,9 +94,10 @@ impl Cell {
         match v {
             None | Some(serde_json::Value::Null) => Cell::Null,
             Some(serde_json::Value::Bool(b)) => Cell::Bool(*b),
-            Some(serde_json::Value::Number(n)) => {
-                n.as_f64().map(Cell::Number).unwrap_or_else(|| Cell::Text(n.to_string()))
-            }
+            Some(serde_json::Value::Number(n)) => n
+                .as_f64()
+                .map(Cell::Number)
+                .unwrap_or_else(|| Cell::Text(n.to_string())),
             Some(serde_json::Value::String(s)) => Cell::Text(s.clone()),
             Some(other) => Cell::Text(other.to_string()),
         }
@@ -130,14 +138,20 @@ pub struct UserError {
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[ts(export)]
 pub enum ConnectOutcome {
-    Connected { provider_id: String, account: String },
-    Cancelled { provider_id: String },
+    Connected {
+        provider_id: String,
+        account: String,
+    },
+    Cancelled {
+        provider_id: String,
+    },
 }
 
 impl ConnectOutcome {
     pub fn provider_id(&self) -> &str {
         match self {
-            ConnectOutcome::Connected { provider_id, .. } | ConnectOutcome::Cancelled { provider_id } => provider_id,
+            ConnectOutcome::Connected { provider_id, .. }
+            | ConnectOutcome::Cancelled { provider_id } => provider_id,
         }
     }
 }

@@ -13,11 +13,19 @@ use patchbay_core::ConnectOutcome;
 use patchbay_sandbox::SandboxConfig;
 
 fn small_pages(d: &mut patchbay_core::providers::ProviderDef) {
-    d.rate_limit = RateLimit { requests: 1000, per_seconds: 1.0, concurrency: 4 };
+    d.rate_limit = RateLimit {
+        requests: 1000,
+        per_seconds: 1.0,
+        concurrency: 4,
+    };
     for r in &mut d.resources {
         match &mut r.paging {
-            Paging::PagePerPage { page_size, .. } | Paging::OffsetLimit { page_size, .. } => *page_size = 5,
-            Paging::CursorHeader { page_size, .. } | Paging::CursorBody { page_size, .. } => *page_size = Some(5),
+            Paging::PagePerPage { page_size, .. } | Paging::OffsetLimit { page_size, .. } => {
+                *page_size = 5
+            }
+            Paging::CursorHeader { page_size, .. } | Paging::CursorBody { page_size, .. } => {
+                *page_size = Some(5)
+            }
             Paging::PageNumber { .. } => {}
         }
     }
@@ -25,7 +33,12 @@ fn small_pages(d: &mut patchbay_core::providers::ProviderDef) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_sync_disconnect_all_five() {
-    let sb = sandbox(SandboxConfig { records: 12, rate_limits: false, ..Default::default() }).await;
+    let sb = sandbox(SandboxConfig {
+        records: 12,
+        rate_limits: false,
+        ..Default::default()
+    })
+    .await;
     let vault = Arc::new(MemoryVault::new());
     let core = core_with(&sb, vault.clone(), small_pages);
 
@@ -38,11 +51,21 @@ async fn connect_sync_disconnect_all_five() {
     ];
     for (p, account) in expected_accounts {
         let outcome = connect(&core, p).await;
-        assert_eq!(outcome, ConnectOutcome::Connected { provider_id: p.into(), account: account.into() }, "{p}");
+        assert_eq!(
+            outcome,
+            ConnectOutcome::Connected {
+                provider_id: p.into(),
+                account: account.into()
+            },
+            "{p}"
+        );
         assert_eq!(core.account(p).await.unwrap(), account);
     }
     for tile in core.tiles().await {
-        assert!(matches!(tile.state, ConnectionState::Connected { .. }), "{tile:?}");
+        assert!(
+            matches!(tile.state, ConnectionState::Connected { .. }),
+            "{tile:?}"
+        );
     }
     assert_eq!(token_requests(&sb, "authorization_code"), 5);
 
@@ -54,20 +77,36 @@ async fn connect_sync_disconnect_all_five() {
                 .sync(p, &r.id, move |pr| s2.lock().unwrap().push(pr))
                 .await
                 .unwrap_or_else(|e| panic!("{p}/{}: {e}", r.id));
-            let parent = core.providers().iter().find(|d| d.id == p).unwrap().resource(&r.id).unwrap().parent.is_some();
+            let parent = core
+                .providers()
+                .iter()
+                .find(|d| d.id == p)
+                .unwrap()
+                .resource(&r.id)
+                .unwrap()
+                .parent
+                .is_some();
             let want = if parent { 12 * 12 } else { 12 };
             assert_eq!(records.len(), want, "{p}/{}", r.id);
             let def = core.providers().iter().find(|d| d.id == p).unwrap().clone();
             let idp = &def.resource(&r.id).unwrap().id_pointer;
-            let ids: std::collections::HashSet<String> =
-                records.iter().map(|x| x.pointer(idp).unwrap().to_string()).collect();
+            let ids: std::collections::HashSet<String> = records
+                .iter()
+                .map(|x| x.pointer(idp).unwrap().to_string())
+                .collect();
             assert_eq!(ids.len(), want, "{p}/{} unique ids", r.id);
             let seen = seen.lock().unwrap();
             assert!(seen.len() >= 2, "progress reported per page");
             assert!(seen.last().unwrap().done);
             let page = core.rows(p, &r.id, &records).unwrap();
             assert_eq!(page.rows.len(), want);
-            assert!(page.rows[0].iter().any(|c| *c != patchbay_core::views::Cell::Null), "{p}/{} columns resolve", r.id);
+            assert!(
+                page.rows[0]
+                    .iter()
+                    .any(|c| *c != patchbay_core::views::Cell::Null),
+                "{p}/{} columns resolve",
+                r.id
+            );
         }
     }
 
@@ -75,7 +114,11 @@ async fn connect_sync_disconnect_all_five() {
         core.disconnect(p).await.unwrap();
     }
     assert!(vault.is_empty(), "disconnect deletes the vault entries");
-    let revokes = sb.requests().iter().filter(|r| r.path.ends_with("/oauth/revoke") && r.status == 200).count();
+    let revokes = sb
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/oauth/revoke") && r.status == 200)
+        .count();
     assert_eq!(revokes, 5);
     for tile in core.tiles().await {
         assert_eq!(tile.state, ConnectionState::NotConnected);
@@ -87,11 +130,21 @@ async fn loopback_listener_receives_the_redirect() {
     let sb = sandbox(SandboxConfig::default()).await;
     let (core, _vault) = core(&sb);
     let url = core.begin_connect("webinargeek").await.unwrap();
-    let redirect = url.query_pairs().find(|(k, _)| k == "redirect_uri").unwrap().1.into_owned();
+    let redirect = url
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_uri")
+        .unwrap()
+        .1
+        .into_owned();
     assert!(redirect.starts_with("http://127.0.0.1:") && redirect.ends_with("/oauth/callback"));
     let location = approve(&url).await;
-    let browser = tokio::spawn(async move { reqwest::get(location).await.unwrap().status().as_u16() });
-    let outcome = core.wait_loopback("webinargeek").await.expect("listener").expect("connected");
+    let browser =
+        tokio::spawn(async move { reqwest::get(location).await.unwrap().status().as_u16() });
+    let outcome = core
+        .wait_loopback("webinargeek")
+        .await
+        .expect("listener")
+        .expect("connected");
     assert!(matches!(outcome, ConnectOutcome::Connected { .. }));
     assert_eq!(browser.await.unwrap(), 200);
 }
@@ -104,19 +157,39 @@ async fn disconnect_deletes_tokens_even_when_revoke_fails() {
     connect(&core, "boomtown").await;
     assert_eq!(vault.len(), 1);
     // Same vault, a revocation endpoint that is not there.
-    let broken = core_with(&sb, vault.clone(), |d| d.revoke_url = Some("http://127.0.0.1:9/nope".into()));
+    let broken = core_with(&sb, vault.clone(), |d| {
+        d.revoke_url = Some("http://127.0.0.1:9/nope".into())
+    });
     broken.disconnect("boomtown").await.unwrap();
     assert!(vault.is_empty());
 }
 
 #[tokio::test]
 async fn consent_denied_is_cancelled() {
-    let sb = patchbay_sandbox::Sandbox::start("127.0.0.1:0".parse().unwrap(), SandboxConfig::default()).await.unwrap();
+    let sb =
+        patchbay_sandbox::Sandbox::start("127.0.0.1:0".parse().unwrap(), SandboxConfig::default())
+            .await
+            .unwrap();
     let (core, vault) = core(&sb);
     let url = core.begin_connect("emailoctopus").await.unwrap();
-    let html = reqwest::get(url.as_str()).await.unwrap().text().await.unwrap();
-    let consent = html.split("name=\"consent\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let html = reqwest::get(url.as_str())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let consent = html
+        .split("name=\"consent\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let resp = client
         .post(format!("{}/emailoctopus/oauth/authorize", sb.url()))
         .form(&[("consent", consent.as_str()), ("decision", "deny")])
@@ -125,7 +198,12 @@ async fn consent_denied_is_cancelled() {
         .unwrap();
     let location = resp.headers()["location"].to_str().unwrap().to_string();
     let outcome = core.complete(&location).await.unwrap();
-    assert_eq!(outcome, ConnectOutcome::Cancelled { provider_id: "emailoctopus".into() });
+    assert_eq!(
+        outcome,
+        ConnectOutcome::Cancelled {
+            provider_id: "emailoctopus".into()
+        }
+    );
     assert_eq!(token_requests(&sb, "authorization_code"), 0);
     assert!(vault.is_empty());
 }

@@ -23,7 +23,13 @@ impl Write for Capture {
 }
 
 fn param(url: &str, key: &str) -> String {
-    url::Url::parse(url).unwrap().query_pairs().find(|(k, _)| k == key).unwrap().1.into_owned()
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == key)
+        .unwrap()
+        .1
+        .into_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -36,7 +42,12 @@ async fn secrets_never_reach_logs_or_debug() {
         .with_writer(move || writer.clone())
         .init();
 
-    let sb = sandbox(SandboxConfig { records: 300, faults: "500=0.1".parse().unwrap(), ..Default::default() }).await;
+    let sb = sandbox(SandboxConfig {
+        records: 300,
+        faults: "500=0.1".parse().unwrap(),
+        ..Default::default()
+    })
+    .await;
     let (core, vault) = core(&sb);
     let mut secrets: Vec<String> = Vec::new();
     let mut challenges: Vec<String> = Vec::new();
@@ -56,9 +67,15 @@ async fn secrets_never_reach_logs_or_debug() {
     challenges.push(param(url.as_str(), "code_challenge"));
     core.complete(&location).await.unwrap();
 
-    let key = VaultKey::new(&fast_config().namespace, "whatconverts", "default", "tokens");
+    let key = VaultKey::new(
+        &fast_config().namespace,
+        "whatconverts",
+        "default",
+        "tokens",
+    );
     let grab = |secrets: &mut Vec<String>| {
-        let v: serde_json::Value = serde_json::from_str(vault.get(&key).unwrap().unwrap().expose()).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(vault.get(&key).unwrap().unwrap().expose()).unwrap();
         secrets.push(v["access_token"].as_str().unwrap().to_string());
         secrets.push(v["refresh_token"].as_str().unwrap().to_string());
     };
@@ -77,17 +94,26 @@ async fn secrets_never_reach_logs_or_debug() {
 
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("refreshed"), "the log captured our events");
-    assert!(logs.contains("[redacted]"), "Debug output was logged, redacted");
+    assert!(
+        logs.contains("[redacted]"),
+        "Debug output was logged, redacted"
+    );
     for s in &secrets {
         assert!(s.len() >= 20);
         assert!(!logs.contains(s.as_str()), "a secret leaked into the logs");
-        assert!(!debug_dump.contains(s.as_str()), "a secret leaked into Debug output");
+        assert!(
+            !debug_dump.contains(s.as_str()),
+            "a secret leaked into Debug output"
+        );
     }
     // The verifiers: any 43..128-char word whose S256 is one of the challenges.
     for text in [&logs, &debug_dump] {
         let words = text.split(|c: char| !(c.is_ascii_alphanumeric() || "-._~".contains(c)));
         for w in words.filter(|w| (43..=128).contains(&w.len())) {
-            assert!(!challenges.contains(&pkce_s256_challenge(w)), "a PKCE verifier leaked");
+            assert!(
+                !challenges.contains(&pkce_s256_challenge(w)),
+                "a PKCE verifier leaked"
+            );
         }
     }
 }

@@ -13,11 +13,23 @@ use patchbay_core::ApiError;
 use patchbay_sandbox::SandboxConfig;
 
 fn tokens_key() -> VaultKey {
-    VaultKey::new(&fast_config().namespace, "whatconverts", "default", "tokens")
+    VaultKey::new(
+        &fast_config().namespace,
+        "whatconverts",
+        "default",
+        "tokens",
+    )
 }
 
 fn stored(vault: &MemoryVault) -> serde_json::Value {
-    serde_json::from_str(vault.get(&tokens_key()).unwrap().expect("tokens stored").expose()).unwrap()
+    serde_json::from_str(
+        vault
+            .get(&tokens_key())
+            .unwrap()
+            .expect("tokens stored")
+            .expose(),
+    )
+    .unwrap()
 }
 
 async fn leads(conn: &Connection) -> Result<(), ApiError> {
@@ -27,10 +39,18 @@ async fn leads(conn: &Connection) -> Result<(), ApiError> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_concurrent_calls_share_one_refresh() {
-    let sb = sandbox(SandboxConfig { rate_limits: false, ..Default::default() }).await;
+    let sb = sandbox(SandboxConfig {
+        rate_limits: false,
+        ..Default::default()
+    })
+    .await;
     let vault = Arc::new(MemoryVault::new());
     let core = core_with(&sb, vault.clone(), |d| {
-        d.rate_limit = patchbay_core::providers::RateLimit { requests: 0, per_seconds: 1.0, concurrency: 50 };
+        d.rate_limit = patchbay_core::providers::RateLimit {
+            requests: 0,
+            per_seconds: 1.0,
+            concurrency: 50,
+        };
     });
     connect(&core, "whatconverts").await;
     let conn = core.connection("whatconverts").unwrap();
@@ -42,7 +62,11 @@ async fn fifty_concurrent_calls_share_one_refresh() {
     for r in futures::future::join_all(calls).await {
         r.unwrap().unwrap();
     }
-    assert_eq!(token_requests(&sb, "refresh_token"), 1, "exactly one refresh");
+    assert_eq!(
+        token_requests(&sb, "refresh_token"),
+        1,
+        "exactly one refresh"
+    );
     assert_eq!(conn.refresh_count(), 1);
 }
 
@@ -57,7 +81,10 @@ async fn expiry_margin_refreshes_before_the_call() {
     let conn = core.connection("whatconverts").unwrap();
     leads(&conn).await.unwrap();
     assert!(token_requests(&sb, "refresh_token") >= 1);
-    assert_eq!(sb.requests().iter().filter(|r| r.status == 401).count(), before);
+    assert_eq!(
+        sb.requests().iter().filter(|r| r.status == 401).count(),
+        before
+    );
 }
 
 #[tokio::test]
@@ -69,7 +96,10 @@ async fn rotation_is_stored_and_reuse_ends_the_connection() {
     let first = stored(&vault);
     conn.refresh_now().await.unwrap();
     let second = stored(&vault);
-    assert_ne!(first["refresh_token"], second["refresh_token"], "rotated refresh token stored");
+    assert_ne!(
+        first["refresh_token"], second["refresh_token"],
+        "rotated refresh token stored"
+    );
     assert_ne!(first["access_token"], second["access_token"]);
     leads(&conn).await.unwrap();
 
@@ -89,10 +119,21 @@ async fn rotation_is_stored_and_reuse_ends_the_connection() {
     // Our next call gets 401, refreshes once, meets invalid_grant: reconnect needed, tokens gone.
     let e = leads(&conn).await.unwrap_err();
     assert!(matches!(e, ApiError::NeedsReconnect), "{e:?}");
-    assert!(vault.get(&tokens_key()).unwrap().is_none(), "tokens deleted");
-    let tile = core.tiles().await.into_iter().find(|t| t.id == "whatconverts").unwrap();
+    assert!(
+        vault.get(&tokens_key()).unwrap().is_none(),
+        "tokens deleted"
+    );
+    let tile = core
+        .tiles()
+        .await
+        .into_iter()
+        .find(|t| t.id == "whatconverts")
+        .unwrap();
     assert_eq!(tile.state, ConnectionState::NeedsReconnect);
-    assert_eq!(core.api_error_view("whatconverts", &e).code, "api.needs_reconnect");
+    assert_eq!(
+        core.api_error_view("whatconverts", &e).code,
+        "api.needs_reconnect"
+    );
 }
 
 #[tokio::test]
@@ -103,17 +144,27 @@ async fn token_endpoint_down_keeps_the_tokens() {
     connect(&core, "whatconverts").await;
     let before = vault.get(&tokens_key()).unwrap().unwrap();
     // Same vault, a token endpoint that refuses connections.
-    let broken = core_with(&sb, vault.clone(), |d| d.token_url = "http://127.0.0.1:9/token".into());
+    let broken = core_with(&sb, vault.clone(), |d| {
+        d.token_url = "http://127.0.0.1:9/token".into()
+    });
     let conn = broken.connection("whatconverts").unwrap();
     let e = conn.refresh_now().await.unwrap_err();
     assert!(matches!(e, ApiError::Network(_)), "{e:?}");
-    assert_eq!(vault.get(&tokens_key()).unwrap().unwrap(), before, "tokens kept");
+    assert_eq!(
+        vault.get(&tokens_key()).unwrap().unwrap(),
+        before,
+        "tokens kept"
+    );
     assert!(!conn.needs_reconnect().await);
 }
 
 #[tokio::test]
 async fn token_endpoint_5xx_keeps_the_tokens() {
-    let sb = sandbox(SandboxConfig { faults: "500=1.0,tokens=true".parse().unwrap(), ..Default::default() }).await;
+    let sb = sandbox(SandboxConfig {
+        faults: "500=1.0,tokens=true".parse().unwrap(),
+        ..Default::default()
+    })
+    .await;
     let (core, vault) = core(&sb);
     // The code exchange itself meets the 500.
     let url = core.begin_connect("whatconverts").await.unwrap();
@@ -130,10 +181,16 @@ async fn token_endpoint_5xx_keeps_the_tokens() {
     connect(&healthy, "whatconverts").await;
     let before = vault.get(&tokens_key()).unwrap().unwrap();
     let failing_token_url = format!("{}/whatconverts/oauth/token", sb.url());
-    let flaky = core_with(&good, vault.clone(), |d| d.token_url = failing_token_url.clone());
+    let flaky = core_with(&good, vault.clone(), |d| {
+        d.token_url = failing_token_url.clone()
+    });
     let conn = flaky.connection("whatconverts").unwrap();
     let e = conn.refresh_now().await.unwrap_err();
     assert!(matches!(e, ApiError::TokenEndpoint(_)), "{e:?}");
-    assert_eq!(vault.get(&tokens_key()).unwrap().unwrap(), before, "tokens kept");
+    assert_eq!(
+        vault.get(&tokens_key()).unwrap().unwrap(),
+        before,
+        "tokens kept"
+    );
     assert!(!conn.needs_reconnect().await);
 }

@@ -27,45 +27,90 @@ async fn rejected_callbacks_send_no_token_request() {
     let location = approve(&url).await;
 
     // Wrong state.
-    let e = callback_err(core.complete(&with_param(&location, "state", "not-the-state")).await);
+    let e = callback_err(
+        core.complete(&with_param(&location, "state", "not-the-state"))
+            .await,
+    );
     assert_eq!(e, CallbackError::UnknownState);
     // Missing state.
-    let no_state = location.split('&').filter(|p| !p.starts_with("state=")).collect::<Vec<_>>().join("&");
-    let no_state = if no_state.contains('?') { no_state } else { no_state.replacen('&', "?", 1) };
+    let no_state = location
+        .split('&')
+        .filter(|p| !p.starts_with("state="))
+        .collect::<Vec<_>>()
+        .join("&");
+    let no_state = if no_state.contains('?') {
+        no_state
+    } else {
+        no_state.replacen('&', "?", 1)
+    };
     assert!(matches!(
         callback_err(core.complete(&no_state).await),
         CallbackError::MissingState | CallbackError::UnknownState
     ));
     // Wrong path, wrong scheme, a fragment, a repeated parameter.
     let wrong_path = location.replace("/oauth/callback", "/oauth/callback2");
-    assert_eq!(callback_err(core.complete(&wrong_path).await), CallbackError::WrongRedirect);
+    assert_eq!(
+        callback_err(core.complete(&wrong_path).await),
+        CallbackError::WrongRedirect
+    );
     let wrong_scheme = location.replace("dev.patchbay:", "dev.patchbay.evil:");
-    assert_eq!(callback_err(core.complete(&wrong_scheme).await), CallbackError::WrongRedirect);
-    assert_eq!(callback_err(core.complete(&format!("{location}#x")).await), CallbackError::WrongRedirect);
-    assert_eq!(callback_err(core.complete(&format!("{location}&code=again")).await), CallbackError::RepeatedParameter);
-    assert_eq!(callback_err(core.complete("not a url").await), CallbackError::Malformed);
+    assert_eq!(
+        callback_err(core.complete(&wrong_scheme).await),
+        CallbackError::WrongRedirect
+    );
+    assert_eq!(
+        callback_err(core.complete(&format!("{location}#x")).await),
+        CallbackError::WrongRedirect
+    );
+    assert_eq!(
+        callback_err(core.complete(&format!("{location}&code=again")).await),
+        CallbackError::RepeatedParameter
+    );
+    assert_eq!(
+        callback_err(core.complete("not a url").await),
+        CallbackError::Malformed
+    );
     assert_eq!(token_requests(&sb, "authorization_code"), 0);
 
     // Wrong iss: consumes the pending request, sends nothing.
     let wrong_iss = with_param(&location, "iss", &format!("{}/clickfunnels", sb.url()));
-    assert!(matches!(callback_err(core.complete(&wrong_iss).await), CallbackError::IssuerMismatch { .. }));
+    assert!(matches!(
+        callback_err(core.complete(&wrong_iss).await),
+        CallbackError::IssuerMismatch { .. }
+    ));
     // ... and the pending request is gone: the genuine callback is now a replay.
-    assert_eq!(callback_err(core.complete(&location).await), CallbackError::UnknownState);
+    assert_eq!(
+        callback_err(core.complete(&location).await),
+        CallbackError::UnknownState
+    );
     assert_eq!(token_requests(&sb, "authorization_code"), 0);
 
     // Missing iss where the provider advertises it.
     let url = core.begin_connect("whatconverts").await.unwrap();
     let location = approve(&url).await;
-    let no_iss = location.split('&').filter(|p| !p.starts_with("iss=")).collect::<Vec<_>>().join("&");
-    assert!(matches!(callback_err(core.complete(&no_iss).await), CallbackError::IssuerMismatch { .. }));
+    let no_iss = location
+        .split('&')
+        .filter(|p| !p.starts_with("iss="))
+        .collect::<Vec<_>>()
+        .join("&");
+    assert!(matches!(
+        callback_err(core.complete(&no_iss).await),
+        CallbackError::IssuerMismatch { .. }
+    ));
     assert_eq!(token_requests(&sb, "authorization_code"), 0);
 
     // A good callback works once; its replay is refused without a second token request.
     let url = core.begin_connect("whatconverts").await.unwrap();
     let location = approve(&url).await;
-    assert!(matches!(core.complete(&location).await.unwrap(), ConnectOutcome::Connected { .. }));
+    assert!(matches!(
+        core.complete(&location).await.unwrap(),
+        ConnectOutcome::Connected { .. }
+    ));
     assert_eq!(token_requests(&sb, "authorization_code"), 1);
-    assert_eq!(callback_err(core.complete(&location).await), CallbackError::UnknownState);
+    assert_eq!(
+        callback_err(core.complete(&location).await),
+        CallbackError::UnknownState
+    );
     assert_eq!(token_requests(&sb, "authorization_code"), 1);
     assert_eq!(vault.len(), 1);
 }
@@ -77,14 +122,30 @@ async fn error_callbacks_map_to_outcomes() {
     let iss = sb.issuer("boomtown");
 
     let url = core.begin_connect("boomtown").await.unwrap();
-    let state = url.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
-    let denied = format!("dev.patchbay:/oauth/callback?error=access_denied&state={state}&iss={iss}");
-    assert_eq!(core.complete(&denied).await.unwrap(), ConnectOutcome::Cancelled { provider_id: "boomtown".into() });
+    let state = url
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let denied =
+        format!("dev.patchbay:/oauth/callback?error=access_denied&state={state}&iss={iss}");
+    assert_eq!(
+        core.complete(&denied).await.unwrap(),
+        ConnectOutcome::Cancelled {
+            provider_id: "boomtown".into()
+        }
+    );
     // Consumed.
     assert!(core.complete(&denied).await.is_err());
 
     let url = core.begin_connect("boomtown").await.unwrap();
-    let state = url.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
+    let state = url
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
     let failed = format!("dev.patchbay:/oauth/callback?error=server_error&error_description=oops&state={state}&iss={iss}");
     let e = core.complete(&failed).await.unwrap_err();
     assert!(matches!(&e, ConnectError::Provider { error, .. } if error == "server_error"));
@@ -94,20 +155,29 @@ async fn error_callbacks_map_to_outcomes() {
 
     // An error callback with a state we never issued is refused like any other.
     let forged = format!("dev.patchbay:/oauth/callback?error=access_denied&state=forged&iss={iss}");
-    assert!(matches!(core.complete(&forged).await, Err(ConnectError::Callback(CallbackError::UnknownState))));
+    assert!(matches!(
+        core.complete(&forged).await,
+        Err(ConnectError::Callback(CallbackError::UnknownState))
+    ));
     assert_eq!(token_requests(&sb, "authorization_code"), 0);
 }
 
 #[tokio::test]
 async fn expired_pending_is_refused() {
     let sb = sandbox(SandboxConfig::default()).await;
-    let config = CoreConfig { pending_ttl: Duration::from_millis(200), ..fast_config() };
+    let config = CoreConfig {
+        pending_ttl: Duration::from_millis(200),
+        ..fast_config()
+    };
     let core = Patchbay::new(demo_defs(&sb, |_| {}), Arc::new(MemoryVault::new()), config);
     let url = core.begin_connect("clickfunnels").await.unwrap();
     let location = approve(&url).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let e = core.complete(&location).await.unwrap_err();
-    assert!(matches!(e, ConnectError::Callback(CallbackError::Expired { .. })), "{e:?}");
+    assert!(
+        matches!(e, ConnectError::Callback(CallbackError::Expired { .. })),
+        "{e:?}"
+    );
     let view = core.connect_error_view(&e);
     assert!(view.message.contains("ClickFunnels"), "{}", view.message);
     assert_eq!(token_requests(&sb, "authorization_code"), 0);
@@ -120,7 +190,10 @@ async fn cancel_connect_forgets_the_pending_request() {
     let url = core.begin_connect("emailoctopus").await.unwrap();
     let location = approve(&url).await;
     assert!(core.cancel_connect("emailoctopus"));
-    assert!(matches!(core.complete(&location).await, Err(ConnectError::Callback(CallbackError::UnknownState))));
+    assert!(matches!(
+        core.complete(&location).await,
+        Err(ConnectError::Callback(CallbackError::UnknownState))
+    ));
     assert_eq!(token_requests(&sb, "authorization_code"), 0);
 }
 
@@ -131,7 +204,13 @@ async fn used_code_is_approval_expired() {
     let (core, _vault) = core(&sb);
     let url = core.begin_connect("whatconverts").await.unwrap();
     let location = approve(&url).await;
-    let code = url::Url::parse(&location).unwrap().query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
+    let code = url::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
     // Someone else redeems it first (wrong verifier: the sandbox consumes it anyway).
     let client = reqwest::Client::new();
     client
@@ -147,7 +226,10 @@ async fn used_code_is_approval_expired() {
         .await
         .unwrap();
     let e = core.complete(&location).await.unwrap_err();
-    assert!(matches!(&e, ConnectError::Grant { error, .. } if error == "invalid_grant"), "{e:?}");
+    assert!(
+        matches!(&e, ConnectError::Grant { error, .. } if error == "invalid_grant"),
+        "{e:?}"
+    );
     assert_eq!(
         core.connect_error_view(&e).message,
         "WhatConverts said the approval expired. Click Connect to try again."

@@ -14,7 +14,13 @@ const FAULTS: &str = "429=0.1,500=0.1,drop=0.02";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_leads_under_faults_each_once() {
-    let sb = sandbox(SandboxConfig { records: 10_000, seed: 7, faults: FAULTS.parse().unwrap(), ..Default::default() }).await;
+    let sb = sandbox(SandboxConfig {
+        records: 10_000,
+        seed: 7,
+        faults: FAULTS.parse().unwrap(),
+        ..Default::default()
+    })
+    .await;
     let (core, _vault) = core(&sb);
     connect(&core, "whatconverts").await;
     let started = Instant::now();
@@ -32,10 +38,16 @@ async fn ten_thousand_leads_under_faults_each_once() {
         .await
         .expect("sync survives the faults");
     assert_eq!(records.len(), 10_000);
-    let ids: HashSet<u64> = records.iter().map(|r| r["lead_id"].as_u64().unwrap()).collect();
+    let ids: HashSet<u64> = records
+        .iter()
+        .map(|r| r["lead_id"].as_u64().unwrap())
+        .collect();
     assert_eq!(ids.len(), 10_000, "each record exactly once");
     // In the provider's order.
-    let ordered: Vec<u64> = records.iter().map(|r| r["lead_id"].as_u64().unwrap()).collect();
+    let ordered: Vec<u64> = records
+        .iter()
+        .map(|r| r["lead_id"].as_u64().unwrap())
+        .collect();
     assert!(ordered.windows(2).all(|w| w[0] < w[1]));
     let last = last.lock().unwrap().clone().unwrap();
     assert!(last.done && last.fetched == 10_000);
@@ -43,25 +55,46 @@ async fn ten_thousand_leads_under_faults_each_once() {
     let log = sb.requests();
     let faults = log.iter().filter(|r| r.fault.is_some()).count();
     assert!(faults > 0, "faults were injected");
-    eprintln!("10000 records, {} requests, {faults} faults, {:?}", log.len(), started.elapsed());
+    eprintln!(
+        "10000 records, {} requests, {faults} faults, {:?}",
+        log.len(),
+        started.elapsed()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cursor_and_offset_styles_under_faults() {
-    let sb = sandbox(SandboxConfig { records: 1_000, seed: 11, faults: FAULTS.parse().unwrap(), rate_limits: false, ..Default::default() })
-        .await;
+    let sb = sandbox(SandboxConfig {
+        records: 1_000,
+        seed: 11,
+        faults: FAULTS.parse().unwrap(),
+        rate_limits: false,
+        ..Default::default()
+    })
+    .await;
     let (core, _vault) = {
         let vault = Arc::new(patchbay_core::vault::MemoryVault::new());
         (
             core_with(&sb, vault.clone(), |d| {
-                d.rate_limit = patchbay_core::providers::RateLimit { requests: 0, per_seconds: 1.0, concurrency: 4 }
+                d.rate_limit = patchbay_core::providers::RateLimit {
+                    requests: 0,
+                    per_seconds: 1.0,
+                    concurrency: 4,
+                }
             }),
             vault,
         )
     };
-    for (p, r) in [("clickfunnels", "contacts"), ("boomtown", "leads"), ("emailoctopus", "campaigns")] {
+    for (p, r) in [
+        ("clickfunnels", "contacts"),
+        ("boomtown", "leads"),
+        ("emailoctopus", "campaigns"),
+    ] {
         connect(&core, p).await;
-        let records = core.sync(p, r, |_| {}).await.unwrap_or_else(|e| panic!("{p}/{r}: {e}"));
+        let records = core
+            .sync(p, r, |_| {})
+            .await
+            .unwrap_or_else(|e| panic!("{p}/{r}: {e}"));
         let ids: HashSet<String> = records.iter().map(|x| x["id"].to_string()).collect();
         assert_eq!(records.len(), 1_000, "{p}/{r}");
         assert_eq!(ids.len(), 1_000, "{p}/{r} each once");

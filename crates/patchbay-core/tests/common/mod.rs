@@ -10,12 +10,24 @@ use patchbay_core::vault::{MemoryVault, Vault};
 use patchbay_core::{ConnectOutcome, CoreConfig, Patchbay};
 use patchbay_sandbox::{Sandbox, SandboxConfig};
 
-pub const PROVIDERS: [&str; 5] = ["whatconverts", "clickfunnels", "webinargeek", "boomtown", "emailoctopus"];
+pub const PROVIDERS: [&str; 5] = [
+    "whatconverts",
+    "clickfunnels",
+    "webinargeek",
+    "boomtown",
+    "emailoctopus",
+];
 
 pub async fn sandbox(config: SandboxConfig) -> Sandbox {
-    Sandbox::start("127.0.0.1:0".parse().unwrap(), SandboxConfig { auto_approve: true, ..config })
-        .await
-        .expect("sandbox starts")
+    Sandbox::start(
+        "127.0.0.1:0".parse().unwrap(),
+        SandboxConfig {
+            auto_approve: true,
+            ..config
+        },
+    )
+    .await
+    .expect("sandbox starts")
 }
 
 /// Fast retries for tests.
@@ -49,7 +61,11 @@ pub fn demo_defs(sandbox: &Sandbox, tweak: impl Fn(&mut ProviderDef)) -> Vec<Pro
         .collect()
 }
 
-pub fn core_with(sandbox: &Sandbox, vault: Arc<dyn Vault>, tweak: impl Fn(&mut ProviderDef)) -> Patchbay {
+pub fn core_with(
+    sandbox: &Sandbox,
+    vault: Arc<dyn Vault>,
+    tweak: impl Fn(&mut ProviderDef),
+) -> Patchbay {
     Patchbay::new(demo_defs(sandbox, tweak), vault, fast_config())
 }
 
@@ -60,9 +76,20 @@ pub fn core(sandbox: &Sandbox) -> (Patchbay, Arc<MemoryVault>) {
 
 /// No-redirect client: reads the authorize answer's Location like a browser would follow it.
 pub async fn approve(authorize_url: &url::Url) -> String {
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let resp = client.get(authorize_url.as_str()).send().await.expect("authorize answers");
-    assert_eq!(resp.status().as_u16(), 303, "authorize redirects (auto-approve)");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = client
+        .get(authorize_url.as_str())
+        .send()
+        .await
+        .expect("authorize answers");
+    assert_eq!(
+        resp.status().as_u16(),
+        303,
+        "authorize redirects (auto-approve)"
+    );
     resp.headers()["location"].to_str().unwrap().to_string()
 }
 
@@ -73,7 +100,11 @@ pub async fn connect(core: &Patchbay, provider: &str) -> ConnectOutcome {
 }
 
 pub fn token_requests(sandbox: &Sandbox, grant: &str) -> usize {
-    sandbox.requests().iter().filter(|r| r.grant_type.as_deref() == Some(grant)).count()
+    sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.grant_type.as_deref() == Some(grant))
+        .count()
 }
 
 /// Replaces one query parameter of a URL string (keeps the custom scheme intact).
@@ -81,7 +112,13 @@ pub fn with_param(url: &str, key: &str, value: &str) -> String {
     let mut u = url::Url::parse(url).unwrap();
     let pairs: Vec<(String, String)> = u
         .query_pairs()
-        .map(|(k, v)| if k == key { (k.into_owned(), value.to_string()) } else { (k.into_owned(), v.into_owned()) })
+        .map(|(k, v)| {
+            if k == key {
+                (k.into_owned(), value.to_string())
+            } else {
+                (k.into_owned(), v.into_owned())
+            }
+        })
         .collect();
     u.query_pairs_mut().clear().extend_pairs(pairs);
     u.to_string()
