@@ -1,9 +1,10 @@
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { page, userEvent } from 'vitest/browser';
 import { mountApp, type Mounted } from '../test/mount';
 
 let m: Mounted | undefined;
 afterEach(() => {
+  vi.restoreAllMocks();
   m?.unmount();
   m = undefined;
 });
@@ -59,6 +60,20 @@ describe('provider tiles', () => {
     await expect.element(page.getByRole('button', { name: /^ClickFunnels/ }))
       .toHaveAccessibleName('ClickFunnels — Contacts and orders — Not connected');
     expect(m.backend.callsOf('cancel_connect').map((c) => c.args)).toEqual([{ providerId: 'clickfunnels' }]);
+  });
+
+  test('Copy link copies the approval link, or shows it when the clipboard refuses', async () => {
+    m = await mountApp();
+    const write = vi.spyOn(navigator.clipboard, 'writeText').mockResolvedValueOnce(undefined);
+    await page.getByRole('button', { name: /^ClickFunnels/ }).click();
+    await page.getByRole('button', { name: 'Copy the ClickFunnels approval link' }).click();
+    await expect.element(page.getByText('Link copied.')).toBeVisible();
+    expect(write).toHaveBeenCalledWith('https://auth.example/clickfunnels?state=abc');
+
+    write.mockRejectedValueOnce(new Error('denied'));
+    await page.getByRole('button', { name: 'Copy the ClickFunnels approval link' }).click();
+    await expect.element(page.getByRole('textbox', { name: /Paste this link into your browser/ }))
+      .toHaveValue('https://auth.example/clickfunnels?state=abc');
   });
 
   test('Enter on a focused tile connects too (keyboard)', async () => {
