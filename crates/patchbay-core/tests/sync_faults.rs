@@ -100,3 +100,49 @@ async fn cursor_and_offset_styles_under_faults() {
         assert_eq!(ids.len(), 1_000, "{p}/{r} each once");
     }
 }
+
+#[tokio::test]
+async fn retries_are_bounded() {
+    use patchbay_core::ApiError;
+    // Every API call fails with 500: the sync gives up after max_attempts.
+    let sb = sandbox(SandboxConfig {
+        faults: "500=1.0".parse().unwrap(),
+        ..Default::default()
+    })
+    .await;
+    let (core, _vault) = core(&sb);
+    connect(&core, "boomtown").await; // the account look-up fails too; connecting still works
+    let e = core.sync("boomtown", "leads", |_| {}).await.unwrap_err();
+    assert!(
+        matches!(e, ApiError::RetriesExhausted { attempts: 12, .. }),
+        "{e:?}"
+    );
+    assert_eq!(
+        core.api_error_view("boomtown", &e).code,
+        "api.retries_exhausted"
+    );
+
+    // A Retry-After longer than we accept fails at once.
+    let sb = sandbox(SandboxConfig {
+        faults: "429=1.0".parse().unwrap(),
+        ..Default::default()
+    })
+    .await;
+    let vault = Arc::new(patchbay_core::vault::MemoryVault::new());
+    let mut config = fast_config();
+    config.http.retry.max_retry_after = std::time::Duration::from_millis(500);
+    let core = patchbay_core::Patchbay::new(demo_defs(&sb, |_| {}), vault, config);
+    connect(&core, "boomtown").await;
+    let started = Instant::now();
+    let e = core.sync("boomtown", "leads", |_| {}).await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ApiError::RateLimited {
+                retry_after_secs: 1
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_millis(900));
+}
