@@ -29,7 +29,7 @@ async function copyText(text: string): Promise<boolean> {
 }
 
 export function createTileList(options: TileListOptions): TileList {
-  const list = h('ul', { class: 'tiles', 'data-testid': 'tiles', 'aria-label': 'Your tools' });
+  const list = h('ul', { class: 'tiles', role: 'list', 'data-testid': 'tiles', 'aria-label': 'Your tools' });
   const loadError = createErrorAlert();
   const el = h('section', { class: 'tiles-section', 'aria-labelledby': 'tiles-heading' },
     h('h2', { id: 'tiles-heading' }, 'Your tools'),

@@ -1,0 +1,80 @@
+import { describe, expect, test } from 'vitest';
+import type { RecordPage } from '../bindings/RecordPage';
+import type { RecordQuery } from '../bindings/RecordQuery';
+import { PAGE_SIZE, RecordSource } from './recordSource';
+
+interface Pending {
+  query: RecordQuery;
+  resolve(page: RecordPage): void;
+  reject(error: unknown): void;
+}
+
+function controlled(): { source: RecordSource; pending: Pending[]; pages: number[]; errors: unknown[] } {
+  const pending: Pending[] = [];
+  const pages: number[] = [];
+  const errors: unknown[] = [];
+  const source = new RecordSource(
+    (query) => new Promise<RecordPage>((resolve, reject) => {
+      pending.push({ query, resolve, reject });
+    }),
+    {
+      onPage: ({ matched }) => pages.push(matched),
+      onError: (e) => errors.push(e),
+    },
+  );
+  return { source, pending, pages, errors };
+}
+
+const page = (matched: number, offset: number, label: string): RecordPage => ({
+  total: 1000,
+  matched,
+  rows: Array.from({ length: Math.min(PAGE_SIZE, matched - offset) }, (_, i) => ({ index: offset + i, cells: [`${label}${offset + i}`] })),
+});
+
+describe('RecordSource', () => {
+  test('an answer to an older search is dropped', async () => {
+    const { source, pending, pages } = controlled();
+    const first = source.setQuery('a', null);
+    const second = source.setQuery('ab', { key: 'name', descending: true });
+    expect(pending.map((p) => p.query)).toEqual([
+      { search: 'a', sort: null, offset: 0, limit: PAGE_SIZE },
+      { search: 'ab', sort: { key: 'name', descending: true }, offset: 0, limit: PAGE_SIZE },
+    ]);
+    pending[1]?.resolve(page(5, 0, 'new'));
+    pending[0]?.resolve(page(500, 0, 'old'));
+    await Promise.all([first, second]);
+    expect(pages).toEqual([5]);
+    expect(source.matched).toBe(5);
+    expect(source.get(0)?.cells).toEqual(['new0']);
+  });
+
+  test('ensure fetches each missing page once, only within matched rows', async () => {
+    const { source, pending } = controlled();
+    const loading = source.setQuery('', null);
+    pending[0]?.resolve(page(250, 0, 'r'));
+    await loading;
+    source.ensure(90, 260);
+    source.ensure(95, 230);
+    expect(pending.slice(1).map((p) => p.query.offset)).toEqual([100, 200]);
+    expect(source.get(150)).toBeUndefined();
+    pending[1]?.resolve(page(250, 100, 'r'));
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(source.get(150)?.cells).toEqual(['r150']);
+    expect(source.query()).toEqual({ search: '', sort: null, offset: 0, limit: 250 });
+  });
+
+  test('errors are reported, and a failed page can be asked for again', async () => {
+    const { source, pending, errors } = controlled();
+    const loading = source.setQuery('', null);
+    pending[0]?.resolve(page(300, 0, 'r'));
+    await loading;
+    source.ensure(150, 160);
+    pending[1]?.reject({ code: 'db', message: 'Disk is full.' });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(errors).toEqual([{ code: 'db', message: 'Disk is full.' }]);
+    source.ensure(150, 160);
+    expect(pending).toHaveLength(3);
+    expect(pending[2]?.query.offset).toBe(100);
+  });
+});
