@@ -58,6 +58,7 @@ pub struct Patchbay {
     pending: PendingTable,
     connections: Mutex<HashMap<String, Arc<Connection>>>,
     loopbacks: Mutex<HashMap<String, tokio::sync::oneshot::Receiver<String>>>,
+    last_synced: Mutex<HashMap<String, String>>,
 }
 
 impl Patchbay {
@@ -72,6 +73,7 @@ impl Patchbay {
             config,
             connections: Mutex::new(HashMap::new()),
             loopbacks: Mutex::new(HashMap::new()),
+            last_synced: Mutex::new(HashMap::new()),
         }
     }
 
@@ -156,7 +158,12 @@ impl Patchbay {
         match conn.current().await {
             Ok(Some(t)) => ConnectionState::Connected {
                 account: t.account,
-                last_synced: None,
+                last_synced: self
+                    .last_synced
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(provider_id)
+                    .cloned(),
             },
             _ if conn.needs_reconnect().await => ConnectionState::NeedsReconnect,
             _ => ConnectionState::NotConnected,
@@ -396,6 +403,10 @@ impl Patchbay {
                 tracing::warn!(provider = %provider_id, error = %e, "revocation failed; deleting the tokens anyway")
             }
         }
+        self.last_synced
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(provider_id);
         conn.forget(false).await?;
         Ok(())
     }
@@ -413,12 +424,26 @@ impl Patchbay {
     }
 
     /// Fetches every record of a resource, reporting progress as pages arrive. A child
-    /// resource (registrations of webinars) is fetched for each parent record.
+    /// resource (registrations of webinars) is fetched for each parent record. The records
+    /// come back in the provider's order, each once.
     pub async fn sync(
         &self,
         provider_id: &str,
         resource_id: &str,
         progress: impl Fn(SyncProgress) + Send + Sync,
+    ) -> Result<Vec<Record>, ApiError> {
+        self.sync_pages(provider_id, resource_id, |p, _| progress(p))
+            .await
+    }
+
+    /// Like [`Patchbay::sync`], also handing over each page's records as they arrive (so the
+    /// window can fill the table while the sync runs; pages fetched concurrently may arrive
+    /// out of order).
+    pub async fn sync_pages(
+        &self,
+        provider_id: &str,
+        resource_id: &str,
+        on_page: impl Fn(SyncProgress, &[Record]) + Send + Sync,
     ) -> Result<Vec<Record>, ApiError> {
         let conn = self
             .connection(provider_id)
@@ -428,20 +453,26 @@ impl Patchbay {
             .resource(resource_id)
             .ok_or_else(|| ApiError::UnknownResource(resource_id.into()))?;
         let tokens = conn.current().await?.ok_or(ApiError::NotConnected)?;
-        let report = |fetched: usize, total: Option<usize>, done: bool| {
-            progress(SyncProgress {
-                provider_id: provider_id.to_string(),
-                resource_id: resource_id.to_string(),
-                fetched: fetched as u32,
-                total: total.map(|t| t as u32),
-                done,
-            })
+        let report = |page: &[Record], fetched: usize, total: Option<usize>, done: bool| {
+            on_page(
+                SyncProgress {
+                    provider_id: provider_id.to_string(),
+                    resource_id: resource_id.to_string(),
+                    fetched: fetched as u32,
+                    total: total.map(|t| t as u32),
+                    done,
+                },
+                page,
+            )
         };
         let vars = tokens.vars.clone();
         let records = match &resource.parent {
             None => {
                 let url = conn.api_url(&resource.path, &vars)?;
-                fetch_all(&conn, &url, resource, &|f, t| report(f, t, false)).await?
+                fetch_all(&conn, &url, resource, &|page, f, t| {
+                    report(page, f, t, false)
+                })
+                .await?
             }
             Some(parent) => {
                 let parent_res = def
@@ -451,7 +482,7 @@ impl Patchbay {
                     &conn,
                     &conn.api_url(&parent_res.path, &vars)?,
                     parent_res,
-                    &|_, _| {},
+                    &|_, _, _| {},
                 )
                 .await?;
                 let mut out = Vec::new();
@@ -463,8 +494,8 @@ impl Patchbay {
                     vars.insert(parent.var.clone(), id);
                     let url = conn.api_url(&resource.path, &vars)?;
                     let before = out.len();
-                    let page = fetch_all(&conn, &url, resource, &|f, _| {
-                        report(before + f, None, false)
+                    let page = fetch_all(&conn, &url, resource, &|page, f, _| {
+                        report(page, before + f, None, false)
                     })
                     .await?;
                     out.extend(page);
@@ -472,7 +503,11 @@ impl Patchbay {
                 out
             }
         };
-        report(records.len(), Some(records.len()), true);
+        report(&[], records.len(), Some(records.len()), true);
+        self.last_synced
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(provider_id.to_string(), rfc3339_utc(unix_now()));
         Ok(records)
     }
 
@@ -530,5 +565,36 @@ impl Patchbay {
     pub fn api_base(&self, provider_id: &str, vars: &BTreeMap<String, String>) -> Option<String> {
         self.def(provider_id)
             .map(|d| fill_placeholders(&d.api_base, |n| vars.get(n).cloned()))
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for unix seconds (civil-from-days, proleptic Gregorian).
+pub fn rfc3339_utc(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rfc3339() {
+        assert_eq!(super::rfc3339_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::rfc3339_utc(1_782_820_800), "2026-06-30T12:00:00Z");
+        assert_eq!(super::rfc3339_utc(951_782_400), "2000-02-29T00:00:00Z");
     }
 }

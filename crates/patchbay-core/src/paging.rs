@@ -16,8 +16,9 @@ use crate::session::{value_text, ApiResponse, Connection};
 /// A record as the provider sent it.
 pub type Record = Value;
 
-/// Called with (records fetched so far, total when known).
-pub type ProgressFn<'a> = dyn Fn(usize, Option<usize>) + Send + Sync + 'a;
+/// Called for each page as it arrives with (the page's records, records fetched so far,
+/// total when known). Concurrently fetched pages may arrive out of order.
+pub type ProgressFn<'a> = dyn Fn(&[Record], usize, Option<usize>) + Send + Sync + 'a;
 
 fn with_params(base: &Url, params: &[(&str, String)]) -> Url {
     let mut url = base.clone();
@@ -61,13 +62,14 @@ impl Progress<'_> {
     fn set_total(&self, t: Option<usize>) {
         *self.total.lock().unwrap_or_else(|e| e.into_inner()) = t;
     }
-    fn add(&self, n: usize) {
+    fn add(&self, page: &[Record]) {
+        let n = page.len();
         let fetched = self
             .fetched
             .fetch_add(n, std::sync::atomic::Ordering::SeqCst)
             + n;
         let total = *self.total.lock().unwrap_or_else(|e| e.into_inner());
-        (self.f)(fetched, total);
+        (self.f)(page, fetched, total);
     }
 }
 
@@ -121,7 +123,7 @@ pub async fn fetch_all(
             let t_pages = number_at(&first.body, total_pages)
                 .or_else(|| size.and_then(|(_, sz)| t_items.map(|t| t.div_ceil(sz))));
             p.set_total(t_items.map(|t| t as usize));
-            p.add(first_items.len());
+            p.add(&first_items);
             let mut out = first_items;
             match t_pages {
                 Some(pages) => {
@@ -138,7 +140,7 @@ pub async fn fetch_all(
                         n += 1;
                         let page = items(&get(page_url(n)).await?.body, &resource.items)?;
                         last_len = page.len();
-                        p.add(last_len);
+                        p.add(&page);
                         out.extend(page);
                     }
                 }
@@ -164,7 +166,7 @@ pub async fn fetch_all(
             let mut out = items(&first.body, &resource.items)?;
             let total = number_at(&first.body, total_items);
             p.set_total(total.map(|t| t as usize));
-            p.add(out.len());
+            p.add(&out);
             match total {
                 Some(total) => {
                     let offsets: Vec<u64> = (1..)
@@ -188,7 +190,7 @@ pub async fn fetch_all(
                         offset += page_size;
                         let page = items(&get(page_url(offset)).await?.body, &resource.items)?;
                         last_len = page.len() as u64;
-                        p.add(page.len());
+                        p.add(&page);
                         out.extend(page);
                     }
                 }
@@ -215,7 +217,7 @@ pub async fn fetch_all(
                 }
                 let resp = get(with_params(base, &params)).await?;
                 let page = items(&resp.body, &resource.items)?;
-                p.add(page.len());
+                p.add(&page);
                 out.extend(page);
                 let next = next_from_header(&resp, header);
                 match next {
@@ -250,7 +252,7 @@ pub async fn fetch_all(
                     p.set_total(number_at(&resp.body, total_items).map(|t| t as usize));
                 }
                 let page = items(&resp.body, &resource.items)?;
-                p.add(page.len());
+                p.add(&page);
                 out.extend(page);
                 let n = match resp.body.pointer(next) {
                     None | Some(Value::Null) => None,
@@ -297,7 +299,7 @@ where
         .buffer_unordered(concurrency);
     while let Some((k, resp)) = stream.next().await {
         let page = items(&resp?.body, &resource.items)?;
-        p.add(page.len());
+        p.add(&page);
         pages.insert(k, page);
     }
     Ok(pages.into_values().flatten().collect())

@@ -110,6 +110,12 @@ async fn connect_sync_disconnect_all_five() {
         }
     }
 
+    for tile in core.tiles().await {
+        assert!(
+            matches!(&tile.state, ConnectionState::Connected { last_synced: Some(t), .. } if t.ends_with('Z')),
+            "{tile:?}"
+        );
+    }
     for p in PROVIDERS {
         core.disconnect(p).await.unwrap();
     }
@@ -206,4 +212,39 @@ async fn consent_denied_is_cancelled() {
     );
     assert_eq!(token_requests(&sb, "authorization_code"), 0);
     assert!(vault.is_empty());
+}
+
+#[tokio::test]
+async fn pages_are_handed_over_as_they_arrive() {
+    let sb = sandbox(SandboxConfig {
+        records: 30,
+        rate_limits: false,
+        ..Default::default()
+    })
+    .await;
+    let vault = Arc::new(MemoryVault::new());
+    let core = core_with(&sb, vault, small_pages);
+    connect(&core, "boomtown").await;
+    let streamed = Arc::new(Mutex::new(Vec::new()));
+    let s2 = streamed.clone();
+    let records = core
+        .sync_pages("boomtown", "leads", move |progress, page| {
+            let mut s = s2.lock().unwrap();
+            s.extend_from_slice(page);
+            assert_eq!(progress.fetched as usize, s.len());
+            if !progress.done {
+                assert_eq!(progress.total, Some(30));
+            }
+        })
+        .await
+        .unwrap();
+    let mut streamed_ids: Vec<u64> = streamed
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_u64().unwrap())
+        .collect();
+    streamed_ids.sort();
+    let ids: Vec<u64> = records.iter().map(|r| r["id"].as_u64().unwrap()).collect();
+    assert_eq!(streamed_ids, ids);
 }
