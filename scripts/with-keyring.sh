@@ -8,7 +8,14 @@ export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
 export PATH="$CARGO_HOME/bin:$PATH"
 if [ -z "${PATCHBAY_KEYRING_INNER:-}" ]; then
   tmp_home=$(mktemp -d -t patchbay-home.XXXXXX)
-  trap 'rm -rf "$tmp_home"' EXIT
+  # WebKit's D-Bus helpers may mount the document portal (FUSE) inside the throwaway HOME.
+  cleanup() {
+    for m in "$tmp_home/.cache/doc"; do
+      if mountpoint -q "$m" 2>/dev/null; then fusermount3 -u "$m" 2>/dev/null || fusermount -u "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; fi
+    done
+    rm -rf "$tmp_home" 2>/dev/null || true
+  }
+  trap cleanup EXIT
   export HOME="$tmp_home" XDG_DATA_HOME="$tmp_home/.local/share" XDG_CONFIG_HOME="$tmp_home/.config" \
     XDG_CACHE_HOME="$tmp_home/.cache" PATCHBAY_KEYRING_INNER=1
   mkdir -p "$XDG_DATA_HOME" "$XDG_CONFIG_HOME"

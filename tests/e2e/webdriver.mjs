@@ -129,7 +129,18 @@ export class Session {
     return { role, name };
   }
 
+  /** Resolves after the page has painted twice, so a screenshot shows the current DOM. */
+  settle() {
+    return this.cmd("POST", "/execute/async", {
+      script:
+        "const done = arguments[arguments.length - 1];" +
+        "requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+      args: [],
+    });
+  }
+
   async screenshot(path) {
+    await this.settle();
     const png = await this.cmd("GET", "/screenshot");
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, Buffer.from(png, "base64"));
