@@ -89,6 +89,18 @@ impl Patchbay {
         me
     }
 
+    /// The desktop app's core: built-in definitions with the user's overrides
+    /// (`<config dir>/patchbay/providers/*.toml`), the OS keychain, or the plaintext file the
+    /// user explicitly opted in to when there is no keychain.
+    pub fn open_default(insecure_storage_opt_in: Option<std::path::PathBuf>) -> Self {
+        let dir = crate::providers::user_override_dir();
+        Self::load(
+            dir.as_deref(),
+            crate::vault::system_vault(insecure_storage_opt_in),
+            CoreConfig::default(),
+        )
+    }
+
     /// Demo mode: every provider URL points at the sandbox at `sandbox_url`.
     pub fn demo(mut self, sandbox_url: &str) -> Self {
         self.defs = self

@@ -249,6 +249,21 @@ pub struct DefinitionError {
     pub message: String,
 }
 
+impl DefinitionError {
+    /// The message for the window (Settings shows rejected definition files).
+    pub fn to_user(&self) -> crate::views::UserError {
+        let at = self.line.map(|l| format!(", line {l}")).unwrap_or_default();
+        crate::views::UserError {
+            code: "definitions.invalid".into(),
+            message: format!(
+                "Patchbay ignored {}{at}: {}. It uses its built-in settings for that app instead.",
+                self.file.display(),
+                self.message
+            ),
+        }
+    }
+}
+
 const BUILTIN: [(&str, &str); 5] = [
     (
         "whatconverts.toml",
