@@ -154,9 +154,16 @@ impl PendingTable {
         if url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
             return Err(CallbackError::WrongRedirect);
         }
-        let mut base = url.clone();
-        base.set_query(None);
-        let base = base.as_str().to_string();
+        // Compare the callback's address as sent, character for character (no URL
+        // normalisation: `dev.patchbay:/oauth/./callback` is not our redirect URI).
+        if callback_url.contains('#') {
+            return Err(CallbackError::WrongRedirect);
+        }
+        let base = callback_url
+            .split('?')
+            .next()
+            .unwrap_or_default()
+            .to_string();
 
         let mut seen = HashSet::new();
         let mut state = None;
@@ -316,6 +323,23 @@ mod tests {
                 .unwrap_err(),
             CallbackError::WrongRedirect
         );
+        for near_miss in [
+            "dev.patchbay:/oauth/./callback",
+            "DEV.PATCHBAY:/oauth/callback",
+            "dev.patchbay:/oauth/callback/",
+            "dev.patchbay://oauth/callback",
+        ] {
+            assert_eq!(
+                table
+                    .take(
+                        &format!("{near_miss}?code=abc&state={state}&iss={iss}"),
+                        issuer(&d)
+                    )
+                    .unwrap_err(),
+                CallbackError::WrongRedirect,
+                "{near_miss}"
+            );
+        }
         assert_eq!(
             table.take(&format!("{ok}&code=x"), issuer(&d)).unwrap_err(),
             CallbackError::RepeatedParameter
