@@ -12,6 +12,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+#[allow(unused_imports)]
 pub use patchbay_sandbox::PROVIDERS;
 
 pub const CLIENT_ID: &str = "patchbay-desktop";
@@ -96,6 +97,7 @@ pub fn location_params(resp: &reqwest::Response, redirect_base: &str) -> HashMap
 }
 
 /// GET authorize (expecting the consent page), then POST `decision`; returns the 303.
+/// With auto-approve the GET's own 303 is returned for `allow`.
 pub async fn consent(
     http: &reqwest::Client,
     sb: &Sandbox,
@@ -104,6 +106,10 @@ pub async fn consent(
     decision: &str,
 ) -> reqwest::Response {
     let page = http.get(authorize_url(sb, p, query)).send().await.unwrap();
+    if page.status() == StatusCode::SEE_OTHER && decision == "allow" {
+        // An auto-approving sandbox answers the redirect straight away.
+        return page;
+    }
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     let id = consent_id(&html);
@@ -238,4 +244,222 @@ pub fn assert_invalid_token(resp: &reqwest::Response) {
     let challenge = resp.headers()["www-authenticate"].to_str().unwrap();
     assert!(challenge.starts_with("Bearer "), "{challenge}");
     assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
+}
+
+/// Every paged collection, as (provider, name).
+pub const RESOURCES: [(&str, &str); 10] = [
+    ("whatconverts", "leads"),
+    ("clickfunnels", "funnels"),
+    ("clickfunnels", "contacts"),
+    ("clickfunnels", "orders"),
+    ("webinargeek", "webinars"),
+    ("webinargeek", "subscriptions"),
+    ("boomtown", "leads"),
+    ("emailoctopus", "lists"),
+    ("emailoctopus", "contacts"),
+    ("emailoctopus", "campaigns"),
+];
+
+/// The largest page each collection allows.
+pub fn max_page_size(provider: &str) -> u64 {
+    match provider {
+        "whatconverts" => 250,
+        _ => 100,
+    }
+}
+
+async fn get_json(
+    http: &reqwest::Client,
+    sb: &Sandbox,
+    path: &str,
+    token: &str,
+) -> (reqwest::header::HeaderMap, Value) {
+    let (headers, bytes) = get_bytes(http, sb, path, token).await;
+    (headers, serde_json::from_slice(&bytes).unwrap())
+}
+
+async fn get_bytes(
+    http: &reqwest::Client,
+    sb: &Sandbox,
+    path: &str,
+    token: &str,
+) -> (reqwest::header::HeaderMap, Vec<u8>) {
+    let resp = api_get(http, sb, path, token).await;
+    assert_eq!(resp.status(), StatusCode::OK, "{path}");
+    let headers = resp.headers().clone();
+    (headers, resp.bytes().await.unwrap().to_vec())
+}
+
+/// A record's id, number or string.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(untagged)]
+pub enum Id {
+    Number(u64),
+    Text(String),
+}
+
+/// Only the id of a record: paging 200000 records must not build 200000 JSON trees.
+#[derive(Debug, serde::Deserialize)]
+struct IdOnly {
+    #[serde(alias = "lead_id")]
+    id: Id,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct TotalPages {
+    total_pages: u64,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct CursorNext {
+    starting_after: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Paging {
+    next: Option<CursorNext>,
+}
+
+/// The parts of any provider's list page that paging needs.
+#[derive(Debug, serde::Deserialize)]
+struct PageShape {
+    #[serde(
+        alias = "leads",
+        alias = "webinars",
+        alias = "subscriptions",
+        alias = "data"
+    )]
+    items: Vec<IdOnly>,
+    total_pages: Option<u64>,
+    pagination: Option<TotalPages>,
+    total: Option<u64>,
+    paging: Option<Paging>,
+}
+
+/// The parent id a child collection hangs off, found the way a client would.
+pub async fn parent_id(
+    http: &reqwest::Client,
+    sb: &Sandbox,
+    provider: &str,
+    token: &str,
+) -> String {
+    match provider {
+        "clickfunnels" => {
+            let (_, me) = get_json(http, sb, "/clickfunnels/api/v2/me", token).await;
+            me["teams"][0]["workspaces"][0]["id"].to_string()
+        }
+        "webinargeek" => {
+            let (_, page) =
+                get_json(http, sb, "/webinargeek/api/v2/webinars?per_page=1", token).await;
+            page["webinars"][0]["id"].to_string()
+        }
+        "emailoctopus" => {
+            let (_, page) = get_json(http, sb, "/emailoctopus/lists?limit=1", token).await;
+            page["data"][0]["id"].as_str().unwrap().to_string()
+        }
+        _ => String::new(),
+    }
+}
+
+/// Pages through a whole collection as a client following each provider's documented
+/// mechanism would, returning the records' ids (in order) and the number of page requests.
+/// With `keep`, the full records are returned too.
+pub async fn page_all(
+    http: &reqwest::Client,
+    sb: &Sandbox,
+    token: &str,
+    provider: &str,
+    resource: &str,
+    size: u64,
+    keep: bool,
+) -> (Vec<Id>, Vec<Value>, usize) {
+    let mut ids = Vec::new();
+    let mut records = Vec::new();
+    let mut requests = 0usize;
+    let parent = parent_id(http, sb, provider, token).await;
+    // A bound on the loop so a paging bug fails the test instead of hanging it.
+    let max_requests = 10_000_000 / size as usize + 10;
+    let base = match (provider, resource) {
+        ("whatconverts", "leads") => "/whatconverts/api/v1/leads".to_string(),
+        ("clickfunnels", _) => format!("/clickfunnels/api/v2/workspaces/{parent}/{resource}"),
+        ("webinargeek", "webinars") => "/webinargeek/api/v2/webinars".to_string(),
+        ("webinargeek", "subscriptions") => {
+            format!("/webinargeek/api/v2/webinars/{parent}/subscriptions")
+        }
+        ("boomtown", "leads") => "/boomtown/v1/leads".to_string(),
+        ("emailoctopus", "contacts") => format!("/emailoctopus/lists/{parent}/contacts"),
+        ("emailoctopus", _) => format!("/emailoctopus/{resource}"),
+        other => panic!("unknown resource {other:?}"),
+    };
+    // The next request's query, in each provider's own terms.
+    let mut query = match provider {
+        "whatconverts" => format!("page_number=1&leads_per_page={size}"),
+        "webinargeek" => format!("page=1&per_page={size}"),
+        "boomtown" => format!("limit={size}&offset=0"),
+        _ => format!("limit={size}"),
+    };
+    let mut page = 1u64;
+    loop {
+        let (headers, bytes) = get_bytes(http, sb, &format!("{base}?{query}"), token).await;
+        requests += 1;
+        let shape: PageShape = if provider == "clickfunnels" {
+            PageShape {
+                items: serde_json::from_slice(&bytes).unwrap(),
+                total_pages: None,
+                pagination: None,
+                total: None,
+                paging: None,
+            }
+        } else {
+            serde_json::from_slice(&bytes).unwrap()
+        };
+        if keep {
+            let v: Value = serde_json::from_slice(&bytes).unwrap();
+            let list = if provider == "clickfunnels" {
+                &v
+            } else {
+                ["leads", "webinars", "subscriptions", "data"]
+                    .iter()
+                    .map(|k| &v[*k])
+                    .find(|x| x.is_array())
+                    .unwrap()
+            };
+            records.extend(list.as_array().unwrap().iter().cloned());
+        }
+        ids.extend(shape.items.into_iter().map(|r| r.id));
+        if requests > max_requests {
+            break;
+        }
+        page += 1;
+        query = match provider {
+            "whatconverts" if page <= shape.total_pages.unwrap() => {
+                format!("page_number={page}&leads_per_page={size}")
+            }
+            "webinargeek" if page <= shape.pagination.unwrap().total_pages => {
+                format!("page={page}&per_page={size}")
+            }
+            "boomtown" if (page - 1) * size < shape.total.unwrap() => {
+                format!("limit={size}&offset={}", (page - 1) * size)
+            }
+            "clickfunnels" => match headers.get("pagination-next") {
+                Some(next) => format!("limit={size}&after={}", next.to_str().unwrap()),
+                None => break,
+            },
+            "emailoctopus" => match shape.paging.unwrap().next {
+                Some(next) => format!("limit={size}&starting_after={}", next.starting_after),
+                None => break,
+            },
+            _ => break,
+        };
+    }
+    (ids, records, requests)
+}
+
+/// Asserts every id appears exactly once and returns how many there were.
+pub fn assert_each_once(ids: &[Id]) -> usize {
+    let mut seen = std::collections::HashSet::with_capacity(ids.len());
+    for id in ids {
+        assert!(seen.insert(id), "duplicate record {id:?}");
+    }
+    seen.len()
 }
