@@ -81,8 +81,24 @@ impl VaultError {
     }
 }
 
+/// Where secrets are kept, for the Settings page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum VaultKind {
+    /// The OS keychain.
+    Keychain,
+    /// A plaintext file the user chose (mode 0600).
+    InsecureFile,
+    /// In memory (tests, demo).
+    Memory,
+    /// No keychain and no opt-in: connecting fails with the fix.
+    Unavailable,
+}
+
 /// A store of secrets. Calls may block (keychain IPC): call them from blocking threads.
 pub trait Vault: Send + Sync + std::fmt::Debug {
+    fn kind(&self) -> VaultKind;
     fn get(&self, key: &VaultKey) -> Result<Option<SecretString>, VaultError>;
     fn set(&self, key: &VaultKey, value: &SecretString) -> Result<(), VaultError>;
     /// Deleting a missing key is not an error.
@@ -110,6 +126,9 @@ impl MemoryVault {
 }
 
 impl Vault for MemoryVault {
+    fn kind(&self) -> VaultKind {
+        VaultKind::Memory
+    }
     fn get(&self, key: &VaultKey) -> Result<Option<SecretString>, VaultError> {
         Ok(self
             .map
@@ -232,6 +251,9 @@ fn split_chunks(s: &str) -> Vec<String> {
 }
 
 impl Vault for KeyringVault {
+    fn kind(&self) -> VaultKind {
+        VaultKind::Keychain
+    }
     fn get(&self, key: &VaultKey) -> Result<Option<SecretString>, VaultError> {
         let Some(first) = Self::read_chunk(key, 1)? else {
             return Ok(None);
@@ -348,6 +370,9 @@ impl FileVault {
 }
 
 impl Vault for FileVault {
+    fn kind(&self) -> VaultKind {
+        VaultKind::InsecureFile
+    }
     fn get(&self, key: &VaultKey) -> Result<Option<SecretString>, VaultError> {
         let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         Ok(self
@@ -379,6 +404,9 @@ pub struct UnavailableVault {
 }
 
 impl Vault for UnavailableVault {
+    fn kind(&self) -> VaultKind {
+        VaultKind::Unavailable
+    }
     fn get(&self, _: &VaultKey) -> Result<Option<SecretString>, VaultError> {
         Err(self.error.clone())
     }
