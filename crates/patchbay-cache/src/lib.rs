@@ -1,0 +1,1 @@
+//! Patchbay's local record cache (SQLite): see issue 8.
