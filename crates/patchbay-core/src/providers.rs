@@ -352,6 +352,15 @@ fn validate(def: &ProviderDef) -> Result<(), (String, String)> {
             }
         }
     }
+    if let Some(name) = placeholders(&def.api_base)
+        .into_iter()
+        .find(|n| !def.account.vars.contains_key(n))
+    {
+        return Err((
+            "api_base".into(),
+            format!("api_base uses {{{name}}}, which [account] vars does not provide"),
+        ));
+    }
     let base = fill_placeholders(&def.api_base, |_| Some("x".into()));
     Url::parse(&base).map_err(|e| {
         (
@@ -390,6 +399,15 @@ fn validate(def: &ProviderDef) -> Result<(), (String, String)> {
         check_pointer("id_pointer", &r.id_pointer)?;
         for c in &r.columns {
             check_pointer("pointer", &c.pointer)?;
+        }
+        let known = |name: &str| {
+            def.account.vars.contains_key(name) || r.parent.as_ref().is_some_and(|p| p.var == name)
+        };
+        if let Some(name) = placeholders(&r.path).into_iter().find(|n| !known(n)) {
+            return Err((
+                "path".into(),
+                format!("resource {:?} uses {{{name}}}, which neither [account] vars nor its parent provide", r.id),
+            ));
         }
         if let Some(p) = &r.parent {
             if !def
@@ -444,6 +462,22 @@ fn is_loopback(url: &Url) -> bool {
             url.host_str(),
             Some("127.0.0.1") | Some("localhost") | Some("[::1]")
         )
+}
+
+/// The `{name}` placeholders of a template.
+pub fn placeholders(template: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        match rest[start..].find('}') {
+            Some(end) => {
+                names.push(rest[start + 1..start + end].to_string());
+                rest = &rest[start + end + 1..];
+            }
+            None => break,
+        }
+    }
+    names
 }
 
 /// Replaces `{name}` placeholders; unknown names are left as they are.
@@ -569,7 +603,18 @@ mod tests {
     }
 
     #[test]
-    fn placeholders() {
+    fn unknown_placeholder_is_rejected_with_its_line() {
+        let text = include_str!("../providers/webinargeek.toml").replace(
+            "/webinars/{webinar_id}/subscriptions",
+            "/webinars/{webinar}/subscriptions",
+        );
+        let e = parse_definition(Path::new("webinargeek.toml"), &text).unwrap_err();
+        assert!(e.message.contains("{webinar}"), "{e}");
+        assert!(e.line.is_some());
+    }
+
+    #[test]
+    fn placeholders_fill() {
         let s = fill_placeholders("/w/{ws}/f/{x}", |n| (n == "ws").then(|| "7".into()));
         assert_eq!(s, "/w/7/f/{x}");
     }
