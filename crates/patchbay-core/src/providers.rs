@@ -110,6 +110,11 @@ impl RateLimit {
 pub struct AccountDef {
     /// Path relative to the API base.
     pub path: String,
+    /// An absolute URL used instead of `path` when the account look-up lives elsewhere than
+    /// the API base (ClickFunnels: the workspace subdomain is only known after it). Demo mode
+    /// drops it.
+    #[serde(default)]
+    pub url: Option<String>,
     /// JSON pointer to the account's display name.
     pub name: String,
     /// Variables for `{name}` placeholders in resource paths and the API base: name → pointer.
@@ -383,6 +388,17 @@ fn validate(def: &ProviderDef) -> Result<(), (String, String)> {
             "iss_parameter_supported needs an issuer".into(),
         ));
     }
+    if let Some(u) = &def.account.url {
+        let url = Url::parse(u).map_err(|e| {
+            (
+                "url".to_string(),
+                format!("account url {u:?} is not a URL: {e}"),
+            )
+        })?;
+        if url.scheme() != "https" && !is_loopback(&url) {
+            return Err(("url".into(), "account url must use https".into()));
+        }
+    }
     check_pointer("name", &def.account.name)?;
     for p in def.account.vars.values() {
         check_pointer("vars", p)?;
@@ -561,6 +577,7 @@ impl ProviderDef {
         self.revoke_url = Some(format!("{base}/{id}/oauth/revoke"));
         self.api_base = format!("{base}{}", self.demo_api_path);
         self.client_auth = ClientAuth::None;
+        self.account.url = None;
     }
 
     pub fn resource(&self, id: &str) -> Option<&ResourceDef> {

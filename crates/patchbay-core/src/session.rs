@@ -521,7 +521,12 @@ impl Connection {
 
     /// The account look-up: the display name and the variables the definition asks for.
     pub async fn fetch_account(&self) -> Result<(String, BTreeMap<String, String>), ApiError> {
-        let url = self.api_url(&self.def.account.path, &BTreeMap::new())?;
+        let url = match &self.def.account.url {
+            Some(u) => {
+                Url::parse(u).map_err(|e| ApiError::Decode(format!("bad account URL: {e}")))?
+            }
+            None => self.api_url(&self.def.account.path, &BTreeMap::new())?,
+        };
         let resp = self.get_json(&url).await?;
         let name = resp
             .body
