@@ -194,3 +194,61 @@ async fn token_endpoint_5xx_keeps_the_tokens() {
     );
     assert!(!conn.needs_reconnect().await);
 }
+
+#[tokio::test]
+async fn a_second_401_after_refresh_is_final() {
+    let sb = sandbox(SandboxConfig::default()).await;
+    let vault = Arc::new(MemoryVault::new());
+    let core = core_with(&sb, vault.clone(), |_| {});
+    connect(&core, "whatconverts").await;
+    // Same tokens, an API that will never accept them (another provider's API).
+    let cf_api = format!("{}/clickfunnels/api/v2", sb.url());
+    let wrong = core_with(&sb, vault.clone(), |d| d.api_base = cf_api.clone());
+    let conn = wrong.connection("whatconverts").unwrap();
+    let url = conn.api_url("/me", &Default::default()).unwrap();
+    let e = conn.get_json(&url).await.unwrap_err();
+    assert!(matches!(e, ApiError::Unauthorized), "{e:?}");
+    assert_eq!(token_requests(&sb, "refresh_token"), 1, "refreshed once");
+    let calls = sb
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/clickfunnels/api/v2/me")
+        .count();
+    assert_eq!(calls, 2, "retried once");
+}
+
+#[tokio::test]
+async fn non_idempotent_requests_are_not_retried() {
+    let sb = sandbox(SandboxConfig {
+        faults: "500=1.0".parse().unwrap(),
+        ..Default::default()
+    })
+    .await;
+    let (core, _vault) = core(&sb);
+    connect(&core, "boomtown").await;
+    let conn = core.connection("boomtown").unwrap();
+    let url = conn.api_url("/leads", &Default::default()).unwrap();
+    let before = sb.requests().len();
+    let e = conn
+        .request_json(
+            reqwest::Method::POST,
+            &url,
+            Some(&serde_json::json!({"x": 1})),
+            false,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ApiError::Http { status: 500, .. }), "{e:?}");
+    assert_eq!(sb.requests().len() - before, 1, "one attempt only");
+    // The same call marked idempotent is retried up to the bound.
+    let before = sb.requests().len();
+    let e = conn
+        .request_json(reqwest::Method::GET, &url, None, true)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, ApiError::RetriesExhausted { attempts: 12, .. }),
+        "{e:?}"
+    );
+    assert_eq!(sb.requests().len() - before, 12);
+}
