@@ -13,7 +13,7 @@ if [ "$(id -u)" != 0 ]; then sudo_cmd=(sudo); fi
 apt_packages=(
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev librsvg2-bin
   libsoup-3.0-dev libssl-dev build-essential pkg-config curl file
-  xvfb webkit2gtk-driver gnome-keyring dbus dbus-x11 xdg-utils imagemagick chromium
+  xvfb webkit2gtk-driver gnome-keyring dbus dbus-x11 xdg-utils desktop-file-utils libglib2.0-bin imagemagick chromium
 )
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -21,8 +21,31 @@ fn generated() -> Vec<(String, String)> {
             )),*]
         };
     }
-    use patchbay_core::views::*;
-    all![crate::CommandError, ConnectionState, ProviderTile]
+    use crate::events::{Notice, NoticeLevel};
+    use crate::settings::{ProviderSettings, Settings};
+    use crate::views::*;
+    all![
+        crate::CommandError,
+        ColumnKind,
+        ColumnView,
+        ConnectionState,
+        DetailField,
+        ExportResult,
+        Notice,
+        NoticeLevel,
+        ProviderSettings,
+        ProviderTile,
+        RecordDetail,
+        RecordPage,
+        RecordQuery,
+        RecordRow,
+        ResourceView,
+        Settings,
+        SortSpec,
+        SyncProgress,
+        SyncSummary,
+        WeekCount,
+    ]
 }
 
 #[test]

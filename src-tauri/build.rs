@@ -9,5 +9,13 @@ fn main() {
 }
 
 fn patchbay_commands() -> &'static [&'static str] {
-    &["list_providers"]
+    &[
+        "list_providers",
+        "connect",
+        "cancel_connect",
+        "disconnect",
+        "list_resources",
+        "get_settings",
+        "save_settings",
+    ]
 }

@@ -1,15 +1,92 @@
 //! The window's commands: each a few lines that delegate to the core.
 
-use patchbay_core::views::{ConnectionState, ProviderTile};
 use tauri::State;
 
-use crate::{error::CommandError, state::AppState};
+use crate::error::CommandError;
+use crate::settings::{Settings, StoredSettings};
+use crate::state::AppState;
+use crate::tiles;
+use crate::views::{ProviderTile, ResourceView};
+
+type Result<T> = std::result::Result<T, CommandError>;
+
+async fn tile_of(state: &AppState, provider: &str) -> Result<ProviderTile> {
+    tiles::tile(&state.core(), &state.links, provider)
+        .await
+        .ok_or_else(|| CommandError::unknown_provider(provider))
+}
 
 #[tauri::command]
-pub fn list_providers(state: State<'_, AppState>) -> Result<Vec<ProviderTile>, CommandError> {
-    Ok(state
-        .providers
+pub async fn list_providers(state: State<'_, AppState>) -> Result<Vec<ProviderTile>> {
+    Ok(tiles::tiles(&state.core(), &state.links).await)
+}
+
+/// Opens the provider's consent page in the system browser (never a webview).
+#[tauri::command]
+pub async fn connect(
+    state: State<'_, AppState>,
+    provider_id: String,
+) -> Result<ProviderTile> {
+    let core = state.core();
+    let url = core
+        .begin_connect(&provider_id)
+        .await
+        .map_err(|e| CommandError::from(core.connect_error_view(&e)))?;
+    state.links.set(&provider_id, url.to_string());
+    if let Err(e) = tauri_plugin_opener::open_url(url.as_str(), None::<&str>) {
+        tracing::warn!(provider = %provider_id, error = %e, "could not open the system browser");
+        // The tile keeps "Copy link" so the user can paste it into a browser themselves.
+    }
+    tile_of(&state, &provider_id).await
+}
+
+#[tauri::command]
+pub async fn cancel_connect(state: State<'_, AppState>, provider_id: String) -> Result<ProviderTile> {
+    state.core().cancel_connect(&provider_id);
+    state.links.remove(&provider_id);
+    tile_of(&state, &provider_id).await
+}
+
+#[tauri::command]
+pub async fn disconnect(state: State<'_, AppState>, provider_id: String) -> Result<ProviderTile> {
+    let core = state.core();
+    core.disconnect(&provider_id)
+        .await
+        .map_err(|e| CommandError::from(core.api_error_view(&provider_id, &e)))?;
+    state.links.remove(&provider_id);
+    tile_of(&state, &provider_id).await
+}
+
+#[tauri::command]
+pub fn list_resources(state: State<'_, AppState>, provider_id: String) -> Result<Vec<ResourceView>> {
+    let core = state.core();
+    let def = core
+        .providers()
         .iter()
-        .map(|def| ProviderTile::new(def, ConnectionState::NotConnected))
-        .collect())
+        .find(|d| d.id == provider_id)
+        .cloned()
+        .ok_or_else(|| CommandError::unknown_provider(&provider_id))?;
+    Ok(def.resources.iter().map(ResourceView::from).collect())
+}
+
+#[tauri::command]
+pub fn get_settings(state: State<'_, AppState>) -> Result<Settings> {
+    let defs = state.core().providers().iter().map(|d| (**d).clone()).collect::<Vec<_>>();
+    let mut view = state.settings().view(&defs);
+    view.demo_mode = state.demo_mode();
+    Ok(view)
+}
+
+#[tauri::command]
+pub async fn save_settings(state: State<'_, AppState>, settings: Settings) -> Result<Settings> {
+    let defs = state.core().providers().iter().map(|d| (**d).clone()).collect::<Vec<_>>();
+    let stored = StoredSettings::from_view(&settings, &defs)
+        .map_err(|e| CommandError::new("invalid_settings", e.to_string()))?;
+    stored.save(&state.paths.settings).map_err(|e| {
+        tracing::error!(error = %e, "settings not saved");
+        CommandError::new("settings_not_saved", "Patchbay could not save your settings. Check that your disk is not full, then try again.")
+    })?;
+    state.set_settings(stored);
+    state.rebuild().await;
+    get_settings(state)
 }

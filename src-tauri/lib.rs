@@ -2,14 +2,20 @@
 //! Plugins, commands, events; the logic lives in the core.
 
 mod commands;
+mod deep_link;
 mod error;
+mod events;
 mod logging;
+mod settings;
 mod state;
+mod tiles;
+mod views;
 
 #[cfg(test)]
 mod bindings;
 
 use tauri::{Manager, Runtime};
+use tauri_plugin_deep_link::{DeepLink, DeepLinkExt};
 
 pub use error::CommandError;
 pub use state::AppState;
@@ -18,26 +24,58 @@ pub use state::AppState;
 /// start the same setup the real window gets, without a display.
 pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
-        .invoke_handler(tauri::generate_handler![commands::list_providers])
+        .invoke_handler(tauri::generate_handler![
+            commands::list_providers,
+            commands::connect,
+            commands::cancel_connect,
+            commands::disconnect,
+            commands::list_resources,
+            commands::get_settings,
+            commands::save_settings,
+        ])
         .setup(|app| {
-            app.manage(AppState::load());
+            let paths = state::Paths {
+                settings: app.path().app_config_dir()?.join("settings.json"),
+                data_dir: app.path().app_data_dir()?,
+            };
+            let state = tauri::async_runtime::block_on(AppState::start(paths));
+            app.manage(state);
+            // The deep-link plugin is absent on the mock runtime of the tests.
+            if app.try_state::<DeepLink<R>>().is_some() {
+                listen_for_deep_links(app.handle());
+            }
             tracing::info!("Patchbay set up");
             Ok(())
         })
+}
+
+fn listen_for_deep_links<R: Runtime>(app: &tauri::AppHandle<R>) {
+    let deep_links = app.deep_link();
+    // Linux and Windows learn the scheme at run time: register it at every start so a moved
+    // or freshly unpacked binary still receives its links.
+    #[cfg(any(target_os = "linux", windows))]
+    if let Err(e) = deep_links.register_all() {
+        tracing::warn!(error = %e, "could not register the dev.patchbay: link handler");
+    }
+    let handle = app.clone();
+    deep_links.on_open_url(move |event| {
+        deep_link::handle(&handle, event.urls().into_iter().map(String::from).collect());
+    });
+    // A link that started the app (cold start) is in argv.
+    if let Ok(Some(urls)) = deep_links.get_current() {
+        deep_link::handle(app, urls.into_iter().map(String::from).collect());
+    }
 }
 
 /// Starts the desktop app.
 pub fn run() {
     let _log_guard = logging::init();
     // single-instance must be registered first: a second instance (which is how Linux hands
-    // us a deep link) forwards its argv here and exits before any other plugin runs.
+    // us a deep link) forwards its argv here and exits before any other plugin runs. With its
+    // `deep-link` feature the forwarded link reaches `on_open_url`.
     let builder = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
-            if let Some(window) = app.get_webview_window("main") {
-                let _ = window.unminimize();
-                let _ = window.show();
-                let _ = window.set_focus();
-            }
+            deep_link::bring_to_front(app);
         }))
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init());
@@ -87,8 +125,6 @@ mod tests {
             names,
             ["WhatConverts", "ClickFunnels", "WebinarGeek", "BoomTown", "EmailOctopus"]
         );
-        assert!(tiles
-            .iter()
-            .all(|t| t["state"]["kind"] == "not_connected"));
+        assert!(tiles.iter().all(|t| t["state"]["kind"] == "not_connected"));
     }
 }

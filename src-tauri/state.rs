@@ -1,15 +1,121 @@
-//! What the shell keeps between commands.
+//! What the shell keeps between commands: the core, the demo sandbox, the settings.
+
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
 
 use patchbay_core::providers::{self, ProviderDef};
+use patchbay_core::{CoreConfig, Patchbay};
+use patchbay_sandbox::{Sandbox, SandboxConfig};
+
+use crate::settings::StoredSettings;
+
+/// Where the app keeps its files.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub settings: PathBuf,
+    pub data_dir: PathBuf,
+}
 
 pub struct AppState {
-    pub providers: Vec<ProviderDef>,
+    core: RwLock<Arc<Patchbay>>,
+    pub links: crate::tiles::AuthorizeLinks,
+    pub paths: Paths,
+    settings: RwLock<StoredSettings>,
+    sandbox_url: RwLock<Option<String>>,
+    /// The in-process sandbox of demo mode; dropping it stops it.
+    sandbox: tokio::sync::Mutex<Option<Sandbox>>,
+}
+
+/// The sandbox a demo-mode app talks to: `PATCHBAY_SANDBOX_URL` when set (tests start their
+/// own and read its request log), else one started in this process on 127.0.0.1.
+async fn demo_sandbox() -> Result<(String, Option<Sandbox>), String> {
+    if let Ok(url) = std::env::var("PATCHBAY_SANDBOX_URL") {
+        let parsed = url::Url::parse(&url).map_err(|e| format!("PATCHBAY_SANDBOX_URL: {e}"))?;
+        let loopback = parsed.host_str().is_some_and(|h| {
+            h == "127.0.0.1" || h == "[::1]" || h == "localhost"
+        });
+        if parsed.scheme() != "http" || !loopback {
+            return Err("PATCHBAY_SANDBOX_URL must be an http://127.0.0.1:PORT address".into());
+        }
+        return Ok((url.trim_end_matches('/').to_string(), None));
+    }
+    let sandbox = Sandbox::start(([127, 0, 0, 1], 0).into(), SandboxConfig::default())
+        .await
+        .map_err(|e| format!("the demo sandbox could not start: {e}"))?;
+    Ok((sandbox.url(), Some(sandbox)))
+}
+
+fn definitions(settings: &StoredSettings, sandbox_url: Option<&str>) -> Vec<ProviderDef> {
+    let (mut defs, errors) = providers::load_with_overrides(providers::user_override_dir().as_deref());
+    for e in errors {
+        tracing::warn!(error = %e, "a provider definition file was rejected; using the built-in one");
+    }
+    match sandbox_url {
+        // Demo mode talks to the sandbox as the one client it knows; the user's own client
+        // ids and base URLs are for the real providers.
+        Some(url) => defs.iter_mut().for_each(|d| d.rewrite_for_demo(url)),
+        None => settings.apply(&mut defs),
+    }
+    defs
 }
 
 impl AppState {
-    pub fn load() -> Self {
-        Self {
-            providers: providers::builtin(),
+    pub async fn start(paths: Paths) -> Self {
+        let settings = StoredSettings::load(&paths.settings);
+        let state = Self {
+            core: RwLock::new(Arc::new(Patchbay::new(Vec::new(), patchbay_core::vault::system_vault(None), CoreConfig::default()))),
+            links: Default::default(),
+            paths,
+            settings: RwLock::new(settings),
+            sandbox_url: RwLock::new(None),
+            sandbox: tokio::sync::Mutex::new(None),
+        };
+        state.rebuild().await;
+        state
+    }
+
+    /// (Re)builds the core from the definitions and the settings; starts the demo sandbox
+    /// when demo mode is on.
+    pub async fn rebuild(&self) {
+        let settings = self.settings.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let demo = settings.demo_mode() || std::env::var_os("PATCHBAY_SANDBOX_URL").is_some();
+        let mut sandbox_url = None;
+        if demo {
+            let mut running = self.sandbox.lock().await;
+            let known = self.sandbox_url.read().unwrap_or_else(|e| e.into_inner()).clone();
+            match known {
+                Some(url) => sandbox_url = Some(url),
+                None => match demo_sandbox().await {
+                    Ok((url, handle)) => {
+                        tracing::info!(%url, "demo mode: using the sandbox");
+                        *running = handle;
+                        sandbox_url = Some(url);
+                    }
+                    Err(e) => tracing::error!("{e}"),
+                },
+            }
+        } else {
+            self.sandbox.lock().await.take();
         }
+        *self.sandbox_url.write().unwrap_or_else(|e| e.into_inner()) = sandbox_url.clone();
+        let defs = definitions(&settings, sandbox_url.as_deref());
+        let core = Patchbay::new(defs, patchbay_core::vault::system_vault(None), CoreConfig::default());
+        *self.core.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(core);
+    }
+
+    pub fn core(&self) -> Arc<Patchbay> {
+        self.core.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn settings(&self) -> StoredSettings {
+        self.settings.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn set_settings(&self, s: StoredSettings) {
+        *self.settings.write().unwrap_or_else(|e| e.into_inner()) = s;
+    }
+
+    pub fn demo_mode(&self) -> bool {
+        self.sandbox_url.read().unwrap_or_else(|e| e.into_inner()).is_some()
     }
 }

@@ -1,0 +1,78 @@
+//! Deep links (`dev.patchbay:/oauth/callback?...`) from anywhere: a browser finishing a
+//! connect, or any web page or program. They are untrusted input: the core checks each one
+//! strictly and a refused link only earns a quiet notice.
+
+use tauri::{AppHandle, Emitter, Manager, Runtime};
+
+use crate::events::{self, NoticeLevel};
+use crate::state::AppState;
+use crate::tiles;
+
+/// Links longer than this are refused before parsing: no real callback comes near it.
+const MAX_LINK_LEN: usize = 8 * 1024;
+
+pub fn handle<R: Runtime>(app: &AppHandle<R>, urls: Vec<String>) {
+    for url in urls {
+        let app = app.clone();
+        tauri::async_runtime::spawn(async move { complete(&app, url).await });
+    }
+}
+
+async fn complete<R: Runtime>(app: &AppHandle<R>, url: String) {
+    // Never log the link itself: it carries the authorization code.
+    tracing::info!(len = url.len(), "deep link arrived");
+    if url.len() > MAX_LINK_LEN {
+        tracing::warn!(len = url.len(), "deep link refused: too long");
+        events::notice(app, NoticeLevel::Info, "Patchbay ignored a link it did not expect.", None);
+        return;
+    }
+    let state = app.state::<AppState>();
+    let core = state.core();
+    match core.complete(&url).await {
+        Ok(outcome) => {
+            let provider = outcome.provider_id().to_string();
+            state.links.remove(&provider);
+            let name = core
+                .providers()
+                .iter()
+                .find(|d| d.id == provider)
+                .map(|d| d.display_name.clone())
+                .unwrap_or_default();
+            match outcome {
+                patchbay_core::ConnectOutcome::Connected { .. } => {
+                    tracing::info!(%provider, "connected through the deep link");
+                    bring_to_front(app);
+                }
+                patchbay_core::ConnectOutcome::Cancelled { .. } => {
+                    events::notice(
+                        app,
+                        NoticeLevel::Info,
+                        format!("Connecting {name} was cancelled."),
+                        Some(&provider),
+                    );
+                    bring_to_front(app);
+                }
+            }
+        }
+        Err(e) => {
+            let view = core.connect_error_view(&e);
+            let provider = e.provider_id().map(str::to_string);
+            if let Some(p) = &provider {
+                state.links.remove(p);
+            }
+            events::notice(app, NoticeLevel::Error, view.message, provider.as_deref());
+        }
+    }
+    let tiles = tiles::tiles(&core, &state.links).await;
+    if let Err(e) = app.emit(events::PROVIDERS_CHANGED, tiles) {
+        tracing::warn!(error = %e, "could not update the window's tiles");
+    }
+}
+
+pub fn bring_to_front<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}

@@ -1,0 +1,171 @@
+//! The window's contract: every type a command returns or an event carries, exported to
+//! TypeScript (`ui/src/bindings/`). The shell adapts the core's types to these; none of them
+//! can hold a token, a code or a verifier.
+
+use patchbay_core::providers::{ColumnType, ResourceDef};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// Where a provider's connection stands, as its tile shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ConnectionState {
+    NotConnected,
+    /// The browser is open at the provider's consent page; the link is offered for copying.
+    WaitingForApproval { authorize_url: String },
+    Connected { account: String, last_synced: Option<String> },
+    NeedsReconnect { reason: String },
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ProviderTile {
+    pub id: String,
+    pub display_name: String,
+    pub holds: String,
+    pub state: ConnectionState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnKind {
+    Text,
+    Integer,
+    Number,
+    Money,
+    Date,
+    Email,
+    Phone,
+    Boolean,
+}
+
+impl From<ColumnType> for ColumnKind {
+    fn from(t: ColumnType) -> Self {
+        match t {
+            ColumnType::Text | ColumnType::Url => ColumnKind::Text,
+            ColumnType::Integer => ColumnKind::Integer,
+            ColumnType::Number => ColumnKind::Number,
+            ColumnType::Money => ColumnKind::Money,
+            ColumnType::Boolean => ColumnKind::Boolean,
+            ColumnType::Date | ColumnType::DateTime => ColumnKind::Date,
+            ColumnType::Email => ColumnKind::Email,
+            ColumnType::Phone => ColumnKind::Phone,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ColumnView {
+    pub key: String,
+    pub label: String,
+    pub kind: ColumnKind,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ResourceView {
+    pub id: String,
+    pub label: String,
+    pub columns: Vec<ColumnView>,
+    /// Whether the tab shows "records per week" (leads and contacts).
+    pub chart_by_week: bool,
+}
+
+/// The date column a weekly chart counts by: the first date column of a leads or contacts
+/// list (their creation date in every provider we know).
+pub fn chart_column(r: &ResourceDef) -> Option<&str> {
+    let charted = r.id.contains("lead") || r.id.contains("contact");
+    if !charted {
+        return None;
+    }
+    r.columns
+        .iter()
+        .find(|c| matches!(c.kind, ColumnType::Date | ColumnType::DateTime))
+        .map(|c| c.key.as_str())
+}
+
+impl From<&ResourceDef> for ResourceView {
+    fn from(r: &ResourceDef) -> Self {
+        Self {
+            id: r.id.clone(),
+            label: r.label.clone(),
+            columns: r
+                .columns
+                .iter()
+                .map(|c| ColumnView {
+                    key: c.key.clone(),
+                    label: c.label.clone(),
+                    kind: c.kind.into(),
+                })
+                .collect(),
+            chart_by_week: chart_column(r).is_some(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SyncProgress {
+    pub provider: String,
+    pub resource: String,
+    pub fetched: u32,
+    pub total: Option<u32>,
+    pub done: bool,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SyncSummary {
+    pub total: u32,
+    pub synced_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct SortSpec {
+    pub key: String,
+    pub descending: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct RecordQuery {
+    pub search: String,
+    pub sort: Option<SortSpec>,
+    pub offset: u32,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RecordRow {
+    /// The record's stable index, for `record_detail`.
+    pub index: u32,
+    /// Display strings, in the resource's column order.
+    pub cells: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RecordPage {
+    pub total: u32,
+    pub matched: u32,
+    pub rows: Vec<RecordRow>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DetailField {
+    pub label: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RecordDetail {
+    pub fields: Vec<DetailField>,
+    pub raw_json: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct WeekCount {
+    /// Monday of the week, `YYYY-MM-DD`.
+    pub week_start: String,
+    pub count: u32,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ExportResult {
+    pub path: String,
+    pub rows: u32,
+}
