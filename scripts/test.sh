@@ -22,7 +22,7 @@ step "cargo test --workspace (real Secret Service in a private D-Bus session)"
 bash scripts/with-keyring.sh cargo test --workspace --locked
 
 step "build the app binary"
-cargo build -p patchbay --locked
+cargo build -p patchbay -p patchbay-sandbox --bins --locked
 
 step "end-to-end tests of the real app (Xvfb, tauri-driver, WebKitWebDriver)"
 bash scripts/e2e.sh
