@@ -1,1 +1,228 @@
-//! Patchbay's local record cache (SQLite): see issue 8.
+//! Patchbay's local record cache: the records fetched from each provider live in one SQLite file
+//! in the app's data dir, so the records view opens instantly and offline, a Refresh only writes
+//! what changed, and search, sort, filter, charts and exports run in SQLite.
+//!
+//! The file is a cache, not a secret store: it only ever holds records and sync progress
+//! (`open` refuses a file with any other table), and tokens stay in the OS keychain.
+//!
+//! Threading: [`Cache`] is `Send + Sync`. Writes go through one connection behind a mutex; reads
+//! use a small pool of read-only connections, and WAL mode lets them run while a sync writes.
+
+mod error;
+mod export;
+mod extract;
+mod fts;
+mod ids;
+mod migrations;
+mod query;
+mod schema;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+use serde::{Deserialize, Serialize};
+use tracing::{debug, info};
+
+pub use error::CacheError;
+pub use migrations::SCHEMA_VERSION;
+pub use writer::SyncWriter;
+
+/// One column the records table shows, read from each record with an RFC 6901 JSON pointer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnSpec {
+    pub key: String,
+    pub label: String,
+    pub pointer: String,
+    pub kind: ColumnKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnKind {
+    Text,
+    Integer,
+    Number,
+    Money,
+    Boolean,
+    Date,
+    DateTime,
+    Email,
+    Phone,
+    Url,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncMode {
+    /// Every record is fetched; records not seen by the end are deleted from the cache.
+    Full,
+    /// Only changed records are fetched; nothing is deleted.
+    Incremental,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sort {
+    pub key: String,
+    pub descending: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Query {
+    pub search: String,
+    pub sort: Option<Sort>,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Row {
+    /// Stable for the life of the record in the cache; pass it to [`Cache::detail`].
+    pub index: i64,
+    pub cells: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueryPage {
+    /// Rows cached for the resource.
+    pub total: u64,
+    /// Rows matching the search.
+    pub matched: u64,
+    pub rows: Vec<Row>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Field {
+    pub label: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Detail {
+    pub index: i64,
+    pub record_id: String,
+    pub fields: Vec<Field>,
+    pub raw_json: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeekCount {
+    /// Monday of the week, `YYYY-MM-DD`.
+    pub week_start: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceStats {
+    pub count: u64,
+    /// RFC 3339, UTC; `None` until a sync has finished.
+    pub last_synced: Option<String>,
+    /// The last sync ran to the end (false while one is under way or was interrupted).
+    pub complete: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncStats {
+    /// Records written during this sync, across resumed attempts of it.
+    pub written: u64,
+    /// Records removed because the provider no longer has them (full sync only).
+    pub deleted: u64,
+    /// Rows cached for the resource afterwards.
+    pub total: u64,
+}
+
+/// Read connections kept open between calls; more are opened on demand (e.g. during an export).
+const POOLED_READERS: usize = 3;
+
+pub struct Cache {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Cache>();
+};
+
+impl Cache {
+    /// Opens the cache file, creating it and bringing its schema up to date.
+    pub fn open(path: &Path) -> Result<Cache, CacheError> {
+        let open_err = |source| CacheError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut writer = Connection::open(path).map_err(open_err)?;
+        writer
+            .busy_timeout(Duration::from_secs(5))
+            .map_err(open_err)?;
+        // WAL: readers never wait for a sync that is writing. synchronous=NORMAL is durable
+        // against an app crash and cannot corrupt on power loss; the worst case is losing the
+        // last page, which the resume token makes the next sync fetch again.
+        let mode: String = writer
+            .pragma_update_and_check(None, "journal_mode", "wal", |r| r.get(0))
+            .map_err(open_err)?;
+        debug!(%mode, "cache journal mode");
+        writer
+            .pragma_update(None, "synchronous", "normal")
+            .map_err(open_err)?;
+        writer
+            .pragma_update(None, "foreign_keys", true)
+            .map_err(open_err)?;
+        migrations::migrate(&mut writer)?;
+        migrations::check_tables(&writer)?;
+        info!(path = %path.display(), version = SCHEMA_VERSION, "cache opened");
+        Ok(Cache {
+            path: path.to_path_buf(),
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn writer(&self) -> Result<MutexGuard<'_, Connection>, CacheError> {
+        self.writer.lock().map_err(|_| CacheError::Poisoned)
+    }
+
+    /// Runs `f` on a read-only connection from the pool (or a fresh one when all are busy).
+    fn with_reader<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, CacheError>,
+    ) -> Result<T, CacheError> {
+        let pooled = self.readers.lock().map_err(|_| CacheError::Poisoned)?.pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => {
+                let open_err = |source| CacheError::Open {
+                    path: self.path.clone(),
+                    source,
+                };
+                let c = Connection::open_with_flags(
+                    &self.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .map_err(open_err)?;
+                c.busy_timeout(Duration::from_secs(5)).map_err(open_err)?;
+                c
+            }
+        };
+        let result = f(&conn);
+        let mut pool = self.readers.lock().map_err(|_| CacheError::Poisoned)?;
+        if pool.len() < POOLED_READERS {
+            pool.push(conn);
+        }
+        result
+    }
+}

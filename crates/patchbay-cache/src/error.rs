@@ -1,0 +1,77 @@
+//! One error type for the cache. Messages that reach a marketer say what to do next; the ones
+//! that only a programming mistake in the shell can cause say what was wrong.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error(
+        "Patchbay couldn't open its local cache at {path}: {source}. Check that the folder exists \
+         and that you can write to it."
+    )]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    #[error(
+        "The local cache was written by a newer version of Patchbay (format {found}; this version \
+         knows up to {known}). Update Patchbay, or delete the cache file and press Refresh."
+    )]
+    TooNew { found: i64, known: i64 },
+
+    #[error(
+        "The local cache file holds an unexpected table `{0}`, so it is not a cache Patchbay wrote. \
+         Delete the cache file and press Refresh to rebuild it."
+    )]
+    ForeignTable(String),
+
+    #[error("`{0}` is not a valid provider or resource id (only a-z, 0-9 and _ are allowed).")]
+    InvalidId(String),
+
+    #[error(
+        "Nothing is cached for {provider} / {resource} yet. Press Refresh to fetch the records."
+    )]
+    NotCached { provider: String, resource: String },
+
+    #[error("There is no column `{0}` in this view.")]
+    UnknownColumn(String),
+
+    #[error("The column `{0}` holds no dates, so it cannot be charted by week.")]
+    NotADateColumn(String),
+
+    #[error("Invalid column definitions: {0}")]
+    InvalidColumns(String),
+
+    #[error("Invalid query: {0}")]
+    InvalidQuery(String),
+
+    #[error(
+        "This refresh was stopped because the cached records were deleted or another refresh \
+         started. Press Refresh again."
+    )]
+    SyncSuperseded,
+
+    #[error("A record could not be saved to the local cache: {0}")]
+    Record(String),
+
+    #[error(
+        "Writing the export failed: {0}. Check that there is space on the disk and that you can \
+         write to the chosen folder."
+    )]
+    ExportWrite(#[source] std::io::Error),
+
+    #[error("The local cache is unavailable after an earlier failure. Restart Patchbay.")]
+    Poisoned,
+
+    #[error("The local cache failed: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+impl From<csv::Error> for CacheError {
+    fn from(e: csv::Error) -> Self {
+        // The csv writer only fails on the underlying writer (we never ask it to validate).
+        CacheError::ExportWrite(std::io::Error::other(e))
+    }
+}

@@ -1,0 +1,471 @@
+//! Sync: each page of records lands in one transaction together with the resume cursor, so an
+//! interrupted sync resumes after the last whole page and can never leave half a page behind.
+//! Records are keyed by their provider id (`record_id UNIQUE`), so a page written twice (the
+//! page in flight when the app was closed is fetched again on resume) updates, never duplicates.
+//!
+//! Full syncs delete what the provider no longer has: every row written carries the sync's
+//! generation number, a resumed sync keeps its generation, and `finish` drops rows from older
+//! generations. Nothing is deleted before `finish`, so an interrupted full sync never empties
+//! the view.
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Transaction};
+use serde_json::Value;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+use tracing::{debug, info};
+
+use crate::ids::{fts_table, record_table, validate};
+use crate::schema::{self, Resource};
+use crate::{extract, Cache, CacheError, ColumnSpec, SyncMode, SyncStats};
+
+pub struct SyncWriter<'c> {
+    cache: &'c Cache,
+    resource_id: i64,
+    columns: Vec<ColumnSpec>,
+    mode: SyncMode,
+    generation: i64,
+    insert_sql: String,
+    update_sql: String,
+}
+
+fn mode_name(mode: SyncMode) -> &'static str {
+    match mode {
+        SyncMode::Full => "full",
+        SyncMode::Incremental => "incremental",
+    }
+}
+
+pub(crate) fn now_rfc3339() -> String {
+    OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| OffsetDateTime::now_utc())
+        .format(&Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Record fields whose names say they hold credentials are dropped before the raw JSON is
+/// stored: the cache file is not a secret store, even when a provider echoes a key back.
+fn is_secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    [
+        "token",
+        "secret",
+        "password",
+        "passwd",
+        "api_key",
+        "apikey",
+        "authorization",
+        "credential",
+    ]
+    .iter()
+    .any(|s| k.contains(s))
+}
+
+pub(crate) fn strip_secrets(v: &Value) -> Value {
+    match v {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(k, _)| !is_secret_key(k))
+                .map(|(k, v)| (k.clone(), strip_secrets(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(strip_secrets).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Column lists shared by the insert and update statements: `d0, s0, d1, ...`.
+fn data_columns(columns: &[ColumnSpec]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, c) in columns.iter().enumerate() {
+        out.push(format!("d{i}"));
+        if !c.kind.is_text() {
+            out.push(format!("s{i}"));
+        }
+    }
+    out
+}
+
+fn statements(resource_id: i64, columns: &[ColumnSpec]) -> (String, String) {
+    let rec = record_table(resource_id);
+    let cols = data_columns(columns);
+    let placeholders: Vec<String> = (0..cols.len()).map(|i| format!("?{}", i + 5)).collect();
+    let insert = format!(
+        "INSERT INTO {rec} (idx, record_id, raw_json, seen_gen, {}) VALUES (?1, ?2, ?3, ?4, {})",
+        cols.join(", "),
+        placeholders.join(", ")
+    );
+    let sets: Vec<String> = cols
+        .iter()
+        .zip(&placeholders)
+        .map(|(c, p)| format!("{c} = {p}"))
+        .collect();
+    let update = format!(
+        "UPDATE {rec} SET record_id = ?2, raw_json = ?3, seen_gen = ?4, {} WHERE idx = ?1",
+        sets.join(", ")
+    );
+    (insert, update)
+}
+
+/// Writes one record (insert or update by record id) and its search entry. Returns true when the
+/// record is new to the cache.
+#[allow(clippy::too_many_arguments)]
+fn put_record(
+    tx: &Connection,
+    resource_id: i64,
+    columns: &[ColumnSpec],
+    insert_sql: &str,
+    update_sql: &str,
+    record_id: &str,
+    raw_json: &str,
+    record: &Value,
+    generation: i64,
+    fixed_idx: Option<i64>,
+) -> Result<bool, CacheError> {
+    let cells: Vec<extract::Cell> = columns.iter().map(|c| extract::cell(c, record)).collect();
+    let body = extract::search_text(columns, &cells);
+    let mut values: Vec<SqlValue> = Vec::with_capacity(4 + cells.len() * 2);
+    values.push(SqlValue::Null);
+    values.push(SqlValue::Text(record_id.to_string()));
+    values.push(SqlValue::Text(raw_json.to_string()));
+    values.push(SqlValue::Integer(generation));
+    for c in cells {
+        values.push(SqlValue::Text(c.display));
+        if let Some(sort) = c.sort {
+            values.push(sort);
+        }
+    }
+    let rec = record_table(resource_id);
+    let fts = fts_table(resource_id);
+    let existing: Option<i64> = match fixed_idx {
+        Some(_) => None,
+        None => tx
+            .prepare_cached(&format!("SELECT idx FROM {rec} WHERE record_id = ?1"))?
+            .query_row([record_id], |r| r.get(0))
+            .optional()?,
+    };
+    let (idx, is_new) = match existing {
+        Some(idx) => {
+            values[0] = SqlValue::Integer(idx);
+            tx.prepare_cached(update_sql)?
+                .execute(params_from_iter(&values))?;
+            tx.prepare_cached(&format!("DELETE FROM {fts} WHERE rowid = ?1"))?
+                .execute([idx])?;
+            (idx, false)
+        }
+        None => {
+            values[0] = fixed_idx.map(SqlValue::Integer).unwrap_or(SqlValue::Null);
+            tx.prepare_cached(insert_sql)?
+                .execute(params_from_iter(&values))?;
+            (tx.last_insert_rowid(), true)
+        }
+    };
+    tx.prepare_cached(&format!("INSERT INTO {fts} (rowid, body) VALUES (?1, ?2)"))?
+        .execute(params![idx, body])?;
+    Ok(is_new)
+}
+
+/// Re-extracts every cached row when the shell's column definitions changed (a new app version
+/// shows another column): the raw JSON is kept for exactly this.
+fn rebuild(tx: &Transaction, old: &Resource, columns: &[ColumnSpec]) -> Result<(), CacheError> {
+    let rec = record_table(old.id);
+    let rows: Vec<(i64, String, String, i64)> = tx
+        .prepare(&format!(
+            "SELECT idx, record_id, raw_json, seen_gen FROM {rec}"
+        ))?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<_, _>>()?;
+    let seq: Option<i64> = tx
+        .query_row(
+            "SELECT seq FROM sqlite_sequence WHERE name = ?1",
+            [&rec],
+            |r| r.get(0),
+        )
+        .optional()?;
+    schema::drop_tables(tx, old.id)?;
+    schema::create_tables(tx, old.id, columns)?;
+    let (insert_sql, update_sql) = statements(old.id, columns);
+    for (idx, record_id, raw, generation) in &rows {
+        let value: Value =
+            serde_json::from_str(raw).map_err(|e| CacheError::Record(e.to_string()))?;
+        put_record(
+            tx,
+            old.id,
+            columns,
+            &insert_sql,
+            &update_sql,
+            record_id,
+            raw,
+            &value,
+            *generation,
+            Some(*idx),
+        )?;
+    }
+    if let Some(seq) = seq {
+        // Keep row indexes from ever being reused, even across a rebuild.
+        tx.execute(
+            "UPDATE sqlite_sequence SET seq = max(seq, ?1) WHERE name = ?2",
+            params![seq, rec],
+        )?;
+    }
+    tx.execute(
+        "UPDATE resources SET columns = ?1 WHERE id = ?2",
+        params![serde_json::to_string(columns).unwrap_or_default(), old.id],
+    )?;
+    info!(
+        resource_id = old.id,
+        rows = rows.len(),
+        "cache columns changed; rows re-extracted"
+    );
+    Ok(())
+}
+
+impl Cache {
+    /// Starts (or resumes) a sync of one resource. When an unfinished sync of the same mode
+    /// exists it is resumed: ask [`Cache::resume_point`] for the cursor to continue from.
+    pub fn begin_sync(
+        &self,
+        provider: &str,
+        resource: &str,
+        columns: &[ColumnSpec],
+        mode: SyncMode,
+    ) -> Result<SyncWriter<'_>, CacheError> {
+        validate(provider)?;
+        validate(resource)?;
+        schema::validate_columns(columns)?;
+        let columns_json = serde_json::to_string(columns)
+            .map_err(|e| CacheError::InvalidColumns(e.to_string()))?;
+        let mut conn = self.writer()?;
+        let tx = conn.transaction()?;
+        let resource_id = match schema::lookup(&tx, provider, resource)? {
+            Some(existing) => {
+                if existing.columns != columns {
+                    rebuild(&tx, &existing, columns)?;
+                }
+                existing.id
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO resources (provider, resource, columns) VALUES (?1, ?2, ?3)",
+                    params![provider, resource, columns_json],
+                )?;
+                let id = tx.last_insert_rowid();
+                schema::create_tables(&tx, id, columns)?;
+                id
+            }
+        };
+        let previous: Option<(String, i64, bool)> = tx
+            .query_row(
+                "SELECT mode, generation, in_progress FROM sync_state WHERE resource_id = ?1",
+                [resource_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let generation = match previous {
+            Some((m, generation, true)) if m == mode_name(mode) => {
+                info!(provider, resource, generation, "resuming interrupted sync");
+                generation
+            }
+            other => {
+                let generation = other.map(|(_, g, _)| g + 1).unwrap_or(1);
+                tx.execute(
+                    "INSERT INTO sync_state (resource_id, mode, generation, page_cursor, in_progress, started_at, pages)
+                     VALUES (?1, ?2, ?3, NULL, 1, ?4, 0)
+                     ON CONFLICT(resource_id) DO UPDATE SET mode = ?2, generation = ?3, page_cursor = NULL,
+                         in_progress = 1, started_at = ?4, pages = 0",
+                    params![resource_id, mode_name(mode), generation, now_rfc3339()],
+                )?;
+                info!(
+                    provider,
+                    resource,
+                    generation,
+                    mode = mode_name(mode),
+                    "sync started"
+                );
+                generation
+            }
+        };
+        tx.execute(
+            "UPDATE resources SET complete = 0 WHERE id = ?1",
+            [resource_id],
+        )?;
+        tx.commit()?;
+        let (insert_sql, update_sql) = statements(resource_id, columns);
+        Ok(SyncWriter {
+            cache: self,
+            resource_id,
+            columns: columns.to_vec(),
+            mode,
+            generation,
+            insert_sql,
+            update_sql,
+        })
+    }
+
+    /// The cursor stored with the last committed page of an unfinished sync, if there is one.
+    pub fn resume_point(
+        &self,
+        provider: &str,
+        resource: &str,
+    ) -> Result<Option<String>, CacheError> {
+        validate(provider)?;
+        validate(resource)?;
+        self.with_reader(|conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT s.page_cursor FROM sync_state s JOIN resources r ON r.id = s.resource_id
+                     WHERE r.provider = ?1 AND r.resource = ?2 AND s.in_progress = 1",
+                )?
+                .query_row([provider, resource], |r| r.get::<_, Option<String>>(0))
+                .optional()?
+                .flatten())
+        })
+    }
+
+    /// Removes the cached records of one resource, or of every resource of a provider (on
+    /// disconnect). Nothing is left behind: the tables are dropped, SQLite overwrites the freed
+    /// pages (secure_delete), and the WAL is checkpointed and truncated.
+    pub fn delete(&self, provider: &str, resource: Option<&str>) -> Result<(), CacheError> {
+        validate(provider)?;
+        if let Some(r) = resource {
+            validate(r)?;
+        }
+        let mut conn = self.writer()?;
+        conn.pragma_update(None, "secure_delete", true)?;
+        let tx = conn.transaction()?;
+        let ids: Vec<i64> = tx
+            .prepare(
+                "SELECT id FROM resources WHERE provider = ?1 AND (?2 IS NULL OR resource = ?2)",
+            )?
+            .query_map(params![provider, resource], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for id in &ids {
+            schema::drop_tables(&tx, *id)?;
+            tx.execute("DELETE FROM sync_state WHERE resource_id = ?1", [id])?;
+            tx.execute("DELETE FROM resources WHERE id = ?1", [id])?;
+        }
+        tx.commit()?;
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        info!(
+            provider,
+            resource,
+            resources = ids.len(),
+            "cached records deleted"
+        );
+        Ok(())
+    }
+}
+
+impl SyncWriter<'_> {
+    /// Writes one page in ONE transaction: the rows, their search entries and the cursor for the
+    /// next page. A page either lands whole or not at all; the same id twice never duplicates.
+    pub fn write_page(
+        &mut self,
+        records: &[(String, Value)],
+        next: Option<&str>,
+    ) -> Result<(), CacheError> {
+        let mut conn = self.cache.writer()?;
+        let tx = conn.transaction()?;
+        // Checked first: if the records were deleted (disconnect) or another sync took over,
+        // this writer must not resurrect them.
+        let live = tx.execute(
+            "UPDATE sync_state SET page_cursor = ?1, pages = pages + 1
+             WHERE resource_id = ?2 AND generation = ?3 AND in_progress = 1",
+            params![next, self.resource_id, self.generation],
+        )?;
+        if live == 0 {
+            return Err(CacheError::SyncSuperseded);
+        }
+        let mut added = 0i64;
+        for (record_id, record) in records {
+            if record_id.is_empty() {
+                return Err(CacheError::Record("a record has an empty id".into()));
+            }
+            let clean = strip_secrets(record);
+            let raw =
+                serde_json::to_string(&clean).map_err(|e| CacheError::Record(e.to_string()))?;
+            let is_new = put_record(
+                &tx,
+                self.resource_id,
+                &self.columns,
+                &self.insert_sql,
+                &self.update_sql,
+                record_id,
+                &raw,
+                &clean,
+                self.generation,
+                None,
+            )?;
+            added += is_new as i64;
+        }
+        tx.execute(
+            "UPDATE resources SET row_count = row_count + ?1 WHERE id = ?2",
+            params![added, self.resource_id],
+        )?;
+        tx.commit()?;
+        debug!(
+            resource_id = self.resource_id,
+            records = records.len(),
+            added,
+            "page written"
+        );
+        Ok(())
+    }
+
+    /// Ends the sync. Full mode deletes the rows no page of this sync (across resumed attempts)
+    /// contained; both modes mark the resource complete and set `last_synced`.
+    pub fn finish(self) -> Result<SyncStats, CacheError> {
+        let rec = record_table(self.resource_id);
+        let fts = fts_table(self.resource_id);
+        let mut conn = self.cache.writer()?;
+        let tx = conn.transaction()?;
+        let live: bool = tx
+            .query_row(
+                "SELECT count(*) FROM sync_state WHERE resource_id = ?1 AND generation = ?2 AND in_progress = 1",
+                params![self.resource_id, self.generation],
+                |r| r.get(0),
+            )?;
+        if !live {
+            return Err(CacheError::SyncSuperseded);
+        }
+        let deleted = if self.mode == SyncMode::Full {
+            tx.execute(
+                &format!(
+                    "DELETE FROM {fts} WHERE rowid IN (SELECT idx FROM {rec} WHERE seen_gen <> ?1)"
+                ),
+                [self.generation],
+            )?;
+            tx.execute(
+                &format!("DELETE FROM {rec} WHERE seen_gen <> ?1"),
+                [self.generation],
+            )? as u64
+        } else {
+            0
+        };
+        let written: i64 = tx.query_row(
+            &format!("SELECT count(*) FROM {rec} WHERE seen_gen = ?1"),
+            [self.generation],
+            |r| r.get(0),
+        )?;
+        let total: i64 = tx.query_row(&format!("SELECT count(*) FROM {rec}"), [], |r| r.get(0))?;
+        tx.execute(
+            "UPDATE resources SET row_count = ?1, complete = 1, last_synced = ?2 WHERE id = ?3",
+            params![total, now_rfc3339(), self.resource_id],
+        )?;
+        tx.execute(
+            "UPDATE sync_state SET in_progress = 0, page_cursor = NULL WHERE resource_id = ?1",
+            [self.resource_id],
+        )?;
+        tx.commit()?;
+        info!(
+            resource_id = self.resource_id,
+            written, deleted, total, "sync finished"
+        );
+        Ok(SyncStats {
+            written: written as u64,
+            deleted,
+            total: total as u64,
+        })
+    }
+}
