@@ -86,7 +86,34 @@ test("connect WhatConverts through the browser, then restart and disconnect", as
     ).catch((e) => {
       throw new Error(`${e.message}\nbrowser log:\n${browserLog()}`);
     });
+    // The sandbox serves 300 leads (--records 300): all of them land in the table.
+    await waitFor(
+      "the 300 leads in the table",
+      async () => (await app.session.text(await app.session.find('[data-testid="row-count"]'))).startsWith("300 of 300"),
+      { timeoutMs: 30000 },
+    );
+    const rows = await waitFor("rows in the grid", async () => {
+      const found = await app.session.findAll('[data-testid="records-grid"] [role="row"][aria-rowindex]:not(.grid-header-row)');
+      return found.length > 1 ? found : null;
+    });
     await app.session.screenshot(resolve(SHOTS, "connect-records.png"));
+    // Search for the name in the first row: fewer rows match, and each shown row has it.
+    const cells = await app.session.findAll('[data-testid="records-grid"] [role="row"]:not(.grid-header-row) [role="gridcell"]');
+    const texts = [];
+    for (const c of cells.slice(0, 12)) texts.push(await app.session.text(c));
+    const name = texts.find((t) => /^[A-Z][a-z]+ [A-Z][a-z]+$/.test(t));
+    assert.ok(name, `a contact name among the first row's cells: ${texts.join(" | ")} (${rows.length} rows)`);
+    await app.session.type(await app.session.find('[data-testid="search"]'), name);
+    const narrowed = await waitFor("the search to narrow the table", async () => {
+      const m = /^(\d+) of 300/.exec(await app.session.text(await app.session.find('[data-testid="row-count"]')));
+      return m && Number(m[1]) < 300 ? Number(m[1]) : null;
+    });
+    assert.ok(narrowed >= 1, "the record the name came from still matches");
+    const shown = await app.session.findAll('[data-testid="records-grid"] [role="row"]:not(.grid-header-row)');
+    for (const row of shown.slice(0, 5)) {
+      assert.match(await app.session.text(row), new RegExp(name.split(" ")[0]), "every shown row matches the search");
+    }
+    await app.session.screenshot(resolve(SHOTS, "connect-search.png"));
     const grants = await tokenRequests("whatconverts");
     assert.deepEqual(
       grants.map((r) => [r.grant_type, r.status]),
@@ -142,6 +169,55 @@ test("Deny at the consent page shows cancelled", async () => {
     assert.equal(await tileState(app.session, "boomtown"), "not_connected");
     assert.equal((await tokenRequests("boomtown")).length, 0, "a denied approval sends no token request");
     await app.session.screenshot(resolve(SHOTS, "deny-cancelled.png"));
+  } finally {
+    await app.close();
+  }
+});
+
+test("waiting for approval shows Cancel and Copy link; Cancel returns the tile", async () => {
+  decide("ignore");
+  const app = await launch({ env });
+  try {
+    await app.session.click(
+      await waitFor("the ClickFunnels tile", () => app.session.find('[data-testid="tile-clickfunnels"]')),
+    );
+    await waitFor("the waiting state", async () => (await tileState(app.session, "clickfunnels")) === "waiting_for_approval");
+    const tileText = await app.session.text(await app.session.find('[data-testid="tile-clickfunnels"]'));
+    assert.match(tileText, /approve in your browser/i);
+    await app.session.screenshot(resolve(SHOTS, "waiting.png"));
+    await app.session.click(await app.session.find('[data-testid="cancel-connect-clickfunnels"]'));
+    await waitFor("the tile back to not connected", async () => (await tileState(app.session, "clickfunnels")) === "not_connected");
+    assert.equal((await tokenRequests("clickfunnels")).length, 0);
+  } finally {
+    await app.close();
+  }
+});
+
+test("a bad setting is refused with a sentence, and the app keeps running", async () => {
+  const app = await launch({ env });
+  try {
+    await app.session.click(await waitFor("Settings", () => app.session.find('[data-testid="settings"]')));
+    const field = await waitFor("the BoomTown client id field", () => app.session.find('[data-testid="client-id-boomtown"]'));
+    await app.session.type(field, "not a client id!");
+    await app.session.click(await app.session.find('[data-testid="save-settings"]'));
+    const message = await waitFor("an error next to the form", async () => {
+      for (const el of await app.session.findAll('[data-testid="settings-page"] [data-testid="error"]')) {
+        const text = await app.session.text(el);
+        if (text) return { el, text };
+      }
+      return null;
+    }).then(async ({ el, text }) => {
+      await app.session.scrollIntoView(el);
+      return text;
+    });
+    assert.match(message, /BoomTown.*client id/i);
+    await app.session.screenshot(resolve(SHOTS, "error-settings.png"));
+    await app.session.click(await app.session.find('[data-testid="back"]'));
+    const tiles = await waitFor("the tiles again", async () => {
+      const found = await app.session.findAll('[data-testid="tiles"] [data-provider]');
+      return found.length === 5 ? found : null;
+    });
+    assert.equal(tiles.length, 5);
   } finally {
     await app.close();
   }

@@ -122,6 +122,10 @@ export class Session {
     return this.cmd("POST", "/execute/sync", { script, args });
   }
 
+  scrollIntoView(el) {
+    return this.execute("arguments[0].scrollIntoView({ block: 'center' });", [{ [ELEMENT]: el }]);
+  }
+
   /** The element's ARIA role and accessible name as the engine computes them. */
   async roleAndName(el) {
     const role = await this.cmd("GET", `/element/${el}/computedrole`);
