@@ -16,7 +16,7 @@ describe('ipc', () => {
     await ipc.listProviders();
     await ipc.connect('clickfunnels');
     await ipc.cancelConnect('clickfunnels');
-    await ipc.disconnect('clickfunnels');
+    await ipc.disconnect('clickfunnels', true);
     await ipc.listResources('whatconverts');
     await ipc.syncResource(ref);
     await ipc.queryRecords(ref, query);
@@ -29,7 +29,7 @@ describe('ipc', () => {
       { cmd: 'list_providers', args: {} },
       { cmd: 'connect', args: { providerId: 'clickfunnels' } },
       { cmd: 'cancel_connect', args: { providerId: 'clickfunnels' } },
-      { cmd: 'disconnect', args: { providerId: 'clickfunnels' } },
+      { cmd: 'disconnect', args: { providerId: 'clickfunnels', keepRecords: true } },
       { cmd: 'list_resources', args: { providerId: 'whatconverts' } },
       { cmd: 'sync_resource', args: ref },
       { cmd: 'query_records', args: { ...ref, query } },

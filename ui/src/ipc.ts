@@ -34,8 +34,9 @@ export function cancelConnect(providerId: string): Promise<ProviderTile> {
   return invoke<ProviderTile>('cancel_connect', { providerId });
 }
 
-export function disconnect(providerId: string): Promise<ProviderTile> {
-  return invoke<ProviderTile>('disconnect', { providerId });
+/** Forgets the sign-in; the records saved on this computer go too unless `keepRecords`. */
+export function disconnect(providerId: string, keepRecords: boolean): Promise<ProviderTile> {
+  return invoke<ProviderTile>('disconnect', { providerId, keepRecords });
 }
 
 export function listResources(providerId: string): Promise<ResourceView[]> {

@@ -7,12 +7,15 @@ export interface DisconnectConfirm {
 }
 
 /** An inline "are you sure" for Disconnect (no native dialogs in the webview). */
-export function createDisconnectConfirm(providerName: string, onConfirm: () => void, returnFocus: () => HTMLElement): DisconnectConfirm {
+export function createDisconnectConfirm(providerName: string, onConfirm: (keepRecords: boolean) => void, returnFocus: () => HTMLElement): DisconnectConfirm {
   const textId = uid('confirm');
   const yes = h('button', { type: 'button', class: 'danger', 'data-testid': 'disconnect-confirm' }, `Disconnect ${providerName}`);
   const no = h('button', { type: 'button', class: 'secondary', 'data-testid': 'disconnect-cancel' }, 'Keep connected');
+  const keepId = uid('keep');
+  const keep = h('input', { type: 'checkbox', id: keepId, 'data-testid': 'disconnect-keep-records' });
   const el = h('div', { class: 'confirm', role: 'alertdialog', 'aria-labelledby': textId, hidden: true },
     h('p', { id: textId }, `Disconnect ${providerName}? Patchbay will forget its sign-in on this computer. You can connect again at any time.`),
+    h('p', { class: 'confirm-option' }, keep, h('label', { for: keepId }, `Keep the ${providerName} records saved on this computer`)),
     h('div', { class: 'confirm-actions' }, yes, no),
   );
   const close = (): void => {
@@ -21,7 +24,7 @@ export function createDisconnectConfirm(providerName: string, onConfirm: () => v
   };
   yes.addEventListener('click', () => {
     el.hidden = true;
-    onConfirm();
+    onConfirm(keep.checked);
   });
   no.addEventListener('click', close);
   el.addEventListener('keydown', (e) => {

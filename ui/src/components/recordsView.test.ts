@@ -261,8 +261,17 @@ describe('records view', () => {
     await page.getByTestId('disconnect').click();
     await page.getByRole('button', { name: 'Disconnect WhatConverts' }).click();
     await expect.element(page.getByTestId('tiles')).toBeVisible();
-    expect(mounted.backend.callsOf('disconnect').map((c) => c.args)).toEqual([{ providerId: 'whatconverts' }]);
+    expect(mounted.backend.callsOf('disconnect').map((c) => c.args)).toEqual([{ providerId: 'whatconverts', keepRecords: false }]);
     await expect.element(page.getByRole('button', { name: /^WhatConverts/ })).toHaveAccessibleName(/Not connected$/);
+  });
+
+  test('Disconnect can keep the records saved on this computer', async () => {
+    const mounted = await openWhatConverts();
+    await page.getByTestId('disconnect').click();
+    await page.getByRole('checkbox', { name: 'Keep the WhatConverts records saved on this computer' }).click();
+    await page.getByRole('button', { name: 'Disconnect WhatConverts' }).click();
+    await expect.element(page.getByTestId('tiles')).toBeVisible();
+    expect(mounted.backend.callsOf('disconnect').map((c) => c.args)).toEqual([{ providerId: 'whatconverts', keepRecords: true }]);
   });
 
   test('Back returns to the tiles', async () => {

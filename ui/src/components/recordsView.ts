@@ -35,8 +35,8 @@ export function createRecordsView(options: RecordsViewOptions): RecordsView {
   const account = h('p', { class: 'muted' }, tile.state.kind === 'connected' ? `Connected as ${tile.state.account}` : '');
   const disconnectButton = h('button', { type: 'button', class: 'secondary', 'data-testid': 'disconnect' }, 'Disconnect');
   const disconnectError = createErrorAlert();
-  const confirm = createDisconnectConfirm(tile.display_name, () => {
-    void doDisconnect();
+  const confirm = createDisconnectConfirm(tile.display_name, (keepRecords) => {
+    void doDisconnect(keepRecords);
   }, () => disconnectButton);
   disconnectButton.addEventListener('click', () => {
     confirm.ask();
@@ -61,11 +61,11 @@ export function createRecordsView(options: RecordsViewOptions): RecordsView {
   const panels = new Map<string, ResourcePanel>();
   let resources: ResourceView[] = [];
 
-  async function doDisconnect(): Promise<void> {
+  async function doDisconnect(keepRecords: boolean): Promise<void> {
     disconnectError.show(null);
     disconnectButton.disabled = true;
     try {
-      const next = await ipc.disconnect(tile.id);
+      const next = await ipc.disconnect(tile.id, keepRecords);
       options.onDisconnected(next);
     } catch (error) {
       disconnectError.show(ipc.errorMessage(error, `We couldn't disconnect ${tile.display_name}. Please try again.`));
