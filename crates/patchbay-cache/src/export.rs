@@ -30,7 +30,8 @@ impl Cache {
         self.with_reader(|conn| {
             // One read transaction: the export is a consistent snapshot even if a sync writes
             // meanwhile (WAL), and its count matches the rows written.
-            conn.execute_batch("BEGIN")?;
+            let tx = conn.unchecked_transaction()?;
+            let conn: &rusqlite::Connection = &tx;
             let result = (|| {
                 let res = schema::require(conn, provider, resource)?;
                 let select = match format {
@@ -61,7 +62,7 @@ impl Cache {
                             }
                             csv.write_record(&cells)?;
                             done += 1;
-                            if done % PROGRESS_EVERY == 0 {
+                            if done.is_multiple_of(PROGRESS_EVERY) {
                                 progress(done, total);
                             }
                         }
@@ -78,7 +79,7 @@ impl Cache {
                             w.write_all(raw.as_bytes())
                                 .map_err(CacheError::ExportWrite)?;
                             done += 1;
-                            if done % PROGRESS_EVERY == 0 {
+                            if done.is_multiple_of(PROGRESS_EVERY) {
                                 progress(done, total);
                             }
                         }
@@ -91,9 +92,8 @@ impl Cache {
                 info!(provider, resource, rows = done, "export written");
                 Ok(done)
             })();
-            // Always end the read transaction, also after a failed write, so the pooled
-            // connection does not pin an old snapshot.
-            let _ = conn.execute_batch("COMMIT");
+            // The transaction ends when `tx` drops, also after a failed write, so the pooled
+            // connection never pins an old snapshot.
             result
         })
     }

@@ -125,6 +125,9 @@ impl Cache {
         q: &Query,
     ) -> Result<QueryPage, CacheError> {
         self.with_reader(|conn| {
+            // One read transaction so total, matched and rows agree while a sync writes.
+            let tx = conn.unchecked_transaction()?;
+            let conn: &Connection = &tx;
             let res = schema::require(conn, provider, resource)?;
             let plan = plan(&res, q, &display_columns(&res), true)?;
             let total = row_count(conn, &res)?;

@@ -1,0 +1,143 @@
+use std::io::{self, Write};
+
+use patchbay_cache::{CacheError, ExportFormat, Query, Sort, SyncMode};
+use serde_json::{json, Value};
+
+use crate::*;
+
+fn export(
+    cache: &patchbay_cache::Cache,
+    query: &Query,
+    format: ExportFormat,
+) -> (String, Vec<(u64, u64)>, u64) {
+    let mut out = Vec::new();
+    let mut calls = Vec::new();
+    let n = cache
+        .export(P, R, query, format, &mut out, &mut |d, t| {
+            calls.push((d, t))
+        })
+        .unwrap();
+    (String::from_utf8(out).unwrap(), calls, n)
+}
+
+#[test]
+fn csv_is_quoted_sorted_and_complete() {
+    let tricky = [
+        lead(1, "Comma, Inc", json!(2), json!(null)),
+        lead(2, "Say \"hi\"", json!(1), json!(null)),
+        lead(3, "Two\nlines", json!(3), json!(null)),
+    ];
+    let (_dir, cache) = filled(&tricky);
+    let query = Query {
+        sort: Some(Sort {
+            key: "amount".into(),
+            descending: false,
+        }),
+        offset: 1,
+        limit: 1,
+        ..q("")
+    };
+    let (text, calls, n) = export(&cache, &query, ExportFormat::Csv);
+    assert_eq!(
+        n, 3,
+        "offset and limit do not apply to an export of the view"
+    );
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        headers,
+        ["Name", "Email", "Phone", "Amount", "Visits", "Active", "Created"]
+    );
+    let names: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[0].to_string())
+        .collect();
+    assert_eq!(names, ["Say \"hi\"", "Comma, Inc", "Two\nlines"]);
+    assert_eq!(calls.first(), Some(&(0, 3)));
+    assert_eq!(calls.last(), Some(&(3, 3)));
+}
+
+#[test]
+fn json_is_the_raw_records_of_the_search_in_order_with_progress() {
+    let records: Vec<_> = (0..1203u32)
+        .map(|i| {
+            lead(
+                i,
+                if i % 3 == 0 { "Maria" } else { "Tom" },
+                json!(i),
+                json!(null),
+            )
+        })
+        .collect();
+    let (_dir, cache) = filled(&records);
+    let query = Query {
+        sort: Some(Sort {
+            key: "visits".into(),
+            descending: true,
+        }),
+        ..q("mari")
+    };
+    let (text, calls, n) = export(&cache, &query, ExportFormat::Json);
+    let parsed: Vec<Value> = serde_json::from_str(&text).unwrap();
+    let expected: Vec<Value> = records
+        .iter()
+        .rev()
+        .filter(|(_, v)| v["name"] == "Maria")
+        .map(|(_, v)| v.clone())
+        .collect();
+    assert_eq!(n, 401);
+    assert_eq!(parsed, expected);
+    assert_eq!(calls, [(0, 401), (401, 401)]);
+    let (_, calls, n) = export(&cache, &q(""), ExportFormat::Json);
+    assert_eq!(n, 1203);
+    assert_eq!(calls, [(0, 1203), (500, 1203), (1000, 1203), (1203, 1203)]);
+}
+
+#[test]
+fn an_empty_view_exports_an_empty_array_and_a_header() {
+    let (_dir, cache) = open();
+    let w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+    w.finish().unwrap();
+    let (text, _, n) = export(&cache, &q(""), ExportFormat::Json);
+    assert_eq!(
+        (serde_json::from_str::<Vec<Value>>(&text).unwrap().len(), n),
+        (0, 0)
+    );
+    let (text, _, _) = export(&cache, &q("x"), ExportFormat::Csv);
+    assert_eq!(text, "Name,Email,Phone,Amount,Visits,Active,Created\n");
+}
+
+struct DiskFull;
+impl Write for DiskFull {
+    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+        Err(io::Error::new(
+            io::ErrorKind::StorageFull,
+            "no space left on device",
+        ))
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_failing_destination_is_a_clear_error_and_the_cache_keeps_working() {
+    let (_dir, cache) = filled(&[lead(1, "A", json!(1), json!(null))]);
+    for format in [ExportFormat::Csv, ExportFormat::Json] {
+        let err = cache
+            .export(P, R, &q(""), format, &mut DiskFull, &mut |_, _| {})
+            .unwrap_err();
+        assert!(matches!(err, CacheError::ExportWrite(_)), "{err}");
+        assert!(err.to_string().contains("space on the disk"), "{err}");
+    }
+    // The reader used by the failed export was returned without an open snapshot: a new write is visible.
+    let mut w = cache
+        .begin_sync(P, R, &columns(), SyncMode::Incremental)
+        .unwrap();
+    w.write_page(&[lead(2, "B", json!(2), json!(null))], None)
+        .unwrap();
+    w.finish().unwrap();
+    for _ in 0..4 {
+        assert_eq!(cache.query(P, R, &q("")).unwrap().total, 2);
+    }
+}

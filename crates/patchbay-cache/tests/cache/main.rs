@@ -1,0 +1,87 @@
+//! Integration tests against a real SQLite file in a temp dir. One test binary (modules below)
+//! keeps link time down on small machines.
+
+mod export;
+mod migrations;
+mod query;
+mod secrets;
+mod sync;
+
+use patchbay_cache::{Cache, ColumnKind, ColumnSpec, Query, SyncMode};
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+pub const P: &str = "whatconverts";
+pub const R: &str = "leads";
+
+pub fn col(key: &str, label: &str, pointer: &str, kind: ColumnKind) -> ColumnSpec {
+    ColumnSpec {
+        key: key.into(),
+        label: label.into(),
+        pointer: pointer.into(),
+        kind,
+    }
+}
+
+pub fn columns() -> Vec<ColumnSpec> {
+    vec![
+        col("name", "Name", "/name", ColumnKind::Text),
+        col("email", "Email", "/contact/email", ColumnKind::Email),
+        col("phone", "Phone", "/contact/phone", ColumnKind::Phone),
+        col("amount", "Amount", "/amount", ColumnKind::Money),
+        col("visits", "Visits", "/visits", ColumnKind::Integer),
+        col("active", "Active", "/active", ColumnKind::Boolean),
+        col("created", "Created", "/created", ColumnKind::Date),
+    ]
+}
+
+pub fn lead(id: u32, name: &str, amount: Value, created: Value) -> (String, Value) {
+    (
+        format!("L{id}"),
+        json!({
+            "id": id,
+            "name": name,
+            "contact": { "email": format!("{}@example.com", name.to_lowercase().replace(' ', ".")), "phone": "(555) 123-4567" },
+            "amount": amount,
+            "visits": id,
+            "active": id.is_multiple_of(2),
+            "created": created,
+        }),
+    )
+}
+
+pub fn open() -> (TempDir, Cache) {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::open(&dir.path().join("cache.sqlite3")).unwrap();
+    (dir, cache)
+}
+
+/// A cache holding `records` from one complete full sync.
+pub fn filled(records: &[(String, Value)]) -> (TempDir, Cache) {
+    let (dir, cache) = open();
+    let mut w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+    w.write_page(records, None).unwrap();
+    w.finish().unwrap();
+    (dir, cache)
+}
+
+pub fn q(search: &str) -> Query {
+    Query {
+        search: search.into(),
+        sort: None,
+        offset: 0,
+        limit: 100,
+    }
+}
+
+/// Column `key` of every row the query returns.
+pub fn column(cache: &Cache, query: &Query, key: &str) -> Vec<String> {
+    let i = columns().iter().position(|c| c.key == key).unwrap();
+    cache
+        .query(P, R, query)
+        .unwrap()
+        .rows
+        .into_iter()
+        .map(|r| r.cells[i].clone())
+        .collect()
+}

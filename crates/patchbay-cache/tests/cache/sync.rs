@@ -1,0 +1,282 @@
+use patchbay_cache::{Cache, CacheError, ColumnKind, SyncMode};
+use serde_json::json;
+
+use crate::*;
+
+#[test]
+fn pages_land_and_stats_follow_the_sync() {
+    let (_dir, cache) = open();
+    assert_eq!(cache.stats(P, R).unwrap(), None);
+    let mut w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+    w.write_page(
+        &[lead(1, "Maria Lopez", json!(10), json!("2024-03-05"))],
+        Some("page2"),
+    )
+    .unwrap();
+    let during = cache.stats(P, R).unwrap().unwrap();
+    assert_eq!(
+        (during.count, during.complete, during.last_synced.is_none()),
+        (1, false, true)
+    );
+    w.write_page(
+        &[lead(2, "Tom Baker", json!(20), json!("2024-03-06"))],
+        None,
+    )
+    .unwrap();
+    let s = w.finish().unwrap();
+    assert_eq!((s.written, s.deleted, s.total), (2, 0, 2));
+    let stats = cache.stats(P, R).unwrap().unwrap();
+    assert_eq!((stats.count, stats.complete), (2, true));
+    let synced = stats.last_synced.unwrap();
+    assert!(synced.ends_with('Z') && synced.len() == 20, "{synced}");
+    assert_eq!(column(&cache, &q(""), "name"), ["Maria Lopez", "Tom Baker"]);
+    assert_eq!(cache.resume_point(P, R).unwrap(), None);
+}
+
+#[test]
+fn the_same_id_twice_updates_and_never_duplicates() {
+    let (_dir, cache) = open();
+    let mut w = cache
+        .begin_sync(P, R, &columns(), SyncMode::Incremental)
+        .unwrap();
+    let old = lead(1, "Maria", json!(10), json!(null));
+    let new = lead(1, "Maria Updated", json!(11), json!(null));
+    w.write_page(&[old.clone(), new.clone()], Some("p2"))
+        .unwrap();
+    w.write_page(&[new], None).unwrap();
+    w.finish().unwrap();
+    let page = cache.query(P, R, &q("")).unwrap();
+    assert_eq!((page.total, page.matched, page.rows.len()), (1, 1, 1));
+    assert_eq!(page.rows[0].cells[0], "Maria Updated");
+    // The search index follows the update too: the old name no longer matches on its own.
+    assert_eq!(cache.query(P, R, &q("updated")).unwrap().matched, 1);
+    assert_eq!(cache.stats(P, R).unwrap().unwrap().count, 1);
+}
+
+#[test]
+fn a_failing_page_lands_not_at_all() {
+    let (_dir, cache) = open();
+    let mut w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+    w.write_page(&[lead(1, "Ann", json!(1), json!(null))], Some("after-1"))
+        .unwrap();
+    let bad = vec![
+        lead(2, "Bob", json!(2), json!(null)),
+        (String::new(), json!({"name": "no id"})),
+    ];
+    let err = w.write_page(&bad, Some("after-2")).unwrap_err();
+    assert!(matches!(err, CacheError::Record(_)), "{err}");
+    // Bob (first in the failed page) is not there, and the cursor still points after page 1.
+    assert_eq!(column(&cache, &q(""), "name"), ["Ann"]);
+    assert_eq!(cache.query(P, R, &q("bob")).unwrap().matched, 0);
+    assert_eq!(
+        cache.resume_point(P, R).unwrap().as_deref(),
+        Some("after-1")
+    );
+    assert_eq!(cache.stats(P, R).unwrap().unwrap().count, 1);
+}
+
+#[test]
+fn an_interrupted_full_sync_resumes_and_then_removes_what_upstream_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.sqlite3");
+    {
+        let cache = Cache::open(&path).unwrap();
+        let mut w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+        let first: Vec<_> = (1..=4)
+            .map(|i| lead(i, &format!("Old {i}"), json!(i), json!(null)))
+            .collect();
+        w.write_page(&first, None).unwrap();
+        w.finish().unwrap();
+        // Next full sync: page 1 holds 1 and 2, then the app is closed mid-sync.
+        let mut w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+        w.write_page(
+            &[
+                lead(1, "Old 1", json!(1), json!(null)),
+                lead(2, "Old 2", json!(2), json!(null)),
+            ],
+            Some("cursor-2"),
+        )
+        .unwrap();
+        // No finish(): dropped as if the app quit. Nothing is deleted yet.
+    }
+    let cache = Cache::open(&path).unwrap();
+    assert_eq!(
+        cache.resume_point(P, R).unwrap().as_deref(),
+        Some("cursor-2")
+    );
+    let stats = cache.stats(P, R).unwrap().unwrap();
+    assert_eq!((stats.count, stats.complete), (4, false));
+    let mut w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+    // The page in flight is fetched again (2 appears twice), then 5 is new; 3 and 4 are gone upstream.
+    w.write_page(
+        &[
+            lead(2, "Old 2", json!(2), json!(null)),
+            lead(5, "New 5", json!(5), json!(null)),
+        ],
+        None,
+    )
+    .unwrap();
+    let s = w.finish().unwrap();
+    assert_eq!((s.written, s.deleted, s.total), (3, 2, 3));
+    assert_eq!(column(&cache, &q(""), "name"), ["Old 1", "Old 2", "New 5"]);
+    assert_eq!(
+        cache.query(P, R, &q("old")).unwrap().matched,
+        2,
+        "search index lost the deleted rows too"
+    );
+    assert_eq!(cache.resume_point(P, R).unwrap(), None);
+}
+
+#[test]
+fn incremental_sync_keeps_rows_it_did_not_see() {
+    let records: Vec<_> = (1..=3)
+        .map(|i| lead(i, &format!("P{i}"), json!(i), json!(null)))
+        .collect();
+    let (_dir, cache) = filled(&records);
+    let mut w = cache
+        .begin_sync(P, R, &columns(), SyncMode::Incremental)
+        .unwrap();
+    w.write_page(&[lead(2, "P2 changed", json!(2), json!(null))], None)
+        .unwrap();
+    let s = w.finish().unwrap();
+    assert_eq!((s.written, s.deleted, s.total), (1, 0, 3));
+    assert_eq!(column(&cache, &q(""), "name"), ["P1", "P2 changed", "P3"]);
+}
+
+#[test]
+fn a_new_sync_of_another_mode_starts_over_instead_of_resuming() {
+    let (_dir, cache) = filled(&[
+        lead(1, "A", json!(1), json!(null)),
+        lead(2, "B", json!(2), json!(null)),
+    ]);
+    let mut w = cache
+        .begin_sync(P, R, &columns(), SyncMode::Incremental)
+        .unwrap();
+    w.write_page(&[lead(1, "A", json!(1), json!(null))], Some("inc-2"))
+        .unwrap();
+    drop(w);
+    // A full sync after an interrupted incremental one must not count the incremental page as
+    // seen, or it would keep deleted rows / lose resumability semantics.
+    let mut w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+    assert_eq!(cache.resume_point(P, R).unwrap(), None);
+    w.write_page(&[lead(2, "B", json!(2), json!(null))], None)
+        .unwrap();
+    let s = w.finish().unwrap();
+    assert_eq!((s.written, s.deleted, s.total), (1, 1, 1));
+}
+
+#[test]
+fn deleting_during_a_sync_stops_the_sync_instead_of_resurrecting_rows() {
+    let (_dir, cache) = open();
+    let mut w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+    w.write_page(&[lead(1, "A", json!(1), json!(null))], Some("c"))
+        .unwrap();
+    cache.delete(P, None).unwrap();
+    let err = w
+        .write_page(&[lead(2, "B", json!(2), json!(null))], None)
+        .unwrap_err();
+    assert!(matches!(err, CacheError::SyncSuperseded), "{err}");
+    assert!(matches!(
+        w.finish().unwrap_err(),
+        CacheError::SyncSuperseded
+    ));
+    assert_eq!(cache.stats(P, R).unwrap(), None);
+}
+
+#[test]
+fn changed_columns_are_re_extracted_from_the_raw_json() {
+    let (_dir, cache) = filled(&[
+        lead(1, "Ann", json!(5), json!(null)),
+        lead(2, "Bob", json!(7), json!(null)),
+    ]);
+    let before = cache.query(P, R, &q("")).unwrap();
+    let mut cols = columns();
+    cols.push(col("record_no", "Record #", "/id", ColumnKind::Integer));
+    let w = cache
+        .begin_sync(P, R, &cols, SyncMode::Incremental)
+        .unwrap();
+    w.finish().unwrap();
+    let after = cache.query(P, R, &q("")).unwrap();
+    assert_eq!(after.rows.len(), 2);
+    for (b, a) in before.rows.iter().zip(&after.rows) {
+        assert_eq!(a.index, b.index, "row indexes stay stable across a rebuild");
+        assert_eq!(&a.cells[..b.cells.len()], &b.cells[..]);
+    }
+    assert_eq!(after.rows[1].cells.last().unwrap(), "2");
+    assert_eq!(
+        cache.query(P, R, &q("bob")).unwrap().matched,
+        1,
+        "search index rebuilt"
+    );
+}
+
+#[test]
+fn bad_ids_and_column_definitions_are_refused() {
+    let (_dir, cache) = open();
+    for (p, r) in [
+        ("What", "leads"),
+        ("whatconverts", "leads;drop"),
+        ("", "x"),
+        ("a", "b c"),
+    ] {
+        let err = cache
+            .begin_sync(p, r, &columns(), SyncMode::Full)
+            .err()
+            .unwrap();
+        assert!(matches!(err, CacheError::InvalidId(_)), "{p}/{r}: {err}");
+        assert!(matches!(
+            cache.query(p, r, &q("")).unwrap_err(),
+            CacheError::InvalidId(_)
+        ));
+    }
+    let mut dup = columns();
+    dup.push(columns()[0].clone());
+    assert!(matches!(
+        cache.begin_sync(P, R, &dup, SyncMode::Full).err().unwrap(),
+        CacheError::InvalidColumns(_)
+    ));
+    assert!(matches!(
+        cache.begin_sync(P, R, &[], SyncMode::Full).err().unwrap(),
+        CacheError::InvalidColumns(_)
+    ));
+    let bad_pointer = vec![col("n", "N", "name", ColumnKind::Text)];
+    let err = cache
+        .begin_sync(P, R, &bad_pointer, SyncMode::Full)
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("start with /"), "{err}");
+    let err = cache.query(P, "contacts", &q("")).unwrap_err();
+    assert!(err.to_string().contains("Press Refresh"), "{err}");
+}
+
+#[test]
+fn reads_run_from_other_threads_while_a_sync_writes() {
+    let (_dir, cache) = open();
+    let cache = std::sync::Arc::new(cache);
+    let mut w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+    w.write_page(&[lead(0, "Seed", json!(0), json!(null))], Some("1"))
+        .unwrap();
+    std::thread::scope(|s| {
+        let reader = {
+            let cache = cache.clone();
+            s.spawn(move || {
+                let mut last = 0;
+                for _ in 0..50 {
+                    let page = cache.query(P, R, &q("")).unwrap();
+                    assert!(page.total >= last, "rows never disappear mid-sync");
+                    // Count and rows come from one snapshot.
+                    assert_eq!(page.rows.len() as u64, page.total.min(100));
+                    last = page.total;
+                }
+            })
+        };
+        for p in 1..=20u32 {
+            let page: Vec<_> = (0..5)
+                .map(|i| lead(p * 10 + i, "Row", json!(i), json!(null)))
+                .collect();
+            w.write_page(&page, Some(&p.to_string())).unwrap();
+        }
+        reader.join().unwrap();
+    });
+    assert_eq!(w.finish().unwrap().total, 101);
+}
