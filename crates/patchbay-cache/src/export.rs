@@ -6,8 +6,8 @@ use std::io::Write;
 use rusqlite::params_from_iter;
 use tracing::info;
 
-use crate::query::{bind, display_columns, matched, plan};
-use crate::{schema, Cache, CacheError, ExportFormat, Query};
+use crate::query::{bind, display_columns, matched, plan, Shape};
+use crate::{fts, schema, Cache, CacheError, ExportFormat, Query};
 
 /// Progress is reported every this many rows: often enough for a smooth bar, rare enough not
 /// to flood the UI channel.
@@ -34,17 +34,23 @@ impl Cache {
             let conn: &rusqlite::Connection = &tx;
             let result = (|| {
                 let res = schema::require(conn, provider, resource)?;
-                let select = match format {
-                    ExportFormat::Csv => display_columns(&res),
-                    ExportFormat::Json => "raw_json".to_string(),
+                let (select, with_raw) = match format {
+                    ExportFormat::Csv => (display_columns(&res), false),
+                    ExportFormat::Json => ("w.raw_json".to_string(), true),
                 };
-                let plan = plan(&res, q, &select, false)?;
                 let all: i64 = conn.query_row(
                     &format!("SELECT count(*) FROM {}", crate::ids::record_table(res.id)),
                     [],
                     |r| r.get(0),
                 )?;
-                let total = matched(conn, &res, &plan, all as u64)?;
+                let match_expr = fts::match_expression(&q.search);
+                let total = matched(conn, &res, match_expr.as_deref(), all as u64)?;
+                let shape = Shape {
+                    select: &select,
+                    with_raw,
+                    page: None,
+                };
+                let plan = plan(&res, q, match_expr, total, all as u64, shape)?;
                 progress(0, total);
                 let mut stmt = conn.prepare(&plan.sql)?;
                 let mut rows = stmt.query(params_from_iter(bind(&plan)))?;

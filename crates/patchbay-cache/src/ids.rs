@@ -22,6 +22,10 @@ pub(crate) fn record_table(resource_id: i64) -> String {
     format!("rec_{resource_id}")
 }
 
+pub(crate) fn raw_table(resource_id: i64) -> String {
+    format!("raw_{resource_id}")
+}
+
 pub(crate) fn fts_table(resource_id: i64) -> String {
     format!("fts_{resource_id}")
 }

@@ -2,7 +2,7 @@
 //! `PRAGMA user_version`. Each step runs in its own transaction together with the version bump,
 //! so a crash mid-migration leaves the previous version intact.
 //!
-//! Per-resource record tables (`rec_N`, `fts_N`) are not migrated here: their layout follows the
+//! Per-resource record tables (`rec_N`, `raw_N`, `fts_N`) are not migrated here: their layout follows the
 //! column definitions the shell passes to `begin_sync`, and `schema.rs` rebuilds them from the
 //! raw JSON whenever those change.
 
@@ -85,7 +85,10 @@ fn is_cache_table(name: &str) -> bool {
         return true;
     }
     let numbered = |rest: &str| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit());
-    if let Some(rest) = name.strip_prefix("rec_") {
+    if let Some(rest) = name
+        .strip_prefix("rec_")
+        .or_else(|| name.strip_prefix("raw_"))
+    {
         return numbered(rest);
     }
     if let Some(rest) = name.strip_prefix("fts_") {

@@ -4,7 +4,7 @@
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, Connection, OptionalExtension};
 
-use crate::ids::{fts_table, record_table, validate};
+use crate::ids::{fts_table, raw_table, record_table, validate};
 use crate::schema::{self, sort_column, Resource};
 use crate::{
     fts, Cache, CacheError, Detail, Field, Query, QueryPage, ResourceStats, Row, WeekCount,
@@ -14,29 +14,57 @@ use crate::{
 /// would hold the read connection for long.
 pub(crate) const MAX_LIMIT: u64 = 10_000;
 
-/// The matching rows of a query in display order, as `SELECT idx, <extra> ... ORDER BY ...`.
-/// `?1` is bound to the FTS expression when there is one.
+/// The rows of a query in display order: `SELECT p.idx, <select> ...`, with `?1` bound to the
+/// FTS expression when there is one.
 pub(crate) struct Plan {
     pub sql: String,
     pub match_expr: Option<String>,
 }
 
+pub(crate) struct Shape<'a> {
+    /// Column expressions over `r` (the row table) and, when `with_raw`, `w` (the raw JSON).
+    pub select: &'a str,
+    pub with_raw: bool,
+    /// `(limit, offset)`; `None` for every matching row (exports).
+    pub page: Option<(u64, u64)>,
+}
+
+/// Builds the SQL for a query in two steps: first the page of row indexes, in order, reading only
+/// the narrow sort index or the search index; then the cells of just those rows.
+///
+/// How the order is produced depends on how much the search matches (`matched` of `total`, known
+/// from the count before this runs): when matches are dense, walking the sort index and keeping
+/// the matching rows fills a page after a few hundred entries; when they are sparse, SQLite reads
+/// the matches from the search index and sorts only those. SQLite cannot estimate FTS
+/// selectivity itself, so the choice is made here (INDEXED BY, or `+` to keep the index out).
 pub(crate) fn plan(
     res: &Resource,
     q: &Query,
-    select: &str,
-    paged: bool,
+    match_expr: Option<String>,
+    matched: u64,
+    total: u64,
+    shape: Shape<'_>,
 ) -> Result<Plan, CacheError> {
     let rec = record_table(res.id);
     let fts = fts_table(res.id);
-    let match_expr = fts::match_expression(&q.search);
     let filter = if match_expr.is_some() {
-        format!("WHERE idx IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?1)")
+        format!("WHERE t.idx IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?1)")
     } else {
         String::new()
     };
-    let order = match &q.sort {
-        None => "idx".to_string(),
+    let wanted = match shape.page {
+        Some((limit, offset)) => limit.saturating_add(offset).min(matched),
+        None => matched,
+    };
+    // Index entries to walk to fill the page, against rows to fetch and sort from the matches.
+    let dense = match_expr.is_none() || wanted.saturating_mul(total) / matched.max(1) < matched;
+    // `order(alias, plus)`: the ORDER BY terms over table alias `alias`; `plus` keeps an index
+    // from being used for them.
+    let (indexed, order): (String, Box<dyn Fn(&str, &str) -> String>) = match &q.sort {
+        None => (
+            String::new(),
+            Box::new(|t: &str, _: &str| format!("{t}.idx")),
+        ),
         Some(sort) => {
             let (i, spec) = res
                 .columns
@@ -45,41 +73,67 @@ pub(crate) fn plan(
                 .find(|(_, c)| c.key == sort.key)
                 .ok_or_else(|| CacheError::UnknownColumn(sort.key.clone()))?;
             let col = sort_column(i, spec);
+            let index = schema::sort_index(res.id, &col, sort.descending);
+            let descending = sort.descending;
             // Empty cells go last in both directions: a marketer sorting by revenue wants the
             // biggest (or smallest) real figures first, not a screen of blanks.
-            let empty = if spec.kind.is_text() {
-                format!("{col} = ''")
-            } else {
-                format!("{col} IS NULL")
+            let order = move |t: &str, plus: &str| {
+                if descending {
+                    format!("{plus}{t}.{col} DESC, {t}.idx DESC")
+                } else {
+                    format!("{plus}{t}.{col} IS NULL, {plus}{t}.{col}, {t}.idx")
+                }
             };
-            let dir = if sort.descending { "DESC" } else { "ASC" };
-            format!("{empty}, {col} {dir}, idx")
+            let indexed = if dense {
+                format!("INDEXED BY {index}")
+            } else {
+                String::new()
+            };
+            (indexed, Box::new(order))
         }
     };
-    let page = if paged {
-        if q.limit > MAX_LIMIT {
-            return Err(CacheError::InvalidQuery(format!(
-                "a page holds at most {MAX_LIMIT} rows, not {}",
-                q.limit
-            )));
+    let plus = if dense { "" } else { "+" };
+    let page = match shape.page {
+        Some((limit, offset)) => {
+            if limit > MAX_LIMIT {
+                return Err(CacheError::InvalidQuery(format!(
+                    "a page holds at most {MAX_LIMIT} rows, not {limit}"
+                )));
+            }
+            format!(" LIMIT {limit} OFFSET {}", offset.min(i64::MAX as u64))
         }
-        format!(
-            " LIMIT {} OFFSET {}",
-            q.limit,
-            q.offset.min(i64::MAX as u64)
-        )
+        None => String::new(),
+    };
+    let raw_join = if shape.with_raw {
+        format!(" CROSS JOIN {} AS w ON w.idx = r.idx", raw_table(res.id))
     } else {
         String::new()
     };
-    Ok(Plan {
-        sql: format!("SELECT idx, {select} FROM {rec} {filter} ORDER BY {order}{page}"),
-        match_expr,
-    })
+    let select = shape.select;
+    let sql = if page.is_empty() {
+        // Every row (export): one pass in order, streamed.
+        format!(
+            "SELECT r.idx, {select} FROM {rec} AS r {indexed}{raw_join} {} ORDER BY {}",
+            filter.replace("t.idx", "r.idx"),
+            order("r", plus)
+        )
+    } else {
+        // A page: the ordered indexes first (narrow reads only), then the cells of those rows.
+        // The outer ORDER BY re-sorts just the page; SQLite does not promise to keep a
+        // subquery's order otherwise.
+        format!(
+            "SELECT r.idx, {select} FROM (SELECT t.idx FROM {rec} AS t {indexed} {filter} ORDER BY {}{page}) AS p \
+             CROSS JOIN {rec} AS r ON r.idx = p.idx{raw_join} ORDER BY {}",
+            order("t", plus),
+            order("r", "")
+        )
+    };
+    Ok(Plan { sql, match_expr })
 }
 
 pub(crate) fn display_columns(res: &Resource) -> String {
     (0..res.columns.len())
-        .map(|i| format!("d{i}"))
+        .map(|i| format!("r.d{i}"))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -94,10 +148,10 @@ pub(crate) fn bind(plan: &Plan) -> Vec<SqlValue> {
 pub(crate) fn matched(
     conn: &Connection,
     res: &Resource,
-    plan: &Plan,
+    match_expr: Option<&str>,
     total: u64,
 ) -> Result<u64, CacheError> {
-    match &plan.match_expr {
+    match match_expr {
         None => Ok(total),
         Some(m) => {
             let fts = fts_table(res.id);
@@ -109,7 +163,7 @@ pub(crate) fn matched(
     }
 }
 
-fn row_count(conn: &Connection, res: &Resource) -> Result<u64, CacheError> {
+pub(crate) fn row_count(conn: &Connection, res: &Resource) -> Result<u64, CacheError> {
     let n: i64 = conn
         .prepare_cached("SELECT row_count FROM resources WHERE id = ?1")?
         .query_row([res.id], |r| r.get(0))?;
@@ -129,9 +183,15 @@ impl Cache {
             let tx = conn.unchecked_transaction()?;
             let conn: &Connection = &tx;
             let res = schema::require(conn, provider, resource)?;
-            let plan = plan(&res, q, &display_columns(&res), true)?;
             let total = row_count(conn, &res)?;
-            let matched = matched(conn, &res, &plan, total)?;
+            let match_expr = fts::match_expression(&q.search);
+            let matched = matched(conn, &res, match_expr.as_deref(), total)?;
+            let shape = Shape {
+                select: &display_columns(&res),
+                with_raw: false,
+                page: Some((q.limit, q.offset)),
+            };
+            let plan = plan(&res, q, match_expr, matched, total, shape)?;
             let width = res.columns.len();
             let mut stmt = conn.prepare_cached(&plan.sql)?;
             let rows = stmt
@@ -164,9 +224,11 @@ impl Cache {
         self.with_reader(|conn| {
             let res = schema::require(conn, provider, resource)?;
             let sql = format!(
-                "SELECT record_id, raw_json, {} FROM {} WHERE idx = ?1",
+                "SELECT r.record_id, w.raw_json, {} FROM {} AS r JOIN {} AS w ON w.idx = r.idx \
+                 WHERE r.idx = ?1",
                 display_columns(&res),
-                record_table(res.id)
+                record_table(res.id),
+                raw_table(res.id)
             );
             let found = conn
                 .prepare_cached(&sql)?

@@ -7,13 +7,22 @@
 //!   instead of decoding JSON or a generic key/value layout;
 //! - deleting a resource is a DROP TABLE: nothing can be left behind.
 //!
-//! Each column i is stored as `d{i}`, its display string; non-text kinds also get `s{i}`, a typed
-//! sort key (REAL for numbers and money, INTEGER unix seconds for dates, 0/1 for booleans).
-//! Text kinds sort on `d{i}` with NOCASE so "apple" and "Banana" sort as a person expects.
+//! Each column i is stored as `d{i}`, its display string (NULL when empty); non-text kinds also
+//! get `s{i}`, a typed sort key (REAL for numbers and money, INTEGER unix seconds for dates, 0/1
+//! for booleans). Text kinds sort on `d{i}` with NOCASE so "apple" and "Banana" sort as a person
+//! expects.
+//!
+//! Each sort column has two indexes so a sorted page is read in index order in both directions
+//! with empty cells last: `(col)` scanned backwards for descending (NULLs sort lowest, so they
+//! come last), and `(col IS NULL, col)` for ascending.
+//!
+//! The raw JSON lives in its own table `raw_N` keyed by the same index: the row table stays
+//! narrow (several times more rows per page), which is what sorting, deep paging and search
+//! lookups read; the raw JSON is only read for the detail view and JSON exports.
 
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::ids::{fts_table, record_table};
+use crate::ids::{fts_table, raw_table, record_table};
 use crate::{fts, CacheError, ColumnSpec};
 
 pub(crate) struct Resource {
@@ -26,6 +35,16 @@ pub(crate) fn sort_column(i: usize, spec: &ColumnSpec) -> String {
         format!("d{i}")
     } else {
         format!("s{i}")
+    }
+}
+
+/// The index that serves `ORDER BY` of sort column `col` in the given direction.
+pub(crate) fn sort_index(resource_id: i64, col: &str, descending: bool) -> String {
+    let rec = record_table(resource_id);
+    if descending {
+        format!("{rec}_{col}")
+    } else {
+        format!("{rec}_{col}_n")
     }
 }
 
@@ -112,11 +131,17 @@ pub(crate) fn create_tables(
     // deletion (detail(index) must not show a different record).
     let mut ddl = format!(
         "CREATE TABLE {rec} (\n  idx INTEGER PRIMARY KEY AUTOINCREMENT,\n  record_id TEXT NOT NULL UNIQUE,\n  \
-         raw_json TEXT NOT NULL,\n  seen_gen INTEGER NOT NULL{cols}\n);\n"
+         seen_gen INTEGER NOT NULL{cols}\n);\n\
+         CREATE TABLE {raw} (idx INTEGER PRIMARY KEY, raw_json TEXT NOT NULL);\n",
+        raw = raw_table(id)
     );
     for (i, c) in columns.iter().enumerate() {
         let col = sort_column(i, c);
-        ddl.push_str(&format!("CREATE INDEX {rec}_{col} ON {rec}({col});\n"));
+        let desc = sort_index(id, &col, true);
+        let asc = sort_index(id, &col, false);
+        ddl.push_str(&format!(
+            "CREATE INDEX {desc} ON {rec}({col});\nCREATE INDEX {asc} ON {rec}({col} IS NULL, {col});\n"
+        ));
     }
     ddl.push_str(&format!(
         "CREATE VIRTUAL TABLE {} USING fts5(body, {});\n",
@@ -129,8 +154,9 @@ pub(crate) fn create_tables(
 
 pub(crate) fn drop_tables(conn: &Connection, id: i64) -> Result<(), CacheError> {
     conn.execute_batch(&format!(
-        "DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {};",
+        "DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {};",
         record_table(id),
+        raw_table(id),
         fts_table(id)
     ))?;
     Ok(())

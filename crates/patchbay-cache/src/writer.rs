@@ -15,7 +15,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tracing::{debug, info};
 
-use crate::ids::{fts_table, record_table, validate};
+use crate::ids::{fts_table, raw_table, record_table, validate};
 use crate::schema::{self, Resource};
 use crate::{extract, Cache, CacheError, ColumnSpec, SyncMode, SyncStats};
 
@@ -90,9 +90,9 @@ fn data_columns(columns: &[ColumnSpec]) -> Vec<String> {
 fn statements(resource_id: i64, columns: &[ColumnSpec]) -> (String, String) {
     let rec = record_table(resource_id);
     let cols = data_columns(columns);
-    let placeholders: Vec<String> = (0..cols.len()).map(|i| format!("?{}", i + 5)).collect();
+    let placeholders: Vec<String> = (0..cols.len()).map(|i| format!("?{}", i + 4)).collect();
     let insert = format!(
-        "INSERT INTO {rec} (idx, record_id, raw_json, seen_gen, {}) VALUES (?1, ?2, ?3, ?4, {})",
+        "INSERT INTO {rec} (idx, record_id, seen_gen, {}) VALUES (?1, ?2, ?3, {})",
         cols.join(", "),
         placeholders.join(", ")
     );
@@ -102,7 +102,7 @@ fn statements(resource_id: i64, columns: &[ColumnSpec]) -> (String, String) {
         .map(|(c, p)| format!("{c} = {p}"))
         .collect();
     let update = format!(
-        "UPDATE {rec} SET record_id = ?2, raw_json = ?3, seen_gen = ?4, {} WHERE idx = ?1",
+        "UPDATE {rec} SET record_id = ?2, seen_gen = ?3, {} WHERE idx = ?1",
         sets.join(", ")
     );
     (insert, update)
@@ -128,10 +128,14 @@ fn put_record(
     let mut values: Vec<SqlValue> = Vec::with_capacity(4 + cells.len() * 2);
     values.push(SqlValue::Null);
     values.push(SqlValue::Text(record_id.to_string()));
-    values.push(SqlValue::Text(raw_json.to_string()));
     values.push(SqlValue::Integer(generation));
     for c in cells {
-        values.push(SqlValue::Text(c.display));
+        // Empty cells are NULL so they sort last through the same indexes as missing numbers.
+        values.push(if c.display.is_empty() {
+            SqlValue::Null
+        } else {
+            SqlValue::Text(c.display)
+        });
         if let Some(sort) = c.sort {
             values.push(sort);
         }
@@ -163,6 +167,11 @@ fn put_record(
     };
     tx.prepare_cached(&format!("INSERT INTO {fts} (rowid, body) VALUES (?1, ?2)"))?
         .execute(params![idx, body])?;
+    tx.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO {} (idx, raw_json) VALUES (?1, ?2)",
+        raw_table(resource_id)
+    ))?
+    .execute(params![idx, raw_json])?;
     Ok(is_new)
 }
 
@@ -172,7 +181,8 @@ fn rebuild(tx: &Transaction, old: &Resource, columns: &[ColumnSpec]) -> Result<(
     let rec = record_table(old.id);
     let rows: Vec<(i64, String, String, i64)> = tx
         .prepare(&format!(
-            "SELECT idx, record_id, raw_json, seen_gen FROM {rec}"
+            "SELECT r.idx, r.record_id, w.raw_json, r.seen_gen FROM {rec} r JOIN {} w ON w.idx = r.idx",
+            raw_table(old.id)
         ))?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
         .collect::<Result<_, _>>()?;
@@ -433,6 +443,13 @@ impl SyncWriter<'_> {
             tx.execute(
                 &format!(
                     "DELETE FROM {fts} WHERE rowid IN (SELECT idx FROM {rec} WHERE seen_gen <> ?1)"
+                ),
+                [self.generation],
+            )?;
+            tx.execute(
+                &format!(
+                    "DELETE FROM {} WHERE idx IN (SELECT idx FROM {rec} WHERE seen_gen <> ?1)",
+                    raw_table(self.resource_id)
                 ),
                 [self.generation],
             )?;

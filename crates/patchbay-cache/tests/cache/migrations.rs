@@ -24,13 +24,16 @@ CREATE TABLE sync_state (
     in_progress  INTEGER NOT NULL
 );
 CREATE TABLE rec_1 (idx INTEGER PRIMARY KEY AUTOINCREMENT, record_id TEXT NOT NULL UNIQUE,
-    raw_json TEXT NOT NULL, seen_gen INTEGER NOT NULL, d0 TEXT COLLATE NOCASE);
+    seen_gen INTEGER NOT NULL, d0 TEXT COLLATE NOCASE);
+CREATE TABLE raw_1 (idx INTEGER PRIMARY KEY, raw_json TEXT NOT NULL);
 CREATE INDEX rec_1_d0 ON rec_1(d0);
+CREATE INDEX rec_1_d0_n ON rec_1(d0 IS NULL, d0);
 CREATE VIRTUAL TABLE fts_1 USING fts5(body, content='', contentless_delete=1,
     tokenize='unicode61 remove_diacritics 2', prefix='1 2 3');
 INSERT INTO resources VALUES (1, 'clickfunnels', 'contacts',
     '[{\"key\":\"name\",\"label\":\"Name\",\"pointer\":\"/name\",\"kind\":\"text\"}]', 1, NULL, 0);
-INSERT INTO rec_1 VALUES (1, 'c1', '{\"name\":\"Vera\"}', 1, 'Vera');
+INSERT INTO rec_1 VALUES (1, 'c1', 1, 'Vera');
+INSERT INTO raw_1 VALUES (1, '{\"name\":\"Vera\"}');
 INSERT INTO fts_1 (rowid, body) VALUES (1, 'Vera');
 INSERT INTO sync_state VALUES (1, 'full', 1, 'next-page', 1);
 PRAGMA user_version = 1;
