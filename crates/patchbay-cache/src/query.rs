@@ -21,6 +21,9 @@ pub(crate) struct Plan {
     pub match_expr: Option<String>,
 }
 
+/// Builds ORDER BY terms over a table alias, optionally with `+` to keep an index out of them.
+type OrderTerms = dyn Fn(&str, &str) -> String;
+
 pub(crate) struct Shape<'a> {
     /// Column expressions over `r` (the row table) and, when `with_raw`, `w` (the raw JSON).
     pub select: &'a str,
@@ -60,7 +63,7 @@ pub(crate) fn plan(
     let dense = match_expr.is_none() || wanted.saturating_mul(total) / matched.max(1) < matched;
     // `order(alias, plus)`: the ORDER BY terms over table alias `alias`; `plus` keeps an index
     // from being used for them.
-    let (indexed, order): (String, Box<dyn Fn(&str, &str) -> String>) = match &q.sort {
+    let (indexed, order): (String, Box<OrderTerms>) = match &q.sort {
         None => (
             String::new(),
             Box::new(|t: &str, _: &str| format!("{t}.idx")),
