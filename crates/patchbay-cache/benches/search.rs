@@ -163,6 +163,11 @@ fn bench(c: &mut Criterion) {
             q("austin google", None, 1000),
         ),
         ("search 'zzqx' (no match)", q("zzqx", None, 0)),
+        ("search 'a' (one letter, worst case)", q("a", None, 0)),
+        (
+            "search 'a' sorted by name asc",
+            q("a", Some(("name", false)), 0),
+        ),
         ("browse, no search, first page", q("", None, 0)),
         (
             "browse sorted by revenue desc",

@@ -178,6 +178,11 @@ impl Cache {
         writer
             .pragma_update(None, "foreign_keys", true)
             .map_err(open_err)?;
+        // Records hold customers' personal data: what is deleted (upstream deletions, a
+        // disconnect) is overwritten on disk, not just unlinked.
+        writer
+            .pragma_update(None, "secure_delete", true)
+            .map_err(open_err)?;
         migrations::migrate(&mut writer)?;
         migrations::check_tables(&writer)?;
         info!(path = %path.display(), version = SCHEMA_VERSION, "cache opened");

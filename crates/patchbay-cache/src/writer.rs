@@ -335,14 +335,13 @@ impl Cache {
 
     /// Removes the cached records of one resource, or of every resource of a provider (on
     /// disconnect). Nothing is left behind: the tables are dropped, SQLite overwrites the freed
-    /// pages (secure_delete), and the WAL is checkpointed and truncated.
+    /// pages (secure_delete, set in `open`), and the WAL is checkpointed and truncated.
     pub fn delete(&self, provider: &str, resource: Option<&str>) -> Result<(), CacheError> {
         validate(provider)?;
         if let Some(r) = resource {
             validate(r)?;
         }
         let mut conn = self.writer()?;
-        conn.pragma_update(None, "secure_delete", true)?;
         let tx = conn.transaction()?;
         let ids: Vec<i64> = tx
             .prepare(

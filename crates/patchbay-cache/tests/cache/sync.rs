@@ -280,3 +280,31 @@ fn reads_run_from_other_threads_while_a_sync_writes() {
     });
     assert_eq!(w.finish().unwrap().total, 101);
 }
+
+#[test]
+fn a_row_index_is_never_handed_to_another_record() {
+    let (_dir, cache) = filled(&[
+        lead(1, "Keep", json!(1), json!(null)),
+        lead(2, "Gone", json!(2), json!(null)),
+    ]);
+    let gone = cache.query(P, R, &q("gone")).unwrap().rows[0].index;
+    // Upstream deleted "Gone" (the newest row) and added "New".
+    let mut w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+    w.write_page(&[lead(1, "Keep", json!(1), json!(null))], None)
+        .unwrap();
+    w.finish().unwrap();
+    assert_eq!(
+        cache.detail(P, R, gone).unwrap(),
+        None,
+        "detail of a deleted record"
+    );
+    let mut w = cache
+        .begin_sync(P, R, &columns(), SyncMode::Incremental)
+        .unwrap();
+    w.write_page(&[lead(3, "New", json!(3), json!(null))], None)
+        .unwrap();
+    w.finish().unwrap();
+    let new = cache.query(P, R, &q("new")).unwrap().rows[0].index;
+    assert!(new > gone, "index {gone} was reused");
+    assert_eq!(cache.detail(P, R, gone).unwrap(), None);
+}
