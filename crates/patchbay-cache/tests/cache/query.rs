@@ -132,6 +132,22 @@ fn numbers_sort_numerically_dates_chronologically_and_blanks_last() {
             "Zed O'Brien"
         ]
     );
+    // The same with a search (all five match, so the matches are sorted rather than read
+    // through the index): case-insensitive order holds there too.
+    let query = Query {
+        search: "example".into(),
+        ..sorted("name", false)
+    };
+    assert_eq!(
+        column(&cache, &query, "name"),
+        [
+            "anna Smith",
+            "Bob NEAR",
+            "María Lopez",
+            "Tom Marsh",
+            "Zed O'Brien"
+        ]
+    );
     // Sorting and search combine.
     let query = Query {
         search: "mar".into(),
