@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use rusqlite::ErrorCode;
+
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
     #[error(
@@ -65,8 +67,43 @@ pub enum CacheError {
     #[error("The local cache is unavailable after an earlier failure. Restart Patchbay.")]
     Poisoned,
 
+    #[error(
+        "The local cache file at {path} is damaged or is not a Patchbay cache. Delete it and press \
+         Refresh to fetch your records again."
+    )]
+    Damaged { path: PathBuf },
+
+    #[error("The disk is full, so the local cache cannot save records. Free some space and press Refresh.")]
+    DiskFull,
+
     #[error("The local cache failed: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(#[source] rusqlite::Error),
+}
+
+impl CacheError {
+    /// Errors opening the file: a damaged file and a full disk get their own advice.
+    pub(crate) fn opening(path: &std::path::Path, source: rusqlite::Error) -> Self {
+        match source.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => CacheError::Damaged {
+                path: path.to_path_buf(),
+            },
+            Some(ErrorCode::DiskFull) => CacheError::DiskFull,
+            _ => CacheError::Open {
+                path: path.to_path_buf(),
+                source,
+            },
+        }
+    }
+}
+
+impl From<rusqlite::Error> for CacheError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            // Damage found after open stays `Sqlite`: without the path the advice would be vague.
+            Some(ErrorCode::DiskFull) => CacheError::DiskFull,
+            _ => CacheError::Sqlite(e),
+        }
+    }
 }
 
 impl From<csv::Error> for CacheError {

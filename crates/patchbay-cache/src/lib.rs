@@ -157,10 +157,7 @@ const _: () = {
 impl Cache {
     /// Opens the cache file, creating it and bringing its schema up to date.
     pub fn open(path: &Path) -> Result<Cache, CacheError> {
-        let open_err = |source| CacheError::Open {
-            path: path.to_path_buf(),
-            source,
-        };
+        let open_err = |source| CacheError::opening(path, source);
         let mut writer = Connection::open(path).map_err(open_err)?;
         writer
             .busy_timeout(Duration::from_secs(5))
@@ -183,7 +180,10 @@ impl Cache {
         writer
             .pragma_update(None, "secure_delete", true)
             .map_err(open_err)?;
-        migrations::migrate(&mut writer)?;
+        migrations::migrate(&mut writer).map_err(|e| match e {
+            CacheError::Sqlite(source) => CacheError::opening(path, source),
+            other => other,
+        })?;
         migrations::check_tables(&writer)?;
         info!(path = %path.display(), version = SCHEMA_VERSION, "cache opened");
         Ok(Cache {
@@ -210,10 +210,7 @@ impl Cache {
         let conn = match pooled {
             Some(c) => c,
             None => {
-                let open_err = |source| CacheError::Open {
-                    path: self.path.clone(),
-                    source,
-                };
+                let open_err = |source| CacheError::opening(&self.path, source);
                 let c = Connection::open_with_flags(
                     &self.path,
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,

@@ -114,7 +114,11 @@ fn a_file_that_is_not_a_database_is_a_clear_error() {
     let path = dir.path().join("cache.sqlite3");
     std::fs::write(&path, vec![b'x'; 4096]).unwrap();
     let err = Cache::open(&path).err().unwrap();
-    assert!(err.to_string().contains("local cache"), "{err}");
+    assert!(matches!(err, CacheError::Damaged { .. }), "{err}");
+    assert!(
+        err.to_string().contains("Delete it and press Refresh"),
+        "{err}"
+    );
     let missing = dir.path().join("no/such/folder/cache.sqlite3");
     let err = Cache::open(&missing).err().unwrap();
     assert!(matches!(err, CacheError::Open { .. }), "{err}");
