@@ -228,3 +228,19 @@ impl Cache {
         result
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_kinds_use_the_provider_definitions_spelling() {
+        // The shell passes kinds straight from provider definitions (`type = "date_time"`).
+        let kinds: Vec<ColumnKind> =
+            serde_json::from_str(r#"["text","integer","number","money","boolean","date","date_time","email","phone","url"]"#)
+                .unwrap();
+        assert_eq!(kinds.len(), 10);
+        assert_eq!(kinds[6], ColumnKind::DateTime);
+        assert!(serde_json::from_str::<ColumnKind>(r#""DateTime""#).is_err());
+    }
+}

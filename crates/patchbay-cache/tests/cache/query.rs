@@ -80,7 +80,9 @@ fn hostile_search_input_never_errors() {
         "   ",
         "a\nb",
     ];
-    for h in hostile {
+    // A 100 KB word followed by 20000 more words (only the first 16 words are searched).
+    let long = "x".repeat(100_000) + &" maria".repeat(20_000);
+    for h in hostile.iter().copied().chain([long.as_str()]) {
         let page = cache
             .query(P, R, &q(h))
             .unwrap_or_else(|e| panic!("{h:?}: {e}"));
