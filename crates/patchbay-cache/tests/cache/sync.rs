@@ -308,3 +308,116 @@ fn a_row_index_is_never_handed_to_another_record() {
     assert!(new > gone, "index {gone} was reused");
     assert_eq!(cache.detail(P, R, gone).unwrap(), None);
 }
+
+/// The child half of the test below: runs in a separate process that gets SIGKILLed mid-sync.
+fn crash_child(path: &std::path::Path) {
+    let cache = Cache::open(path).unwrap();
+    let mut w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+    let started = std::time::Instant::now();
+    // Bounded, in case the parent dies before killing us.
+    for p in 0u32..5_000 {
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            break;
+        }
+        let page: Vec<_> = (0..200)
+            .map(|i| lead(p * 200 + i, &format!("New {p}"), json!(i), json!(null)))
+            .collect();
+        w.write_page(&page, Some(&(p + 1).to_string())).unwrap();
+    }
+}
+
+#[test]
+fn a_killed_sync_never_leaves_half_a_page_and_resumes() {
+    const CHILD: &str = "PATCHBAY_CACHE_CRASH_CHILD";
+    if let Some(path) = std::env::var_os(CHILD) {
+        return crash_child(std::path::Path::new(&path));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.sqlite3");
+    {
+        // A complete earlier sync whose records are all gone upstream by now.
+        let cache = Cache::open(&path).unwrap();
+        let mut w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+        let old: Vec<_> = (0..500)
+            .map(|i| lead(1_000_000 + i, "Old", json!(i), json!(null)))
+            .collect();
+        w.write_page(&old, None).unwrap();
+        w.finish().unwrap();
+    }
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "sync::a_killed_sync_never_leaves_half_a_page_and_resumes",
+            "--exact",
+            "--test-threads=1",
+        ])
+        .env(CHILD, &path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let watcher = Cache::open(&path).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let pages: u32 = watcher
+            .resume_point(P, R)
+            .unwrap()
+            .map(|c| c.parse().unwrap())
+            .unwrap_or(0);
+        if pages >= 3 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "child never wrote 3 pages"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "child exited early");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.kill().unwrap(); // SIGKILL: most likely in the middle of a page's transaction
+    child.wait().unwrap();
+    drop(watcher);
+
+    let cache = Cache::open(&path).unwrap();
+    let pages: u32 = cache.resume_point(P, R).unwrap().unwrap().parse().unwrap();
+    let new = cache
+        .query(
+            P,
+            R,
+            &Query {
+                limit: 0,
+                ..q("new")
+            },
+        )
+        .unwrap();
+    let all = cache.query(P, R, &Query { limit: 0, ..q("") }).unwrap();
+    // Exactly the committed pages, nothing of the page in flight; the old rows are still there.
+    assert_eq!(new.matched, u64::from(pages) * 200);
+    assert_eq!(all.total, new.matched + 500);
+    assert_eq!(cache.stats(P, R).unwrap().unwrap().count, all.total);
+
+    // Resume from the cursor: the page in flight is fetched again, then two more, then done.
+    let mut w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+    for p in pages - 1..pages + 2 {
+        let page: Vec<_> = (0..200)
+            .map(|i| lead(p * 200 + i, &format!("New {p}"), json!(i), json!(null)))
+            .collect();
+        w.write_page(&page, Some(&(p + 1).to_string())).unwrap();
+    }
+    let s = w.finish().unwrap();
+    let expected = u64::from(pages + 2) * 200;
+    assert_eq!((s.written, s.deleted, s.total), (expected, 500, expected));
+    assert_eq!(
+        cache
+            .query(
+                P,
+                R,
+                &Query {
+                    limit: 0,
+                    ..q("old")
+                }
+            )
+            .unwrap()
+            .matched,
+        0
+    );
+}
