@@ -17,5 +17,10 @@ fn patchbay_commands() -> &'static [&'static str] {
         "list_resources",
         "get_settings",
         "save_settings",
+        "sync_resource",
+        "query_records",
+        "record_detail",
+        "weekly_counts",
+        "export_csv",
     ]
 }

@@ -1,12 +1,18 @@
 //! The window's commands: each a few lines that delegate to the core.
 
-use tauri::State;
+use std::sync::Arc;
+
+use tauri::{AppHandle, Manager, Runtime, State};
 
 use crate::error::CommandError;
+use crate::records;
 use crate::settings::{Settings, StoredSettings};
 use crate::state::AppState;
 use crate::tiles;
-use crate::views::{ProviderTile, ResourceView};
+use crate::views::{
+    ExportResult, ProviderTile, RecordDetail, RecordPage, RecordQuery, ResourceView, SyncSummary,
+    WeekCount,
+};
 
 type Result<T> = std::result::Result<T, CommandError>;
 
@@ -23,10 +29,7 @@ pub async fn list_providers(state: State<'_, AppState>) -> Result<Vec<ProviderTi
 
 /// Opens the provider's consent page in the system browser (never a webview).
 #[tauri::command]
-pub async fn connect(
-    state: State<'_, AppState>,
-    provider_id: String,
-) -> Result<ProviderTile> {
+pub async fn connect(state: State<'_, AppState>, provider_id: String) -> Result<ProviderTile> {
     let core = state.core();
     let url = core
         .begin_connect(&provider_id)
@@ -41,24 +44,38 @@ pub async fn connect(
 }
 
 #[tauri::command]
-pub async fn cancel_connect(state: State<'_, AppState>, provider_id: String) -> Result<ProviderTile> {
+pub async fn cancel_connect(
+    state: State<'_, AppState>,
+    provider_id: String,
+) -> Result<ProviderTile> {
     state.core().cancel_connect(&provider_id);
     state.links.remove(&provider_id);
     tile_of(&state, &provider_id).await
 }
 
+/// Revokes and forgets the sign-in; the cached records go too unless the user keeps them.
 #[tauri::command]
-pub async fn disconnect(state: State<'_, AppState>, provider_id: String) -> Result<ProviderTile> {
+pub async fn disconnect(
+    state: State<'_, AppState>,
+    provider_id: String,
+    keep_records: bool,
+) -> Result<ProviderTile> {
     let core = state.core();
     core.disconnect(&provider_id)
         .await
         .map_err(|e| CommandError::from(core.api_error_view(&provider_id, &e)))?;
     state.links.remove(&provider_id);
+    if !keep_records {
+        records::forget(cache(&state)?, provider_id.clone()).await?;
+    }
     tile_of(&state, &provider_id).await
 }
 
 #[tauri::command]
-pub fn list_resources(state: State<'_, AppState>, provider_id: String) -> Result<Vec<ResourceView>> {
+pub fn list_resources(
+    state: State<'_, AppState>,
+    provider_id: String,
+) -> Result<Vec<ResourceView>> {
     let core = state.core();
     let def = core
         .providers()
@@ -71,7 +88,12 @@ pub fn list_resources(state: State<'_, AppState>, provider_id: String) -> Result
 
 #[tauri::command]
 pub fn get_settings(state: State<'_, AppState>) -> Result<Settings> {
-    let defs = state.core().providers().iter().map(|d| (**d).clone()).collect::<Vec<_>>();
+    let defs = state
+        .core()
+        .providers()
+        .iter()
+        .map(|d| (**d).clone())
+        .collect::<Vec<_>>();
     let mut view = state.settings().view(&defs);
     view.demo_mode = state.demo_mode();
     Ok(view)
@@ -79,7 +101,12 @@ pub fn get_settings(state: State<'_, AppState>) -> Result<Settings> {
 
 #[tauri::command]
 pub async fn save_settings(state: State<'_, AppState>, settings: Settings) -> Result<Settings> {
-    let defs = state.core().providers().iter().map(|d| (**d).clone()).collect::<Vec<_>>();
+    let defs = state
+        .core()
+        .providers()
+        .iter()
+        .map(|d| (**d).clone())
+        .collect::<Vec<_>>();
     let stored = StoredSettings::from_view(&settings, &defs)
         .map_err(|e| CommandError::new("invalid_settings", e.to_string()))?;
     stored.save(&state.paths.settings).map_err(|e| {
@@ -89,4 +116,76 @@ pub async fn save_settings(state: State<'_, AppState>, settings: Settings) -> Re
     state.set_settings(stored);
     state.rebuild().await;
     get_settings(state)
+}
+
+fn cache(state: &AppState) -> Result<Arc<patchbay_cache::Cache>> {
+    state
+        .cache
+        .clone()
+        .map_err(|e| CommandError::new("cache", e))
+}
+
+/// Fetches every record of one list, emitting `sync-progress` as pages arrive.
+#[tauri::command]
+pub async fn sync_resource<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    provider_id: String,
+    resource_id: String,
+) -> Result<SyncSummary> {
+    let core = state.core();
+    records::sync(&app, &core, cache(&state)?, &provider_id, &resource_id).await
+}
+
+#[tauri::command]
+pub async fn query_records(
+    state: State<'_, AppState>,
+    provider_id: String,
+    resource_id: String,
+    query: RecordQuery,
+) -> Result<RecordPage> {
+    records::resource(&state.core(), &provider_id, &resource_id)?;
+    records::query(cache(&state)?, provider_id, resource_id, query).await
+}
+
+#[tauri::command]
+pub async fn record_detail(
+    state: State<'_, AppState>,
+    provider_id: String,
+    resource_id: String,
+    index: u32,
+) -> Result<RecordDetail> {
+    records::resource(&state.core(), &provider_id, &resource_id)?;
+    records::detail(cache(&state)?, provider_id, resource_id, index).await
+}
+
+#[tauri::command]
+pub async fn weekly_counts(
+    state: State<'_, AppState>,
+    provider_id: String,
+    resource_id: String,
+) -> Result<Vec<WeekCount>> {
+    let (_, r) = records::resource(&state.core(), &provider_id, &resource_id)?;
+    let column = crate::views::chart_column(&r).map(str::to_string);
+    records::weekly(cache(&state)?, provider_id, resource_id, column).await
+}
+
+/// Writes the current view (every matched row, in order) as CSV to the Downloads folder.
+#[tauri::command]
+pub async fn export_csv<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    provider_id: String,
+    resource_id: String,
+    query: RecordQuery,
+) -> Result<ExportResult> {
+    records::resource(&state.core(), &provider_id, &resource_id)?;
+    let dir = app
+        .path()
+        .download_dir()
+        .or_else(|_| app.path().home_dir())
+        .map_err(|_| {
+            CommandError::new("export", "Patchbay could not find your Downloads folder.")
+        })?;
+    records::export_csv(cache(&state)?, dir, provider_id, resource_id, query).await
 }

@@ -23,7 +23,12 @@ async fn complete<R: Runtime>(app: &AppHandle<R>, url: String) {
     tracing::info!(len = url.len(), "deep link arrived");
     if url.len() > MAX_LINK_LEN {
         tracing::warn!(len = url.len(), "deep link refused: too long");
-        events::notice(app, NoticeLevel::Info, "Patchbay ignored a link it did not expect.", None);
+        events::notice(
+            app,
+            NoticeLevel::Info,
+            "Patchbay ignored a link it did not expect.",
+            None,
+        );
         return;
     }
     let state = app.state::<AppState>();

@@ -24,7 +24,12 @@ pub struct Notice {
     pub provider: Option<String>,
 }
 
-pub fn notice<R: Runtime>(app: &AppHandle<R>, level: NoticeLevel, message: impl Into<String>, provider: Option<&str>) {
+pub fn notice<R: Runtime>(
+    app: &AppHandle<R>,
+    level: NoticeLevel,
+    message: impl Into<String>,
+    provider: Option<&str>,
+) {
     let n = Notice {
         level,
         message: message.into(),

@@ -6,6 +6,7 @@ mod deep_link;
 mod error;
 mod events;
 mod logging;
+mod records;
 mod settings;
 mod state;
 mod tiles;
@@ -32,6 +33,11 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> 
             commands::list_resources,
             commands::get_settings,
             commands::save_settings,
+            commands::sync_resource,
+            commands::query_records,
+            commands::record_detail,
+            commands::weekly_counts,
+            commands::export_csv,
         ])
         .setup(|app| {
             let paths = state::Paths {
@@ -59,7 +65,10 @@ fn listen_for_deep_links<R: Runtime>(app: &tauri::AppHandle<R>) {
     }
     let handle = app.clone();
     deep_links.on_open_url(move |event| {
-        deep_link::handle(&handle, event.urls().into_iter().map(String::from).collect());
+        deep_link::handle(
+            &handle,
+            event.urls().into_iter().map(String::from).collect(),
+        );
     });
     // A link that started the app (cold start) is in argv.
     if let Ok(Some(urls)) = deep_links.get_current() {
@@ -123,7 +132,13 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            ["WhatConverts", "ClickFunnels", "WebinarGeek", "BoomTown", "EmailOctopus"]
+            [
+                "WhatConverts",
+                "ClickFunnels",
+                "WebinarGeek",
+                "BoomTown",
+                "EmailOctopus"
+            ]
         );
         assert!(tiles.iter().all(|t| t["state"]["kind"] == "not_connected"));
     }

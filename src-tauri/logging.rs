@@ -30,8 +30,10 @@ pub fn init() -> Option<WorkerGuard> {
         Some(dir)
     }) {
         Some(dir) => {
-            let (writer, guard) =
-                tracing_appender::non_blocking(tracing_appender::rolling::daily(dir, "patchbay.log"));
+            let (writer, guard) = tracing_appender::non_blocking(tracing_appender::rolling::daily(
+                dir,
+                "patchbay.log",
+            ));
             (
                 Some(fmt::layer().with_ansi(false).with_writer(writer)),
                 Some(guard),

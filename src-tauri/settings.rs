@@ -81,7 +81,10 @@ impl StoredSettings {
                 std::fs::create_dir_all(dir)?;
             }
             let tmp = path.with_extension("json.tmp");
-            std::fs::write(&tmp, serde_json::to_vec_pretty(self).expect("settings serialise"))?;
+            std::fs::write(
+                &tmp,
+                serde_json::to_vec_pretty(self).expect("settings serialise"),
+            )?;
             std::fs::rename(tmp, path)
         };
         write().map_err(|source| SettingsError::Write {
@@ -93,8 +96,11 @@ impl StoredSettings {
     /// Demo mode is on unless the user turned it off, or configured a client id of their own
     /// and never chose.
     pub fn demo_mode(&self) -> bool {
-        self.demo_mode
-            .unwrap_or_else(|| self.providers.values().all(|o| clean(&o.client_id).is_none()))
+        self.demo_mode.unwrap_or_else(|| {
+            self.providers
+                .values()
+                .all(|o| clean(&o.client_id).is_none())
+        })
     }
 
     /// Applies the user's client ids and base URLs to the definitions.

@@ -18,6 +18,8 @@ pub struct Paths {
 
 pub struct AppState {
     core: RwLock<Arc<Patchbay>>,
+    /// The local record cache; an error here (an unreadable file) is shown where records are.
+    pub cache: Result<Arc<patchbay_cache::Cache>, String>,
     pub links: crate::tiles::AuthorizeLinks,
     pub paths: Paths,
     settings: RwLock<StoredSettings>,
@@ -31,9 +33,9 @@ pub struct AppState {
 async fn demo_sandbox() -> Result<(String, Option<Sandbox>), String> {
     if let Ok(url) = std::env::var("PATCHBAY_SANDBOX_URL") {
         let parsed = url::Url::parse(&url).map_err(|e| format!("PATCHBAY_SANDBOX_URL: {e}"))?;
-        let loopback = parsed.host_str().is_some_and(|h| {
-            h == "127.0.0.1" || h == "[::1]" || h == "localhost"
-        });
+        let loopback = parsed
+            .host_str()
+            .is_some_and(|h| h == "127.0.0.1" || h == "[::1]" || h == "localhost");
         if parsed.scheme() != "http" || !loopback {
             return Err("PATCHBAY_SANDBOX_URL must be an http://127.0.0.1:PORT address".into());
         }
@@ -46,7 +48,8 @@ async fn demo_sandbox() -> Result<(String, Option<Sandbox>), String> {
 }
 
 fn definitions(settings: &StoredSettings, sandbox_url: Option<&str>) -> Vec<ProviderDef> {
-    let (mut defs, errors) = providers::load_with_overrides(providers::user_override_dir().as_deref());
+    let (mut defs, errors) =
+        providers::load_with_overrides(providers::user_override_dir().as_deref());
     for e in errors {
         tracing::warn!(error = %e, "a provider definition file was rejected; using the built-in one");
     }
@@ -62,8 +65,19 @@ fn definitions(settings: &StoredSettings, sandbox_url: Option<&str>) -> Vec<Prov
 impl AppState {
     pub async fn start(paths: Paths) -> Self {
         let settings = StoredSettings::load(&paths.settings);
+        let cache = patchbay_cache::Cache::open(&paths.data_dir.join("records.sqlite3"))
+            .map(Arc::new)
+            .map_err(|e| {
+                tracing::error!(error = %e, "the record cache could not be opened");
+                e.to_string()
+            });
         let state = Self {
-            core: RwLock::new(Arc::new(Patchbay::new(Vec::new(), patchbay_core::vault::system_vault(None), CoreConfig::default()))),
+            cache,
+            core: RwLock::new(Arc::new(Patchbay::new(
+                Vec::new(),
+                patchbay_core::vault::system_vault(None),
+                CoreConfig::default(),
+            ))),
             links: Default::default(),
             paths,
             settings: RwLock::new(settings),
@@ -77,12 +91,20 @@ impl AppState {
     /// (Re)builds the core from the definitions and the settings; starts the demo sandbox
     /// when demo mode is on.
     pub async fn rebuild(&self) {
-        let settings = self.settings.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let settings = self
+            .settings
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         let demo = settings.demo_mode() || std::env::var_os("PATCHBAY_SANDBOX_URL").is_some();
         let mut sandbox_url = None;
         if demo {
             let mut running = self.sandbox.lock().await;
-            let known = self.sandbox_url.read().unwrap_or_else(|e| e.into_inner()).clone();
+            let known = self
+                .sandbox_url
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
             match known {
                 Some(url) => sandbox_url = Some(url),
                 None => match demo_sandbox().await {
@@ -99,7 +121,11 @@ impl AppState {
         }
         *self.sandbox_url.write().unwrap_or_else(|e| e.into_inner()) = sandbox_url.clone();
         let defs = definitions(&settings, sandbox_url.as_deref());
-        let core = Patchbay::new(defs, patchbay_core::vault::system_vault(None), CoreConfig::default());
+        let core = Patchbay::new(
+            defs,
+            patchbay_core::vault::system_vault(None),
+            CoreConfig::default(),
+        );
         *self.core.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(core);
     }
 
@@ -108,7 +134,10 @@ impl AppState {
     }
 
     pub fn settings(&self) -> StoredSettings {
-        self.settings.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.settings
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn set_settings(&self, s: StoredSettings) {
@@ -116,6 +145,9 @@ impl AppState {
     }
 
     pub fn demo_mode(&self) -> bool {
-        self.sandbox_url.read().unwrap_or_else(|e| e.into_inner()).is_some()
+        self.sandbox_url
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
     }
 }

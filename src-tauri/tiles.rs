@@ -21,15 +21,26 @@ impl AuthorizeLinks {
     }
 
     pub fn remove(&self, provider: &str) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(provider);
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(provider);
     }
 
     fn get(&self, provider: &str) -> Option<String> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).get(provider).cloned()
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(provider)
+            .cloned()
     }
 }
 
-fn state(core_state: core_views::ConnectionState, link: Option<String>, name: &str) -> ConnectionState {
+fn state(
+    core_state: core_views::ConnectionState,
+    link: Option<String>,
+    name: &str,
+) -> ConnectionState {
     match core_state {
         core_views::ConnectionState::NotConnected => ConnectionState::NotConnected,
         core_views::ConnectionState::WaitingForApproval => match link {
@@ -63,5 +74,8 @@ pub async fn tiles(core: &Patchbay, links: &AuthorizeLinks) -> Vec<ProviderTile>
 }
 
 pub async fn tile(core: &Patchbay, links: &AuthorizeLinks, provider: &str) -> Option<ProviderTile> {
-    tiles(core, links).await.into_iter().find(|t| t.id == provider)
+    tiles(core, links)
+        .await
+        .into_iter()
+        .find(|t| t.id == provider)
 }

@@ -12,9 +12,16 @@ use ts_rs::TS;
 pub enum ConnectionState {
     NotConnected,
     /// The browser is open at the provider's consent page; the link is offered for copying.
-    WaitingForApproval { authorize_url: String },
-    Connected { account: String, last_synced: Option<String> },
-    NeedsReconnect { reason: String },
+    WaitingForApproval {
+        authorize_url: String,
+    },
+    Connected {
+        account: String,
+        last_synced: Option<String>,
+    },
+    NeedsReconnect {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
