@@ -132,7 +132,7 @@ pub(crate) fn create_tables(
     let mut ddl = format!(
         "CREATE TABLE {rec} (\n  idx INTEGER PRIMARY KEY AUTOINCREMENT,\n  record_id TEXT NOT NULL UNIQUE,\n  \
          seen_gen INTEGER NOT NULL{cols}\n);\n\
-         CREATE TABLE {raw} (idx INTEGER PRIMARY KEY, raw_json TEXT NOT NULL);\n",
+         CREATE TABLE IF NOT EXISTS {raw} (idx INTEGER PRIMARY KEY, raw_json TEXT NOT NULL);\n",
         raw = raw_table(id)
     );
     for (i, c) in columns.iter().enumerate() {
@@ -153,10 +153,17 @@ pub(crate) fn create_tables(
 }
 
 pub(crate) fn drop_tables(conn: &Connection, id: i64) -> Result<(), CacheError> {
+    drop_derived_tables(conn, id)?;
+    conn.execute_batch(&format!("DROP TABLE IF EXISTS {};", raw_table(id)))?;
+    Ok(())
+}
+
+/// Drops the tables whose layout follows the column definitions (row table with its indexes,
+/// search index), keeping the raw JSON they are rebuilt from.
+pub(crate) fn drop_derived_tables(conn: &Connection, id: i64) -> Result<(), CacheError> {
     conn.execute_batch(&format!(
-        "DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {};",
+        "DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {};",
         record_table(id),
-        raw_table(id),
         fts_table(id)
     ))?;
     Ok(())

@@ -8,6 +8,8 @@
 //! generations. Nothing is deleted before `finish`, so an interrupted full sync never empties
 //! the view.
 
+use std::collections::HashMap;
+
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Transaction};
 use serde_json::Value;
@@ -22,11 +24,9 @@ use crate::{extract, Cache, CacheError, ColumnSpec, SyncMode, SyncStats};
 pub struct SyncWriter<'c> {
     cache: &'c Cache,
     resource_id: i64,
-    columns: Vec<ColumnSpec>,
+    sql: RowSql,
     mode: SyncMode,
     generation: i64,
-    insert_sql: String,
-    update_sql: String,
 }
 
 fn mode_name(mode: SyncMode) -> &'static str {
@@ -75,116 +75,129 @@ pub(crate) fn strip_secrets(v: &Value) -> Value {
     }
 }
 
-/// Column lists shared by the insert and update statements: `d0, s0, d1, ...`.
-fn data_columns(columns: &[ColumnSpec]) -> Vec<String> {
-    let mut out = Vec::new();
-    for (i, c) in columns.iter().enumerate() {
-        out.push(format!("d{i}"));
-        if !c.kind.is_text() {
-            out.push(format!("s{i}"));
-        }
-    }
-    out
+/// The SQL that writes one resource's rows, built once per sync from its column definitions.
+pub(crate) struct RowSql {
+    columns: Vec<ColumnSpec>,
+    find: String,
+    insert: String,
+    update: String,
+    fts_delete: String,
+    fts_insert: String,
+    raw_put: String,
 }
 
-fn statements(resource_id: i64, columns: &[ColumnSpec]) -> (String, String) {
-    let rec = record_table(resource_id);
-    let cols = data_columns(columns);
-    let placeholders: Vec<String> = (0..cols.len()).map(|i| format!("?{}", i + 4)).collect();
-    let insert = format!(
-        "INSERT INTO {rec} (idx, record_id, seen_gen, {}) VALUES (?1, ?2, ?3, {})",
-        cols.join(", "),
-        placeholders.join(", ")
-    );
-    let sets: Vec<String> = cols
-        .iter()
-        .zip(&placeholders)
-        .map(|(c, p)| format!("{c} = {p}"))
-        .collect();
-    let update = format!(
-        "UPDATE {rec} SET record_id = ?2, seen_gen = ?3, {} WHERE idx = ?1",
-        sets.join(", ")
-    );
-    (insert, update)
-}
-
-/// Writes one record (insert or update by record id) and its search entry. Returns true when the
-/// record is new to the cache.
-#[allow(clippy::too_many_arguments)]
-fn put_record(
-    tx: &Connection,
-    resource_id: i64,
-    columns: &[ColumnSpec],
-    insert_sql: &str,
-    update_sql: &str,
-    record_id: &str,
-    raw_json: &str,
-    record: &Value,
-    generation: i64,
-    fixed_idx: Option<i64>,
-) -> Result<bool, CacheError> {
-    let cells: Vec<extract::Cell> = columns.iter().map(|c| extract::cell(c, record)).collect();
-    let body = extract::search_text(columns, &cells);
-    let mut values: Vec<SqlValue> = Vec::with_capacity(4 + cells.len() * 2);
-    values.push(SqlValue::Null);
-    values.push(SqlValue::Text(record_id.to_string()));
-    values.push(SqlValue::Integer(generation));
-    for c in cells {
-        // Empty cells are NULL so they sort last through the same indexes as missing numbers.
-        values.push(if c.display.is_empty() {
-            SqlValue::Null
-        } else {
-            SqlValue::Text(c.display)
-        });
-        if let Some(sort) = c.sort {
-            values.push(sort);
+impl RowSql {
+    pub(crate) fn new(resource_id: i64, columns: &[ColumnSpec]) -> Self {
+        let rec = record_table(resource_id);
+        let fts = fts_table(resource_id);
+        // Data columns in bind order: `d0, s0, d1, ...` (text kinds have no `s`).
+        let mut cols = Vec::new();
+        for (i, c) in columns.iter().enumerate() {
+            cols.push(format!("d{i}"));
+            if !c.kind.is_text() {
+                cols.push(format!("s{i}"));
+            }
+        }
+        let placeholders: Vec<String> = (0..cols.len()).map(|i| format!("?{}", i + 4)).collect();
+        let sets: Vec<String> = cols
+            .iter()
+            .zip(&placeholders)
+            .map(|(c, p)| format!("{c} = {p}"))
+            .collect();
+        RowSql {
+            columns: columns.to_vec(),
+            find: format!("SELECT idx FROM {rec} WHERE record_id = ?1"),
+            insert: format!(
+                "INSERT INTO {rec} (idx, record_id, seen_gen, {}) VALUES (?1, ?2, ?3, {})",
+                cols.join(", "),
+                placeholders.join(", ")
+            ),
+            update: format!(
+                "UPDATE {rec} SET record_id = ?2, seen_gen = ?3, {} WHERE idx = ?1",
+                sets.join(", ")
+            ),
+            fts_delete: format!("DELETE FROM {fts} WHERE rowid = ?1"),
+            fts_insert: format!("INSERT INTO {fts} (rowid, body) VALUES (?1, ?2)"),
+            raw_put: format!(
+                "INSERT OR REPLACE INTO {} (idx, raw_json) VALUES (?1, ?2)",
+                raw_table(resource_id)
+            ),
         }
     }
-    let rec = record_table(resource_id);
-    let fts = fts_table(resource_id);
-    let existing: Option<i64> = match fixed_idx {
-        Some(_) => None,
-        None => tx
-            .prepare_cached(&format!("SELECT idx FROM {rec} WHERE record_id = ?1"))?
-            .query_row([record_id], |r| r.get(0))
-            .optional()?,
-    };
-    let (idx, is_new) = match existing {
-        Some(idx) => {
-            values[0] = SqlValue::Integer(idx);
-            tx.prepare_cached(update_sql)?
-                .execute(params_from_iter(&values))?;
-            tx.prepare_cached(&format!("DELETE FROM {fts} WHERE rowid = ?1"))?
-                .execute([idx])?;
-            (idx, false)
+
+    /// Inserts or updates (by record id) one record's row and search entry. `fixed_idx` is for
+    /// rebuilds, which keep each row's index. Returns the row index and whether it is new.
+    fn put_row(
+        &self,
+        tx: &Connection,
+        record_id: &str,
+        record: &Value,
+        generation: i64,
+        fixed_idx: Option<i64>,
+    ) -> Result<(i64, bool), CacheError> {
+        let cells: Vec<extract::Cell> = self
+            .columns
+            .iter()
+            .map(|c| extract::cell(c, record))
+            .collect();
+        let body = extract::search_text(&self.columns, &cells);
+        let mut values: Vec<SqlValue> = Vec::with_capacity(3 + cells.len() * 2);
+        values.push(SqlValue::Null);
+        values.push(SqlValue::Text(record_id.to_string()));
+        values.push(SqlValue::Integer(generation));
+        for c in cells {
+            // Empty cells are NULL so they sort last through the same indexes as missing numbers.
+            values.push(if c.display.is_empty() {
+                SqlValue::Null
+            } else {
+                SqlValue::Text(c.display)
+            });
+            if let Some(sort) = c.sort {
+                values.push(sort);
+            }
         }
-        None => {
-            values[0] = fixed_idx.map(SqlValue::Integer).unwrap_or(SqlValue::Null);
-            tx.prepare_cached(insert_sql)?
-                .execute(params_from_iter(&values))?;
-            (tx.last_insert_rowid(), true)
-        }
-    };
-    tx.prepare_cached(&format!("INSERT INTO {fts} (rowid, body) VALUES (?1, ?2)"))?
-        .execute(params![idx, body])?;
-    tx.prepare_cached(&format!(
-        "INSERT OR REPLACE INTO {} (idx, raw_json) VALUES (?1, ?2)",
-        raw_table(resource_id)
-    ))?
-    .execute(params![idx, raw_json])?;
-    Ok(is_new)
+        let existing: Option<i64> = match fixed_idx {
+            Some(_) => None,
+            None => tx
+                .prepare_cached(&self.find)?
+                .query_row([record_id], |r| r.get(0))
+                .optional()?,
+        };
+        let (idx, is_new) = match existing {
+            Some(idx) => {
+                values[0] = SqlValue::Integer(idx);
+                tx.prepare_cached(&self.update)?
+                    .execute(params_from_iter(&values))?;
+                tx.prepare_cached(&self.fts_delete)?.execute([idx])?;
+                (idx, false)
+            }
+            None => {
+                values[0] = fixed_idx.map(SqlValue::Integer).unwrap_or(SqlValue::Null);
+                tx.prepare_cached(&self.insert)?
+                    .execute(params_from_iter(&values))?;
+                (tx.last_insert_rowid(), true)
+            }
+        };
+        tx.prepare_cached(&self.fts_insert)?
+            .execute(params![idx, body])?;
+        Ok((idx, is_new))
+    }
+
+    fn put_raw(&self, tx: &Connection, idx: i64, raw_json: &str) -> Result<(), CacheError> {
+        tx.prepare_cached(&self.raw_put)?
+            .execute(params![idx, raw_json])?;
+        Ok(())
+    }
 }
 
 /// Re-extracts every cached row when the shell's column definitions changed (a new app version
-/// shows another column): the raw JSON is kept for exactly this.
+/// shows another column): the raw JSON is kept for exactly this. Only the small per-row
+/// bookkeeping is held in memory; the raw JSON is streamed.
 fn rebuild(tx: &Transaction, old: &Resource, columns: &[ColumnSpec]) -> Result<(), CacheError> {
     let rec = record_table(old.id);
-    let rows: Vec<(i64, String, String, i64)> = tx
-        .prepare(&format!(
-            "SELECT r.idx, r.record_id, w.raw_json, r.seen_gen FROM {rec} r JOIN {} w ON w.idx = r.idx",
-            raw_table(old.id)
-        ))?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+    let kept: HashMap<i64, (String, i64)> = tx
+        .prepare(&format!("SELECT idx, record_id, seen_gen FROM {rec}"))?
+        .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
         .collect::<Result<_, _>>()?;
     let seq: Option<i64> = tx
         .query_row(
@@ -193,24 +206,20 @@ fn rebuild(tx: &Transaction, old: &Resource, columns: &[ColumnSpec]) -> Result<(
             |r| r.get(0),
         )
         .optional()?;
-    schema::drop_tables(tx, old.id)?;
+    schema::drop_derived_tables(tx, old.id)?;
     schema::create_tables(tx, old.id, columns)?;
-    let (insert_sql, update_sql) = statements(old.id, columns);
-    for (idx, record_id, raw, generation) in &rows {
+    let sql = RowSql::new(old.id, columns);
+    let mut raw_rows = tx.prepare(&format!("SELECT idx, raw_json FROM {}", raw_table(old.id)))?;
+    let mut rows = raw_rows.query([])?;
+    while let Some(row) = rows.next()? {
+        let idx: i64 = row.get(0)?;
+        let raw: String = row.get(1)?;
+        let Some((record_id, generation)) = kept.get(&idx) else {
+            continue;
+        };
         let value: Value =
-            serde_json::from_str(raw).map_err(|e| CacheError::Record(e.to_string()))?;
-        put_record(
-            tx,
-            old.id,
-            columns,
-            &insert_sql,
-            &update_sql,
-            record_id,
-            raw,
-            &value,
-            *generation,
-            Some(*idx),
-        )?;
+            serde_json::from_str(&raw).map_err(|e| CacheError::Record(e.to_string()))?;
+        sql.put_row(tx, record_id, &value, *generation, Some(idx))?;
     }
     if let Some(seq) = seq {
         // Keep row indexes from ever being reused, even across a rebuild.
@@ -225,7 +234,7 @@ fn rebuild(tx: &Transaction, old: &Resource, columns: &[ColumnSpec]) -> Result<(
     )?;
     info!(
         resource_id = old.id,
-        rows = rows.len(),
+        rows = kept.len(),
         "cache columns changed; rows re-extracted"
     );
     Ok(())
@@ -301,15 +310,12 @@ impl Cache {
             [resource_id],
         )?;
         tx.commit()?;
-        let (insert_sql, update_sql) = statements(resource_id, columns);
         Ok(SyncWriter {
             cache: self,
             resource_id,
-            columns: columns.to_vec(),
+            sql: RowSql::new(resource_id, columns),
             mode,
             generation,
-            insert_sql,
-            update_sql,
         })
     }
 
@@ -394,18 +400,10 @@ impl SyncWriter<'_> {
             let clean = strip_secrets(record);
             let raw =
                 serde_json::to_string(&clean).map_err(|e| CacheError::Record(e.to_string()))?;
-            let is_new = put_record(
-                &tx,
-                self.resource_id,
-                &self.columns,
-                &self.insert_sql,
-                &self.update_sql,
-                record_id,
-                &raw,
-                &clean,
-                self.generation,
-                None,
-            )?;
+            let (idx, is_new) = self
+                .sql
+                .put_row(&tx, record_id, &clean, self.generation, None)?;
+            self.sql.put_raw(&tx, idx, &raw)?;
             added += is_new as i64;
         }
         tx.execute(

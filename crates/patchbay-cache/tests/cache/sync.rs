@@ -203,6 +203,12 @@ fn changed_columns_are_re_extracted_from_the_raw_json() {
         assert_eq!(&a.cells[..b.cells.len()], &b.cells[..]);
     }
     assert_eq!(after.rows[1].cells.last().unwrap(), "2");
+    let detail = cache.detail(P, R, after.rows[1].index).unwrap().unwrap();
+    assert_eq!(detail.fields.last().unwrap().label, "Record #");
+    assert_eq!(
+        detail.raw_json,
+        serde_json::to_string(&lead(2, "Bob", json!(7), json!(null)).1).unwrap()
+    );
     assert_eq!(
         cache.query(P, R, &q("bob")).unwrap().matched,
         1,
