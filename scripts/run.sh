@@ -6,9 +6,10 @@ bash scripts/setup.sh
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   cat >&2 <<'MSG'
 No display found, so Patchbay's window has nowhere to appear.
-To run it under a virtual display (Xvfb) with its own session bus for the keychain:
+To run it under a virtual display (Xvfb), with a private session bus and keychain
+(gnome-keyring) in a throwaway home folder:
 
-  xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- bash scripts/run.sh
+  xvfb-run -a -s "-screen 0 1280x800x24" bash scripts/with-keyring.sh bash scripts/run.sh
 
 MSG
   exit 1

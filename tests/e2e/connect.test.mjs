@@ -97,6 +97,14 @@ test("connect WhatConverts through the browser, then restart and disconnect", as
       return found.length > 1 ? found : null;
     });
     await app.session.screenshot(resolve(SHOTS, "connect-records.png"));
+    // Leads get a "records per week" chart whose accessible name sums up the weeks.
+    const chartLabel = await waitFor("the weekly chart", () =>
+      app.session.execute(
+        "const c = document.querySelector('[data-testid=\"weekly-chart\"] [aria-label]');" +
+          "return c ? c.getAttribute('aria-label') : null;",
+      ),
+    );
+    assert.match(chartLabel, /week/i);
     // Search for the name in the first row: fewer rows match, and each shown row has it.
     const texts = await app.session.execute(
       "const row = document.querySelector('[data-testid=\"records-grid\"] [role=\"row\"][aria-rowindex=\"2\"]');" +
