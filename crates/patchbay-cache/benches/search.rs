@@ -148,7 +148,7 @@ fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let cache = build(&dir.path().join("bench.sqlite3"));
     let cases = [
-        ("search 'mar' (prefix, ~1 in 6 rows)", q("mar", None, 0)),
+        ("search 'mar' (prefix, ~1 row in 7)", q("mar", None, 0)),
         ("search 'maria lop'", q("maria lop", None, 0)),
         (
             "search 'garcia' sorted by revenue desc",

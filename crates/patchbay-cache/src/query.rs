@@ -14,7 +14,7 @@ use crate::{
 /// would hold the read connection for long.
 pub(crate) const MAX_LIMIT: u64 = 10_000;
 
-/// The rows of a query in display order: `SELECT p.idx, <select> ...`, with `?1` bound to the
+/// The rows of a query in display order: `SELECT r.idx, <select> ...`, with `?1` bound to the
 /// FTS expression when there is one.
 pub(crate) struct Plan {
     pub sql: String,
