@@ -55,6 +55,11 @@ pub enum CacheError {
     )]
     SyncSuperseded,
 
+    #[error(
+        "{provider} / {resource} is already being refreshed. Wait for that refresh to finish."
+    )]
+    SyncRunning { provider: String, resource: String },
+
     #[error("A record could not be saved to the local cache: {0}")]
     Record(String),
 

@@ -18,6 +18,7 @@ mod query;
 mod schema;
 mod writer;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -147,6 +148,9 @@ pub struct Cache {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    /// (provider, resource) of the syncs whose `SyncWriter` is alive: two writers on one
+    /// resource would share a generation and overwrite each other's resume cursor.
+    active_syncs: Mutex<HashSet<(String, String)>>,
 }
 
 const _: () = {
@@ -190,6 +194,7 @@ impl Cache {
             path: path.to_path_buf(),
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
+            active_syncs: Mutex::new(HashSet::new()),
         })
     }
 

@@ -23,10 +23,43 @@ use crate::{extract, Cache, CacheError, ColumnSpec, SyncMode, SyncStats};
 
 pub struct SyncWriter<'c> {
     cache: &'c Cache,
+    _active: ActiveSync<'c>,
     resource_id: i64,
     sql: RowSql,
     mode: SyncMode,
     generation: i64,
+}
+
+/// Marks a resource as being synced for as long as its `SyncWriter` lives (also when it is
+/// dropped without `finish`, as an interrupted sync is).
+struct ActiveSync<'c> {
+    cache: &'c Cache,
+    key: (String, String),
+}
+
+impl<'c> ActiveSync<'c> {
+    fn claim(cache: &'c Cache, provider: &str, resource: &str) -> Result<Self, CacheError> {
+        let key = (provider.to_string(), resource.to_string());
+        let mut active = cache
+            .active_syncs
+            .lock()
+            .map_err(|_| CacheError::Poisoned)?;
+        if !active.insert(key.clone()) {
+            return Err(CacheError::SyncRunning {
+                provider: key.0,
+                resource: key.1,
+            });
+        }
+        Ok(ActiveSync { cache, key })
+    }
+}
+
+impl Drop for ActiveSync<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut active) = self.cache.active_syncs.lock() {
+            active.remove(&self.key);
+        }
+    }
 }
 
 fn mode_name(mode: SyncMode) -> &'static str {
@@ -255,6 +288,7 @@ impl Cache {
         schema::validate_columns(columns)?;
         let columns_json = serde_json::to_string(columns)
             .map_err(|e| CacheError::InvalidColumns(e.to_string()))?;
+        let active = ActiveSync::claim(self, provider, resource)?;
         let mut conn = self.writer()?;
         let tx = conn.transaction()?;
         let resource_id = match schema::lookup(&tx, provider, resource)? {
@@ -312,6 +346,7 @@ impl Cache {
         tx.commit()?;
         Ok(SyncWriter {
             cache: self,
+            _active: active,
             resource_id,
             sql: RowSql::new(resource_id, columns),
             mode,

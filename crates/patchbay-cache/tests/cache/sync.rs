@@ -427,3 +427,30 @@ fn a_killed_sync_never_leaves_half_a_page_and_resumes() {
         0
     );
 }
+
+#[test]
+fn one_refresh_per_resource_at_a_time() {
+    let (_dir, cache) = open();
+    let mut first = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+    let err = cache
+        .begin_sync(P, R, &columns(), SyncMode::Incremental)
+        .err()
+        .unwrap();
+    assert!(matches!(err, CacheError::SyncRunning { .. }), "{err}");
+    assert!(err.to_string().contains("already being refreshed"), "{err}");
+    // Another resource syncs meanwhile.
+    cache
+        .begin_sync(P, "calls", &columns(), SyncMode::Full)
+        .unwrap()
+        .finish()
+        .unwrap();
+    first
+        .write_page(&[lead(1, "A", json!(1), json!(null))], Some("2"))
+        .unwrap();
+    drop(first); // interrupted: the resource is free again and the sync resumes
+    let w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+    assert_eq!(cache.resume_point(P, R).unwrap().as_deref(), Some("2"));
+    assert_eq!(w.finish().unwrap().total, 1);
+    // finish() frees it too.
+    cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+}
