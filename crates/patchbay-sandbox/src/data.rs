@@ -37,7 +37,7 @@ impl Gen {
         self.next_u64() % n
     }
 
-    pub fn pick<'a>(&mut self, items: &'a [&'a str]) -> &'a str {
+    pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[self.below(items.len() as u64) as usize]
     }
 

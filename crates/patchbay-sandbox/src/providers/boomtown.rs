@@ -3,6 +3,7 @@
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::bearer::require_scope;
@@ -37,18 +38,21 @@ async fn leads(
     State(state): State<AppState>,
     Extension(grant): Extension<AccessGrant>,
     Query(params): Query<Params>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<LeadsPage>, ApiError> {
     require_scope(&grant, P, "leads:read")?;
     let limit = int_param(&params, "limit", 25, 1..=MAX_LIMIT)?;
     let offset = int_param(&params, "offset", 0, 0..=u64::MAX)?;
     let total = state.config.records as u64;
     let end = offset.saturating_add(limit).min(total);
-    let data: Vec<Value> = (offset.min(total)..end)
+    let data: Vec<Lead> = (offset.min(total)..end)
         .map(|i| lead(state.config.seed, i))
         .collect();
-    Ok(Json(
-        json!({ "data": data, "total": total, "limit": limit, "offset": offset }),
-    ))
+    Ok(Json(LeadsPage {
+        data,
+        total,
+        limit,
+        offset,
+    }))
 }
 
 const LEAD_SOURCES: &[&str] = &[
@@ -71,27 +75,54 @@ const STATUSES: &[&str] = &[
 ];
 const AGENTS: &[&str] = &["Sam Carter", "Alex Rivera", "Jordan Blake", "Taylor Brooks"];
 
-pub fn lead(seed: u64, index: u64) -> Value {
+/// Typed, not `json!`: cheap to serialize even in debug builds.
+#[derive(Debug, Serialize)]
+struct LeadsPage {
+    data: Vec<Lead>,
+    total: u64,
+    limit: u64,
+    offset: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Lead {
+    id: u64,
+    first_name: &'static str,
+    last_name: &'static str,
+    email: String,
+    phone: String,
+    source: &'static str,
+    status: &'static str,
+    price_min: u64,
+    price_max: u64,
+    city: &'static str,
+    state: &'static str,
+    assigned_agent: &'static str,
+    created_at: String,
+    last_visit_at: String,
+}
+
+pub fn lead(seed: u64, index: u64) -> Lead {
     let mut g = Gen::record(seed, P, "leads", 0, index);
     let person = g.person(index);
     let price_min = 150_000 + g.below(40) * 10_000;
     let price_max = price_min + (5 + g.below(30)) * 10_000;
     let created = g.unix_time();
     let last_visit = (created + g.below(90 * 86_400) as i64).min(crate::dates::DATA_END - 1);
-    json!({
-        "id": FIRST_LEAD_ID + index,
-        "first_name": person.first,
-        "last_name": person.last,
-        "email": person.email,
-        "phone": person.phone,
-        "source": g.pick(LEAD_SOURCES),
-        "status": g.pick(STATUSES),
-        "price_min": price_min,
-        "price_max": price_max,
-        "city": person.city,
-        "state": person.state,
-        "assigned_agent": g.pick(AGENTS),
-        "created_at": crate::dates::rfc3339(created),
-        "last_visit_at": crate::dates::rfc3339(last_visit),
-    })
+    Lead {
+        id: FIRST_LEAD_ID + index,
+        first_name: person.first,
+        last_name: person.last,
+        email: person.email,
+        phone: person.phone,
+        source: g.pick(LEAD_SOURCES),
+        status: g.pick(STATUSES),
+        price_min,
+        price_max,
+        city: person.city,
+        state: person.state,
+        assigned_agent: g.pick(AGENTS),
+        created_at: crate::dates::rfc3339(created),
+        last_visit_at: crate::dates::rfc3339(last_visit),
+    }
 }

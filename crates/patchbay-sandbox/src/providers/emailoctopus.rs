@@ -4,6 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::bearer::require_scope;
@@ -31,34 +32,75 @@ async fn me(State(state): State<AppState>) -> Json<Value> {
 }
 
 /// The page of a cursor-paged collection and the `paging` object pointing past it.
-fn page(
+fn page<T: Serialize>(
     params: &Params,
     resource: &str,
     path: &str,
     total: u64,
-    mut item: impl FnMut(u64) -> Value,
-) -> Result<Json<Value>, ApiError> {
+    mut item: impl FnMut(u64) -> T,
+) -> Result<Json<CursorPage<T>>, ApiError> {
     let limit = int_param(params, "limit", 10, 1..=MAX_LIMIT)?;
     let start = match params.get("starting_after") {
         Some(c) => decode_cursor(resource, c)?.min(total),
         None => 0,
     };
     let end = start.saturating_add(limit).min(total);
-    let data: Vec<Value> = (start..end).map(&mut item).collect();
-    let next = if end < total {
+    let data: Vec<T> = (start..end).map(&mut item).collect();
+    let next = (end < total).then(|| {
         let cursor = encode_cursor(resource, end);
-        json!({"url": format!("{path}?limit={limit}&starting_after={cursor}"), "starting_after": cursor})
-    } else {
-        Value::Null
-    };
-    Ok(Json(json!({"data": data, "paging": {"next": next}})))
+        Next {
+            url: format!("{path}?limit={limit}&starting_after={cursor}"),
+            starting_after: cursor,
+        }
+    });
+    Ok(Json(CursorPage {
+        data,
+        paging: Paging { next },
+    }))
+}
+
+// Typed pages (and contacts, the big child collection): cheap to serialize in debug builds.
+#[derive(Debug, Serialize)]
+struct CursorPage<T> {
+    data: Vec<T>,
+    paging: Paging,
+}
+
+#[derive(Debug, Serialize)]
+struct Paging {
+    next: Option<Next>,
+}
+
+#[derive(Debug, Serialize)]
+struct Next {
+    url: String,
+    starting_after: String,
+}
+
+#[derive(Debug, Serialize)]
+struct ContactFields {
+    #[serde(rename = "FirstName")]
+    first_name: &'static str,
+    #[serde(rename = "LastName")]
+    last_name: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct Contact {
+    id: String,
+    email_address: String,
+    fields: ContactFields,
+    tags: [&'static str; 1],
+    status: &'static str,
+    created_at: String,
+    last_updated_at: String,
 }
 
 async fn lists(
     State(state): State<AppState>,
     Extension(grant): Extension<AccessGrant>,
     Query(params): Query<Params>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CursorPage<Value>>, ApiError> {
     require_scope(&grant, P, "lists:read")?;
     let total = state.config.records as u64;
     page(&params, "lists", "/lists", total, |i| {
@@ -71,7 +113,7 @@ async fn contacts(
     Extension(grant): Extension<AccessGrant>,
     Path(list_id): Path<String>,
     Query(params): Query<Params>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CursorPage<Contact>>, ApiError> {
     require_scope(&grant, P, "lists:read")?;
     let total = state.config.records as u64;
     let seed = state.config.seed;
@@ -92,7 +134,7 @@ async fn campaigns(
     State(state): State<AppState>,
     Extension(grant): Extension<AccessGrant>,
     Query(params): Query<Params>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CursorPage<Value>>, ApiError> {
     require_scope(&grant, P, "campaigns:read")?;
     let total = state.config.records as u64;
     page(&params, "campaigns", "/campaigns", total, |i| {
@@ -148,20 +190,29 @@ fn list(seed: u64, index: u64, total: u64) -> Value {
 
 const CONTACT_TAGS: &[&str] = &["customer", "lead", "webinar", "vip"];
 
-fn contact(seed: u64, list_index: u64, index: u64) -> Value {
+fn contact(seed: u64, list_index: u64, index: u64) -> Contact {
     let mut g = Gen::record(seed, P, "contacts", list_index + 1, index);
     let person = g.person(index);
     let created = g.unix_time();
     let updated = (created + g.below(200 * 86_400) as i64).min(crate::dates::DATA_END - 1);
-    json!({
-        "id": g.uuid(),
-        "email_address": person.email,
-        "fields": {"FirstName": person.first, "LastName": person.last},
-        "tags": [g.pick(CONTACT_TAGS)],
-        "status": g.pick(&["subscribed", "subscribed", "subscribed", "unsubscribed", "pending"]),
-        "created_at": crate::dates::rfc3339(created),
-        "last_updated_at": crate::dates::rfc3339(updated),
-    })
+    Contact {
+        id: g.uuid(),
+        email_address: person.email,
+        fields: ContactFields {
+            first_name: person.first,
+            last_name: person.last,
+        },
+        tags: [g.pick(CONTACT_TAGS)],
+        status: g.pick(&[
+            "subscribed",
+            "subscribed",
+            "subscribed",
+            "unsubscribed",
+            "pending",
+        ]),
+        created_at: crate::dates::rfc3339(created),
+        last_updated_at: crate::dates::rfc3339(updated),
+    }
 }
 
 fn campaign(seed: u64, index: u64, total: u64) -> Value {

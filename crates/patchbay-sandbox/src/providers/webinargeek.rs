@@ -4,6 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::bearer::require_scope;
@@ -66,7 +67,7 @@ async fn subscriptions(
     Extension(grant): Extension<AccessGrant>,
     Path(webinar_id): Path<String>,
     Query(params): Query<Params>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SubscriptionsPage>, ApiError> {
     require_scope(&grant, P, "webinars:read")?;
     let total = state.config.records as u64;
     let webinar_index = webinar_id
@@ -77,12 +78,13 @@ async fn subscriptions(
         .ok_or_else(|| ApiError::NotFound(format!("no webinar {webinar_id}")))?;
     let page = int_param(&params, "page", 1, 1..=u64::MAX)?;
     let per_page = int_param(&params, "per_page", 25, 1..=MAX_PER_PAGE)?;
-    let items: Vec<Value> = page_range(total, page, per_page)
+    let subscriptions: Vec<Subscription> = page_range(total, page, per_page)
         .map(|i| subscription(state.config.seed, webinar_index, i, total))
         .collect();
-    Ok(Json(
-        json!({"subscriptions": items, "pagination": pagination(page, per_page, total)}),
-    ))
+    Ok(Json(SubscriptionsPage {
+        subscriptions,
+        pagination: pagination(page, per_page, total),
+    }))
 }
 
 const TOPICS: &[&str] = &[
@@ -125,21 +127,43 @@ const COMPANIES: &[&str] = &[
 ];
 const REG_SOURCES: &[&str] = &["newsletter", "facebook", "linkedin", "website", "partner"];
 
-fn subscription(seed: u64, webinar_index: u64, index: u64, total: u64) -> Value {
+/// Typed (subscriptions are the big child collection): cheap to serialize in debug builds.
+#[derive(Debug, Serialize)]
+struct SubscriptionsPage {
+    subscriptions: Vec<Subscription>,
+    pagination: Value,
+}
+
+#[derive(Debug, Serialize)]
+struct Subscription {
+    id: u64,
+    webinar_id: u64,
+    email: String,
+    firstname: &'static str,
+    surname: &'static str,
+    phone: String,
+    company: &'static str,
+    registered_at: String,
+    watched: bool,
+    minutes_viewed: u64,
+    source: &'static str,
+}
+
+fn subscription(seed: u64, webinar_index: u64, index: u64, total: u64) -> Subscription {
     let mut g = Gen::record(seed, P, "subscriptions", webinar_index + 1, index);
     let person = g.person(index);
     let watched = g.chance(55);
-    json!({
-        "id": FIRST_SUBSCRIPTION_ID + webinar_index * total + index,
-        "webinar_id": FIRST_WEBINAR_ID + webinar_index,
-        "email": person.email,
-        "firstname": person.first,
-        "surname": person.last,
-        "phone": person.phone_e164,
-        "company": g.pick(COMPANIES),
-        "registered_at": g.timestamp(),
-        "watched": watched,
-        "minutes_viewed": if watched { 1 + g.below(60) } else { 0 },
-        "source": g.pick(REG_SOURCES),
-    })
+    Subscription {
+        id: FIRST_SUBSCRIPTION_ID + webinar_index * total + index,
+        webinar_id: FIRST_WEBINAR_ID + webinar_index,
+        email: person.email,
+        firstname: person.first,
+        surname: person.last,
+        phone: person.phone_e164,
+        company: g.pick(COMPANIES),
+        registered_at: g.timestamp(),
+        watched,
+        minutes_viewed: if watched { 1 + g.below(60) } else { 0 },
+        source: g.pick(REG_SOURCES),
+    }
 }
