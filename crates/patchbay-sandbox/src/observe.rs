@@ -98,6 +98,7 @@ pub async fn observe(State(state): State<AppState>, request: Request, next: Next
         .extensions()
         .get::<GrantTypeSeen>()
         .map(|g| g.0.clone());
+    tracing::debug!(method = %entry.method, path = %entry.path, status = entry.status, "request");
     state.log.push(entry);
     response
 }
