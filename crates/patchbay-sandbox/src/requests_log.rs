@@ -1,6 +1,7 @@
 //! The log of requests received, so tests can assert what a client did and did not send.
 //! It never holds a token, code or verifier.
 
+use std::collections::VecDeque;
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
@@ -29,9 +30,12 @@ pub struct LoggedRequest {
     pub fault: Option<String>,
 }
 
+/// The log keeps the newest entries only, so a demo left running for days stays small.
+pub const MAX_ENTRIES: usize = 100_000;
+
 #[derive(Debug, Default)]
 pub struct RequestLog {
-    entries: Mutex<Vec<LoggedRequest>>,
+    entries: Mutex<VecDeque<LoggedRequest>>,
 }
 
 /// Query parameters whose values are secrets (or one step from one).
@@ -46,14 +50,20 @@ const SECRET_PARAMS: &[&str] = &[
 
 impl RequestLog {
     pub fn push(&self, entry: LoggedRequest) {
-        self.entries
-            .lock()
-            .expect("request log poisoned")
-            .push(entry);
+        let mut entries = self.entries.lock().expect("request log poisoned");
+        if entries.len() >= MAX_ENTRIES {
+            entries.pop_front();
+        }
+        entries.push_back(entry);
     }
 
     pub fn snapshot(&self) -> Vec<LoggedRequest> {
-        self.entries.lock().expect("request log poisoned").clone()
+        self.entries
+            .lock()
+            .expect("request log poisoned")
+            .iter()
+            .cloned()
+            .collect()
     }
 
     pub fn clear(&self) {
@@ -78,6 +88,30 @@ pub fn redact_query(query: Option<&str>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_log_keeps_the_newest_entries() {
+        let log = RequestLog::default();
+        for i in 0..MAX_ENTRIES + 3 {
+            log.push(LoggedRequest {
+                method: "GET".into(),
+                path: format!("/{i}"),
+                query: None,
+                grant_type: None,
+                status: 200,
+                provider: None,
+                bearer: false,
+                fault: None,
+            });
+        }
+        let entries = log.snapshot();
+        assert_eq!(entries.len(), MAX_ENTRIES);
+        assert_eq!(entries[0].path, "/3");
+        assert_eq!(
+            entries.last().unwrap().path,
+            format!("/{}", MAX_ENTRIES + 2)
+        );
+    }
 
     #[test]
     fn secrets_are_redacted_and_the_rest_kept() {
