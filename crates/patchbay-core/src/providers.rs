@@ -100,7 +100,10 @@ impl RateLimit {
         if self.requests == 0 {
             return Duration::ZERO;
         }
-        Duration::from_secs_f64(self.per_seconds.max(0.0) / f64::from(self.requests))
+        // `inf` or `1e300` must not panic here nor overflow an Instant later: cap at a day.
+        const MAX: Duration = Duration::from_secs(86_400);
+        Duration::try_from_secs_f64(self.per_seconds.max(0.0) / f64::from(self.requests))
+            .map_or(MAX, |d| d.min(MAX))
     }
 }
 
@@ -377,6 +380,12 @@ fn validate(def: &ProviderDef) -> Result<(), (String, String)> {
         return Err((
             "demo_api_path".into(),
             "demo_api_path must start with /".into(),
+        ));
+    }
+    if !(0.0..=86_400.0).contains(&def.rate_limit.per_seconds) {
+        return Err((
+            "rate_limit".into(),
+            "rate_limit per_seconds must be a number of seconds from 0 to 86400".into(),
         ));
     }
     if def.client_id.is_empty() {
