@@ -17,13 +17,15 @@ use crate::oauth::{
 };
 use crate::paging::{fetch_all, Record};
 use crate::providers::{
-    fill_placeholders, load_with_overrides, DefinitionError, ProviderDef, RedirectKind,
+    fill_placeholders, load_with_overrides, ClientAuth, ConnectionDef, DefinitionError,
+    ProviderDef, RedirectKind,
 };
-use crate::session::{unix_now, value_text, Connection, StoredTokens};
-use crate::vault::{build_namespace, Vault};
+use crate::secret::SecretString;
+use crate::session::{blocking, unix_now, value_text, Connection, KeyValues, StoredTokens};
+use crate::vault::{build_namespace, Vault, VaultKey};
 use crate::views::{
-    Cell, ConnectOutcome, ConnectionState, ProviderTile, RecordPage, ResourceView, SyncProgress,
-    UserError,
+    AuthMethodView, Cell, ConnectOutcome, ConnectionState, ProviderTile, RecordPage, ResourceView,
+    SyncProgress, UserError,
 };
 
 /// Settings of a [`Patchbay`]; tests shorten the timings.
@@ -371,6 +373,7 @@ impl Patchbay {
             expires_at: resp.expires_in().map(|d| unix_now() + d.as_secs()),
             account: String::new(),
             vars: BTreeMap::new(),
+            api_key: None,
         };
         conn.install(tokens.clone()).await?;
         match conn.fetch_account().await {
@@ -576,6 +579,133 @@ impl Patchbay {
             .map(|d| d.display_name.as_str())
             .unwrap_or("The app");
         e.to_user(name)
+    }
+
+    /// How a provider's tile connects (demo mode: always OAuth).
+    pub fn auth_method(&self, provider_id: &str) -> Result<AuthMethodView, ApiError> {
+        let def = self
+            .def(provider_id)
+            .ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
+        Ok(AuthMethodView::of(def))
+    }
+
+    /// "Test and save": checks the key on the provider's account endpoint and keeps it in the
+    /// vault only when the provider accepts it. `values` maps each form field's `key` to
+    /// what the user pasted (surrounding blanks are ignored).
+    pub async fn save_api_key(
+        &self,
+        provider_id: &str,
+        values: BTreeMap<String, SecretString>,
+    ) -> Result<ConnectOutcome, ConnectError> {
+        let def = self
+            .def(provider_id)
+            .ok_or_else(|| ConnectError::UnknownProvider(provider_id.into()))?
+            .clone();
+        let ConnectionDef::ApiKey {
+            fields, location, ..
+        } = &def.connection
+        else {
+            return Err(ConnectError::NotApiKey {
+                provider_id: provider_id.into(),
+            });
+        };
+        let mut key = KeyValues::default();
+        for f in fields {
+            let value = values
+                .get(&f.key)
+                .map(|v| v.expose().trim())
+                .unwrap_or_default();
+            let incomplete = |message: String| ConnectError::KeyIncomplete {
+                provider_id: provider_id.into(),
+                message,
+            };
+            if value.is_empty() {
+                return Err(incomplete(format!(
+                    "Paste your {name} {label} first. You find it in {name} under {location}.",
+                    name = def.display_name,
+                    label = f.label
+                )));
+            }
+            if value.chars().any(|c| !c.is_ascii_graphic()) {
+                return Err(incomplete(format!(
+                    "That {} has characters an {} {} never has. Copy it again from {location}.",
+                    f.label, def.display_name, f.label
+                )));
+            }
+            key.0.insert(f.key.clone(), SecretString::new(value));
+        }
+        let conn = self
+            .connection(provider_id)
+            .ok_or_else(|| ConnectError::UnknownProvider(provider_id.into()))?;
+        match conn.fetch_account_with(Some(&key)).await {
+            Ok((account, vars)) => {
+                conn.install(StoredTokens::from_key(key, account.clone(), vars))
+                    .await?;
+                tracing::info!(provider = %provider_id, "API key accepted and stored");
+                Ok(ConnectOutcome::Connected {
+                    provider_id: provider_id.into(),
+                    account,
+                })
+            }
+            Err(ApiError::Unauthorized | ApiError::Forbidden { .. }) => {
+                tracing::info!(provider = %provider_id, "API key refused by the provider");
+                let labels: Vec<&str> = fields.iter().map(|f| f.label.as_str()).collect();
+                let them = if labels.len() == 1 { "it" } else { "them" };
+                Err(ConnectError::KeyRejected {
+                    provider_id: provider_id.into(),
+                    message: format!(
+                        "{} did not accept that {}. Copy {them} again from {location}.",
+                        def.display_name,
+                        labels.join(" and ")
+                    ),
+                })
+            }
+            Err(error) => Err(ConnectError::Api {
+                provider_id: provider_id.into(),
+                error,
+            }),
+        }
+    }
+
+    /// Whether the provider's token endpoint wants the user's own client secret (BoomTown
+    /// outside demo mode): Settings shows a secret field for these.
+    pub fn needs_client_secret(&self, provider_id: &str) -> bool {
+        self.def(provider_id)
+            .is_some_and(|d| d.client_auth != ClientAuth::None && !d.connection.is_api_key())
+    }
+
+    fn client_secret_key(&self, provider_id: &str) -> VaultKey {
+        VaultKey::new(&self.config.namespace, provider_id, "app", "client_secret")
+    }
+
+    /// Keeps (or with `None` deletes) the user's client secret in the vault. It never goes
+    /// to a file or back to the window.
+    pub async fn set_client_secret(
+        &self,
+        provider_id: &str,
+        secret: Option<SecretString>,
+    ) -> Result<(), ApiError> {
+        self.def(provider_id)
+            .ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
+        let vault = self.vault.clone();
+        let key = self.client_secret_key(provider_id);
+        let secret = secret.filter(|s| !s.expose().trim().is_empty());
+        blocking(move || match secret {
+            Some(s) => vault.set(&key, &SecretString::new(s.expose().trim())),
+            None => vault.delete(&key),
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Whether a client secret is stored (Settings shows "saved", never the value).
+    pub async fn has_client_secret(&self, provider_id: &str) -> bool {
+        if self.def(provider_id).is_none() {
+            return false;
+        }
+        let vault = self.vault.clone();
+        let key = self.client_secret_key(provider_id);
+        matches!(blocking(move || vault.get(&key)).await, Ok(Some(_)))
     }
 
     /// The API base URL of a provider with its account variables (diagnostics).

@@ -29,6 +29,41 @@ pub enum ConnectError {
     Listener(String),
     #[error(transparent)]
     Vault(#[from] VaultError),
+    /// The provider refused the API key on its account endpoint.
+    #[error("{provider_id} refused the API key")]
+    KeyRejected {
+        provider_id: String,
+        /// Plain words for the form, naming where the key lives.
+        message: String,
+    },
+    /// A field of the API-key form is empty or holds characters no key has.
+    #[error("the API key form for {provider_id} is incomplete: {message}")]
+    KeyIncomplete {
+        provider_id: String,
+        message: String,
+    },
+    /// `save_api_key` for a provider that connects in the browser (or any provider in demo mode).
+    #[error("{provider_id} does not connect with an API key")]
+    NotApiKey { provider_id: String },
+    /// Testing the key (or looking up the account) failed for another reason than the key.
+    #[error("{provider_id}: {error}")]
+    Api {
+        provider_id: String,
+        #[source]
+        error: ApiError,
+    },
+    /// RFC 8414 metadata could not be read or is unusable.
+    #[error("{provider_id}'s authorization server metadata is unusable: {detail}")]
+    Discovery { provider_id: String, detail: String },
+    /// RFC 7591 registration failed.
+    #[error("{provider_id} refused the client registration: {detail}")]
+    Registration { provider_id: String, detail: String },
+    /// The provider no longer knows the registered client (it was dropped; connect again).
+    #[error("{provider_id} rejected the registered client")]
+    ClientRejected { provider_id: String },
+    /// A confidential client (BoomTown) without the user's client id or secret.
+    #[error("{provider_id} needs a client id and client secret in Settings")]
+    NeedsClientCredentials { provider_id: String },
 }
 
 impl ConnectError {
@@ -54,6 +89,16 @@ impl ConnectError {
             ConnectError::Config(_) => "connect.config".into(),
             ConnectError::Listener(_) => "connect.listener".into(),
             ConnectError::Vault(v) => v.code().into(),
+            ConnectError::KeyRejected { .. } => "connect.key_rejected".into(),
+            ConnectError::KeyIncomplete { .. } => "connect.key_incomplete".into(),
+            ConnectError::NotApiKey { .. } => "connect.not_api_key".into(),
+            ConnectError::Api { error, .. } => error.code().into(),
+            ConnectError::Discovery { .. } => "connect.discovery".into(),
+            ConnectError::Registration { .. } => "connect.registration".into(),
+            ConnectError::ClientRejected { .. } => "connect.client_rejected".into(),
+            ConnectError::NeedsClientCredentials { .. } => {
+                "connect.needs_client_credentials".into()
+            }
         }
     }
 
@@ -63,7 +108,15 @@ impl ConnectError {
             ConnectError::UnknownProvider(p)
             | ConnectError::Provider { provider_id: p, .. }
             | ConnectError::Grant { provider_id: p, .. }
-            | ConnectError::Network { provider_id: p, .. } => Some(p),
+            | ConnectError::Network { provider_id: p, .. }
+            | ConnectError::KeyRejected { provider_id: p, .. }
+            | ConnectError::KeyIncomplete { provider_id: p, .. }
+            | ConnectError::NotApiKey { provider_id: p }
+            | ConnectError::Api { provider_id: p, .. }
+            | ConnectError::Discovery { provider_id: p, .. }
+            | ConnectError::Registration { provider_id: p, .. }
+            | ConnectError::ClientRejected { provider_id: p }
+            | ConnectError::NeedsClientCredentials { provider_id: p } => Some(p),
             ConnectError::Callback(
                 CallbackError::Expired { provider_id }
                 | CallbackError::IssuerMismatch { provider_id }
@@ -105,6 +158,25 @@ impl ConnectError {
                 format!("Patchbay could not wait for {name}'s answer on this computer. Click Connect to try again.")
             }
             ConnectError::Vault(v) => vault_message(v),
+            ConnectError::KeyRejected { message, .. } | ConnectError::KeyIncomplete { message, .. } => {
+                message.clone()
+            }
+            ConnectError::NotApiKey { .. } => {
+                format!("{name} connects in your browser. Click Connect.")
+            }
+            ConnectError::Api { error, .. } => error.to_user(name).message,
+            ConnectError::Discovery { .. } => format!(
+                "Patchbay could not read {name}'s sign-in settings. Check your internet connection and click Connect to try again."
+            ),
+            ConnectError::Registration { .. } => format!(
+                "{name} did not let Patchbay register itself. Try again in a few minutes."
+            ),
+            ConnectError::ClientRejected { .. } => format!(
+                "{name} no longer recognised Patchbay, so Patchbay registered again. Click Connect to try again."
+            ),
+            ConnectError::NeedsClientCredentials { .. } => format!(
+                "{name} needs your own client id and client secret. Add them in Settings, then click Connect."
+            ),
         };
         UserError {
             code: self.code(),

@@ -24,12 +24,21 @@ pub struct ProviderDef {
     /// Whether the provider returns `iss` on the redirect (RFC 9207); then it must match.
     #[serde(default)]
     pub iss_parameter_supported: bool,
+    /// How the app gets access: OAuth (the default) or an API key the user pastes.
+    #[serde(default)]
+    pub connection: ConnectionDef,
+    /// Empty when the endpoints come from RFC 8414 discovery (or the method is `api_key`).
+    #[serde(default)]
     pub authorize_url: String,
+    #[serde(default)]
     pub token_url: String,
     #[serde(default)]
     pub revoke_url: Option<String>,
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// Empty for a dynamically registered client (RFC 7591) and for a client id the user
+    /// gives in Settings.
+    #[serde(default)]
     pub client_id: String,
     #[serde(default)]
     pub client_auth: ClientAuth,
@@ -44,6 +53,114 @@ pub struct ProviderDef {
     pub account: AccountDef,
     #[serde(default)]
     pub resources: Vec<ResourceDef>,
+}
+
+/// How a provider really lets an app in (`[connection]` in a definition file).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum ConnectionDef {
+    /// OAuth 2.0 authorization code + PKCE.
+    Oauth {
+        /// The issuer whose RFC 8414 metadata names the endpoints; when set, the typed-in
+        /// `authorize_url`/`token_url`/`revoke_url` are not needed.
+        #[serde(default)]
+        discovery: Option<String>,
+        #[serde(default)]
+        registration: Registration,
+    },
+    /// An API key (or token and secret) the user copies from the provider's settings.
+    ApiKey {
+        fields: Vec<KeyFieldDef>,
+        send: KeySend,
+        /// Where in the provider's web app the key lives (a link for the form).
+        #[serde(default)]
+        help_url: Option<String>,
+        /// One sentence for the form: where to find the key.
+        help_text: String,
+        /// The menu path alone ("Integrations → API Keys"), for error messages.
+        location: String,
+    },
+}
+
+impl Default for ConnectionDef {
+    fn default() -> Self {
+        ConnectionDef::Oauth {
+            discovery: None,
+            registration: Registration::Static,
+        }
+    }
+}
+
+impl ConnectionDef {
+    pub fn is_api_key(&self) -> bool {
+        matches!(self, ConnectionDef::ApiKey { .. })
+    }
+
+    /// Whether the client registers itself (RFC 7591) on first connect.
+    pub fn registers_dynamically(&self) -> bool {
+        matches!(
+            self,
+            ConnectionDef::Oauth {
+                registration: Registration::Dynamic,
+                ..
+            }
+        )
+    }
+
+    pub fn discovery(&self) -> Option<&str> {
+        match self {
+            ConnectionDef::Oauth { discovery, .. } => discovery.as_deref(),
+            ConnectionDef::ApiKey { .. } => None,
+        }
+    }
+}
+
+/// Where an OAuth client id comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Registration {
+    /// `client_id` in the definition (or the user's Settings).
+    #[default]
+    Static,
+    /// RFC 7591 dynamic registration as a public native client, kept in the vault.
+    Dynamic,
+}
+
+/// One field of an API-key form.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyFieldDef {
+    pub key: String,
+    pub label: String,
+    /// Masked in the form (default true).
+    #[serde(default = "yes")]
+    pub secret: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// How the key travels on every request.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "scheme", rename_all = "snake_case", deny_unknown_fields)]
+pub enum KeySend {
+    /// HTTP Basic with two fields as user name and password.
+    Basic { username: String, password: String },
+    /// `Authorization: Bearer <field>`.
+    Bearer { field: String },
+    /// `<name>: <field>`.
+    Header { name: String, field: String },
+}
+
+impl KeySend {
+    /// The field keys this scheme reads.
+    pub fn fields(&self) -> Vec<&str> {
+        match self {
+            KeySend::Basic { username, password } => vec![username, password],
+            KeySend::Bearer { field } | KeySend::Header { field, .. } => vec![field],
+        }
+    }
 }
 
 /// How the app authenticates to the token endpoint.
@@ -349,7 +466,7 @@ fn validate(def: &ProviderDef) -> Result<(), (String, String)> {
         ("revoke_url", def.revoke_url.as_ref()),
         ("issuer", def.issuer.as_ref()),
     ] {
-        if let Some(v) = value {
+        if let Some(v) = value.filter(|v| !v.is_empty()) {
             let url = Url::parse(v)
                 .map_err(|e| (key.to_string(), format!("{key} {v:?} is not a URL: {e}")))?;
             if url.scheme() != "https" && !is_loopback(&url) {
@@ -388,9 +505,7 @@ fn validate(def: &ProviderDef) -> Result<(), (String, String)> {
             "rate_limit per_seconds must be a number of seconds from 0 to 86400".into(),
         ));
     }
-    if def.client_id.is_empty() {
-        return Err(("client_id".into(), "client_id must not be empty".into()));
-    }
+    validate_connection(def)?;
     if def.iss_parameter_supported && def.issuer.is_none() {
         return Err((
             "iss_parameter_supported".into(),
@@ -468,6 +583,94 @@ fn validate(def: &ProviderDef) -> Result<(), (String, String)> {
         }
     }
     Ok(())
+}
+
+fn validate_connection(def: &ProviderDef) -> Result<(), (String, String)> {
+    match &def.connection {
+        ConnectionDef::Oauth {
+            discovery,
+            registration,
+        } => {
+            match discovery {
+                Some(d) => {
+                    let url = Url::parse(d).map_err(|e| {
+                        (
+                            "discovery".to_string(),
+                            format!("discovery {d:?} is not a URL: {e}"),
+                        )
+                    })?;
+                    if url.scheme() != "https" && !is_loopback(&url) {
+                        return Err((
+                            "discovery".into(),
+                            "discovery must use https (or http on 127.0.0.1)".into(),
+                        ));
+                    }
+                }
+                None => {
+                    for (key, v) in [
+                        ("authorize_url", &def.authorize_url),
+                        ("token_url", &def.token_url),
+                    ] {
+                        if v.is_empty() {
+                            return Err((
+                                key.into(),
+                                format!("{key} is required unless [connection] discovery is set"),
+                            ));
+                        }
+                    }
+                }
+            }
+            match registration {
+                Registration::Dynamic if discovery.is_none() => Err((
+                    "registration".into(),
+                    "registration = \"dynamic\" needs discovery (the registration endpoint comes from the metadata)".into(),
+                )),
+                Registration::Static
+                    if def.client_id.is_empty() && def.client_auth == ClientAuth::None =>
+                {
+                    Err(("client_id".into(), "client_id must not be empty".into()))
+                }
+                _ => Ok(()),
+            }
+        }
+        ConnectionDef::ApiKey {
+            fields,
+            send,
+            help_url,
+            ..
+        } => {
+            if fields.is_empty() {
+                return Err(("fields".into(), "an api_key connection needs fields".into()));
+            }
+            let mut seen = HashSet::new();
+            for f in fields {
+                if f.key.is_empty() || !seen.insert(f.key.as_str()) {
+                    return Err((
+                        "fields".into(),
+                        format!("field key {:?} is empty or repeated", f.key),
+                    ));
+                }
+            }
+            if let Some(missing) = send.fields().into_iter().find(|k| !seen.contains(k)) {
+                return Err((
+                    "send".into(),
+                    format!("send uses field {missing:?}, which fields does not list"),
+                ));
+            }
+            if let KeySend::Header { name, .. } = send {
+                if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                    return Err(("send".into(), format!("{name:?} is not a header name")));
+                }
+            }
+            if let Some(u) = help_url {
+                let ok = Url::parse(u).is_ok_and(|u| u.scheme() == "https");
+                if !ok {
+                    return Err(("help_url".into(), "help_url must be an https URL".into()));
+                }
+            }
+            Ok(())
+        }
+    }
 }
 
 fn check_pointer(key: &str, p: &str) -> Result<(), (String, String)> {
@@ -575,7 +778,8 @@ pub fn user_override_dir() -> Option<PathBuf> {
 }
 
 impl ProviderDef {
-    /// Demo mode: every URL points at the in-process sandbox.
+    /// Demo mode: every URL points at the in-process sandbox, and every provider connects
+    /// with OAuth as the sandbox's one public client, whatever its real method.
     pub fn rewrite_for_demo(&mut self, sandbox_url: &str) {
         let base = sandbox_url.trim_end_matches('/');
         let id = &self.id;
@@ -586,6 +790,37 @@ impl ProviderDef {
         self.revoke_url = Some(format!("{base}/{id}/oauth/revoke"));
         self.api_base = format!("{base}{}", self.demo_api_path);
         self.client_auth = ClientAuth::None;
+        self.account.url = None;
+        self.connection = ConnectionDef::default();
+        if self.client_id.is_empty() {
+            self.client_id = "patchbay-desktop".into();
+        }
+    }
+
+    /// Points every URL at a sandbox but keeps the real connection method (API key,
+    /// discovery, dynamic registration, client secret): the non-demo configuration, tested.
+    pub fn point_at(&mut self, sandbox_url: &str) {
+        let base = sandbox_url.trim_end_matches('/');
+        let id = self.id.clone();
+        if self.issuer.is_some() {
+            self.issuer = Some(format!("{base}/{id}"));
+        }
+        if !self.authorize_url.is_empty() {
+            self.authorize_url = format!("{base}/{id}/oauth/authorize");
+        }
+        if !self.token_url.is_empty() {
+            self.token_url = format!("{base}/{id}/oauth/token");
+        }
+        if self.revoke_url.is_some() {
+            self.revoke_url = Some(format!("{base}/{id}/oauth/revoke"));
+        }
+        if let ConnectionDef::Oauth {
+            discovery: Some(d), ..
+        } = &mut self.connection
+        {
+            *d = format!("{base}/{id}");
+        }
+        self.api_base = format!("{base}{}", self.demo_api_path);
         self.account.url = None;
     }
 
@@ -604,8 +839,21 @@ mod tests {
         assert_eq!(defs.len(), 5);
         for d in &defs {
             assert!(!d.resources.is_empty(), "{} has resources", d.id);
-            assert!(d.authorize_url.starts_with("https://"));
+            if let ConnectionDef::Oauth { discovery, .. } = &d.connection {
+                assert!(
+                    d.authorize_url.starts_with("https://")
+                        || discovery
+                            .as_deref()
+                            .is_some_and(|u| u.starts_with("https://"))
+                );
+            }
         }
+        let method = |id: &str| defs.iter().find(|d| d.id == id).unwrap().connection.clone();
+        assert!(method("whatconverts").is_api_key());
+        assert!(method("emailoctopus").is_api_key());
+        assert!(method("webinargeek").is_api_key());
+        assert!(method("clickfunnels").registers_dynamically());
+        assert!(!method("boomtown").is_api_key());
     }
 
     #[test]

@@ -18,7 +18,7 @@ use url::Url;
 
 use crate::error::ApiError;
 use crate::http::{parse_retry_after, HttpSettings, RateLimiter, TokenHttp, TokenHttpError};
-use crate::providers::{fill_placeholders, ClientAuth, ProviderDef};
+use crate::providers::{fill_placeholders, ClientAuth, ConnectionDef, KeySend, ProviderDef};
 use crate::secret::SecretString;
 use crate::vault::{Vault, VaultError, VaultKey};
 
@@ -37,9 +37,39 @@ pub struct StoredTokens {
     pub expires_at: Option<u64>,
     pub account: String,
     pub vars: BTreeMap<String, String>,
+    /// For a provider connected with an API key: the key's fields (then `access` is empty).
+    pub api_key: Option<KeyValues>,
+}
+
+/// The fields of an API key (token, secret...), each a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KeyValues(pub BTreeMap<String, SecretString>);
+
+impl KeyValues {
+    pub fn get(&self, field: &str) -> &str {
+        self.0.get(field).map(SecretString::expose).unwrap_or("")
+    }
+}
+
+/// How one request authenticates.
+enum RequestAuth {
+    Bearer(AccessToken, u64),
+    Key(KeyValues),
 }
 
 impl StoredTokens {
+    /// A connection made with an API key.
+    pub fn from_key(key: KeyValues, account: String, vars: BTreeMap<String, String>) -> Self {
+        Self {
+            access: AccessToken::new(String::new()),
+            refresh: None,
+            expires_at: None,
+            account,
+            vars,
+            api_key: Some(key),
+        }
+    }
+
     fn to_secret(&self) -> SecretString {
         SecretString::new(
             serde_json::json!({
@@ -49,6 +79,11 @@ impl StoredTokens {
                 "expires_at": self.expires_at,
                 "account": self.account,
                 "vars": self.vars,
+                "api_key": self.api_key.as_ref().map(|k| k
+                    .0
+                    .iter()
+                    .map(|(f, v)| (f.clone(), v.expose().to_string()))
+                    .collect::<BTreeMap<_, _>>()),
             })
             .to_string(),
         )
@@ -57,9 +92,19 @@ impl StoredTokens {
     fn from_secret(s: &SecretString) -> Result<Self, VaultError> {
         let corrupt = |d: &str| VaultError::Corrupt { detail: d.into() };
         let v: Value = serde_json::from_str(s.expose()).map_err(|_| corrupt("not JSON"))?;
-        let access = v["access_token"]
-            .as_str()
-            .ok_or_else(|| corrupt("no access token"))?;
+        let api_key = match v.get("api_key") {
+            Some(Value::Object(m)) => Some(KeyValues(
+                m.iter()
+                    .map(|(f, v)| (f.clone(), SecretString::new(v.as_str().unwrap_or_default())))
+                    .collect(),
+            )),
+            _ => None,
+        };
+        let access = match (v["access_token"].as_str(), &api_key) {
+            (Some(a), _) => a,
+            (None, Some(_)) => "",
+            (None, None) => return Err(corrupt("no access token")),
+        };
         Ok(Self {
             access: AccessToken::new(access.to_string()),
             refresh: v["refresh_token"]
@@ -68,6 +113,7 @@ impl StoredTokens {
             expires_at: v["expires_at"].as_u64(),
             account: v["account"].as_str().unwrap_or_default().to_string(),
             vars: serde_json::from_value(v["vars"].clone()).unwrap_or_default(),
+            api_key,
         })
     }
 
@@ -314,6 +360,7 @@ impl Connection {
                     expires_at: resp.expires_in().map(|d| unix_now() + d.as_secs()),
                     account: current.account.clone(),
                     vars: current.vars.clone(),
+                    api_key: None,
                 };
                 // The rotated refresh token is in the vault before the new access token is used.
                 self.persist(&new).await?;
@@ -367,6 +414,10 @@ impl Connection {
         let Some(tokens) = self.current().await? else {
             return Ok(());
         };
+        if tokens.api_key.is_some() {
+            // An API key is the user's own: deleting our copy is all a disconnect can do.
+            return Ok(());
+        }
         let (token, hint) = match &tokens.refresh {
             Some(r) => (r.secret().to_string(), "refresh_token"),
             None => (tokens.access.secret().to_string(), "access_token"),
@@ -427,19 +478,69 @@ impl Connection {
         body: Option<&Value>,
         idempotent: bool,
     ) -> Result<ApiResponse, ApiError> {
+        self.request_inner(method, url, body, idempotent, None)
+            .await
+    }
+
+    /// The credentials of one attempt: the given key (a key being tested), the stored key,
+    /// or the OAuth access token.
+    async fn request_auth(&self, probe: Option<&KeyValues>) -> Result<RequestAuth, ApiError> {
+        if let Some(k) = probe {
+            return Ok(RequestAuth::Key(k.clone()));
+        }
+        if self.def.connection.is_api_key() {
+            let mut state = self.state.lock().await;
+            self.ensure_loaded(&mut state).await?;
+            return match state.tokens.as_ref().and_then(|t| t.api_key.clone()) {
+                Some(k) => Ok(RequestAuth::Key(k)),
+                None if state.needs_reconnect => Err(ApiError::NeedsReconnect),
+                None => Err(ApiError::NotConnected),
+            };
+        }
+        let (token, generation) = self.access_token().await?;
+        Ok(RequestAuth::Bearer(token, generation))
+    }
+
+    fn apply_auth(
+        &self,
+        req: reqwest::RequestBuilder,
+        auth: &RequestAuth,
+    ) -> reqwest::RequestBuilder {
+        match (auth, &self.def.connection) {
+            (RequestAuth::Bearer(token, _), _) => req.bearer_auth(token.secret()),
+            (RequestAuth::Key(k), ConnectionDef::ApiKey { send, .. }) => match send {
+                KeySend::Basic { username, password } => {
+                    req.basic_auth(k.get(username), Some(k.get(password)))
+                }
+                KeySend::Bearer { field } => req.bearer_auth(k.get(field)),
+                KeySend::Header { name, field } => req.header(name.as_str(), k.get(field)),
+            },
+            // A key for a provider whose definition names no key scheme: send nothing.
+            (RequestAuth::Key(_), ConnectionDef::Oauth { .. }) => req,
+        }
+    }
+
+    async fn request_inner(
+        &self,
+        method: Method,
+        url: &Url,
+        body: Option<&Value>,
+        idempotent: bool,
+        probe: Option<&KeyValues>,
+    ) -> Result<ApiResponse, ApiError> {
         let policy = &self.settings.retry;
         let started = Instant::now();
         let mut attempts = 0u32;
         let mut refreshed = false;
         loop {
-            let (token, generation) = self.access_token().await?;
+            let auth = self.request_auth(probe).await?;
             let permit = self.concurrency.clone().acquire_owned().await;
             self.limiter.acquire().await;
-            let mut req = self
+            let req = self
                 .http
                 .request(method.clone(), url.clone())
-                .bearer_auth(token.secret())
                 .header(ACCEPT, "application/json");
+            let mut req = self.apply_auth(req, &auth);
             if let Some(b) = body {
                 req = req.json(b);
             }
@@ -471,6 +572,10 @@ impl Connection {
                         },
                         401 => {
                             drop(permit);
+                            let RequestAuth::Bearer(_, generation) = auth else {
+                                // A key cannot be refreshed: the provider refused it.
+                                return Err(ApiError::Unauthorized);
+                            };
                             if refreshed {
                                 return Err(ApiError::Unauthorized);
                             }
@@ -521,13 +626,23 @@ impl Connection {
 
     /// The account look-up: the display name and the variables the definition asks for.
     pub async fn fetch_account(&self) -> Result<(String, BTreeMap<String, String>), ApiError> {
+        self.fetch_account_with(None).await
+    }
+
+    /// The account look-up with a key that is not stored yet ("Test and save").
+    pub async fn fetch_account_with(
+        &self,
+        probe: Option<&KeyValues>,
+    ) -> Result<(String, BTreeMap<String, String>), ApiError> {
         let url = match &self.def.account.url {
             Some(u) => {
                 Url::parse(u).map_err(|e| ApiError::Decode(format!("bad account URL: {e}")))?
             }
             None => self.api_url(&self.def.account.path, &BTreeMap::new())?,
         };
-        let resp = self.get_json(&url).await?;
+        let resp = self
+            .request_inner(Method::GET, &url, None, true, probe)
+            .await?;
         let name = resp
             .body
             .pointer(&self.def.account.name)

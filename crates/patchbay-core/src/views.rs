@@ -155,3 +155,55 @@ impl ConnectOutcome {
         }
     }
 }
+
+/// How a provider's tile connects: the browser (OAuth) or a small form for an API key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[ts(export)]
+pub enum AuthMethodView {
+    /// Click Connect: the browser opens the provider's consent page.
+    Oauth,
+    /// Click the tile: a form with these fields, then "Test and save".
+    ApiKey {
+        fields: Vec<KeyFieldView>,
+        /// Where in the provider's web app (or docs) the key lives.
+        help_url: Option<String>,
+        help_text: String,
+    },
+}
+
+/// One field of the API-key form (no value: the window never gets a key back).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct KeyFieldView {
+    /// The name to send back in `save_api_key`'s map.
+    pub key: String,
+    pub label: String,
+    /// Mask the input.
+    pub secret: bool,
+}
+
+impl AuthMethodView {
+    pub fn of(def: &ProviderDef) -> Self {
+        match &def.connection {
+            crate::providers::ConnectionDef::Oauth { .. } => AuthMethodView::Oauth,
+            crate::providers::ConnectionDef::ApiKey {
+                fields,
+                help_url,
+                help_text,
+                ..
+            } => AuthMethodView::ApiKey {
+                fields: fields
+                    .iter()
+                    .map(|f| KeyFieldView {
+                        key: f.key.clone(),
+                        label: f.label.clone(),
+                        secret: f.secret,
+                    })
+                    .collect(),
+                help_url: help_url.clone(),
+                help_text: help_text.clone(),
+            },
+        }
+    }
+}
