@@ -157,6 +157,9 @@ impl Vault for MemoryVault {
 /// chunks well under that (UTF-16 doubles the size).
 pub const CHUNK_CHARS: usize = 1000;
 
+/// A value spans at most this many keychain entries.
+pub const MAX_CHUNKS: usize = 64;
+
 /// The OS keychain through the `keyring` crate (Secret Service, Keychain, Credential Manager).
 ///
 /// A value is stored as `n:CHUNK` in the entry `user`, and the further chunks in
@@ -209,7 +212,7 @@ impl KeyringVault {
         let n: usize = n.parse().map_err(|_| VaultError::Corrupt {
             detail: "bad chunk header".into(),
         })?;
-        if n == 0 || n > 64 {
+        if n == 0 || n > MAX_CHUNKS {
             return Err(VaultError::Corrupt {
                 detail: "bad chunk count".into(),
             });
@@ -276,6 +279,16 @@ impl Vault for KeyringVault {
         };
         let chunks = split_chunks(value.expose());
         let n = chunks.len();
+        // `get` refuses more than MAX_CHUNKS as damaged: refuse to write what cannot be read.
+        if n > MAX_CHUNKS {
+            return Err(VaultError::Platform {
+                detail: format!(
+                    "the value is too long for the keychain ({} characters, at most {})",
+                    value.expose().chars().count(),
+                    MAX_CHUNKS * CHUNK_CHARS
+                ),
+            });
+        }
         // Tail chunks first, the header last: a reader never sees a header without its chunks.
         for (i, c) in chunks.iter().enumerate().skip(1) {
             Self::entry(key, i + 1)?
