@@ -1,0 +1,250 @@
+//! The Tauri surface, checked from the files that define it: the CSP allows no remote origin
+//! and no inline or eval'd script; the window's capability grants exactly the commands the
+//! front end invokes (and the app registers), and no plugin permission beyond event
+//! listening. A new command, permission or CSP source must be added here on purpose.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The CSP as (directive, sources), whether the config writes it as a string or a map.
+fn csp() -> Vec<(String, Vec<String>)> {
+    let conf = json(&root().join("tauri.conf.json"));
+    let csp = &conf["app"]["security"]["csp"];
+    match csp {
+        serde_json::Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| {
+                let sources = match v {
+                    serde_json::Value::String(s) => {
+                        s.split_whitespace().map(String::from).collect()
+                    }
+                    serde_json::Value::Array(a) => a
+                        .iter()
+                        .filter_map(|s| s.as_str().map(String::from))
+                        .collect(),
+                    other => panic!("CSP directive {k} has an odd value: {other}"),
+                };
+                (k.clone(), sources)
+            })
+            .collect(),
+        serde_json::Value::String(s) => s
+            .split(';')
+            .filter(|d| !d.trim().is_empty())
+            .map(|d| {
+                let mut parts = d.split_whitespace().map(String::from);
+                let name = parts.next().unwrap_or_default();
+                (name, parts.collect())
+            })
+            .collect(),
+        other => panic!("the window must have a CSP (app.security.csp), found {other}"),
+    }
+}
+
+#[test]
+fn csp_has_no_remote_origin_and_no_unsafe_script() {
+    let csp = csp();
+    let allowed = ["'self'", "'none'", "ipc:", "http://ipc.localhost", "data:"];
+    let directives: BTreeSet<&str> = csp.iter().map(|(d, _)| d.as_str()).collect();
+    for needed in [
+        "default-src",
+        "script-src",
+        "object-src",
+        "base-uri",
+        "frame-ancestors",
+    ] {
+        assert!(directives.contains(needed), "the CSP sets {needed}");
+    }
+    for (directive, sources) in &csp {
+        for s in sources {
+            assert!(
+                allowed.contains(&s.as_str()),
+                "CSP {directive} allows {s:?}: only 'self', 'none', ipc:, http://ipc.localhost and data: (images) are expected"
+            );
+            assert!(
+                !s.contains("unsafe") && !s.contains('*'),
+                "CSP {directive} allows {s:?}"
+            );
+            if *s == "data:" {
+                assert_eq!(directive, "img-src", "data: only for images");
+            }
+            if s.contains("ipc") {
+                assert_eq!(
+                    directive, "connect-src",
+                    "the IPC origins only for connect-src"
+                );
+            }
+        }
+    }
+    for d in ["script-src", "default-src"] {
+        let (_, s) = csp.iter().find(|(n, _)| n == d).unwrap();
+        assert_eq!(s, &["'self'"], "{d} is 'self' only");
+    }
+    let (_, object) = csp.iter().find(|(n, _)| n == "object-src").unwrap();
+    assert_eq!(object, &["'none'"]);
+    let conf = json(&root().join("tauri.conf.json"));
+    assert!(
+        conf["app"]["security"]["dangerousDisableAssetCspModification"].is_null(),
+        "Tauri's CSP hashing/nonces stay on"
+    );
+    assert!(
+        conf["app"]["withGlobalTauri"].as_bool() != Some(true),
+        "no window.__TAURI__ global"
+    );
+}
+
+/// Command names the front end invokes: `invoke<...>('name'` in ui/src (not tests).
+fn ui_commands() -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut stack = vec![root().join("ui/src")];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = e.path();
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            if p.is_dir() {
+                if name != "test" && name != "bindings" {
+                    stack.push(p);
+                }
+                continue;
+            }
+            if !(name.ends_with(".ts") || name.ends_with(".tsx"))
+                || name.contains(".test.")
+                || name == "platform.ts"
+            {
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).unwrap();
+            let mut rest = text.as_str();
+            while let Some(i) = rest.find("invoke") {
+                rest = &rest[i + "invoke".len()..];
+                // invoke<T>('name' or invoke('name'
+                let after_generics = if rest.starts_with('<') {
+                    let mut depth = 0;
+                    let mut end = 0;
+                    for (j, c) in rest.char_indices() {
+                        match c {
+                            '<' => depth += 1,
+                            '>' => {
+                                depth -= 1;
+                                if depth == 0 {
+                                    end = j + 1;
+                                    break;
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                    &rest[end..]
+                } else {
+                    rest
+                };
+                let Some(args) = after_generics.strip_prefix('(') else {
+                    continue;
+                };
+                let args = args.trim_start();
+                let quote = args.chars().next();
+                if let Some(q @ ('\'' | '"')) = quote {
+                    if let Some(end) = args[1..].find(q) {
+                        out.insert(args[1..1 + end].to_string());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Commands the app registers: `commands::NAME,` inside `generate_handler![...]` in lib.rs.
+fn registered_commands() -> BTreeSet<String> {
+    let lib = std::fs::read_to_string(root().join("src-tauri/lib.rs")).unwrap();
+    let start = lib
+        .find("generate_handler![")
+        .expect("lib.rs registers commands");
+    let body = &lib[start..];
+    let body = &body[..body.find(']').unwrap()];
+    body.split(',')
+        .filter_map(|s| s.trim().rsplit("::").next())
+        .map(|s| {
+            s.trim()
+                .trim_start_matches("generate_handler![")
+                .to_string()
+        })
+        .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        .collect()
+}
+
+#[test]
+fn capabilities_grant_exactly_what_the_window_uses() {
+    let ui = ui_commands();
+    assert!(ui.len() >= 5, "found the UI's commands: {ui:?}");
+    let registered = registered_commands();
+    assert_eq!(
+        ui, registered,
+        "every command the UI invokes is registered, and every registered command is used by the UI"
+    );
+
+    let mut granted = BTreeSet::new();
+    let mut plugin_permissions = BTreeSet::new();
+    let caps = root().join("capabilities");
+    let mut files = 0;
+    for e in std::fs::read_dir(&caps).unwrap().flatten() {
+        let p = e.path();
+        if p.extension().and_then(|x| x.to_str()) != Some("json") {
+            continue;
+        }
+        files += 1;
+        let cap = json(&p);
+        let windows: Vec<&str> = cap["windows"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|w| w.as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(windows, ["main"], "{}: only the main window", p.display());
+        assert!(
+            cap["remote"].is_null(),
+            "{}: no remote URL may use the IPC",
+            p.display()
+        );
+        for perm in cap["permissions"].as_array().expect("permissions") {
+            let id = perm
+                .as_str()
+                .map(String::from)
+                .or_else(|| perm["identifier"].as_str().map(String::from))
+                .expect("a permission identifier");
+            if let Some(cmd) = id.strip_prefix("allow-") {
+                granted.insert(cmd.replace('-', "_"));
+            } else {
+                plugin_permissions.insert(id);
+            }
+        }
+    }
+    assert!(files >= 1, "capabilities/*.json exist");
+    assert_eq!(
+        granted, ui,
+        "the capability grants exactly the commands the UI invokes (no more, no fewer)"
+    );
+    let expected: BTreeSet<String> = ["core:event:allow-listen", "core:event:allow-unlisten"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        plugin_permissions, expected,
+        "no plugin permission beyond listening to events (no opener, shell, fs, deep-link from the window)"
+    );
+
+    // build.rs lists the same commands for the ACL manifest.
+    let build = std::fs::read_to_string(root().join("src-tauri/build.rs")).unwrap();
+    for cmd in &ui {
+        assert!(
+            build.contains(&format!("\"{cmd}\"")),
+            "build.rs lists {cmd}"
+        );
+    }
+}
