@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// The adversarial suite's test "system browser" ($BROWSER): like tests/e2e/browser.mjs, and it
+// also notes each URL it was asked to open (the authorize URL, whose `state` the suite reuses
+// in forged links). Talks to 127.0.0.1 only.
+import { appendFileSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+
+const dir = process.env.PATCHBAY_TEST_BROWSER_DIR;
+const log = (line) => dir && appendFileSync(join(dir, "browser.log"), `${line}\n`);
+
+async function main() {
+  const url = new URL(process.argv[2]);
+  if (url.hostname !== "127.0.0.1") throw new Error(`refusing to browse to ${url.host}`);
+  if (dir) appendFileSync(join(dir, "opened.txt"), `${url.href}\n`);
+  let decision = "allow";
+  try {
+    decision = readFileSync(join(dir, "decision"), "utf8").trim();
+  } catch {
+    // no file: Allow
+  }
+  if (decision === "ignore") {
+    log("opened; ignoring");
+    return;
+  }
+  const page = await (await fetch(url, { signal: AbortSignal.timeout(10000) })).text();
+  const consent = /name="consent" value="([^"]+)"/.exec(page)?.[1];
+  const action = /<form[^>]*action="([^"]+)"/.exec(page)?.[1];
+  if (!consent || !action) throw new Error(`no consent form in the page: ${page.slice(0, 200)}`);
+  const res = await fetch(new URL(action, url), {
+    method: "POST",
+    body: new URLSearchParams({ consent, decision }),
+    redirect: "manual",
+    signal: AbortSignal.timeout(10000),
+  });
+  const location = res.headers.get("location");
+  if (res.status !== 303 || !location?.startsWith("dev.patchbay:")) {
+    throw new Error(`consent answered ${res.status} ${location}`);
+  }
+  log(`pressed ${decision}; handing the redirect to the system`);
+  let r = spawnSync("gio", ["open", location], { stdio: "inherit", timeout: 15000 });
+  if (r.status !== 0) r = spawnSync("xdg-open", [location], { stdio: "inherit", timeout: 15000 });
+  log(`handed over: exit ${r.status}`);
+}
+
+main().catch((e) => {
+  log(`error: ${e.message}`);
+  process.exit(1);
+});
