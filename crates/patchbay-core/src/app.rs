@@ -10,6 +10,7 @@ use oauth2::{RequestTokenError, TokenResponse};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use url::Url;
 
+use crate::discovery::{self, OauthClient};
 use crate::error::{ApiError, ConnectError};
 use crate::http::{build_client, HttpSettings, TokenHttpError};
 use crate::oauth::{
@@ -61,6 +62,9 @@ pub struct Patchbay {
     connections: Mutex<HashMap<String, Arc<Connection>>>,
     loopbacks: Mutex<HashMap<String, tokio::sync::oneshot::Receiver<String>>>,
     last_synced: Mutex<HashMap<String, String>>,
+    /// Definitions completed by discovery and registration, by provider (the issuer a
+    /// callback is checked against).
+    resolved: Mutex<HashMap<String, Arc<ProviderDef>>>,
 }
 
 impl Patchbay {
@@ -76,6 +80,7 @@ impl Patchbay {
             connections: Mutex::new(HashMap::new()),
             loopbacks: Mutex::new(HashMap::new()),
             last_synced: Mutex::new(HashMap::new()),
+            resolved: Mutex::new(HashMap::new()),
         }
     }
 
@@ -193,7 +198,26 @@ impl Patchbay {
     pub async fn begin_connect(&self, provider_id: &str) -> Result<Url, ConnectError> {
         let def = self
             .def(provider_id)
-            .ok_or_else(|| ConnectError::UnknownProvider(provider_id.into()))?;
+            .ok_or_else(|| ConnectError::UnknownProvider(provider_id.into()))?
+            .clone();
+        if def.connection.is_api_key() {
+            return Err(ConnectError::UsesApiKey {
+                provider_id: provider_id.into(),
+            });
+        }
+        if def.client_auth != ClientAuth::None
+            && (def.client_id.is_empty() || !self.has_client_secret(provider_id).await)
+        {
+            return Err(ConnectError::NeedsClientCredentials {
+                provider_id: provider_id.into(),
+            });
+        }
+        let def = if def.connection.discovery().is_some() {
+            self.resolve_oauth(&def).await?
+        } else {
+            def
+        };
+        let def = &def;
         let redirect = match def.redirect {
             RedirectKind::CustomScheme => CUSTOM_SCHEME_REDIRECT.to_string(),
             RedirectKind::Loopback => self.start_loopback(provider_id).await?,
@@ -202,6 +226,84 @@ impl Patchbay {
         self.pending.insert(pending);
         tracing::info!(provider = %provider_id, "connect started");
         Ok(url)
+    }
+
+    /// Discovery (RFC 8414) and, for `registration = "dynamic"`, the registered client
+    /// (RFC 7591) from the vault or registered now. A stored registration the provider says
+    /// is gone (RFC 7592 read) is dropped and redone, once.
+    async fn resolve_oauth(
+        &self,
+        def: &Arc<ProviderDef>,
+    ) -> Result<Arc<ProviderDef>, ConnectError> {
+        let provider_id = def.id.clone();
+        let issuer = def.connection.discovery().unwrap_or_default().to_string();
+        let dynamic = def.connection.registers_dynamically();
+        let key = discovery::client_key(&self.config.namespace, &provider_id);
+        let (vault, k) = (self.vault.clone(), key.clone());
+        let stored = blocking(move || vault.get(&k))
+            .await?
+            .and_then(|s| OauthClient::from_secret(&s));
+        let stored = match stored {
+            Some(c) if dynamic => match discovery::still_registered(&self.http, &c).await {
+                Some(false) => {
+                    tracing::warn!(provider = %provider_id, "the provider no longer knows our registration; registering again");
+                    let (vault, k) = (self.vault.clone(), key.clone());
+                    blocking(move || vault.delete(&k)).await?;
+                    None
+                }
+                _ => Some(c),
+            },
+            Some(c) if c.client_id == def.client_id => Some(c),
+            _ => None,
+        };
+        let client = match stored {
+            Some(c) => c,
+            None => {
+                let md = discovery::fetch_metadata(&self.http, &issuer)
+                    .await
+                    .map_err(|detail| ConnectError::Discovery {
+                        provider_id: provider_id.clone(),
+                        detail,
+                    })?;
+                let c = if dynamic {
+                    let c = discovery::register(&self.http, &md, &def.scopes)
+                        .await
+                        .map_err(|detail| ConnectError::Registration {
+                            provider_id: provider_id.clone(),
+                            detail,
+                        })?;
+                    tracing::info!(provider = %provider_id, "registered as a public native client");
+                    c
+                } else {
+                    OauthClient {
+                        client_id: def.client_id.clone(),
+                        issuer: md.issuer,
+                        authorization_endpoint: md.authorization_endpoint,
+                        token_endpoint: md.token_endpoint,
+                        revocation_endpoint: md.revocation_endpoint,
+                        iss_parameter_supported: md.iss_parameter_supported,
+                        registration_client_uri: None,
+                        registration_access_token: None,
+                    }
+                };
+                let (vault, k, secret) = (self.vault.clone(), key.clone(), c.to_secret());
+                blocking(move || vault.set(&k, &secret)).await?;
+                c
+            }
+        };
+        let mut d = (**def).clone();
+        d.authorize_url = client.authorization_endpoint;
+        d.token_url = client.token_endpoint;
+        d.revoke_url = client.revocation_endpoint;
+        d.issuer = Some(client.issuer);
+        d.iss_parameter_supported = client.iss_parameter_supported;
+        d.client_id = client.client_id;
+        let d = Arc::new(d);
+        self.resolved
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(provider_id, d.clone());
+        Ok(d)
     }
 
     /// Binds `127.0.0.1:0` and waits (up to the pending lifetime) for one callback request.
@@ -297,9 +399,16 @@ impl Patchbay {
     /// Completes a connect from the redirect (`dev.patchbay:/oauth/callback?...`): checks it
     /// strictly, redeems the code, stores the tokens and looks up the account name.
     pub async fn complete(&self, callback_url: &str) -> Result<ConnectOutcome, ConnectError> {
-        let callback = self.pending.take(callback_url, |id| match self.def(id) {
-            Some(d) => (d.issuer.clone(), d.iss_parameter_supported),
-            None => (None, false),
+        let resolved = self
+            .resolved
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let callback = self.pending.take(callback_url, |id| {
+            match resolved.get(id).or_else(|| self.def(id)) {
+                Some(d) => (d.issuer.clone(), d.iss_parameter_supported),
+                None => (None, false),
+            }
         });
         let callback = match callback {
             Ok(c) => c,
@@ -346,6 +455,13 @@ impl Patchbay {
             .await;
         let resp = match result {
             Ok(r) => r,
+            Err(RequestTokenError::ServerResponse(e))
+                if *e.error() == BasicErrorResponseType::InvalidClient
+                    && conn.def().connection.registers_dynamically() =>
+            {
+                conn.drop_registration().await?;
+                return Err(ConnectError::ClientRejected { provider_id });
+            }
             Err(RequestTokenError::ServerResponse(e)) => {
                 let error = match e.error() {
                     BasicErrorResponseType::InvalidGrant => "invalid_grant".to_string(),

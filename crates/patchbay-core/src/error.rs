@@ -61,6 +61,9 @@ pub enum ConnectError {
     /// The provider no longer knows the registered client (it was dropped; connect again).
     #[error("{provider_id} rejected the registered client")]
     ClientRejected { provider_id: String },
+    /// `begin_connect` for a provider that connects with an API key (show the form instead).
+    #[error("{provider_id} connects with an API key")]
+    UsesApiKey { provider_id: String },
     /// A confidential client (BoomTown) without the user's client id or secret.
     #[error("{provider_id} needs a client id and client secret in Settings")]
     NeedsClientCredentials { provider_id: String },
@@ -99,6 +102,7 @@ impl ConnectError {
             ConnectError::NeedsClientCredentials { .. } => {
                 "connect.needs_client_credentials".into()
             }
+            ConnectError::UsesApiKey { .. } => "connect.uses_api_key".into(),
         }
     }
 
@@ -116,7 +120,8 @@ impl ConnectError {
             | ConnectError::Discovery { provider_id: p, .. }
             | ConnectError::Registration { provider_id: p, .. }
             | ConnectError::ClientRejected { provider_id: p }
-            | ConnectError::NeedsClientCredentials { provider_id: p } => Some(p),
+            | ConnectError::NeedsClientCredentials { provider_id: p }
+            | ConnectError::UsesApiKey { provider_id: p } => Some(p),
             ConnectError::Callback(
                 CallbackError::Expired { provider_id }
                 | CallbackError::IssuerMismatch { provider_id }
@@ -173,6 +178,9 @@ impl ConnectError {
             ),
             ConnectError::ClientRejected { .. } => format!(
                 "{name} no longer recognised Patchbay, so Patchbay registered again. Click Connect to try again."
+            ),
+            ConnectError::UsesApiKey { .. } => format!(
+                "{name} connects with an API key. Click its tile and paste the key."
             ),
             ConnectError::NeedsClientCredentials { .. } => format!(
                 "{name} needs your own client id and client secret. Add them in Settings, then click Connect."

@@ -4,6 +4,7 @@
 //! The shell calls [`app::Patchbay`]; the window sees only the types in [`views`].
 
 pub mod app;
+pub mod discovery;
 pub mod error;
 pub mod http;
 pub mod oauth;

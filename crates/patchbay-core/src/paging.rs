@@ -80,6 +80,30 @@ pub async fn fetch_all(
     resource: &ResourceDef,
     progress: &ProgressFn<'_>,
 ) -> Result<Vec<Record>, ApiError> {
+    let records = fetch_pages(conn, base, resource, progress).await?;
+    Ok(dedupe(records, &resource.id_pointer))
+}
+
+/// A record inserted at the top while we page shifts the next page by one: its last record
+/// of the previous page arrives again. Keep the first copy of each id (records without an id
+/// are kept as they are).
+fn dedupe(records: Vec<Record>, id_pointer: &str) -> Vec<Record> {
+    let mut seen = HashSet::new();
+    records
+        .into_iter()
+        .filter(|r| match r.pointer(id_pointer) {
+            Some(id) if !id.is_null() => seen.insert(id.to_string()),
+            _ => true,
+        })
+        .collect()
+}
+
+async fn fetch_pages(
+    conn: &Connection,
+    base: &Url,
+    resource: &ResourceDef,
+    progress: &ProgressFn<'_>,
+) -> Result<Vec<Record>, ApiError> {
     let p = Progress {
         fetched: 0.into(),
         total: std::sync::Mutex::new(None),

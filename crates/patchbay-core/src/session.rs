@@ -167,6 +167,7 @@ pub struct Connection {
     vault: Arc<dyn Vault>,
     key: VaultKey,
     secret_key: VaultKey,
+    client_key: VaultKey,
     http: reqwest::Client,
     token_http: TokenHttp,
     settings: HttpSettings,
@@ -186,7 +187,9 @@ impl Connection {
     ) -> Self {
         let key = VaultKey::new(namespace, &def.id, DEFAULT_ACCOUNT, "tokens");
         let secret_key = VaultKey::new(namespace, &def.id, "app", "client_secret");
+        let client_key = crate::discovery::client_key(namespace, &def.id);
         Self {
+            client_key,
             limiter: RateLimiter::new(def.rate_limit.interval()),
             concurrency: Arc::new(tokio::sync::Semaphore::new(
                 def.rate_limit.concurrency.max(1),
@@ -271,16 +274,43 @@ impl Connection {
 
     /// The oauth2 client for the token and revocation endpoints, with the client secret from
     /// the vault when the definition asks for one.
+    /// The client id, token endpoint and revocation endpoint: typed in the definition, or
+    /// found by discovery (and registration) and kept in the vault.
+    pub(crate) async fn endpoints(&self) -> Result<(String, String, Option<String>), ApiError> {
+        if self.def.connection.discovery().is_none() {
+            return Ok((
+                self.def.client_id.clone(),
+                self.def.token_url.clone(),
+                self.def.revoke_url.clone(),
+            ));
+        }
+        let vault = self.vault.clone();
+        let key = self.client_key.clone();
+        let stored = blocking(move || vault.get(&key)).await?;
+        match stored.and_then(|s| crate::discovery::OauthClient::from_secret(&s)) {
+            Some(c) => Ok((c.client_id, c.token_endpoint, c.revocation_endpoint)),
+            None => Err(ApiError::NeedsReconnect),
+        }
+    }
+
+    /// Forgets a registered client the provider refused (the next connect registers again).
+    pub(crate) async fn drop_registration(&self) -> Result<(), VaultError> {
+        if !self.def.connection.registers_dynamically() {
+            return Ok(());
+        }
+        tracing::warn!(provider = %self.def.id, "the provider refused the registered client; dropping it");
+        let vault = self.vault.clone();
+        let key = self.client_key.clone();
+        blocking(move || vault.delete(&key)).await
+    }
+
     pub(crate) async fn token_client(&self) -> Result<TokenClient, ApiError> {
         let bad = |e: String| ApiError::TokenEndpoint(format!("bad endpoint URL: {e}"));
-        let mut client = BasicClient::new(ClientId::new(self.def.client_id.clone()))
-            .set_token_uri(
-                TokenUrl::new(self.def.token_url.clone()).map_err(|e| bad(e.to_string()))?,
-            )
+        let (client_id, token_url, revoke_url) = self.endpoints().await?;
+        let mut client = BasicClient::new(ClientId::new(client_id))
+            .set_token_uri(TokenUrl::new(token_url).map_err(|e| bad(e.to_string()))?)
             .set_revocation_url_option(
-                self.def
-                    .revoke_url
-                    .clone()
+                revoke_url
                     .map(RevocationUrl::new)
                     .transpose()
                     .map_err(|e| bad(e.to_string()))?,
@@ -376,6 +406,14 @@ impl Connection {
                 self.forget_locked(state, true).await?;
                 Err(ApiError::NeedsReconnect)
             }
+            Err(RequestTokenError::ServerResponse(e))
+                if *e.error() == BasicErrorResponseType::InvalidClient
+                    && self.def.connection.registers_dynamically() =>
+            {
+                self.drop_registration().await?;
+                self.forget_locked(state, true).await?;
+                Err(ApiError::NeedsReconnect)
+            }
             Err(RequestTokenError::ServerResponse(e)) => {
                 Err(ApiError::TokenEndpoint(format!("refused: {}", e.error())))
             }
@@ -408,7 +446,8 @@ impl Connection {
     /// the sandbox), so this is done here rather than by the oauth2 crate, which refuses
     /// plain http outright. Not retried: the caller deletes the tokens whatever happens.
     pub async fn revoke(&self) -> Result<(), ApiError> {
-        let Some(url) = self.def.revoke_url.clone() else {
+        let (client_id, _, revoke_url) = self.endpoints().await?;
+        let Some(url) = revoke_url else {
             return Ok(());
         };
         let Some(tokens) = self.current().await? else {
@@ -433,13 +472,13 @@ impl Connection {
         };
         match (self.def.client_auth, secret) {
             (ClientAuth::ClientSecretBasic, Some(s)) => {
-                req = req.basic_auth(&self.def.client_id, Some(s.expose()));
+                req = req.basic_auth(&client_id, Some(s.expose()));
             }
             (ClientAuth::ClientSecretPost, Some(s)) => {
-                form.push(("client_id", self.def.client_id.clone()));
+                form.push(("client_id", client_id.clone()));
                 form.push(("client_secret", s.expose().to_string()));
             }
-            _ => form.push(("client_id", self.def.client_id.clone())),
+            _ => form.push(("client_id", client_id.clone())),
         }
         let resp = req
             .form(&form)

@@ -18,6 +18,23 @@ pub async fn require_token(
     next: Next,
 ) -> Response {
     let realm = provider.slug();
+    if state.config.auth_mode(realm) == crate::config::AuthMode::ApiKey {
+        return match crate::apikey::check(provider, request.headers()) {
+            Ok(grant) => {
+                if state.config.rate_limits {
+                    if let Err(wait) = state.limiter.check(provider, grant.grant_id) {
+                        return ApiError::RateLimited {
+                            retry_after: retry_after_secs(wait),
+                        }
+                        .into_response();
+                    }
+                }
+                request.extensions_mut().insert(grant);
+                next.run(request).await
+            }
+            Err(response) => response,
+        };
+    }
     let token = request
         .headers()
         .get(header::AUTHORIZATION)

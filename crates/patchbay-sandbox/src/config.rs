@@ -1,5 +1,6 @@
 //! The sandbox's settings, shared by the library API and the command line.
 
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use crate::faults::FaultSpec;
@@ -27,7 +28,26 @@ pub struct SandboxConfig {
     pub consent_ttl: Duration,
     /// Enforce the per-provider rate limits.
     pub rate_limits: bool,
+    /// How each provider's API authenticates callers, by provider slug; a provider not
+    /// listed uses OAuth access tokens (the default, demo mode).
+    pub auth: HashMap<String, AuthMode>,
+    /// Providers whose token endpoint wants a confidential client: slug -> the client secret
+    /// of `client_id` (accepted as `client_secret_post` or `client_secret_basic`).
+    pub client_secrets: HashMap<String, String>,
 }
+
+/// How a provider's API authenticates callers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AuthMode {
+    /// OAuth 2.0 Bearer access tokens issued by this sandbox.
+    #[default]
+    OAuth,
+    /// The real provider's API-key scheme (see [`SandboxConfig::api_key_for`]).
+    ApiKey,
+}
+
+/// The providers that have an API-key scheme.
+pub const API_KEY_PROVIDERS: [&str; 3] = ["whatconverts", "emailoctopus", "webinargeek"];
 
 impl Default for SandboxConfig {
     fn default() -> Self {
@@ -42,11 +62,73 @@ impl Default for SandboxConfig {
             code_ttl: Duration::from_secs(60),
             consent_ttl: Duration::from_secs(600),
             rate_limits: true,
+            auth: HashMap::new(),
+            client_secrets: HashMap::new(),
         }
     }
 }
 
 impl SandboxConfig {
+    /// The accepted API key of a provider that has an API-key scheme, as form fields
+    /// (deterministic, so tests and demos can type them):
+    /// - whatconverts: `api_token` + `api_secret`, sent with HTTP Basic (token:secret);
+    /// - emailoctopus: `api_key`, sent as `Authorization: Bearer`;
+    /// - webinargeek: `api_token`, sent in the `Api-Token` header.
+    pub fn api_key_for(provider: &str) -> Option<BTreeMap<String, String>> {
+        let pairs: &[(&str, &str)] = match provider {
+            "whatconverts" => &[
+                ("api_token", "wc-sandbox-token-1"),
+                ("api_secret", "wc-sandbox-secret-1"),
+            ],
+            "emailoctopus" => &[("api_key", "eo_sandbox_key_1")],
+            "webinargeek" => &[("api_token", "wg-sandbox-token-1")],
+            _ => return None,
+        };
+        Some(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    /// How `provider`'s API authenticates callers.
+    pub fn auth_mode(&self, provider: &str) -> AuthMode {
+        self.auth.get(provider).copied().unwrap_or_default()
+    }
+
+    /// Applies one `--auth` value: `api-key`/`oauth` (every provider with an API-key
+    /// scheme) or `PROVIDER=api-key|oauth`.
+    pub fn apply_auth_flag(&mut self, flag: &str) -> Result<(), String> {
+        let mode = |m: &str| match m {
+            "api-key" => Ok(AuthMode::ApiKey),
+            "oauth" => Ok(AuthMode::OAuth),
+            other => Err(format!("unknown auth mode {other:?}: use api-key or oauth")),
+        };
+        match flag.split_once('=') {
+            None => {
+                let m = mode(flag)?;
+                for p in API_KEY_PROVIDERS {
+                    self.auth.insert(p.to_string(), m);
+                }
+            }
+            Some((p, m)) => {
+                let m = mode(m)?;
+                if m == AuthMode::ApiKey && !API_KEY_PROVIDERS.contains(&p) {
+                    return Err(format!(
+                        "{p:?} has no API-key scheme here; api-key works for {}",
+                        API_KEY_PROVIDERS.join(", ")
+                    ));
+                }
+                if !crate::PROVIDERS.contains(&p) {
+                    return Err(format!("unknown provider {p:?}"));
+                }
+                self.auth.insert(p.to_string(), m);
+            }
+        }
+        Ok(())
+    }
+
     /// Whether `uri` may receive authorization responses: an exact registered string, or a
     /// loopback callback on any port (RFC 8252 section 7.3: native apps pick the port at run time).
     pub fn redirect_uri_allowed(&self, uri: &str) -> bool {
@@ -54,7 +136,7 @@ impl SandboxConfig {
     }
 }
 
-fn is_loopback_callback(uri: &str) -> bool {
+pub(crate) fn is_loopback_callback(uri: &str) -> bool {
     let Some(rest) = uri.strip_prefix("http://127.0.0.1:") else {
         return false;
     };

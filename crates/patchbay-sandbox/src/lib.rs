@@ -1,6 +1,7 @@
 //! patchbay-sandbox: a strict OAuth 2.0 authorization server plus imitations of the five
 //! providers' APIs, served on loopback. See README.md for every endpoint and rule.
 
+mod apikey;
 mod bearer;
 mod config;
 mod consent;
@@ -14,6 +15,7 @@ mod pagination;
 mod pkce;
 mod providers;
 mod ratelimit;
+mod registration;
 mod requests_log;
 mod server;
 mod tokens;
@@ -25,7 +27,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use config::SandboxConfig;
+pub use config::{AuthMode, SandboxConfig, API_KEY_PROVIDERS};
 pub use errors::SandboxError;
 pub use faults::{FaultSpec, FaultSpecError};
 pub use pkce::s256 as pkce_s256_challenge;
@@ -71,6 +73,7 @@ impl Sandbox {
             log: RequestLog::default(),
             faults: FaultInjector::new(config.faults.clone(), config.seed),
             limiter: RateLimiter::default(),
+            registrations: registration::Registrations::default(),
             config,
         };
         let state = AppState(Arc::new(shared));
@@ -114,6 +117,18 @@ impl Sandbox {
     /// Lifetime of access tokens issued from now on.
     pub fn set_access_ttl(&self, ttl: Duration) {
         self.state.tokens.set_access_ttl(ttl);
+    }
+
+    /// Every dynamically registered client (RFC 7591) is unknown from now on: its next use
+    /// at the authorize, token, revoke or registration-read endpoint fails with
+    /// `invalid_client` (`invalid_token` for the read), as when a provider deletes it.
+    pub fn revoke_registrations(&self) {
+        self.state.registrations.revoke_all();
+    }
+
+    /// How many clients registered themselves (RFC 7591) so far, revoked ones included.
+    pub fn registration_count(&self) -> usize {
+        self.state.registrations.count()
     }
 
     /// Every access token issued so far is expired from now on.

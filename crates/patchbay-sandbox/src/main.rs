@@ -38,6 +38,15 @@ struct Args {
     /// Disable the per-provider rate limits.
     #[arg(long)]
     no_rate_limits: bool,
+    /// How provider APIs authenticate: `api-key` (every provider with an API-key scheme:
+    /// whatconverts, emailoctopus, webinargeek), `oauth`, or `PROVIDER=api-key|oauth`
+    /// (repeatable). Default: OAuth everywhere.
+    #[arg(long = "auth")]
+    auth: Vec<String>,
+    /// `PROVIDER=SECRET`: that provider's token endpoint wants a confidential client with this
+    /// client secret (repeatable), e.g. `boomtown=s3cret`.
+    #[arg(long = "client-secret")]
+    client_secrets: Vec<String>,
 }
 
 #[tokio::main]
@@ -62,6 +71,25 @@ async fn main() {
     };
     if !args.redirect_uris.is_empty() {
         config.redirect_uris = args.redirect_uris;
+    }
+    for flag in &args.auth {
+        if let Err(e) = config.apply_auth_flag(flag) {
+            eprintln!("patchbay-sandbox: --auth {flag}: {e}");
+            std::process::exit(2);
+        }
+    }
+    for flag in &args.client_secrets {
+        match flag.split_once('=') {
+            Some((p, secret)) if patchbay_sandbox::PROVIDERS.contains(&p) && !secret.is_empty() => {
+                config
+                    .client_secrets
+                    .insert(p.to_string(), secret.to_string());
+            }
+            _ => {
+                eprintln!("patchbay-sandbox: --client-secret must be PROVIDER=SECRET with a known provider");
+                std::process::exit(2);
+            }
+        }
     }
     let sandbox = match Sandbox::start(args.addr, config).await {
         Ok(s) => s,

@@ -151,8 +151,8 @@ async fn authorize_get(
                     .entry(k.into_owned())
                     .or_insert_with(|| v.into_owned());
             }
-            return match check_client(&state, &first) {
-                Ok(uri) => error_redirect(
+            return match check_client(&state, p, &first) {
+                Ok((_, uri)) => error_redirect(
                     &state,
                     p,
                     &uri,
@@ -164,8 +164,8 @@ async fn authorize_get(
             };
         }
     };
-    let redirect_uri = match check_client(&state, &params) {
-        Ok(uri) => uri,
+    let (client_id, redirect_uri) = match check_client(&state, p, &params) {
+        Ok(ok) => ok,
         Err(message) => return html_error(p, message),
     };
     let client_state = non_empty(&params, "state");
@@ -213,7 +213,7 @@ async fn authorize_get(
     let pending = PendingRequest {
         request: ApprovedRequest {
             provider: p,
-            client_id: state.config.client_id.clone(),
+            client_id: client_id.clone(),
             redirect_uri: redirect_uri.clone(),
             code_challenge: challenge.to_string(),
             scope: scope.clone(),
@@ -224,13 +224,7 @@ async fn authorize_get(
         return approve(&state, pending);
     }
     let consent_id = state.consents.insert(pending);
-    let mut response = Html(consent_page(
-        p,
-        &state.config.client_id,
-        &scope,
-        &consent_id,
-    ))
-    .into_response();
+    let mut response = Html(consent_page(p, &client_id, &scope, &consent_id)).into_response();
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -245,18 +239,91 @@ async fn authorize_get(
 /// must get an error page instead of a redirect.
 fn check_client(
     state: &AppState,
+    p: Provider,
     params: &HashMap<String, String>,
-) -> Result<String, &'static str> {
-    match non_empty(params, "client_id") {
-        Some(id) if id == state.config.client_id => {}
+) -> Result<(String, String), &'static str> {
+    let client_id = match non_empty(params, "client_id") {
+        Some(id) if client_known(state, p, id) => id.to_string(),
         Some(_) => return Err("unknown client_id"),
         None => return Err("client_id is required"),
-    }
+    };
+    let allowed = |uri: &str| {
+        if client_id == state.config.client_id {
+            state.config.redirect_uri_allowed(uri)
+        } else {
+            state.registrations.redirect_allowed(&client_id, uri)
+        }
+    };
     match non_empty(params, "redirect_uri") {
-        Some(uri) if state.config.redirect_uri_allowed(uri) => Ok(uri.to_string()),
+        Some(uri) if allowed(uri) => Ok((client_id, uri.to_string())),
         Some(_) => Err("redirect_uri is not registered for this client"),
         None => Err("redirect_uri is required"),
     }
+}
+
+/// The configured client, or a live dynamically registered one of this provider.
+fn client_known(state: &AppState, p: Provider, client_id: &str) -> bool {
+    client_id == state.config.client_id
+        || state.registrations.check(p, client_id) == crate::registration::Known::Yes
+}
+
+/// Authenticates the client of a token or revocation request: its id (form or HTTP Basic)
+/// and, for a provider configured with a client secret, that secret
+/// (`client_secret_post` or `client_secret_basic`, RFC 6749 section 2.3.1).
+#[allow(clippy::result_large_err)] // the Err is the response itself, built once
+fn authenticate_client(
+    state: &AppState,
+    p: Provider,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+) -> Result<String, Response> {
+    let invalid = |d: &str| Err(oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", d));
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(s, _)| s.eq_ignore_ascii_case("basic"))
+        .and_then(|(_, b)| {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()
+        })
+        .and_then(|raw| String::from_utf8(raw).ok())
+        .and_then(|pair| {
+            let (id, secret) = pair.split_once(':')?;
+            let dec = |s: &str| {
+                url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())
+            };
+            Some((dec(id)?, dec(secret)?))
+        });
+    let body_id = non_empty(params, "client_id").map(str::to_string);
+    let client_id = match (&basic, body_id) {
+        (Some((a, _)), Some(b)) if *a != b => {
+            return invalid("client_id differs between Basic and body")
+        }
+        (Some((a, _)), _) => a.clone(),
+        (None, Some(b)) => b,
+        (None, None) => return invalid("client_id is required"),
+    };
+    if !client_known(state, p, &client_id) {
+        return invalid("unknown client_id");
+    }
+    if let Some(expected) = state.config.client_secrets.get(p.slug()) {
+        let given = match (&basic, non_empty(params, "client_secret")) {
+            (Some(_), Some(_)) => return invalid("use one client authentication method, not two"),
+            (Some((_, s)), None) => Some(s.as_str()),
+            (None, s) => s,
+        };
+        match given {
+            Some(s) if s == expected => {}
+            Some(_) => return invalid("wrong client secret"),
+            None => return invalid("this client must authenticate with its client secret"),
+        }
+    }
+    Ok(client_id)
 }
 
 fn approve(state: &AppState, pending: PendingRequest) -> Response {
@@ -399,24 +466,11 @@ fn token_inner(state: &AppState, p: Provider, headers: &HeaderMap, body: &[u8]) 
             "grant_type must be authorization_code or refresh_token",
         );
     }
-    match non_empty(&params, "client_id") {
-        Some(id) if id == state.config.client_id => {}
-        Some(_) => {
-            return oauth_error(
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                "unknown client_id",
-            )
-        }
-        None => {
-            return oauth_error(
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                "client_id is required",
-            )
-        }
-    }
-    let client_id = state.config.client_id.as_str();
+    let client_id = match authenticate_client(state, p, headers, &params) {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    let client_id = client_id.as_str();
     let result = if grant_type == "authorization_code" {
         let (Some(code), Some(redirect_uri), Some(verifier)) = (
             non_empty(&params, "code"),
@@ -462,15 +516,8 @@ async fn revoke(
         Ok(params) => params,
         Err(name) => return bad(&format!("{name} given more than once")),
     };
-    match non_empty(&params, "client_id") {
-        Some(id) if id == state.config.client_id => {}
-        _ => {
-            return oauth_error(
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                "unknown or missing client_id",
-            )
-        }
+    if let Err(response) = authenticate_client(&state, p, &headers, &params) {
+        return response;
     }
     let Some(token) = non_empty(&params, "token") else {
         return bad("token is required");
@@ -484,7 +531,12 @@ async fn revoke(
 
 async fn metadata(State(state): State<AppState>, p: Provider) -> Response {
     let iss = issuer(&state, p);
-    Json(json!({
+    let auth_methods: &[&str] = if state.config.client_secrets.contains_key(p.slug()) {
+        &["client_secret_post", "client_secret_basic"]
+    } else {
+        &["none"]
+    };
+    let mut body = json!({
         "issuer": iss,
         "authorization_endpoint": format!("{iss}/oauth/authorize"),
         "token_endpoint": format!("{iss}/oauth/token"),
@@ -494,9 +546,12 @@ async fn metadata(State(state): State<AppState>, p: Provider) -> Response {
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": ["none"],
-        "revocation_endpoint_auth_methods_supported": ["none"],
+        "token_endpoint_auth_methods_supported": auth_methods,
+        "revocation_endpoint_auth_methods_supported": auth_methods,
         "authorization_response_iss_parameter_supported": true,
-    }))
-    .into_response()
+    });
+    if crate::registration::DYNAMIC_PROVIDERS.contains(&p) {
+        body["registration_endpoint"] = json!(format!("{iss}/oauth/register"));
+    }
+    Json(body).into_response()
 }

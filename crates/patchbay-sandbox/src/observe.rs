@@ -36,6 +36,10 @@ pub async fn observe(State(state): State<AppState>, request: Request, next: Next
     let path = request.uri().path().to_string();
     let query = redact_query(request.uri().query());
     let bearer = request.headers().contains_key(header::AUTHORIZATION);
+    let user_agent = request
+        .headers()
+        .get(header::USER_AGENT)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let (provider, eligible) = classify(&state, &path);
     let killer = request.extensions().get::<ConnectionKiller>().cloned();
 
@@ -56,6 +60,7 @@ pub async fn observe(State(state): State<AppState>, request: Request, next: Next
         provider: provider.map(|p| p.slug().to_string()),
         bearer,
         fault: None,
+        user_agent,
     };
 
     let response = match fault {

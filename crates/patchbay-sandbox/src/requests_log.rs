@@ -28,6 +28,9 @@ pub struct LoggedRequest {
     /// `drop`, `malformed` or `status` when a fault was injected.
     #[serde(default)]
     pub fault: Option<String>,
+    /// The `User-Agent` header, as sent.
+    #[serde(default)]
+    pub user_agent: Option<String>,
 }
 
 /// The log keeps the newest entries only, so a demo left running for days stays small.
@@ -102,6 +105,7 @@ mod tests {
                 provider: None,
                 bearer: false,
                 fault: None,
+                user_agent: None,
             });
         }
         let entries = log.snapshot();

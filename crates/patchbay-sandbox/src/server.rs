@@ -34,6 +34,7 @@ pub struct Shared {
     pub log: RequestLog,
     pub faults: FaultInjector,
     pub limiter: RateLimiter,
+    pub registrations: crate::registration::Registrations,
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +54,7 @@ pub struct ConnectionKiller(pub Arc<Notify>);
 pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .merge(oauth::routes())
+        .merge(crate::registration::routes())
         .route("/_sandbox/requests", get(requests).delete(clear_requests));
     for p in Provider::ALL {
         router = router.merge(

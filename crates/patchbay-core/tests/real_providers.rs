@@ -1,0 +1,345 @@
+//! The non-demo configuration against the sandbox: definitions pointed at the sandbox's URLs
+//! (`ProviderDef::point_at`) but keeping each provider's real connection method: API keys
+//! (Basic, Bearer, a named header), ClickFunnels' discovery and dynamic registration,
+//! BoomTown's client secret. Every request carries `User-Agent: Patchbay/VERSION`.
+
+mod common;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use common::*;
+use patchbay_core::providers::{builtin, ProviderDef};
+use patchbay_core::secret::SecretString;
+use patchbay_core::vault::{MemoryVault, Vault};
+use patchbay_core::views::{AuthMethodView, ConnectionState};
+use patchbay_core::{ConnectError, ConnectOutcome, Patchbay};
+use patchbay_sandbox::{AuthMode, Sandbox, SandboxConfig};
+
+const USER_AGENT: &str = concat!("Patchbay/", env!("CARGO_PKG_VERSION"));
+
+/// A sandbox where the three API-key providers want their real keys, and BoomTown a
+/// confidential client.
+async fn real_sandbox() -> Sandbox {
+    let mut auth = HashMap::new();
+    for p in ["whatconverts", "emailoctopus", "webinargeek"] {
+        auth.insert(p.to_string(), AuthMode::ApiKey);
+    }
+    sandbox(SandboxConfig {
+        auth,
+        client_secrets: HashMap::from([("boomtown".to_string(), BOOMTOWN_SECRET.to_string())]),
+        // Small collections: WebinarGeek's registrations are one request a webinar.
+        records: 12,
+        ..Default::default()
+    })
+    .await
+}
+
+const BOOMTOWN_SECRET: &str = "bt-secret-for-tests";
+
+fn real_defs(sb: &Sandbox) -> Vec<ProviderDef> {
+    builtin()
+        .into_iter()
+        .map(|mut d| {
+            d.point_at(&sb.url());
+            d
+        })
+        .collect()
+}
+
+fn real_core(sb: &Sandbox) -> (Patchbay, Arc<MemoryVault>) {
+    let vault = Arc::new(MemoryVault::new());
+    let core = Patchbay::new(real_defs(sb), vault.clone(), fast_config());
+    (core, vault)
+}
+
+fn good_key(provider: &str) -> BTreeMap<String, SecretString> {
+    SandboxConfig::api_key_for(provider)
+        .unwrap()
+        .into_iter()
+        .map(|(k, v)| (k, SecretString::new(v)))
+        .collect()
+}
+
+fn bad_key(provider: &str) -> BTreeMap<String, SecretString> {
+    SandboxConfig::api_key_for(provider)
+        .unwrap()
+        .into_iter()
+        .map(|(k, v)| (k, SecretString::new(format!("{v}-wrong"))))
+        .collect()
+}
+
+async fn state_of(core: &Patchbay, provider: &str) -> ConnectionState {
+    core.tiles()
+        .await
+        .into_iter()
+        .find(|t| t.id == provider)
+        .unwrap()
+        .state
+}
+
+#[tokio::test]
+async fn api_key_providers_describe_their_form_and_demo_mode_stays_oauth() {
+    let sb = real_sandbox().await;
+    let (core, _) = real_core(&sb);
+    match core.auth_method("whatconverts").unwrap() {
+        AuthMethodView::ApiKey {
+            fields,
+            help_url,
+            help_text,
+        } => {
+            let keys: Vec<_> = fields.iter().map(|f| f.key.as_str()).collect();
+            assert_eq!(keys, ["api_token", "api_secret"]);
+            assert!(fields[1].secret, "the secret is masked");
+            assert!(help_url.unwrap().starts_with("https://"));
+            assert!(help_text.contains("Integrations → API Keys"), "{help_text}");
+        }
+        other => panic!("{other:?}"),
+    }
+    for p in ["emailoctopus", "webinargeek"] {
+        assert!(matches!(
+            core.auth_method(p).unwrap(),
+            AuthMethodView::ApiKey { .. }
+        ));
+    }
+    for p in ["clickfunnels", "boomtown"] {
+        assert_eq!(core.auth_method(p).unwrap(), AuthMethodView::Oauth);
+    }
+    assert!(core.auth_method("nope").is_err());
+    let json = serde_json::to_value(core.auth_method("webinargeek").unwrap()).unwrap();
+    assert_eq!(json["kind"], "api_key");
+    assert_eq!(json["fields"][0]["key"], "api_token");
+
+    // Demo mode: every provider connects with OAuth, and save_api_key is refused.
+    let demo = core_with(&sb, Arc::new(MemoryVault::new()), |_| {});
+    for p in PROVIDERS {
+        assert_eq!(demo.auth_method(p).unwrap(), AuthMethodView::Oauth, "{p}");
+    }
+    let e = demo
+        .save_api_key("whatconverts", good_key("whatconverts"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ConnectError::NotApiKey { .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn a_good_key_connects_syncs_and_disconnects_for_each_api_key_provider() {
+    let sb = real_sandbox().await;
+    let (core, vault) = real_core(&sb);
+    for (p, resource) in [
+        ("whatconverts", "leads"),
+        ("emailoctopus", "lists"),
+        ("webinargeek", "webinars"),
+    ] {
+        let outcome = core.save_api_key(p, good_key(p)).await.expect(p);
+        let ConnectOutcome::Connected { account, .. } = outcome else {
+            panic!("{p}: {outcome:?}")
+        };
+        assert!(!account.is_empty());
+        match state_of(&core, p).await {
+            ConnectionState::Connected { account: a, .. } => assert_eq!(a, account, "{p}"),
+            other => panic!("{p}: {other:?}"),
+        }
+        let records = core.sync(p, resource, |_| {}).await.expect(p);
+        assert!(!records.is_empty(), "{p} synced");
+    }
+    assert_eq!(vault.len(), 3, "one vault entry a key");
+
+    // A fresh core on the same vault (an app restart) is still connected and syncs.
+    let again = Patchbay::new(real_defs(&sb), vault.clone(), fast_config());
+    assert!(matches!(
+        state_of(&again, "webinargeek").await,
+        ConnectionState::Connected { .. }
+    ));
+    again
+        .sync("webinargeek", "registrations", |_| {})
+        .await
+        .expect("child resource with the key");
+
+    for p in ["whatconverts", "emailoctopus", "webinargeek"] {
+        again.disconnect(p).await.unwrap();
+        assert_eq!(state_of(&again, p).await, ConnectionState::NotConnected);
+    }
+    assert!(vault.is_empty(), "disconnect deletes the keys");
+    let e = again
+        .sync("emailoctopus", "lists", |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "api.not_connected");
+    // No OAuth endpoint was ever used for the API-key providers.
+    assert!(sb.requests().iter().all(|r| !r.path.contains("/oauth/")));
+}
+
+#[tokio::test]
+async fn each_scheme_travels_as_the_provider_wants() {
+    let sb = real_sandbox().await;
+    let (core, _) = real_core(&sb);
+    for p in ["whatconverts", "emailoctopus", "webinargeek"] {
+        core.save_api_key(p, good_key(p)).await.expect(p);
+    }
+    let by_path = |prefix: &str| {
+        sb.requests()
+            .into_iter()
+            .filter(|r| r.path.starts_with(prefix))
+            .collect::<Vec<_>>()
+    };
+    // Basic and Bearer use Authorization; the header scheme must not.
+    let wc = by_path("/whatconverts/");
+    assert!(!wc.is_empty() && wc.iter().all(|r| r.bearer && r.status == 200));
+    let eo = by_path("/emailoctopus/");
+    assert!(!eo.is_empty() && eo.iter().all(|r| r.bearer && r.status == 200));
+    let wg = by_path("/webinargeek/");
+    assert!(!wg.is_empty() && wg.iter().all(|r| !r.bearer && r.status == 200));
+
+    // The sandbox accepts each key only in its own scheme: swapping schemes fails.
+    let http = reqwest::Client::new();
+    let wc_key = SandboxConfig::api_key_for("whatconverts").unwrap();
+    let ok = http
+        .get(format!("{}/whatconverts/api/v1/accounts", sb.url()))
+        .basic_auth(&wc_key["api_token"], Some(&wc_key["api_secret"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let as_bearer = http
+        .get(format!("{}/whatconverts/api/v1/accounts", sb.url()))
+        .bearer_auth(&wc_key["api_token"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(as_bearer.status(), 401);
+    let wg_key = SandboxConfig::api_key_for("webinargeek").unwrap();
+    let wg_bearer = http
+        .get(format!("{}/webinargeek/api/v2/account", sb.url()))
+        .bearer_auth(&wg_key["api_token"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wg_bearer.status(), 401);
+    let wg_header = http
+        .get(format!("{}/webinargeek/api/v2/account", sb.url()))
+        .header("Api-Token", &wg_key["api_token"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wg_header.status(), 200);
+}
+
+#[tokio::test]
+async fn a_bad_key_is_explained_and_not_stored() {
+    let sb = real_sandbox().await;
+    let (core, vault) = real_core(&sb);
+    for (p, words) in [
+        (
+            "whatconverts",
+            "WhatConverts did not accept that API token and API secret. Copy them again from Integrations → API Keys.",
+        ),
+        (
+            "emailoctopus",
+            "EmailOctopus did not accept that API key. Copy it again from Integrations & API.",
+        ),
+        (
+            "webinargeek",
+            "WebinarGeek did not accept that API token. Copy it again from Settings → API.",
+        ),
+    ] {
+        let e = core.save_api_key(p, bad_key(p)).await.unwrap_err();
+        assert!(matches!(e, ConnectError::KeyRejected { .. }), "{p}: {e:?}");
+        let view = core.connect_error_view(&e);
+        assert_eq!(view.code, "connect.key_rejected");
+        assert_eq!(view.message, words);
+        assert_eq!(state_of(&core, p).await, ConnectionState::NotConnected);
+    }
+    assert!(vault.is_empty(), "a refused key is never stored");
+    // The refusals were real 401s from the sandbox, EmailOctopus' as problem+json.
+    let refused: Vec<_> = sb
+        .requests()
+        .into_iter()
+        .filter(|r| r.status == 401)
+        .collect();
+    assert_eq!(refused.len(), 3, "one try each, no retries: {refused:?}");
+    let resp = reqwest::Client::new()
+        .get(format!("{}/emailoctopus/me", sb.url()))
+        .bearer_auth("nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    assert_eq!(
+        resp.headers()["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["status"], 401);
+    assert!(body["title"].is_string() && body["type"].is_string());
+
+    // Empty or garbled fields never reach the provider.
+    let before = sb.requests().len();
+    let mut missing = good_key("whatconverts");
+    missing.insert("api_secret".into(), SecretString::new("   "));
+    let e = core
+        .save_api_key("whatconverts", missing)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ConnectError::KeyIncomplete { .. }), "{e:?}");
+    assert!(core.connect_error_view(&e).message.contains("API secret"));
+    let mut garbled = good_key("webinargeek");
+    garbled.insert("api_token".into(), SecretString::new("abc\ndef"));
+    let e = core.save_api_key("webinargeek", garbled).await.unwrap_err();
+    assert!(matches!(e, ConnectError::KeyIncomplete { .. }), "{e:?}");
+    assert_eq!(sb.requests().len(), before);
+    // Blanks around a pasted key are ignored.
+    let mut padded = good_key("emailoctopus");
+    let v = padded["api_key"].expose().to_string();
+    padded.insert("api_key".into(), SecretString::new(format!("  {v}\n")));
+    core.save_api_key("emailoctopus", padded)
+        .await
+        .expect("trimmed key works");
+    // An unknown provider is an error, not a panic.
+    assert!(matches!(
+        core.save_api_key("nope", BTreeMap::new()).await,
+        Err(ConnectError::UnknownProvider(_))
+    ));
+}
+
+#[tokio::test]
+async fn every_request_says_patchbay_and_its_version() {
+    let sb = real_sandbox().await;
+    let (core, _) = real_core(&sb);
+    core.save_api_key("whatconverts", good_key("whatconverts"))
+        .await
+        .unwrap();
+    core.sync("whatconverts", "leads", |_| {}).await.unwrap();
+    // OAuth too (demo mode): authorize is the browser's, every other request is ours.
+    let demo = core_with(&sb, Arc::new(MemoryVault::new()), |_| {});
+    connect(&demo, "clickfunnels").await;
+    demo.sync("clickfunnels", "funnels", |_| {}).await.unwrap();
+    demo.disconnect("clickfunnels").await.unwrap();
+    let ours: Vec<_> = sb
+        .requests()
+        .into_iter()
+        .filter(|r| !r.path.ends_with("/oauth/authorize"))
+        .collect();
+    assert!(ours.len() > 4);
+    for r in &ours {
+        assert_eq!(r.user_agent.as_deref(), Some(USER_AGENT), "{r:?}");
+    }
+    assert!(ours.iter().any(|r| r.path.ends_with("/oauth/token")));
+    assert!(ours.iter().any(|r| r.path.ends_with("/oauth/revoke")));
+}
+
+#[tokio::test]
+async fn keys_never_show_in_debug_output() {
+    let sb = real_sandbox().await;
+    let vault: Arc<MemoryVault> = Arc::new(MemoryVault::new());
+    let core = Patchbay::new(real_defs(&sb), vault.clone(), fast_config());
+    core.save_api_key("emailoctopus", good_key("emailoctopus"))
+        .await
+        .unwrap();
+    let key = SandboxConfig::api_key_for("emailoctopus").unwrap()["api_key"].clone();
+    let conn = core.connection("emailoctopus").unwrap();
+    let tokens = conn.current().await.unwrap().unwrap();
+    assert!(!format!("{tokens:?}").contains(&key));
+    assert!(!format!("{core:?}").contains(&key));
+    let _ = vault.kind();
+}
