@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATCHBAY_APP="${PATCHBAY_APP:-$PWD/target/debug/patchbay}"
 exec xvfb-run -a -s "-screen 0 1280x800x24" \
-  bash scripts/with-keyring.sh node --test --test-concurrency=1 tests/e2e/ "$@"
+  bash scripts/with-keyring.sh node --test --test-concurrency=1 --test-timeout=240000 tests/e2e/ "$@"

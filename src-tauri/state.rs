@@ -21,6 +21,8 @@ pub struct AppState {
     /// The local record cache; an error here (an unreadable file) is shown where records are.
     pub cache: Result<Arc<patchbay_cache::Cache>, String>,
     pub links: crate::tiles::AuthorizeLinks,
+    /// The keychain (or the user's opted-in file), opened once for the app's life.
+    vault: Arc<dyn patchbay_core::vault::Vault>,
     pub paths: Paths,
     settings: RwLock<StoredSettings>,
     sandbox_url: RwLock<Option<String>>,
@@ -47,6 +49,34 @@ async fn demo_sandbox() -> Result<(String, Option<Sandbox>), String> {
     Ok((sandbox.url(), Some(sandbox)))
 }
 
+/// The sandbox URL when demo mode is on (starting the sandbox if none runs yet), else `None`
+/// (stopping a running one).
+async fn demo_url(
+    settings: &StoredSettings,
+    running: &mut Option<Sandbox>,
+    known: Option<String>,
+) -> Option<String> {
+    let demo = settings.demo_mode() || std::env::var_os("PATCHBAY_SANDBOX_URL").is_some();
+    if !demo {
+        running.take();
+        return None;
+    }
+    if known.is_some() {
+        return known;
+    }
+    match demo_sandbox().await {
+        Ok((url, handle)) => {
+            tracing::info!(%url, "demo mode: using the sandbox");
+            *running = handle;
+            Some(url)
+        }
+        Err(e) => {
+            tracing::error!("{e}");
+            None
+        }
+    }
+}
+
 fn definitions(settings: &StoredSettings, sandbox_url: Option<&str>) -> Vec<ProviderDef> {
     let (mut defs, errors) =
         providers::load_with_overrides(providers::user_override_dir().as_deref());
@@ -71,61 +101,42 @@ impl AppState {
                 tracing::error!(error = %e, "the record cache could not be opened");
                 e.to_string()
             });
-        let state = Self {
+        let vault = patchbay_core::vault::system_vault(None);
+        let mut sandbox = None;
+        let sandbox_url = demo_url(&settings, &mut sandbox, None).await;
+        let core = Patchbay::new(
+            definitions(&settings, sandbox_url.as_deref()),
+            vault.clone(),
+            CoreConfig::default(),
+        );
+        Self {
             cache,
-            core: RwLock::new(Arc::new(Patchbay::new(
-                Vec::new(),
-                patchbay_core::vault::system_vault(None),
-                CoreConfig::default(),
-            ))),
+            core: RwLock::new(Arc::new(core)),
+            vault,
             links: Default::default(),
             paths,
             settings: RwLock::new(settings),
-            sandbox_url: RwLock::new(None),
-            sandbox: tokio::sync::Mutex::new(None),
-        };
-        state.rebuild().await;
-        state
+            sandbox_url: RwLock::new(sandbox_url),
+            sandbox: tokio::sync::Mutex::new(sandbox),
+        }
     }
 
-    /// (Re)builds the core from the definitions and the settings; starts the demo sandbox
-    /// when demo mode is on.
+    /// Rebuilds the core after the settings changed; starts or stops the demo sandbox.
     pub async fn rebuild(&self) {
-        let settings = self
-            .settings
+        let settings = self.settings();
+        let mut sandbox = self.sandbox.lock().await;
+        let known = self
+            .sandbox_url
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        let demo = settings.demo_mode() || std::env::var_os("PATCHBAY_SANDBOX_URL").is_some();
-        let mut sandbox_url = None;
-        if demo {
-            let mut running = self.sandbox.lock().await;
-            let known = self
-                .sandbox_url
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone();
-            match known {
-                Some(url) => sandbox_url = Some(url),
-                None => match demo_sandbox().await {
-                    Ok((url, handle)) => {
-                        tracing::info!(%url, "demo mode: using the sandbox");
-                        *running = handle;
-                        sandbox_url = Some(url);
-                    }
-                    Err(e) => tracing::error!("{e}"),
-                },
-            }
-        } else {
-            self.sandbox.lock().await.take();
-        }
-        *self.sandbox_url.write().unwrap_or_else(|e| e.into_inner()) = sandbox_url.clone();
-        let defs = definitions(&settings, sandbox_url.as_deref());
+        let sandbox_url = demo_url(&settings, &mut sandbox, known).await;
         let core = Patchbay::new(
-            defs,
-            patchbay_core::vault::system_vault(None),
+            definitions(&settings, sandbox_url.as_deref()),
+            self.vault.clone(),
             CoreConfig::default(),
         );
+        *self.sandbox_url.write().unwrap_or_else(|e| e.into_inner()) = sandbox_url;
         *self.core.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(core);
     }
 

@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 
 const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
+const COMMAND_TIMEOUT_MS = 60000;
 
 export async function freePort() {
   return new Promise((resolve, reject) => {
@@ -70,6 +71,7 @@ export class Session {
 
   static async create(base, application, args = []) {
     const res = await fetch(`${base}/session`, {
+      signal: AbortSignal.timeout(COMMAND_TIMEOUT_MS),
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
@@ -82,10 +84,12 @@ export class Session {
   }
 
   async cmd(method, path, body) {
+    // A stuck driver fails the test instead of hanging the run.
     const res = await fetch(`${this.base}/session/${this.id}${path}`, {
       method,
       headers: body ? { "content-type": "application/json" } : {},
       body: body ? JSON.stringify(body) : undefined,
+      signal: AbortSignal.timeout(COMMAND_TIMEOUT_MS),
     });
     const json = await res.json();
     if (!res.ok) {
