@@ -150,6 +150,9 @@ impl ConnectError {
             ConnectError::Grant { error, .. } if error == "invalid_grant" => {
                 format!("{name} said the approval expired. Click Connect to try again.")
             }
+            ConnectError::Grant { error, .. } if error == "invalid_client" => format!(
+                "{name} did not accept Patchbay's client id or client secret. Check them in Settings, then click Connect."
+            ),
             ConnectError::Grant { error, .. } => format!(
                 "{name} refused the connection ({error}). Click Connect to try again."
             ),

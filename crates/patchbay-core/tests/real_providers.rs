@@ -343,3 +343,249 @@ async fn keys_never_show_in_debug_output() {
     assert!(!format!("{core:?}").contains(&key));
     let _ = vault.kind();
 }
+
+fn registrations(sb: &Sandbox) -> usize {
+    sb.requests()
+        .iter()
+        .filter(|r| {
+            r.method == "POST" && r.path == "/clickfunnels/oauth/register" && r.status == 201
+        })
+        .count()
+}
+
+#[tokio::test]
+async fn clickfunnels_discovers_registers_once_and_reuses_the_registration() {
+    let sb = real_sandbox().await;
+    let (core, vault) = real_core(&sb);
+    let def = core
+        .providers()
+        .iter()
+        .find(|d| d.id == "clickfunnels")
+        .unwrap()
+        .clone();
+    assert!(def.client_id.is_empty(), "no client id to paste");
+    assert!(
+        def.authorize_url.is_empty(),
+        "endpoints come from the metadata"
+    );
+
+    let outcome = connect(&core, "clickfunnels").await;
+    assert!(
+        matches!(outcome, ConnectOutcome::Connected { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(sb.registration_count(), 1);
+    assert!(sb
+        .requests()
+        .iter()
+        .any(|r| r.path == "/.well-known/oauth-authorization-server/clickfunnels"));
+    core.sync("clickfunnels", "contacts", |_| {}).await.unwrap();
+    // The registration is in the vault next to the tokens.
+    assert_eq!(vault.len(), 2);
+
+    // Disconnect keeps the registration; connecting again (even after a restart) reuses it.
+    core.disconnect("clickfunnels").await.unwrap();
+    assert_eq!(vault.len(), 1);
+    let again = Patchbay::new(real_defs(&sb), vault.clone(), fast_config());
+    connect(&again, "clickfunnels").await;
+    assert_eq!(sb.registration_count(), 1, "no second registration");
+    assert_eq!(registrations(&sb), 1);
+    // The token endpoint saw the registered client id, not a typed-in one.
+    again
+        .connection("clickfunnels")
+        .unwrap()
+        .refresh_now()
+        .await
+        .expect("refresh with the registered client");
+}
+
+#[tokio::test]
+async fn a_registration_the_provider_dropped_is_redone_once() {
+    let sb = real_sandbox().await;
+    let (core, _vault) = real_core(&sb);
+    connect(&core, "clickfunnels").await;
+    assert_eq!(sb.registration_count(), 1);
+
+    // The provider forgets the registration: the next connect notices it before the
+    // browser opens, registers again (once) and connects.
+    sb.revoke_registrations();
+    let outcome = connect(&core, "clickfunnels").await;
+    assert!(
+        matches!(outcome, ConnectOutcome::Connected { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(sb.registration_count(), 2);
+
+    // Revoked between the browser's approval and the code exchange: a plain error, the
+    // registration is dropped, and the next Connect registers again and works.
+    let url = core.begin_connect("clickfunnels").await.unwrap();
+    let location = approve(&url).await;
+    sb.revoke_registrations();
+    let e = core.complete(&location).await.unwrap_err();
+    assert!(matches!(e, ConnectError::ClientRejected { .. }), "{e:?}");
+    assert_eq!(core.connect_error_view(&e).code, "connect.client_rejected");
+    connect(&core, "clickfunnels").await;
+    assert_eq!(sb.registration_count(), 3);
+
+    // Revoked while connected: the refresh is refused, the connection needs reconnecting,
+    // and reconnecting registers again.
+    sb.revoke_registrations();
+    let conn = core.connection("clickfunnels").unwrap();
+    let e = conn.refresh_now().await.unwrap_err();
+    assert_eq!(e.code(), "api.needs_reconnect", "{e:?}");
+    assert_eq!(
+        state_of(&core, "clickfunnels").await,
+        ConnectionState::NeedsReconnect
+    );
+    connect(&core, "clickfunnels").await;
+    assert_eq!(sb.registration_count(), 4);
+}
+
+#[tokio::test]
+async fn the_sandbox_registers_only_public_native_clients() {
+    let sb = real_sandbox().await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/clickfunnels/oauth/register", sb.url());
+    let good = serde_json::json!({
+        "application_type": "native",
+        "token_endpoint_auth_method": "none",
+        "redirect_uris": ["dev.patchbay:/oauth/callback", "http://127.0.0.1/oauth/callback"],
+    });
+    for (change, error) in [
+        (
+            ("application_type", serde_json::json!("web")),
+            "invalid_client_metadata",
+        ),
+        (
+            (
+                "token_endpoint_auth_method",
+                serde_json::json!("client_secret_basic"),
+            ),
+            "invalid_client_metadata",
+        ),
+        (
+            (
+                "redirect_uris",
+                serde_json::json!(["https://evil.example/cb"]),
+            ),
+            "invalid_redirect_uri",
+        ),
+        (
+            ("redirect_uris", serde_json::json!([])),
+            "invalid_redirect_uri",
+        ),
+    ] {
+        let mut body = good.clone();
+        body[change.0] = change.1;
+        let resp = http.post(&url).json(&body).send().await.unwrap();
+        assert_eq!(resp.status(), 400, "{body}");
+        let v: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(v["error"], error, "{body}");
+    }
+    assert_eq!(sb.registration_count(), 0);
+    let resp = http.post(&url).json(&good).send().await.unwrap();
+    assert_eq!(resp.status(), 201);
+    let v: serde_json::Value = resp.json().await.unwrap();
+    let id = v["client_id"].as_str().unwrap();
+    // Registered clients exist only at ClickFunnels.
+    let meta: serde_json::Value = http
+        .get(format!(
+            "{}/.well-known/oauth-authorization-server/clickfunnels",
+            sb.url()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        meta["registration_endpoint"],
+        format!("{}/clickfunnels/oauth/register", sb.url())
+    );
+    let wc = format!(
+        "{}/whatconverts/oauth/authorize?client_id={id}&redirect_uri=dev.patchbay:/oauth/callback&response_type=code",
+        sb.url()
+    );
+    assert_eq!(http.get(wc).send().await.unwrap().status(), 400);
+    // The RFC 7592 read needs the registration access token.
+    let read = v["registration_client_uri"].as_str().unwrap();
+    assert_eq!(http.get(read).send().await.unwrap().status(), 401);
+    let ok = http
+        .get(read)
+        .bearer_auth(v["registration_access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+}
+
+#[tokio::test]
+async fn boomtown_sends_the_users_client_secret_from_the_vault() {
+    let sb = real_sandbox().await;
+    let vault = Arc::new(MemoryVault::new());
+    let defs = real_defs(&sb)
+        .into_iter()
+        .map(|mut d| {
+            if d.id == "boomtown" {
+                // What Settings does with the user's own client id.
+                d.client_id = "patchbay-desktop".into();
+            }
+            d
+        })
+        .collect();
+    let core = Patchbay::new(defs, vault.clone(), fast_config());
+    assert!(core.needs_client_secret("boomtown"));
+    assert!(!core.needs_client_secret("clickfunnels"));
+    assert!(!core.has_client_secret("boomtown").await);
+    let e = core.begin_connect("boomtown").await.unwrap_err();
+    assert!(
+        matches!(e, ConnectError::NeedsClientCredentials { .. }),
+        "{e:?}"
+    );
+    assert!(core.connect_error_view(&e).message.contains("Settings"));
+
+    // A wrong secret: the token endpoint refuses the client.
+    core.set_client_secret("boomtown", Some(SecretString::new("wrong")))
+        .await
+        .unwrap();
+    let url = core.begin_connect("boomtown").await.unwrap();
+    let e = core.complete(&approve(&url).await).await.unwrap_err();
+    assert!(
+        matches!(&e, ConnectError::Grant { error, .. } if error == "invalid_client"),
+        "{e:?}"
+    );
+    assert!(core
+        .connect_error_view(&e)
+        .message
+        .contains("client secret"));
+
+    core.set_client_secret("boomtown", Some(SecretString::new(BOOMTOWN_SECRET)))
+        .await
+        .unwrap();
+    assert!(core.has_client_secret("boomtown").await);
+    connect(&core, "boomtown").await;
+    core.sync("boomtown", "leads", |_| {}).await.unwrap();
+    core.connection("boomtown")
+        .unwrap()
+        .refresh_now()
+        .await
+        .unwrap();
+    core.disconnect("boomtown").await.unwrap();
+    let revokes: Vec<_> = sb
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/boomtown/oauth/revoke")
+        .collect();
+    assert_eq!(revokes.len(), 1);
+    assert_eq!(
+        revokes[0].status, 200,
+        "revocation authenticated with the secret"
+    );
+    // The secret never reached the log, and None deletes it.
+    let log = serde_json::to_string(&sb.requests()).unwrap();
+    assert!(!log.contains(BOOMTOWN_SECRET));
+    core.set_client_secret("boomtown", None).await.unwrap();
+    assert!(!core.has_client_secret("boomtown").await);
+    assert!(vault.is_empty());
+}
