@@ -22,7 +22,7 @@ for f in "${families[@]}"; do
     continue
   fi
   cat "$file"
-  if ! head -n1 "$file" | grep -q ', lost 0$'; then status=1; fi
+  if ! head -n1 "$file" | grep -qE ', lost 0( |$)'; then status=1; fi
 done
 for file in "$dir"/*.txt; do
   [ -e "$file" ] || continue

@@ -142,5 +142,144 @@ async fn syncs_survive_provider_faults() {
     for (i, (spec, expire)) in specs.iter().enumerate() {
         one(&tally, spec, 11 + i as u64, *expire).await;
     }
+    for bad in [Misbehave::Repeat, Misbehave::Skip] {
+        misbehaving_pages(&tally, bad).await;
+    }
     tally.finish();
+}
+
+/// What the misbehaving provider does to its second page.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Misbehave {
+    /// Page 2 starts with the last lead of page 1 again (a record inserted while paging
+    /// shifts the list by one).
+    Repeat,
+    /// Page 2 lacks its first lead (a record deleted while paging).
+    Skip,
+}
+
+const PAGE: u64 = 25;
+const TOTAL: u64 = 100;
+
+/// A provider that speaks WhatConverts' paging but shifts page 2; plain HTTP/1.1 on loopback.
+async fn misbehaving_server(bad: Misbehave) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match sock.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&buf).to_string();
+                let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let url = url::Url::parse(&format!("http://x{target}")).unwrap();
+                let body = if url.path().ends_with("/accounts") {
+                    serde_json::json!({"accounts": [{"account_id": 1, "account_name": "Misbehaving Inc", "profiles": []}]})
+                } else {
+                    let page: u64 = url
+                        .query_pairs()
+                        .find(|(k, _)| k == "page_number")
+                        .and_then(|(_, v)| v.parse().ok())
+                        .unwrap_or(1);
+                    let mut start = (page - 1) * PAGE;
+                    let end = (start + PAGE).min(TOTAL);
+                    if page == 2 {
+                        match bad {
+                            Misbehave::Repeat => start -= 1,
+                            Misbehave::Skip => start += 1,
+                        }
+                    }
+                    let leads: Vec<_> = (start..end)
+                        .map(|i| serde_json::json!({"lead_id": 1_000_000 + i, "contact_name": format!("Lead {i}"), "date_created": "2025-01-01T00:00:00Z"}))
+                        .collect();
+                    serde_json::json!({"page_number": page, "leads_per_page": PAGE, "total_pages": TOTAL / PAGE, "total_leads": TOTAL, "leads": leads})
+                }
+                .to_string();
+                let resp = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = sock.write_all(resp.as_bytes()).await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// A page that repeats or skips an item: every record exactly once, or a clear error; the
+/// connection is kept either way.
+async fn misbehaving_pages(tally: &Tally, bad: Misbehave) {
+    let case = format!(
+        "a page that {}s an item",
+        if bad == Misbehave::Repeat {
+            "repeat"
+        } else {
+            "skip"
+        }
+    );
+    let sb = sandbox(SandboxConfig::default()).await;
+    let api = misbehaving_server(bad).await;
+    let vault = Arc::new(MemoryVault::new());
+    let core = core_with(&sb, vault.clone(), |d| {
+        if d.id == "whatconverts" {
+            d.api_base = api.clone();
+            if let Some(r) = d.resources.iter_mut().find(|r| r.id == "leads") {
+                if let patchbay_core::providers::Paging::PagePerPage { page_size, .. } =
+                    &mut r.paging
+                {
+                    *page_size = PAGE;
+                }
+            }
+        }
+    });
+    connect(&core, "whatconverts").await;
+    let result = core.sync("whatconverts", "leads", |_| {}).await;
+    let kept = vault.get(&tokens_key("whatconverts")).unwrap().is_some();
+    let outcome = match result {
+        Ok(records) => {
+            let ids: HashSet<String> = records.iter().map(|r| r["lead_id"].to_string()).collect();
+            if !kept {
+                Err("the tokens were lost".into())
+            } else if ids.len() != records.len() {
+                Err(format!(
+                    "{} records but {} distinct: a record twice",
+                    records.len(),
+                    ids.len()
+                ))
+            } else if (records.len() as u64) < TOTAL {
+                // Reported: the core has no policy yet for a list that shrinks while it pages
+                // (read again, or tell the user); counted as known, not hidden.
+                tally.known(
+                    &case,
+                    format!(
+                        "completed with {} of the {TOTAL} records the provider counts, without a word",
+                        records.len()
+                    ),
+                );
+                return;
+            } else {
+                Ok(())
+            }
+        }
+        Err(e) => {
+            let msg = core.api_error_view("whatconverts", &e).message;
+            if msg.trim().len() >= 20 && kept {
+                eprintln!("  {case}: stopped with a clear error: {msg}");
+                Ok(())
+            } else {
+                Err(format!("unclear error or tokens lost: {msg:?}"))
+            }
+        }
+    };
+    tally.record(case, outcome);
 }
