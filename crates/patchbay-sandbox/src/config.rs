@@ -164,4 +164,22 @@ mod tests {
         assert!(!c.redirect_uri_allowed("http://evil.example:80/oauth/callback"));
         assert!(!c.redirect_uri_allowed("dev.patchbay:/oauth/callback?x=1"));
     }
+
+    #[test]
+    fn auth_flags() {
+        let mut c = SandboxConfig::default();
+        assert_eq!(c.auth_mode("whatconverts"), AuthMode::OAuth);
+        c.apply_auth_flag("api-key").unwrap();
+        for p in API_KEY_PROVIDERS {
+            assert_eq!(c.auth_mode(p), AuthMode::ApiKey);
+        }
+        assert_eq!(c.auth_mode("clickfunnels"), AuthMode::OAuth);
+        c.apply_auth_flag("webinargeek=oauth").unwrap();
+        assert_eq!(c.auth_mode("webinargeek"), AuthMode::OAuth);
+        assert!(c.apply_auth_flag("boomtown=api-key").is_err());
+        assert!(c.apply_auth_flag("x=oauth").is_err());
+        assert!(c.apply_auth_flag("apikey").is_err());
+        assert!(SandboxConfig::api_key_for("clickfunnels").is_none());
+        assert_eq!(SandboxConfig::api_key_for("whatconverts").unwrap().len(), 2);
+    }
 }

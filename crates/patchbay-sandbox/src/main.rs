@@ -74,7 +74,7 @@ async fn main() {
     }
     for flag in &args.auth {
         if let Err(e) = config.apply_auth_flag(flag) {
-            eprintln!("patchbay-sandbox: --auth {flag}: {e}");
+            eprintln!("patchbay-sandbox: error: --auth {flag}: {e}");
             std::process::exit(2);
         }
     }
@@ -86,7 +86,9 @@ async fn main() {
                     .insert(p.to_string(), secret.to_string());
             }
             _ => {
-                eprintln!("patchbay-sandbox: --client-secret must be PROVIDER=SECRET with a known provider");
+                eprintln!(
+                    "patchbay-sandbox: error: --client-secret must be PROVIDER=SECRET with a known provider"
+                );
                 std::process::exit(2);
             }
         }

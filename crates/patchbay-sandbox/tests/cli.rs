@@ -70,6 +70,11 @@ fn bad_flags_exit_with_2_and_a_message() {
         vec!["--addr", "not-an-address"],
         vec!["--access-ttl", "0"],
         vec!["--frobnicate"],
+        vec!["--auth", "bogus"],
+        vec!["--auth", "clickfunnels=api-key"],
+        vec!["--auth", "nope=oauth"],
+        vec!["--client-secret", "boomtown"],
+        vec!["--client-secret", "nope=x"],
     ] {
         let out = Command::new(BIN)
             .args(&args)
