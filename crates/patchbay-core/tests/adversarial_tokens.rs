@@ -11,12 +11,25 @@ use std::time::Duration;
 
 use adversarial_support::Tally;
 use common::*;
-use patchbay_core::vault::{FileVault, MemoryVault, Vault, VaultKey};
+use patchbay_core::vault::{FileVault, KeyringVault, MemoryVault, Vault, VaultKey};
 use patchbay_core::views::ConnectionState;
 use patchbay_core::ApiError;
 use patchbay_sandbox::SandboxConfig;
 
 const CHILD_ENV: &str = "PATCHBAY_ADV_REFRESH_CHILD";
+
+/// The real keychain when one is reachable (as the app uses), else the opt-in file vault.
+fn kill_vault(path: &std::path::Path) -> Arc<dyn Vault> {
+    let probe = VaultKey::new("dev.patchbay.test.probe", "p", "a", "probe");
+    match KeyringVault::open() {
+        Ok(v)
+            if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some() && v.get(&probe).is_ok() =>
+        {
+            Arc::new(v)
+        }
+        _ => Arc::new(FileVault::opt_in(path.to_path_buf())),
+    }
+}
 
 fn key(provider: &str) -> VaultKey {
     VaultKey::new(&fast_config().namespace, provider, "default", "tokens")
@@ -129,9 +142,9 @@ async fn token_lifecycle() {
         .iter()
         .enumerate()
     {
-        let case = format!("killed {kill}");
         let path = dir.join(format!("secrets-{i}.json"));
-        let vault = Arc::new(FileVault::opt_in(path.clone()));
+        let vault = kill_vault(&path);
+        let case = format!("killed {kill} ({:?} vault)", vault.kind());
         let core = core_with(&sb, vault.clone(), no_limits);
         connect(&core, "boomtown").await;
         drop(core);
@@ -165,7 +178,7 @@ async fn token_lifecycle() {
         child.kill().ok(); // SIGKILL
         child.wait().ok();
         // Restart: connected (refresh or not) or asks to reconnect; never a crash.
-        let core = core_with(&sb, Arc::new(FileVault::opt_in(path)), no_limits);
+        let core = core_with(&sb, kill_vault(&path), no_limits);
         let st = state(&core, "boomtown").await;
         let account = core.account("boomtown").await;
         let outcome = match (&st, &account) {
@@ -176,6 +189,9 @@ async fn token_lifecycle() {
         };
         tally.record(case, outcome);
     }
+    kill_vault(&dir.join("cleanup.json"))
+        .delete(&key("boomtown"))
+        .ok();
     std::fs::remove_dir_all(&dir).ok();
     tally.finish();
 }
@@ -198,7 +214,7 @@ async fn refresh_child() {
         .collect();
     let core = patchbay_core::Patchbay::new(
         defs,
-        Arc::new(FileVault::opt_in(path.into())),
+        kill_vault(std::path::Path::new(&path)),
         patchbay_core::CoreConfig {
             namespace: std::env::var("PATCHBAY_ADV_NS").unwrap(),
             ..fast_config()

@@ -34,7 +34,7 @@ impl Tally {
     }
 
     /// A real weakness this suite found and reported but that is not fixed yet: shown in the
-    /// summary line as `known N` and in the details, without failing the run.
+    /// summary line as "(known, reported: N)" and in the details, without failing the run.
     pub fn known(&self, case: impl Into<String>, why: impl Into<String>) {
         self.record(case, Err(format!("KNOWN {}", why.into())));
     }
