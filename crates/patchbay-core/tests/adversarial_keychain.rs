@@ -70,6 +70,8 @@ fn run_child(mode: &str, home: &Path, wrap_bus: bool, bus: Option<&str>) -> (boo
         .env("XDG_DATA_HOME", home.join(".local/share"))
         .env("XDG_CONFIG_HOME", home.join(".config"))
         .env("XDG_CACHE_HOME", home.join(".cache"))
+        // Nothing may reach the user's own session bus or keyring through the runtime dir.
+        .env("XDG_RUNTIME_DIR", runtime_dir(home))
         .env_remove("GNOME_KEYRING_CONTROL");
     match bus {
         Some(b) => {
@@ -114,6 +116,7 @@ fn keychain_faults_give_clear_errors_and_no_plaintext() {
                 Ok(())
             },
         );
+        std::fs::remove_dir_all(runtime_dir(&home)).ok();
         std::fs::remove_dir_all(&home).ok();
     }
 
@@ -135,6 +138,7 @@ fn keychain_faults_give_clear_errors_and_no_plaintext() {
                 Ok(())
             },
         );
+        std::fs::remove_dir_all(runtime_dir(&home)).ok();
         std::fs::remove_dir_all(&home).ok();
     } else {
         notice("SKIPPED locked-collection case: dbus-run-session, gnome-keyring-daemon or gdbus missing");
@@ -173,6 +177,21 @@ fn keychain_faults_give_clear_errors_and_no_plaintext() {
         None => notice("SKIPPED value-too-long case: no reachable Secret Service"),
     }
     tally.finish();
+}
+
+fn runtime_dir(home: &Path) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "pb-adv-run-{}-{}",
+        std::process::id(),
+        home.file_name().unwrap().to_string_lossy()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    dir
 }
 
 fn tempdir(tag: &str) -> PathBuf {
