@@ -123,3 +123,75 @@ async fn connect_and_disconnect_through_the_keychain() {
     again.disconnect("boomtown").await.unwrap();
     assert!(vault.get(&key).unwrap().is_none());
 }
+
+#[tokio::test]
+async fn api_keys_registrations_and_client_secrets_live_in_the_keychain() {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+    let Some(vault) = vault_or_skip() else { return };
+    let mut sb_config = patchbay_sandbox::SandboxConfig {
+        auto_approve: true,
+        records: 5,
+        ..Default::default()
+    };
+    sb_config.apply_auth_flag("api-key").unwrap();
+    let sb = patchbay_sandbox::Sandbox::start("127.0.0.1:0".parse().unwrap(), sb_config)
+        .await
+        .unwrap();
+    let vault: Arc<dyn Vault> = Arc::new(vault);
+    let config = patchbay_core::CoreConfig {
+        namespace: format!("dev.patchbay.test.kc2.{}", std::process::id()),
+        ..Default::default()
+    };
+    let defs = || {
+        patchbay_core::providers::builtin()
+            .into_iter()
+            .map(|mut d| {
+                d.point_at(&sb.url());
+                d
+            })
+            .collect::<Vec<_>>()
+    };
+    let core = patchbay_core::Patchbay::new(defs(), vault.clone(), config.clone());
+    let values: BTreeMap<String, patchbay_core::secret::SecretString> =
+        patchbay_sandbox::SandboxConfig::api_key_for("whatconverts")
+            .unwrap()
+            .into_iter()
+            .map(|(k, v)| (k, patchbay_core::secret::SecretString::new(v)))
+            .collect();
+    core.save_api_key("whatconverts", values).await.unwrap();
+    let key = VaultKey::new(&config.namespace, "whatconverts", "default", "tokens");
+    assert!(vault.get(&key).unwrap().is_some());
+    // ClickFunnels' registration is kept in the keychain too.
+    let url = core.begin_connect("clickfunnels").await.unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = client.get(url.as_str()).send().await.unwrap();
+    let location = resp.headers()["location"].to_str().unwrap().to_string();
+    core.complete(&location).await.unwrap();
+    let reg = VaultKey::new(&config.namespace, "clickfunnels", "app", "oauth_client");
+    assert!(vault.get(&reg).unwrap().is_some());
+    core.set_client_secret(
+        "boomtown",
+        Some(patchbay_core::secret::SecretString::new("s")),
+    )
+    .await
+    .unwrap();
+
+    // After a restart the key still syncs; then everything is removed.
+    let again = patchbay_core::Patchbay::new(defs(), vault.clone(), config);
+    assert!(!again
+        .sync("whatconverts", "leads", |_| {})
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(again.has_client_secret("boomtown").await);
+    again.disconnect("whatconverts").await.unwrap();
+    again.disconnect("clickfunnels").await.unwrap();
+    again.set_client_secret("boomtown", None).await.unwrap();
+    assert!(vault.get(&key).unwrap().is_none());
+    assert!(!again.has_client_secret("boomtown").await);
+    vault.delete(&reg).unwrap();
+}
