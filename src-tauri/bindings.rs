@@ -24,7 +24,10 @@ fn generated() -> Vec<(String, String)> {
     use crate::events::{Notice, NoticeLevel};
     use crate::settings::{ProviderSettings, Settings};
     use crate::views::*;
+    use patchbay_core::views::{AuthMethodView, KeyFieldView};
     all![
+        AuthMethodView,
+        KeyFieldView,
         crate::CommandError,
         ColumnKind,
         ColumnView,

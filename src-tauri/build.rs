@@ -12,6 +12,8 @@ fn patchbay_commands() -> &'static [&'static str] {
     &[
         "list_providers",
         "connect",
+        "save_api_key",
+        "open_key_help",
         "cancel_connect",
         "disconnect",
         "list_resources",

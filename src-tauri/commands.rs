@@ -43,6 +43,57 @@ pub async fn connect(state: State<'_, AppState>, provider_id: String) -> Result<
     tile_of(&state, &provider_id).await
 }
 
+/// "Test and save" on an API-key provider's form: the core tries the key on the provider
+/// and keeps it in the keychain only when it works. The values are never logged or returned.
+#[tauri::command]
+pub async fn save_api_key(
+    state: State<'_, AppState>,
+    provider_id: String,
+    values: std::collections::BTreeMap<String, String>,
+) -> Result<ProviderTile> {
+    let core = state.core();
+    let values = values
+        .into_iter()
+        .map(|(k, v)| (k, patchbay_core::secret::SecretString::new(v)))
+        .collect();
+    core.save_api_key(&provider_id, values)
+        .await
+        .map_err(|e| CommandError::from(core.connect_error_view(&e)))?;
+    tile_of(&state, &provider_id).await
+}
+
+/// Opens the page of the provider's web app where its API key lives, in the system browser.
+#[tauri::command]
+pub fn open_key_help(state: State<'_, AppState>, provider_id: String) -> Result<()> {
+    let core = state.core();
+    let url = match core.auth_method(&provider_id) {
+        Ok(patchbay_core::views::AuthMethodView::ApiKey {
+            help_url: Some(url),
+            ..
+        }) => url,
+        _ => {
+            return Err(CommandError::new(
+                "no_help",
+                "There is no help page for this provider.",
+            ))
+        }
+    };
+    // Only a web page: a definition file must not make this open anything else.
+    if !(url.starts_with("https://") || url.starts_with("http://127.0.0.1")) {
+        return Err(CommandError::new(
+            "no_help",
+            "There is no help page for this provider.",
+        ));
+    }
+    tauri_plugin_opener::open_url(&url, None::<&str>).map_err(|e| {
+        tracing::warn!(error = %e, "could not open the help page");
+        CommandError::new(
+            "browser",
+            format!("Patchbay could not open your browser. The page is {url}"),
+        )
+    })
+}
+
 #[tauri::command]
 pub async fn cancel_connect(
     state: State<'_, AppState>,

@@ -14,6 +14,8 @@ mod views;
 
 #[cfg(test)]
 mod bindings;
+#[cfg(test)]
+mod security_tests;
 
 use tauri::{Manager, Runtime};
 use tauri_plugin_deep_link::{DeepLink, DeepLinkExt};
@@ -28,6 +30,8 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> 
         .invoke_handler(tauri::generate_handler![
             commands::list_providers,
             commands::connect,
+            commands::save_api_key,
+            commands::open_key_help,
             commands::cancel_connect,
             commands::disconnect,
             commands::list_resources,

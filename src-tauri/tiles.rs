@@ -65,6 +65,9 @@ pub async fn tiles(core: &Patchbay, links: &AuthorizeLinks) -> Vec<ProviderTile>
         .await
         .into_iter()
         .map(|t| ProviderTile {
+            auth: core
+                .auth_method(&t.id)
+                .unwrap_or(core_views::AuthMethodView::Oauth),
             state: state(t.state, links.get(&t.id), &t.display_name),
             id: t.id,
             display_name: t.display_name,

@@ -30,6 +30,8 @@ pub struct ProviderTile {
     pub display_name: String,
     pub holds: String,
     pub state: ConnectionState,
+    /// How the tile connects: the browser (OAuth) or a form for an API key.
+    pub auth: patchbay_core::views::AuthMethodView,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]

@@ -30,6 +30,16 @@ export function connect(providerId: string): Promise<ProviderTile> {
   return invoke<ProviderTile>('connect', { providerId });
 }
 
+/** "Test and save" for an API-key provider: Rust tries the key and keeps it only if it works. */
+export function saveApiKey(providerId: string, values: Record<string, string>): Promise<ProviderTile> {
+  return invoke<ProviderTile>('save_api_key', { providerId, values });
+}
+
+/** Opens the provider's page where its API key lives, in the system browser. */
+export function openKeyHelp(providerId: string): Promise<void> {
+  return invoke<undefined>('open_key_help', { providerId });
+}
+
 export function cancelConnect(providerId: string): Promise<ProviderTile> {
   return invoke<ProviderTile>('cancel_connect', { providerId });
 }

@@ -2,6 +2,7 @@ import type { ConnectionState } from '../bindings/ConnectionState';
 import type { ProviderTile } from '../bindings/ProviderTile';
 import { h, uid } from '../lib/dom';
 import { formatTime } from '../lib/format';
+import { createApiKeyForm, type ApiKeyForm } from './apiKeyForm';
 import { createErrorAlert } from './errorAlert';
 
 export interface TileActions {
@@ -9,6 +10,9 @@ export interface TileActions {
   activate(tile: ProviderTile): void;
   cancel(tile: ProviderTile): void;
   copyLink(tile: ProviderTile): Promise<boolean>;
+  /** "Test and save" of the API-key form: an error sentence, or null once saved. */
+  saveKey(tile: ProviderTile, values: Record<string, string>): Promise<string | null>;
+  openKeyHelp(tile: ProviderTile): void;
 }
 
 export interface TileView {
@@ -16,6 +20,8 @@ export interface TileView {
   update(tile: ProviderTile): void;
   showError(message: string | null): void;
   setBusy(busy: boolean): void;
+  /** Opens the API-key form (API-key providers only). */
+  openKeyForm(): void;
 }
 
 export function stateText(state: ConnectionState): string {
@@ -86,6 +92,24 @@ export function createProviderTile(initial: ProviderTile, actions: TileActions):
   const waitingActions = h('div', { class: 'tile-actions', hidden: true }, cancel, copy, copyStatus, manualLabel);
   const error = createErrorAlert();
   const el = h('li', { class: 'tile-item' }, button, waitingActions, error.el);
+  let keyForm: ApiKeyForm | null = null;
+  if (initial.auth.kind === 'api_key') {
+    keyForm = createApiKeyForm({
+      providerId: initial.id,
+      providerName: initial.display_name,
+      fields: initial.auth.fields,
+      helpText: initial.auth.help_text,
+      hasHelpLink: initial.auth.help_url !== null,
+      submit: (values) => actions.saveKey(tile, values),
+      openHelp: () => {
+        actions.openKeyHelp(tile);
+      },
+      closed: () => {
+        button.focus();
+      },
+    });
+    el.append(keyForm.el);
+  }
 
   function update(next: ProviderTile): void {
     const wasWaiting = tile.state.kind === 'waiting_for_approval';
@@ -128,6 +152,9 @@ export function createProviderTile(initial: ProviderTile, actions: TileActions):
     },
     setBusy(busy) {
       button.setAttribute('aria-busy', busy ? 'true' : 'false');
+    },
+    openKeyForm() {
+      keyForm?.open();
     },
   };
 }

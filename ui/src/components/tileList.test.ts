@@ -110,8 +110,8 @@ describe('provider tiles', () => {
     m = await mountApp((b) => {
       b.on('connect', () => Promise.reject(new Error('TypeError at foo.rs:12')));
     });
-    await page.getByRole('button', { name: /^EmailOctopus/ }).click();
-    await expect.element(page.getByRole('alert')).toHaveTextContent("We couldn't connect EmailOctopus. Please try again.");
+    await page.getByRole('button', { name: /^WebinarGeek/ }).click();
+    await expect.element(page.getByRole('alert')).toHaveTextContent("We couldn't connect WebinarGeek. Please try again.");
     expect(m.root.textContent).not.toContain('foo.rs');
   });
 

@@ -62,7 +62,8 @@ export function createTileList(options: TileListOptions): TileList {
       switch (tile.state.kind) {
         case 'not_connected':
         case 'needs_reconnect':
-          void run(tile, ipc.connect, 'connect');
+          if (tile.auth.kind === 'api_key') views.get(tile.id)?.openKeyForm();
+          else void run(tile, ipc.connect, 'connect');
           break;
         case 'connected':
           options.onOpen(tile);
@@ -73,6 +74,22 @@ export function createTileList(options: TileListOptions): TileList {
     },
     cancel(tile: ProviderTile): void {
       void run(tile, ipc.cancelConnect, 'cancel connecting');
+    },
+    async saveKey(tile: ProviderTile, values: Record<string, string>): Promise<string | null> {
+      try {
+        const saved = await ipc.saveApiKey(tile.id, values);
+        replace(saved);
+        if (saved.state.kind === 'connected') options.onApproved(saved);
+        return null;
+      } catch (error) {
+        return ipc.errorMessage(error, `We couldn't check that key with ${tile.display_name}. Please try again.`);
+      }
+    },
+    openKeyHelp(tile: ProviderTile): void {
+      const view = views.get(tile.id);
+      ipc.openKeyHelp(tile.id).catch((error: unknown) => {
+        view?.showError(ipc.errorMessage(error, "We couldn't open your browser."));
+      });
     },
     copyLink(tile: ProviderTile): Promise<boolean> {
       return tile.state.kind === 'waiting_for_approval' ? copyText(tile.state.authorize_url) : Promise.resolve(false);

@@ -20,11 +20,12 @@ type Handler = (args: Record<string, unknown>) => unknown;
 
 export function tiles(): ProviderTile[] {
   return [
-    { id: 'whatconverts', display_name: 'WhatConverts', holds: 'Leads', state: { kind: 'connected', account: 'ana@example.com', last_synced: '2026-11-20T10:00:00Z' } },
-    { id: 'clickfunnels', display_name: 'ClickFunnels', holds: 'Contacts and orders', state: { kind: 'not_connected' } },
-    { id: 'webinargeek', display_name: 'WebinarGeek', holds: 'Webinars and registrations', state: { kind: 'not_connected' } },
-    { id: 'boomtown', display_name: 'BoomTown', holds: 'Real-estate leads', state: { kind: 'needs_reconnect', reason: 'Token expired' } },
-    { id: 'emailoctopus', display_name: 'EmailOctopus', holds: 'Lists and contacts', state: { kind: 'not_connected' } },
+    { id: 'whatconverts', display_name: 'WhatConverts', holds: 'Leads', state: { kind: 'connected', account: 'ana@example.com', last_synced: '2026-11-20T10:00:00Z' }, auth: { kind: 'oauth' } },
+    { id: 'clickfunnels', display_name: 'ClickFunnels', holds: 'Contacts and orders', state: { kind: 'not_connected' }, auth: { kind: 'oauth' } },
+    { id: 'webinargeek', display_name: 'WebinarGeek', holds: 'Webinars and registrations', state: { kind: 'not_connected' }, auth: { kind: 'oauth' } },
+    { id: 'boomtown', display_name: 'BoomTown', holds: 'Real-estate leads', state: { kind: 'needs_reconnect', reason: 'Token expired' }, auth: { kind: 'oauth' } },
+    { id: 'emailoctopus', display_name: 'EmailOctopus', holds: 'Lists and contacts', state: { kind: 'not_connected' },
+      auth: { kind: 'api_key', fields: [{ key: 'api_key', label: 'API key', secret: true }], help_url: 'https://emailoctopus.com/api-documentation', help_text: 'Find your API key in EmailOctopus under Integrations & API.' } },
   ];
 }
 
@@ -162,6 +163,18 @@ export class FakeBackend {
         const tile = this.tile(args.providerId);
         return this.setTile({ ...tile, state: { kind: 'waiting_for_approval', authorize_url: `https://auth.example/${tile.id}?state=abc` } });
       }
+      case 'save_api_key': {
+        const values = args.values as Record<string, string>;
+        if (values.api_key !== 'good-key') {
+          const rejected: CommandError = { code: 'key_rejected', message: 'EmailOctopus did not accept that API key. Copy it again from Integrations & API.' };
+          // Tauri rejects invoke() with the serialised error object, not an Error.
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+          return Promise.reject(rejected);
+        }
+        return this.setTile({ ...this.tile(args.providerId), state: { kind: 'connected', account: 'Octo Ltd', last_synced: null } });
+      }
+      case 'open_key_help':
+        return null;
       case 'cancel_connect':
       case 'disconnect':
         return this.setTile({ ...this.tile(args.providerId), state: { kind: 'not_connected' } });

@@ -1,0 +1,64 @@
+import { afterEach, describe, expect, test } from 'vitest';
+import { page } from 'vitest/browser';
+import { mountApp, type Mounted } from '../test/mount';
+
+let m: Mounted | undefined;
+afterEach(() => {
+  m?.unmount();
+  m = undefined;
+});
+
+const form = () => page.getByTestId('key-form-emailoctopus');
+const keyField = () => page.getByLabelText('API key', { exact: true });
+
+describe('API-key providers', () => {
+  test('clicking the tile opens the key form instead of the browser', async () => {
+    m = await mountApp();
+    await page.getByRole('button', { name: /^EmailOctopus/ }).click();
+    await expect.element(form()).toBeVisible();
+    await expect.element(page.getByRole('heading', { name: 'Connect EmailOctopus with an API key' })).toBeVisible();
+    expect(keyField().element()).toHaveAttribute('type', 'password');
+    expect(m.backend.callsOf('connect')).toHaveLength(0);
+  });
+
+  test('an empty key is asked for before anything is sent', async () => {
+    m = await mountApp();
+    await page.getByRole('button', { name: /^EmailOctopus/ }).click();
+    await page.getByTestId('key-save').click();
+    await expect.element(form().getByRole('alert')).toHaveTextContent('Paste your EmailOctopus API key first.');
+    expect(m.backend.callsOf('save_api_key')).toHaveLength(0);
+  });
+
+  test('a rejected key is explained in plain words and the tile stays not connected', async () => {
+    m = await mountApp();
+    await page.getByRole('button', { name: /^EmailOctopus/ }).click();
+    await keyField().fill('wrong-key');
+    await page.getByTestId('key-save').click();
+    await expect.element(form().getByRole('alert')).toHaveTextContent('EmailOctopus did not accept that API key.');
+    expect(m.backend.callsOf('save_api_key').map((c) => c.args)).toEqual([{ providerId: 'emailoctopus', values: { api_key: 'wrong-key' } }]);
+    await expect.element(page.getByRole('button', { name: /^EmailOctopus/ })).toHaveAccessibleName(/Not connected$/);
+  });
+
+  test('a good key connects, the form closes and clears, and the records open', async () => {
+    m = await mountApp();
+    await page.getByRole('button', { name: /^EmailOctopus/ }).click();
+    await keyField().fill('good-key');
+    const input = keyField().element() as HTMLInputElement;
+    await page.getByTestId('key-save').click();
+    await expect.element(page.getByTestId('records-view')).toBeVisible();
+    expect(m.backend.callsOf('save_api_key')).toHaveLength(1);
+    // The key does not linger in the page once Rust has it.
+    expect(input.value).toBe('');
+  });
+
+  test('the help link asks Rust to open the page; Escape closes the form', async () => {
+    m = await mountApp();
+    await page.getByRole('button', { name: /^EmailOctopus/ }).click();
+    await page.getByTestId('key-help').click();
+    expect(m.backend.callsOf('open_key_help').map((c) => c.args)).toEqual([{ providerId: 'emailoctopus' }]);
+    await keyField().fill('half typed');
+    (keyField().element() as HTMLInputElement).dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));
+    await expect.element(form()).not.toBeVisible();
+    expect((keyField().element() as HTMLInputElement).value).toBe('');
+  });
+});
