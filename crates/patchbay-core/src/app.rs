@@ -65,6 +65,8 @@ pub struct Patchbay {
     /// Definitions completed by discovery and registration, by provider (the issuer a
     /// callback is checked against).
     resolved: Mutex<HashMap<String, Arc<ProviderDef>>>,
+    /// One discovery/registration at a time, so two quick clicks register once.
+    resolving: tokio::sync::Mutex<()>,
 }
 
 impl Patchbay {
@@ -81,6 +83,7 @@ impl Patchbay {
             loopbacks: Mutex::new(HashMap::new()),
             last_synced: Mutex::new(HashMap::new()),
             resolved: Mutex::new(HashMap::new()),
+            resolving: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -235,6 +238,7 @@ impl Patchbay {
         &self,
         def: &Arc<ProviderDef>,
     ) -> Result<Arc<ProviderDef>, ConnectError> {
+        let _one_at_a_time = self.resolving.lock().await;
         let provider_id = def.id.clone();
         let issuer = def.connection.discovery().unwrap_or_default().to_string();
         let dynamic = def.connection.registers_dynamically();
@@ -304,6 +308,23 @@ impl Patchbay {
             .unwrap_or_else(|e| e.into_inner())
             .insert(provider_id, d.clone());
         Ok(d)
+    }
+
+    /// Forgets the discovered endpoints and the registered client of a provider, so the next
+    /// connect discovers and registers afresh (Settings: "Reset the registration"). For a
+    /// provider that cannot tell us a registration is gone (no RFC 7592 read), this is the way
+    /// out when its consent page refuses the client.
+    pub async fn forget_registration(&self, provider_id: &str) -> Result<(), ApiError> {
+        self.def(provider_id)
+            .ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
+        self.resolved
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(provider_id);
+        let vault = self.vault.clone();
+        let key = discovery::client_key(&self.config.namespace, provider_id);
+        blocking(move || vault.delete(&key)).await?;
+        Ok(())
     }
 
     /// Binds `127.0.0.1:0` and waits (up to the pending lifetime) for one callback request.

@@ -439,6 +439,24 @@ async fn a_registration_the_provider_dropped_is_redone_once() {
     );
     connect(&core, "clickfunnels").await;
     assert_eq!(sb.registration_count(), 4);
+
+    // "Reset the registration" in Settings: the next connect registers afresh.
+    core.forget_registration("clickfunnels").await.unwrap();
+    connect(&core, "clickfunnels").await;
+    assert_eq!(sb.registration_count(), 5);
+}
+
+#[tokio::test]
+async fn two_quick_connects_register_once() {
+    let sb = real_sandbox().await;
+    let (core, _vault) = real_core(&sb);
+    let (a, b) = tokio::join!(
+        core.begin_connect("clickfunnels"),
+        core.begin_connect("clickfunnels")
+    );
+    a.unwrap();
+    b.unwrap();
+    assert_eq!(sb.registration_count(), 1);
 }
 
 #[tokio::test]
