@@ -607,3 +607,68 @@ async fn boomtown_sends_the_users_client_secret_from_the_vault() {
     assert!(!core.has_client_secret("boomtown").await);
     assert!(vault.is_empty());
 }
+
+#[derive(Clone, Default)]
+struct Capture(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn keys_and_registration_tokens_never_reach_the_log() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let sb = real_sandbox().await;
+    let (core, vault) = real_core(&sb);
+    for p in ["whatconverts", "emailoctopus", "webinargeek"] {
+        core.save_api_key(p, bad_key(p)).await.unwrap_err();
+        core.save_api_key(p, good_key(p)).await.unwrap();
+    }
+    core.sync("emailoctopus", "campaigns", |_| {})
+        .await
+        .unwrap();
+    connect(&core, "clickfunnels").await;
+    sb.revoke_registrations();
+    connect(&core, "clickfunnels").await;
+
+    let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("API key refused"), "the log is captured");
+    let mut secrets: Vec<String> = Vec::new();
+    for p in ["whatconverts", "emailoctopus", "webinargeek"] {
+        for v in SandboxConfig::api_key_for(p).unwrap().into_values() {
+            secrets.push(v.clone());
+            secrets.push(format!("{v}-wrong"));
+        }
+    }
+    let reg = vault
+        .get(&patchbay_core::discovery::client_key(
+            &fast_config().namespace,
+            "clickfunnels",
+        ))
+        .unwrap()
+        .unwrap();
+    let reg: serde_json::Value = serde_json::from_str(reg.expose()).unwrap();
+    secrets.push(
+        reg["registration_access_token"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    );
+    for s in &secrets {
+        assert!(!log.contains(s.as_str()), "a secret reached the log");
+    }
+}
