@@ -19,6 +19,7 @@ fn patchbay_commands() -> &'static [&'static str] {
         "list_resources",
         "get_settings",
         "save_settings",
+        "set_client_secret",
         "sync_resource",
         "query_records",
         "record_detail",

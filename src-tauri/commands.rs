@@ -138,16 +138,45 @@ pub fn list_resources(
 }
 
 #[tauri::command]
-pub fn get_settings(state: State<'_, AppState>) -> Result<Settings> {
-    let defs = state
-        .core()
+pub async fn get_settings(state: State<'_, AppState>) -> Result<Settings> {
+    let real = state.real_core();
+    let defs = real
         .providers()
         .iter()
         .map(|d| (**d).clone())
         .collect::<Vec<_>>();
     let mut view = state.settings().view(&defs);
     view.demo_mode = state.demo_mode();
+    for p in &mut view.providers {
+        p.needs_client_secret = real.needs_client_secret(&p.id);
+        if p.needs_client_secret {
+            p.client_secret_saved = real.has_client_secret(&p.id).await;
+        }
+    }
     Ok(view)
+}
+
+/// Keeps the user's own client secret (BoomTown) in the keychain; `None` forgets it.
+#[tauri::command]
+pub async fn set_client_secret(
+    state: State<'_, AppState>,
+    provider_id: String,
+    secret: Option<String>,
+) -> Result<Settings> {
+    let real = state.real_core();
+    if !real.needs_client_secret(&provider_id) {
+        return Err(CommandError::new(
+            "no_client_secret",
+            "This provider does not use a client secret.",
+        ));
+    }
+    real.set_client_secret(
+        &provider_id,
+        secret.map(patchbay_core::secret::SecretString::new),
+    )
+    .await
+    .map_err(|e| CommandError::from(real.api_error_view(&provider_id, &e)))?;
+    get_settings(state).await
 }
 
 #[tauri::command]
@@ -166,7 +195,7 @@ pub async fn save_settings(state: State<'_, AppState>, settings: Settings) -> Re
     })?;
     state.set_settings(stored);
     state.rebuild().await;
-    get_settings(state)
+    get_settings(state).await
 }
 
 fn cache(state: &AppState) -> Result<Arc<patchbay_cache::Cache>> {

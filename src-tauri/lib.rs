@@ -37,6 +37,7 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> 
             commands::list_resources,
             commands::get_settings,
             commands::save_settings,
+            commands::set_client_secret,
             commands::sync_resource,
             commands::query_records,
             commands::record_detail,

@@ -15,6 +15,12 @@ pub struct ProviderSettings {
     pub display_name: String,
     pub client_id: Option<String>,
     pub base_url: Option<String>,
+    /// The real provider wants the user's own client secret (BoomTown); it goes to the
+    /// keychain through `set_client_secret`, never into this file or back to the window.
+    #[serde(default)]
+    pub needs_client_secret: bool,
+    #[serde(default)]
+    pub client_secret_saved: bool,
 }
 
 /// The settings page's model.
@@ -129,6 +135,8 @@ impl StoredSettings {
                         display_name: d.display_name.clone(),
                         client_id: clean(&o.client_id),
                         base_url: clean(&o.base_url),
+                        needs_client_secret: false,
+                        client_secret_saved: false,
                     }
                 })
                 .collect(),

@@ -140,6 +140,16 @@ impl AppState {
         *self.core.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(core);
     }
 
+    /// A core over the real providers' definitions (whatever demo mode says), sharing the
+    /// keychain: Settings stores the user's client secrets through it.
+    pub fn real_core(&self) -> Patchbay {
+        Patchbay::new(
+            definitions(&self.settings(), None),
+            self.vault.clone(),
+            CoreConfig::default(),
+        )
+    }
+
     pub fn core(&self) -> Arc<Patchbay> {
         self.core.read().unwrap_or_else(|e| e.into_inner()).clone()
     }

@@ -89,6 +89,11 @@ export function getSettings(): Promise<Settings> {
   return invoke<Settings>('get_settings');
 }
 
+/** Keeps the user's own client secret in the keychain (null forgets it). */
+export function setClientSecret(providerId: string, secret: string | null): Promise<Settings> {
+  return invoke<Settings>('set_client_secret', { providerId, secret });
+}
+
 export function saveSettings(settings: Settings): Promise<Settings> {
   return invoke<Settings>('save_settings', { settings });
 }

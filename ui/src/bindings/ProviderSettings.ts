@@ -3,4 +3,9 @@
 /**
  * One provider's overrides, as the settings page edits them.
  */
-export type ProviderSettings = { id: string, display_name: string, client_id: string | null, base_url: string | null, };
+export type ProviderSettings = { id: string, display_name: string, client_id: string | null, base_url: string | null, 
+/**
+ * The real provider wants the user's own client secret (BoomTown); it goes to the
+ * keychain through `set_client_secret`, never into this file or back to the window.
+ */
+needs_client_secret: boolean, client_secret_saved: boolean, };

@@ -45,11 +45,25 @@ describe('settings page', () => {
     expect(page.getByTestId('demo-banner').element()).not.toBeVisible();
   });
 
+  test("BoomTown's client secret goes to set_client_secret, never into the settings, and leaves the page", async () => {
+    const mounted = await openSettings();
+    expect(page.getByTestId('client-secret-whatconverts').query()).toBeNull();
+    const secret = page.getByTestId('client-secret-boomtown');
+    expect(secret.element()).toHaveAttribute('type', 'password');
+    await secret.fill('s3cret-value');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.element(page.getByTestId('settings-status')).toHaveTextContent('Settings saved.');
+    expect(mounted.backend.callsOf('set_client_secret').map((c) => c.args)).toEqual([{ providerId: 'boomtown', secret: 's3cret-value' }]);
+    expect(JSON.stringify(mounted.backend.callsOf('save_settings'))).not.toContain('s3cret-value');
+    await expect.element(page.getByTestId('client-secret-boomtown')).toHaveValue('');
+    await expect.element(page.getByText('Saved in your keychain. Type a new one to replace it.')).toBeVisible();
+  });
+
   test('every input has a label', async () => {
     await openSettings();
     await expect.element(page.getByTestId('client-id-emailoctopus')).toBeVisible();
     const inputs = [...document.querySelectorAll<HTMLInputElement>('.settings-page input')];
-    expect(inputs.length).toBe(11);
+    expect(inputs.length).toBe(12); // demo switch, 5 × (client id, base URL), BoomTown's secret
     for (const input of inputs) expect(input.labels?.length ?? 0).toBeGreaterThan(0);
   });
 

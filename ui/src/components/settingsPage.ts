@@ -18,6 +18,8 @@ interface ProviderFields {
   provider: ProviderSettings;
   clientId: HTMLInputElement;
   baseUrl: HTMLInputElement;
+  /** Only for providers that want the user's own client secret. */
+  secret: HTMLInputElement | null;
 }
 
 function field(label: string, input: HTMLInputElement, hint?: string): HTMLElement {
@@ -63,14 +65,26 @@ export function createSettingsPage(options: SettingsPageOptions): SettingsPage {
       provider,
       clientId: h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', 'data-testid': `client-id-${provider.id}` }),
       baseUrl: h('input', { type: 'url', autocomplete: 'off', spellcheck: 'false', placeholder: 'https://', 'data-testid': `base-url-${provider.id}` }),
+      secret: provider.needs_client_secret
+        ? h('input', { type: 'password', autocomplete: 'off', spellcheck: 'false', 'data-testid': `client-secret-${provider.id}` })
+        : null,
     }));
-    providersBox.replaceChildren(...fields.map(({ provider, clientId, baseUrl }) => {
+    providersBox.replaceChildren(...fields.map(({ provider, clientId, baseUrl, secret }) => {
       clientId.value = provider.client_id ?? '';
       baseUrl.value = provider.base_url ?? '';
       return h('fieldset', { class: 'provider-fieldset' },
         h('legend', {}, provider.display_name),
         field('Client ID', clientId, 'Leave empty to use Patchbay’s own.'),
         field('Base URL', baseUrl, 'Leave empty for the provider’s usual address.'),
+        secret
+          ? field(
+              'Client secret',
+              secret,
+              provider.client_secret_saved
+                ? 'Saved in your keychain. Type a new one to replace it.'
+                : 'Kept in your keychain, never in a file.',
+            )
+          : null,
       );
     }));
   }
@@ -84,14 +98,21 @@ export function createSettingsPage(options: SettingsPageOptions): SettingsPage {
       const settings: Settings = {
         demo_mode: demo.checked,
         providers: fields.map(({ provider, clientId, baseUrl }) => ({
-          id: provider.id,
-          display_name: provider.display_name,
+          ...provider,
           client_id: blankToNull(clientId.value),
           base_url: blankToNull(baseUrl.value),
         })),
       };
       try {
-        const saved = await ipc.saveSettings(settings);
+        let saved = await ipc.saveSettings(settings);
+        // New client secrets go to the keychain one by one, then leave the page.
+        for (const { provider, secret } of fields) {
+          const value = secret?.value.trim() ?? '';
+          if (secret && value !== '') {
+            saved = await ipc.setClientSecret(provider.id, value);
+            secret.value = '';
+          }
+        }
         fill(saved);
         status.textContent = 'Settings saved.';
         options.onSaved(saved);

@@ -66,7 +66,10 @@ export class FakeBackend {
   rowCount = 250;
   settings: Settings = {
     demo_mode: true,
-    providers: this.providers.map((p) => ({ id: p.id, display_name: p.display_name, client_id: null, base_url: null })),
+    providers: this.providers.map((p) => ({
+      id: p.id, display_name: p.display_name, client_id: null, base_url: null,
+      needs_client_secret: p.id === 'boomtown', client_secret_saved: false,
+    })),
   };
   weeks: WeekCount[] = [
     { week_start: '2026-11-02', count: 3 },
@@ -175,6 +178,12 @@ export class FakeBackend {
       }
       case 'open_key_help':
         return null;
+      case 'set_client_secret':
+        this.settings = {
+          ...this.settings,
+          providers: this.settings.providers.map((p) => (p.id === args.providerId ? { ...p, client_secret_saved: args.secret !== null } : p)),
+        };
+        return this.settings;
       case 'cancel_connect':
       case 'disconnect':
         return this.setTile({ ...this.tile(args.providerId), state: { kind: 'not_connected' } });
