@@ -69,6 +69,10 @@ export async function startRecordingProxy(target) {
     url: own,
     /** Every code, verifier and token seen so far. */
     secrets: () => [...secrets],
-    close: () => new Promise((r) => server.close(r)),
+    close: () =>
+      new Promise((r) => {
+        server.close(r);
+        server.closeAllConnections(); // keep-alive sockets of the app would hold close() open
+      }),
   };
 }

@@ -120,6 +120,20 @@ function secondInstance(url) {
   });
 }
 
+/** Leaves no connection behind in the shared keychain (the other e2e files start clean). */
+async function disconnectAll() {
+  await app.session.cmd("POST", "/execute/async", {
+    script:
+      "const done = arguments[arguments.length - 1];" +
+      "const ids = ['whatconverts', 'clickfunnels', 'webinargeek', 'boomtown', 'emailoctopus'];" +
+      "Promise.allSettled(ids.flatMap((id) => [" +
+      "  window.__TAURI_INTERNALS__.invoke('cancel_connect', { providerId: id })," +
+      "  window.__TAURI_INTERNALS__.invoke('disconnect', { providerId: id, keepRecords: false })," +
+      "])).then(() => done(true));",
+    args: [],
+  });
+}
+
 before(async () => {
   sandbox = await startSandbox(["--records", "120", "--seed", "3"]);
   proxy = await startRecordingProxy(sandbox.url);
@@ -151,6 +165,7 @@ before(async () => {
   await waitFor("the window's IPC", () =>
     app.session.execute("return !!(window.__TAURI_INTERNALS__ && window.__TAURI_INTERNALS__.callbacks);"),
   );
+  await disconnectAll();
   await app.session.execute(`
     const cbs = window.__TAURI_INTERNALS__.callbacks;
     window.__advCapture = [];
@@ -164,10 +179,16 @@ before(async () => {
     return true;`);
 });
 
+/** Resolves when `promise` settles or after `ms`, whichever comes first (clean-up never hangs). */
+const bounded = (promise, ms) => Promise.race([promise.catch(() => {}), sleep(ms)]);
+
 after(async () => {
-  await app?.close();
-  await proxy?.close();
-  await sandbox?.stop();
+  const started = Date.now();
+  if (app) await bounded(disconnectAll(), 15000);
+  await bounded(app?.close() ?? Promise.resolve(), 15000);
+  await bounded(proxy?.close() ?? Promise.resolve(), 5000);
+  await bounded(sandbox?.stop() ?? Promise.resolve(), 5000);
+  console.error(`adversarial e2e clean-up took ${Date.now() - started} ms`);
 });
 
 test("connect, then forged links through a second instance: refused, no token request, app stays up", async () => {
