@@ -295,6 +295,7 @@ async fn last_pages_say_there_is_no_more() {
     )
     .await;
     assert!(resp.headers().get("pagination-next").is_none());
+    assert!(resp.headers().get("link").is_none());
     let resp = api_get(
         &http,
         &sb,
@@ -303,6 +304,14 @@ async fn last_pages_say_there_is_no_more() {
     )
     .await;
     assert_eq!(resp.headers()["pagination-next"], "10009");
+    assert_eq!(
+        resp.headers()["link"],
+        format!(
+            "<{}/clickfunnels/api/v2/workspaces/4201/funnels?after=10009&limit=9>; rel=\"next\"",
+            sb.url()
+        )
+        .as_str()
+    );
     let eo = connect(&http, &sb, "emailoctopus").await;
     let body: Value = api_get(&http, &sb, "/emailoctopus/campaigns?limit=10", &eo.access)
         .await

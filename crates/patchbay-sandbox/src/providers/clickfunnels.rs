@@ -1,5 +1,5 @@
 //! ClickFunnels 2.0: user, team and workspace lookups, and `after`-cursor lists whose next
-//! cursor travels in the `Pagination-Next` header.
+//! cursor travels in the `Pagination-Next` header (and as `Link: <...>; rel="next"`).
 
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderValue;
@@ -164,6 +164,23 @@ async fn list(
         response
             .headers_mut()
             .insert("pagination-next", HeaderValue::from(next));
+        // The same cursor as an RFC 8288 link, as ClickFunnels also sends it.
+        let segment = match resource {
+            Resource::Funnels => "funnels",
+            Resource::Contacts => "contacts",
+            Resource::Orders => "orders",
+        };
+        let mut link = format!(
+            "<{}/clickfunnels/api/v2/workspaces/{workspace_id}/{segment}?after={next}",
+            state.base_url
+        );
+        if params.contains_key("limit") {
+            link.push_str(&format!("&limit={limit}"));
+        }
+        link.push_str(">; rel=\"next\"");
+        if let Ok(v) = HeaderValue::from_str(&link) {
+            response.headers_mut().insert(axum::http::header::LINK, v);
+        }
     }
     Ok(response)
 }
