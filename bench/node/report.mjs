@@ -1,0 +1,160 @@
+// Turns bench/run.sh's raw samples (JSON lines) into the table and target/bench/report.json.
+//
+//   node report.mjs RAW.jsonl REPORT.json
+import { readFileSync, writeFileSync } from "node:fs";
+import { cpus, totalmem, release } from "node:os";
+import { execFileSync } from "node:child_process";
+
+const [rawPath, outPath] = process.argv.slice(2);
+const samples = readFileSync(rawPath, "utf8")
+  .split("\n")
+  .filter((l) => l.trim())
+  .map((l) => JSON.parse(l));
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return null;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const round = (x, d = 2) => (x == null ? null : Math.round(x * 10 ** d) / 10 ** d);
+const fmt = (x) => (x == null ? "-" : Math.round(x).toLocaleString("en-US"));
+
+function machine() {
+  let os = "";
+  try {
+    os = /PRETTY_NAME="([^"]+)"/.exec(readFileSync("/etc/os-release", "utf8"))?.[1] ?? "";
+  } catch {
+    // not Linux
+  }
+  let commit = "";
+  try {
+    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+  } catch {
+    // not a git checkout
+  }
+  return {
+    cpu: cpus()[0]?.model ?? "",
+    cores: cpus().length,
+    memory_gib: round(totalmem() / 2 ** 30, 1),
+    os,
+    kernel: release(),
+    commit,
+    date: new Date().toISOString(),
+  };
+}
+
+const figures = {};
+const rows = []; // [figure, patchbay, reference, ratio, target]
+
+// 1. sync throughput
+const styles = { page_number: "WhatConverts leads, page number, 250/page", cursor: "ClickFunnels contacts, cursor, 100/page" };
+for (const [style, label] of Object.entries(styles)) {
+  const of = (client) => samples.filter((s) => s.figure === "sync" && s.style === style && s.client === client);
+  const rate = (client) => median(of(client).map((s) => s.records / s.seconds));
+  const core = of("patchbay-core");
+  if (core.length === 0) continue;
+  const concurrency = core[0].concurrency ?? 1;
+  const f = {
+    label,
+    records: core[0].records,
+    rounds: core.length,
+    core_concurrency: concurrency,
+    records_per_s: {
+      patchbay_core: round(rate("patchbay-core"), 0),
+      node_axios: round(rate("node-axios"), 0),
+      wrk_c1: round(rate("wrk-c1"), 0),
+      wrk_c4: round(rate("wrk-c4"), 0),
+    },
+    wrk_failed_requests: [...of("wrk-c1"), ...of("wrk-c4")].reduce((a, s) => a + s.non2xx + s.errors, 0),
+  };
+  // The limit at the same page size and the same number of requests in flight as the core.
+  // Cursor paging is one page after another whatever the concurrency setting.
+  const limitClient = style === "page_number" && concurrency > 1 ? "wrk_c4" : "wrk_c1";
+  f.limit_client = limitClient;
+  f.ratio_vs_node_axios = round(f.records_per_s.patchbay_core / f.records_per_s.node_axios);
+  f.ratio_vs_limit = round(f.records_per_s.patchbay_core / f.records_per_s[limitClient]);
+  f.ratio_vs_best_limit = round(
+    f.records_per_s.patchbay_core / Math.max(f.records_per_s.wrk_c1 ?? 0, f.records_per_s.wrk_c4 ?? 0),
+  );
+  figures[`sync_${style}`] = f;
+  rows.push([
+    `Sync ${style.replace("_", "-")}: vs tutorial client`,
+    `${fmt(f.records_per_s.patchbay_core)} rec/s`,
+    `${fmt(f.records_per_s.node_axios)} rec/s (axios)`,
+    `${f.ratio_vs_node_axios}x`,
+    style === "page_number" ? ">= 5x" : "",
+  ]);
+  rows.push([
+    `Sync ${style.replace("_", "-")}: vs the limit`,
+    `${fmt(f.records_per_s.patchbay_core)} rec/s`,
+    `${fmt(f.records_per_s[limitClient])} rec/s (${limitClient.replace("_", " -")})`,
+    `${Math.round(f.ratio_vs_limit * 100)}%`,
+    ">= 60%",
+  ]);
+}
+
+// 3 and 4. start-up and memory
+const starts = (t) => samples.filter((s) => s.figure === "startup" && s.target === t);
+if (starts("app").length) {
+  const p95 = (xs) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.95) - 1)];
+  const app = starts("app");
+  const empty = starts("empty-window");
+  const f = {
+    launches_each: app.length,
+    app_ms_median: median(app.map((s) => s.ms)),
+    empty_window_ms_median: median(empty.map((s) => s.ms)),
+    app_ms_p95: p95(app.map((s) => s.ms)),
+    empty_window_ms_p95: p95(empty.map((s) => s.ms)),
+  };
+  f.ratio = round(f.app_ms_median / f.empty_window_ms_median);
+  figures.startup = f;
+  rows.push(["Start-up to tiles (median)", `${fmt(f.app_ms_median)} ms`, `${fmt(f.empty_window_ms_median)} ms (empty window)`, `${f.ratio}x`, "<= 1.3x"]);
+  const m = {
+    app_peak_rss_mib_median: round(median(app.map((s) => s.peak_rss_kib)) / 1024, 1),
+    empty_window_peak_rss_mib_median: round(median(empty.map((s) => s.peak_rss_kib)) / 1024, 1),
+    app_processes: app[0].processes,
+    empty_window_processes: empty[0].processes,
+  };
+  m.idle_extra_mib = round(m.app_peak_rss_mib_median - m.empty_window_peak_rss_mib_median, 1);
+  m.ratio = round(m.app_peak_rss_mib_median / m.empty_window_peak_rss_mib_median);
+  figures.memory_idle = m;
+  rows.push(["Memory idle, peak RSS (app+WebKit)", `${fmt(m.app_peak_rss_mib_median)} MiB`, `${fmt(m.empty_window_peak_rss_mib_median)} MiB (empty window)`, `+${m.idle_extra_mib} MiB`, ""]);
+}
+
+// 6. size
+const size = (what) => samples.find((s) => s.figure === "size" && s.what === what);
+if (size("binary")) {
+  const mib = (s) => (s ? round(s.bytes / 2 ** 20, 2) : null);
+  figures.size = {
+    binary_mib: mib(size("binary")),
+    deb_mib: mib(size("deb")),
+    empty_window_binary_mib: mib(size("empty-window-binary")),
+  };
+  const e = figures.size.empty_window_binary_mib;
+  rows.push(["Size: release binary", `${figures.size.binary_mib} MiB`, e ? `${e} MiB (empty window)` : "", e ? `${round(figures.size.binary_mib / e)}x` : "", "< 15 MB"]);
+  if (figures.size.deb_mib) rows.push(["Size: .deb bundle", `${figures.size.deb_mib} MiB`, "", "", ""]);
+}
+
+const notMeasured = [];
+if (!figures.startup) notMeasured.push("start-up", "memory");
+notMeasured.push(
+  "connect latency (needs the app's step timestamps)",
+  "memory after 100000 records shown",
+  "search latency (needs the app's search timestamps)",
+);
+
+const report = { machine: machine(), figures, not_measured: notMeasured, samples };
+writeFileSync(outPath, `${JSON.stringify(report, null, 2)}\n`);
+
+const header = ["Figure", "Patchbay", "Reference", "Ratio", "Target"];
+const table = [header, ...rows];
+const widths = header.map((_, i) => Math.max(...table.map((r) => String(r[i]).length)));
+const line = (r) => `| ${r.map((c, i) => String(c).padEnd(widths[i])).join(" | ")} |`;
+const mc = report.machine;
+console.log(`\nPatchbay benchmarks, ${mc.date} at ${mc.commit}: ${mc.cpu}, ${mc.cores} cores, ${mc.memory_gib} GiB, ${mc.os}`);
+console.log(line(header));
+console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
+for (const r of rows) console.log(line(r));
+console.log(`\nNot measured: ${notMeasured.join("; ")}.`);
+console.log(`Report: ${outPath}`);

@@ -1,0 +1,180 @@
+//! `patchbay-bench`: the Rust side of `bash bench/run.sh`.
+//!
+//! - `token SANDBOX_URL PROVIDER`: runs the authorization code flow (PKCE S256) against a
+//!   sandbox started with `--auto-approve` and prints the access token, for the clients that
+//!   are not Patchbay (the axios script and wrk).
+//! - `sync SANDBOX_URL PROVIDER RESOURCE`: connects a `patchbay_core::Patchbay` (MemoryVault)
+//!   and syncs every record of RESOURCE, printing one JSON line with the records and seconds.
+//!
+//! Measurements are one-shot and bounded; `bench/run.sh` interleaves the clients and takes
+//! medians, so the ratios come from one run on one machine.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use patchbay_core::providers::builtin;
+use patchbay_core::vault::MemoryVault;
+use patchbay_core::{CoreConfig, Patchbay};
+use sha2::{Digest, Sha256};
+
+const CLIENT_ID: &str = "patchbay-desktop";
+const LOOPBACK_REDIRECT: &str = "http://127.0.0.1:53682/oauth/callback";
+
+const USAGE: &str = "usage:
+  patchbay-bench token SANDBOX_URL PROVIDER
+  patchbay-bench sync SANDBOX_URL PROVIDER RESOURCE [--shipped-rate-limit]";
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("patchbay-bench: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        ["token", url, provider] => rt.block_on(token(url, provider)).map(|t| println!("{t}")),
+        ["sync", url, provider, resource] => rt.block_on(sync(url, provider, resource, false)),
+        ["sync", url, provider, resource, "--shipped-rate-limit"] => {
+            rt.block_on(sync(url, provider, resource, true))
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("patchbay-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Authorization code + PKCE against an auto-approving sandbox; returns the access token.
+async fn token(sandbox: &str, provider: &str) -> Result<String, Error> {
+    let base = sandbox.trim_end_matches('/');
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let verifier = URL_SAFE_NO_PAD.encode(rand_bytes());
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let mut authorize = url::Url::parse(&format!("{base}/{provider}/oauth/authorize"))?;
+    authorize
+        .query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", CLIENT_ID)
+        .append_pair("redirect_uri", LOOPBACK_REDIRECT)
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256")
+        .append_pair("state", "bench");
+    let resp = http.get(authorize).send().await?;
+    let location = resp
+        .headers()
+        .get("location")
+        .ok_or("authorize did not redirect: start the sandbox with --auto-approve")?
+        .to_str()?;
+    let code = url::Url::parse(location)?
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .ok_or_else(|| format!("no code in the redirect: {location}"))?;
+    let body: serde_json::Value = http
+        .post(format!("{base}/{provider}/oauth/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", LOOPBACK_REDIRECT),
+            ("client_id", CLIENT_ID),
+            ("code_verifier", verifier.as_str()),
+        ])
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    body["access_token"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| format!("no access_token in {body}").into())
+}
+
+/// 32 bytes that differ per call; the verifier only has to be unguessable by nobody here.
+fn rand_bytes() -> [u8; 32] {
+    let seed = format!(
+        "{:?}{}",
+        Instant::now(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default()
+    );
+    Sha256::digest(seed.as_bytes()).into()
+}
+
+/// Connects a real `Patchbay` to the sandbox and syncs one resource, timing only the sync.
+async fn sync(sandbox: &str, provider: &str, resource: &str, shipped: bool) -> Result<(), Error> {
+    let defs = builtin()
+        .into_iter()
+        .map(|mut d| {
+            d.rewrite_for_demo(sandbox);
+            // The definitions carry each provider's real rate limit (10 requests/s), which the
+            // client honours on its own. Against a sandbox run with --no-rate-limits the
+            // benchmark lifts only that pacing; the concurrency stays as shipped.
+            if !shipped {
+                d.rate_limit.requests = 0;
+            }
+            d
+        })
+        .collect();
+    let config = CoreConfig {
+        namespace: format!("dev.patchbay.bench.{}", std::process::id()),
+        ..CoreConfig::default()
+    };
+    let core = Patchbay::new(defs, Arc::new(MemoryVault::new()), config);
+
+    let authorize = core.begin_connect(provider).await?;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let resp = http.get(authorize.as_str()).send().await?;
+    let location = resp
+        .headers()
+        .get("location")
+        .ok_or("authorize did not redirect: start the sandbox with --auto-approve")?
+        .to_str()?
+        .to_string();
+    core.complete(&location).await?;
+
+    let concurrency = core
+        .providers()
+        .iter()
+        .find(|d| d.id == provider)
+        .map(|d| d.rate_limit.concurrency)
+        .unwrap_or(1);
+    let start = Instant::now();
+    let records = core.sync(provider, resource, |_| {}).await?;
+    let seconds = start.elapsed().as_secs_f64();
+    println!(
+        "{}",
+        serde_json::json!({
+            "client": "patchbay-core",
+            "provider": provider,
+            "resource": resource,
+            "records": records.len(),
+            "seconds": seconds,
+            "concurrency": concurrency,
+        })
+    );
+    Ok(())
+}
