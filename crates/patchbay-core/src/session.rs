@@ -646,7 +646,13 @@ impl Connection {
                                 .json::<Value>()
                                 .await
                                 .ok()
-                                .and_then(|v| v["error"].as_str().map(str::to_string))
+                                .and_then(|v| {
+                                    // OAuth-style `error`, or RFC 7807 problem details
+                                    // (EmailOctopus v2).
+                                    ["error", "title", "detail", "error_message"]
+                                        .iter()
+                                        .find_map(|k| v[*k].as_str().map(str::to_string))
+                                })
                                 .unwrap_or_default();
                             return Err(ApiError::Http { status, detail });
                         }
