@@ -145,8 +145,10 @@ if want startup; then
   EMPTY="$REL/patchbay-empty-window"
   emit "{\"figure\":\"size\",\"what\":\"empty-window-binary\",\"path\":\"$EMPTY\",\"bytes\":$(stat -c %s "$EMPTY")}"
   say "start-up and memory: app and empty window alternately under Xvfb, ${BENCH_STARTS:-10} each"
+  # D-Bus helpers print to stdout too: keep only the samples; the app's logs go to a file.
   xvfb-run -a -s "-screen 0 1280x800x24" bash scripts/with-keyring.sh \
-    node bench/node/startup.mjs "$APP" "$EMPTY" "${BENCH_STARTS:-10}" >>"$RAW"
+    node bench/node/startup.mjs "$APP" "$EMPTY" "${BENCH_STARTS:-10}" 2>"$OUT/startup.log" |
+    grep '^{"figure"' >>"$RAW"
 fi
 
 node bench/node/report.mjs "$RAW" "$OUT/report.json"

@@ -110,8 +110,10 @@ async function launchOnce(driver, t, round) {
     };
   } finally {
     await session.delete();
-    // let the processes leave before the next launch measures memory
-    for (let i = 0; i < 50 && processes().some((p) => p.exe === t.bin); i++) await sleep(100);
+    // Let the processes leave (and the app drop its single-instance D-Bus name) before the
+    // next launch: a second instance would forward to this one and quit.
+    for (let i = 0; i < 200 && processes().some((p) => p.exe === t.bin); i++) await sleep(100);
+    await sleep(300);
   }
 }
 
@@ -120,7 +122,8 @@ try {
   // one unmeasured launch of each warms the page cache for both alike
   for (const t of targets) await launchOnce(driver, t, 0);
   for (let round = 1; round <= Number(n); round++) {
-    for (const t of round % 2 ? targets : [...targets].reverse()) {
+    // Strict alternation: an empty-window launch always separates two app launches.
+    for (const t of targets) {
       console.log(JSON.stringify(await launchOnce(driver, t, round)));
     }
   }

@@ -55,4 +55,5 @@ if (!run) {
 const start = performance.now();
 const records = await run();
 const seconds = (performance.now() - start) / 1000;
-console.log(JSON.stringify({ client: 'node-axios', provider, records: records.length, seconds }));
+const peak_rss_kib = process.resourceUsage().maxRSS; // KiB on Linux
+console.log(JSON.stringify({ client: 'node-axios', provider, records: records.length, seconds, peak_rss_kib }));

@@ -174,7 +174,21 @@ async fn sync(sandbox: &str, provider: &str, resource: &str, shipped: bool) -> R
             "records": records.len(),
             "seconds": seconds,
             "concurrency": concurrency,
+            "peak_rss_kib": peak_rss_kib(),
         })
     );
     Ok(())
+}
+
+/// This process's peak resident set (VmHWM) in KiB; 0 where /proc is missing.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
 }
