@@ -1,8 +1,21 @@
 #!/usr/bin/env bash
-# Runs the end-to-end tests against the real app binary: Xvfb outside, then a private D-Bus
-# session with an unlocked gnome-keyring (scripts/with-keyring.sh), then node's test runner.
-set -euo pipefail
+# Runs the end-to-end tests against the real app binary. Each test file gets its own world:
+# Xvfb outside, then a private D-Bus session with an unlocked gnome-keyring and a throwaway
+# HOME (scripts/with-keyring.sh), so no file sees another's app instance, keychain or files.
+# Usage: scripts/e2e.sh [test files...]   (default: every tests/e2e/*.test.mjs)
+set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATCHBAY_APP="${PATCHBAY_APP:-$PWD/target/debug/patchbay}"
-exec xvfb-run -a -s "-screen 0 1280x800x24" \
-  bash scripts/with-keyring.sh node --test --test-concurrency=1 --test-timeout=240000 tests/e2e/ "$@"
+files=("$@")
+[ ${#files[@]} -gt 0 ] || files=(tests/e2e/*.test.mjs)
+failed=()
+for f in "${files[@]}"; do
+  printf '\n--- %s\n' "$f"
+  if ! xvfb-run -a -s "-screen 0 1280x800x24" \
+      bash scripts/with-keyring.sh node --test --test-timeout=240000 "$f"; then
+    failed+=("$f")
+  fi
+done
+echo
+echo "e2e: $(( ${#files[@]} - ${#failed[@]} )) passed, ${#failed[@]} failed"
+[ ${#failed[@]} -eq 0 ]

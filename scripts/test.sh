@@ -19,6 +19,7 @@ step "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test --workspace (real Secret Service in a private D-Bus session)"
+bash scripts/adversarial-summary.sh --reset
 bash scripts/with-keyring.sh cargo test --workspace --locked
 
 step "build the app binary"
@@ -26,6 +27,9 @@ cargo build -p patchbay -p patchbay-sandbox --bins --locked
 
 step "end-to-end tests of the real app (Xvfb, tauri-driver, WebKitWebDriver)"
 bash scripts/e2e.sh
+
+step "adversarial suite: forged links, fuzzing, faults, tokens, keychain, leaks, Tauri surface"
+bash scripts/adversarial-summary.sh
 
 echo
 echo "all tests passed in $((SECONDS - started)) s"

@@ -11,6 +11,20 @@ use crate::tiles;
 /// Links longer than this are refused before parsing: no real callback comes near it.
 const MAX_LINK_LEN: usize = 8 * 1024;
 
+/// The link in a command line (program name, then the link as the only argument), exactly
+/// as the OS passed it.
+pub fn from_args(mut args: impl Iterator<Item = String>) -> Option<String> {
+    args.next()?;
+    let link = args.next()?;
+    if args.next().is_some() {
+        return None;
+    }
+    let scheme = link.split_once(':')?.0;
+    scheme.eq_ignore_ascii_case(SCHEME).then_some(link)
+}
+
+const SCHEME: &str = "dev.patchbay";
+
 pub fn handle<R: Runtime>(app: &AppHandle<R>, urls: Vec<String>) {
     for url in urls {
         let app = app.clone();
@@ -79,5 +93,42 @@ pub fn bring_to_front<R: Runtime>(app: &AppHandle<R>) {
         let _ = window.unminimize();
         let _ = window.show();
         let _ = window.set_focus();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::from_args;
+
+    fn args(list: &[&str]) -> impl Iterator<Item = String> {
+        list.iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn a_link_is_the_only_argument_and_is_kept_raw() {
+        let raw = "dev.patchbay:/oauth/./callback?code=a&state=b";
+        assert_eq!(from_args(args(&["patchbay", raw])).as_deref(), Some(raw));
+        assert_eq!(
+            from_args(args(&["patchbay", "DEV.PATCHBAY:/oauth/callback"])).as_deref(),
+            Some("DEV.PATCHBAY:/oauth/callback")
+        );
+    }
+
+    #[test]
+    fn anything_else_is_not_a_link() {
+        assert_eq!(from_args(args(&["patchbay"])), None);
+        assert_eq!(from_args(args(&["patchbay", "--help"])), None);
+        assert_eq!(
+            from_args(args(&["patchbay", "https://evil.example/"])),
+            None
+        );
+        assert_eq!(from_args(args(&["patchbay", "dev.patchbay.evil:/x"])), None);
+        assert_eq!(
+            from_args(args(&["patchbay", "dev.patchbay:/oauth/callback", "extra"])),
+            None
+        );
     }
 }

@@ -65,30 +65,48 @@ fn listen_for_deep_links<R: Runtime>(app: &tauri::AppHandle<R>) {
     // Linux and Windows learn the scheme at run time: register it at every start so a moved
     // or freshly unpacked binary still receives its links.
     #[cfg(any(target_os = "linux", windows))]
-    if let Err(e) = deep_links.register_all() {
-        tracing::warn!(error = %e, "could not register the dev.patchbay: link handler");
+    {
+        if let Err(e) = deep_links.register_all() {
+            tracing::warn!(error = %e, "could not register the dev.patchbay: link handler");
+        }
+        // There a link arrives as argv: read it raw (the plugin's parsed URL has its dot
+        // segments resolved, which would hide a wrong path from the core's exact check).
+        // A link that started the app is in our argv; later ones come through
+        // single-instance (see `run`).
+        if let Some(url) = deep_link::from_args(std::env::args()) {
+            deep_link::handle(app, vec![url]);
+        }
     }
-    let handle = app.clone();
-    deep_links.on_open_url(move |event| {
-        deep_link::handle(
-            &handle,
-            event.urls().into_iter().map(String::from).collect(),
-        );
-    });
-    // A link that started the app (cold start) is in argv.
-    if let Ok(Some(urls)) = deep_links.get_current() {
-        deep_link::handle(app, urls.into_iter().map(String::from).collect());
+    // Elsewhere the OS delivers links as events.
+    #[cfg(not(any(target_os = "linux", windows)))]
+    {
+        let handle = app.clone();
+        deep_links.on_open_url(move |event| {
+            deep_link::handle(
+                &handle,
+                event.urls().into_iter().map(String::from).collect(),
+            );
+        });
+        if let Ok(Some(urls)) = deep_links.get_current() {
+            deep_link::handle(app, urls.into_iter().map(String::from).collect());
+        }
     }
 }
 
 /// Starts the desktop app.
 pub fn run() {
     let _log_guard = logging::init();
-    // single-instance must be registered first: a second instance (which is how Linux hands
-    // us a deep link) forwards its argv here and exits before any other plugin runs. With its
-    // `deep-link` feature the forwarded link reaches `on_open_url`.
+    // single-instance must be registered first: a second instance (which is how Linux and
+    // Windows hand us a deep link) forwards its argv here and exits before any other plugin
+    // runs.
     let builder = tauri::Builder::default()
-        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+        .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
+            #[cfg(any(target_os = "linux", windows))]
+            if let Some(url) = deep_link::from_args(argv.into_iter()) {
+                deep_link::handle(app, vec![url]);
+            }
+            #[cfg(not(any(target_os = "linux", windows)))]
+            let _ = argv;
             deep_link::bring_to_front(app);
         }))
         .plugin(tauri_plugin_deep_link::init())

@@ -2,7 +2,8 @@
 // A test "system browser" (set as $BROWSER, which xdg-open uses when there is no desktop).
 // Like a person at the consent page it reads the form, presses the button the test chose
 // (Allow or Deny) over HTTP, and hands the resulting dev.patchbay: redirect to the system the
-// way a browser does, which starts a second Patchbay instance that forwards it.
+// way a browser does, which starts a second Patchbay instance that forwards it. Each URL it is
+// asked to open is noted in opened.txt (the adversarial suite reuses its `state`).
 // Talks to the sandbox on 127.0.0.1 only.
 import { appendFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -13,6 +14,7 @@ const log = (line) => dir && appendFileSync(join(dir, "browser.log"), `${line}\n
 
 async function main() {
   const url = new URL(process.argv[2]);
+  if (dir) appendFileSync(join(dir, "opened.txt"), `${url.href}\n`);
   if (url.hostname !== "127.0.0.1") throw new Error(`refusing to browse to ${url.host}`);
   let decision = "allow";
   try {
