@@ -33,6 +33,7 @@ fn generated() -> Vec<(String, String)> {
         ColumnView,
         ConnectionState,
         DetailField,
+        ExportProgress,
         ExportResult,
         Notice,
         NoticeLevel,

@@ -25,5 +25,6 @@ fn patchbay_commands() -> &'static [&'static str] {
         "record_detail",
         "weekly_counts",
         "export_csv",
+        "export_json",
     ]
 }

@@ -2,16 +2,18 @@
 
 use std::sync::Arc;
 
-use tauri::{AppHandle, Manager, Runtime, State};
+use patchbay_cache::ExportFormat;
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 use crate::error::CommandError;
+use crate::events;
 use crate::records;
 use crate::settings::{Settings, StoredSettings};
 use crate::state::AppState;
 use crate::tiles;
 use crate::views::{
-    ExportResult, ProviderTile, RecordDetail, RecordPage, RecordQuery, ResourceView, SyncSummary,
-    WeekCount,
+    ExportProgress, ExportResult, ProviderTile, RecordDetail, RecordPage, RecordQuery,
+    ResourceView, SyncSummary, WeekCount,
 };
 
 type Result<T> = std::result::Result<T, CommandError>;
@@ -259,6 +261,45 @@ pub async fn export_csv<R: Runtime>(
     resource_id: String,
     query: RecordQuery,
 ) -> Result<ExportResult> {
+    export(
+        app,
+        &state,
+        provider_id,
+        resource_id,
+        query,
+        ExportFormat::Csv,
+    )
+    .await
+}
+
+/// The same as JSON: an array of the records as the provider sent them.
+#[tauri::command]
+pub async fn export_json<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    provider_id: String,
+    resource_id: String,
+    query: RecordQuery,
+) -> Result<ExportResult> {
+    export(
+        app,
+        &state,
+        provider_id,
+        resource_id,
+        query,
+        ExportFormat::Json,
+    )
+    .await
+}
+
+async fn export<R: Runtime>(
+    app: AppHandle<R>,
+    state: &AppState,
+    provider_id: String,
+    resource_id: String,
+    query: RecordQuery,
+    format: ExportFormat,
+) -> Result<ExportResult> {
     records::resource(&state.core(), &provider_id, &resource_id)?;
     let dir = app
         .path()
@@ -267,5 +308,27 @@ pub async fn export_csv<R: Runtime>(
         .map_err(|_| {
             CommandError::new("export", "Patchbay could not find your Downloads folder.")
         })?;
-    records::export_csv(cache(&state)?, dir, provider_id, resource_id, query).await
+    let (p, r) = (provider_id.clone(), resource_id.clone());
+    // Progress for the window's bar: at most every 2000 rows, and the last one.
+    let progress = move |done: u64, total: u64| {
+        if done.is_multiple_of(2000) || done == total {
+            let view = ExportProgress {
+                provider: p.clone(),
+                resource: r.clone(),
+                done: u32::try_from(done).unwrap_or(u32::MAX),
+                total: u32::try_from(total).unwrap_or(u32::MAX),
+            };
+            let _ = app.emit(events::EXPORT_PROGRESS, view);
+        }
+    };
+    records::export(
+        cache(state)?,
+        dir,
+        provider_id,
+        resource_id,
+        query,
+        format,
+        progress,
+    )
+    .await
 }

@@ -8,6 +8,7 @@ use ts_rs::TS;
 pub const PROVIDERS_CHANGED: &str = "providers-changed";
 pub const SYNC_PROGRESS: &str = "sync-progress";
 pub const NOTICE: &str = "notice";
+pub const EXPORT_PROGRESS: &str = "export-progress";
 
 #[derive(Debug, Clone, Copy, Serialize, TS)]
 #[serde(rename_all = "snake_case")]

@@ -43,6 +43,7 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> 
             commands::record_detail,
             commands::weekly_counts,
             commands::export_csv,
+            commands::export_json,
         ])
         .setup(|app| {
             let paths = state::Paths {

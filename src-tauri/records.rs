@@ -290,12 +290,16 @@ pub async fn weekly(
     .await
 }
 
-pub async fn export_csv(
+/// Writes the current view (every matched row, in order) to a new file in `dir`, streamed,
+/// reporting (rows written, rows in all) as it goes.
+pub async fn export(
     cache: Arc<Cache>,
     dir: std::path::PathBuf,
     provider: String,
     resource: String,
     q: RecordQuery,
+    format: ExportFormat,
+    mut progress: impl FnMut(u64, u64) + Send + 'static,
 ) -> Result<ExportResult> {
     let mut q = to_query(q)?;
     // The export holds every matched row, not just the window's page.
@@ -318,7 +322,13 @@ pub async fn export_csv(
                 .unwrap_or(0),
         )
         .replace(':', "-");
-        let path = dir.join(format!("patchbay-{provider}-{resource}-{stamp}.csv"));
+        let extension = match format {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Json => "json",
+        };
+        let path = dir.join(format!(
+            "patchbay-{provider}-{resource}-{stamp}.{extension}"
+        ));
         let file = std::fs::File::create(&path).map_err(|e| {
             CommandError::new(
                 "export",
@@ -327,14 +337,7 @@ pub async fn export_csv(
         })?;
         let mut out = std::io::BufWriter::new(file);
         let rows = cache
-            .export(
-                &provider,
-                &resource,
-                &q,
-                ExportFormat::Csv,
-                &mut out,
-                &mut |_, _| {},
-            )
+            .export(&provider, &resource, &q, format, &mut out, &mut progress)
             .map_err(cache_error)?;
         std::io::Write::flush(&mut out).map_err(|e| {
             CommandError::new(

@@ -178,3 +178,12 @@ pub struct ExportResult {
     pub path: String,
     pub rows: u32,
 }
+
+/// How far an export has come (rows written of rows matched).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ExportProgress {
+    pub provider: String,
+    pub resource: String,
+    pub done: u32,
+    pub total: u32,
+}

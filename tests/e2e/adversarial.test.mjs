@@ -8,7 +8,7 @@ import { spawn, execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { APP, ROOT } from "./app.mjs";
+import { APP, ROOT, appGone } from "./app.mjs";
 import { startSandbox } from "./sandbox.mjs";
 import { Session, freePort, sleep, waitFor } from "./webdriver.mjs";
 import { startRecordingProxy } from "../adversarial/proxy.mjs";
@@ -162,6 +162,7 @@ before(async () => {
     async close() {
       await session.delete();
       await driver.stop();
+      await appGone();
     },
   };
   // Record everything the Rust side hands the webview: command answers and event payloads

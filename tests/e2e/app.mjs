@@ -2,6 +2,7 @@
 // started. The caller runs inside Xvfb and its own dbus-run-session (scripts/e2e.sh).
 import { resolve } from "node:path";
 import { existsSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { Session, startDriver, waitFor } from "./webdriver.mjs";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
@@ -31,8 +32,23 @@ export async function launch({ env = {} } = {}) {
     async close() {
       await session.delete();
       await driver.stop();
+      await appGone();
     },
   };
+}
+
+// The app as WebKitWebDriver starts it: our binary, with or without arguments.
+const APP_PATTERN = `^${APP.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}( |$)`;
+const appRunning = () => spawnSync("pgrep", ["-f", APP_PATTERN]).status === 0;
+
+/** Waits until the app launched for a test has exited (killing it after 15 s): a new launch
+ * while the old instance lives would only forward to it (single instance) and hang. */
+export async function appGone() {
+  const gone = await waitFor("the app to exit", () => !appRunning(), { timeoutMs: 15000 }).catch(() => false);
+  if (!gone) {
+    spawnSync("pkill", ["-KILL", "-f", APP_PATTERN]);
+    await waitFor("the app to be killed", () => !appRunning(), { timeoutMs: 5000 });
+  }
 }
 
 /** Waits for the five tiles and returns them as {el, role, name}. */

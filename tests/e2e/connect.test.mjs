@@ -127,6 +127,17 @@ test("connect WhatConverts through the browser, then restart and disconnect", as
       return shown.length > 0 && shown.every((t) => t.includes(first));
     });
     await app.session.screenshot(resolve(SHOTS, "connect-search.png"));
+    // Export CSV writes what is shown (the narrowed rows) to a file the user can open.
+    await app.session.click(await app.session.find('[data-testid="export"]'));
+    const saved = await waitFor("the export to finish", async () => {
+      const text = await app.session.text(await app.session.find('[data-testid="export-result"]'));
+      return /^Saved /.test(text) ? text : null;
+    });
+    const m = /^Saved (\d+) records? to (.+\.csv)$/.exec(saved);
+    assert.ok(m, saved);
+    assert.equal(Number(m[1]), narrowed);
+    const csv = readFileSync(m[2], "utf8").trim().split("\n");
+    assert.equal(csv.length, narrowed + 1, "a header and one line per shown record");
     const grants = await tokenRequests("whatconverts");
     assert.deepEqual(
       grants.map((r) => [r.grant_type, r.status]),

@@ -2,6 +2,7 @@
 // bindings generated from Rust (ts-rs).
 import { invoke, listen, type Unlisten } from './platform';
 import type { CommandError } from './bindings/CommandError';
+import type { ExportProgress } from './bindings/ExportProgress';
 import type { ExportResult } from './bindings/ExportResult';
 import type { Notice } from './bindings/Notice';
 import type { ProviderTile } from './bindings/ProviderTile';
@@ -83,6 +84,19 @@ export function exportCsv(ref: ResourceRef, query: RecordQuery): Promise<ExportR
     resourceId: ref.resourceId,
     query,
   });
+}
+
+/** The same view as JSON: an array of the records as the provider sent them. */
+export function exportJson(ref: ResourceRef, query: RecordQuery): Promise<ExportResult> {
+  return invoke<ExportResult>('export_json', {
+    providerId: ref.providerId,
+    resourceId: ref.resourceId,
+    query,
+  });
+}
+
+export function onExportProgress(handler: (progress: ExportProgress) => void): Promise<Unlisten> {
+  return listen<ExportProgress>('export-progress', handler);
 }
 
 export function getSettings(): Promise<Settings> {

@@ -236,6 +236,29 @@ describe('records view', () => {
     });
   });
 
+  test('Export JSON shows a progress bar while rows are written, then the path', async () => {
+    let release: (() => void) | undefined;
+    const mounted = await openWhatConverts((b) => {
+      b.exportGate = new Promise((r) => {
+        release = r;
+      });
+    });
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('250 of 250 records');
+    await page.getByTestId('export-json').click();
+    await expect.poll(() => mounted.backend.callsOf('export_json').length).toBe(1);
+    await mounted.backend.emit('export-progress', { provider: 'whatconverts', resource: 'leads', done: 100, total: 250 });
+    const bar = page.getByTestId('export-progress');
+    await expect.element(bar).toBeVisible();
+    expect((bar.element() as HTMLProgressElement).value).toBe(100);
+    await expect.element(page.getByTestId('export-result')).toHaveTextContent('Exporting… 100 of 250 records');
+    // Another list's progress is not ours.
+    await mounted.backend.emit('export-progress', { provider: 'whatconverts', resource: 'other', done: 7, total: 9 });
+    expect((bar.element() as HTMLProgressElement).value).toBe(100);
+    release?.();
+    await expect.element(page.getByTestId('export-result')).toHaveTextContent('Saved 250 records to /home/ana/Downloads/whatconverts-leads.json');
+    expect(bar.element()).not.toBeVisible();
+  });
+
   test('a failed export shows its message', async () => {
     await openWhatConverts((b) => {
       b.fail('export_csv', 'Your Downloads folder is full.');

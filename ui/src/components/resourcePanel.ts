@@ -105,10 +105,15 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
   });
 
   const exportButton = h('button', { type: 'button', 'data-testid': 'export' }, 'Export CSV');
+  const exportJsonButton = h('button', { type: 'button', class: 'secondary', 'data-testid': 'export-json' }, 'Export JSON');
   const exportStatus = h('p', { class: 'muted export-status', role: 'status', 'data-testid': 'export-result' });
+  const exportBar = h('progress', { 'data-testid': 'export-progress', 'aria-label': 'Export progress', hidden: true });
   const exportError = createErrorAlert();
   exportButton.addEventListener('click', () => {
-    void exportView();
+    void exportView(ipc.exportCsv);
+  });
+  exportJsonButton.addEventListener('click', () => {
+    void exportView(ipc.exportJson);
   });
 
   const refreshButton = h('button', { type: 'button', class: 'secondary', 'data-testid': 'refresh' }, 'Refresh');
@@ -126,8 +131,9 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
       searchBox.el,
       chooser.el,
       rowCount,
-      h('div', { class: 'toolbar-end' }, exportButton),
+      h('div', { class: 'toolbar-end' }, exportButton, exportJsonButton),
     ),
+    exportBar,
     exportStatus,
     exportError.el,
     queryError.el,
@@ -135,18 +141,30 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
     chart ? h('div', { class: 'chart-wrap' }, chart.el, chartError.el) : null,
   );
 
-  async function exportView(): Promise<void> {
+  async function exportView(run: typeof ipc.exportCsv): Promise<void> {
     exportError.show(null);
     exportStatus.textContent = 'Exporting…';
     exportButton.disabled = true;
+    exportJsonButton.disabled = true;
+    // A large export reports its progress; the bar follows it.
+    const unlisten = await ipc.onExportProgress((p) => {
+      if (p.provider !== ref.providerId || p.resource !== ref.resourceId) return;
+      exportBar.hidden = false;
+      exportBar.max = Math.max(p.total, 1);
+      exportBar.value = p.done;
+      exportStatus.textContent = `Exporting… ${p.done.toLocaleString('en-US')} of ${records(p.total)}`;
+    }).catch(() => null);
     try {
-      const result = await ipc.exportCsv(ref, source.query());
+      const result = await run(ref, source.query());
       exportStatus.textContent = `Saved ${records(result.rows)} to ${result.path}`;
     } catch (error) {
       exportStatus.textContent = '';
       exportError.show(ipc.errorMessage(error, "We couldn't export these records. Please try again."));
     } finally {
+      unlisten?.();
+      exportBar.hidden = true;
       exportButton.disabled = false;
+      exportJsonButton.disabled = false;
     }
   }
 

@@ -129,6 +129,9 @@ export class FakeBackend {
     return call?.args.query as RecordQuery | undefined;
   }
 
+  /** While set, export_json waits for it (to look at the page mid-export). */
+  exportGate: Promise<void> | null = null;
+
   emit(event: string, payload: unknown): Promise<void> {
     return emit(event, payload);
   }
@@ -207,6 +210,10 @@ export class FakeBackend {
         return this.weeks;
       case 'export_csv':
         return { path: '/home/ana/Downloads/whatconverts-leads.csv', rows: this.query(args.query as RecordQuery).matched };
+      case 'export_json': {
+        if (this.exportGate) await this.exportGate;
+        return { path: '/home/ana/Downloads/whatconverts-leads.json', rows: this.query(args.query as RecordQuery).matched };
+      }
       case 'get_settings':
         return this.settings;
       case 'save_settings':
