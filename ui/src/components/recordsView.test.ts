@@ -21,6 +21,19 @@ function rows(): HTMLElement[] {
 }
 
 describe('records view', () => {
+  test('what an earlier sync stored shows at once, while the new sync still runs', async () => {
+    let release = (): void => undefined;
+    const mounted = await openWhatConverts((b) => {
+      release = b.holdSync();
+    });
+    await expect.element(page.getByRole('progressbar')).toBeVisible();
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('250 of 250 records');
+    await expect.poll(() => rows().length).toBeGreaterThan(0);
+    expect(mounted.backend.callsOf('query_records').length).toBeGreaterThan(0);
+    release();
+    await expect.element(page.getByRole('progressbar')).not.toBeInTheDocument();
+  });
+
   test('syncs on open, the progress bar follows sync-progress events, then rows show', async () => {
     let release = (): void => undefined;
     const mounted = await openWhatConverts((b) => {

@@ -206,6 +206,8 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
     start() {
       if (started) return;
       started = true;
+      // What an earlier sync stored shows at once (and offline); the sync then refreshes it.
+      void source.reload();
       void sync();
     },
     handleProgress(p) {
