@@ -3,7 +3,7 @@
 # a ratio. Prints a table and writes target/bench/report.json (raw samples: target/bench/raw.jsonl).
 #
 #   bash bench/run.sh            # everything (builds the release app once, ~10 min on 2 cores)
-#   BENCH_ONLY=sync bash bench/run.sh        # only some figures (of: sync,size,startup)
+#   BENCH_ONLY=sync bash bench/run.sh        # only some figures (of: sync,size,startup,app)
 #   BENCH_ROUNDS=5 BENCH_WRK_SECONDS=4 ...   # rounds per client (medians), wrk duration
 #   BENCH_NO_BUILD=1                         # use the release binaries already built
 #
@@ -17,7 +17,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 REL="$CARGO_TARGET_DIR/release"
 ROUNDS="${BENCH_ROUNDS:-5}"
 WRK_SECONDS="${BENCH_WRK_SECONDS:-4}"
-ONLY="${BENCH_ONLY:-sync,size,startup}"
+ONLY="${BENCH_ONLY:-sync,size,startup,app}"
 RECORDS=100000
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -114,8 +114,8 @@ if want sync; then
   done
 fi
 
-# --- 6. size -------------------------------------------------------------------------------
-if want size || want startup; then
+# --- 6. size (and the release app the window figures run) -------------------------------------------------------------------------------
+if want size || want startup || want app; then
   if [ -z "${BENCH_APP:-}" ] && [ -z "${BENCH_NO_BUILD:-}" ]; then
     say "building the release app and its .deb (tauri build; the one release build of the app)"
     # beforeBuildCommand runs in the repository root, not in the first package.json found.
@@ -148,6 +148,14 @@ if want startup; then
   # D-Bus helpers print to stdout too: keep only the samples; the app's logs go to a file.
   xvfb-run -a -s "-screen 0 1280x800x24" bash scripts/with-keyring.sh \
     node bench/node/startup.mjs "$APP" "$EMPTY" "${BENCH_STARTS:-10}" 2>"$OUT/startup.log" |
+    grep '^{"figure"' >>"$RAW"
+fi
+
+# --- 2, 4 and 5. connect latency, memory with 100000 records, search in the window ------------
+if want app; then
+  say "connect latency (${BENCH_CONNECTS:-20} rounds), memory and search over $RECORDS records in the app under Xvfb"
+  xvfb-run -a -s "-screen 0 1280x800x24" bash scripts/with-keyring.sh \
+    node bench/node/app.mjs "$APP" "$REL/patchbay-sandbox" "${BENCH_CONNECTS:-20}" "$RECORDS" 2>"$OUT/app.log" |
     grep '^{"figure"' >>"$RAW"
 fi
 

@@ -35,6 +35,7 @@ pub fn handle<R: Runtime>(app: &AppHandle<R>, urls: Vec<String>) {
 async fn complete<R: Runtime>(app: &AppHandle<R>, url: String) {
     // Never log the link itself: it carries the authorization code.
     tracing::info!(len = url.len(), "deep link arrived");
+    crate::timing::mark("deeplink_arrived", "");
     if url.len() > MAX_LINK_LEN {
         tracing::warn!(len = url.len(), "deep link refused: too long");
         events::notice(
@@ -59,6 +60,7 @@ async fn complete<R: Runtime>(app: &AppHandle<R>, url: String) {
                 .unwrap_or_default();
             match outcome {
                 patchbay_core::ConnectOutcome::Connected { .. } => {
+                    crate::timing::mark("token", &provider);
                     tracing::info!(%provider, "connected through the deep link");
                     bring_to_front(app);
                 }

@@ -10,6 +10,7 @@ mod records;
 mod settings;
 mod state;
 mod tiles;
+mod timing;
 mod views;
 
 #[cfg(test)]

@@ -111,9 +111,15 @@ pub async fn sync<R: Runtime>(
                 let mut w = cache
                     .begin_sync(&provider, &resource_id, &cols, SyncMode::Full)
                     .map_err(cache_error)?;
+                let mut first = true;
                 for msg in rx {
                     match msg {
-                        ToWriter::Page(rows) => w.write_page(&rows, None).map_err(cache_error)?,
+                        ToWriter::Page(rows) => {
+                            w.write_page(&rows, None).map_err(cache_error)?;
+                            if std::mem::take(&mut first) {
+                                crate::timing::mark("first_page_stored", &provider);
+                            }
+                        }
                         ToWriter::Finish => return w.finish().map(Some).map_err(cache_error),
                     }
                 }
@@ -123,8 +129,12 @@ pub async fn sync<R: Runtime>(
         )
     };
     let tx_pages = Mutex::new(tx.clone());
+    let first_page = std::sync::atomic::AtomicBool::new(true);
     let result = core
-        .sync_pages(provider, resource_id, |progress, page| {
+        .sync_stream(provider, resource_id, |progress, page| {
+            if first_page.swap(false, std::sync::atomic::Ordering::Relaxed) {
+                crate::timing::mark("first_page", provider);
+            }
             if !page.is_empty() {
                 let rows = page
                     .iter()

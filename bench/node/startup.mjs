@@ -9,7 +9,8 @@
 // the static <main id="ready"> in the empty window. WebDriver's own overhead is in both.
 // Memory: peak RSS (VmHWM) summed over the binary's process and its WebKit child processes,
 // read a second after the content showed.
-import { readFileSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
+import { realpathSync } from "node:fs";
+import { memoryOf, processes } from "./proc.mjs";
 import { Session, sleep, startDriver } from "../../tests/e2e/webdriver.mjs";
 
 const [app, empty, n = "10"] = process.argv.slice(2);
@@ -35,61 +36,6 @@ const check = () => {
   }
 };
 check();`;
-
-function processes() {
-  const out = [];
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      let exe = "";
-      try {
-        exe = readlinkSync(`/proc/${d}/exe`);
-      } catch {
-        // a kernel thread or a process of another user
-      }
-      out.push({ pid: Number(d), ppid, exe });
-    } catch {
-      // the process left while we looked
-    }
-  }
-  return out;
-}
-
-function kib(pid, field) {
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) : 0;
-}
-
-/** The binary's processes and all their descendants (WebKitWebProcess, WebKitNetworkProcess). */
-function memoryOf(bin) {
-  const all = processes();
-  const roots = all.filter((p) => p.exe === bin).map((p) => p.pid);
-  const tree = new Set(roots);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const p of all) {
-      if (!tree.has(p.pid) && tree.has(p.ppid)) {
-        tree.add(p.pid);
-        grew = true;
-      }
-    }
-  }
-  let hwm = 0;
-  let rss = 0;
-  const names = [];
-  for (const pid of tree) {
-    try {
-      hwm += kib(pid, "VmHWM");
-      rss += kib(pid, "VmRSS");
-      names.push(readFileSync(`/proc/${pid}/comm`, "utf8").trim());
-    } catch {
-      // gone
-    }
-  }
-  return { peak_rss_kib: hwm, rss_kib: rss, processes: names };
-}
 
 async function launchOnce(driver, t, round) {
   const t0 = Date.now();

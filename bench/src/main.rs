@@ -4,7 +4,8 @@
 //!   sandbox started with `--auto-approve` and prints the access token, for the clients that
 //!   are not Patchbay (the axios script and wrk).
 //! - `sync SANDBOX_URL PROVIDER RESOURCE`: connects a `patchbay_core::Patchbay` (MemoryVault)
-//!   and syncs every record of RESOURCE, printing one JSON line with the records and seconds.
+//!   and syncs every record of RESOURCE the way the app does (`sync_stream`: pages handed over
+//!   as they arrive, none kept), printing one JSON line with the records and seconds.
 //!
 //! Measurements are one-shot and bounded; `bench/run.sh` interleaves the clients and takes
 //! medians, so the ratios come from one run on one machine.
@@ -162,8 +163,9 @@ async fn sync(sandbox: &str, provider: &str, resource: &str, shipped: bool) -> R
         .find(|d| d.id == provider)
         .map(|d| d.rate_limit.concurrency)
         .unwrap_or(1);
+    // What the app does: each page handed over as it arrives, none kept (the app stores them).
     let start = Instant::now();
-    let records = core.sync(provider, resource, |_| {}).await?;
+    let records = core.sync_stream(provider, resource, |_, _| {}).await?;
     let seconds = start.elapsed().as_secs_f64();
     println!(
         "{}",
@@ -171,7 +173,7 @@ async fn sync(sandbox: &str, provider: &str, resource: &str, shipped: bool) -> R
             "client": "patchbay-core",
             "provider": provider,
             "resource": resource,
-            "records": records.len(),
+            "records": records,
             "seconds": seconds,
             "concurrency": concurrency,
             "peak_rss_kib": peak_rss_kib(),

@@ -4,11 +4,11 @@
 // Each family writes its summary line to target/adversarial/<family>.txt.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { APP, ROOT, appGone } from "./app.mjs";
+import { APP, ROOT, appGone, makeTestBrowserTheDefault } from "./app.mjs";
 import { startSandbox } from "./sandbox.mjs";
 import { Session, freePort, sleep, waitFor } from "./webdriver.mjs";
 import { startRecordingProxy } from "../adversarial/proxy.mjs";
@@ -50,28 +50,6 @@ async function startDriverCapturing(driverEnv) {
       child.stderr.destroy();
     },
   };
-}
-
-function makeTestBrowserTheDefault() {
-  const home = process.env.XDG_DATA_HOME;
-  assert.ok(home?.startsWith(tmpdir()), "run through scripts/e2e.sh or scripts/with-keyring.sh (throwaway HOME)");
-  const apps = join(home, "applications");
-  mkdirSync(apps, { recursive: true });
-  writeFileSync(
-    join(apps, "patchbay-adversarial-browser.desktop"),
-    [
-      "[Desktop Entry]",
-      "Type=Application",
-      "Name=Patchbay adversarial test browser",
-      `Exec=${resolve(ROOT, "tests/e2e/browser.mjs")} %u`,
-      "MimeType=x-scheme-handler/http;x-scheme-handler/https;",
-      "NoDisplay=true",
-      "",
-    ].join("\n"),
-  );
-  for (const scheme of ["http", "https"]) {
-    execFileSync("xdg-mime", ["default", "patchbay-adversarial-browser.desktop", `x-scheme-handler/${scheme}`]);
-  }
 }
 
 function summary(family, verb, cases) {

@@ -1,8 +1,9 @@
 // Starts the real Patchbay binary under tauri-driver for one test and stops every process it
 // started. The caller runs inside Xvfb and its own dbus-run-session (scripts/e2e.sh).
-import { resolve } from "node:path";
-import { existsSync } from "node:fs";
-import { spawnSync } from "node:child_process";
+import { join, resolve } from "node:path";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { tmpdir } from "node:os";
 import { Session, startDriver, waitFor } from "./webdriver.mjs";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
@@ -60,4 +61,30 @@ export async function tiles(session) {
   const out = [];
   for (const el of els) out.push({ el, ...(await session.roleAndName(el)) });
   return out;
+}
+
+/** Our test browser (browser.mjs) becomes what the desktop opens for http and https URLs, as
+ * a user's browser would be, in the throwaway HOME that scripts/with-keyring.sh made. */
+export function makeTestBrowserTheDefault() {
+  const home = process.env.XDG_DATA_HOME;
+  if (!home?.startsWith(tmpdir())) {
+    throw new Error("run through scripts/e2e.sh or scripts/with-keyring.sh (throwaway HOME)");
+  }
+  const apps = join(home, "applications");
+  mkdirSync(apps, { recursive: true });
+  writeFileSync(
+    join(apps, "patchbay-test-browser.desktop"),
+    [
+      "[Desktop Entry]",
+      "Type=Application",
+      "Name=Patchbay test browser",
+      `Exec=${resolve(ROOT, "tests/e2e/browser.mjs")} %u`,
+      "MimeType=x-scheme-handler/http;x-scheme-handler/https;",
+      "NoDisplay=true",
+      "",
+    ].join("\n"),
+  );
+  for (const scheme of ["http", "https"]) {
+    execFileSync("xdg-mime", ["default", "patchbay-test-browser.desktop", `x-scheme-handler/${scheme}`]);
+  }
 }

@@ -3,11 +3,10 @@
 // through a second instance, and the records view opens. Then Deny, restart and Disconnect.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, writeFileSync, readFileSync } from "node:fs";
-import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { ROOT, SHOTS, launch } from "./app.mjs";
+import { ROOT, SHOTS, launch, makeTestBrowserTheDefault } from "./app.mjs";
 import { startSandbox } from "./sandbox.mjs";
 import { waitFor } from "./webdriver.mjs";
 
@@ -29,30 +28,6 @@ before(async () => {
 after(async () => {
   await sandbox?.stop();
 });
-
-/** Our browser script becomes what the desktop opens for http and https URLs (in the
- * throwaway HOME that scripts/with-keyring.sh made), as a user's browser would be. */
-function makeTestBrowserTheDefault() {
-  const home = process.env.XDG_DATA_HOME;
-  assert.ok(home?.startsWith(tmpdir()), "run the e2e tests through scripts/e2e.sh (throwaway HOME)");
-  const apps = join(home, "applications");
-  mkdirSync(apps, { recursive: true });
-  writeFileSync(
-    join(apps, "patchbay-test-browser.desktop"),
-    [
-      "[Desktop Entry]",
-      "Type=Application",
-      "Name=Patchbay test browser",
-      `Exec=${resolve(ROOT, "tests/e2e/browser.mjs")} %u`,
-      "MimeType=x-scheme-handler/http;x-scheme-handler/https;",
-      "NoDisplay=true",
-      "",
-    ].join("\n"),
-  );
-  for (const scheme of ["http", "https"]) {
-    execFileSync("xdg-mime", ["default", "patchbay-test-browser.desktop", `x-scheme-handler/${scheme}`]);
-  }
-}
 
 const decide = (decision) => writeFileSync(join(browserDir, "decision"), decision);
 const browserLog = () => {

@@ -16,7 +16,7 @@ use crate::http::{build_client, HttpSettings, TokenHttpError};
 use crate::oauth::{
     authorize_request, Callback, PendingTable, CUSTOM_SCHEME_REDIRECT, PENDING_MAX, PENDING_TTL,
 };
-use crate::paging::{fetch_all, Record};
+use crate::paging::{fetch_all, stream_all, Record};
 use crate::providers::{
     fill_placeholders, load_with_overrides, ClientAuth, ConnectionDef, DefinitionError,
     ProviderDef, RedirectKind,
@@ -602,6 +602,32 @@ impl Patchbay {
         resource_id: &str,
         on_page: impl Fn(SyncProgress, &[Record]) + Send + Sync,
     ) -> Result<Vec<Record>, ApiError> {
+        self.sync_with(provider_id, resource_id, &on_page, true)
+            .await
+            .map(|(_, records)| records)
+    }
+
+    /// Like [`Patchbay::sync_pages`], keeping no record: each page is only handed over, so a
+    /// caller that stores pages as they come (the cache) never holds the whole resource in
+    /// memory. Answers how many records arrived.
+    pub async fn sync_stream(
+        &self,
+        provider_id: &str,
+        resource_id: &str,
+        on_page: impl Fn(SyncProgress, &[Record]) + Send + Sync,
+    ) -> Result<usize, ApiError> {
+        self.sync_with(provider_id, resource_id, &on_page, false)
+            .await
+            .map(|(count, _)| count)
+    }
+
+    async fn sync_with(
+        &self,
+        provider_id: &str,
+        resource_id: &str,
+        on_page: &(dyn Fn(SyncProgress, &[Record]) + Send + Sync),
+        keep: bool,
+    ) -> Result<(usize, Vec<Record>), ApiError> {
         let conn = self
             .connection(provider_id)
             .ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
@@ -622,15 +648,26 @@ impl Patchbay {
                 page,
             )
         };
-        let vars = tokens.vars.clone();
-        let records = match &resource.parent {
-            None => {
-                let url = conn.api_url(&resource.path, &vars)?;
-                fetch_all(&conn, &url, resource, &|page, f, t| {
-                    report(page, f, t, false)
-                })
-                .await?
+        // One resource (or one parent's children): kept and de-duplicated, or only streamed.
+        let fetch = |url: Url, before: usize, known_total: bool| {
+            let report = &report;
+            let conn = &conn;
+            async move {
+                let progress = |page: &[Record], f: usize, t: Option<usize>| {
+                    report(page, before + f, t.filter(|_| known_total), false)
+                };
+                if keep {
+                    let records = fetch_all(conn, &url, resource, &progress).await?;
+                    Ok::<_, ApiError>((records.len(), records))
+                } else {
+                    let count = stream_all(conn, &url, resource, &progress).await?;
+                    Ok((count, Vec::new()))
+                }
             }
+        };
+        let vars = tokens.vars.clone();
+        let (count, records) = match &resource.parent {
+            None => fetch(conn.api_url(&resource.path, &vars)?, 0, true).await?,
             Some(parent) => {
                 let parent_res = def
                     .resource(&parent.resource)
@@ -643,29 +680,27 @@ impl Patchbay {
                 )
                 .await?;
                 let mut out = Vec::new();
+                let mut count = 0;
                 for rec in parents {
                     let Some(id) = rec.pointer(&parent.pointer).map(value_text) else {
                         continue;
                     };
                     let mut vars = vars.clone();
                     vars.insert(parent.var.clone(), id);
-                    let url = conn.api_url(&resource.path, &vars)?;
-                    let before = out.len();
-                    let page = fetch_all(&conn, &url, resource, &|page, f, _| {
-                        report(page, before + f, None, false)
-                    })
-                    .await?;
+                    let (n, page) =
+                        fetch(conn.api_url(&resource.path, &vars)?, count, false).await?;
+                    count += n;
                     out.extend(page);
                 }
-                out
+                (count, out)
             }
         };
-        report(&[], records.len(), Some(records.len()), true);
+        report(&[], count, Some(count), true);
         self.last_synced
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(provider_id.to_string(), rfc3339_utc(unix_now()));
-        Ok(records)
+        Ok((count, records))
     }
 
     /// Projects records on a resource's columns for the table.

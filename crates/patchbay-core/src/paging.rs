@@ -31,14 +31,15 @@ fn with_params(base: &Url, params: &[(&str, String)]) -> Url {
     url
 }
 
-fn items(body: &Value, pointer: &str) -> Result<Vec<Value>, ApiError> {
+/// Moves the page's records out of the body (the rest of the body stays readable).
+fn items(body: &mut Value, pointer: &str) -> Result<Vec<Value>, ApiError> {
     let v = if pointer.is_empty() {
         Some(body)
     } else {
-        body.pointer(pointer)
+        body.pointer_mut(pointer)
     };
     match v {
-        Some(Value::Array(a)) => Ok(a.clone()),
+        Some(Value::Array(a)) => Ok(std::mem::take(a)),
         _ => Err(ApiError::Decode(format!("no list of items at {pointer:?}"))),
     }
 }
@@ -80,8 +81,33 @@ pub async fn fetch_all(
     resource: &ResourceDef,
     progress: &ProgressFn<'_>,
 ) -> Result<Vec<Record>, ApiError> {
-    let records = fetch_pages(conn, base, resource, progress).await?;
+    let records = fetch_pages(conn, base, resource, progress, Keep::All).await?;
     Ok(dedupe(records, &resource.id_pointer))
+}
+
+/// Fetches every page of `resource` and hands each one to `progress` only, keeping none: a
+/// caller that stores pages as they arrive (the cache) holds one page at a time, not the whole
+/// resource. Answers how many records arrived (a repeated record counts each time).
+pub async fn stream_all(
+    conn: &Connection,
+    base: &Url,
+    resource: &ResourceDef,
+    progress: &ProgressFn<'_>,
+) -> Result<usize, ApiError> {
+    let p = Progress {
+        fetched: 0.into(),
+        total: std::sync::Mutex::new(None),
+        f: progress,
+    };
+    fetch_pages_into(conn, base, resource, &p, Keep::None).await?;
+    Ok(p.fetched.load(std::sync::atomic::Ordering::SeqCst))
+}
+
+/// Whether the paging engine keeps the records it fetched, or only reports them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    All,
+    None,
 }
 
 /// A record inserted at the top while we page shifts the next page by one: its last record
@@ -103,12 +129,25 @@ async fn fetch_pages(
     base: &Url,
     resource: &ResourceDef,
     progress: &ProgressFn<'_>,
+    keep: Keep,
 ) -> Result<Vec<Record>, ApiError> {
     let p = Progress {
         fetched: 0.into(),
         total: std::sync::Mutex::new(None),
         f: progress,
     };
+    fetch_pages_into(conn, base, resource, &p, keep).await
+}
+
+async fn fetch_pages_into(
+    conn: &Connection,
+    base: &Url,
+    resource: &ResourceDef,
+    p: &Progress<'_>,
+    keep: Keep,
+) -> Result<Vec<Record>, ApiError> {
+    // `out` only grows when the caller keeps the records.
+    let kept = |page: Vec<Record>| if keep == Keep::All { page } else { Vec::new() };
     let concurrency = conn.def().rate_limit.concurrency.max(1);
     let get = |url: Url| async move { conn.get_json(&url).await };
 
@@ -141,31 +180,37 @@ async fn fetch_pages(
                 }
                 with_params(base, &params)
             };
-            let first = get(page_url(*first_page)).await?;
-            let first_items = items(&first.body, &resource.items)?;
+            let mut first = get(page_url(*first_page)).await?;
+            let first_items = items(&mut first.body, &resource.items)?;
             let t_items = number_at(&first.body, total_items);
             let t_pages = number_at(&first.body, total_pages)
                 .or_else(|| size.and_then(|(_, sz)| t_items.map(|t| t.div_ceil(sz))));
             p.set_total(t_items.map(|t| t as usize));
             p.add(&first_items);
-            let mut out = first_items;
+            let mut last_len = first_items.len();
+            let mut out = kept(first_items);
             match t_pages {
                 Some(pages) => {
                     let rest: Vec<u64> = (first_page + 1..first_page + pages.max(1)).collect();
-                    let pages =
-                        fetch_concurrently(rest, concurrency, |n| get(page_url(n)), resource, &p)
-                            .await?;
+                    let pages = fetch_concurrently(
+                        rest,
+                        concurrency,
+                        |n| get(page_url(n)),
+                        resource,
+                        p,
+                        keep,
+                    )
+                    .await?;
                     out.extend(pages);
                 }
                 None => {
                     let mut n = *first_page;
-                    let mut last_len = out.len();
                     while last_len > 0 && size.is_none_or(|(_, sz)| last_len as u64 >= sz) {
                         n += 1;
-                        let page = items(&get(page_url(n)).await?.body, &resource.items)?;
+                        let page = items(&mut get(page_url(n)).await?.body, &resource.items)?;
                         last_len = page.len();
                         p.add(&page);
-                        out.extend(page);
+                        out.extend(kept(page));
                     }
                 }
             }
@@ -186,11 +231,13 @@ async fn fetch_pages(
                     ],
                 )
             };
-            let first = get(page_url(0)).await?;
-            let mut out = items(&first.body, &resource.items)?;
+            let mut first = get(page_url(0)).await?;
+            let first_items = items(&mut first.body, &resource.items)?;
             let total = number_at(&first.body, total_items);
             p.set_total(total.map(|t| t as usize));
-            p.add(&out);
+            p.add(&first_items);
+            let mut last_len = first_items.len() as u64;
+            let mut out = kept(first_items);
             match total {
                 Some(total) => {
                     let offsets: Vec<u64> = (1..)
@@ -202,20 +249,20 @@ async fn fetch_pages(
                         concurrency,
                         |o| get(page_url(o)),
                         resource,
-                        &p,
+                        p,
+                        keep,
                     )
                     .await?;
                     out.extend(pages);
                 }
                 None => {
                     let mut offset = 0;
-                    let mut last_len = out.len() as u64;
                     while last_len >= *page_size {
                         offset += page_size;
-                        let page = items(&get(page_url(offset)).await?.body, &resource.items)?;
+                        let page = items(&mut get(page_url(offset)).await?.body, &resource.items)?;
                         last_len = page.len() as u64;
                         p.add(&page);
-                        out.extend(page);
+                        out.extend(kept(page));
                     }
                 }
             }
@@ -239,10 +286,10 @@ async fn fetch_pages(
                 if let Some(c) = &cursor {
                     params.push((cursor_param.as_str(), c.clone()));
                 }
-                let resp = get(with_params(base, &params)).await?;
-                let page = items(&resp.body, &resource.items)?;
+                let mut resp = get(with_params(base, &params)).await?;
+                let page = items(&mut resp.body, &resource.items)?;
                 p.add(&page);
-                out.extend(page);
+                out.extend(kept(page));
                 let next = next_from_header(&resp, header);
                 match next {
                     Some(n) if seen.insert(n.clone()) => cursor = Some(n),
@@ -271,13 +318,13 @@ async fn fetch_pages(
                 if let Some(c) = &cursor {
                     params.push((cursor_param.as_str(), c.clone()));
                 }
-                let resp = get(with_params(base, &params)).await?;
+                let mut resp = get(with_params(base, &params)).await?;
                 if cursor.is_none() {
                     p.set_total(number_at(&resp.body, total_items).map(|t| t as usize));
                 }
-                let page = items(&resp.body, &resource.items)?;
+                let page = items(&mut resp.body, &resource.items)?;
                 p.add(&page);
-                out.extend(page);
+                out.extend(kept(page));
                 let n = match resp.body.pointer(next) {
                     None | Some(Value::Null) => None,
                     Some(v) => Some(value_text(v)).filter(|s| !s.is_empty()),
@@ -309,6 +356,7 @@ async fn fetch_concurrently<F, Fut>(
     fetch: F,
     resource: &ResourceDef,
     p: &Progress<'_>,
+    keep: Keep,
 ) -> Result<Vec<Record>, ApiError>
 where
     F: Fn(u64) -> Fut,
@@ -322,9 +370,11 @@ where
         })
         .buffer_unordered(concurrency);
     while let Some((k, resp)) = stream.next().await {
-        let page = items(&resp?.body, &resource.items)?;
+        let page = items(&mut resp?.body, &resource.items)?;
         p.add(&page);
-        pages.insert(k, page);
+        if keep == Keep::All {
+            pages.insert(k, page);
+        }
     }
     Ok(pages.into_values().flatten().collect())
 }

@@ -248,3 +248,50 @@ async fn pages_are_handed_over_as_they_arrive() {
     let ids: Vec<u64> = records.iter().map(|r| r["id"].as_u64().unwrap()).collect();
     assert_eq!(streamed_ids, ids);
 }
+
+/// The streaming sync (what the app stores page by page) hands over exactly the records the
+/// keeping sync returns, for a plain resource and for a child resource fetched per parent, and
+/// counts them; its final report says done with that count.
+#[tokio::test]
+async fn a_streamed_sync_hands_over_what_a_kept_sync_returns() {
+    let sb = sandbox(SandboxConfig {
+        records: 23,
+        rate_limits: false,
+        ..Default::default()
+    })
+    .await;
+    let vault = Arc::new(MemoryVault::new());
+    let core = core_with(&sb, vault, small_pages);
+    for (provider, resource) in [("boomtown", "leads"), ("webinargeek", "registrations")] {
+        connect(&core, provider).await;
+        let kept: Vec<String> = core
+            .sync(provider, resource, |_| {})
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.to_string())
+            .collect();
+        let streamed = Mutex::new(Vec::new());
+        let last = Mutex::new(None);
+        let count = core
+            .sync_stream(provider, resource, |progress, page| {
+                streamed
+                    .lock()
+                    .unwrap()
+                    .extend(page.iter().map(|r| r.to_string()));
+                *last.lock().unwrap() = Some(progress);
+            })
+            .await
+            .unwrap();
+        let mut streamed = streamed.into_inner().unwrap();
+        let mut kept_sorted = kept.clone();
+        streamed.sort();
+        kept_sorted.sort();
+        assert!(!kept.is_empty(), "{provider} {resource} has records");
+        assert_eq!(streamed, kept_sorted, "{provider} {resource}");
+        assert_eq!(count, kept.len());
+        let last = last.into_inner().unwrap().expect("a final report");
+        assert!(last.done);
+        assert_eq!(last.fetched as usize, count);
+    }
+}

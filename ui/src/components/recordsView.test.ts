@@ -67,6 +67,24 @@ describe('records view', () => {
     expect(q?.limit).toBeLessThanOrEqual(100);
   });
 
+  test('a first sync shows its first stored rows before it ends', async () => {
+    let release = (): void => undefined;
+    const mounted = await openWhatConverts((b) => {
+      b.rowCount = 0;
+      release = b.holdSync();
+    });
+    await expect.poll(() => mounted.backend.callsOf('sync_resource')).toHaveLength(1);
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('0 of 0 records');
+    // The first page is in the cache; the sync goes on.
+    mounted.backend.rowCount = 250;
+    await mounted.backend.emit('sync-progress', { provider: 'whatconverts', resource: 'leads', fetched: 250, total: 1000, done: false });
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('250 of 250 records');
+    await expect.poll(() => rows()[0]?.textContent ?? '').toContain('Lead 0');
+    expect(page.getByRole('progressbar').query()).not.toBeNull();
+    await expect.poll(() => performance.getEntriesByName('patchbay:first-rows').length).toBeGreaterThan(0);
+    release();
+  });
+
   test('an unknown total shows fetched records without a maximum', async () => {
     let release = (): void => undefined;
     const mounted = await openWhatConverts((b) => {
@@ -120,17 +138,41 @@ describe('records view', () => {
     await expect.poll(() => rows()[0]?.textContent ?? '').toContain('Lead 0');
   });
 
-  test('typing quickly sends one query after the pause (debounce)', async () => {
+  test('typing queries at once, one query at a time, and ends on the last text typed', async () => {
     const mounted = await openWhatConverts();
     await expect.element(page.getByTestId('row-count')).toHaveTextContent('250 of 250 records');
     const before = mounted.backend.callsOf('query_records').length;
     const box = page.getByRole('searchbox', { name: 'Search records' });
     (box.element() as HTMLElement).focus();
-    await userEvent.keyboard('lead2');
+    await userEvent.keyboard('l');
+    // No pause needed: the first keystroke is searched for straight away.
+    await expect.poll(() => mounted.backend.callsOf('query_records').slice(before)
+      .map((c) => (c.args.query as { search: string }).search)).toContain('l');
+    await userEvent.keyboard('ead2');
     await expect.element(page.getByTestId('row-count')).toHaveTextContent('61 of 250 records');
     const searches = mounted.backend.callsOf('query_records').slice(before)
       .map((c) => (c.args.query as { search: string }).search);
-    expect(new Set(searches)).toEqual(new Set(['lead2']));
+    // Keystrokes typed while a query runs are coalesced: only growing prefixes, each once,
+    // and the last one is what the box holds.
+    const prefixes = ['l', 'le', 'lea', 'lead', 'lead2'];
+    expect(searches.at(-1)).toBe('lead2');
+    expect(searches.map((s) => prefixes.indexOf(s))).toEqual(
+      [...new Set(searches.map((s) => prefixes.indexOf(s)))].sort((a, b) => a - b),
+    );
+    expect(searches.every((s) => prefixes.includes(s))).toBe(true);
+  });
+
+  test('a search marks its keystroke and the painted answer for the benchmark', async () => {
+    await openWhatConverts();
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('250 of 250 records');
+    performance.clearMarks();
+    await page.getByRole('searchbox', { name: 'Search records' }).fill('zebra');
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('0 of 250 records');
+    await expect.poll(() => performance.getEntriesByName('patchbay:search-shown').length).toBe(1);
+    const input = performance.getEntriesByName('patchbay:search-input')[0];
+    const shown = performance.getEntriesByName('patchbay:search-shown')[0];
+    expect(input).toBeDefined();
+    expect(shown?.startTime).toBeGreaterThanOrEqual(input?.startTime ?? Infinity);
   });
 
   test('sorting toggles aria-sort and sends the sort spec', async () => {

@@ -7,6 +7,7 @@ import { debounce } from '../lib/debounce';
 import { h } from '../lib/dom';
 import { formatCount, formatTime, records } from '../lib/format';
 import { RecordSource } from '../lib/recordSource';
+import { markAfterPaint } from '../lib/timing';
 import { createColumnChooser } from './columnChooser';
 import type { DetailPanel } from './detailPanel';
 import { createErrorAlert } from './errorAlert';
@@ -42,6 +43,9 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
   let shownCount: number | null = null;
   let search = '';
   let sort: SortSpec | null = null;
+  let searchAnswered = true;
+  let rowsShown = false;
+  let firstRowsLoading = false;
 
   const progress = createProgressBar(`Fetching ${options.providerName} ${noun}`);
   progress.setVisible(false);
@@ -60,6 +64,14 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
         table.setCount(matched);
       } else {
         table.refresh();
+      }
+      if (!searchAnswered) {
+        searchAnswered = true;
+        markAfterPaint('search-shown');
+      }
+      if (!rowsShown && matched > 0) {
+        rowsShown = true;
+        markAfterPaint('first-rows');
       }
     },
     onError(error) {
@@ -97,8 +109,9 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
 
   const searchBox = createSearchBox((text) => {
     search = text;
+    searchAnswered = false;
     table.scrollToTop();
-    void source.setQuery(search, sort);
+    return source.setQuery(search, sort);
   });
   const chooser = createColumnChooser(resource.columns, (visible) => {
     table.setVisibleColumns(visible);
@@ -213,6 +226,13 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
     handleProgress(p) {
       if (p.provider !== providerId || p.resource !== resource.id || !syncing) return;
       progress.update(p);
+      // A first sync shows its first rows as soon as they are stored, not when it ends.
+      if (!rowsShown && p.fetched > 0 && !firstRowsLoading) {
+        firstRowsLoading = true;
+        void source.reload().finally(() => {
+          firstRowsLoading = false;
+        });
+      }
     },
     destroy() {
       ensureRange.cancel();

@@ -1,15 +1,17 @@
-import { debounce } from '../lib/debounce';
 import { h, uid } from '../lib/dom';
-
-export const SEARCH_DEBOUNCE_MS = 150;
+import { mark } from '../lib/timing';
 
 export interface SearchBox {
   el: HTMLElement;
   value(): string;
 }
 
-/** "Search records": reports the text once typing pauses (~150 ms). */
-export function createSearchBox(onSearch: (text: string) => void): SearchBox {
+/**
+ * "Search records": the first keystroke queries at once; while that query runs, further
+ * keystrokes only replace the text to search next, so fast typing never piles up queries and
+ * the table always ends on the last text typed.
+ */
+export function createSearchBox(onSearch: (text: string) => Promise<void>): SearchBox {
   const id = uid('search');
   const input = h('input', {
     id,
@@ -19,14 +21,28 @@ export function createSearchBox(onSearch: (text: string) => void): SearchBox {
     spellcheck: 'false',
     'data-testid': 'search',
   });
-  const report = debounce((text: string) => {
-    onSearch(text);
-  }, SEARCH_DEBOUNCE_MS);
+  let running = false;
+  let next: string | null = null;
+  let last: string | null = null;
+
+  async function run(text: string): Promise<void> {
+    running = true;
+    last = text;
+    try {
+      await onSearch(text);
+    } finally {
+      running = false;
+    }
+    const queued = next;
+    next = null;
+    if (queued !== null && queued !== last) await run(queued);
+  }
+
   input.addEventListener('input', () => {
-    report(input.value.trim());
-  });
-  input.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter') report.flush();
+    mark('search-input');
+    const text = input.value.trim();
+    if (running) next = text;
+    else if (text !== last) void run(text);
   });
   const el = h('div', { class: 'search', role: 'search' }, h('label', { for: id }, 'Search records'), input);
   return { el, value: () => input.value.trim() };

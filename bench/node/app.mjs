@@ -1,0 +1,228 @@
+// Connect latency, memory with 100000 records and search latency, in the real app under Xvfb
+// with a private D-Bus session and keychain (bench/run.sh runs it through
+// scripts/with-keyring.sh). Prints one JSON line per sample on stdout.
+//
+//   node app.mjs APP_BINARY SANDBOX_BINARY [CONNECTS] [RECORDS]
+//
+// 2. Connect latency, CONNECTS rounds in one app: click the WhatConverts tile, the test browser
+//    (tests/e2e/browser.mjs) presses Allow on the sandbox's consent page and hands the
+//    dev.patchbay: link to the system, which starts a second instance that forwards it. From
+//    the link's arrival, the app's own marks: `patchbay::timing` log lines (token, first page
+//    fetched, first page stored) and the window's `patchbay:first-rows` User Timing mark (the
+//    frame that shows the first rows). Each round then disconnects and deletes the records, so
+//    the next one fetches again. The sandbox serves its default 250 records per resource.
+// 4. Memory: a second app on a sandbox with RECORDS (100000) records: idle with the tiles shown,
+//    then after connecting WhatConverts and syncing and showing all its leads (scrolled to the
+//    end and back). Peak and current RSS of the app and its WebKit processes.
+// 5. Search: keystrokes sent one at a time over those rows; for each, the window's marks from
+//    the input event to the frame that shows the answer (`patchbay:search-input` to
+//    `patchbay:search-shown`).
+//
+// Network: 127.0.0.1 only (the sandboxes); every process started here is stopped.
+import { readFileSync, readdirSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { makeTestBrowserTheDefault, ROOT, appGone } from "../../tests/e2e/app.mjs";
+import { Session, sleep, startDriver, waitFor } from "../../tests/e2e/webdriver.mjs";
+import { memoryOf } from "./proc.mjs";
+
+const [appArg, sandboxBin, connects = "20", records = "100000"] = process.argv.slice(2);
+if (!appArg || !sandboxBin) {
+  console.error("usage: node app.mjs APP_BINARY SANDBOX_BINARY [CONNECTS] [RECORDS]");
+  process.exit(2);
+}
+const APP = realpathSync(appArg);
+process.env.PATCHBAY_SANDBOX_BIN = realpathSync(sandboxBin);
+const { startSandbox } = await import("../../tests/e2e/sandbox.mjs");
+const emit = (o) => console.log(JSON.stringify(o));
+
+const LOG_DIR = join(process.env.XDG_DATA_HOME ?? "", "dev.patchbay.desktop", "logs");
+const browserDir = mkdtempSync(join(tmpdir(), "patchbay-bench-browser-"));
+writeFileSync(join(browserDir, "decision"), "allow");
+makeTestBrowserTheDefault();
+
+/** The app's `patchbay::timing` marks: [{step, provider, epoch_ms}], oldest first. */
+function timingMarks() {
+  const out = [];
+  let files = [];
+  try {
+    files = readdirSync(LOG_DIR).filter((f) => f.startsWith("patchbay.log")).sort();
+  } catch {
+    return out;
+  }
+  for (const f of files) {
+    for (const line of readFileSync(join(LOG_DIR, f), "utf8").split("\n")) {
+      if (!line.includes("patchbay::timing")) continue;
+      const step = /step="?([a-z_]+)"?/.exec(line)?.[1];
+      const provider = /provider="?([a-z]*)"?/.exec(line)?.[1] ?? "";
+      const epoch = Number(/epoch_ms=([\d.]+)/.exec(line)?.[1]);
+      if (step && Number.isFinite(epoch)) out.push({ step, provider, epoch_ms: epoch });
+    }
+  }
+  return out;
+}
+
+async function launch(sandboxUrl) {
+  const driver = await startDriver({
+    env: {
+      ...process.env,
+      PATCHBAY_SANDBOX_URL: sandboxUrl,
+      BROWSER: join(ROOT, "tests/e2e/browser.mjs"),
+      PATCHBAY_TEST_BROWSER_DIR: browserDir,
+      RUST_LOG: "info",
+    },
+  });
+  const session = await Session.create(driver.base, APP);
+  return {
+    session,
+    async close() {
+      await session.delete();
+      await driver.stop();
+      await appGone();
+    },
+  };
+}
+
+const tileState = async (session, id) =>
+  session.cmd("GET", `/element/${await session.find(`[data-testid="tile-${id}"]`)}/attribute/data-state`);
+
+/** Epoch ms of the `patchbay:<name>` User Timing marks in the window. */
+const pageMarks = (session, name) =>
+  session.execute(
+    "return performance.getEntriesByName(arguments[0]).map((e) => performance.timeOrigin + e.startTime);",
+    [`patchbay:${name}`],
+  );
+
+async function connectWhatConverts(session) {
+  await session.click(await waitFor("the WhatConverts tile", () => session.find('[data-testid="tile-whatconverts"]')));
+  await waitFor(
+    "the records view after approval",
+    async () => (await session.findAll('[data-testid="records-view"][data-provider="whatconverts"]')).length > 0,
+    { timeoutMs: 30000, intervalMs: 50 },
+  );
+}
+
+async function disconnect(session) {
+  await session.click(await waitFor("Disconnect", () => session.find('[data-testid="disconnect"]')));
+  await session.click(await waitFor("the confirmation", () => session.find('[data-testid="disconnect-confirm"]')));
+  await waitFor("the tile back to not connected", async () => (await tileState(session, "whatconverts")) === "not_connected");
+}
+
+/** The row count shown above the table as numbers: {matched, total}. */
+async function rowCount(session) {
+  const text = await session.text(await session.find('[data-testid="row-count"]'));
+  const m = /^([\d,.\s]+) of ([\d,.\s]+)/.exec(text);
+  return m ? { matched: Number(m[1].replace(/\D/g, "")), total: Number(m[2].replace(/\D/g, "")) } : null;
+}
+
+// --- 2. connect latency ---------------------------------------------------------------------
+{
+  const sandbox = await startSandbox(["--seed", "11"]);
+  const app = await launch(sandbox.url);
+  try {
+    await waitFor("the tiles", async () => (await app.session.findAll('[data-testid="tiles"] [data-provider]')).length === 5);
+    for (let round = 0; round <= Number(connects); round++) {
+      const before = timingMarks().length;
+      await app.session.execute("performance.clearMarks();");
+      const clicked = Date.now();
+      await connectWhatConverts(app.session);
+      const painted = (
+        await waitFor("the first rows", async () => {
+          const m = await pageMarks(app.session, "first-rows");
+          return m.length ? m : null;
+        }, { timeoutMs: 30000, intervalMs: 50 })
+      )[0];
+      const marks = await waitFor("the app's timing log lines", () => {
+        const m = timingMarks().slice(before);
+        const at = (step) => m.find((x) => x.step === step)?.epoch_ms;
+        const steps = { arrival: at("deeplink_arrived"), token: at("token"), first_page: at("first_page"), stored: at("first_page_stored") };
+        return Object.values(steps).every((v) => v !== undefined) ? steps : null;
+      }, { timeoutMs: 10000 });
+      // Round 0 warms up (first WebKit layout of the records view, connection pools).
+      if (round > 0) {
+        emit({
+          figure: "connect",
+          round,
+          arrival_to_token_ms: marks.token - marks.arrival,
+          arrival_to_first_page_ms: marks.first_page - marks.arrival,
+          arrival_to_stored_ms: marks.stored - marks.arrival,
+          arrival_to_first_rows_ms: painted - marks.arrival,
+          click_to_arrival_ms: marks.arrival - clicked,
+        });
+      }
+      await disconnect(app.session);
+    }
+  } finally {
+    await app.close();
+    await sandbox.stop();
+  }
+}
+
+// --- 4 and 5. memory and search over RECORDS records -----------------------------------------
+{
+  const sandbox = await startSandbox(["--seed", "11", "--records", records, "--no-rate-limits"]);
+  const app = await launch(sandbox.url);
+  const { session } = app;
+  try {
+    await waitFor("the tiles", async () => (await session.findAll('[data-testid="tiles"] [data-provider]')).length === 5);
+    await sleep(1000);
+    emit({ figure: "memory", state: "idle", ...memoryOf(APP) });
+
+    const started = Date.now();
+    await connectWhatConverts(session);
+    await waitFor(
+      `all ${records} leads synced and shown`,
+      async () => {
+        const status = await session.text(await session.find('[data-testid="sync-status"]'));
+        const count = await rowCount(session);
+        return /^Synced/.test(status) && count?.total === Number(records) && count.matched === Number(records);
+      },
+      { timeoutMs: 600000, intervalMs: 500 },
+    );
+    const syncedMs = Date.now() - started;
+    // Show the rows: the end of the table and back to the top.
+    for (const top of ["scroller.scrollHeight", "0"]) {
+      await session.execute(`const scroller = document.querySelector('.grid-scroll'); scroller.scrollTop = ${top};`);
+      await waitFor("rows drawn", async () => {
+        const rows = await session.findAll('[data-testid="records-grid"] [role="row"][aria-rowindex]:not(.grid-header-row)');
+        return rows.length > 1;
+      });
+      await session.settle();
+    }
+    await sleep(1000);
+    emit({ figure: "memory", state: "records", records: Number(records), connect_to_synced_ms: syncedMs, ...memoryOf(APP) });
+
+    // Words from the first rows' cells, typed a key at a time and deleted a key at a time.
+    const cells = await session.execute(
+      "return [...document.querySelectorAll('[data-testid=\"records-grid\"] [role=\"row\"]:not(.grid-header-row)')]" +
+        ".slice(0, 6).flatMap((r) => [...r.querySelectorAll('[role=\"gridcell\"]')].map((c) => c.textContent.trim()));",
+    );
+    const words = [...new Set(cells.flatMap((c) => c.split(/[^A-Za-z0-9]+/)).filter((w) => /^[A-Za-z]{4,9}$/.test(w)))].slice(0, 6);
+    if (words.length < 3) throw new Error(`too few words to search for in: ${cells.join(" | ")}`);
+    const box = await session.find('[data-testid="search"]');
+    await session.execute("performance.clearMarks();");
+    let keystrokes = 0;
+    const press = async (key) => {
+      keystrokes += 1;
+      await session.type(box, key);
+      await waitFor("the search answer", async () => (await pageMarks(session, "search-shown")).length >= keystrokes, {
+        timeoutMs: 30000,
+        intervalMs: 20,
+      });
+    };
+    for (const word of words) {
+      for (const ch of word.toLowerCase()) await press(ch);
+      const matched = (await rowCount(session))?.matched;
+      for (let i = 0; i < word.length; i++) await press("\uE003"); // Backspace
+      emit({ figure: "search_word", word_length: word.length, matched });
+    }
+    const inputs = await pageMarks(session, "search-input");
+    const shown = await pageMarks(session, "search-shown");
+    inputs.forEach((t, i) => {
+      emit({ figure: "search", keystroke: i + 1, records: Number(records), ms: shown[i] - t });
+    });
+  } finally {
+    await app.close();
+    await sandbox.stop();
+  }
+}
