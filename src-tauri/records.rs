@@ -85,9 +85,11 @@ fn record_id(r: &ResourceDef, record: &serde_json::Value) -> String {
     }
 }
 
-/// What the sync hands to the thread that owns the cache writer.
+/// What the sync hands to the thread that owns the cache writer. Progress goes through it
+/// too, so the window hears of a page only once the page is stored and can be shown.
 enum ToWriter {
-    Page(Vec<(String, serde_json::Value)>),
+    Page(Vec<(String, serde_json::Value)>, SyncProgress),
+    Progress(SyncProgress),
     Finish,
 }
 
@@ -105,6 +107,7 @@ pub async fn sync<R: Runtime>(
     let (tx, rx) = std::sync::mpsc::channel::<ToWriter>();
     let writer = {
         let cache = cache.clone();
+        let app = app.clone();
         let (provider, resource_id) = (provider.to_string(), resource_id.to_string());
         tauri::async_runtime::spawn_blocking(
             move || -> Result<Option<patchbay_cache::SyncStats>> {
@@ -112,14 +115,21 @@ pub async fn sync<R: Runtime>(
                     .begin_sync(&provider, &resource_id, &cols, SyncMode::Full)
                     .map_err(cache_error)?;
                 let mut first = true;
+                let progress = |view: SyncProgress| {
+                    if let Err(e) = app.emit(events::SYNC_PROGRESS, view) {
+                        tracing::warn!(error = %e, "could not send sync progress");
+                    }
+                };
                 for msg in rx {
                     match msg {
-                        ToWriter::Page(rows) => {
+                        ToWriter::Page(rows, view) => {
                             w.write_page(&rows, None).map_err(cache_error)?;
                             if std::mem::take(&mut first) {
                                 crate::timing::mark("first_page_stored", &provider);
                             }
+                            progress(view);
                         }
+                        ToWriter::Progress(view) => progress(view),
                         ToWriter::Finish => return w.finish().map(Some).map_err(cache_error),
                     }
                 }
@@ -135,27 +145,24 @@ pub async fn sync<R: Runtime>(
             if first_page.swap(false, std::sync::atomic::Ordering::Relaxed) {
                 crate::timing::mark("first_page", provider);
             }
-            if !page.is_empty() {
-                let rows = page
-                    .iter()
-                    .map(|rec| (record_id(&r, rec), rec.clone()))
-                    .collect();
-                // A closed channel means the writer failed; its error is reported below.
-                let _ = tx_pages
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .send(ToWriter::Page(rows));
-            }
             let view = SyncProgress {
-                provider: progress.provider_id.clone(),
-                resource: progress.resource_id.clone(),
+                provider: progress.provider_id,
+                resource: progress.resource_id,
                 fetched: progress.fetched,
                 total: progress.total,
                 done: progress.done,
             };
-            if let Err(e) = app.emit(events::SYNC_PROGRESS, view) {
-                tracing::warn!(error = %e, "could not send sync progress");
-            }
+            let msg = if page.is_empty() {
+                ToWriter::Progress(view)
+            } else {
+                let rows = page
+                    .iter()
+                    .map(|rec| (record_id(&r, rec), rec.clone()))
+                    .collect();
+                ToWriter::Page(rows, view)
+            };
+            // A closed channel means the writer failed; its error is reported below.
+            let _ = tx_pages.lock().unwrap_or_else(|e| e.into_inner()).send(msg);
         })
         .await;
     if result.is_ok() {
@@ -216,7 +223,16 @@ pub async fn query(
 ) -> Result<RecordPage> {
     let q = to_query(q)?;
     blocking(move || {
-        let page = match cache.query(&provider, &resource, &q) {
+        let started = std::time::Instant::now();
+        let answer = cache.query(&provider, &resource, &q);
+        tracing::debug!(
+            target: crate::timing::TARGET,
+            step = "query",
+            searched = !q.search.is_empty(),
+            ms = format_args!("{:.2}", started.elapsed().as_secs_f64() * 1000.0),
+            "timing"
+        );
+        let page = match answer {
             Ok(p) => p,
             // Nothing fetched yet is an empty table, not an error.
             Err(patchbay_cache::CacheError::NotCached { .. }) => {

@@ -8,15 +8,15 @@
 //    (tests/e2e/browser.mjs) presses Allow on the sandbox's consent page and hands the
 //    dev.patchbay: link to the system, which starts a second instance that forwards it. From
 //    the link's arrival, the app's own marks: `patchbay::timing` log lines (token, first page
-//    fetched, first page stored) and the window's `patchbay:first-rows` User Timing mark (the
-//    frame that shows the first rows). Each round then disconnects and deletes the records, so
+//    fetched, first page stored) and the window's User Timing marks `patchbay:first-rows-shown`
+//    (the rows are in the DOM) and `patchbay:first-rows-painted` (the frame that draws them). Each round then disconnects and deletes the records, so
 //    the next one fetches again. The sandbox serves its default 250 records per resource.
 // 4. Memory: a second app on a sandbox with RECORDS (100000) records: idle with the tiles shown,
 //    then after connecting WhatConverts and syncing and showing all its leads (scrolled to the
 //    end and back). Peak and current RSS of the app and its WebKit processes.
 // 5. Search: keystrokes sent one at a time over those rows; for each, the window's marks from
-//    the input event to the frame that shows the answer (`patchbay:search-input` to
-//    `patchbay:search-shown`).
+//    the input event (`patchbay:search-input`) to the answer in the table's DOM
+//    (`patchbay:search-shown`) and to the frame that draws it (`patchbay:search-painted`).
 //
 // Network: 127.0.0.1 only (the sandboxes); every process started here is stopped.
 import { readFileSync, readdirSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
@@ -35,6 +35,8 @@ const APP = realpathSync(appArg);
 process.env.PATCHBAY_SANDBOX_BIN = realpathSync(sandboxBin);
 const { startSandbox } = await import("../../tests/e2e/sandbox.mjs");
 const emit = (o) => console.log(JSON.stringify(o));
+// Which parts run (for a quick look at one): connect, records.
+const PHASES = (process.env.BENCH_APP_PHASES ?? "connect,records").split(",");
 
 const LOG_DIR = join(process.env.XDG_DATA_HOME ?? "", "dev.patchbay.desktop", "logs");
 const browserDir = mkdtempSync(join(tmpdir(), "patchbay-bench-browser-"));
@@ -69,7 +71,7 @@ async function launch(sandboxUrl) {
       PATCHBAY_SANDBOX_URL: sandboxUrl,
       BROWSER: join(ROOT, "tests/e2e/browser.mjs"),
       PATCHBAY_TEST_BROWSER_DIR: browserDir,
-      RUST_LOG: "info",
+      RUST_LOG: process.env.RUST_LOG ?? "info",
     },
   });
   const session = await Session.create(driver.base, APP);
@@ -116,7 +118,7 @@ async function rowCount(session) {
 }
 
 // --- 2. connect latency ---------------------------------------------------------------------
-{
+if (PHASES.includes("connect")) {
   const sandbox = await startSandbox(["--seed", "11"]);
   const app = await launch(sandbox.url);
   try {
@@ -128,7 +130,7 @@ async function rowCount(session) {
       await connectWhatConverts(app.session);
       const painted = (
         await waitFor("the first rows", async () => {
-          const m = await pageMarks(app.session, "first-rows");
+          const m = await pageMarks(app.session, "first-rows-painted");
           return m.length ? m : null;
         }, { timeoutMs: 30000, intervalMs: 50 })
       )[0];
@@ -138,6 +140,7 @@ async function rowCount(session) {
         const steps = { arrival: at("deeplink_arrived"), token: at("token"), first_page: at("first_page"), stored: at("first_page_stored") };
         return Object.values(steps).every((v) => v !== undefined) ? steps : null;
       }, { timeoutMs: 10000 });
+      const [shown] = await pageMarks(app.session, "first-rows-shown");
       // Round 0 warms up (first WebKit layout of the records view, connection pools).
       if (round > 0) {
         emit({
@@ -146,6 +149,7 @@ async function rowCount(session) {
           arrival_to_token_ms: marks.token - marks.arrival,
           arrival_to_first_page_ms: marks.first_page - marks.arrival,
           arrival_to_stored_ms: marks.stored - marks.arrival,
+          arrival_to_first_rows_shown_ms: shown - marks.arrival,
           arrival_to_first_rows_ms: painted - marks.arrival,
           click_to_arrival_ms: marks.arrival - clicked,
         });
@@ -159,7 +163,7 @@ async function rowCount(session) {
 }
 
 // --- 4 and 5. memory and search over RECORDS records -----------------------------------------
-{
+if (PHASES.includes("records")) {
   const sandbox = await startSandbox(["--seed", "11", "--records", records, "--no-rate-limits"]);
   const app = await launch(sandbox.url);
   const { session } = app;
@@ -205,7 +209,7 @@ async function rowCount(session) {
     const press = async (key) => {
       keystrokes += 1;
       await session.type(box, key);
-      await waitFor("the search answer", async () => (await pageMarks(session, "search-shown")).length >= keystrokes, {
+      await waitFor("the search answer", async () => (await pageMarks(session, "search-painted")).length >= keystrokes, {
         timeoutMs: 30000,
         intervalMs: 20,
       });
@@ -218,9 +222,20 @@ async function rowCount(session) {
     }
     const inputs = await pageMarks(session, "search-input");
     const shown = await pageMarks(session, "search-shown");
+    const painted = await pageMarks(session, "search-painted");
     inputs.forEach((t, i) => {
-      emit({ figure: "search", keystroke: i + 1, records: Number(records), ms: shown[i] - t });
+      emit({ figure: "search", keystroke: i + 1, records: Number(records), ms: shown[i] - t, painted_ms: painted[i] - t });
     });
+    // The display's own pace under Xvfb: an idle page's frame interval, for reading the
+    // painted figures (the same wait is in every one of them).
+    const frame = await session.cmd("POST", "/execute/async", {
+      args: [],
+      script:
+        "const done = arguments[arguments.length - 1]; const t = [];" +
+        "const step = (now) => { t.push(now); if (t.length < 31) requestAnimationFrame(step); else done((t[30] - t[0]) / 30); };" +
+        "requestAnimationFrame(step);",
+    });
+    emit({ figure: "frame", interval_ms: frame });
   } finally {
     await app.close();
     await sandbox.stop();

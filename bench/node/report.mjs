@@ -140,6 +140,7 @@ if (connects.length) {
     arrival_to_token_ms: med("arrival_to_token_ms"),
     arrival_to_first_page_ms: med("arrival_to_first_page_ms"),
     arrival_to_stored_ms: med("arrival_to_stored_ms"),
+    arrival_to_first_rows_shown_ms_median: med("arrival_to_first_rows_shown_ms"),
     arrival_to_first_rows_ms_median: med("arrival_to_first_rows_ms"),
     arrival_to_first_rows_ms_p95: round(p95(connects.map((s) => s.arrival_to_first_rows_ms)), 1),
     click_to_arrival_ms_median: med("click_to_arrival_ms"),
@@ -147,7 +148,7 @@ if (connects.length) {
   figures.connect = f;
   rows.push([
     `Connect: deep link to first rows (median of ${f.rounds})`,
-    `${f.arrival_to_first_rows_ms_median} ms`,
+    `${f.arrival_to_first_rows_ms_median} ms painted (${f.arrival_to_first_rows_shown_ms_median} ms in the DOM)`,
     `token ${f.arrival_to_token_ms} ms, 1st page ${f.arrival_to_first_page_ms} ms, stored ${f.arrival_to_stored_ms} ms`,
     "",
     "< 150 ms",
@@ -182,14 +183,32 @@ if (mem("records")) {
 const searches = samples.filter((s) => s.figure === "search");
 if (searches.length) {
   const ms = searches.map((s) => s.ms);
-  const f = { keystrokes: ms.length, records: searches[0].records, median_ms: round(median(ms), 1), p95_ms: round(p95(ms), 1), max_ms: round(Math.max(...ms), 1) };
+  const painted = searches.map((s) => s.painted_ms);
+  const frame = samples.find((s) => s.figure === "frame")?.interval_ms ?? null;
+  const f = {
+    keystrokes: ms.length,
+    records: searches[0].records,
+    median_ms: round(median(ms), 1),
+    p95_ms: round(p95(ms), 1),
+    max_ms: round(Math.max(...ms), 1),
+    painted_median_ms: round(median(painted), 1),
+    painted_p95_ms: round(p95(painted), 1),
+    idle_frame_interval_ms: round(frame, 1),
+  };
   figures.search = f;
   rows.push([
-    `Search over ${fmt(f.records)} rows, keystroke to painted table (${f.keystrokes} keys)`,
+    `Search over ${fmt(f.records)} rows, keystroke to updated table (${f.keystrokes} keys)`,
     `median ${f.median_ms} ms, p95 ${f.p95_ms} ms`,
     "",
     "",
     "p95 < 50 ms",
+  ]);
+  rows.push([
+    "Search, keystroke to the painted frame",
+    `median ${f.painted_median_ms} ms, p95 ${f.painted_p95_ms} ms`,
+    frame == null ? "" : `${f.idle_frame_interval_ms} ms (Xvfb frame interval, idle)`,
+    "",
+    "",
   ]);
 }
 

@@ -2,11 +2,14 @@
 //! exponential backoff and full jitter, `Retry-After`, a rate limiter, and the adapter that
 //! lets the oauth2 crate talk through our reqwest client.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, Instant, SystemTime};
 
 use rand::Rng;
+
+use crate::providers::RateLimit;
 
 /// Timeouts and retries of API calls.
 #[derive(Debug, Clone)]
@@ -86,31 +89,60 @@ pub fn build_client(settings: &HttpSettings) -> reqwest::Client {
         .expect("a reqwest client with these settings builds")
 }
 
-/// Spaces request starts by the provider's rate: at most one start per `interval`.
+/// Keeps request starts within the provider's rate: at most `requests` starts in any window of
+/// `per_seconds` (a sliding window, so it also satisfies fixed windows and token buckets of that
+/// rate). Unlike even spacing, a short burst (the account look-up, then the first page) goes
+/// at once.
 #[derive(Debug)]
 pub struct RateLimiter {
-    interval: Duration,
-    next: tokio::sync::Mutex<Instant>,
+    max: usize,
+    window: Duration,
+    /// The last `max` reserved starts, oldest first.
+    starts: tokio::sync::Mutex<VecDeque<Instant>>,
 }
 
 impl RateLimiter {
-    pub fn new(interval: Duration) -> Self {
+    pub fn new(limit: &RateLimit) -> Self {
+        // `inf` or `1e300` must not overflow an Instant later: cap the window at a day.
+        const MAX: Duration = Duration::from_secs(86_400);
+        let window =
+            Duration::try_from_secs_f64(limit.per_seconds.max(0.0)).map_or(MAX, |d| d.min(MAX));
         Self {
-            interval,
-            next: tokio::sync::Mutex::new(Instant::now()),
+            max: limit.requests as usize,
+            window,
+            starts: tokio::sync::Mutex::new(VecDeque::new()),
         }
     }
 
+    fn unlimited(&self) -> bool {
+        self.max == 0 || self.window.is_zero()
+    }
+
+    /// Reserves the earliest start at or after `now` that keeps the limit.
+    fn reserve(
+        starts: &mut VecDeque<Instant>,
+        max: usize,
+        window: Duration,
+        now: Instant,
+    ) -> Instant {
+        let start = if starts.len() < max {
+            now
+        } else {
+            let oldest = starts.pop_front().unwrap_or(now);
+            (oldest + window).max(now)
+        };
+        starts.push_back(start);
+        start
+    }
+
     pub async fn acquire(&self) {
-        if self.interval.is_zero() {
+        if self.unlimited() {
             return;
         }
         let wait = {
-            let mut next = self.next.lock().await;
+            let mut starts = self.starts.lock().await;
             let now = Instant::now();
-            let start = (*next).max(now);
-            *next = start + self.interval;
-            start - now
+            Self::reserve(&mut starts, self.max, self.window, now).saturating_duration_since(now)
         };
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
@@ -182,6 +214,78 @@ mod tests {
         let earlier = httpdate::fmt_http_date(now - Duration::from_secs(30));
         assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    /// Start times for requests asked for at `asks` (sorted) under `max` per `window`.
+    fn schedule(asks: &[Instant], max: usize, window: Duration) -> Vec<Instant> {
+        let mut starts = VecDeque::new();
+        asks.iter()
+            .map(|&now| RateLimiter::reserve(&mut starts, max, window, now))
+            .collect()
+    }
+
+    #[test]
+    fn a_burst_up_to_the_rate_goes_at_once_then_waits_for_the_window() {
+        let t0 = Instant::now();
+        let second = Duration::from_secs(1);
+        let got = schedule(&[t0; 12], 10, second);
+        assert!(
+            got[..10].iter().all(|&t| t == t0),
+            "the first 10 start at once"
+        );
+        assert_eq!(got[10], t0 + second);
+        assert_eq!(got[11], t0 + second);
+        // After a quiet window, a new burst goes at once again.
+        let later = t0 + Duration::from_secs(5);
+        let mut starts = VecDeque::new();
+        for t in &got {
+            RateLimiter::reserve(&mut starts, 10, second, *t);
+        }
+        assert_eq!(RateLimiter::reserve(&mut starts, 10, second, later), later);
+    }
+
+    #[test]
+    fn no_window_ever_holds_more_than_the_rate() {
+        // Requests asked for at uneven times, some in bursts.
+        let t0 = Instant::now();
+        let mut asks = Vec::new();
+        let mut seed = 7u64;
+        let mut at = Duration::ZERO;
+        for _ in 0..400 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            at += Duration::from_millis((seed >> 33) % 90);
+            asks.push(t0 + at);
+        }
+        let (max, window) = (5, Duration::from_millis(500));
+        let got = schedule(&asks, max, window);
+        for (ask, start) in asks.iter().zip(&got) {
+            assert!(start >= ask, "never before it was asked for");
+        }
+        for (i, &s) in got.iter().enumerate() {
+            let inside = got[i..].iter().take_while(|&&t| t < s + window).count();
+            assert!(
+                inside <= max,
+                "{inside} starts within one window from start {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn zero_requests_or_zero_period_means_no_pacing() {
+        for (requests, per_seconds) in [(0, 1.0), (10, 0.0)] {
+            let limiter = RateLimiter::new(&RateLimit {
+                requests,
+                per_seconds,
+                concurrency: 1,
+            });
+            assert!(limiter.unlimited());
+        }
+        let huge = RateLimiter::new(&RateLimit {
+            requests: 1,
+            per_seconds: f64::INFINITY,
+            concurrency: 1,
+        });
+        assert_eq!(huge.window, Duration::from_secs(86_400));
     }
 
     #[test]

@@ -190,7 +190,7 @@ impl Connection {
         let client_key = crate::discovery::client_key(namespace, &def.id);
         Self {
             client_key,
-            limiter: RateLimiter::new(def.rate_limit.interval()),
+            limiter: RateLimiter::new(&def.rate_limit),
             concurrency: Arc::new(tokio::sync::Semaphore::new(
                 def.rate_limit.concurrency.max(1),
             )),

@@ -81,7 +81,7 @@ describe('records view', () => {
     await expect.element(page.getByTestId('row-count')).toHaveTextContent('250 of 250 records');
     await expect.poll(() => rows()[0]?.textContent ?? '').toContain('Lead 0');
     expect(page.getByRole('progressbar').query()).not.toBeNull();
-    await expect.poll(() => performance.getEntriesByName('patchbay:first-rows').length).toBeGreaterThan(0);
+    await expect.poll(() => performance.getEntriesByName('patchbay:first-rows-painted').length).toBeGreaterThan(0);
     release();
   });
 
@@ -168,11 +168,13 @@ describe('records view', () => {
     performance.clearMarks();
     await page.getByRole('searchbox', { name: 'Search records' }).fill('zebra');
     await expect.element(page.getByTestId('row-count')).toHaveTextContent('0 of 250 records');
-    await expect.poll(() => performance.getEntriesByName('patchbay:search-shown').length).toBe(1);
-    const input = performance.getEntriesByName('patchbay:search-input')[0];
-    const shown = performance.getEntriesByName('patchbay:search-shown')[0];
+    await expect.poll(() => performance.getEntriesByName('patchbay:search-painted').length).toBe(1);
+    const [input] = performance.getEntriesByName('patchbay:search-input');
+    const [shown] = performance.getEntriesByName('patchbay:search-shown');
+    const [painted] = performance.getEntriesByName('patchbay:search-painted');
     expect(input).toBeDefined();
     expect(shown?.startTime).toBeGreaterThanOrEqual(input?.startTime ?? Infinity);
+    expect(painted?.startTime).toBeGreaterThanOrEqual(shown?.startTime ?? Infinity);
   });
 
   test('sorting toggles aria-sort and sends the sort spec', async () => {

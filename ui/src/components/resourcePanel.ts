@@ -7,7 +7,7 @@ import { debounce } from '../lib/debounce';
 import { h } from '../lib/dom';
 import { formatCount, formatTime, records } from '../lib/format';
 import { RecordSource } from '../lib/recordSource';
-import { markAfterPaint } from '../lib/timing';
+import { markShownAndPainted } from '../lib/timing';
 import { createColumnChooser } from './columnChooser';
 import type { DetailPanel } from './detailPanel';
 import { createErrorAlert } from './errorAlert';
@@ -67,11 +67,11 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
       }
       if (!searchAnswered) {
         searchAnswered = true;
-        markAfterPaint('search-shown');
+        markShownAndPainted('search');
       }
       if (!rowsShown && matched > 0) {
         rowsShown = true;
-        markAfterPaint('first-rows');
+        markShownAndPainted('first-rows');
       }
     },
     onError(error) {

@@ -7,11 +7,16 @@ export function mark(name: string): void {
   performance.mark(`patchbay:${name}`);
 }
 
-/** Marks `name` once the next frame has been painted. */
-export function markAfterPaint(name: string): void {
+/**
+ * Marks `<name>-shown` now (the DOM holds the change) and `<name>-painted` once the frame
+ * that draws it is done: the task after the next animation frame callback runs after that
+ * frame's paint.
+ */
+export function markShownAndPainted(name: string): void {
+  mark(`${name}-shown`);
   requestAnimationFrame(() => {
-    requestAnimationFrame(() => {
-      mark(name);
-    });
+    setTimeout(() => {
+      mark(`${name}-painted`);
+    }, 0);
   });
 }
