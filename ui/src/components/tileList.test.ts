@@ -85,6 +85,26 @@ describe('provider tiles', () => {
     expect(m.backend.callsOf('connect').map((c) => c.args)).toEqual([{ providerId: 'webinargeek' }]);
   });
 
+  test('an approval that arrives before connect answers still connects and opens the records', async () => {
+    m = await mountApp((b) => {
+      // The browser approved at once: the providers-changed event beats the command's answer.
+      b.on('connect', async (args) => {
+        const connected = b.providers.map((t) => (t.id === args.providerId
+          ? { ...t, state: { kind: 'connected' as const, account: 'Acme Funnels', last_synced: null } }
+          : t));
+        await b.emit('providers-changed', connected);
+        const waiting = connected.find((t) => t.id === args.providerId);
+        if (!waiting) throw new Error('no such tile');
+        return { ...waiting, state: { kind: 'waiting_for_approval', authorize_url: 'https://auth.example/cf?state=abc' } };
+      });
+    });
+    await page.getByRole('button', { name: /^ClickFunnels/ }).click();
+    await expect.element(page.getByTestId('records-view')).toBeVisible();
+    expect(page.getByTestId('records-view').element().getAttribute('data-provider')).toBe('clickfunnels');
+    await page.getByTestId('back').click();
+    await expect.element(page.getByRole('button', { name: /^ClickFunnels/ })).toHaveAccessibleName(/Connected/);
+  });
+
   test('a tile that needs reconnecting connects again and shows why', async () => {
     m = await mountApp();
     const tile = page.getByRole('button', { name: /^BoomTown/ });

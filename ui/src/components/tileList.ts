@@ -38,10 +38,36 @@ export function createTileList(options: TileListOptions): TileList {
   );
   const views = new Map<string, TileView>();
   let current: ProviderTile[] = [];
+  /** Providers the user asked to connect here and whose approval has not come back yet. */
+  const approving = new Set<string>();
 
   function replace(tile: ProviderTile): void {
     current = current.map((t) => (t.id === tile.id ? tile : t));
     views.get(tile.id)?.update(tile);
+  }
+
+  /**
+   * Starts the browser approval. The approval can come back (as a providers-changed event)
+   * before the connect command answers: a browser that approves at once and whose launcher
+   * returns only when it is done. So the command's "waiting" answer must not overwrite a
+   * connection that already arrived, and arriving opens the records either way.
+   */
+  async function connect(tile: ProviderTile): Promise<void> {
+    approving.add(tile.id);
+    const view = views.get(tile.id);
+    view?.showError(null);
+    view?.setBusy(true);
+    try {
+      const next = await ipc.connect(tile.id);
+      const now = current.find((t) => t.id === tile.id);
+      if (!(next.state.kind === 'waiting_for_approval' && now?.state.kind === 'connected')) replace(next);
+      if (next.state.kind === 'connected' && approving.delete(tile.id)) options.onApproved(next);
+    } catch (error) {
+      approving.delete(tile.id);
+      view?.showError(ipc.errorMessage(error, `We couldn't connect ${tile.display_name}. Please try again.`));
+    } finally {
+      view?.setBusy(false);
+    }
   }
 
   async function run(tile: ProviderTile, call: (id: string) => Promise<ProviderTile>, what: string): Promise<void> {
@@ -63,7 +89,7 @@ export function createTileList(options: TileListOptions): TileList {
         case 'not_connected':
         case 'needs_reconnect':
           if (tile.auth.kind === 'api_key') views.get(tile.id)?.openKeyForm();
-          else void run(tile, ipc.connect, 'connect');
+          else void connect(tile);
           break;
         case 'connected':
           options.onOpen(tile);
@@ -73,6 +99,7 @@ export function createTileList(options: TileListOptions): TileList {
       }
     },
     cancel(tile: ProviderTile): void {
+      approving.delete(tile.id);
       void run(tile, ipc.cancelConnect, 'cancel connecting');
     },
     async saveKey(tile: ProviderTile, values: Record<string, string>): Promise<string | null> {
@@ -117,10 +144,16 @@ export function createTileList(options: TileListOptions): TileList {
         views.delete(id);
       }
     }
+    let opened = false;
     for (const tile of tiles) {
-      if (before.get(tile.id)?.state.kind === 'waiting_for_approval' && tile.state.kind === 'connected') {
+      if (tile.state.kind === 'not_connected' && before.get(tile.id)?.state.kind === 'waiting_for_approval') {
+        approving.delete(tile.id); // denied, cancelled or expired
+      }
+      if (tile.state.kind !== 'connected') continue;
+      const asked = approving.delete(tile.id);
+      if (!opened && (asked || before.get(tile.id)?.state.kind === 'waiting_for_approval')) {
         options.onApproved(tile);
-        break;
+        opened = true;
       }
     }
   }
