@@ -43,6 +43,11 @@ async function launchOnce(driver, t, round) {
   try {
     const sessionReady = Date.now();
     const r = await session.cmd("POST", "/execute/async", { script: WAIT_SCRIPT, args: [t.selector] });
+    // Where the app's page spends its start (ms from its navigation start): its own marks.
+    const marks = await session.execute(
+      "return Object.fromEntries(performance.getEntriesByType('mark')" +
+        ".filter((m) => m.name.startsWith('patchbay:')).map((m) => [m.name.slice(9), Math.round(m.startTime)]));",
+    );
     await sleep(1000);
     const mem = memoryOf(t.bin);
     return {
@@ -52,6 +57,7 @@ async function launchOnce(driver, t, round) {
       ms: r.painted - t0,
       session_ms: sessionReady - t0,
       navigation_start_ms: Math.round(r.navigationStart - t0),
+      page_marks_ms: marks,
       ...mem,
     };
   } finally {

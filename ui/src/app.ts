@@ -6,6 +6,7 @@ import { createSettingsPage } from './components/settingsPage';
 import { createTileList } from './components/tileList';
 import * as ipc from './ipc';
 import { h } from './lib/dom';
+import { mark, markShownAndPainted } from './lib/timing';
 
 export interface App {
   el: HTMLElement;
@@ -85,6 +86,8 @@ export function createApp(): App {
   return {
     el,
     async start() {
+      // Subscribed first, so no change between the first list and the events is missed
+      // (a deep link given at launch completes while the window loads).
       const subscriptions = await Promise.allSettled([
         ipc.onProvidersChanged((list) => {
           tiles.setTiles(list);
@@ -97,6 +100,7 @@ export function createApp(): App {
         }),
       ]);
       for (const s of subscriptions) if (s.status === 'fulfilled') unlisteners.push(s.value);
+      mark('subscribed');
       showScreen('tiles');
       await Promise.all([
         ipc.getSettings().then((s) => {
@@ -104,7 +108,9 @@ export function createApp(): App {
         }, () => {
           banner.setDemo(false);
         }),
-        tiles.load(),
+        tiles.load().then(() => {
+          markShownAndPainted('tiles');
+        }),
       ]);
     },
     destroy() {

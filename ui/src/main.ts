@@ -1,5 +1,8 @@
 import './styles.css';
 import { createApp } from './app';
+import { mark } from './lib/timing';
+
+mark('script-start');
 
 const root = document.getElementById('app');
 if (root) {
