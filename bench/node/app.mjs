@@ -22,8 +22,7 @@
 import { readFileSync, readdirSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { makeTestBrowserTheDefault, ROOT, appGone } from "../../tests/e2e/app.mjs";
-import { Session, sleep, startDriver, waitFor } from "../../tests/e2e/webdriver.mjs";
+import { sleep, waitFor } from "../../tests/e2e/webdriver.mjs";
 import { memoryOf } from "./proc.mjs";
 
 const [appArg, sandboxBin, connects = "20", records = "100000"] = process.argv.slice(2);
@@ -32,7 +31,10 @@ if (!appArg || !sandboxBin) {
   process.exit(2);
 }
 const APP = realpathSync(appArg);
+// The e2e helpers read which binaries to run from the environment when they load.
+process.env.PATCHBAY_APP = APP;
 process.env.PATCHBAY_SANDBOX_BIN = realpathSync(sandboxBin);
+const { ROOT, launch: launchApp, makeTestBrowserTheDefault } = await import("../../tests/e2e/app.mjs");
 const { startSandbox } = await import("../../tests/e2e/sandbox.mjs");
 const emit = (o) => console.log(JSON.stringify(o));
 // Which parts run (for a quick look at one): connect, records.
@@ -64,26 +66,15 @@ function timingMarks() {
   return out;
 }
 
-async function launch(sandboxUrl) {
-  const driver = await startDriver({
+const launch = (sandboxUrl) =>
+  launchApp({
     env: {
-      ...process.env,
       PATCHBAY_SANDBOX_URL: sandboxUrl,
       BROWSER: join(ROOT, "tests/e2e/browser.mjs"),
       PATCHBAY_TEST_BROWSER_DIR: browserDir,
       RUST_LOG: process.env.RUST_LOG ?? "info",
     },
   });
-  const session = await Session.create(driver.base, APP);
-  return {
-    session,
-    async close() {
-      await session.delete();
-      await driver.stop();
-      await appGone();
-    },
-  };
-}
 
 const tileState = async (session, id) =>
   session.cmd("GET", `/element/${await session.find(`[data-testid="tile-${id}"]`)}/attribute/data-state`);
