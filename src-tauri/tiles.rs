@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use patchbay_cache::Cache;
 use patchbay_core::{views as core_views, Patchbay};
 
 use crate::views::{ConnectionState, ProviderTile};
@@ -36,10 +37,20 @@ impl AuthorizeLinks {
     }
 }
 
+/// The last sync a tile shows: this run's (the core's) when there is one, else the cache's,
+/// so a restarted app still says when the records were fetched.
+fn sync_time_shown(
+    this_run: Option<String>,
+    cached: impl FnOnce() -> Option<String>,
+) -> Option<String> {
+    this_run.or_else(cached)
+}
+
 fn state(
     core_state: core_views::ConnectionState,
     link: Option<String>,
     name: &str,
+    cached_sync: impl FnOnce() -> Option<String>,
 ) -> ConnectionState {
     match core_state {
         core_views::ConnectionState::NotConnected => ConnectionState::NotConnected,
@@ -52,7 +63,7 @@ fn state(
             last_synced,
         } => ConnectionState::Connected {
             account,
-            last_synced,
+            last_synced: sync_time_shown(last_synced, cached_sync),
         },
         core_views::ConnectionState::NeedsReconnect => ConnectionState::NeedsReconnect {
             reason: format!("{name} asked for your approval again. Click the tile to reconnect."),
@@ -60,7 +71,11 @@ fn state(
     }
 }
 
-pub async fn tiles(core: &Patchbay, links: &AuthorizeLinks) -> Vec<ProviderTile> {
+pub async fn tiles(
+    core: &Patchbay,
+    links: &AuthorizeLinks,
+    cache: Option<&Cache>,
+) -> Vec<ProviderTile> {
     core.tiles()
         .await
         .into_iter()
@@ -68,7 +83,10 @@ pub async fn tiles(core: &Patchbay, links: &AuthorizeLinks) -> Vec<ProviderTile>
             auth: core
                 .auth_method(&t.id)
                 .unwrap_or(core_views::AuthMethodView::Oauth),
-            state: state(t.state, links.get(&t.id), &t.display_name),
+            state: state(t.state, links.get(&t.id), &t.display_name, || {
+                // A small indexed read; an unreadable cache only means no date on the tile.
+                cache.and_then(|c| c.last_synced(&t.id).ok().flatten())
+            }),
             id: t.id,
             display_name: t.display_name,
             holds: t.holds,
@@ -76,9 +94,61 @@ pub async fn tiles(core: &Patchbay, links: &AuthorizeLinks) -> Vec<ProviderTile>
         .collect()
 }
 
-pub async fn tile(core: &Patchbay, links: &AuthorizeLinks, provider: &str) -> Option<ProviderTile> {
-    tiles(core, links)
+pub async fn tile(
+    core: &Patchbay,
+    links: &AuthorizeLinks,
+    cache: Option<&Cache>,
+    provider: &str,
+) -> Option<ProviderTile> {
+    tiles(core, links, cache)
         .await
         .into_iter()
         .find(|t| t.id == provider)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connected_tile_falls_back_to_the_cached_sync_time() {
+        let connected = |synced: Option<&str>| core_views::ConnectionState::Connected {
+            account: "Ana".into(),
+            last_synced: synced.map(str::to_string),
+        };
+        let cached = || Some("2026-11-20T10:00:00Z".to_string());
+        let shown = |s: ConnectionState| match s {
+            ConnectionState::Connected { last_synced, .. } => last_synced,
+            other => panic!("not connected: {other:?}"),
+        };
+        // After a restart the core knows nothing yet: the cache tells.
+        assert_eq!(
+            shown(state(connected(None), None, "WhatConverts", cached)).as_deref(),
+            Some("2026-11-20T10:00:00Z")
+        );
+        // A sync in this run wins.
+        assert_eq!(
+            shown(state(
+                connected(Some("2026-11-23T09:00:00Z")),
+                None,
+                "WhatConverts",
+                cached
+            ))
+            .as_deref(),
+            Some("2026-11-23T09:00:00Z")
+        );
+        // Nothing anywhere: no date.
+        assert_eq!(
+            shown(state(connected(None), None, "WhatConverts", || None)),
+            None
+        );
+        // Not connected: the cache is not even asked.
+        let not = state(
+            core_views::ConnectionState::NotConnected,
+            None,
+            "WhatConverts",
+            || panic!("asked the cache for a tile that is not connected"),
+        );
+        assert!(matches!(not, ConnectionState::NotConnected));
+    }
 }

@@ -293,6 +293,18 @@ impl Cache {
         })
     }
 
+    /// When any resource of `provider` last finished a sync (RFC 3339 UTC), from the file, so
+    /// a restarted app still knows; `None` when none has.
+    pub fn last_synced(&self, provider: &str) -> Result<Option<String>, CacheError> {
+        validate(provider)?;
+        self.with_reader(|conn| {
+            // One format (`...Z`, fixed width) everywhere, so the text maximum is the latest.
+            Ok(conn
+                .prepare_cached("SELECT max(last_synced) FROM resources WHERE provider = ?1")?
+                .query_row([provider], |r| r.get(0))?)
+        })
+    }
+
     /// Row count, last finished sync and whether it completed; `None` when nothing is cached.
     pub fn stats(
         &self,

@@ -454,3 +454,34 @@ fn one_refresh_per_resource_at_a_time() {
     // finish() frees it too.
     cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
 }
+
+#[test]
+fn the_last_finished_sync_of_a_provider_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.sqlite3");
+    let cache = Cache::open(&path).unwrap();
+    assert_eq!(cache.last_synced(P).unwrap(), None);
+    // A sync that has not finished sets nothing.
+    let mut w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+    w.write_page(
+        &[lead(1, "Maria Lopez", json!(10), json!("2024-03-05"))],
+        None,
+    )
+    .unwrap();
+    assert_eq!(cache.last_synced(P).unwrap(), None);
+    w.finish().unwrap();
+    let leads = cache.stats(P, R).unwrap().unwrap().last_synced.unwrap();
+    assert_eq!(
+        cache.last_synced(P).unwrap().as_deref(),
+        Some(leads.as_str())
+    );
+    // Another provider's sync is not this provider's.
+    assert_eq!(cache.last_synced("boomtown").unwrap(), None);
+    drop(cache);
+    let reopened = Cache::open(&path).unwrap();
+    assert_eq!(reopened.last_synced(P).unwrap(), Some(leads));
+    assert!(matches!(
+        reopened.last_synced("not a provider"),
+        Err(CacheError::InvalidId(_))
+    ));
+}
