@@ -19,19 +19,14 @@ use crate::views::{
 type Result<T> = std::result::Result<T, CommandError>;
 
 async fn tile_of(state: &AppState, provider: &str) -> Result<ProviderTile> {
-    tiles::tile(
-        &state.core(),
-        &state.links,
-        state.cache.as_deref().ok(),
-        provider,
-    )
-    .await
-    .ok_or_else(|| CommandError::unknown_provider(provider))
+    tiles::tile(state, provider)
+        .await
+        .ok_or_else(|| CommandError::unknown_provider(provider))
 }
 
 #[tauri::command]
 pub async fn list_providers(state: State<'_, AppState>) -> Result<Vec<ProviderTile>> {
-    Ok(tiles::tiles(&state.core(), &state.links, state.cache.as_deref().ok()).await)
+    Ok(tiles::tiles(&state).await)
 }
 
 /// Opens the provider's consent page in the system browser (never a webview).

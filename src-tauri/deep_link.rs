@@ -84,7 +84,7 @@ async fn complete<R: Runtime>(app: &AppHandle<R>, url: String) {
             events::notice(app, NoticeLevel::Error, view.message, provider.as_deref());
         }
     }
-    let tiles = tiles::tiles(&core, &state.links, state.cache.as_deref().ok()).await;
+    let tiles = tiles::tiles(&state).await;
     if let Err(e) = app.emit(events::PROVIDERS_CHANGED, tiles) {
         tracing::warn!(error = %e, "could not update the window's tiles");
     }

@@ -3,8 +3,9 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use patchbay_cache::Cache;
-use patchbay_core::{views as core_views, Patchbay};
+use patchbay_core::views as core_views;
+
+use crate::state::AppState;
 
 use crate::views::{ConnectionState, ProviderTile};
 
@@ -37,16 +38,7 @@ impl AuthorizeLinks {
     }
 }
 
-/// The last sync a tile shows: this run's (the core's) when there is one, else the cache's,
-/// so a restarted app still says when the records were fetched.
-fn sync_time_shown(
-    this_run: Option<String>,
-    cached: impl FnOnce() -> Option<String>,
-) -> Option<String> {
-    this_run.or_else(cached)
-}
-
-fn state(
+fn state_of(
     core_state: core_views::ConnectionState,
     link: Option<String>,
     name: &str,
@@ -63,7 +55,9 @@ fn state(
             last_synced,
         } => ConnectionState::Connected {
             account,
-            last_synced: sync_time_shown(last_synced, cached_sync),
+            // This run's sync when there is one, else the cache's: a restarted app still says
+            // when the records were fetched.
+            last_synced: last_synced.or_else(cached_sync),
         },
         core_views::ConnectionState::NeedsReconnect => ConnectionState::NeedsReconnect {
             reason: format!("{name} asked for your approval again. Click the tile to reconnect."),
@@ -71,11 +65,10 @@ fn state(
     }
 }
 
-pub async fn tiles(
-    core: &Patchbay,
-    links: &AuthorizeLinks,
-    cache: Option<&Cache>,
-) -> Vec<ProviderTile> {
+/// Every provider's tile as the window shows it.
+pub async fn tiles(state: &AppState) -> Vec<ProviderTile> {
+    let core = state.core();
+    let cache = state.cache.as_deref().ok();
     core.tiles()
         .await
         .into_iter()
@@ -83,7 +76,7 @@ pub async fn tiles(
             auth: core
                 .auth_method(&t.id)
                 .unwrap_or(core_views::AuthMethodView::Oauth),
-            state: state(t.state, links.get(&t.id), &t.display_name, || {
+            state: state_of(t.state, state.links.get(&t.id), &t.display_name, || {
                 // A small indexed read; an unreadable cache only means no date on the tile.
                 cache.and_then(|c| c.last_synced(&t.id).ok().flatten())
             }),
@@ -94,16 +87,8 @@ pub async fn tiles(
         .collect()
 }
 
-pub async fn tile(
-    core: &Patchbay,
-    links: &AuthorizeLinks,
-    cache: Option<&Cache>,
-    provider: &str,
-) -> Option<ProviderTile> {
-    tiles(core, links, cache)
-        .await
-        .into_iter()
-        .find(|t| t.id == provider)
+pub async fn tile(state: &AppState, provider: &str) -> Option<ProviderTile> {
+    tiles(state).await.into_iter().find(|t| t.id == provider)
 }
 
 #[cfg(test)]
@@ -123,12 +108,12 @@ mod tests {
         };
         // After a restart the core knows nothing yet: the cache tells.
         assert_eq!(
-            shown(state(connected(None), None, "WhatConverts", cached)).as_deref(),
+            shown(state_of(connected(None), None, "WhatConverts", cached)).as_deref(),
             Some("2026-11-20T10:00:00Z")
         );
         // A sync in this run wins.
         assert_eq!(
-            shown(state(
+            shown(state_of(
                 connected(Some("2026-11-23T09:00:00Z")),
                 None,
                 "WhatConverts",
@@ -139,11 +124,11 @@ mod tests {
         );
         // Nothing anywhere: no date.
         assert_eq!(
-            shown(state(connected(None), None, "WhatConverts", || None)),
+            shown(state_of(connected(None), None, "WhatConverts", || None)),
             None
         );
         // Not connected: the cache is not even asked.
-        let not = state(
+        let not = state_of(
             core_views::ConnectionState::NotConnected,
             None,
             "WhatConverts",

@@ -103,13 +103,9 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(limit: &RateLimit) -> Self {
-        // `inf` or `1e300` must not overflow an Instant later: cap the window at a day.
-        const MAX: Duration = Duration::from_secs(86_400);
-        let window =
-            Duration::try_from_secs_f64(limit.per_seconds.max(0.0)).map_or(MAX, |d| d.min(MAX));
         Self {
             max: limit.requests as usize,
-            window,
+            window: limit.window(),
             starts: tokio::sync::Mutex::new(VecDeque::new()),
         }
     }

@@ -81,7 +81,7 @@ pub async fn fetch_all(
     resource: &ResourceDef,
     progress: &ProgressFn<'_>,
 ) -> Result<Vec<Record>, ApiError> {
-    let records = fetch_pages(conn, base, resource, progress, Keep::All).await?;
+    let (records, _) = fetch_pages(conn, base, resource, progress, Keep::All).await?;
     Ok(dedupe(records, &resource.id_pointer))
 }
 
@@ -94,13 +94,8 @@ pub async fn stream_all(
     resource: &ResourceDef,
     progress: &ProgressFn<'_>,
 ) -> Result<usize, ApiError> {
-    let p = Progress {
-        fetched: 0.into(),
-        total: std::sync::Mutex::new(None),
-        f: progress,
-    };
-    fetch_pages_into(conn, base, resource, &p, Keep::None).await?;
-    Ok(p.fetched.load(std::sync::atomic::Ordering::SeqCst))
+    let (_, count) = fetch_pages(conn, base, resource, progress, Keep::None).await?;
+    Ok(count)
 }
 
 /// Whether the paging engine keeps the records it fetched, or only reports them.
@@ -130,13 +125,14 @@ async fn fetch_pages(
     resource: &ResourceDef,
     progress: &ProgressFn<'_>,
     keep: Keep,
-) -> Result<Vec<Record>, ApiError> {
+) -> Result<(Vec<Record>, usize), ApiError> {
     let p = Progress {
         fetched: 0.into(),
         total: std::sync::Mutex::new(None),
         f: progress,
     };
-    fetch_pages_into(conn, base, resource, &p, keep).await
+    let records = fetch_pages_into(conn, base, resource, &p, keep).await?;
+    Ok((records, p.fetched.into_inner()))
 }
 
 async fn fetch_pages_into(

@@ -212,15 +212,11 @@ impl Default for RateLimit {
 }
 
 impl RateLimit {
-    /// The minimum spacing between two request starts.
-    pub fn interval(&self) -> Duration {
-        if self.requests == 0 {
-            return Duration::ZERO;
-        }
+    /// The period in which at most `requests` may start.
+    pub fn window(&self) -> Duration {
         // `inf` or `1e300` must not panic here nor overflow an Instant later: cap at a day.
         const MAX: Duration = Duration::from_secs(86_400);
-        Duration::try_from_secs_f64(self.per_seconds.max(0.0) / f64::from(self.requests))
-            .map_or(MAX, |d| d.min(MAX))
+        Duration::try_from_secs_f64(self.per_seconds.max(0.0)).map_or(MAX, |d| d.min(MAX))
     }
 }
 

@@ -296,7 +296,7 @@ fn fuzz_callbacks_and_definitions_never_panic() {
         |text| {
             if let Ok(mut def) = parse_definition(Path::new("fuzz.toml"), &text) {
                 // A definition that loads must be usable.
-                let _ = def.rate_limit.interval();
+                let _ = patchbay_core::http::RateLimiter::new(&def.rate_limit);
                 let _ = fill_placeholders(&def.api_base, |_| Some("1".into()));
                 def.rewrite_for_demo("http://127.0.0.1:9");
                 let _ = authorize_request(&def, CUSTOM_SCHEME_REDIRECT);

@@ -47,6 +47,30 @@ export function createTileList(options: TileListOptions): TileList {
   }
 
   /**
+   * Runs a tile's command and shows its answer (`apply`), or its error next to the tile.
+   * Answers whether the command succeeded.
+   */
+  async function run(
+    tile: ProviderTile,
+    call: (id: string) => Promise<ProviderTile>,
+    what: string,
+    apply: (next: ProviderTile) => void = replace,
+  ): Promise<boolean> {
+    const view = views.get(tile.id);
+    view?.showError(null);
+    view?.setBusy(true);
+    try {
+      apply(await call(tile.id));
+      return true;
+    } catch (error) {
+      view?.showError(ipc.errorMessage(error, `We couldn't ${what} ${tile.display_name}. Please try again.`));
+      return false;
+    } finally {
+      view?.setBusy(false);
+    }
+  }
+
+  /**
    * Starts the browser approval. The approval can come back (as a providers-changed event)
    * before the connect command answers: a browser that approves at once and whose launcher
    * returns only when it is done. So the command's "waiting" answer must not overwrite a
@@ -54,33 +78,12 @@ export function createTileList(options: TileListOptions): TileList {
    */
   async function connect(tile: ProviderTile): Promise<void> {
     approving.add(tile.id);
-    const view = views.get(tile.id);
-    view?.showError(null);
-    view?.setBusy(true);
-    try {
-      const next = await ipc.connect(tile.id);
+    const ok = await run(tile, ipc.connect, 'connect', (next) => {
       const now = current.find((t) => t.id === tile.id);
       if (!(next.state.kind === 'waiting_for_approval' && now?.state.kind === 'connected')) replace(next);
       if (next.state.kind === 'connected' && approving.delete(tile.id)) options.onApproved(next);
-    } catch (error) {
-      approving.delete(tile.id);
-      view?.showError(ipc.errorMessage(error, `We couldn't connect ${tile.display_name}. Please try again.`));
-    } finally {
-      view?.setBusy(false);
-    }
-  }
-
-  async function run(tile: ProviderTile, call: (id: string) => Promise<ProviderTile>, what: string): Promise<void> {
-    const view = views.get(tile.id);
-    view?.showError(null);
-    view?.setBusy(true);
-    try {
-      replace(await call(tile.id));
-    } catch (error) {
-      view?.showError(ipc.errorMessage(error, `We couldn't ${what} ${tile.display_name}. Please try again.`));
-    } finally {
-      view?.setBusy(false);
-    }
+    });
+    if (!ok) approving.delete(tile.id);
   }
 
   const actions = {
