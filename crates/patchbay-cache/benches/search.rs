@@ -6,7 +6,9 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use patchbay_cache::{Cache, ColumnKind, ColumnSpec, ExportFormat, Query, Sort, SyncMode};
+use patchbay_cache::{
+    Cache, ColumnKind, ColumnSpec, ExportFormat, Query, Sort, SyncMode, DEFAULT_ACCOUNT,
+};
 use serde_json::json;
 
 const ROWS: u32 = 200_000;
@@ -92,7 +94,13 @@ fn build(path: &std::path::Path) -> Cache {
     let cols = columns();
     let started = Instant::now();
     let mut w = cache
-        .begin_sync("whatconverts", "leads", &cols, SyncMode::Full)
+        .begin_sync(
+            "whatconverts",
+            DEFAULT_ACCOUNT,
+            "leads",
+            &cols,
+            SyncMode::Full,
+        )
         .unwrap();
     // A small LCG: deterministic data without a rand dependency.
     let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
@@ -182,10 +190,18 @@ fn bench(c: &mut Criterion) {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
     for (name, query) in &cases {
-        let page = cache.query("whatconverts", "leads", query).unwrap();
+        let page = cache
+            .query("whatconverts", DEFAULT_ACCOUNT, "leads", query)
+            .unwrap();
         eprintln!("{name}: matched {} of {}", page.matched, page.total);
         group.bench_function(*name, |b| {
-            b.iter(|| black_box(cache.query("whatconverts", "leads", query).unwrap()))
+            b.iter(|| {
+                black_box(
+                    cache
+                        .query("whatconverts", DEFAULT_ACCOUNT, "leads", query)
+                        .unwrap(),
+                )
+            })
         });
     }
     group.finish();
@@ -200,6 +216,7 @@ fn bench(c: &mut Criterion) {
             cache
                 .export(
                     "whatconverts",
+                    DEFAULT_ACCOUNT,
                     "leads",
                     &q("mar", None, 0),
                     ExportFormat::Csv,

@@ -29,13 +29,21 @@ pub enum CacheError {
     )]
     ForeignTable(String),
 
-    #[error("`{0}` is not a valid provider or resource id (only a-z, 0-9 and _ are allowed).")]
+    #[error(
+        "`{0}` is not a valid provider, account or resource id (only a-z, 0-9 and _ are allowed)."
+    )]
     InvalidId(String),
 
     #[error(
         "Nothing is cached for {provider} / {resource} yet. Press Refresh to fetch the records."
     )]
-    NotCached { provider: String, resource: String },
+    NotCached {
+        provider: String,
+        /// Not in the message: a marketer knows the account by the name the shell shows, which
+        /// the cache does not have.
+        account: String,
+        resource: String,
+    },
 
     #[error("There is no column `{0}` in this view.")]
     UnknownColumn(String),
@@ -58,7 +66,11 @@ pub enum CacheError {
     #[error(
         "{provider} / {resource} is already being refreshed. Wait for that refresh to finish."
     )]
-    SyncRunning { provider: String, resource: String },
+    SyncRunning {
+        provider: String,
+        account: String,
+        resource: String,
+    },
 
     #[error("A record could not be saved to the local cache: {0}")]
     Record(String),

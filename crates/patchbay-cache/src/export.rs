@@ -18,9 +18,13 @@ impl Cache {
     /// (header of column labels, display values) or as a JSON array of the raw records.
     /// Returns the number of rows written. `progress(done, total)` is called at the start,
     /// every few hundred rows and at the end.
+    // Eight arguments: the same (provider, account, resource) address every other method takes,
+    // then what to export and where. A struct for just this one call would make it the odd one.
+    #[allow(clippy::too_many_arguments)]
     pub fn export(
         &self,
         provider: &str,
+        account: &str,
         resource: &str,
         q: &Query,
         format: ExportFormat,
@@ -33,7 +37,7 @@ impl Cache {
             let tx = conn.unchecked_transaction()?;
             let conn: &rusqlite::Connection = &tx;
             let result = (|| {
-                let res = schema::require(conn, provider, resource)?;
+                let res = schema::require(conn, provider, account, resource)?;
                 let (select, with_raw) = match format {
                     ExportFormat::Csv => (display_columns(&res), false),
                     ExportFormat::Json => ("w.raw_json".to_string(), true),
@@ -95,7 +99,7 @@ impl Cache {
                 }
                 out.flush().map_err(CacheError::ExportWrite)?;
                 progress(done, total);
-                info!(provider, resource, rows = done, "export written");
+                info!(provider, account, resource, rows = done, "export written");
                 Ok(done)
             })();
             // The transaction ends when `tx` drops, also after a failed write, so the pooled

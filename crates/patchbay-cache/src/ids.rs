@@ -1,4 +1,4 @@
-//! Provider and resource ids end up naming rows that name tables, so they are checked at the door.
+//! Provider, account and resource ids end up naming rows that name tables, so they are checked at the door.
 
 use crate::CacheError;
 
@@ -16,8 +16,8 @@ pub(crate) fn validate(id: &str) -> Result<(), CacheError> {
     }
 }
 
-/// Table names come from the numeric row id in `resources`, never from the provider/resource
-/// strings, so two ids like `a__b`/`c` and `a`/`b__c` can never collide and no quoting can fail.
+/// Table names come from the numeric row id in `resources`, never from the provider, account or
+/// resource strings, so two ids like `a__b`/`c` and `a`/`b__c` can never collide and no quoting can fail.
 pub(crate) fn record_table(resource_id: i64) -> String {
     format!("rec_{resource_id}")
 }

@@ -2,6 +2,11 @@
 //! in the app's data dir, so the records view opens instantly and offline, a Refresh only writes
 //! what changed, and search, sort, filter, charts and exports run in SQLite.
 //!
+//! A provider can be connected with several accounts (an agency with many WhatConverts
+//! profiles), so everything cached is keyed by (provider, account, resource) and every call
+//! names its account; accounts never see each other's records. An install from before accounts
+//! existed has its records under [`DEFAULT_ACCOUNT`].
+//!
 //! The file is a cache, not a secret store: it only ever holds records and sync progress
 //! (`open` refuses a file with any other table), and tokens stay in the OS keychain.
 //!
@@ -28,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use tracing::{debug, info};
 
 pub use error::CacheError;
-pub use migrations::SCHEMA_VERSION;
+pub use migrations::{DEFAULT_ACCOUNT, SCHEMA_VERSION};
 pub use writer::SyncWriter;
 
 /// One column the records table shows, read from each record with an RFC 6901 JSON pointer.
@@ -148,9 +153,9 @@ pub struct Cache {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
-    /// (provider, resource) of the syncs whose `SyncWriter` is alive: two writers on one
-    /// resource would share a generation and overwrite each other's resume cursor.
-    active_syncs: Mutex<HashSet<(String, String)>>,
+    /// (provider, account, resource) of the syncs whose `SyncWriter` is alive: two writers on
+    /// one resource would share a generation and overwrite each other's resume cursor.
+    active_syncs: Mutex<HashSet<(String, String, String)>>,
 }
 
 const _: () = {

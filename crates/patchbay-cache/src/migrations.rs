@@ -6,7 +6,7 @@
 //! column definitions the shell passes to `begin_sync`, and `schema.rs` rebuilds them from the
 //! raw JSON whenever those change.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use tracing::info;
 
 use crate::CacheError;
@@ -40,7 +40,36 @@ ALTER TABLE sync_state ADD COLUMN started_at TEXT;
 ALTER TABLE sync_state ADD COLUMN pages INTEGER NOT NULL DEFAULT 0;
 ";
 
-const STEPS: &[&str] = &[V1, V2];
+/// Version 3 keys a resource by (provider, account, resource): one provider can be connected
+/// several times (an agency with many WhatConverts profiles). SQLite cannot change a UNIQUE
+/// constraint in place, so `resources` is rebuilt; row ids are kept, so the `rec_N`/`raw_N`/
+/// `fts_N` tables and `sync_state` (keyed by resource id, which now names one account's
+/// resource) still point at the right rows. Everything cached before belongs to the one account
+/// a single-account install had, whose id is `default`. No column default: every write names
+/// its account, so a forgotten one is an error rather than data filed under `default`.
+const V3: &str = "
+CREATE TABLE resources_v3 (
+    id          INTEGER PRIMARY KEY,
+    provider    TEXT NOT NULL,
+    account     TEXT NOT NULL,
+    resource    TEXT NOT NULL,
+    columns     TEXT NOT NULL,
+    row_count   INTEGER NOT NULL DEFAULT 0,
+    last_synced TEXT,
+    complete    INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (provider, account, resource)
+);
+INSERT INTO resources_v3 (id, provider, account, resource, columns, row_count, last_synced, complete)
+    SELECT id, provider, 'default', resource, columns, row_count, last_synced, complete FROM resources;
+DROP TABLE resources;
+ALTER TABLE resources_v3 RENAME TO resources;
+";
+
+const STEPS: &[&str] = &[V1, V2, V3];
+
+/// The account that data cached before accounts existed (schema version 2 and older) belongs to.
+/// V3 writes this literal into migrated files, so it can never change.
+pub const DEFAULT_ACCOUNT: &str = "default";
 
 /// The schema version this code writes.
 pub const SCHEMA_VERSION: i64 = STEPS.len() as i64;
@@ -53,10 +82,38 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), CacheError> {
             known: SCHEMA_VERSION,
         });
     }
+    if found == SCHEMA_VERSION {
+        return Ok(());
+    }
+    // A step that rebuilds a table (V3) drops the old one; with foreign keys on, that DROP would
+    // cascade into `sync_state` and lose every interrupted sync's cursor. SQLite's documented
+    // procedure for schema changes: foreign keys off around the steps (the pragma is a no-op
+    // inside a transaction, so it is set here), then `foreign_key_check` before each commit.
+    let foreign_keys: bool = conn.pragma_query_value(None, "foreign_keys", |r| r.get(0))?;
+    conn.pragma_update(None, "foreign_keys", false)?;
+    let result = run_steps(conn, found);
+    conn.pragma_update(None, "foreign_keys", foreign_keys)?;
+    result
+}
+
+fn run_steps(conn: &mut Connection, found: i64) -> Result<(), CacheError> {
     for (i, step) in STEPS.iter().enumerate().skip(found as usize) {
         let version = i as i64 + 1;
         let tx = conn.transaction()?;
         tx.execute_batch(step)?;
+        let dangling: Option<String> = tx
+            .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+            .optional()?;
+        if let Some(table) = dangling {
+            // Only a file changed behind the cache's back can get here (it always writes with
+            // foreign keys on); `open` turns a corruption code into "delete it and Refresh".
+            return Err(CacheError::Sqlite(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+                Some(format!(
+                    "migrating to version {version} left a dangling reference in `{table}`"
+                )),
+            )));
+        }
         tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;
         info!(version, "cache schema migrated");

@@ -178,6 +178,7 @@ impl Cache {
     pub fn query(
         &self,
         provider: &str,
+        account: &str,
         resource: &str,
         q: &Query,
     ) -> Result<QueryPage, CacheError> {
@@ -185,7 +186,7 @@ impl Cache {
             // One read transaction so total, matched and rows agree while a sync writes.
             let tx = conn.unchecked_transaction()?;
             let conn: &Connection = &tx;
-            let res = schema::require(conn, provider, resource)?;
+            let res = schema::require(conn, provider, account, resource)?;
             let total = row_count(conn, &res)?;
             let match_expr = fts::match_expression(&q.search);
             let matched = matched(conn, &res, match_expr.as_deref(), total)?;
@@ -221,11 +222,12 @@ impl Cache {
     pub fn detail(
         &self,
         provider: &str,
+        account: &str,
         resource: &str,
         index: i64,
     ) -> Result<Option<Detail>, CacheError> {
         self.with_reader(|conn| {
-            let res = schema::require(conn, provider, resource)?;
+            let res = schema::require(conn, provider, account, resource)?;
             let sql = format!(
                 "SELECT r.record_id, w.raw_json, {} FROM {} AS r JOIN {} AS w ON w.idx = r.idx \
                  WHERE r.idx = ?1",
@@ -260,11 +262,12 @@ impl Cache {
     pub fn weekly_counts(
         &self,
         provider: &str,
+        account: &str,
         resource: &str,
         column_key: &str,
     ) -> Result<Vec<WeekCount>, CacheError> {
         self.with_reader(|conn| {
-            let res = schema::require(conn, provider, resource)?;
+            let res = schema::require(conn, provider, account, resource)?;
             let (i, spec) = res
                 .columns
                 .iter()
@@ -293,15 +296,33 @@ impl Cache {
         })
     }
 
-    /// When any resource of `provider` last finished a sync (RFC 3339 UTC), from the file, so
-    /// a restarted app still knows; `None` when none has.
-    pub fn last_synced(&self, provider: &str) -> Result<Option<String>, CacheError> {
+    /// When any resource of this account of `provider` last finished a sync (RFC 3339 UTC),
+    /// from the file, so a restarted app still knows; `None` when none has.
+    pub fn last_synced(&self, provider: &str, account: &str) -> Result<Option<String>, CacheError> {
         validate(provider)?;
+        validate(account)?;
         self.with_reader(|conn| {
             // One format (`...Z`, fixed width) everywhere, so the text maximum is the latest.
             Ok(conn
-                .prepare_cached("SELECT max(last_synced) FROM resources WHERE provider = ?1")?
-                .query_row([provider], |r| r.get(0))?)
+                .prepare_cached(
+                    "SELECT max(last_synced) FROM resources WHERE provider = ?1 AND account = ?2",
+                )?
+                .query_row([provider, account], |r| r.get(0))?)
+        })
+    }
+
+    /// The accounts of `provider` the cache holds something for (records, or a sync that has
+    /// begun), sorted. After an upgrade from a single-account install this is
+    /// [`crate::DEFAULT_ACCOUNT`] alone.
+    pub fn accounts(&self, provider: &str) -> Result<Vec<String>, CacheError> {
+        validate(provider)?;
+        self.with_reader(|conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT DISTINCT account FROM resources WHERE provider = ?1 ORDER BY account",
+                )?
+                .query_map([provider], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?)
         })
     }
 
@@ -309,16 +330,19 @@ impl Cache {
     pub fn stats(
         &self,
         provider: &str,
+        account: &str,
         resource: &str,
     ) -> Result<Option<ResourceStats>, CacheError> {
         validate(provider)?;
+        validate(account)?;
         validate(resource)?;
         self.with_reader(|conn| {
             Ok(conn
                 .prepare_cached(
-                    "SELECT row_count, last_synced, complete FROM resources WHERE provider = ?1 AND resource = ?2",
+                    "SELECT row_count, last_synced, complete FROM resources
+                     WHERE provider = ?1 AND account = ?2 AND resource = ?3",
                 )?
-                .query_row([provider, resource], |r| {
+                .query_row([provider, account, resource], |r| {
                     Ok(ResourceStats {
                         count: r.get::<_, i64>(0)? as u64,
                         last_synced: r.get(1)?,

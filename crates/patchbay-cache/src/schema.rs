@@ -1,6 +1,6 @@
-//! Per-resource tables. Layout choice: one record table and one FTS5 table per provider resource
-//! (`rec_N`, `fts_N`, N = the row id in `resources`) rather than shared tables keyed by
-//! (provider, resource), because at 200000 rows:
+//! Per-resource tables. Layout choice: one record table and one FTS5 table per resource of one
+//! provider account (`rec_N`, `fts_N`, N = the row id in `resources`) rather than shared tables
+//! keyed by (provider, account, resource), because at 200000 rows:
 //! - a search only walks the doclists of the resource being browsed (a shared FTS index would
 //!   match every resource's rows and filter afterwards);
 //! - each shown column is a real typed SQL column with its own index, so sorting reads an index
@@ -86,11 +86,14 @@ pub(crate) fn validate_columns(columns: &[ColumnSpec]) -> Result<(), CacheError>
 pub(crate) fn lookup(
     conn: &Connection,
     provider: &str,
+    account: &str,
     resource: &str,
 ) -> Result<Option<Resource>, CacheError> {
     let row: Option<(i64, String)> = conn
-        .prepare_cached("SELECT id, columns FROM resources WHERE provider = ?1 AND resource = ?2")?
-        .query_row([provider, resource], |r| Ok((r.get(0)?, r.get(1)?)))
+        .prepare_cached(
+            "SELECT id, columns FROM resources WHERE provider = ?1 AND account = ?2 AND resource = ?3",
+        )?
+        .query_row([provider, account, resource], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     row.map(|(id, columns)| {
         let columns = serde_json::from_str(&columns).map_err(|e| {
@@ -104,12 +107,15 @@ pub(crate) fn lookup(
 pub(crate) fn require(
     conn: &Connection,
     provider: &str,
+    account: &str,
     resource: &str,
 ) -> Result<Resource, CacheError> {
     crate::ids::validate(provider)?;
+    crate::ids::validate(account)?;
     crate::ids::validate(resource)?;
-    lookup(conn, provider, resource)?.ok_or_else(|| CacheError::NotCached {
+    lookup(conn, provider, account, resource)?.ok_or_else(|| CacheError::NotCached {
         provider: provider.to_string(),
+        account: account.to_string(),
         resource: resource.to_string(),
     })
 }

@@ -34,12 +34,21 @@ pub struct SyncWriter<'c> {
 /// dropped without `finish`, as an interrupted sync is).
 struct ActiveSync<'c> {
     cache: &'c Cache,
-    key: (String, String),
+    key: (String, String, String),
 }
 
 impl<'c> ActiveSync<'c> {
-    fn claim(cache: &'c Cache, provider: &str, resource: &str) -> Result<Self, CacheError> {
-        let key = (provider.to_string(), resource.to_string());
+    fn claim(
+        cache: &'c Cache,
+        provider: &str,
+        account: &str,
+        resource: &str,
+    ) -> Result<Self, CacheError> {
+        let key = (
+            provider.to_string(),
+            account.to_string(),
+            resource.to_string(),
+        );
         let mut active = cache
             .active_syncs
             .lock()
@@ -47,7 +56,8 @@ impl<'c> ActiveSync<'c> {
         if !active.insert(key.clone()) {
             return Err(CacheError::SyncRunning {
                 provider: key.0,
-                resource: key.1,
+                account: key.1,
+                resource: key.2,
             });
         }
         Ok(ActiveSync { cache, key })
@@ -274,24 +284,27 @@ fn rebuild(tx: &Transaction, old: &Resource, columns: &[ColumnSpec]) -> Result<(
 }
 
 impl Cache {
-    /// Starts (or resumes) a sync of one resource. When an unfinished sync of the same mode
-    /// exists it is resumed: ask [`Cache::resume_point`] for the cursor to continue from.
+    /// Starts (or resumes) a sync of one resource of one account. When an unfinished sync of the
+    /// same mode exists it is resumed: ask [`Cache::resume_point`] for the cursor to continue
+    /// from. Accounts of one provider sync side by side, each into its own tables.
     pub fn begin_sync(
         &self,
         provider: &str,
+        account: &str,
         resource: &str,
         columns: &[ColumnSpec],
         mode: SyncMode,
     ) -> Result<SyncWriter<'_>, CacheError> {
         validate(provider)?;
+        validate(account)?;
         validate(resource)?;
         schema::validate_columns(columns)?;
         let columns_json = serde_json::to_string(columns)
             .map_err(|e| CacheError::InvalidColumns(e.to_string()))?;
-        let active = ActiveSync::claim(self, provider, resource)?;
+        let active = ActiveSync::claim(self, provider, account, resource)?;
         let mut conn = self.writer()?;
         let tx = conn.transaction()?;
-        let resource_id = match schema::lookup(&tx, provider, resource)? {
+        let resource_id = match schema::lookup(&tx, provider, account, resource)? {
             Some(existing) => {
                 if existing.columns != columns {
                     rebuild(&tx, &existing, columns)?;
@@ -300,8 +313,9 @@ impl Cache {
             }
             None => {
                 tx.execute(
-                    "INSERT INTO resources (provider, resource, columns) VALUES (?1, ?2, ?3)",
-                    params![provider, resource, columns_json],
+                    "INSERT INTO resources (provider, account, resource, columns)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![provider, account, resource, columns_json],
                 )?;
                 let id = tx.last_insert_rowid();
                 schema::create_tables(&tx, id, columns)?;
@@ -317,7 +331,10 @@ impl Cache {
             .optional()?;
         let generation = match previous {
             Some((m, generation, true)) if m == mode_name(mode) => {
-                info!(provider, resource, generation, "resuming interrupted sync");
+                info!(
+                    provider,
+                    account, resource, generation, "resuming interrupted sync"
+                );
                 generation
             }
             other => {
@@ -331,6 +348,7 @@ impl Cache {
                 )?;
                 info!(
                     provider,
+                    account,
                     resource,
                     generation,
                     mode = mode_name(mode),
@@ -358,27 +376,40 @@ impl Cache {
     pub fn resume_point(
         &self,
         provider: &str,
+        account: &str,
         resource: &str,
     ) -> Result<Option<String>, CacheError> {
         validate(provider)?;
+        validate(account)?;
         validate(resource)?;
         self.with_reader(|conn| {
             Ok(conn
                 .prepare_cached(
                     "SELECT s.page_cursor FROM sync_state s JOIN resources r ON r.id = s.resource_id
-                     WHERE r.provider = ?1 AND r.resource = ?2 AND s.in_progress = 1",
+                     WHERE r.provider = ?1 AND r.account = ?2 AND r.resource = ?3
+                       AND s.in_progress = 1",
                 )?
-                .query_row([provider, resource], |r| r.get::<_, Option<String>>(0))
+                .query_row([provider, account, resource], |r| {
+                    r.get::<_, Option<String>>(0)
+                })
                 .optional()?
                 .flatten())
         })
     }
 
-    /// Removes the cached records of one resource, or of every resource of a provider (on
-    /// disconnect). Nothing is left behind: the tables are dropped, SQLite overwrites the freed
-    /// pages (secure_delete, set in `open`), and the WAL is checkpointed and truncated.
-    pub fn delete(&self, provider: &str, resource: Option<&str>) -> Result<(), CacheError> {
+    /// Removes the cached records of one resource of an account, or of every resource of that
+    /// account (on disconnect); other accounts of the provider keep theirs (to remove a whole
+    /// provider, delete each of its [`Cache::accounts`]). Nothing is left behind: the tables are
+    /// dropped, SQLite overwrites the freed pages (secure_delete, set in `open`), and the WAL is
+    /// checkpointed and truncated.
+    pub fn delete(
+        &self,
+        provider: &str,
+        account: &str,
+        resource: Option<&str>,
+    ) -> Result<(), CacheError> {
         validate(provider)?;
+        validate(account)?;
         if let Some(r) = resource {
             validate(r)?;
         }
@@ -386,9 +417,10 @@ impl Cache {
         let tx = conn.transaction()?;
         let ids: Vec<i64> = tx
             .prepare(
-                "SELECT id FROM resources WHERE provider = ?1 AND (?2 IS NULL OR resource = ?2)",
+                "SELECT id FROM resources
+                 WHERE provider = ?1 AND account = ?2 AND (?3 IS NULL OR resource = ?3)",
             )?
-            .query_map(params![provider, resource], |r| r.get(0))?
+            .query_map(params![provider, account, resource], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         for id in &ids {
             schema::drop_tables(&tx, *id)?;
@@ -399,6 +431,7 @@ impl Cache {
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         info!(
             provider,
+            account,
             resource,
             resources = ids.len(),
             "cached records deleted"

@@ -13,7 +13,7 @@ fn export(
     let mut out = Vec::new();
     let mut calls = Vec::new();
     let n = cache
-        .export(P, R, query, format, &mut out, &mut |d, t| {
+        .export(P, A, R, query, format, &mut out, &mut |d, t| {
             calls.push((d, t))
         })
         .unwrap();
@@ -96,7 +96,9 @@ fn json_is_the_raw_records_of_the_search_in_order_with_progress() {
 #[test]
 fn an_empty_view_exports_an_empty_array_and_a_header() {
     let (_dir, cache) = open();
-    let w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+    let w = cache
+        .begin_sync(P, A, R, &columns(), SyncMode::Full)
+        .unwrap();
     w.finish().unwrap();
     let (text, _, n) = export(&cache, &q(""), ExportFormat::Json);
     assert_eq!(
@@ -125,19 +127,19 @@ fn a_failing_destination_is_a_clear_error_and_the_cache_keeps_working() {
     let (_dir, cache) = filled(&[lead(1, "A", json!(1), json!(null))]);
     for format in [ExportFormat::Csv, ExportFormat::Json] {
         let err = cache
-            .export(P, R, &q(""), format, &mut DiskFull, &mut |_, _| {})
+            .export(P, A, R, &q(""), format, &mut DiskFull, &mut |_, _| {})
             .unwrap_err();
         assert!(matches!(err, CacheError::ExportWrite(_)), "{err}");
         assert!(err.to_string().contains("space on the disk"), "{err}");
     }
     // The reader used by the failed export was returned without an open snapshot: a new write is visible.
     let mut w = cache
-        .begin_sync(P, R, &columns(), SyncMode::Incremental)
+        .begin_sync(P, A, R, &columns(), SyncMode::Incremental)
         .unwrap();
     w.write_page(&[lead(2, "B", json!(2), json!(null))], None)
         .unwrap();
     w.finish().unwrap();
     for _ in 0..4 {
-        assert_eq!(cache.query(P, R, &q("")).unwrap().total, 2);
+        assert_eq!(cache.query(P, A, R, &q("")).unwrap().total, 2);
     }
 }

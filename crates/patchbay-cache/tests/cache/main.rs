@@ -12,6 +12,8 @@ use serde_json::{json, Value};
 use tempfile::TempDir;
 
 pub const P: &str = "whatconverts";
+/// The account most tests sync; deliberately not `default`, which only upgraded files get.
+pub const A: &str = "agency_north";
 pub const R: &str = "leads";
 
 pub fn col(key: &str, label: &str, pointer: &str, kind: ColumnKind) -> ColumnSpec {
@@ -59,7 +61,9 @@ pub fn open() -> (TempDir, Cache) {
 /// A cache holding `records` from one complete full sync.
 pub fn filled(records: &[(String, Value)]) -> (TempDir, Cache) {
     let (dir, cache) = open();
-    let mut w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+    let mut w = cache
+        .begin_sync(P, A, R, &columns(), SyncMode::Full)
+        .unwrap();
     w.write_page(records, None).unwrap();
     w.finish().unwrap();
     (dir, cache)
@@ -78,7 +82,7 @@ pub fn q(search: &str) -> Query {
 pub fn column(cache: &Cache, query: &Query, key: &str) -> Vec<String> {
     let i = columns().iter().position(|c| c.key == key).unwrap();
     cache
-        .query(P, R, query)
+        .query(P, A, R, query)
         .unwrap()
         .rows
         .into_iter()

@@ -37,10 +37,10 @@ fn search_matches_word_prefixes_without_accents_and_phone_digits() {
     // Emails, dates and bare phone digits are searchable.
     assert_eq!(column(&cache, &q("tom.marsh@ex"), "name"), ["Tom Marsh"]);
     assert_eq!(column(&cache, &q("2024-03-11"), "name"), ["Zed O'Brien"]);
-    assert_eq!(cache.query(P, R, &q("5551234567")).unwrap().matched, 5);
+    assert_eq!(cache.query(P, A, R, &q("5551234567")).unwrap().matched, 5);
     // Money and numbers are not text: searching "100" does not match the amount 100.
-    assert_eq!(cache.query(P, R, &q("100")).unwrap().matched, 0);
-    let page = cache.query(P, R, &q("nobody")).unwrap();
+    assert_eq!(cache.query(P, A, R, &q("100")).unwrap().matched, 0);
+    let page = cache.query(P, A, R, &q("nobody")).unwrap();
     assert_eq!((page.total, page.matched, page.rows.len()), (5, 0, 0));
 }
 
@@ -84,7 +84,7 @@ fn hostile_search_input_never_errors() {
     let long = "x".repeat(100_000) + &" maria".repeat(20_000);
     for h in hostile.iter().copied().chain([long.as_str()]) {
         let page = cache
-            .query(P, R, &q(h))
+            .query(P, A, R, &q(h))
             .unwrap_or_else(|e| panic!("{h:?}: {e}"));
         assert!(page.matched <= 5, "{h:?}");
     }
@@ -92,8 +92,12 @@ fn hostile_search_input_never_errors() {
     assert_eq!(column(&cache, &q("near"), "name"), ["Bob NEAR"]);
     assert_eq!(column(&cache, &q("NEAR(bob"), "name"), ["Bob NEAR"]);
     // Punctuation only matches everything rather than nothing.
-    assert_eq!(cache.query(P, R, &q("\"*\"")).unwrap().matched, 5);
-    assert_eq!(cache.stats(P, R).unwrap().unwrap().count, 5, "still intact");
+    assert_eq!(cache.query(P, A, R, &q("\"*\"")).unwrap().matched, 5);
+    assert_eq!(
+        cache.stats(P, A, R).unwrap().unwrap().count,
+        5,
+        "still intact"
+    );
 }
 
 #[test]
@@ -173,6 +177,7 @@ fn paging_returns_slices_of_the_same_order() {
         let page = cache
             .query(
                 P,
+                A,
                 R,
                 &Query {
                     offset,
@@ -189,6 +194,7 @@ fn paging_returns_slices_of_the_same_order() {
     let err = cache
         .query(
             P,
+            A,
             R,
             &Query {
                 limit: 1_000_000,
@@ -197,7 +203,7 @@ fn paging_returns_slices_of_the_same_order() {
         )
         .unwrap_err();
     assert!(matches!(err, CacheError::InvalidQuery(_)), "{err}");
-    let err = cache.query(P, R, &sorted("nope", false)).unwrap_err();
+    let err = cache.query(P, A, R, &sorted("nope", false)).unwrap_err();
     assert!(
         matches!(err, CacheError::UnknownColumn(ref k) if k == "nope"),
         "{err}"
@@ -207,8 +213,8 @@ fn paging_returns_slices_of_the_same_order() {
 #[test]
 fn detail_gives_labelled_fields_and_the_raw_record() {
     let (_dir, cache) = filled(&people());
-    let row = &cache.query(P, R, &q("marsh")).unwrap().rows[0];
-    let d = cache.detail(P, R, row.index).unwrap().unwrap();
+    let row = &cache.query(P, A, R, &q("marsh")).unwrap().rows[0];
+    let d = cache.detail(P, A, R, row.index).unwrap().unwrap();
     assert_eq!(d.record_id, "L2");
     let labels: Vec<_> = d.fields.iter().map(|f| f.label.as_str()).collect();
     assert_eq!(
@@ -230,13 +236,13 @@ fn detail_gives_labelled_fields_and_the_raw_record() {
     );
     let raw: Value = serde_json::from_str(&d.raw_json).unwrap();
     assert_eq!(raw, people()[1].1);
-    assert_eq!(cache.detail(P, R, 999_999).unwrap(), None);
+    assert_eq!(cache.detail(P, A, R, 999_999).unwrap(), None);
 }
 
 #[test]
 fn weekly_counts_bucket_by_monday() {
     let (_dir, cache) = filled(&people());
-    let weeks = cache.weekly_counts(P, R, "created").unwrap();
+    let weeks = cache.weekly_counts(P, A, R, "created").unwrap();
     let w = |s: &str, n| WeekCount {
         week_start: s.into(),
         count: n,
@@ -246,11 +252,11 @@ fn weekly_counts_bucket_by_monday() {
         weeks,
         [w("2024-02-26", 1), w("2024-03-04", 2), w("2024-03-11", 1)]
     );
-    let err = cache.weekly_counts(P, R, "amount").unwrap_err();
+    let err = cache.weekly_counts(P, A, R, "amount").unwrap_err();
     assert!(matches!(err, CacheError::NotADateColumn(_)), "{err}");
     assert!(err.to_string().contains("Amount"), "{err}");
     assert!(matches!(
-        cache.weekly_counts(P, R, "nope").unwrap_err(),
+        cache.weekly_counts(P, A, R, "nope").unwrap_err(),
         CacheError::UnknownColumn(_)
     ));
 }
@@ -311,6 +317,7 @@ fn dense_and_sparse_searches_give_the_same_order() {
         cache
             .export(
                 P,
+                A,
                 R,
                 &query,
                 patchbay_cache::ExportFormat::Csv,

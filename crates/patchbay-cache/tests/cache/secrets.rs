@@ -26,7 +26,9 @@ fn no_token_ever_lands_in_the_database_file() {
     let (dir, cache) = open();
     let path = dir.path().join("cache.sqlite3");
     // Providers sometimes echo credentials in records; those fields are dropped before storage.
-    let mut w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+    let mut w = cache
+        .begin_sync(P, A, R, &columns(), SyncMode::Full)
+        .unwrap();
     let mut record = lead(1, "Ursula Canary", json!(3), json!(null));
     record.1["access_token"] = json!(TOKEN);
     record.1["webhook"] = json!({ "Secret": TOKEN, "url": "https://hooks.example.com/x" });
@@ -34,7 +36,7 @@ fn no_token_ever_lands_in_the_database_file() {
     w.write_page(&[record], Some("cursor-ABC")).unwrap();
     w.finish().unwrap();
     let d = cache
-        .detail(P, R, cache.query(P, R, &q("")).unwrap().rows[0].index)
+        .detail(P, A, R, cache.query(P, A, R, &q("")).unwrap().rows[0].index)
         .unwrap()
         .unwrap();
     assert!(!d.raw_json.contains(TOKEN));
@@ -101,7 +103,9 @@ fn delete_leaves_no_rows_behind() {
     let path = dir.path().join("cache.sqlite3");
     let cache = Cache::open(&path).unwrap();
     for (p, r) in [(P, R), (P, "calls"), ("emailoctopus", "contacts")] {
-        let mut w = cache.begin_sync(p, r, &columns(), SyncMode::Full).unwrap();
+        let mut w = cache
+            .begin_sync(p, A, r, &columns(), SyncMode::Full)
+            .unwrap();
         let rows: Vec<_> = (0..300)
             .map(|i| {
                 lead(
@@ -118,20 +122,20 @@ fn delete_leaves_no_rows_behind() {
         }
     }
     // One resource, then a whole provider (the disconnect case, with an unfinished sync).
-    cache.delete(P, Some(R)).unwrap();
-    assert_eq!(cache.stats(P, R).unwrap(), None);
-    assert!(cache.stats(P, "calls").unwrap().is_some());
-    cache.delete(P, None).unwrap();
-    assert_eq!(cache.stats(P, "calls").unwrap(), None);
-    assert_eq!(cache.resume_point(P, "calls").unwrap(), None);
+    cache.delete(P, A, Some(R)).unwrap();
+    assert_eq!(cache.stats(P, A, R).unwrap(), None);
+    assert!(cache.stats(P, A, "calls").unwrap().is_some());
+    cache.delete(P, A, None).unwrap();
+    assert_eq!(cache.stats(P, A, "calls").unwrap(), None);
+    assert_eq!(cache.resume_point(P, A, "calls").unwrap(), None);
     assert!(matches!(
-        cache.query(P, "calls", &q("")).unwrap_err(),
+        cache.query(P, A, "calls", &q("")).unwrap_err(),
         CacheError::NotCached { .. }
     ));
     // The other provider is untouched.
     assert_eq!(
         cache
-            .query("emailoctopus", "contacts", &q("quentin"))
+            .query("emailoctopus", A, "contacts", &q("quentin"))
             .unwrap()
             .matched,
         300

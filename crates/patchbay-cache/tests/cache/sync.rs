@@ -6,14 +6,16 @@ use crate::*;
 #[test]
 fn pages_land_and_stats_follow_the_sync() {
     let (_dir, cache) = open();
-    assert_eq!(cache.stats(P, R).unwrap(), None);
-    let mut w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+    assert_eq!(cache.stats(P, A, R).unwrap(), None);
+    let mut w = cache
+        .begin_sync(P, A, R, &columns(), SyncMode::Full)
+        .unwrap();
     w.write_page(
         &[lead(1, "Maria Lopez", json!(10), json!("2024-03-05"))],
         Some("page2"),
     )
     .unwrap();
-    let during = cache.stats(P, R).unwrap().unwrap();
+    let during = cache.stats(P, A, R).unwrap().unwrap();
     assert_eq!(
         (during.count, during.complete, during.last_synced.is_none()),
         (1, false, true)
@@ -25,19 +27,19 @@ fn pages_land_and_stats_follow_the_sync() {
     .unwrap();
     let s = w.finish().unwrap();
     assert_eq!((s.written, s.deleted, s.total), (2, 0, 2));
-    let stats = cache.stats(P, R).unwrap().unwrap();
+    let stats = cache.stats(P, A, R).unwrap().unwrap();
     assert_eq!((stats.count, stats.complete), (2, true));
     let synced = stats.last_synced.unwrap();
     assert!(synced.ends_with('Z') && synced.len() == 20, "{synced}");
     assert_eq!(column(&cache, &q(""), "name"), ["Maria Lopez", "Tom Baker"]);
-    assert_eq!(cache.resume_point(P, R).unwrap(), None);
+    assert_eq!(cache.resume_point(P, A, R).unwrap(), None);
 }
 
 #[test]
 fn the_same_id_twice_updates_and_never_duplicates() {
     let (_dir, cache) = open();
     let mut w = cache
-        .begin_sync(P, R, &columns(), SyncMode::Incremental)
+        .begin_sync(P, A, R, &columns(), SyncMode::Incremental)
         .unwrap();
     let old = lead(1, "Maria", json!(10), json!(null));
     let new = lead(1, "Maria Updated", json!(11), json!(null));
@@ -45,18 +47,20 @@ fn the_same_id_twice_updates_and_never_duplicates() {
         .unwrap();
     w.write_page(&[new], None).unwrap();
     w.finish().unwrap();
-    let page = cache.query(P, R, &q("")).unwrap();
+    let page = cache.query(P, A, R, &q("")).unwrap();
     assert_eq!((page.total, page.matched, page.rows.len()), (1, 1, 1));
     assert_eq!(page.rows[0].cells[0], "Maria Updated");
     // The search index follows the update too: the old name no longer matches on its own.
-    assert_eq!(cache.query(P, R, &q("updated")).unwrap().matched, 1);
-    assert_eq!(cache.stats(P, R).unwrap().unwrap().count, 1);
+    assert_eq!(cache.query(P, A, R, &q("updated")).unwrap().matched, 1);
+    assert_eq!(cache.stats(P, A, R).unwrap().unwrap().count, 1);
 }
 
 #[test]
 fn a_failing_page_lands_not_at_all() {
     let (_dir, cache) = open();
-    let mut w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+    let mut w = cache
+        .begin_sync(P, A, R, &columns(), SyncMode::Full)
+        .unwrap();
     w.write_page(&[lead(1, "Ann", json!(1), json!(null))], Some("after-1"))
         .unwrap();
     let bad = vec![
@@ -67,12 +71,12 @@ fn a_failing_page_lands_not_at_all() {
     assert!(matches!(err, CacheError::Record(_)), "{err}");
     // Bob (first in the failed page) is not there, and the cursor still points after page 1.
     assert_eq!(column(&cache, &q(""), "name"), ["Ann"]);
-    assert_eq!(cache.query(P, R, &q("bob")).unwrap().matched, 0);
+    assert_eq!(cache.query(P, A, R, &q("bob")).unwrap().matched, 0);
     assert_eq!(
-        cache.resume_point(P, R).unwrap().as_deref(),
+        cache.resume_point(P, A, R).unwrap().as_deref(),
         Some("after-1")
     );
-    assert_eq!(cache.stats(P, R).unwrap().unwrap().count, 1);
+    assert_eq!(cache.stats(P, A, R).unwrap().unwrap().count, 1);
 }
 
 #[test]
@@ -81,14 +85,18 @@ fn an_interrupted_full_sync_resumes_and_then_removes_what_upstream_deleted() {
     let path = dir.path().join("cache.sqlite3");
     {
         let cache = Cache::open(&path).unwrap();
-        let mut w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+        let mut w = cache
+            .begin_sync(P, A, R, &columns(), SyncMode::Full)
+            .unwrap();
         let first: Vec<_> = (1..=4)
             .map(|i| lead(i, &format!("Old {i}"), json!(i), json!(null)))
             .collect();
         w.write_page(&first, None).unwrap();
         w.finish().unwrap();
         // Next full sync: page 1 holds 1 and 2, then the app is closed mid-sync.
-        let mut w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+        let mut w = cache
+            .begin_sync(P, A, R, &columns(), SyncMode::Full)
+            .unwrap();
         w.write_page(
             &[
                 lead(1, "Old 1", json!(1), json!(null)),
@@ -101,12 +109,14 @@ fn an_interrupted_full_sync_resumes_and_then_removes_what_upstream_deleted() {
     }
     let cache = Cache::open(&path).unwrap();
     assert_eq!(
-        cache.resume_point(P, R).unwrap().as_deref(),
+        cache.resume_point(P, A, R).unwrap().as_deref(),
         Some("cursor-2")
     );
-    let stats = cache.stats(P, R).unwrap().unwrap();
+    let stats = cache.stats(P, A, R).unwrap().unwrap();
     assert_eq!((stats.count, stats.complete), (4, false));
-    let mut w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+    let mut w = cache
+        .begin_sync(P, A, R, &columns(), SyncMode::Full)
+        .unwrap();
     // The page in flight is fetched again (2 appears twice), then 5 is new; 3 and 4 are gone upstream.
     w.write_page(
         &[
@@ -120,11 +130,11 @@ fn an_interrupted_full_sync_resumes_and_then_removes_what_upstream_deleted() {
     assert_eq!((s.written, s.deleted, s.total), (3, 2, 3));
     assert_eq!(column(&cache, &q(""), "name"), ["Old 1", "Old 2", "New 5"]);
     assert_eq!(
-        cache.query(P, R, &q("old")).unwrap().matched,
+        cache.query(P, A, R, &q("old")).unwrap().matched,
         2,
         "search index lost the deleted rows too"
     );
-    assert_eq!(cache.resume_point(P, R).unwrap(), None);
+    assert_eq!(cache.resume_point(P, A, R).unwrap(), None);
 }
 
 #[test]
@@ -134,7 +144,7 @@ fn incremental_sync_keeps_rows_it_did_not_see() {
         .collect();
     let (_dir, cache) = filled(&records);
     let mut w = cache
-        .begin_sync(P, R, &columns(), SyncMode::Incremental)
+        .begin_sync(P, A, R, &columns(), SyncMode::Incremental)
         .unwrap();
     w.write_page(&[lead(2, "P2 changed", json!(2), json!(null))], None)
         .unwrap();
@@ -150,15 +160,17 @@ fn a_new_sync_of_another_mode_starts_over_instead_of_resuming() {
         lead(2, "B", json!(2), json!(null)),
     ]);
     let mut w = cache
-        .begin_sync(P, R, &columns(), SyncMode::Incremental)
+        .begin_sync(P, A, R, &columns(), SyncMode::Incremental)
         .unwrap();
     w.write_page(&[lead(1, "A", json!(1), json!(null))], Some("inc-2"))
         .unwrap();
     drop(w);
     // A full sync after an interrupted incremental one must not count the incremental page as
     // seen, or it would keep deleted rows / lose resumability semantics.
-    let mut w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
-    assert_eq!(cache.resume_point(P, R).unwrap(), None);
+    let mut w = cache
+        .begin_sync(P, A, R, &columns(), SyncMode::Full)
+        .unwrap();
+    assert_eq!(cache.resume_point(P, A, R).unwrap(), None);
     w.write_page(&[lead(2, "B", json!(2), json!(null))], None)
         .unwrap();
     let s = w.finish().unwrap();
@@ -168,10 +180,12 @@ fn a_new_sync_of_another_mode_starts_over_instead_of_resuming() {
 #[test]
 fn deleting_during_a_sync_stops_the_sync_instead_of_resurrecting_rows() {
     let (_dir, cache) = open();
-    let mut w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+    let mut w = cache
+        .begin_sync(P, A, R, &columns(), SyncMode::Full)
+        .unwrap();
     w.write_page(&[lead(1, "A", json!(1), json!(null))], Some("c"))
         .unwrap();
-    cache.delete(P, None).unwrap();
+    cache.delete(P, A, None).unwrap();
     let err = w
         .write_page(&[lead(2, "B", json!(2), json!(null))], None)
         .unwrap_err();
@@ -180,7 +194,7 @@ fn deleting_during_a_sync_stops_the_sync_instead_of_resurrecting_rows() {
         w.finish().unwrap_err(),
         CacheError::SyncSuperseded
     ));
-    assert_eq!(cache.stats(P, R).unwrap(), None);
+    assert_eq!(cache.stats(P, A, R).unwrap(), None);
 }
 
 #[test]
@@ -189,28 +203,28 @@ fn changed_columns_are_re_extracted_from_the_raw_json() {
         lead(1, "Ann", json!(5), json!(null)),
         lead(2, "Bob", json!(7), json!(null)),
     ]);
-    let before = cache.query(P, R, &q("")).unwrap();
+    let before = cache.query(P, A, R, &q("")).unwrap();
     let mut cols = columns();
     cols.push(col("record_no", "Record #", "/id", ColumnKind::Integer));
     let w = cache
-        .begin_sync(P, R, &cols, SyncMode::Incremental)
+        .begin_sync(P, A, R, &cols, SyncMode::Incremental)
         .unwrap();
     w.finish().unwrap();
-    let after = cache.query(P, R, &q("")).unwrap();
+    let after = cache.query(P, A, R, &q("")).unwrap();
     assert_eq!(after.rows.len(), 2);
     for (b, a) in before.rows.iter().zip(&after.rows) {
         assert_eq!(a.index, b.index, "row indexes stay stable across a rebuild");
         assert_eq!(&a.cells[..b.cells.len()], &b.cells[..]);
     }
     assert_eq!(after.rows[1].cells.last().unwrap(), "2");
-    let detail = cache.detail(P, R, after.rows[1].index).unwrap().unwrap();
+    let detail = cache.detail(P, A, R, after.rows[1].index).unwrap().unwrap();
     assert_eq!(detail.fields.last().unwrap().label, "Record #");
     assert_eq!(
         detail.raw_json,
         serde_json::to_string(&lead(2, "Bob", json!(7), json!(null)).1).unwrap()
     );
     assert_eq!(
-        cache.query(P, R, &q("bob")).unwrap().matched,
+        cache.query(P, A, R, &q("bob")).unwrap().matched,
         1,
         "search index rebuilt"
     );
@@ -226,32 +240,38 @@ fn bad_ids_and_column_definitions_are_refused() {
         ("a", "b c"),
     ] {
         let err = cache
-            .begin_sync(p, r, &columns(), SyncMode::Full)
+            .begin_sync(p, A, r, &columns(), SyncMode::Full)
             .err()
             .unwrap();
         assert!(matches!(err, CacheError::InvalidId(_)), "{p}/{r}: {err}");
         assert!(matches!(
-            cache.query(p, r, &q("")).unwrap_err(),
+            cache.query(p, A, r, &q("")).unwrap_err(),
             CacheError::InvalidId(_)
         ));
     }
     let mut dup = columns();
     dup.push(columns()[0].clone());
     assert!(matches!(
-        cache.begin_sync(P, R, &dup, SyncMode::Full).err().unwrap(),
+        cache
+            .begin_sync(P, A, R, &dup, SyncMode::Full)
+            .err()
+            .unwrap(),
         CacheError::InvalidColumns(_)
     ));
     assert!(matches!(
-        cache.begin_sync(P, R, &[], SyncMode::Full).err().unwrap(),
+        cache
+            .begin_sync(P, A, R, &[], SyncMode::Full)
+            .err()
+            .unwrap(),
         CacheError::InvalidColumns(_)
     ));
     let bad_pointer = vec![col("n", "N", "name", ColumnKind::Text)];
     let err = cache
-        .begin_sync(P, R, &bad_pointer, SyncMode::Full)
+        .begin_sync(P, A, R, &bad_pointer, SyncMode::Full)
         .err()
         .unwrap();
     assert!(err.to_string().contains("start with /"), "{err}");
-    let err = cache.query(P, "contacts", &q("")).unwrap_err();
+    let err = cache.query(P, A, "contacts", &q("")).unwrap_err();
     assert!(err.to_string().contains("Press Refresh"), "{err}");
 }
 
@@ -259,7 +279,9 @@ fn bad_ids_and_column_definitions_are_refused() {
 fn reads_run_from_other_threads_while_a_sync_writes() {
     let (_dir, cache) = open();
     let cache = std::sync::Arc::new(cache);
-    let mut w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+    let mut w = cache
+        .begin_sync(P, A, R, &columns(), SyncMode::Full)
+        .unwrap();
     w.write_page(&[lead(0, "Seed", json!(0), json!(null))], Some("1"))
         .unwrap();
     std::thread::scope(|s| {
@@ -268,7 +290,7 @@ fn reads_run_from_other_threads_while_a_sync_writes() {
             s.spawn(move || {
                 let mut last = 0;
                 for _ in 0..50 {
-                    let page = cache.query(P, R, &q("")).unwrap();
+                    let page = cache.query(P, A, R, &q("")).unwrap();
                     assert!(page.total >= last, "rows never disappear mid-sync");
                     // Count and rows come from one snapshot.
                     assert_eq!(page.rows.len() as u64, page.total.min(100));
@@ -293,32 +315,36 @@ fn a_row_index_is_never_handed_to_another_record() {
         lead(1, "Keep", json!(1), json!(null)),
         lead(2, "Gone", json!(2), json!(null)),
     ]);
-    let gone = cache.query(P, R, &q("gone")).unwrap().rows[0].index;
+    let gone = cache.query(P, A, R, &q("gone")).unwrap().rows[0].index;
     // Upstream deleted "Gone" (the newest row) and added "New".
-    let mut w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+    let mut w = cache
+        .begin_sync(P, A, R, &columns(), SyncMode::Full)
+        .unwrap();
     w.write_page(&[lead(1, "Keep", json!(1), json!(null))], None)
         .unwrap();
     w.finish().unwrap();
     assert_eq!(
-        cache.detail(P, R, gone).unwrap(),
+        cache.detail(P, A, R, gone).unwrap(),
         None,
         "detail of a deleted record"
     );
     let mut w = cache
-        .begin_sync(P, R, &columns(), SyncMode::Incremental)
+        .begin_sync(P, A, R, &columns(), SyncMode::Incremental)
         .unwrap();
     w.write_page(&[lead(3, "New", json!(3), json!(null))], None)
         .unwrap();
     w.finish().unwrap();
-    let new = cache.query(P, R, &q("new")).unwrap().rows[0].index;
+    let new = cache.query(P, A, R, &q("new")).unwrap().rows[0].index;
     assert!(new > gone, "index {gone} was reused");
-    assert_eq!(cache.detail(P, R, gone).unwrap(), None);
+    assert_eq!(cache.detail(P, A, R, gone).unwrap(), None);
 }
 
 /// The child half of the test below: runs in a separate process that gets SIGKILLed mid-sync.
 fn crash_child(path: &std::path::Path) {
     let cache = Cache::open(path).unwrap();
-    let mut w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+    let mut w = cache
+        .begin_sync(P, A, R, &columns(), SyncMode::Full)
+        .unwrap();
     let started = std::time::Instant::now();
     // Bounded, in case the parent dies before killing us.
     for p in 0u32..5_000 {
@@ -343,7 +369,9 @@ fn a_killed_sync_never_leaves_half_a_page_and_resumes() {
     {
         // A complete earlier sync whose records are all gone upstream by now.
         let cache = Cache::open(&path).unwrap();
-        let mut w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+        let mut w = cache
+            .begin_sync(P, A, R, &columns(), SyncMode::Full)
+            .unwrap();
         let old: Vec<_> = (0..500)
             .map(|i| lead(1_000_000 + i, "Old", json!(i), json!(null)))
             .collect();
@@ -365,7 +393,7 @@ fn a_killed_sync_never_leaves_half_a_page_and_resumes() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         let pages: u32 = watcher
-            .resume_point(P, R)
+            .resume_point(P, A, R)
             .unwrap()
             .map(|c| c.parse().unwrap())
             .unwrap_or(0);
@@ -384,10 +412,16 @@ fn a_killed_sync_never_leaves_half_a_page_and_resumes() {
     drop(watcher);
 
     let cache = Cache::open(&path).unwrap();
-    let pages: u32 = cache.resume_point(P, R).unwrap().unwrap().parse().unwrap();
+    let pages: u32 = cache
+        .resume_point(P, A, R)
+        .unwrap()
+        .unwrap()
+        .parse()
+        .unwrap();
     let new = cache
         .query(
             P,
+            A,
             R,
             &Query {
                 limit: 0,
@@ -395,14 +429,16 @@ fn a_killed_sync_never_leaves_half_a_page_and_resumes() {
             },
         )
         .unwrap();
-    let all = cache.query(P, R, &Query { limit: 0, ..q("") }).unwrap();
+    let all = cache.query(P, A, R, &Query { limit: 0, ..q("") }).unwrap();
     // Exactly the committed pages, nothing of the page in flight; the old rows are still there.
     assert_eq!(new.matched, u64::from(pages) * 200);
     assert_eq!(all.total, new.matched + 500);
-    assert_eq!(cache.stats(P, R).unwrap().unwrap().count, all.total);
+    assert_eq!(cache.stats(P, A, R).unwrap().unwrap().count, all.total);
 
     // Resume from the cursor: the page in flight is fetched again, then two more, then done.
-    let mut w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+    let mut w = cache
+        .begin_sync(P, A, R, &columns(), SyncMode::Full)
+        .unwrap();
     for p in pages - 1..pages + 2 {
         let page: Vec<_> = (0..200)
             .map(|i| lead(p * 200 + i, &format!("New {p}"), json!(i), json!(null)))
@@ -416,6 +452,7 @@ fn a_killed_sync_never_leaves_half_a_page_and_resumes() {
         cache
             .query(
                 P,
+                A,
                 R,
                 &Query {
                     limit: 0,
@@ -431,16 +468,18 @@ fn a_killed_sync_never_leaves_half_a_page_and_resumes() {
 #[test]
 fn one_refresh_per_resource_at_a_time() {
     let (_dir, cache) = open();
-    let mut first = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+    let mut first = cache
+        .begin_sync(P, A, R, &columns(), SyncMode::Full)
+        .unwrap();
     let err = cache
-        .begin_sync(P, R, &columns(), SyncMode::Incremental)
+        .begin_sync(P, A, R, &columns(), SyncMode::Incremental)
         .err()
         .unwrap();
     assert!(matches!(err, CacheError::SyncRunning { .. }), "{err}");
     assert!(err.to_string().contains("already being refreshed"), "{err}");
     // Another resource syncs meanwhile.
     cache
-        .begin_sync(P, "calls", &columns(), SyncMode::Full)
+        .begin_sync(P, A, "calls", &columns(), SyncMode::Full)
         .unwrap()
         .finish()
         .unwrap();
@@ -448,11 +487,15 @@ fn one_refresh_per_resource_at_a_time() {
         .write_page(&[lead(1, "A", json!(1), json!(null))], Some("2"))
         .unwrap();
     drop(first); // interrupted: the resource is free again and the sync resumes
-    let w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
-    assert_eq!(cache.resume_point(P, R).unwrap().as_deref(), Some("2"));
+    let w = cache
+        .begin_sync(P, A, R, &columns(), SyncMode::Full)
+        .unwrap();
+    assert_eq!(cache.resume_point(P, A, R).unwrap().as_deref(), Some("2"));
     assert_eq!(w.finish().unwrap().total, 1);
     // finish() frees it too.
-    cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+    cache
+        .begin_sync(P, A, R, &columns(), SyncMode::Full)
+        .unwrap();
 }
 
 #[test]
@@ -460,28 +503,30 @@ fn the_last_finished_sync_of_a_provider_survives_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cache.sqlite3");
     let cache = Cache::open(&path).unwrap();
-    assert_eq!(cache.last_synced(P).unwrap(), None);
+    assert_eq!(cache.last_synced(P, A).unwrap(), None);
     // A sync that has not finished sets nothing.
-    let mut w = cache.begin_sync(P, R, &columns(), SyncMode::Full).unwrap();
+    let mut w = cache
+        .begin_sync(P, A, R, &columns(), SyncMode::Full)
+        .unwrap();
     w.write_page(
         &[lead(1, "Maria Lopez", json!(10), json!("2024-03-05"))],
         None,
     )
     .unwrap();
-    assert_eq!(cache.last_synced(P).unwrap(), None);
+    assert_eq!(cache.last_synced(P, A).unwrap(), None);
     w.finish().unwrap();
-    let leads = cache.stats(P, R).unwrap().unwrap().last_synced.unwrap();
+    let leads = cache.stats(P, A, R).unwrap().unwrap().last_synced.unwrap();
     assert_eq!(
-        cache.last_synced(P).unwrap().as_deref(),
+        cache.last_synced(P, A).unwrap().as_deref(),
         Some(leads.as_str())
     );
     // Another provider's sync is not this provider's.
-    assert_eq!(cache.last_synced("boomtown").unwrap(), None);
+    assert_eq!(cache.last_synced("boomtown", A).unwrap(), None);
     drop(cache);
     let reopened = Cache::open(&path).unwrap();
-    assert_eq!(reopened.last_synced(P).unwrap(), Some(leads));
+    assert_eq!(reopened.last_synced(P, A).unwrap(), Some(leads));
     assert!(matches!(
-        reopened.last_synced("not a provider"),
+        reopened.last_synced("not a provider", A),
         Err(CacheError::InvalidId(_))
     ));
 }
