@@ -1,6 +1,7 @@
 //! Integration tests against a real SQLite file in a temp dir. One test binary (modules below)
 //! keeps link time down on small machines.
 
+mod accounts;
 mod export;
 mod migrations;
 mod query;
