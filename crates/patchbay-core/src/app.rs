@@ -1,18 +1,20 @@
-//! The facade the Tauri shell calls: [`Patchbay`].
+//! The facade the Tauri shell calls: [`Patchbay`], one per world.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Deref;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use oauth2::basic::BasicErrorResponseType;
 use oauth2::{RequestTokenError, TokenResponse};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use url::Url;
 
+use crate::accounts::{AccountEntry, AccountIndex};
 use crate::discovery::{self, OauthClient};
 use crate::error::{ApiError, ConnectError};
 use crate::http::{build_client, HttpSettings, TokenHttpError};
+use crate::loopback::{CompletionPage, LoopbackHandle, LoopbackListener};
 use crate::oauth::{
     authorize_request, Callback, PendingTable, CUSTOM_SCHEME_REDIRECT, PENDING_MAX, PENDING_TTL,
 };
@@ -22,18 +24,24 @@ use crate::providers::{
     ProviderDef, RedirectKind,
 };
 use crate::secret::SecretString;
-use crate::session::{blocking, unix_now, value_text, Connection, KeyValues, StoredTokens};
+use crate::session::{
+    blocking, client_secret_key, tokens_key, unix_now, value_text, BoundSecret, Connection,
+    KeyValues, StoredTokens,
+};
 use crate::vault::{build_namespace, Vault, VaultKey};
 use crate::views::{
-    AuthMethodView, Cell, ConnectOutcome, ConnectionState, ProviderTile, RecordPage, ResourceView,
-    SyncProgress, UserError,
+    AccountState, AccountView, AuthMethodView, Cell, ConnectOutcome, ConnectionChange,
+    ProviderTile, ReconnectReason, RecordPage, ResourceView, SyncProgress, UserError,
 };
+use crate::world::{AccountId, World};
 
 /// Settings of a [`Patchbay`]; tests shorten the timings.
 #[derive(Debug, Clone)]
 pub struct CoreConfig {
-    /// Vault namespace (build kind); defaults to [`build_namespace`].
+    /// Build namespace; defaults to [`build_namespace`]. The world's keychain service is
+    /// derived from it ([`CoreConfig::vault_namespace`]).
     pub namespace: String,
+    pub world: World,
     pub http: HttpSettings,
     pub pending_ttl: Duration,
     pub pending_max: usize,
@@ -43,6 +51,7 @@ impl Default for CoreConfig {
     fn default() -> Self {
         Self {
             namespace: build_namespace().to_string(),
+            world: World::Real,
             http: HttpSettings::default(),
             pending_ttl: PENDING_TTL,
             pending_max: PENDING_MAX,
@@ -50,56 +59,98 @@ impl Default for CoreConfig {
     }
 }
 
-/// Patchbay's core: provider definitions, connections, syncs.
+impl CoreConfig {
+    /// The keychain service of this core's world.
+    pub fn vault_namespace(&self) -> String {
+        self.world.vault_namespace(&self.namespace)
+    }
+}
+
+/// Patchbay's core for one world: provider definitions, accounts, connects, syncs. Cheap to
+/// share: the state lives in [`CoreState`], which background work (the loopback listener,
+/// pending-request expiry) holds on to.
 #[derive(Debug)]
 pub struct Patchbay {
+    state: Arc<CoreState>,
+}
+
+impl Deref for Patchbay {
+    type Target = CoreState;
+    fn deref(&self) -> &CoreState {
+        &self.state
+    }
+}
+
+/// What a [`Patchbay`] knows; reached through it.
+#[derive(Debug)]
+pub struct CoreState {
     defs: Vec<Arc<ProviderDef>>,
     load_errors: Vec<DefinitionError>,
     vault: Arc<dyn Vault>,
     config: CoreConfig,
+    /// The world's keychain service.
+    namespace: String,
     http: reqwest::Client,
     pending: PendingTable,
-    connections: Mutex<HashMap<String, Arc<Connection>>>,
-    loopbacks: Mutex<HashMap<String, tokio::sync::oneshot::Receiver<String>>>,
-    last_synced: Mutex<HashMap<String, String>>,
+    accounts: AccountIndex,
+    connections: Mutex<HashMap<(String, AccountId), Arc<Connection>>>,
+    /// The loopback listener of each provider's connect in progress; dropping one closes it.
+    loopbacks: Mutex<HashMap<String, LoopbackHandle>>,
+    last_synced: Mutex<HashMap<(String, AccountId), String>>,
     /// Definitions completed by discovery and registration, by provider (the issuer a
     /// callback is checked against).
     resolved: Mutex<HashMap<String, Arc<ProviderDef>>>,
     /// One discovery/registration at a time, so two quick clicks register once.
     resolving: tokio::sync::Mutex<()>,
+    changes: tokio::sync::broadcast::Sender<ConnectionChange>,
+}
+
+/// A std mutex whose holder panicked still guards plain data: take it anyway.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Patchbay {
     /// The given definitions.
     pub fn new(defs: Vec<ProviderDef>, vault: Arc<dyn Vault>, config: CoreConfig) -> Self {
+        let namespace = config.vault_namespace();
         Self {
-            defs: defs.into_iter().map(Arc::new).collect(),
-            load_errors: Vec::new(),
-            http: build_client(&config.http),
-            pending: PendingTable::new(config.pending_ttl, config.pending_max),
-            vault,
-            config,
-            connections: Mutex::new(HashMap::new()),
-            loopbacks: Mutex::new(HashMap::new()),
-            last_synced: Mutex::new(HashMap::new()),
-            resolved: Mutex::new(HashMap::new()),
-            resolving: tokio::sync::Mutex::new(()),
+            state: Arc::new(CoreState {
+                defs: defs.into_iter().map(Arc::new).collect(),
+                load_errors: Vec::new(),
+                http: build_client(&config.http),
+                pending: PendingTable::new(config.pending_ttl, config.pending_max),
+                accounts: AccountIndex::new(vault.clone(), &namespace),
+                namespace,
+                vault,
+                config,
+                connections: Mutex::new(HashMap::new()),
+                loopbacks: Mutex::new(HashMap::new()),
+                last_synced: Mutex::new(HashMap::new()),
+                resolved: Mutex::new(HashMap::new()),
+                resolving: tokio::sync::Mutex::new(()),
+                changes: tokio::sync::broadcast::channel(64).0,
+            }),
         }
     }
 
+    fn state_mut(&mut self) -> &mut CoreState {
+        Arc::get_mut(&mut self.state).expect("a core is configured before it is shared")
+    }
+
     /// The built-in definitions, each overridden by a valid file in `override_dir`; invalid
-    /// files are kept as [`Patchbay::definition_errors`].
+    /// files are kept as [`CoreState::definition_errors`].
     pub fn load(override_dir: Option<&Path>, vault: Arc<dyn Vault>, config: CoreConfig) -> Self {
         let (defs, errors) = load_with_overrides(override_dir);
         for e in &errors {
             tracing::warn!(error = %e, "provider definition rejected");
         }
         let mut me = Self::new(defs, vault, config);
-        me.load_errors = errors;
+        me.state_mut().load_errors = errors;
         me
     }
 
-    /// The desktop app's core: built-in definitions with the user's overrides
+    /// The desktop app's real-world core: built-in definitions with the user's overrides
     /// (`<config dir>/patchbay/providers/*.toml`), the OS keychain, or the plaintext file the
     /// user explicitly opted in to when there is no keychain.
     pub fn open_default(insecure_storage_opt_in: Option<std::path::PathBuf>) -> Self {
@@ -111,9 +162,11 @@ impl Patchbay {
         )
     }
 
-    /// Demo mode: every provider URL points at the sandbox at `sandbox_url`.
+    /// Demo mode: every provider URL points at the sandbox at `sandbox_url`, and the core
+    /// works in the demo world (its own keychain entries).
     pub fn demo(mut self, sandbox_url: &str) -> Self {
-        self.defs = self
+        let state = self.state_mut();
+        state.defs = state
             .defs
             .iter()
             .map(|d| {
@@ -122,82 +175,17 @@ impl Patchbay {
                 Arc::new(d)
             })
             .collect();
-        self.connections
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        state.config.world = World::Demo;
+        state.namespace = state.config.vault_namespace();
+        state.accounts = AccountIndex::new(state.vault.clone(), &state.namespace);
+        lock(&state.connections).clear();
         self
     }
 
-    /// Where secrets are kept (Settings shows it; `Unavailable` explains the fix on connect).
-    pub fn vault_kind(&self) -> crate::vault::VaultKind {
-        self.vault.kind()
-    }
-
-    pub fn definition_errors(&self) -> &[DefinitionError] {
-        &self.load_errors
-    }
-
-    pub fn providers(&self) -> &[Arc<ProviderDef>] {
-        &self.defs
-    }
-
-    fn def(&self, id: &str) -> Option<&Arc<ProviderDef>> {
-        self.defs.iter().find(|d| d.id == id)
-    }
-
-    /// The connection object of a provider (created on first use).
-    pub fn connection(&self, provider_id: &str) -> Option<Arc<Connection>> {
-        let def = self.def(provider_id)?.clone();
-        let mut map = self.connections.lock().unwrap_or_else(|e| e.into_inner());
-        Some(
-            map.entry(provider_id.to_string())
-                .or_insert_with(|| {
-                    Arc::new(Connection::new(
-                        def,
-                        self.vault.clone(),
-                        &self.config.namespace,
-                        self.http.clone(),
-                        self.config.http.clone(),
-                    ))
-                })
-                .clone(),
-        )
-    }
-
-    /// One tile a provider, with its connection state.
-    pub async fn tiles(&self) -> Vec<ProviderTile> {
-        let mut tiles = Vec::new();
-        for def in &self.defs {
-            let state = self.state_of(&def.id).await;
-            tiles.push(ProviderTile::new(def, state));
-        }
-        tiles
-    }
-
-    async fn state_of(&self, provider_id: &str) -> ConnectionState {
-        let Some(conn) = self.connection(provider_id) else {
-            return ConnectionState::NotConnected;
-        };
-        if self.pending.is_pending(provider_id) {
-            return ConnectionState::WaitingForApproval;
-        }
-        match conn.current().await {
-            Ok(Some(t)) => ConnectionState::Connected {
-                account: t.account,
-                last_synced: self
-                    .last_synced
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .get(provider_id)
-                    .cloned(),
-            },
-            _ if conn.needs_reconnect().await => ConnectionState::NeedsReconnect,
-            _ => ConnectionState::NotConnected,
-        }
-    }
-
-    /// Starts connecting: returns the authorize URL to open in the browser.
+    /// Starts connecting a new account (or reconnecting one: the provider's account look-up
+    /// tells which): returns the authorize URL to open in the browser. The pending request
+    /// expires by itself (a [`ConnectionChange`] tells); with a loopback redirect, the
+    /// listener completes the connection when the browser comes back.
     pub async fn begin_connect(&self, provider_id: &str) -> Result<Url, ConnectError> {
         let def = self
             .def(provider_id)
@@ -220,20 +208,247 @@ impl Patchbay {
         } else {
             def
         };
-        let def = &def;
-        let redirect = match def.redirect {
-            RedirectKind::CustomScheme => CUSTOM_SCHEME_REDIRECT.to_string(),
-            RedirectKind::Loopback => self.start_loopback(provider_id).await?,
+        self.check_endpoint(&def, &def.authorize_url)
+            .and_then(|()| self.check_endpoint(&def, &def.token_url))
+            .map_err(|e| ConnectError::Api {
+                provider_id: provider_id.into(),
+                error: e,
+            })?;
+        // A new connect replaces the provider's earlier one, listener included.
+        lock(&self.loopbacks).remove(provider_id);
+        let url = match def.redirect {
+            RedirectKind::CustomScheme => {
+                let (url, pending) = authorize_request(&def, CUSTOM_SCHEME_REDIRECT)
+                    .map_err(ConnectError::Config)?;
+                self.pending.insert(pending);
+                url
+            }
+            RedirectKind::Loopback => self.begin_loopback(&def).await?,
         };
+        self.expire_later(provider_id);
+        tracing::info!(provider = %provider_id, "connect started");
+        self.changed(provider_id);
+        Ok(url)
+    }
+
+    /// RFC 8252 §7.3: a listener on 127.0.0.1 receives the browser's redirect and completes
+    /// the connection itself; requests whose `state` is not the pending one are answered 400
+    /// and consume nothing.
+    async fn begin_loopback(&self, def: &Arc<ProviderDef>) -> Result<Url, ConnectError> {
+        let listener = LoopbackListener::bind()
+            .await
+            .map_err(|e| ConnectError::Listener(e.to_string()))?;
+        let redirect = listener.redirect_uri();
         let (url, pending) = authorize_request(def, &redirect).map_err(ConnectError::Config)?;
         self.pending.insert(pending);
-        tracing::info!(provider = %provider_id, "connect started");
+        let accepts = {
+            let core = Arc::downgrade(&self.state);
+            let redirect = redirect.clone();
+            move |state: &str| {
+                core.upgrade()
+                    .is_some_and(|c| c.pending.knows_state(state, &redirect))
+            }
+        };
+        let complete = {
+            let core = Arc::downgrade(&self.state);
+            let name = def.display_name.clone();
+            move |callback: String| async move {
+                let Some(core) = core.upgrade() else {
+                    return CompletionPage::Failed {
+                        message: "Patchbay closed before the connection was made.".into(),
+                    };
+                };
+                match core.complete(&callback).await {
+                    Ok(ConnectOutcome::Connected { .. }) => CompletionPage::Connected {
+                        provider_name: name,
+                    },
+                    Ok(ConnectOutcome::Cancelled { .. }) => CompletionPage::Cancelled {
+                        provider_name: name,
+                    },
+                    Err(e) => CompletionPage::Failed {
+                        message: core.connect_error_view(&e).message,
+                    },
+                }
+            }
+        };
+        let handle = listener.serve(self.config.pending_ttl, accepts, complete);
+        lock(&self.loopbacks).insert(def.id.clone(), handle);
         Ok(url)
+    }
+
+    /// Tells the window when the provider's pending request runs out.
+    fn expire_later(&self, provider_id: &str) {
+        let core = Arc::downgrade(&self.state);
+        let provider = provider_id.to_string();
+        let ttl = self.config.pending_ttl;
+        tokio::spawn(async move {
+            tokio::time::sleep(ttl + Duration::from_millis(20)).await;
+            if let Some(core) = core.upgrade() {
+                if core.pending.drop_expired(&provider) {
+                    lock(&core.loopbacks).remove(&provider);
+                    tracing::info!(%provider, "connect expired");
+                    core.changed(&provider);
+                }
+            }
+        });
+    }
+}
+
+impl CoreState {
+    pub fn world(&self) -> World {
+        self.config.world
+    }
+
+    /// Where secrets are kept (Settings shows it; `Unavailable` explains the fix on connect).
+    pub fn vault_kind(&self) -> crate::vault::VaultKind {
+        self.vault.kind()
+    }
+
+    pub fn definition_errors(&self) -> &[DefinitionError] {
+        &self.load_errors
+    }
+
+    pub fn providers(&self) -> &[Arc<ProviderDef>] {
+        &self.defs
+    }
+
+    fn def(&self, id: &str) -> Option<&Arc<ProviderDef>> {
+        self.defs.iter().find(|d| d.id == id)
+    }
+
+    /// Connection changes of this core, for the shell to forward to the window.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<ConnectionChange> {
+        self.changes.subscribe()
+    }
+
+    fn changed(&self, provider_id: &str) {
+        // No receiver is not an error: nobody is watching (tests, start-up).
+        let _ = self.changes.send(ConnectionChange {
+            provider_id: provider_id.to_string(),
+        });
+    }
+
+    /// Whether a URL may receive this provider's credentials in this world.
+    pub(crate) fn check_endpoint(&self, def: &ProviderDef, url: &str) -> Result<(), ApiError> {
+        crate::session::check_endpoint(def, self.config.world, url)
+    }
+
+    fn new_connection(&self, def: Arc<ProviderDef>, account: AccountId) -> Connection {
+        Connection::new(
+            def,
+            account,
+            self.vault.clone(),
+            &self.namespace,
+            self.http.clone(),
+            self.config.http.clone(),
+        )
+        .in_world(self.config.world)
+    }
+
+    /// The connection object of one account (created on first use).
+    pub fn connection(&self, provider_id: &str, account: &AccountId) -> Option<Arc<Connection>> {
+        let def = self.def(provider_id)?.clone();
+        let mut map = lock(&self.connections);
+        Some(
+            map.entry((provider_id.to_string(), account.clone()))
+                .or_insert_with(|| Arc::new(self.new_connection(def, account.clone())))
+                .clone(),
+        )
+    }
+
+    /// The accounts of a provider in this world, in the order they were added.
+    pub async fn accounts(&self, provider_id: &str) -> Result<Vec<AccountEntry>, ApiError> {
+        self.def(provider_id)
+            .ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
+        Ok(self.accounts.list(provider_id).await?)
+    }
+
+    /// The connection of an account the index knows.
+    async fn account_connection(
+        &self,
+        provider_id: &str,
+        account: &AccountId,
+    ) -> Result<Arc<Connection>, ApiError> {
+        if !self
+            .accounts(provider_id)
+            .await?
+            .iter()
+            .any(|a| &a.id == account)
+        {
+            return Err(ApiError::NotConnected);
+        }
+        self.connection(provider_id, account)
+            .ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))
+    }
+
+    /// One tile a provider, with its accounts and any connect waiting for approval.
+    pub async fn tiles(&self) -> Vec<ProviderTile> {
+        let mut tiles = Vec::new();
+        for def in &self.defs {
+            tiles.push(self.tile(def).await);
+        }
+        tiles
+    }
+
+    async fn tile(&self, def: &Arc<ProviderDef>) -> ProviderTile {
+        let entries = match self.accounts.list(&def.id).await {
+            Ok(list) => list,
+            Err(e) => {
+                tracing::warn!(provider = %def.id, error = %e, "the account list could not be read");
+                Vec::new()
+            }
+        };
+        let mut accounts = Vec::new();
+        for entry in entries {
+            let state = self.account_state(&def.id, &entry.id).await;
+            accounts.push(AccountView {
+                account_id: entry.id.to_string(),
+                name: entry.name,
+                state,
+            });
+        }
+        ProviderTile {
+            id: def.id.clone(),
+            display_name: def.display_name.clone(),
+            holds: def.holds.clone(),
+            waiting_authorize_url: self.pending.authorize_url(&def.id),
+            accounts,
+        }
+    }
+
+    async fn account_state(&self, provider_id: &str, account: &AccountId) -> AccountState {
+        let Some(conn) = self.connection(provider_id, account) else {
+            return AccountState::NeedsReconnect {
+                reason: ReconnectReason::Ended,
+            };
+        };
+        match conn.origin_matches().await {
+            Ok(Some(true)) => AccountState::Connected {
+                last_synced: lock(&self.last_synced)
+                    .get(&(provider_id.to_string(), account.clone()))
+                    .cloned(),
+            },
+            Ok(Some(false)) => AccountState::NeedsReconnect {
+                reason: ReconnectReason::AddressChanged,
+            },
+            Ok(None) => AccountState::NeedsReconnect {
+                reason: ReconnectReason::Ended,
+            },
+            Err(e) => AccountState::Unavailable {
+                error: self.api_error_view(provider_id, &e),
+            },
+        }
+    }
+
+    /// Whether a callback URL answers one of this core's pending requests (the shell asks
+    /// each world's core in turn; a link never reaches a core that did not ask for it).
+    pub fn expects_callback(&self, callback_url: &str) -> bool {
+        self.pending.provider_of(callback_url).is_some()
     }
 
     /// Discovery (RFC 8414) and, for `registration = "dynamic"`, the registered client
     /// (RFC 7591) from the vault or registered now. A stored registration the provider says
-    /// is gone (RFC 7592 read) is dropped and redone, once.
+    /// is gone (RFC 7592 read), or that was made at another issuer, is dropped and redone.
     async fn resolve_oauth(
         &self,
         def: &Arc<ProviderDef>,
@@ -242,11 +457,18 @@ impl Patchbay {
         let provider_id = def.id.clone();
         let issuer = def.connection.discovery().unwrap_or_default().to_string();
         let dynamic = def.connection.registers_dynamically();
-        let key = discovery::client_key(&self.config.namespace, &provider_id);
+        let key = discovery::client_key(&self.namespace, &provider_id);
         let (vault, k) = (self.vault.clone(), key.clone());
         let stored = blocking(move || vault.get(&k))
             .await?
-            .and_then(|s| OauthClient::from_secret(&s));
+            .and_then(|s| OauthClient::from_secret(&s))
+            .filter(|c| {
+                let same = discovery::same_issuer(&c.issuer, &issuer);
+                if !same {
+                    tracing::warn!(provider = %provider_id, "the stored registration belongs to another issuer; discovering again");
+                }
+                same
+            });
         let stored = match stored {
             Some(c) if dynamic => match discovery::still_registered(&self.http, &c).await {
                 Some(false) => {
@@ -303,10 +525,7 @@ impl Patchbay {
         d.iss_parameter_supported = client.iss_parameter_supported;
         d.client_id = client.client_id;
         let d = Arc::new(d);
-        self.resolved
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(provider_id, d.clone());
+        lock(&self.resolved).insert(provider_id, d.clone());
         Ok(d)
     }
 
@@ -317,114 +536,43 @@ impl Patchbay {
     pub async fn forget_registration(&self, provider_id: &str) -> Result<(), ApiError> {
         self.def(provider_id)
             .ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
-        self.resolved
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(provider_id);
+        lock(&self.resolved).remove(provider_id);
         let vault = self.vault.clone();
-        let key = discovery::client_key(&self.config.namespace, provider_id);
+        let key = discovery::client_key(&self.namespace, provider_id);
         blocking(move || vault.delete(&key)).await?;
         Ok(())
     }
 
-    /// Binds `127.0.0.1:0` and waits (up to the pending lifetime) for one callback request.
-    async fn start_loopback(&self, provider_id: &str) -> Result<String, ConnectError> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(|e| ConnectError::Listener(e.to_string()))?;
-        let port = listener
-            .local_addr()
-            .map_err(|e| ConnectError::Listener(e.to_string()))?
-            .port();
-        let redirect = format!("http://127.0.0.1:{port}/oauth/callback");
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let ttl = self.config.pending_ttl;
-        tokio::spawn(async move {
-            let accept = async {
-                loop {
-                    let Ok((mut sock, _)) = listener.accept().await else {
-                        return None;
-                    };
-                    let mut buf = vec![0u8; 8192];
-                    let mut len = 0;
-                    while len < buf.len() {
-                        match sock.read(&mut buf[len..]).await {
-                            Ok(0) | Err(_) => break,
-                            Ok(n) => len += n,
-                        }
-                        if buf[..len].windows(4).any(|w| w == b"\r\n\r\n") {
-                            break;
-                        }
-                    }
-                    let head = String::from_utf8_lossy(&buf[..len]).to_string();
-                    let target = head
-                        .lines()
-                        .next()
-                        .and_then(|l| l.strip_prefix("GET "))
-                        .and_then(|l| l.split(' ').next())
-                        .map(str::to_string);
-                    let body = "<!doctype html><title>Patchbay</title><p>You can close this tab and return to Patchbay.</p>";
-                    let status = if target
-                        .as_deref()
-                        .is_some_and(|t| t.starts_with("/oauth/callback"))
-                    {
-                        "200 OK"
-                    } else {
-                        "404 Not Found"
-                    };
-                    let resp = format!(
-                        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n{body}",
-                        body.len()
-                    );
-                    let _ = sock.write_all(resp.as_bytes()).await;
-                    if let Some(t) = target.filter(|t| t.starts_with("/oauth/callback")) {
-                        return Some(format!("http://127.0.0.1:{port}{t}"));
-                    }
-                }
-            };
-            if let Ok(Some(url)) = tokio::time::timeout(ttl, accept).await {
-                let _ = tx.send(url);
-            }
-        });
-        self.loopbacks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(provider_id.to_string(), rx);
-        Ok(redirect)
-    }
-
-    /// For a provider with a loopback redirect: waits for the browser to come back, then
-    /// completes the connection. `None` when no loopback listener is waiting.
-    pub async fn wait_loopback(
-        &self,
-        provider_id: &str,
-    ) -> Option<Result<ConnectOutcome, ConnectError>> {
-        let rx = self
-            .loopbacks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(provider_id)?;
-        let url = rx.await.ok()?;
-        Some(self.complete(&url).await)
-    }
-
-    /// Forgets a pending connect (the user closed the browser tab, or clicked Cancel).
+    /// Forgets a pending connect (the user closed the browser tab, or clicked Cancel); its
+    /// loopback listener closes.
     pub fn cancel_connect(&self, provider_id: &str) -> bool {
-        self.loopbacks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(provider_id);
-        self.pending.cancel(provider_id)
+        lock(&self.loopbacks).remove(provider_id);
+        let cancelled = self.pending.cancel(provider_id);
+        if cancelled {
+            self.changed(provider_id);
+        }
+        cancelled
     }
 
-    /// Completes a connect from the redirect (`dev.patchbay:/oauth/callback?...`): checks it
-    /// strictly, redeems the code, stores the tokens and looks up the account name.
+    /// Completes a connect from the redirect (`dev.patchbay:/oauth/callback?...` or the
+    /// loopback listener's): checks it strictly, redeems the code, looks up the account and
+    /// stores the tokens under it (a known account is reconnected, a new one added).
     pub async fn complete(&self, callback_url: &str) -> Result<ConnectOutcome, ConnectError> {
-        let resolved = self
-            .resolved
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let provider = self.pending.provider_of(callback_url);
+        let result = self.complete_inner(callback_url).await;
+        let provider = match &result {
+            Ok(o) => Some(o.provider_id().to_string()),
+            Err(e) => e.provider_id().map(str::to_string).or(provider),
+        };
+        if let Some(p) = provider {
+            lock(&self.loopbacks).remove(&p);
+            self.changed(&p);
+        }
+        result
+    }
+
+    async fn complete_inner(&self, callback_url: &str) -> Result<ConnectOutcome, ConnectError> {
+        let resolved = lock(&self.resolved).clone();
         let callback = self.pending.take(callback_url, |id| {
             match resolved.get(id).or_else(|| self.def(id)) {
                 Some(d) => (d.issuer.clone(), d.iss_parameter_supported),
@@ -459,13 +607,20 @@ impl Patchbay {
             Callback::Code { pending, code } => (pending, code),
         };
         let provider_id = pending.provider_id.clone();
-        let conn = self
-            .connection(&provider_id)
-            .ok_or_else(|| ConnectError::UnknownProvider(provider_id.clone()))?;
+        let def = self
+            .def(&provider_id)
+            .ok_or_else(|| ConnectError::UnknownProvider(provider_id.clone()))?
+            .clone();
+        // The new tokens go to a fresh account first; the account look-up tells whether it
+        // is one the index already has.
+        let conn = self.new_connection(def.clone(), AccountId::generate());
         let client = conn
             .token_client()
             .await
-            .map_err(|e| ConnectError::Config(e.to_string()))?;
+            .map_err(|error| ConnectError::Api {
+                provider_id: provider_id.clone(),
+                error,
+            })?;
         let redirect = oauth2::RedirectUrl::new(pending.redirect_uri.clone())
             .map_err(|e| ConnectError::Config(e.to_string()))?;
         let result = client
@@ -478,7 +633,7 @@ impl Patchbay {
             Ok(r) => r,
             Err(RequestTokenError::ServerResponse(e))
                 if *e.error() == BasicErrorResponseType::InvalidClient
-                    && conn.def().connection.registers_dynamically() =>
+                    && def.connection.registers_dynamically() =>
             {
                 conn.drop_registration().await?;
                 return Err(ConnectError::ClientRejected { provider_id });
@@ -504,67 +659,183 @@ impl Patchbay {
                 })
             }
         };
-        let mut tokens = StoredTokens {
+        let origin = conn
+            .expected_origin()
+            .await
+            .map_err(|error| ConnectError::Api {
+                provider_id: provider_id.clone(),
+                error,
+            })?;
+        let tokens = StoredTokens {
             access: resp.access_token().clone(),
             refresh: resp.refresh_token().cloned(),
-            expires_at: resp.expires_in().map(|d| unix_now() + d.as_secs()),
+            expires_at: conn.expiry_of(resp.expires_in()),
             account: String::new(),
             vars: BTreeMap::new(),
             api_key: None,
+            origin,
         };
-        conn.install(tokens.clone()).await?;
-        match conn.fetch_account().await {
-            Ok((name, vars)) => {
-                tokens.account = name;
-                tokens.vars = vars;
-            }
+        conn.install(tokens).await?;
+        let (name, vars) = match conn.fetch_account().await {
+            Ok(found) => found,
             Err(e) => {
                 tracing::warn!(provider = %provider_id, error = %e, "account look-up failed");
-                tokens.account = conn.def().display_name.clone();
+                (def.display_name.clone(), BTreeMap::new())
             }
-        }
+        };
         // The account look-up may have refreshed: keep the newest tokens.
-        if let Ok(Some(current)) = conn.current().await {
-            tokens.access = current.access;
-            tokens.refresh = current.refresh;
-            tokens.expires_at = current.expires_at;
-        }
-        let account = tokens.account.clone();
-        conn.install(tokens).await?;
+        let api = |error| ConnectError::Api {
+            provider_id: provider_id.clone(),
+            error,
+        };
+        let mut tokens = conn
+            .current()
+            .await
+            .map_err(api)?
+            .ok_or_else(|| api(ApiError::NotConnected))?;
+        tokens.account = name.clone();
+        tokens.vars = vars.clone();
+        let account = self.adopt(&def, conn, tokens).await?;
         tracing::info!(provider = %provider_id, "connected");
         Ok(ConnectOutcome::Connected {
             provider_id,
-            account,
+            account_id: account.to_string(),
+            account: name,
         })
     }
 
+    /// Stores fresh credentials under the account they belong to: the index's account with
+    /// the same identity (a reconnect), else the fresh connection's own new account.
+    async fn adopt(
+        &self,
+        def: &Arc<ProviderDef>,
+        fresh: Connection,
+        tokens: StoredTokens,
+    ) -> Result<AccountId, ConnectError> {
+        let known = self.accounts.list(&def.id).await?;
+        let existing = known
+            .iter()
+            .find(|a| a.same_account(&tokens.account, &tokens.vars))
+            .map(|a| a.id.clone());
+        let entry = |id: AccountId| AccountEntry {
+            id,
+            name: tokens.account.clone(),
+            vars: tokens.vars.clone(),
+        };
+        match existing {
+            Some(id) => {
+                let conn = self
+                    .connection(&def.id, &id)
+                    .ok_or_else(|| ConnectError::UnknownProvider(def.id.clone()))?;
+                // Written under the known account before the fresh entry goes: a crash in
+                // between leaves an extra entry, never no tokens.
+                conn.install(tokens.clone()).await?;
+                fresh.forget(false).await?;
+                self.accounts.upsert(&def.id, entry(id.clone())).await?;
+                Ok(id)
+            }
+            None => {
+                let id = fresh.account().clone();
+                fresh.install(tokens.clone()).await?;
+                self.accounts.upsert(&def.id, entry(id.clone())).await?;
+                lock(&self.connections).insert((def.id.clone(), id.clone()), Arc::new(fresh));
+                Ok(id)
+            }
+        }
+    }
+
+    /// Moves single-account data (keychain entries written before worlds and accounts) into
+    /// this world's first account, once: tokens, the user's client secret and the registered
+    /// client, each bound to the definition in use. Each new entry is written before its old
+    /// one is deleted, so an interruption loses nothing. Answers the providers upgraded.
+    pub async fn upgrade_single_account(&self) -> Result<Vec<String>, ApiError> {
+        let legacy_ns = self.config.namespace.clone();
+        let mut upgraded = Vec::new();
+        for def in &self.defs {
+            let id = AccountId::upgraded();
+            let old_tokens = VaultKey::new(&legacy_ns, &def.id, id.as_str(), "tokens");
+            let old_secret = client_secret_key(&legacy_ns, &def.id);
+            let old_client = discovery::client_key(&legacy_ns, &def.id);
+            // The registration first: the tokens' origin names its endpoints.
+            if let Some(v) = self.vault_get(&old_client).await? {
+                let new = discovery::client_key(&self.namespace, &def.id);
+                self.vault_set(&new, v).await?;
+                self.vault_delete(&old_client).await?;
+            }
+            if let Some(v) = self.vault_get(&old_secret).await? {
+                let bound = BoundSecret {
+                    secret: v,
+                    token_endpoint: def.token_url.clone(),
+                };
+                let new = client_secret_key(&self.namespace, &def.id);
+                self.vault_set(&new, bound.to_secret()).await?;
+                self.vault_delete(&old_secret).await?;
+            }
+            let Some(v) = self.vault_get(&old_tokens).await? else {
+                continue;
+            };
+            let conn = self.new_connection(def.clone(), id.clone());
+            let origin = conn.expected_origin().await?;
+            let tokens = StoredTokens::from_legacy_secret(&v, origin)?;
+            let name = tokens.account.clone();
+            let vars = tokens.vars.clone();
+            self.vault_set(
+                &tokens_key(&self.namespace, &def.id, &id),
+                tokens.to_vault_secret(),
+            )
+            .await?;
+            self.accounts
+                .upsert(&def.id, AccountEntry { id, name, vars })
+                .await?;
+            self.vault_delete(&old_tokens).await?;
+            tracing::info!(provider = %def.id, "single-account connection moved into the first account");
+            upgraded.push(def.id.clone());
+        }
+        Ok(upgraded)
+    }
+
+    async fn vault_get(&self, key: &VaultKey) -> Result<Option<SecretString>, ApiError> {
+        let (vault, key) = (self.vault.clone(), key.clone());
+        Ok(blocking(move || vault.get(&key)).await?)
+    }
+
+    async fn vault_set(&self, key: &VaultKey, value: SecretString) -> Result<(), ApiError> {
+        let (vault, key) = (self.vault.clone(), key.clone());
+        Ok(blocking(move || vault.set(&key, &value)).await?)
+    }
+
+    async fn vault_delete(&self, key: &VaultKey) -> Result<(), ApiError> {
+        let (vault, key) = (self.vault.clone(), key.clone());
+        Ok(blocking(move || vault.delete(&key)).await?)
+    }
+
     /// "Connected as": the account name, looked up again from the provider.
-    pub async fn account(&self, provider_id: &str) -> Result<String, ApiError> {
-        let conn = self
-            .connection(provider_id)
-            .ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
+    pub async fn account(
+        &self,
+        provider_id: &str,
+        account: &AccountId,
+    ) -> Result<String, ApiError> {
+        let conn = self.account_connection(provider_id, account).await?;
         let (name, _) = conn.fetch_account().await?;
         Ok(name)
     }
 
-    /// Revokes the refresh token (RFC 7009) and deletes the vault entries whatever the
-    /// revocation's outcome.
-    pub async fn disconnect(&self, provider_id: &str) -> Result<(), ApiError> {
-        let conn = self
-            .connection(provider_id)
-            .ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
-        self.cancel_connect(provider_id);
+    /// Removes one account: revokes its refresh token (RFC 7009, only where it was issued)
+    /// and deletes its vault entries whatever the revocation's outcome. The provider's other
+    /// accounts are untouched.
+    pub async fn disconnect(&self, provider_id: &str, account: &AccountId) -> Result<(), ApiError> {
+        let conn = self.account_connection(provider_id, account).await?;
         match conn.revoke().await {
             Ok(()) => tracing::info!(provider = %provider_id, "token revoked"),
             Err(e) => {
                 tracing::warn!(provider = %provider_id, error = %e, "revocation failed; deleting the tokens anyway")
             }
         }
-        self.last_synced
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(provider_id);
+        lock(&self.last_synced).remove(&(provider_id.to_string(), account.clone()));
         conn.forget(false).await?;
+        self.accounts.remove(provider_id, account).await?;
+        lock(&self.connections).remove(&(provider_id.to_string(), account.clone()));
+        self.changed(provider_id);
         Ok(())
     }
 
@@ -586,10 +857,11 @@ impl Patchbay {
     pub async fn sync(
         &self,
         provider_id: &str,
+        account: &AccountId,
         resource_id: &str,
         progress: impl Fn(SyncProgress) + Send + Sync,
     ) -> Result<Vec<Record>, ApiError> {
-        self.sync_pages(provider_id, resource_id, |p, _| progress(p))
+        self.sync_pages(provider_id, account, resource_id, |p, _| progress(p))
             .await
     }
 
@@ -599,10 +871,11 @@ impl Patchbay {
     pub async fn sync_pages(
         &self,
         provider_id: &str,
+        account: &AccountId,
         resource_id: &str,
         on_page: impl Fn(SyncProgress, &[Record]) + Send + Sync,
     ) -> Result<Vec<Record>, ApiError> {
-        self.sync_with(provider_id, resource_id, &on_page, true)
+        self.sync_with(provider_id, account, resource_id, &on_page, true)
             .await
             .map(|(_, records)| records)
     }
@@ -613,10 +886,11 @@ impl Patchbay {
     pub async fn sync_stream(
         &self,
         provider_id: &str,
+        account: &AccountId,
         resource_id: &str,
         on_page: impl Fn(SyncProgress, &[Record]) + Send + Sync,
     ) -> Result<usize, ApiError> {
-        self.sync_with(provider_id, resource_id, &on_page, false)
+        self.sync_with(provider_id, account, resource_id, &on_page, false)
             .await
             .map(|(count, _)| count)
     }
@@ -624,13 +898,12 @@ impl Patchbay {
     async fn sync_with(
         &self,
         provider_id: &str,
+        account: &AccountId,
         resource_id: &str,
         on_page: &(dyn Fn(SyncProgress, &[Record]) + Send + Sync),
         keep: bool,
     ) -> Result<(usize, Vec<Record>), ApiError> {
-        let conn = self
-            .connection(provider_id)
-            .ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
+        let conn = self.account_connection(provider_id, account).await?;
         let def = conn.def().clone();
         let resource = def
             .resource(resource_id)
@@ -640,6 +913,7 @@ impl Patchbay {
             on_page(
                 SyncProgress {
                     provider_id: provider_id.to_string(),
+                    account_id: account.to_string(),
                     resource_id: resource_id.to_string(),
                     fetched: fetched as u32,
                     total: total.map(|t| t as u32),
@@ -696,10 +970,10 @@ impl Patchbay {
             }
         };
         report(&[], count, Some(count), true);
-        self.last_synced
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(provider_id.to_string(), rfc3339_utc(unix_now()));
+        lock(&self.last_synced).insert(
+            (provider_id.to_string(), account.clone()),
+            rfc3339_utc(unix_now()),
+        );
         Ok((count, records))
     }
 
@@ -806,16 +1080,23 @@ impl Patchbay {
             }
             key.0.insert(f.key.clone(), SecretString::new(value));
         }
-        let conn = self
-            .connection(provider_id)
-            .ok_or_else(|| ConnectError::UnknownProvider(provider_id.into()))?;
+        let conn = self.new_connection(def.clone(), AccountId::generate());
         match conn.fetch_account_with(Some(&key)).await {
             Ok((account, vars)) => {
-                conn.install(StoredTokens::from_key(key, account.clone(), vars))
-                    .await?;
+                let origin = conn
+                    .expected_origin()
+                    .await
+                    .map_err(|error| ConnectError::Api {
+                        provider_id: provider_id.into(),
+                        error,
+                    })?;
+                let tokens = StoredTokens::from_key(key, account.clone(), vars, origin);
+                let account_id = self.adopt(&def, conn, tokens).await?;
                 tracing::info!(provider = %provider_id, "API key accepted and stored");
+                self.changed(provider_id);
                 Ok(ConnectOutcome::Connected {
                     provider_id: provider_id.into(),
+                    account_id: account_id.to_string(),
                     account,
                 })
             }
@@ -846,38 +1127,42 @@ impl Patchbay {
             .is_some_and(|d| d.client_auth != ClientAuth::None && !d.connection.is_api_key())
     }
 
-    fn client_secret_key(&self, provider_id: &str) -> VaultKey {
-        VaultKey::new(&self.config.namespace, provider_id, "app", "client_secret")
-    }
-
-    /// Keeps (or with `None` deletes) the user's client secret in the vault. It never goes
+    /// Keeps (or with `None` deletes) the user's client secret in the vault, bound to the
+    /// token endpoint of the definition in use: it is never sent anywhere else. It never goes
     /// to a file or back to the window.
     pub async fn set_client_secret(
         &self,
         provider_id: &str,
         secret: Option<SecretString>,
     ) -> Result<(), ApiError> {
-        self.def(provider_id)
+        let def = self
+            .def(provider_id)
             .ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
-        let vault = self.vault.clone();
-        let key = self.client_secret_key(provider_id);
-        let secret = secret.filter(|s| !s.expose().trim().is_empty());
-        blocking(move || match secret {
-            Some(s) => vault.set(&key, &SecretString::new(s.expose().trim())),
-            None => vault.delete(&key),
-        })
-        .await?;
-        Ok(())
+        let key = client_secret_key(&self.namespace, provider_id);
+        match secret.filter(|s| !s.expose().trim().is_empty()) {
+            Some(s) => {
+                self.check_endpoint(def, &def.token_url)?;
+                let bound = BoundSecret {
+                    secret: SecretString::new(s.expose().trim()),
+                    token_endpoint: def.token_url.clone(),
+                };
+                self.vault_set(&key, bound.to_secret()).await
+            }
+            None => self.vault_delete(&key).await,
+        }
     }
 
-    /// Whether a client secret is stored (Settings shows "saved", never the value).
+    /// Whether a client secret is stored for the token endpoint in use (Settings shows
+    /// "saved", never the value).
     pub async fn has_client_secret(&self, provider_id: &str) -> bool {
-        if self.def(provider_id).is_none() {
+        let Some(def) = self.def(provider_id) else {
             return false;
+        };
+        let key = client_secret_key(&self.namespace, provider_id);
+        match self.vault_get(&key).await {
+            Ok(Some(s)) => BoundSecret::read(&s).is_ok_and(|b| b.token_endpoint == def.token_url),
+            _ => false,
         }
-        let vault = self.vault.clone();
-        let key = self.client_secret_key(provider_id);
-        matches!(blocking(move || vault.get(&key)).await, Ok(Some(_)))
     }
 
     /// The API base URL of a provider with its account variables (diagnostics).

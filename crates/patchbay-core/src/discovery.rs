@@ -17,6 +17,12 @@ pub fn client_key(namespace: &str, provider: &str) -> VaultKey {
     VaultKey::new(namespace, provider, "app", "oauth_client")
 }
 
+/// Whether two issuer identifiers name the same authorization server (RFC 8414 §3.3 compares
+/// them exactly; only a trailing slash is forgiven, as definitions are typed by hand).
+pub fn same_issuer(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/') == b.trim_end_matches('/')
+}
+
 /// What RFC 8414 metadata told us, and the client id to use with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OauthClient {

@@ -232,6 +232,13 @@ pub enum ApiError {
     Decode(String),
     #[error("the token endpoint failed: {0}")]
     TokenEndpoint(String),
+    /// The definition in use points elsewhere than where the credentials were issued:
+    /// nothing was sent.
+    #[error("the provider's address changed since the account was connected")]
+    OriginChanged,
+    /// A URL that may not receive credentials in this world (plain http off loopback).
+    #[error("refused address: {0}")]
+    RefusedUrl(String),
     #[error(transparent)]
     Vault(#[from] VaultError),
 }
@@ -251,6 +258,8 @@ impl ApiError {
             ApiError::Network(_) => "api.network",
             ApiError::Decode(_) => "api.decode",
             ApiError::TokenEndpoint(_) => "api.token_endpoint",
+            ApiError::OriginChanged => "api.origin_changed",
+            ApiError::RefusedUrl(_) => "api.refused_url",
             ApiError::Vault(v) => v.code(),
         }
     }
@@ -277,6 +286,12 @@ impl ApiError {
                 format!("Patchbay could not reach {name}. Check your internet connection.")
             }
             ApiError::Decode(_) => format!("{name} sent something Patchbay did not understand."),
+            ApiError::OriginChanged => format!(
+                "{name}'s address changed since you connected, so Patchbay sent nothing. Reconnect to approve the new address."
+            ),
+            ApiError::RefusedUrl(_) => format!(
+                "{name}'s address is not a secure (https) one, so Patchbay sent nothing. Fix the address in Settings or remove your custom definition."
+            ),
             ApiError::Vault(v) => vault_message(v),
         };
         UserError {

@@ -3,18 +3,23 @@
 //!
 //! The shell calls [`app::Patchbay`]; the window sees only the types in [`views`].
 
+pub mod accounts;
 pub mod app;
 pub mod discovery;
 pub mod error;
 pub mod http;
+pub mod loopback;
 pub mod oauth;
 pub mod paging;
 pub mod providers;
 pub mod secret;
 pub mod session;
+pub mod url_rules;
 pub mod vault;
 pub mod views;
+pub mod world;
 
 pub use app::{CoreConfig, Patchbay};
 pub use error::{ApiError, ConnectError};
 pub use views::{ConnectOutcome, UserError};
+pub use world::{AccountId, World};

@@ -32,6 +32,9 @@ pub struct PendingAuth {
     pub state: CsrfToken,
     pub verifier: PkceCodeVerifier,
     pub redirect_uri: String,
+    /// The consent page's address, offered on the tile for copying while the request waits
+    /// (it carries the public `state` and challenge, never the verifier).
+    pub authorize_url: String,
     pub issued_at: Instant,
 }
 
@@ -124,6 +127,35 @@ impl PendingTable {
         self.lock()
             .iter()
             .any(|p| p.provider_id == provider_id && p.issued_at.elapsed() < self.ttl)
+    }
+
+    /// The consent page address of the provider's live pending request.
+    pub fn authorize_url(&self, provider_id: &str) -> Option<String> {
+        self.lock()
+            .iter()
+            .find(|p| p.provider_id == provider_id && p.issued_at.elapsed() < self.ttl)
+            .map(|p| p.authorize_url.clone())
+    }
+
+    /// Whether `state` names a live pending request whose redirect URI is `redirect_uri`,
+    /// without consuming it (the loopback listener answers strays before anything is used).
+    pub fn knows_state(&self, state: &str, redirect_uri: &str) -> bool {
+        let mut found = false;
+        for p in self.lock().iter() {
+            found |= ct_eq(p.state.secret(), state)
+                & (p.redirect_uri == redirect_uri)
+                & (p.issued_at.elapsed() < self.ttl);
+        }
+        found
+    }
+
+    /// Drops the provider's pending request once it has expired; whether one was dropped.
+    pub fn drop_expired(&self, provider_id: &str) -> bool {
+        let mut entries = self.lock();
+        let before = entries.len();
+        let ttl = self.ttl;
+        entries.retain(|p| p.provider_id != provider_id || p.issued_at.elapsed() < ttl);
+        before != entries.len()
     }
 
     /// The provider of the pending request a callback's `state` names, without consuming it
@@ -253,6 +285,7 @@ pub fn authorize_request(
         state,
         verifier,
         redirect_uri: redirect_uri.to_string(),
+        authorize_url: url.to_string(),
         issued_at: Instant::now(),
     };
     Ok((url, pending))

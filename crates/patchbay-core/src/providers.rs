@@ -44,6 +44,9 @@ pub struct ProviderDef {
     pub client_auth: ClientAuth,
     #[serde(default)]
     pub redirect: RedirectKind,
+    /// TEMPORARY (the rules branch brings the real one).
+    #[serde(default = "yes")]
+    pub access_token_expires: bool,
     /// The API's base URL (may hold `{var}` placeholders filled from the account look-up).
     pub api_base: String,
     /// The API base's path relative to the sandbox in demo mode, e.g. `/whatconverts/api/v1`.

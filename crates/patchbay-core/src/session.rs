@@ -21,12 +21,10 @@ use crate::http::{parse_retry_after, HttpSettings, RateLimiter, TokenHttp, Token
 use crate::providers::{fill_placeholders, ClientAuth, ConnectionDef, KeySend, ProviderDef};
 use crate::secret::SecretString;
 use crate::vault::{Vault, VaultError, VaultKey};
+use crate::world::{AccountId, World};
 
 /// Refresh this long before the access token expires.
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(60);
-
-/// The account every connection is stored under (one account a provider for now).
-pub const DEFAULT_ACCOUNT: &str = "default";
 
 /// What the vault holds for a connection. Debug never shows a token.
 #[derive(Debug, Clone)]
@@ -39,6 +37,24 @@ pub struct StoredTokens {
     pub vars: BTreeMap<String, String>,
     /// For a provider connected with an API key: the key's fields (then `access` is empty).
     pub api_key: Option<KeyValues>,
+    /// Where these credentials were issued: they are only ever sent there.
+    pub origin: Origin,
+}
+
+/// The addresses a set of credentials was issued for. When the definition in use points
+/// anywhere else (an override file, Settings, a changed discovery document), nothing is sent
+/// and the account asks to be reconnected.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Origin {
+    /// The authorization server (OAuth), as the definition or its discovery names it.
+    pub issuer: Option<String>,
+    /// Where the refresh token (and the client secret) go.
+    pub token_endpoint: Option<String>,
+    /// The API base template (`https://{workspace_subdomain}.example.com/api`): its filled
+    /// values are single DNS labels, so the template fixes the domain that gets the token.
+    pub api_base: String,
+    /// The absolute account look-up URL, when the definition has one.
+    pub account_url: Option<String>,
 }
 
 /// The fields of an API key (token, secret...), each a secret.
@@ -59,7 +75,12 @@ enum RequestAuth {
 
 impl StoredTokens {
     /// A connection made with an API key.
-    pub fn from_key(key: KeyValues, account: String, vars: BTreeMap<String, String>) -> Self {
+    pub fn from_key(
+        key: KeyValues,
+        account: String,
+        vars: BTreeMap<String, String>,
+        origin: Origin,
+    ) -> Self {
         Self {
             access: AccessToken::new(String::new()),
             refresh: None,
@@ -67,6 +88,7 @@ impl StoredTokens {
             account,
             vars,
             api_key: Some(key),
+            origin,
         }
     }
 
@@ -84,14 +106,36 @@ impl StoredTokens {
                     .iter()
                     .map(|(f, v)| (f.clone(), v.expose().to_string()))
                     .collect::<BTreeMap<_, _>>()),
+                "origin": self.origin,
             })
             .to_string(),
         )
     }
 
-    fn from_secret(s: &SecretString) -> Result<Self, VaultError> {
+    /// Reads a stored value. One without an origin (written before credentials were bound)
+    /// is refused here; the upgrade binds them once ([`StoredTokens::from_legacy_secret`]).
+    pub(crate) fn from_secret(s: &SecretString) -> Result<Self, VaultError> {
+        let v: Value = serde_json::from_str(s.expose()).map_err(|_| VaultError::Corrupt {
+            detail: "not JSON".into(),
+        })?;
+        let origin =
+            serde_json::from_value(v["origin"].clone()).map_err(|_| VaultError::Corrupt {
+                detail: "no origin".into(),
+            })?;
+        Self::from_value(&v, origin)
+    }
+
+    /// A value written before credentials were bound to their origin, bound now to `origin`
+    /// (the definition they were used with).
+    pub(crate) fn from_legacy_secret(s: &SecretString, origin: Origin) -> Result<Self, VaultError> {
+        let v: Value = serde_json::from_str(s.expose()).map_err(|_| VaultError::Corrupt {
+            detail: "not JSON".into(),
+        })?;
+        Self::from_value(&v, origin)
+    }
+
+    fn from_value(v: &Value, origin: Origin) -> Result<Self, VaultError> {
         let corrupt = |d: &str| VaultError::Corrupt { detail: d.into() };
-        let v: Value = serde_json::from_str(s.expose()).map_err(|_| corrupt("not JSON"))?;
         let api_key = match v.get("api_key") {
             Some(Value::Object(m)) => Some(KeyValues(
                 m.iter()
@@ -114,7 +158,12 @@ impl StoredTokens {
             account: v["account"].as_str().unwrap_or_default().to_string(),
             vars: serde_json::from_value(v["vars"].clone()).unwrap_or_default(),
             api_key,
+            origin,
         })
+    }
+
+    pub(crate) fn to_vault_secret(&self) -> SecretString {
+        self.to_secret()
     }
 
     fn needs_refresh(&self, now: u64) -> bool {
@@ -136,6 +185,9 @@ struct TokenState {
     tokens: Option<StoredTokens>,
     generation: u64,
     needs_reconnect: bool,
+    /// The generation whose origin was checked against the definition (checked once per
+    /// token set, not on every request: the definition of a connection never changes).
+    origin_checked: Option<u64>,
 }
 
 /// The oauth2 client a connection uses for refresh and revoke.
@@ -160,10 +212,22 @@ pub(crate) async fn blocking<T: Send + 'static>(
         })?
 }
 
-/// A provider connection.
+/// The token and revocation endpoints a connection uses, and the issuer they belong to.
+#[derive(Debug, Clone)]
+pub(crate) struct Endpoints {
+    pub client_id: String,
+    pub issuer: Option<String>,
+    pub token_url: String,
+    pub revoke_url: Option<String>,
+}
+
+/// One account's connection to a provider, in one world.
 #[derive(Debug)]
 pub struct Connection {
     def: Arc<ProviderDef>,
+    account: AccountId,
+    /// Decides whether plain http on loopback may receive credentials.
+    world: World,
     vault: Arc<dyn Vault>,
     key: VaultKey,
     secret_key: VaultKey,
@@ -178,15 +242,17 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// `namespace` is the world's keychain service ([`crate::world::World::vault_namespace`]).
     pub fn new(
         def: Arc<ProviderDef>,
+        account: AccountId,
         vault: Arc<dyn Vault>,
         namespace: &str,
         http: reqwest::Client,
         settings: HttpSettings,
     ) -> Self {
-        let key = VaultKey::new(namespace, &def.id, DEFAULT_ACCOUNT, "tokens");
-        let secret_key = VaultKey::new(namespace, &def.id, "app", "client_secret");
+        let key = tokens_key(namespace, &def.id, &account);
+        let secret_key = client_secret_key(namespace, &def.id);
         let client_key = crate::discovery::client_key(namespace, &def.id);
         Self {
             client_key,
@@ -198,6 +264,8 @@ impl Connection {
                 client: http.clone(),
             },
             def,
+            account,
+            world: World::Real,
             vault,
             key,
             secret_key,
@@ -210,6 +278,77 @@ impl Connection {
 
     pub fn def(&self) -> &Arc<ProviderDef> {
         &self.def
+    }
+
+    pub fn account(&self) -> &AccountId {
+        &self.account
+    }
+
+    /// The world this connection belongs to (real unless said).
+    pub fn in_world(mut self, world: World) -> Self {
+        self.world = world;
+        self
+    }
+
+    /// When a token issued now with `expires_in` expires: never for a provider whose access
+    /// tokens do not expire (its `expires_in` is informational).
+    pub(crate) fn expiry_of(&self, expires_in: Option<Duration>) -> Option<u64> {
+        if !self.def.access_token_expires {
+            return None;
+        }
+        expires_in.map(|d| unix_now().saturating_add(d.as_secs()))
+    }
+
+    /// Where credentials issued now, under the definition in use, belong.
+    pub(crate) async fn expected_origin(&self) -> Result<Origin, ApiError> {
+        let (issuer, token_endpoint) = if self.def.connection.is_api_key() {
+            (None, None)
+        } else {
+            let e = self.endpoints().await?;
+            (e.issuer, Some(e.token_url))
+        };
+        Ok(Origin {
+            issuer,
+            token_endpoint,
+            api_base: self.def.api_base.clone(),
+            account_url: self.def.account.url.clone(),
+        })
+    }
+
+    /// [`Connection::check_origin`] once per token generation.
+    async fn ensure_origin(&self, state: &mut TokenState) -> Result<(), ApiError> {
+        if state.origin_checked == Some(state.generation) {
+            return Ok(());
+        }
+        if let Some(tokens) = &state.tokens {
+            self.check_origin(tokens).await?;
+            state.origin_checked = Some(state.generation);
+        }
+        Ok(())
+    }
+
+    /// Refuses to use credentials anywhere but where they were issued.
+    async fn check_origin(&self, tokens: &StoredTokens) -> Result<(), ApiError> {
+        let expected = self.expected_origin().await?;
+        if tokens.origin == expected {
+            Ok(())
+        } else {
+            tracing::warn!(provider = %self.def.id, "the provider's address changed since the account was connected; nothing sent");
+            Err(ApiError::OriginChanged)
+        }
+    }
+
+    /// Whether the stored credentials may be used with the definition in use (the tile asks
+    /// to reconnect when not). `Ok(None)`: no credentials stored.
+    pub async fn origin_matches(&self) -> Result<Option<bool>, ApiError> {
+        let Some(tokens) = self.current().await? else {
+            return Ok(None);
+        };
+        match self.check_origin(&tokens).await {
+            Ok(()) => Ok(Some(true)),
+            Err(ApiError::OriginChanged | ApiError::NeedsReconnect) => Ok(Some(false)),
+            Err(e) => Err(e),
+        }
     }
 
     /// How many refreshes this connection made (for tests and diagnostics).
@@ -276,20 +415,45 @@ impl Connection {
     /// the vault when the definition asks for one.
     /// The client id, token endpoint and revocation endpoint: typed in the definition, or
     /// found by discovery (and registration) and kept in the vault.
-    pub(crate) async fn endpoints(&self) -> Result<(String, String, Option<String>), ApiError> {
-        if self.def.connection.discovery().is_none() {
-            return Ok((
-                self.def.client_id.clone(),
-                self.def.token_url.clone(),
-                self.def.revoke_url.clone(),
-            ));
-        }
+    pub(crate) async fn endpoints(&self) -> Result<Endpoints, ApiError> {
+        let Some(discovery) = self.def.connection.discovery() else {
+            return Ok(Endpoints {
+                client_id: self.def.client_id.clone(),
+                issuer: self.def.issuer.clone(),
+                token_url: self.def.token_url.clone(),
+                revoke_url: self.def.revoke_url.clone(),
+            });
+        };
         let vault = self.vault.clone();
         let key = self.client_key.clone();
         let stored = blocking(move || vault.get(&key)).await?;
         match stored.and_then(|s| crate::discovery::OauthClient::from_secret(&s)) {
-            Some(c) => Ok((c.client_id, c.token_endpoint, c.revocation_endpoint)),
+            // A registration made at another authorization server is not this provider's.
+            Some(c) if crate::discovery::same_issuer(&c.issuer, discovery) => Ok(Endpoints {
+                client_id: c.client_id,
+                issuer: Some(c.issuer),
+                token_url: c.token_endpoint,
+                revoke_url: c.revocation_endpoint,
+            }),
+            Some(_) => Err(ApiError::OriginChanged),
             None => Err(ApiError::NeedsReconnect),
+        }
+    }
+
+    /// The user's client secret, when it was saved for the token endpoint in use; a secret
+    /// saved for another endpoint is never sent.
+    async fn client_secret(&self, token_url: &str) -> Result<Option<SecretString>, ApiError> {
+        let vault = self.vault.clone();
+        let key = self.secret_key.clone();
+        let Some(stored) = blocking(move || vault.get(&key)).await? else {
+            return Ok(None);
+        };
+        let bound = BoundSecret::read(&stored)?;
+        if bound.token_endpoint == token_url {
+            Ok(Some(bound.secret))
+        } else {
+            tracing::warn!(provider = %self.def.id, "the client secret was saved for another token endpoint; not sent");
+            Err(ApiError::OriginChanged)
         }
     }
 
@@ -306,7 +470,17 @@ impl Connection {
 
     pub(crate) async fn token_client(&self) -> Result<TokenClient, ApiError> {
         let bad = |e: String| ApiError::TokenEndpoint(format!("bad endpoint URL: {e}"));
-        let (client_id, token_url, revoke_url) = self.endpoints().await?;
+        let Endpoints {
+            client_id,
+            token_url,
+            revoke_url,
+            ..
+        } = self.endpoints().await?;
+        let secret = if self.def.client_auth != ClientAuth::None {
+            self.client_secret(&token_url).await?
+        } else {
+            None
+        };
         let mut client = BasicClient::new(ClientId::new(client_id))
             .set_token_uri(TokenUrl::new(token_url).map_err(|e| bad(e.to_string()))?)
             .set_revocation_url_option(
@@ -316,9 +490,7 @@ impl Connection {
                     .map_err(|e| bad(e.to_string()))?,
             );
         if self.def.client_auth != ClientAuth::None {
-            let vault = self.vault.clone();
-            let key = self.secret_key.clone();
-            if let Some(secret) = blocking(move || vault.get(&key)).await? {
+            if let Some(secret) = secret {
                 client = client.set_client_secret(ClientSecret::new(secret.expose().to_string()));
             }
             client = client.set_auth_type(match self.def.client_auth {
@@ -343,7 +515,9 @@ impl Connection {
             None if state.needs_reconnect => return Err(ApiError::NeedsReconnect),
             None => return Err(ApiError::NotConnected),
         };
-        if tokens.needs_refresh(unix_now()) {
+        let refresh = tokens.needs_refresh(unix_now());
+        self.ensure_origin(&mut state).await?;
+        if refresh {
             self.refresh_locked(&mut state).await?;
         }
         let tokens = state.tokens.as_ref().ok_or(ApiError::NotConnected)?;
@@ -370,6 +544,7 @@ impl Connection {
         let Some(current) = state.tokens.clone() else {
             return Err(ApiError::NotConnected);
         };
+        self.check_origin(&current).await?;
         let Some(refresh) = current.refresh.clone() else {
             drop(self.forget_locked(state, true).await);
             return Err(ApiError::NeedsReconnect);
@@ -387,10 +562,11 @@ impl Connection {
                     access: resp.access_token().clone(),
                     // Rotation: a new refresh token replaces the old one; else keep it.
                     refresh: resp.refresh_token().cloned().or(Some(refresh)),
-                    expires_at: resp.expires_in().map(|d| unix_now() + d.as_secs()),
+                    expires_at: self.expiry_of(resp.expires_in()),
                     account: current.account.clone(),
                     vars: current.vars.clone(),
                     api_key: None,
+                    origin: current.origin.clone(),
                 };
                 // The rotated refresh token is in the vault before the new access token is used.
                 self.persist(&new).await?;
@@ -446,10 +622,6 @@ impl Connection {
     /// the sandbox), so this is done here rather than by the oauth2 crate, which refuses
     /// plain http outright. Not retried: the caller deletes the tokens whatever happens.
     pub async fn revoke(&self) -> Result<(), ApiError> {
-        let (client_id, _, revoke_url) = self.endpoints().await?;
-        let Some(url) = revoke_url else {
-            return Ok(());
-        };
         let Some(tokens) = self.current().await? else {
             return Ok(());
         };
@@ -457,6 +629,16 @@ impl Connection {
             // An API key is the user's own: deleting our copy is all a disconnect can do.
             return Ok(());
         }
+        self.check_origin(&tokens).await?;
+        let Endpoints {
+            client_id,
+            token_url,
+            revoke_url,
+            ..
+        } = self.endpoints().await?;
+        let Some(url) = revoke_url else {
+            return Ok(());
+        };
         let (token, hint) = match &tokens.refresh {
             Some(r) => (r.secret().to_string(), "refresh_token"),
             None => (tokens.access.secret().to_string(), "access_token"),
@@ -464,9 +646,7 @@ impl Connection {
         let mut form = vec![("token", token), ("token_type_hint", hint.to_string())];
         let mut req = self.http.post(url);
         let secret = if self.def.client_auth != ClientAuth::None {
-            let vault = self.vault.clone();
-            let key = self.secret_key.clone();
-            blocking(move || vault.get(&key)).await?
+            self.client_secret(&token_url).await?
         } else {
             None
         };
@@ -530,6 +710,7 @@ impl Connection {
         if self.def.connection.is_api_key() {
             let mut state = self.state.lock().await;
             self.ensure_loaded(&mut state).await?;
+            self.ensure_origin(&mut state).await?;
             return match state.tokens.as_ref().and_then(|t| t.api_key.clone()) {
                 Some(k) => Ok(RequestAuth::Key(k)),
                 None if state.needs_reconnect => Err(ApiError::NeedsReconnect),
@@ -700,6 +881,69 @@ impl Connection {
             }
         }
         Ok((name, vars))
+    }
+}
+
+/// Whether `url` may receive `def`'s credentials in `world`: https, or plain http on a
+/// loopback address only in the demo world or when the provider itself lives on loopback
+/// (its issuer, or for an API-key provider its API), so an https provider's credentials never
+/// go to whatever listens on this machine.
+pub fn check_endpoint(def: &ProviderDef, world: World, url: &str) -> Result<(), ApiError> {
+    let refused = |why: &str| ApiError::RefusedUrl(format!("{why}: {}", def.id));
+    let parsed = Url::parse(url).map_err(|_| refused("not a URL"))?;
+    let home = def
+        .issuer
+        .as_deref()
+        .or(def.connection.discovery())
+        .unwrap_or(&def.api_base);
+    let home = Url::parse(home).ok();
+    crate::url_rules::endpoint_allowed(&parsed, world, home.as_ref())
+        .map_err(|e| refused(&e.to_string()))
+}
+
+/// The keychain entry of one account's tokens.
+pub fn tokens_key(namespace: &str, provider: &str, account: &AccountId) -> VaultKey {
+    VaultKey::new(namespace, provider, account.as_str(), "tokens")
+}
+
+/// The keychain entry of the user's own client secret of a provider (BoomTown).
+pub fn client_secret_key(namespace: &str, provider: &str) -> VaultKey {
+    VaultKey::new(namespace, provider, "app", "client_secret")
+}
+
+/// A client secret with the token endpoint it was saved for.
+#[derive(Debug, Clone)]
+pub struct BoundSecret {
+    pub secret: SecretString,
+    pub token_endpoint: String,
+}
+
+impl BoundSecret {
+    pub fn to_secret(&self) -> SecretString {
+        SecretString::new(
+            serde_json::json!({
+                "v": 1,
+                "secret": self.secret.expose(),
+                "token_endpoint": self.token_endpoint,
+            })
+            .to_string(),
+        )
+    }
+
+    /// A stored secret; one saved before secrets were bound (plain text) is refused here and
+    /// bound once by the upgrade.
+    pub fn read(stored: &SecretString) -> Result<Self, VaultError> {
+        let corrupt = || VaultError::Corrupt {
+            detail: "the client secret entry is unreadable".into(),
+        };
+        let v: Value = serde_json::from_str(stored.expose()).map_err(|_| corrupt())?;
+        match (v["secret"].as_str(), v["token_endpoint"].as_str()) {
+            (Some(secret), Some(endpoint)) => Ok(Self {
+                secret: SecretString::new(secret),
+                token_endpoint: endpoint.to_string(),
+            }),
+            _ => Err(corrupt()),
+        }
     }
 }
 

@@ -5,39 +5,63 @@ use ts_rs::TS;
 
 use crate::providers::ProviderDef;
 
-/// Where a provider's connection stands, as the tile shows it.
+/// Why an account must be connected again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ReconnectReason {
+    /// The provider ended the connection (a refused or lost refresh token).
+    Ended,
+    /// The provider's address (issuer, token endpoint or API) is not the one the account was
+    /// connected at: nothing is sent until the user approves the new address.
+    AddressChanged,
+}
+
+/// Where one account stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[ts(export)]
-pub enum ConnectionState {
-    NotConnected,
-    WaitingForApproval,
+pub enum AccountState {
     Connected {
-        account: String,
+        /// This run's last finished sync (RFC 3339); the shell adds the cache's after a restart.
         last_synced: Option<String>,
     },
-    NeedsReconnect,
+    NeedsReconnect {
+        reason: ReconnectReason,
+    },
+    /// Its credentials could not be read (a locked keychain): the message says what to do.
+    Unavailable {
+        error: UserError,
+    },
 }
 
-/// One provider tile on the main window.
+/// One account of a provider, as its tile lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct AccountView {
+    pub account_id: String,
+    /// What the provider calls the account.
+    pub name: String,
+    pub state: AccountState,
+}
+
+/// One provider tile on the main window: its accounts, and the connect waiting for approval.
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
 pub struct ProviderTile {
     pub id: String,
     pub display_name: String,
     pub holds: String,
-    pub state: ConnectionState,
+    /// The consent page of a connect waiting for the browser, offered for copying.
+    pub waiting_authorize_url: Option<String>,
+    pub accounts: Vec<AccountView>,
 }
 
-impl ProviderTile {
-    pub fn new(def: &ProviderDef, state: ConnectionState) -> Self {
-        Self {
-            id: def.id.clone(),
-            display_name: def.display_name.clone(),
-            holds: def.holds.clone(),
-            state,
-        }
-    }
+/// A connection of this core changed (a connect began, completed, failed, was cancelled or
+/// expired; an account was added, reconnected or removed). The shell re-reads the tiles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionChange {
+    pub provider_id: String,
 }
 
 /// One column of a resource's table.
@@ -119,6 +143,7 @@ pub struct RecordPage {
 #[ts(export)]
 pub struct SyncProgress {
     pub provider_id: String,
+    pub account_id: String,
     pub resource_id: String,
     pub fetched: u32,
     pub total: Option<u32>,
@@ -140,6 +165,8 @@ pub struct UserError {
 pub enum ConnectOutcome {
     Connected {
         provider_id: String,
+        account_id: String,
+        /// What the provider calls the account.
         account: String,
     },
     Cancelled {

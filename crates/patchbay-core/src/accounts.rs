@@ -1,0 +1,160 @@
+//! The accounts of each provider in one world, kept in the vault beside their tokens.
+//!
+//! Keychains cannot list their entries portably, so each provider has one index entry naming
+//! its accounts (id, the name the provider gave, the account variables). An account stays in
+//! the index when its tokens are gone (the provider ended the connection): the tile then says
+//! "reconnect" after a restart too, and a reconnect finds the same account again.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::secret::SecretString;
+use crate::session::blocking;
+use crate::vault::{Vault, VaultError, VaultKey};
+use crate::world::AccountId;
+
+/// One account as the index keeps it (nothing secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountEntry {
+    pub id: AccountId,
+    /// What the provider calls the account ("Acme Realty").
+    pub name: String,
+    /// The account variables of the definition (a workspace subdomain, a profile id).
+    #[serde(default)]
+    pub vars: BTreeMap<String, String>,
+}
+
+impl AccountEntry {
+    /// Whether a fresh account look-up names this account: its variables when the
+    /// definition has any (they identify the account), else its name.
+    pub fn same_account(&self, name: &str, vars: &BTreeMap<String, String>) -> bool {
+        if !self.vars.is_empty() || !vars.is_empty() {
+            self.vars == *vars
+        } else {
+            self.name == name
+        }
+    }
+}
+
+/// The index of one world's accounts; one writer at a time.
+#[derive(Debug)]
+pub struct AccountIndex {
+    vault: Arc<dyn Vault>,
+    namespace: String,
+    write: tokio::sync::Mutex<()>,
+}
+
+/// The index entry's account segment: not a valid [`AccountId`], so it can never collide
+/// with an account's own entries.
+const INDEX_ACCOUNT: &str = "_";
+
+impl AccountIndex {
+    pub fn new(vault: Arc<dyn Vault>, namespace: &str) -> Self {
+        Self {
+            vault,
+            namespace: namespace.to_string(),
+            write: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    pub fn key(namespace: &str, provider: &str) -> VaultKey {
+        VaultKey::new(namespace, provider, INDEX_ACCOUNT, "accounts")
+    }
+
+    /// The provider's accounts, in the order they were added.
+    pub async fn list(&self, provider: &str) -> Result<Vec<AccountEntry>, VaultError> {
+        let (vault, key) = (self.vault.clone(), Self::key(&self.namespace, provider));
+        let stored = blocking(move || vault.get(&key)).await?;
+        match stored {
+            None => Ok(Vec::new()),
+            Some(s) => serde_json::from_str(s.expose()).map_err(|_| VaultError::Corrupt {
+                detail: "the account list is unreadable".into(),
+            }),
+        }
+    }
+
+    async fn store(&self, provider: &str, list: &[AccountEntry]) -> Result<(), VaultError> {
+        let (vault, key) = (self.vault.clone(), Self::key(&self.namespace, provider));
+        if list.is_empty() {
+            return blocking(move || vault.delete(&key)).await;
+        }
+        let text = serde_json::to_string(list).map_err(|e| VaultError::Corrupt {
+            detail: e.to_string(),
+        })?;
+        blocking(move || vault.set(&key, &SecretString::new(text))).await
+    }
+
+    /// Adds the account, or updates its name and variables when its id is known.
+    pub async fn upsert(&self, provider: &str, entry: AccountEntry) -> Result<(), VaultError> {
+        let _one = self.write.lock().await;
+        let mut list = self.list(provider).await?;
+        match list.iter_mut().find(|a| a.id == entry.id) {
+            Some(slot) => *slot = entry,
+            None => list.push(entry),
+        }
+        self.store(provider, &list).await
+    }
+
+    /// Removes the account (its tokens are the caller's to delete).
+    pub async fn remove(&self, provider: &str, id: &AccountId) -> Result<(), VaultError> {
+        let _one = self.write.lock().await;
+        let mut list = self.list(provider).await?;
+        list.retain(|a| &a.id != id);
+        self.store(provider, &list).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::MemoryVault;
+
+    fn entry(id: &str, name: &str) -> AccountEntry {
+        AccountEntry {
+            id: AccountId::parse(id).unwrap(),
+            name: name.into(),
+            vars: BTreeMap::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn accounts_are_added_renamed_and_removed_per_provider() {
+        let vault = Arc::new(MemoryVault::new());
+        let index = AccountIndex::new(vault.clone(), "t.real");
+        index.upsert("p", entry("a1", "One")).await.unwrap();
+        index.upsert("p", entry("a2", "Two")).await.unwrap();
+        index.upsert("q", entry("a1", "Other")).await.unwrap();
+        index.upsert("p", entry("a1", "One renamed")).await.unwrap();
+        let names = |l: Vec<AccountEntry>| l.into_iter().map(|a| a.name).collect::<Vec<_>>();
+        assert_eq!(
+            names(index.list("p").await.unwrap()),
+            ["One renamed", "Two"]
+        );
+        index
+            .remove("p", &AccountId::parse("a1").unwrap())
+            .await
+            .unwrap();
+        assert_eq!(names(index.list("p").await.unwrap()), ["Two"]);
+        assert_eq!(names(index.list("q").await.unwrap()), ["Other"]);
+        index
+            .remove("p", &AccountId::parse("a2").unwrap())
+            .await
+            .unwrap();
+        assert!(index.list("p").await.unwrap().is_empty());
+        // The last removal deletes the index entry itself: only q's is left.
+        assert_eq!(vault.len(), 1);
+    }
+
+    #[test]
+    fn an_account_is_recognised_by_its_variables_else_its_name() {
+        let mut a = entry("a1", "Acme");
+        assert!(a.same_account("Acme", &BTreeMap::new()));
+        assert!(!a.same_account("Other", &BTreeMap::new()));
+        a.vars.insert("workspace".into(), "acme".into());
+        let vars = |v: &str| BTreeMap::from([("workspace".to_string(), v.to_string())]);
+        assert!(a.same_account("Renamed", &vars("acme")));
+        assert!(!a.same_account("Acme", &vars("other")));
+    }
+}
