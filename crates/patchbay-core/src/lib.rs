@@ -7,6 +7,7 @@ pub mod app;
 pub mod discovery;
 pub mod error;
 pub mod http;
+pub mod loopback;
 pub mod oauth;
 pub mod paging;
 pub mod providers;
