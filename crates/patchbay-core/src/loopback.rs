@@ -449,3 +449,507 @@ fn escape_html(s: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    const GOOD: &str = "st-good-7f3a";
+    const CAP: Duration = Duration::from_secs(5);
+
+    /// What `complete` saw: every URL it was called with.
+    #[derive(Clone, Default)]
+    struct Calls(Arc<Mutex<Vec<String>>>);
+
+    impl Calls {
+        fn urls(&self) -> Vec<String> {
+            self.0.lock().unwrap().clone()
+        }
+    }
+
+    /// A listener that accepts only [`GOOD`] and answers `page` once completed.
+    async fn serving(ttl: Duration, done: CompletionPage) -> (LoopbackHandle, String, Calls) {
+        let listener = LoopbackListener::bind().await.unwrap();
+        let uri = listener.redirect_uri();
+        let calls = Calls::default();
+        let seen = calls.clone();
+        let handle = listener.serve(
+            ttl,
+            |s| s == GOOD,
+            move |url| async move {
+                seen.0.lock().unwrap().push(url);
+                done
+            },
+        );
+        (handle, uri, calls)
+    }
+
+    fn connected() -> CompletionPage {
+        CompletionPage::Connected {
+            provider_name: "ClickFunnels".into(),
+        }
+    }
+
+    fn client() -> reqwest::Client {
+        reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// Sends `request` as written and returns the whole response (the request should say
+    /// `Connection: close`).
+    async fn raw(port: u16, request: &[u8]) -> String {
+        let mut s = TcpStream::connect((Ipv4Addr::LOCALHOST, port))
+            .await
+            .unwrap();
+        s.write_all(request).await.unwrap();
+        let mut out = Vec::new();
+        tokio::time::timeout(CAP, s.read_to_end(&mut out))
+            .await
+            .expect("the listener answered in time")
+            .ok();
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    fn get(port: u16, target: &str) -> Vec<u8> {
+        format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n")
+            .into_bytes()
+    }
+
+    /// Waits until connecting fails; fails the test only if that takes longer than [`CAP`].
+    async fn until_refused(port: u16) {
+        tokio::time::timeout(CAP, async {
+            while TcpStream::connect((Ipv4Addr::LOCALHOST, port))
+                .await
+                .is_ok()
+            {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("the listener closed within 5 s");
+    }
+
+    async fn closed(handle: &LoopbackHandle) -> LoopbackEnd {
+        tokio::time::timeout(CAP, handle.closed())
+            .await
+            .expect("the handle reported closing within 5 s")
+    }
+
+    #[tokio::test]
+    async fn binds_the_ipv4_loopback_literal_on_an_ephemeral_port() {
+        let listener = LoopbackListener::bind().await.unwrap();
+        assert_ne!(listener.port(), 0);
+        assert_eq!(
+            listener.listener.local_addr().unwrap().ip(),
+            std::net::IpAddr::V4(Ipv4Addr::LOCALHOST)
+        );
+        assert_eq!(
+            listener.redirect_uri(),
+            format!("http://127.0.0.1:{}/oauth/callback", listener.port())
+        );
+    }
+
+    #[tokio::test]
+    async fn an_accepted_callback_completes_once_gets_its_page_and_closes_the_listener() {
+        let (handle, uri, calls) = serving(Duration::from_secs(60), connected()).await;
+        let port = handle.port();
+        // Percent-encodings and parameter order must reach `complete` exactly as sent.
+        let url = format!("{uri}?code=a%2Fb%7E&state={GOOD}&iss=http%3A%2F%2Fx");
+        let resp = client().get(&url).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        let h = resp.headers();
+        assert_eq!(h["content-type"], "text/html; charset=utf-8");
+        assert_eq!(h["cache-control"], "no-store");
+        assert!(h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .starts_with("default-src 'none'"));
+        assert_eq!(h["referrer-policy"], "no-referrer");
+        let body = resp.text().await.unwrap();
+        assert!(
+            body.contains("Patchbay is connected to ClickFunnels. You can close this tab."),
+            "{body}"
+        );
+        assert_eq!(calls.urls(), vec![url]);
+
+        until_refused(port).await;
+        assert_eq!(closed(&handle).await, LoopbackEnd::Completed);
+        assert!(handle.is_finished());
+        assert_eq!(calls.urls().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn failed_and_cancelled_pages_are_escaped_text() {
+        let (handle, uri, _) = serving(
+            Duration::from_secs(60),
+            CompletionPage::Failed {
+                message: "<script>alert('x')</script> & \"more\"".into(),
+            },
+        )
+        .await;
+        let body = client()
+            .get(format!("{uri}?code=c&state={GOOD}"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!body.contains("<script>"), "{body}");
+        assert!(
+            body.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;more&quot;"),
+            "{body}"
+        );
+        assert_eq!(closed(&handle).await, LoopbackEnd::Completed);
+
+        let (handle, uri, _) = serving(
+            Duration::from_secs(60),
+            CompletionPage::Cancelled {
+                provider_name: "Boom<Town>".into(),
+            },
+        )
+        .await;
+        let body = client()
+            .get(format!("{uri}?error=access_denied&state={GOOD}"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            body.contains("Connecting Boom&lt;Town&gt; was cancelled. You can close this tab."),
+            "{body}"
+        );
+        assert_eq!(closed(&handle).await, LoopbackEnd::Completed);
+    }
+
+    #[tokio::test]
+    async fn missing_repeated_or_unknown_state_is_refused_and_the_listener_keeps_waiting() {
+        let (handle, uri, calls) = serving(Duration::from_secs(60), connected()).await;
+        let http = client();
+        for query in [
+            "code=c".to_string(),
+            "code=c&state=".to_string(),
+            "code=c&state=forged".to_string(),
+            format!("code=c&state={GOOD}&state={GOOD}"),
+            format!("code=c&state={GOOD}&state=forged"),
+            // The name must be exactly `state`.
+            format!("code=c&State={GOOD}"),
+        ] {
+            let resp = http.get(format!("{uri}?{query}")).send().await.unwrap();
+            assert_eq!(resp.status(), 400, "{query}");
+            assert_eq!(resp.headers()["cache-control"], "no-store");
+            let body = resp.text().await.unwrap();
+            assert!(
+                body.contains("This link is not one Patchbay is waiting for."),
+                "{body}"
+            );
+        }
+        assert!(calls.urls().is_empty());
+        assert!(!handle.is_finished());
+
+        let resp = http
+            .get(format!("{uri}?code=c&state={GOOD}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(calls.urls().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn only_get_on_the_exact_callback_path_is_considered() {
+        let (handle, uri, calls) = serving(Duration::from_secs(60), connected()).await;
+        let port = handle.port();
+        let q = format!("?code=c&state={GOOD}");
+        for path in [
+            "/oauth/callback/",
+            "/oauth/./callback",
+            "/oauth/x/../callback",
+            "//oauth/callback",
+            "/oauth/%63allback",
+            "/OAUTH/callback",
+            "/oauth/callback;x",
+            "/favicon.ico",
+            "/",
+        ] {
+            let resp = raw(port, &get(port, &format!("{path}{q}"))).await;
+            assert!(resp.starts_with("HTTP/1.1 404 "), "{path}: {resp}");
+        }
+        for method in ["POST", "HEAD", "PUT", "OPTIONS"] {
+            let req = format!(
+                "{method} /oauth/callback{q} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let resp = raw(port, req.as_bytes()).await;
+            assert!(resp.starts_with("HTTP/1.1 405 "), "{method}: {resp}");
+            assert!(
+                resp.to_ascii_lowercase().contains("\r\nallow: get\r\n"),
+                "{resp}"
+            );
+        }
+        assert!(calls.urls().is_empty());
+
+        let resp = client().get(format!("{uri}{q}")).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(calls.urls().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_host_other_than_this_listener_is_refused() {
+        let (handle, uri, calls) = serving(Duration::from_secs(60), connected()).await;
+        let port = handle.port();
+        let target = format!("/oauth/callback?code=c&state={GOOD}");
+        for host in [
+            format!("Host: evil.example:{port}\r\n"),
+            format!("Host: localhost:{port}\r\n"),
+            "Host: 127.0.0.1\r\n".to_string(),
+            format!("Host: 127.0.0.1:{}\r\n", port.wrapping_add(1)),
+            // Two Host headers, one of them ours.
+            format!("Host: 127.0.0.1:{port}\r\nHost: evil.example\r\n"),
+        ] {
+            let req = format!("GET {target} HTTP/1.1\r\n{host}Connection: close\r\n\r\n");
+            let resp = raw(port, req.as_bytes()).await;
+            assert!(resp.starts_with("HTTP/1.1 400 "), "{host}: {resp}");
+        }
+        // HTTP/1.0 without any Host, and an absolute-form target.
+        let resp = raw(port, format!("GET {target} HTTP/1.0\r\n\r\n").as_bytes()).await;
+        assert!(
+            resp.starts_with("HTTP/1.0 400 ") || resp.starts_with("HTTP/1.1 400 "),
+            "{resp}"
+        );
+        let req = format!(
+            "GET http://evil.example{target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+        );
+        let resp = raw(port, req.as_bytes()).await;
+        assert!(resp.starts_with("HTTP/1.1 400 "), "{resp}");
+        assert!(calls.urls().is_empty());
+
+        let resp = client()
+            .get(format!("{uri}?code=c&state={GOOD}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+    }
+
+    #[tokio::test]
+    async fn a_request_head_over_16_kib_is_rejected_before_it_reaches_the_callback() {
+        let (handle, uri, calls) = serving(Duration::from_secs(60), connected()).await;
+        let port = handle.port();
+        let big = "a".repeat(20 * 1024);
+        let req = format!(
+            "GET /oauth/callback?code=c&state={GOOD} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Pad: {big}\r\nConnection: close\r\n\r\n"
+        );
+        let resp = raw(port, req.as_bytes()).await;
+        assert!(
+            resp.starts_with("HTTP/1.1 431 "),
+            "{}",
+            &resp[..resp.len().min(200)]
+        );
+        assert!(calls.urls().is_empty());
+
+        let resp = client()
+            .get(format!("{uri}?code=c&state={GOOD}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(calls.urls().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn of_two_concurrent_accepted_callbacks_only_the_first_completes() {
+        let listener = LoopbackListener::bind().await.unwrap();
+        let uri = listener.redirect_uri();
+        let count = Arc::new(AtomicUsize::new(0));
+        let (entered_tx, entered) = oneshot::channel();
+        let (release, released) = oneshot::channel::<()>();
+        let n = count.clone();
+        let handle = listener.serve(
+            Duration::from_secs(60),
+            |s| s == GOOD,
+            move |_url| async move {
+                n.fetch_add(1, Ordering::SeqCst);
+                let _ = entered_tx.send(());
+                let _ = released.await;
+                connected()
+            },
+        );
+        let http = client();
+        let first = tokio::spawn(http.get(format!("{uri}?code=one&state={GOOD}")).send());
+        tokio::time::timeout(CAP, entered).await.unwrap().unwrap();
+
+        let second = http
+            .get(format!("{uri}?code=two&state={GOOD}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(second.status(), 409);
+        assert!(second.text().await.unwrap().contains("already received"));
+        // A forged one meanwhile still learns nothing but "not waiting for this".
+        let forged = http
+            .get(format!("{uri}?code=x&state=forged"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), 400);
+
+        release.send(()).unwrap();
+        let first = first.await.unwrap().unwrap();
+        assert_eq!(first.status(), 200);
+        assert_eq!(closed(&handle).await, LoopbackEnd::Completed);
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn the_completion_runs_to_its_end_when_the_browser_goes_away() {
+        let listener = LoopbackListener::bind().await.unwrap();
+        let port = listener.port();
+        let (entered_tx, entered) = oneshot::channel();
+        let (release, released) = oneshot::channel::<()>();
+        let finished = Arc::new(AtomicUsize::new(0));
+        let f = finished.clone();
+        let handle = listener.serve(
+            Duration::from_secs(60),
+            |s| s == GOOD,
+            move |_url| async move {
+                let _ = entered_tx.send(());
+                let _ = released.await;
+                f.fetch_add(1, Ordering::SeqCst);
+                connected()
+            },
+        );
+        let mut tab = TcpStream::connect((Ipv4Addr::LOCALHOST, port))
+            .await
+            .unwrap();
+        tab.write_all(&get(port, &format!("/oauth/callback?code=c&state={GOOD}")))
+            .await
+            .unwrap();
+        tokio::time::timeout(CAP, entered).await.unwrap().unwrap();
+        drop(tab);
+        // Let hyper notice the closed socket and drop the request's handler.
+        tokio::task::yield_now().await;
+        release.send(()).unwrap();
+        assert_eq!(closed(&handle).await, LoopbackEnd::Completed);
+        assert_eq!(finished.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn the_listener_closes_when_its_time_is_up() {
+        let (handle, _uri, calls) = serving(Duration::from_millis(200), connected()).await;
+        until_refused(handle.port()).await;
+        assert_eq!(closed(&handle).await, LoopbackEnd::Expired);
+        assert!(calls.urls().is_empty());
+    }
+
+    #[tokio::test]
+    async fn cancel_closes_the_listener() {
+        let (handle, uri, calls) = serving(Duration::from_secs(60), connected()).await;
+        // Serving first, so the cancel is what closes it.
+        let resp = client()
+            .get(format!("{uri}?state=forged"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400);
+        handle.cancel();
+        until_refused(handle.port()).await;
+        assert_eq!(closed(&handle).await, LoopbackEnd::Cancelled);
+        assert!(calls.urls().is_empty());
+    }
+
+    #[tokio::test]
+    async fn dropping_the_handle_closes_the_listener() {
+        let (handle, uri, calls) = serving(Duration::from_secs(60), connected()).await;
+        let port = handle.port();
+        let resp = client()
+            .get(format!("{uri}?state=forged"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400);
+        let end = handle.closed();
+        drop(handle);
+        until_refused(port).await;
+        assert_eq!(
+            tokio::time::timeout(CAP, end).await.unwrap(),
+            LoopbackEnd::Cancelled
+        );
+        assert!(calls.urls().is_empty());
+    }
+
+    /// Logs go through `tracing`; with a current-thread runtime every task runs on this
+    /// thread, so a thread-local subscriber sees the listener's lines.
+    #[tokio::test]
+    async fn refusals_are_logged_without_the_code_or_state() {
+        #[derive(Clone, Default)]
+        struct Buf(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Buf {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buf = Buf::default();
+        let w = buf.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || w.clone())
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+
+        let (handle, uri, _) = serving(Duration::from_secs(60), connected()).await;
+        let http = client();
+        let forged = "forged-state-91c2";
+        let code = "code-secret-44ab";
+        for q in [
+            format!("code={code}&state={forged}"),
+            format!("code={code}&state={GOOD}&state={GOOD}"),
+        ] {
+            let resp = http.get(format!("{uri}?{q}")).send().await.unwrap();
+            assert_eq!(resp.status(), 400);
+        }
+        let resp = http
+            .get(format!("{uri}?code={code}&state={GOOD}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        closed(&handle).await;
+
+        let logs = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            logs.contains("loopback callback refused: unknown state"),
+            "{logs}"
+        );
+        assert!(
+            logs.contains("loopback callback refused: repeated state"),
+            "{logs}"
+        );
+        for secret in [forged, code, GOOD, "/oauth/callback?"] {
+            assert!(
+                !logs.contains(secret),
+                "{secret} leaked into the logs:\n{logs}"
+            );
+        }
+    }
+
+    #[test]
+    fn escape_html_covers_markup_and_quotes() {
+        assert_eq!(
+            escape_html(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+        assert_eq!(escape_html("Patchbay é"), "Patchbay é");
+    }
+}
