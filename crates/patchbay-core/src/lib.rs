@@ -12,6 +12,7 @@ pub mod paging;
 pub mod providers;
 pub mod secret;
 pub mod session;
+pub mod url_rules;
 pub mod vault;
 pub mod views;
 
