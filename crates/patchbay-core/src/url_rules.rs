@@ -427,6 +427,12 @@ mod tests {
                 .as_str(),
             "https://api.example/v1/leads"
         );
+        // A punycode label is a label; one that does not decode is refused.
+        assert_eq!(
+            fill(CF, "xn--bcher-kva", "1").unwrap().host_str(),
+            Some("xn--bcher-kva.myclickfunnels.com")
+        );
+        assert!(fill(CF, "xn--a", "1").is_err());
         // A 63-character label is the longest allowed.
         let long = "a".repeat(63);
         assert_eq!(
@@ -573,20 +579,23 @@ mod tests {
     proptest! {
         #[test]
         fn filled_host_is_the_templates_domain_or_refused(sub in value_strategy(), ws in value_strategy()) {
-            match fill(CF, &sub, &ws) {
-                Ok(u) => {
-                    let host = u.host_str().unwrap().to_string();
-                    prop_assert_eq!(&host, &format!("{}.myclickfunnels.com", sub.to_ascii_lowercase()));
-                    prop_assert!(u.username().is_empty() && u.password().is_none());
-                    prop_assert_eq!(u.port(), None);
-                    prop_assert_eq!(u.query(), None);
-                    prop_assert_eq!(u.fragment(), None);
-                    let segments: Vec<&str> = u.path_segments().unwrap().collect();
-                    prop_assert_eq!(segments.len(), 5);
-                    prop_assert_eq!(percent_decode(segments[3]), ws.as_bytes().to_vec());
-                }
-                // Any refusal keeps the token home; which one is the unit tests' business.
-                Err(_) => {}
+            let result = fill(CF, &sub, &ws);
+            // Refusals are not over-broad: a plain label and a real segment always fill.
+            let fillable = is_dns_label(&sub)
+                && !sub.to_ascii_lowercase().starts_with("xn--")
+                && !matches!(ws.as_str(), "" | "." | "..");
+            prop_assert_eq!(result.is_ok(), fillable, "{:?}", result);
+            // An Err is a refusal: the token stays home.
+            if let Ok(u) = result {
+                let host = u.host_str().unwrap().to_string();
+                prop_assert_eq!(&host, &format!("{}.myclickfunnels.com", sub.to_ascii_lowercase()));
+                prop_assert!(u.username().is_empty() && u.password().is_none());
+                prop_assert_eq!(u.port(), None);
+                prop_assert_eq!(u.query(), None);
+                prop_assert_eq!(u.fragment(), None);
+                let segments: Vec<&str> = u.path_segments().unwrap().collect();
+                prop_assert_eq!(segments.len(), 5);
+                prop_assert_eq!(percent_decode(segments[3]), ws.as_bytes().to_vec());
             }
         }
     }
