@@ -20,8 +20,7 @@ use crate::oauth::{
 };
 use crate::paging::{fetch_all, stream_all, Record};
 use crate::providers::{
-    fill_placeholders, load_with_overrides, ClientAuth, ConnectionDef, DefinitionError,
-    ProviderDef, RedirectKind,
+    load_with_overrides, ClientAuth, ConnectionDef, DefinitionError, ProviderDef, RedirectKind,
 };
 use crate::secret::SecretString;
 use crate::session::{
@@ -1168,7 +1167,8 @@ impl CoreState {
     /// The API base URL of a provider with its account variables (diagnostics).
     pub fn api_base(&self, provider_id: &str, vars: &BTreeMap<String, String>) -> Option<String> {
         self.def(provider_id)
-            .map(|d| fill_placeholders(&d.api_base, |n| vars.get(n).cloned()))
+            .and_then(|d| crate::url_rules::fill_url(&d.api_base, |n| vars.get(n).cloned()).ok())
+            .map(String::from)
     }
 }
 

@@ -2,6 +2,12 @@
 //! of the same provider id in the user's config directory.
 //!
 //! A definition holds no secret: a confidential client's secret is read from the vault.
+//!
+//! Every URL in a definition passes [`url_rules::endpoint_allowed`] as in the demo world:
+//! https, or http to the IP literal 127.0.0.1 / [::1] (tests point real definitions at a
+//! loopback sandbox), never `localhost`, user info or a fragment. Whether a loopback URL may
+//! be used in the real world is decided where it is used, with the provider's issuer.
+//! `{name}` placeholders in `api_base` and paths are filled by [`url_rules::fill_url`].
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -9,6 +15,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use url::Url;
+
+use crate::url_rules::{self, fill_url, UrlRuleError, World};
 
 /// One provider as its definition file describes it.
 #[derive(Debug, Clone, Deserialize)]
@@ -44,15 +52,19 @@ pub struct ProviderDef {
     pub client_auth: ClientAuth,
     #[serde(default)]
     pub redirect: RedirectKind,
-    /// TEMPORARY (the rules branch brings the real one).
-    #[serde(default = "yes")]
-    pub access_token_expires: bool,
     /// The API's base URL (may hold `{var}` placeholders filled from the account look-up).
     pub api_base: String,
     /// The API base's path relative to the sandbox in demo mode, e.g. `/whatconverts/api/v1`.
     pub demo_api_path: String,
     #[serde(default)]
     pub rate_limit: RateLimit,
+    /// Whether the provider's access tokens run out (top-level `access_token_expires`,
+    /// default true). `false` for a provider whose tokens last until revoked and which
+    /// issues no refresh token (ClickFunnels): its `expires_in` is informational, so the
+    /// client must not treat the token as expired nor try to refresh it. Only meaningful for
+    /// OAuth connections; an `api_key` definition may not set it to false.
+    #[serde(default = "yes")]
+    pub access_token_expires: bool,
     pub account: AccountDef,
     #[serde(default)]
     pub resources: Vec<ResourceDef>,
@@ -466,14 +478,7 @@ fn validate(def: &ProviderDef) -> Result<(), (String, String)> {
         ("issuer", def.issuer.as_ref()),
     ] {
         if let Some(v) = value.filter(|v| !v.is_empty()) {
-            let url = Url::parse(v)
-                .map_err(|e| (key.to_string(), format!("{key} {v:?} is not a URL: {e}")))?;
-            if url.scheme() != "https" && !is_loopback(&url) {
-                return Err((
-                    key.into(),
-                    format!("{key} must use https (or http on 127.0.0.1)"),
-                ));
-            }
+            check_url(key, key, v)?;
         }
     }
     if let Some(name) = placeholders(&def.api_base)
@@ -485,13 +490,12 @@ fn validate(def: &ProviderDef) -> Result<(), (String, String)> {
             format!("api_base uses {{{name}}}, which [account] vars does not provide"),
         ));
     }
-    let base = fill_placeholders(&def.api_base, |_| Some("x".into()));
-    Url::parse(&base).map_err(|e| {
-        (
-            "api_base".to_string(),
-            format!("api_base is not a URL: {e}"),
-        )
-    })?;
+    check_template("api_base", "api_base", &def.api_base)?;
+    check_template(
+        "path",
+        "account path",
+        &format!("{}{}", def.api_base, def.account.path),
+    )?;
     if !def.demo_api_path.starts_with('/') {
         return Err((
             "demo_api_path".into(),
@@ -512,15 +516,13 @@ fn validate(def: &ProviderDef) -> Result<(), (String, String)> {
         ));
     }
     if let Some(u) = &def.account.url {
-        let url = Url::parse(u).map_err(|e| {
-            (
-                "url".to_string(),
-                format!("account url {u:?} is not a URL: {e}"),
-            )
-        })?;
-        if url.scheme() != "https" && !is_loopback(&url) {
-            return Err(("url".into(), "account url must use https".into()));
-        }
+        check_template("url", "account url", u)?;
+    }
+    if !def.access_token_expires && def.connection.is_api_key() {
+        return Err((
+            "access_token_expires".into(),
+            "access_token_expires = false applies to OAuth connections only (an API key has no access token)".into(),
+        ));
     }
     check_pointer("name", &def.account.name)?;
     for p in def.account.vars.values() {
@@ -548,6 +550,11 @@ fn validate(def: &ProviderDef) -> Result<(), (String, String)> {
                 format!("resource {:?} uses {{{name}}}, which neither [account] vars nor its parent provide", r.id),
             ));
         }
+        check_template(
+            "path",
+            &format!("resource {:?} path", r.id),
+            &format!("{}{}", def.api_base, r.path),
+        )?;
         if let Some(p) = &r.parent {
             if !def
                 .resources
@@ -591,20 +598,7 @@ fn validate_connection(def: &ProviderDef) -> Result<(), (String, String)> {
             registration,
         } => {
             match discovery {
-                Some(d) => {
-                    let url = Url::parse(d).map_err(|e| {
-                        (
-                            "discovery".to_string(),
-                            format!("discovery {d:?} is not a URL: {e}"),
-                        )
-                    })?;
-                    if url.scheme() != "https" && !is_loopback(&url) {
-                        return Err((
-                            "discovery".into(),
-                            "discovery must use https (or http on 127.0.0.1)".into(),
-                        ));
-                    }
-                }
+                Some(d) => check_url("discovery", "discovery", d)?,
                 None => {
                     for (key, v) in [
                         ("authorize_url", &def.authorize_url),
@@ -683,12 +677,36 @@ fn check_pointer(key: &str, p: &str) -> Result<(), (String, String)> {
     }
 }
 
-fn is_loopback(url: &Url) -> bool {
-    url.scheme() == "http"
-        && matches!(
-            url.host_str(),
-            Some("127.0.0.1") | Some("localhost") | Some("[::1]")
-        )
+/// A definition's URL: parsable and allowed by the one URL rule. Checked as in the demo
+/// world because a definition may point at a loopback sandbox (tests do); the real world
+/// checks again where the URL is used, with the provider's issuer.
+fn check_url(key: &str, what: &str, v: &str) -> Result<(), (String, String)> {
+    let url =
+        Url::parse(v).map_err(|e| (key.to_string(), format!("{what} {v:?} is not a URL: {e}")))?;
+    allowed(key, what, &url)
+}
+
+/// Like [`check_url`] for a template: placeholders filled with a stand-in label.
+fn check_template(key: &str, what: &str, template: &str) -> Result<(), (String, String)> {
+    let url = fill_url(template, |_| Some("x".into())).map_err(|e| refused(key, what, &e))?;
+    allowed(key, what, &url)
+}
+
+fn allowed(key: &str, what: &str, url: &Url) -> Result<(), (String, String)> {
+    url_rules::endpoint_allowed(url, World::Demo, None).map_err(|e| refused(key, what, &e))
+}
+
+fn refused(key: &str, what: &str, e: &UrlRuleError) -> (String, String) {
+    // `DefinitionError::to_user` ends the sentence itself.
+    let why = e.to_string();
+    (
+        key.to_string(),
+        format!(
+            "{what} is refused ({}): {}",
+            e.code(),
+            why.trim_end_matches('.')
+        ),
+    )
 }
 
 /// The `{name}` placeholders of a template.
@@ -707,7 +725,11 @@ pub fn placeholders(template: &str) -> Vec<String> {
     names
 }
 
-/// Replaces `{name}` placeholders; unknown names are left as they are.
+/// Replaces `{name}` placeholders as plain text; unknown names are left as they are.
+///
+/// Not for URLs: a value pasted into a URL can move its host (`evil.example#`) or its path
+/// (`../admin`). Build URLs with [`url_rules::fill_url`], which encodes each value for the
+/// part of the URL it lands in and refuses what cannot be made safe.
 pub fn fill_placeholders(template: &str, lookup: impl Fn(&str) -> Option<String>) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
@@ -884,6 +906,99 @@ mod tests {
         let e = parse_definition(Path::new("webinargeek.toml"), &text).unwrap_err();
         assert!(e.message.contains("{webinar}"), "{e}");
         assert!(e.line.is_some());
+    }
+
+    #[test]
+    fn only_clickfunnels_tokens_do_not_expire() {
+        for d in builtin() {
+            assert_eq!(d.access_token_expires, d.id != "clickfunnels", "{}", d.id);
+        }
+    }
+
+    #[test]
+    fn access_token_expires_must_be_a_boolean_and_is_oauth_only() {
+        let cf = include_str!("../providers/clickfunnels.toml");
+        let text = cf.replace(
+            "access_token_expires = false",
+            "access_token_expires = \"no\"",
+        );
+        assert_ne!(text, cf);
+        let e = parse_definition(Path::new("clickfunnels.toml"), &text).unwrap_err();
+        assert_eq!(e.line, find_key_line(&text, "access_token_expires"));
+        let wc = include_str!("../providers/whatconverts.toml");
+        let text = format!("access_token_expires = false\n{wc}");
+        let e = parse_definition(Path::new("whatconverts.toml"), &text).unwrap_err();
+        assert_eq!(e.line, Some(1));
+        assert!(e.message.contains("OAuth connections only"), "{e}");
+        // Written out as true it is the default.
+        let text = format!("access_token_expires = true\n{wc}");
+        assert!(parse_definition(Path::new("whatconverts.toml"), &text).is_ok());
+    }
+
+    /// A definition with one line replaced (the replaced text must be there).
+    fn edited(text: &str, from: &str, to: &str) -> Result<ProviderDef, DefinitionError> {
+        assert!(text.contains(from), "{from}");
+        parse_definition(Path::new("edited.toml"), &text.replace(from, to))
+    }
+
+    #[test]
+    fn definition_urls_follow_the_url_rule() {
+        let cf = include_str!("../providers/clickfunnels.toml");
+        let bt = include_str!("../providers/boomtown.toml");
+        let discovery = "discovery = \"https://accounts.myclickfunnels.com\"";
+        // A loopback sandbox by IP literal is fine at load time (tests point real
+        // definitions at one) ...
+        for ok in [
+            "http://127.0.0.1:9/clickfunnels",
+            "http://[::1]:9/clickfunnels",
+        ] {
+            edited(cf, discovery, &format!("discovery = \"{ok}\"")).unwrap();
+        }
+        // ... the name localhost, plain http elsewhere, user info and fragments are not.
+        for (bad, code) in [
+            ("http://localhost:9/clickfunnels", "url.localhost_name"),
+            ("http://accounts.myclickfunnels.com", "url.not_https"),
+            ("https://me:pw@accounts.myclickfunnels.com", "url.userinfo"),
+            ("https://accounts.myclickfunnels.com#x", "url.fragment"),
+        ] {
+            let e = edited(cf, discovery, &format!("discovery = \"{bad}\"")).unwrap_err();
+            assert!(e.message.contains(code), "{bad}: {e}");
+            assert_eq!(e.line, find_key_line(cf, "discovery"), "{bad}: {e}");
+            assert!(!e.message.contains("pw@"), "{e}");
+        }
+        let e = edited(
+            bt,
+            "token_url = \"https://auth.boomtownroi.com/oauth/token\"",
+            "token_url = \"http://localhost:8080/oauth/token\"",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("url.localhost_name"), "{e}");
+        assert_eq!(e.line, find_key_line(bt, "token_url"));
+        // The API base and account URL had no https check before the one rule.
+        let e = edited(
+            bt,
+            "api_base = \"https://api.boomtownroi.com/v1\"",
+            "api_base = \"http://api.boomtownroi.com/v1\"",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("url.not_https"), "{e}");
+        let e = edited(
+            cf,
+            "url = \"https://accounts.myclickfunnels.com/api/v2/me\"",
+            "url = \"http://localhost/api/v2/me\"",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("url.localhost_name"), "{e}");
+        let e = edited(
+            cf,
+            "path = \"/workspaces/{workspace_id}/funnels\"",
+            "path = \"/workspaces/{workspace_id}/funnels#top\"",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("url.fragment"), "{e}");
+        // The message reads as one sentence in the window.
+        let user = e.to_user().message;
+        assert!(!user.contains(".."), "{user}");
     }
 
     #[test]

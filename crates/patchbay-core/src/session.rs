@@ -18,7 +18,7 @@ use url::Url;
 
 use crate::error::ApiError;
 use crate::http::{parse_retry_after, HttpSettings, RateLimiter, TokenHttp, TokenHttpError};
-use crate::providers::{fill_placeholders, ClientAuth, ConnectionDef, KeySend, ProviderDef};
+use crate::providers::{ClientAuth, ConnectionDef, KeySend, ProviderDef};
 use crate::secret::SecretString;
 use crate::vault::{Vault, VaultError, VaultKey};
 use crate::world::{AccountId, World};
@@ -476,6 +476,9 @@ impl Connection {
             revoke_url,
             ..
         } = self.endpoints().await?;
+        for url in std::iter::once(&token_url).chain(revoke_url.as_ref()) {
+            check_endpoint(&self.def, self.world, url)?;
+        }
         let secret = if self.def.client_auth != ClientAuth::None {
             self.client_secret(&token_url).await?
         } else {
@@ -676,10 +679,14 @@ impl Connection {
 
     /// The API base with the account's variables filled in.
     pub fn api_url(&self, path: &str, vars: &BTreeMap<String, String>) -> Result<Url, ApiError> {
-        let fill = |s: &str| fill_placeholders(s, |n| vars.get(n).cloned());
-        let base = fill(&self.def.api_base);
-        let full = format!("{}{}", base.trim_end_matches('/'), fill(path));
-        Url::parse(&full).map_err(|e| ApiError::Decode(format!("bad URL {full}: {e}")))
+        // Filled as one template: a value from the provider's response is one DNS label in
+        // the host and one percent-encoded segment in the path, so it cannot move the
+        // request (and its token) to another host or path.
+        let template = format!("{}{}", self.def.api_base.trim_end_matches('/'), path);
+        crate::url_rules::fill_url(&template, |n| vars.get(n).cloned()).map_err(|e| {
+            tracing::warn!(provider = %self.def.id, code = e.code(), "API address refused");
+            ApiError::RefusedUrl(e.to_string())
+        })
     }
 
     /// GET with retries (GET is idempotent).
@@ -748,6 +755,7 @@ impl Connection {
         idempotent: bool,
         probe: Option<&KeyValues>,
     ) -> Result<ApiResponse, ApiError> {
+        check_endpoint(&self.def, self.world, url.as_str())?;
         let policy = &self.settings.retry;
         let started = Instant::now();
         let mut attempts = 0u32;

@@ -1,6 +1,6 @@
 //! The sandbox's settings, shared by the library API and the command line.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use crate::faults::FaultSpec;
@@ -34,6 +34,10 @@ pub struct SandboxConfig {
     /// Providers whose token endpoint wants a confidential client: slug -> the client secret
     /// of `client_id` (accepted as `client_secret_post` or `client_secret_basic`).
     pub client_secrets: HashMap<String, String>,
+    /// Providers whose access tokens last until revoked, as ClickFunnels' do: their token
+    /// endpoint issues no refresh token, `expires_in` is informational (the `access_ttl`),
+    /// and the Bearer check never expires their tokens. Empty by default.
+    pub non_expiring: HashSet<String>,
 }
 
 /// How a provider's API authenticates callers.
@@ -44,6 +48,16 @@ pub enum AuthMode {
     OAuth,
     /// The real provider's API-key scheme (see [`SandboxConfig::api_key_for`]).
     ApiKey,
+}
+
+/// How long a provider's access tokens live.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AccessLifetime {
+    /// `access_ttl`, then `invalid_token`; a refresh token comes with each access token.
+    #[default]
+    Expiring,
+    /// Until revoked, with no refresh token (ClickFunnels).
+    UntilRevoked,
 }
 
 /// The providers that have an API-key scheme.
@@ -64,6 +78,7 @@ impl Default for SandboxConfig {
             rate_limits: true,
             auth: HashMap::new(),
             client_secrets: HashMap::new(),
+            non_expiring: HashSet::new(),
         }
     }
 }
@@ -129,6 +144,27 @@ impl SandboxConfig {
         Ok(())
     }
 
+    /// How long `provider`'s access tokens live.
+    pub fn access_lifetime(&self, provider: &str) -> AccessLifetime {
+        if self.non_expiring.contains(provider) {
+            AccessLifetime::UntilRevoked
+        } else {
+            AccessLifetime::Expiring
+        }
+    }
+
+    /// Applies one `--non-expiring PROVIDER` value.
+    pub fn apply_non_expiring_flag(&mut self, provider: &str) -> Result<(), String> {
+        if !crate::PROVIDERS.contains(&provider) {
+            return Err(format!(
+                "unknown provider {provider:?}; use one of {}",
+                crate::PROVIDERS.join(", ")
+            ));
+        }
+        self.non_expiring.insert(provider.to_string());
+        Ok(())
+    }
+
     /// Whether `uri` may receive authorization responses: an exact registered string, or a
     /// loopback callback on any port (RFC 8252 section 7.3: native apps pick the port at run time).
     pub fn redirect_uri_allowed(&self, uri: &str) -> bool {
@@ -181,5 +217,19 @@ mod tests {
         assert!(c.apply_auth_flag("apikey").is_err());
         assert!(SandboxConfig::api_key_for("clickfunnels").is_none());
         assert_eq!(SandboxConfig::api_key_for("whatconverts").unwrap().len(), 2);
+    }
+
+    #[test]
+    fn non_expiring_flag() {
+        let mut c = SandboxConfig::default();
+        assert_eq!(c.access_lifetime("clickfunnels"), AccessLifetime::Expiring);
+        c.apply_non_expiring_flag("clickfunnels").unwrap();
+        assert_eq!(
+            c.access_lifetime("clickfunnels"),
+            AccessLifetime::UntilRevoked
+        );
+        assert_eq!(c.access_lifetime("boomtown"), AccessLifetime::Expiring);
+        assert!(c.apply_non_expiring_flag("nope").is_err());
+        assert!(c.apply_non_expiring_flag("").is_err());
     }
 }

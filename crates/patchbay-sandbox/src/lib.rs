@@ -27,7 +27,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use config::{AuthMode, SandboxConfig, API_KEY_PROVIDERS};
+pub use config::{AccessLifetime, AuthMode, SandboxConfig, API_KEY_PROVIDERS};
 pub use errors::SandboxError;
 pub use faults::{FaultSpec, FaultSpecError};
 pub use pkce::s256 as pkce_s256_challenge;
@@ -131,7 +131,8 @@ impl Sandbox {
         self.state.registrations.count()
     }
 
-    /// Every access token issued so far is expired from now on.
+    /// Every access token issued so far is expired from now on, except those of a
+    /// non-expiring provider (`SandboxConfig::non_expiring`), which keep working as they would.
     pub fn expire_access_tokens(&self) {
         self.state.tokens.expire_access_tokens();
     }

@@ -47,6 +47,10 @@ struct Args {
     /// client secret (repeatable), e.g. `boomtown=s3cret`.
     #[arg(long = "client-secret")]
     client_secrets: Vec<String>,
+    /// PROVIDER: its access tokens last until revoked and come without a refresh token, as
+    /// ClickFunnels' do; `expires_in` is informational (repeatable), e.g. `clickfunnels`.
+    #[arg(long = "non-expiring", value_name = "PROVIDER")]
+    non_expiring: Vec<String>,
 }
 
 #[tokio::main]
@@ -75,6 +79,12 @@ async fn main() {
     for flag in &args.auth {
         if let Err(e) = config.apply_auth_flag(flag) {
             eprintln!("patchbay-sandbox: error: --auth {flag}: {e}");
+            std::process::exit(2);
+        }
+    }
+    for flag in &args.non_expiring {
+        if let Err(e) = config.apply_non_expiring_flag(flag) {
+            eprintln!("patchbay-sandbox: error: --non-expiring {flag}: {e}");
             std::process::exit(2);
         }
     }

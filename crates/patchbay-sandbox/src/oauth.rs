@@ -412,14 +412,17 @@ fn no_store(response: &mut Response) {
 }
 
 fn token_success(issued: Issued) -> Response {
-    let mut response = Json(json!({
+    let mut body = json!({
         "access_token": issued.access_token,
         "token_type": "Bearer",
         "expires_in": issued.expires_in,
-        "refresh_token": issued.refresh_token,
         "scope": issued.scope,
-    }))
-    .into_response();
+    });
+    // RFC 6749 §5.1: refresh_token is optional; a non-expiring provider leaves it out.
+    if let Some(refresh_token) = issued.refresh_token {
+        body["refresh_token"] = json!(refresh_token);
+    }
+    let mut response = Json(body).into_response();
     no_store(&mut response);
     response
 }
@@ -479,9 +482,14 @@ fn token_inner(state: &AppState, p: Provider, headers: &HeaderMap, body: &[u8]) 
         ) else {
             return bad("code, redirect_uri and code_verifier are required");
         };
-        state
-            .tokens
-            .redeem_code(p, client_id, code, redirect_uri, verifier)
+        state.tokens.redeem_code(
+            p,
+            client_id,
+            code,
+            redirect_uri,
+            verifier,
+            state.config.access_lifetime(p.slug()),
+        )
     } else {
         let Some(refresh_token) = non_empty(&params, "refresh_token") else {
             return bad("refresh_token is required");

@@ -10,6 +10,7 @@ use base64::Engine;
 use rand::rngs::OsRng;
 use rand::RngCore;
 
+use crate::config::AccessLifetime;
 use crate::pkce;
 use crate::providers::Provider;
 
@@ -34,7 +35,9 @@ pub struct ApprovedRequest {
 #[derive(Debug, Clone)]
 pub struct Issued {
     pub access_token: String,
-    pub refresh_token: String,
+    /// None for a provider whose access tokens do not expire.
+    pub refresh_token: Option<String>,
+    /// Informational only when there is no refresh token (the token does not expire).
     pub expires_in: u64,
     pub scope: String,
 }
@@ -68,7 +71,8 @@ struct AccessEntry {
     provider: Provider,
     grant_id: u64,
     scope: String,
-    expires_at: Instant,
+    /// None: valid until revoked.
+    expires_at: Option<Instant>,
     revoked: bool,
 }
 
@@ -119,11 +123,12 @@ impl TokenStore {
         *self.access_ttl.lock().expect("ttl poisoned") = ttl;
     }
 
-    /// Every access token issued so far is expired from now on.
+    /// Every access token issued so far is expired from now on, as if its lifetime had
+    /// passed; a token that does not expire keeps working, as it would.
     pub fn expire_access_tokens(&self) {
         let now = Instant::now();
         for entry in self.lock().access.values_mut() {
-            entry.expires_at = entry.expires_at.min(now);
+            entry.expires_at = entry.expires_at.map(|at| at.min(now));
         }
     }
 
@@ -148,6 +153,7 @@ impl TokenStore {
         code: &str,
         redirect_uri: &str,
         verifier: &str,
+        lifetime: AccessLifetime,
     ) -> Result<Issued, GrantError> {
         let ttl = *self.access_ttl.lock().expect("ttl poisoned");
         let mut inner = self.lock();
@@ -194,7 +200,9 @@ impl TokenStore {
         if let Some(e) = inner.codes.get_mut(code) {
             e.grant_id = Some(grant_id);
         }
-        Ok(mint(&mut inner, provider, &client_id, grant_id, scope, ttl))
+        Ok(mint(
+            &mut inner, provider, &client_id, grant_id, scope, ttl, lifetime,
+        ))
     }
 
     /// Rotates a refresh token. A retired one presented again revokes its whole family.
@@ -245,8 +253,15 @@ impl TokenStore {
         if let Some(e) = inner.refresh.get_mut(refresh_token) {
             e.retired = true;
         }
+        // Only an expiring grant has refresh tokens, so this one expires too.
         Ok(mint(
-            &mut inner, provider, client_id, grant_id, new_scope, ttl,
+            &mut inner,
+            provider,
+            client_id,
+            grant_id,
+            new_scope,
+            ttl,
+            AccessLifetime::Expiring,
         ))
     }
 
@@ -283,7 +298,7 @@ impl TokenStore {
         if entry.revoked || inner.grants.get(&entry.grant_id).is_none_or(|g| g.revoked) {
             return Err("access token revoked");
         }
-        if Instant::now() >= entry.expires_at {
+        if entry.expires_at.is_some_and(|at| Instant::now() >= at) {
             return Err("access token expired");
         }
         Ok(AccessGrant {
@@ -304,29 +319,37 @@ fn mint(
     grant_id: u64,
     scope: String,
     ttl: Duration,
+    lifetime: AccessLifetime,
 ) -> Issued {
     let access_token = random_token();
-    let refresh_token = random_token();
+    let expires_at = match lifetime {
+        AccessLifetime::Expiring => Some(Instant::now() + ttl),
+        AccessLifetime::UntilRevoked => None,
+    };
     inner.access.insert(
         access_token.clone(),
         AccessEntry {
             provider,
             grant_id,
             scope: scope.clone(),
-            expires_at: Instant::now() + ttl,
+            expires_at,
             revoked: false,
         },
     );
-    inner.refresh.insert(
-        refresh_token.clone(),
-        RefreshEntry {
-            provider,
-            client_id: client_id.to_string(),
-            grant_id,
-            scope: scope.clone(),
-            retired: false,
-        },
-    );
+    let refresh_token = (lifetime == AccessLifetime::Expiring).then(|| {
+        let token = random_token();
+        inner.refresh.insert(
+            token.clone(),
+            RefreshEntry {
+                provider,
+                client_id: client_id.to_string(),
+                grant_id,
+                scope: scope.clone(),
+                retired: false,
+            },
+        );
+        token
+    });
     Issued {
         access_token,
         refresh_token,

@@ -14,19 +14,11 @@ impl Drop for Child {
     }
 }
 
-#[tokio::test]
-async fn prints_the_url_first_and_serves() {
+/// Starts the binary with `args` and returns it with the URL from its first line.
+async fn spawn(args: &[&str]) -> (Child, String) {
     let mut child = Child(
         Command::new(BIN)
-            .args([
-                "--addr",
-                "127.0.0.1:0",
-                "--records",
-                "12",
-                "--seed",
-                "3",
-                "--auto-approve",
-            ])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -45,6 +37,21 @@ async fn prints_the_url_first_and_serves() {
         .strip_prefix("listening on http://127.0.0.1:")
         .map(|port| format!("http://127.0.0.1:{port}"))
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    (child, url)
+}
+
+#[tokio::test]
+async fn prints_the_url_first_and_serves() {
+    let (_child, url) = spawn(&[
+        "--addr",
+        "127.0.0.1:0",
+        "--records",
+        "12",
+        "--seed",
+        "3",
+        "--auto-approve",
+    ])
+    .await;
     let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
     assert_ne!(port, 0);
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
@@ -61,6 +68,63 @@ async fn prints_the_url_first_and_serves() {
     assert_eq!(meta["issuer"], format!("{url}/emailoctopus").as_str());
 }
 
+#[tokio::test]
+async fn non_expiring_flag_drops_the_refresh_token() {
+    let (_child, url) = spawn(&["--auto-approve", "--non-expiring", "clickfunnels"]).await;
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let verifier = "v".repeat(43);
+    let redirect = "dev.patchbay:/oauth/callback";
+    let mut tokens = Vec::new();
+    for p in ["clickfunnels", "boomtown"] {
+        let resp = http
+            .get(format!("{url}/{p}/oauth/authorize"))
+            .query(&[
+                ("response_type", "code"),
+                ("client_id", "patchbay-desktop"),
+                ("redirect_uri", redirect),
+                (
+                    "code_challenge",
+                    &patchbay_sandbox::pkce_s256_challenge(&verifier),
+                ),
+                ("code_challenge_method", "S256"),
+                ("state", "s"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let location = url::Url::parse(resp.headers()["location"].to_str().unwrap()).unwrap();
+        let code = location
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .unwrap()
+            .1
+            .into_owned();
+        let body: serde_json::Value = http
+            .post(format!("{url}/{p}/oauth/token"))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", redirect),
+                ("client_id", "patchbay-desktop"),
+                ("code_verifier", &verifier),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(body["access_token"].is_string(), "{p}: {body}");
+        tokens.push(body);
+    }
+    assert!(tokens[0].get("refresh_token").is_none(), "{}", tokens[0]);
+    assert!(tokens[1]["refresh_token"].is_string(), "{}", tokens[1]);
+}
+
 #[test]
 fn bad_flags_exit_with_2_and_a_message() {
     for args in [
@@ -75,6 +139,8 @@ fn bad_flags_exit_with_2_and_a_message() {
         vec!["--auth", "nope=oauth"],
         vec!["--client-secret", "boomtown"],
         vec!["--client-secret", "nope=x"],
+        vec!["--non-expiring", "nope"],
+        vec!["--non-expiring"],
     ] {
         let out = Command::new(BIN)
             .args(&args)
