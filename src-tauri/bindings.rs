@@ -24,14 +24,19 @@ fn generated() -> Vec<(String, String)> {
     use crate::events::{Notice, NoticeLevel};
     use crate::settings::{ProviderSettings, Settings};
     use crate::views::*;
-    use patchbay_core::views::{AuthMethodView, KeyFieldView};
+    use patchbay_core::views::{
+        AccountState, AccountView, AuthMethodView, KeyFieldView, ReconnectReason, UserError,
+    };
     all![
+        AccountState,
+        AccountView,
         AuthMethodView,
         KeyFieldView,
+        ReconnectReason,
+        UserError,
         crate::CommandError,
         ColumnKind,
         ColumnView,
-        ConnectionState,
         DetailField,
         ExportProgress,
         ExportResult,

@@ -3,13 +3,14 @@
 use std::sync::Arc;
 
 use patchbay_cache::ExportFormat;
+use patchbay_core::AccountId;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 use crate::error::CommandError;
 use crate::events;
 use crate::records;
 use crate::settings::{Settings, StoredSettings};
-use crate::state::AppState;
+use crate::state::{AppState, WorldState};
 use crate::tiles;
 use crate::views::{
     ExportProgress, ExportResult, ProviderTile, RecordDetail, RecordPage, RecordQuery,
@@ -18,10 +19,13 @@ use crate::views::{
 
 type Result<T> = std::result::Result<T, CommandError>;
 
-async fn tile_of(state: &AppState, provider: &str) -> Result<ProviderTile> {
-    tiles::tile(state, provider)
-        .await
-        .ok_or_else(|| CommandError::unknown_provider(provider))
+fn account_id(raw: &str) -> Result<AccountId> {
+    AccountId::parse(raw).map_err(|_| {
+        CommandError::new(
+            "unknown_account",
+            "Patchbay doesn't know that account. Go back to your tools and pick it again.",
+        )
+    })
 }
 
 #[tauri::command]
@@ -29,20 +33,21 @@ pub async fn list_providers(state: State<'_, AppState>) -> Result<Vec<ProviderTi
     Ok(tiles::tiles(&state).await)
 }
 
-/// Opens the provider's consent page in the system browser (never a webview).
+/// Opens the provider's consent page in the system browser (never a webview) to add an
+/// account, or reconnect one (the provider's answer tells which). The tiles follow through
+/// the `providers-changed` event.
 #[tauri::command]
-pub async fn connect(state: State<'_, AppState>, provider_id: String) -> Result<ProviderTile> {
-    let core = state.core();
+pub async fn connect(state: State<'_, AppState>, provider_id: String) -> Result<()> {
+    let core = state.active().core();
     let url = core
         .begin_connect(&provider_id)
         .await
         .map_err(|e| CommandError::from(core.connect_error_view(&e)))?;
-    state.links.set(&provider_id, url.to_string());
     if let Err(e) = tauri_plugin_opener::open_url(url.as_str(), None::<&str>) {
         tracing::warn!(provider = %provider_id, error = %e, "could not open the system browser");
         // The tile keeps "Copy link" so the user can paste it into a browser themselves.
     }
-    tile_of(&state, &provider_id).await
+    Ok(())
 }
 
 /// "Test and save" on an API-key provider's form: the core tries the key on the provider
@@ -52,8 +57,8 @@ pub async fn save_api_key(
     state: State<'_, AppState>,
     provider_id: String,
     values: std::collections::BTreeMap<String, String>,
-) -> Result<ProviderTile> {
-    let core = state.core();
+) -> Result<()> {
+    let core = state.active().core();
     let values = values
         .into_iter()
         .map(|(k, v)| (k, patchbay_core::secret::SecretString::new(v)))
@@ -61,13 +66,13 @@ pub async fn save_api_key(
     core.save_api_key(&provider_id, values)
         .await
         .map_err(|e| CommandError::from(core.connect_error_view(&e)))?;
-    tile_of(&state, &provider_id).await
+    Ok(())
 }
 
 /// Opens the page of the provider's web app where its API key lives, in the system browser.
 #[tauri::command]
 pub fn open_key_help(state: State<'_, AppState>, provider_id: String) -> Result<()> {
-    let core = state.core();
+    let core = state.active().core();
     let url = match core.auth_method(&provider_id) {
         Ok(patchbay_core::views::AuthMethodView::ApiKey {
             help_url: Some(url),
@@ -97,31 +102,30 @@ pub fn open_key_help(state: State<'_, AppState>, provider_id: String) -> Result<
 }
 
 #[tauri::command]
-pub async fn cancel_connect(
-    state: State<'_, AppState>,
-    provider_id: String,
-) -> Result<ProviderTile> {
-    state.core().cancel_connect(&provider_id);
-    state.links.remove(&provider_id);
-    tile_of(&state, &provider_id).await
+pub async fn cancel_connect(state: State<'_, AppState>, provider_id: String) -> Result<()> {
+    state.active().core().cancel_connect(&provider_id);
+    Ok(())
 }
 
-/// Revokes and forgets the sign-in; the cached records go too unless the user keeps them.
+/// Revokes and forgets one account; its cached records go too unless the user keeps them.
+/// The provider's other accounts are untouched.
 #[tauri::command]
 pub async fn disconnect(
     state: State<'_, AppState>,
     provider_id: String,
+    account_id: String,
     keep_records: bool,
-) -> Result<ProviderTile> {
-    let core = state.core();
-    core.disconnect(&provider_id)
+) -> Result<()> {
+    let account = self::account_id(&account_id)?;
+    let world = state.active();
+    let core = world.core();
+    core.disconnect(&provider_id, &account)
         .await
         .map_err(|e| CommandError::from(core.api_error_view(&provider_id, &e)))?;
-    state.links.remove(&provider_id);
     if !keep_records {
-        records::forget(cache(&state)?, provider_id.clone()).await?;
+        records::forget(cache(&world)?, provider_id, account).await?;
     }
-    tile_of(&state, &provider_id).await
+    Ok(())
 }
 
 #[tauri::command]
@@ -129,7 +133,7 @@ pub fn list_resources(
     state: State<'_, AppState>,
     provider_id: String,
 ) -> Result<Vec<ResourceView>> {
-    let core = state.core();
+    let core = state.active().core();
     let def = core
         .providers()
         .iter()
@@ -184,7 +188,7 @@ pub async fn set_client_secret(
 #[tauri::command]
 pub async fn save_settings(state: State<'_, AppState>, settings: Settings) -> Result<Settings> {
     let defs = state
-        .core()
+        .real_core()
         .providers()
         .iter()
         .map(|d| (**d).clone())
@@ -200,56 +204,81 @@ pub async fn save_settings(state: State<'_, AppState>, settings: Settings) -> Re
     get_settings(state).await
 }
 
-fn cache(state: &AppState) -> Result<Arc<patchbay_cache::Cache>> {
-    state
-        .cache
-        .clone()
-        .map_err(|e| CommandError::new("cache", e))
+fn cache(world: &WorldState) -> Result<Arc<patchbay_cache::Cache>> {
+    world.cache().map_err(|e| CommandError::new("cache", e))
 }
 
-/// Fetches every record of one list, emitting `sync-progress` as pages arrive.
+/// Fetches every record of one list of one account, emitting `sync-progress` as pages
+/// arrive.
 #[tauri::command]
 pub async fn sync_resource<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     provider_id: String,
+    account_id: String,
     resource_id: String,
 ) -> Result<SyncSummary> {
-    let core = state.core();
-    records::sync(&app, &core, cache(&state)?, &provider_id, &resource_id).await
+    let account = self::account_id(&account_id)?;
+    let world = state.active();
+    let core = world.core();
+    records::sync(
+        &app,
+        &core,
+        cache(&world)?,
+        &provider_id,
+        &account,
+        &resource_id,
+    )
+    .await
 }
 
 #[tauri::command]
 pub async fn query_records(
     state: State<'_, AppState>,
     provider_id: String,
+    account_id: String,
     resource_id: String,
     query: RecordQuery,
 ) -> Result<RecordPage> {
-    records::resource(&state.core(), &provider_id, &resource_id)?;
-    records::query(cache(&state)?, provider_id, resource_id, query).await
+    let account = self::account_id(&account_id)?;
+    let world = state.active();
+    records::resource(&world.core(), &provider_id, &resource_id)?;
+    records::query(cache(&world)?, provider_id, account, resource_id, query).await
 }
 
 #[tauri::command]
 pub async fn record_detail(
     state: State<'_, AppState>,
     provider_id: String,
+    account_id: String,
     resource_id: String,
     index: u32,
 ) -> Result<RecordDetail> {
-    records::resource(&state.core(), &provider_id, &resource_id)?;
-    records::detail(cache(&state)?, provider_id, resource_id, index).await
+    let account = self::account_id(&account_id)?;
+    let world = state.active();
+    records::resource(&world.core(), &provider_id, &resource_id)?;
+    records::detail(cache(&world)?, provider_id, account, resource_id, index).await
 }
 
 #[tauri::command]
 pub async fn weekly_counts(
     state: State<'_, AppState>,
     provider_id: String,
+    account_id: String,
     resource_id: String,
 ) -> Result<Vec<WeekCount>> {
-    let (_, r) = records::resource(&state.core(), &provider_id, &resource_id)?;
+    let account = self::account_id(&account_id)?;
+    let world = state.active();
+    let (_, r) = records::resource(&world.core(), &provider_id, &resource_id)?;
     let column = crate::views::chart_column(&r).map(str::to_string);
-    records::weekly(cache(&state)?, provider_id, resource_id, column).await
+    records::weekly(cache(&world)?, provider_id, account, resource_id, column).await
+}
+
+/// One account's list, as the window shows it (for exports).
+pub struct ListRef {
+    provider_id: String,
+    account_id: String,
+    resource_id: String,
 }
 
 /// Writes the current view (every matched row, in order) as CSV to the Downloads folder.
@@ -258,18 +287,16 @@ pub async fn export_csv<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     provider_id: String,
+    account_id: String,
     resource_id: String,
     query: RecordQuery,
 ) -> Result<ExportResult> {
-    export(
-        app,
-        &state,
+    let list = ListRef {
         provider_id,
+        account_id,
         resource_id,
-        query,
-        ExportFormat::Csv,
-    )
-    .await
+    };
+    export(app, &state, list, query, ExportFormat::Csv).await
 }
 
 /// The same as JSON: an array of the records as the provider sent them.
@@ -278,29 +305,33 @@ pub async fn export_json<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     provider_id: String,
+    account_id: String,
     resource_id: String,
     query: RecordQuery,
 ) -> Result<ExportResult> {
-    export(
-        app,
-        &state,
+    let list = ListRef {
         provider_id,
+        account_id,
         resource_id,
-        query,
-        ExportFormat::Json,
-    )
-    .await
+    };
+    export(app, &state, list, query, ExportFormat::Json).await
 }
 
 async fn export<R: Runtime>(
     app: AppHandle<R>,
     state: &AppState,
-    provider_id: String,
-    resource_id: String,
+    list: ListRef,
     query: RecordQuery,
     format: ExportFormat,
 ) -> Result<ExportResult> {
-    records::resource(&state.core(), &provider_id, &resource_id)?;
+    let ListRef {
+        provider_id,
+        account_id,
+        resource_id,
+    } = list;
+    let account = self::account_id(&account_id)?;
+    let world = state.active();
+    records::resource(&world.core(), &provider_id, &resource_id)?;
     let dir = app
         .path()
         .download_dir()
@@ -321,14 +352,10 @@ async fn export<R: Runtime>(
             let _ = app.emit(events::EXPORT_PROGRESS, view);
         }
     };
-    records::export(
-        cache(state)?,
-        dir,
-        provider_id,
-        resource_id,
-        query,
-        format,
-        progress,
-    )
-    .await
+    let list = records::List {
+        provider: provider_id,
+        account,
+        resource: resource_id,
+    };
+    records::export(cache(&world)?, dir, list, query, format, progress).await
 }

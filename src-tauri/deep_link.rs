@@ -2,11 +2,10 @@
 //! connect, or any web page or program. They are untrusted input: the core checks each one
 //! strictly and a refused link only earns a quiet notice.
 
-use tauri::{AppHandle, Emitter, Manager, Runtime};
+use tauri::{AppHandle, Manager, Runtime};
 
 use crate::events::{self, NoticeLevel};
 use crate::state::AppState;
-use crate::tiles;
 
 /// Links longer than this are refused before parsing: no real callback comes near it.
 const MAX_LINK_LEN: usize = 8 * 1024;
@@ -47,47 +46,39 @@ async fn complete<R: Runtime>(app: &AppHandle<R>, url: String) {
         return;
     }
     let state = app.state::<AppState>();
-    let core = state.core();
+    // The world whose connect asked for this link; the link goes to that core only, never
+    // to the window (no event or command carries its code or state).
+    let core = state.core_for_callback(&url);
     match core.complete(&url).await {
-        Ok(outcome) => {
-            let provider = outcome.provider_id().to_string();
-            state.links.remove(&provider);
-            let name = core
-                .providers()
-                .iter()
-                .find(|d| d.id == provider)
-                .map(|d| d.display_name.clone())
-                .unwrap_or_default();
-            match outcome {
-                patchbay_core::ConnectOutcome::Connected { .. } => {
-                    crate::timing::mark("token", &provider);
-                    tracing::info!(%provider, "connected through the deep link");
-                    bring_to_front(app);
-                }
-                patchbay_core::ConnectOutcome::Cancelled { .. } => {
-                    events::notice(
-                        app,
-                        NoticeLevel::Info,
-                        format!("Connecting {name} was cancelled."),
-                        Some(&provider),
-                    );
-                    bring_to_front(app);
-                }
-            }
+        Ok(patchbay_core::ConnectOutcome::Connected { provider_id, .. }) => {
+            crate::timing::mark("token", &provider_id);
+            tracing::info!(provider = %provider_id, "connected through the deep link");
+            bring_to_front(app);
+        }
+        Ok(patchbay_core::ConnectOutcome::Cancelled { provider_id }) => {
+            let name = display_name(&core, &provider_id);
+            events::notice(
+                app,
+                NoticeLevel::Info,
+                format!("Connecting {name} was cancelled."),
+                Some(&provider_id),
+            );
+            bring_to_front(app);
         }
         Err(e) => {
             let view = core.connect_error_view(&e);
-            let provider = e.provider_id().map(str::to_string);
-            if let Some(p) = &provider {
-                state.links.remove(p);
-            }
-            events::notice(app, NoticeLevel::Error, view.message, provider.as_deref());
+            events::notice(app, NoticeLevel::Error, view.message, e.provider_id());
         }
     }
-    let tiles = tiles::tiles(&state).await;
-    if let Err(e) = app.emit(events::PROVIDERS_CHANGED, tiles) {
-        tracing::warn!(error = %e, "could not update the window's tiles");
-    }
+    // The tiles follow from the core's connection change (see `state::watch`).
+}
+
+fn display_name(core: &patchbay_core::Patchbay, provider_id: &str) -> String {
+    core.providers()
+        .iter()
+        .find(|d| d.id == provider_id)
+        .map(|d| d.display_name.clone())
+        .unwrap_or_default()
 }
 
 pub fn bring_to_front<R: Runtime>(app: &AppHandle<R>) {

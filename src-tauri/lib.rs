@@ -51,7 +51,10 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> 
                 settings: app.path().app_config_dir()?.join("settings.json"),
                 data_dir: app.path().app_data_dir()?,
             };
-            let state = tauri::async_runtime::block_on(AppState::start(paths));
+            let state = tauri::async_runtime::block_on(AppState::start(
+                paths,
+                send_tiles_on_change(app.handle()),
+            ));
             app.manage(state);
             // The deep-link plugin is absent on the mock runtime of the tests.
             if app.try_state::<DeepLink<R>>().is_some() {
@@ -60,6 +63,24 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> 
             tracing::info!("Patchbay set up");
             Ok(())
         })
+}
+
+/// The window renders tiles from this event only: each connection change of either world's
+/// core sends the active world's tiles.
+fn send_tiles_on_change<R: Runtime>(app: &tauri::AppHandle<R>) -> state::Notify {
+    let app = app.clone();
+    std::sync::Arc::new(move || {
+        let app = app.clone();
+        tauri::async_runtime::spawn(async move {
+            let Some(state) = app.try_state::<AppState>() else {
+                return; // still starting: the window's first list_providers reads them
+            };
+            let tiles = tiles::tiles(&state).await;
+            if let Err(e) = tauri::Emitter::emit(&app, events::PROVIDERS_CHANGED, tiles) {
+                tracing::warn!(error = %e, "could not update the window's tiles");
+            }
+        });
+    })
 }
 
 fn listen_for_deep_links<R: Runtime>(app: &tauri::AppHandle<R>) {
@@ -165,6 +186,8 @@ mod tests {
                 "EmailOctopus"
             ]
         );
-        assert!(tiles.iter().all(|t| t["state"]["kind"] == "not_connected"));
+        assert!(tiles
+            .iter()
+            .all(|t| t["accounts"] == serde_json::json!([]) && t["waiting_authorize_url"].is_null()));
     }
 }

@@ -8,7 +8,7 @@ use patchbay_cache::{
     Cache, ColumnKind as CacheKind, ColumnSpec, ExportFormat, Query, Sort, SyncMode,
 };
 use patchbay_core::providers::{ColumnType, ProviderDef, ResourceDef};
-use patchbay_core::Patchbay;
+use patchbay_core::{AccountId, Patchbay};
 use tauri::{AppHandle, Emitter, Runtime};
 
 use crate::error::CommandError;
@@ -98,6 +98,7 @@ pub async fn sync<R: Runtime>(
     core: &Patchbay,
     cache: Arc<Cache>,
     provider: &str,
+    account: &AccountId,
     resource_id: &str,
 ) -> Result<SyncSummary> {
     let (_, r) = resource(core, provider, resource_id)?;
@@ -108,11 +109,15 @@ pub async fn sync<R: Runtime>(
     let writer = {
         let cache = cache.clone();
         let app = app.clone();
-        let (provider, resource_id) = (provider.to_string(), resource_id.to_string());
+        let (provider, account, resource_id) = (
+            provider.to_string(),
+            account.to_string(),
+            resource_id.to_string(),
+        );
         tauri::async_runtime::spawn_blocking(
             move || -> Result<Option<patchbay_cache::SyncStats>> {
                 let mut w = cache
-                    .begin_sync(&provider, &resource_id, &cols, SyncMode::Full)
+                    .begin_sync(&provider, &account, &resource_id, &cols, SyncMode::Full)
                     .map_err(cache_error)?;
                 let mut first = true;
                 let progress = |view: SyncProgress| {
@@ -141,12 +146,13 @@ pub async fn sync<R: Runtime>(
     let tx_pages = Mutex::new(tx.clone());
     let first_page = std::sync::atomic::AtomicBool::new(true);
     let result = core
-        .sync_stream(provider, resource_id, |progress, page| {
+        .sync_stream(provider, account, resource_id, |progress, page| {
             if first_page.swap(false, std::sync::atomic::Ordering::Relaxed) {
                 crate::timing::mark("first_page", provider);
             }
             let view = SyncProgress {
                 provider: progress.provider_id,
+                account: progress.account_id,
                 resource: progress.resource_id,
                 fetched: progress.fetched,
                 total: progress.total,
@@ -176,7 +182,7 @@ pub async fn sync<R: Runtime>(
     result.map_err(|e| CommandError::from(core.api_error_view(provider, &e)))?;
     let stats = written?.ok_or_else(|| CommandError::internal("saving your records"))?;
     let synced_at = cache
-        .stats(provider, resource_id)
+        .stats(provider, account.as_str(), resource_id)
         .map_err(cache_error)?
         .and_then(|s| s.last_synced)
         .unwrap_or_default();
@@ -218,13 +224,14 @@ fn n(v: u64) -> u32 {
 pub async fn query(
     cache: Arc<Cache>,
     provider: String,
+    account: AccountId,
     resource: String,
     q: RecordQuery,
 ) -> Result<RecordPage> {
     let q = to_query(q)?;
     blocking(move || {
         let started = std::time::Instant::now();
-        let answer = cache.query(&provider, &resource, &q);
+        let answer = cache.query(&provider, account.as_str(), &resource, &q);
         tracing::debug!(
             target: crate::timing::TARGET,
             step = "query",
@@ -263,12 +270,13 @@ pub async fn query(
 pub async fn detail(
     cache: Arc<Cache>,
     provider: String,
+    account: AccountId,
     resource: String,
     index: u32,
 ) -> Result<RecordDetail> {
     blocking(move || {
         let d = cache
-            .detail(&provider, &resource, i64::from(index))
+            .detail(&provider, account.as_str(), &resource, i64::from(index))
             .map_err(cache_error)?
             .ok_or_else(|| {
                 CommandError::new(
@@ -294,6 +302,7 @@ pub async fn detail(
 pub async fn weekly(
     cache: Arc<Cache>,
     provider: String,
+    account: AccountId,
     resource: String,
     column: Option<String>,
 ) -> Result<Vec<WeekCount>> {
@@ -301,7 +310,7 @@ pub async fn weekly(
         return Ok(Vec::new());
     };
     blocking(
-        move || match cache.weekly_counts(&provider, &resource, &column) {
+        move || match cache.weekly_counts(&provider, account.as_str(), &resource, &column) {
             Ok(weeks) => Ok(weeks
                 .into_iter()
                 .map(|w| WeekCount {
@@ -318,11 +327,17 @@ pub async fn weekly(
 
 /// Writes the current view (every matched row, in order) to a new file in `dir`, streamed,
 /// reporting (rows written, rows in all) as it goes.
+/// One account's list of records.
+pub struct List {
+    pub provider: String,
+    pub account: AccountId,
+    pub resource: String,
+}
+
 pub async fn export(
     cache: Arc<Cache>,
     dir: std::path::PathBuf,
-    provider: String,
-    resource: String,
+    list: List,
     q: RecordQuery,
     format: ExportFormat,
     mut progress: impl FnMut(u64, u64) + Send + 'static,
@@ -331,6 +346,11 @@ pub async fn export(
     // The export holds every matched row, not just the window's page.
     q.offset = 0;
     q.limit = u64::MAX / 2;
+    let List {
+        provider,
+        account,
+        resource,
+    } = list;
     blocking(move || {
         std::fs::create_dir_all(&dir).map_err(|e| {
             CommandError::new(
@@ -363,7 +383,15 @@ pub async fn export(
         })?;
         let mut out = std::io::BufWriter::new(file);
         let rows = cache
-            .export(&provider, &resource, &q, format, &mut out, &mut progress)
+            .export(
+                &provider,
+                account.as_str(),
+                &resource,
+                &q,
+                format,
+                &mut out,
+                &mut progress,
+            )
             .map_err(cache_error)?;
         std::io::Write::flush(&mut out).map_err(|e| {
             CommandError::new(
@@ -379,7 +407,12 @@ pub async fn export(
     .await
 }
 
-/// Deletes every cached record of a provider (Disconnect without "keep").
-pub async fn forget(cache: Arc<Cache>, provider: String) -> Result<()> {
-    blocking(move || cache.delete(&provider, None).map_err(cache_error)).await
+/// Deletes every cached record of one account (Disconnect without "keep").
+pub async fn forget(cache: Arc<Cache>, provider: String, account: AccountId) -> Result<()> {
+    blocking(move || {
+        cache
+            .delete(&provider, account.as_str(), None)
+            .map_err(cache_error)
+    })
+    .await
 }

@@ -51,7 +51,7 @@ pub struct StoredSettings {
 pub enum SettingsError {
     #[error("{provider}: the client id may only hold letters, digits and . _ - : (got {value:?})")]
     BadClientId { provider: String, value: String },
-    #[error("{provider}: the base URL must be an http or https address (got {value:?})")]
+    #[error("{provider}: the base URL must be an https address (got {value:?})")]
     BadBaseUrl { provider: String, value: String },
     #[error("unknown provider {0:?}")]
     UnknownProvider(String),
@@ -166,9 +166,16 @@ impl StoredSettings {
             }
             let base_url = clean(&p.base_url);
             if let Some(u) = &base_url {
-                let ok = url::Url::parse(u)
-                    .map(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-                    .unwrap_or(false);
+                // https, or plain http on 127.0.0.1 (a local test server); the core refuses
+                // to send credentials to a loopback API of an https provider anyway.
+                let ok = url::Url::parse(u).is_ok_and(|u| {
+                    patchbay_core::url_rules::endpoint_allowed(
+                        &u,
+                        patchbay_core::World::Demo,
+                        None,
+                    )
+                    .is_ok()
+                });
                 if !ok {
                     return Err(SettingsError::BadBaseUrl {
                         provider: def.display_name.clone(),

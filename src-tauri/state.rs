@@ -1,10 +1,15 @@
-//! What the shell keeps between commands: the core, the demo sandbox, the settings.
+//! What the shell keeps between commands: one core and one record cache per world (demo and
+//! real), which world is shown, the demo sandbox, the settings.
+//!
+//! The worlds never share anything: each core has its own keychain service, pending requests
+//! and account index, and each world its own cache file. Switching worlds only changes which
+//! one the window sees; both stay alive, so switching back and forth loses nothing.
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use patchbay_core::providers::{self, ProviderDef};
-use patchbay_core::{CoreConfig, Patchbay};
+use patchbay_core::{CoreConfig, Patchbay, World};
 use patchbay_sandbox::{Sandbox, SandboxConfig};
 
 use crate::settings::StoredSettings;
@@ -16,29 +21,69 @@ pub struct Paths {
     pub data_dir: PathBuf,
 }
 
+impl Paths {
+    /// A world's record cache. The real world keeps the file single-account versions wrote
+    /// (the cache moves its rows into the first account when it opens it).
+    fn cache_file(&self, world: World) -> PathBuf {
+        match world {
+            World::Real => self.data_dir.join("records.sqlite3"),
+            World::Demo => self.data_dir.join("demo").join("records.sqlite3"),
+        }
+    }
+}
+
+/// Called whenever a core reports a connection change: the shell sends the window new tiles.
+pub type Notify = Arc<dyn Fn() + Send + Sync>;
+
+/// One world: its core and its record cache.
+pub struct WorldState {
+    core: Arc<Patchbay>,
+    /// An error here (an unreadable file) is shown where records are.
+    cache: Result<Arc<patchbay_cache::Cache>, String>,
+}
+
+impl WorldState {
+    pub fn core(&self) -> Arc<Patchbay> {
+        self.core.clone()
+    }
+
+    pub fn cache(&self) -> Result<Arc<patchbay_cache::Cache>, String> {
+        self.cache.clone()
+    }
+
+    pub fn world(&self) -> World {
+        self.core.world()
+    }
+}
+
 pub struct AppState {
-    core: RwLock<Arc<Patchbay>>,
-    /// The local record cache; an error here (an unreadable file) is shown where records are.
-    pub cache: Result<Arc<patchbay_cache::Cache>, String>,
-    pub links: crate::tiles::AuthorizeLinks,
+    real: RwLock<Arc<WorldState>>,
+    demo: RwLock<Option<Arc<WorldState>>>,
     /// The keychain (or the user's opted-in file), opened once for the app's life.
     vault: Arc<dyn patchbay_core::vault::Vault>,
     pub paths: Paths,
     settings: RwLock<StoredSettings>,
-    sandbox_url: RwLock<Option<String>>,
-    /// The in-process sandbox of demo mode; dropping it stops it.
+    /// The in-process sandbox of the demo world; it runs from the first time demo mode is
+    /// on until the app quits (its tokens live in its memory: stopping it would end the
+    /// demo connections).
     sandbox: tokio::sync::Mutex<Option<Sandbox>>,
+    notify: Notify,
 }
 
-/// The sandbox a demo-mode app talks to: `PATCHBAY_SANDBOX_URL` when set (tests start their
+fn lock_read<T: Clone>(l: &RwLock<T>) -> T {
+    l.read().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+fn lock_write<T>(l: &RwLock<T>, value: T) {
+    *l.write().unwrap_or_else(|e| e.into_inner()) = value;
+}
+
+/// The sandbox the demo world talks to: `PATCHBAY_SANDBOX_URL` when set (tests start their
 /// own and read its request log), else one started in this process on 127.0.0.1.
 async fn demo_sandbox() -> Result<(String, Option<Sandbox>), String> {
     if let Ok(url) = std::env::var("PATCHBAY_SANDBOX_URL") {
         let parsed = url::Url::parse(&url).map_err(|e| format!("PATCHBAY_SANDBOX_URL: {e}"))?;
-        let loopback = parsed
-            .host_str()
-            .is_some_and(|h| h == "127.0.0.1" || h == "[::1]" || h == "localhost");
-        if parsed.scheme() != "http" || !loopback {
+        if !patchbay_core::url_rules::is_loopback_http(&parsed) {
             return Err("PATCHBAY_SANDBOX_URL must be an http://127.0.0.1:PORT address".into());
         }
         return Ok((url.trim_end_matches('/').to_string(), None));
@@ -49,126 +94,190 @@ async fn demo_sandbox() -> Result<(String, Option<Sandbox>), String> {
     Ok((sandbox.url(), Some(sandbox)))
 }
 
-/// The sandbox URL when demo mode is on (starting the sandbox if none runs yet), else `None`
-/// (stopping a running one).
-async fn demo_url(
-    settings: &StoredSettings,
-    running: &mut Option<Sandbox>,
-    known: Option<String>,
-) -> Option<String> {
-    let demo = settings.demo_mode() || std::env::var_os("PATCHBAY_SANDBOX_URL").is_some();
-    if !demo {
-        running.take();
-        return None;
-    }
-    if known.is_some() {
-        return known;
-    }
-    match demo_sandbox().await {
-        Ok((url, handle)) => {
-            tracing::info!(%url, "demo mode: using the sandbox");
-            *running = handle;
-            Some(url)
-        }
-        Err(e) => {
-            tracing::error!("{e}");
-            None
-        }
-    }
-}
-
-fn definitions(settings: &StoredSettings, sandbox_url: Option<&str>) -> Vec<ProviderDef> {
+/// The real world's definitions: built-in, the user's override files, then Settings.
+fn real_definitions(settings: &StoredSettings) -> Vec<ProviderDef> {
     let (mut defs, errors) =
         providers::load_with_overrides(providers::user_override_dir().as_deref());
     for e in errors {
         tracing::warn!(error = %e, "a provider definition file was rejected; using the built-in one");
     }
-    match sandbox_url {
-        // Demo mode talks to the sandbox as the one client it knows; the user's own client
-        // ids and base URLs are for the real providers.
-        Some(url) => defs.iter_mut().for_each(|d| d.rewrite_for_demo(url)),
-        None => settings.apply(&mut defs),
-    }
+    settings.apply(&mut defs);
     defs
 }
 
-impl AppState {
-    pub async fn start(paths: Paths) -> Self {
-        let settings = StoredSettings::load(&paths.settings);
-        let cache = patchbay_cache::Cache::open(&paths.data_dir.join("records.sqlite3"))
-            .map(Arc::new)
-            .map_err(|e| {
-                tracing::error!(error = %e, "the record cache could not be opened");
-                e.to_string()
-            });
-        let vault = patchbay_core::vault::system_vault(None);
-        let mut sandbox = None;
-        let sandbox_url = demo_url(&settings, &mut sandbox, None).await;
-        let core = Patchbay::new(
-            definitions(&settings, sandbox_url.as_deref()),
-            vault.clone(),
-            CoreConfig::default(),
-        );
-        Self {
-            cache,
-            core: RwLock::new(Arc::new(core)),
-            vault,
-            links: Default::default(),
-            paths,
-            settings: RwLock::new(settings),
-            sandbox_url: RwLock::new(sandbox_url),
-            sandbox: tokio::sync::Mutex::new(sandbox),
+fn open_cache(paths: &Paths, world: World) -> Result<Arc<patchbay_cache::Cache>, String> {
+    let file = paths.cache_file(world);
+    if let Some(dir) = file.parent() {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            return Err(format!("the folder {} could not be made: {e}", dir.display()));
         }
     }
+    patchbay_cache::Cache::open(&file).map(Arc::new).map_err(|e| {
+        tracing::error!(world = world.as_str(), error = %e, "the record cache could not be opened");
+        e.to_string()
+    })
+}
 
-    /// Rebuilds the core after the settings changed; starts or stops the demo sandbox.
-    pub async fn rebuild(&self) {
-        let settings = self.settings();
-        let mut sandbox = self.sandbox.lock().await;
-        let known = self
-            .sandbox_url
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        let sandbox_url = demo_url(&settings, &mut sandbox, known).await;
-        let core = Patchbay::new(
-            definitions(&settings, sandbox_url.as_deref()),
-            self.vault.clone(),
-            CoreConfig::default(),
-        );
-        *self.sandbox_url.write().unwrap_or_else(|e| e.into_inner()) = sandbox_url;
-        *self.core.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(core);
+/// Forwards a core's connection changes until the core is dropped.
+fn watch(core: &Patchbay, notify: &Notify) {
+    let mut changes = core.subscribe();
+    let notify = notify.clone();
+    tauri::async_runtime::spawn(async move {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            match changes.recv().await {
+                Ok(_) | Err(RecvError::Lagged(_)) => notify(),
+                Err(RecvError::Closed) => break,
+            }
+        }
+    });
+}
+
+impl AppState {
+    pub async fn start(paths: Paths, notify: Notify) -> Self {
+        let settings = StoredSettings::load(&paths.settings);
+        let vault = patchbay_core::vault::system_vault(None);
+        let real = Self::real_world(&settings, &vault, &paths, &notify);
+        let state = Self {
+            real: RwLock::new(real),
+            demo: RwLock::new(None),
+            vault,
+            paths,
+            settings: RwLock::new(settings),
+            sandbox: tokio::sync::Mutex::new(None),
+            notify,
+        };
+        if state.settings().demo_mode() {
+            state.ensure_demo().await;
+        }
+        state.upgrade_in_background();
+        state
     }
 
-    /// A core over the real providers' definitions (whatever demo mode says), sharing the
-    /// keychain: Settings stores the user's client secrets through it.
-    pub fn real_core(&self) -> Patchbay {
-        Patchbay::new(
-            definitions(&self.settings(), None),
+    fn real_world(
+        settings: &StoredSettings,
+        vault: &Arc<dyn patchbay_core::vault::Vault>,
+        paths: &Paths,
+        notify: &Notify,
+    ) -> Arc<WorldState> {
+        let core = Patchbay::new(
+            real_definitions(settings),
+            vault.clone(),
+            CoreConfig {
+                world: World::Real,
+                ..CoreConfig::default()
+            },
+        );
+        watch(&core, notify);
+        Arc::new(WorldState {
+            core: Arc::new(core),
+            cache: open_cache(paths, World::Real),
+        })
+    }
+
+    /// Starts the demo world (its sandbox, core and cache) unless it runs already.
+    async fn ensure_demo(&self) {
+        let mut sandbox = self.sandbox.lock().await;
+        if lock_read(&self.demo).is_some() {
+            return;
+        }
+        let (url, handle) = match demo_sandbox().await {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::error!("{e}");
+                return;
+            }
+        };
+        tracing::info!(%url, "demo world: using the sandbox");
+        *sandbox = handle;
+        // Demo mode talks to the sandbox as the one client it knows; the user's own client
+        // ids, base URLs and override files are for the real providers.
+        let core = Patchbay::new(
+            providers::builtin(),
             self.vault.clone(),
             CoreConfig::default(),
         )
+        .demo(&url);
+        watch(&core, &self.notify);
+        lock_write(
+            &self.demo,
+            Some(Arc::new(WorldState {
+                core: Arc::new(core),
+                cache: open_cache(&self.paths, World::Demo),
+            })),
+        );
     }
 
-    pub fn core(&self) -> Arc<Patchbay> {
-        self.core.read().unwrap_or_else(|e| e.into_inner()).clone()
+    /// Moves single-account keychain entries into the real world's first account, once,
+    /// without holding up the first window.
+    fn upgrade_in_background(&self) {
+        let core = lock_read(&self.real).core();
+        let notify = self.notify.clone();
+        tauri::async_runtime::spawn(async move {
+            match core.upgrade_single_account().await {
+                Ok(moved) if !moved.is_empty() => notify(),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "single-account connections could not be moved")
+                }
+            }
+        });
+    }
+
+    /// Applies changed settings: the real world's core is rebuilt over the new definitions;
+    /// demo mode on starts the demo world (once); the window then shows the chosen world.
+    pub async fn rebuild(&self) {
+        let settings = self.settings();
+        let real = Self::real_world(&settings, &self.vault, &self.paths, &self.notify);
+        // The new core reads the same cache file: share the open one.
+        let real = Arc::new(WorldState {
+            core: real.core.clone(),
+            cache: lock_read(&self.real).cache.clone(),
+        });
+        lock_write(&self.real, real);
+        if settings.demo_mode() {
+            self.ensure_demo().await;
+        }
+    }
+
+    /// The world the window shows: demo when demo mode is on and its sandbox runs.
+    pub fn active(&self) -> Arc<WorldState> {
+        if self.settings().demo_mode() {
+            if let Some(demo) = lock_read(&self.demo) {
+                return demo;
+            }
+        }
+        lock_read(&self.real)
+    }
+
+    /// The core whose pending request a callback answers, looked up in both worlds so an
+    /// approval that arrives after a switch still completes where it began; else the active
+    /// world's (which refuses it with the right message).
+    pub fn core_for_callback(&self, callback_url: &str) -> Arc<Patchbay> {
+        let worlds = [Some(lock_read(&self.real)), lock_read(&self.demo)];
+        worlds
+            .into_iter()
+            .flatten()
+            .map(|w| w.core())
+            .find(|core| core.expects_callback(callback_url))
+            .unwrap_or_else(|| self.active().core())
+    }
+
+    /// A core over the real providers' definitions: Settings stores the user's client
+    /// secrets through it (whatever world is shown).
+    pub fn real_core(&self) -> Arc<Patchbay> {
+        lock_read(&self.real).core()
     }
 
     pub fn settings(&self) -> StoredSettings {
-        self.settings
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        lock_read(&self.settings)
     }
 
     pub fn set_settings(&self, s: StoredSettings) {
-        *self.settings.write().unwrap_or_else(|e| e.into_inner()) = s;
+        lock_write(&self.settings, s);
     }
 
     pub fn demo_mode(&self) -> bool {
-        self.sandbox_url
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_some()
+        self.active().world() == World::Demo
     }
 }

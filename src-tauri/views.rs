@@ -6,32 +6,19 @@ use patchbay_core::providers::{ColumnType, ResourceDef};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-/// Where a provider's connection stands, as its tile shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum ConnectionState {
-    NotConnected,
-    /// The browser is open at the provider's consent page; the link is offered for copying.
-    WaitingForApproval {
-        authorize_url: String,
-    },
-    Connected {
-        account: String,
-        last_synced: Option<String>,
-    },
-    NeedsReconnect {
-        reason: String,
-    },
-}
-
+/// One provider's tile: its accounts in the active world, and a connect waiting for the
+/// browser. The window renders tiles from the `providers-changed` event (and the first
+/// `list_providers`) only.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ProviderTile {
     pub id: String,
     pub display_name: String,
     pub holds: String,
-    pub state: ConnectionState,
     /// How the tile connects: the browser (OAuth) or a form for an API key.
     pub auth: patchbay_core::views::AuthMethodView,
+    /// The consent page of a connect waiting for the browser, offered for copying.
+    pub waiting_authorize_url: Option<String>,
+    pub accounts: Vec<patchbay_core::views::AccountView>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
@@ -113,6 +100,7 @@ impl From<&ResourceDef> for ResourceView {
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct SyncProgress {
     pub provider: String,
+    pub account: String,
     pub resource: String,
     pub fetched: u32,
     pub total: Option<u32>,
