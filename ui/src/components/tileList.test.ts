@@ -145,6 +145,19 @@ describe('provider tiles', () => {
     await expect.element(page.getByRole('heading', { name: 'WhatConverts · Lakeside Homes' })).toBeVisible();
   });
 
+  test('focus stays where it is when an event updates the tiles', async () => {
+    m = await mountApp();
+    const open = page.getByTestId('open-account-whatconverts-0').element() as HTMLElement;
+    open.focus();
+    await m.backend.emit('providers-changed', changed(m.backend, 'whatconverts', () => ({
+      accounts: [connectedAccount('wc-acme', 'Acme Realty', '2026-11-25T08:00:00Z')],
+    })));
+    await m.backend.emit('providers-changed', [...m.backend.providers].reverse());
+    await expect.element(page.getByTestId('account-whatconverts-0')).toHaveTextContent(/last synced/);
+    expect(m.root.querySelector('[data-testid="tiles"] [data-provider]')?.getAttribute('data-provider')).toBe('emailoctopus');
+    expect(document.activeElement).toBe(open);
+  });
+
   test('Open works from the keyboard', async () => {
     m = await mountApp();
     (page.getByTestId('open-account-whatconverts-0').element() as HTMLElement).focus();
