@@ -58,7 +58,8 @@ type Primary =
   | { kind: 'connect' }
   | { kind: 'open'; account: AccountView }
   | { kind: 'reconnect' }
-  | { kind: 'choose' };
+  | { kind: 'choose' }
+  | { kind: 'show' };
 
 function primaryOf(tile: ProviderTile): Primary {
   if (tile.waiting_authorize_url !== null) return { kind: 'none' };
@@ -71,7 +72,7 @@ function primaryOf(tile: ProviderTile): Primary {
     case 'needs_reconnect':
       return { kind: 'reconnect' };
     case 'unavailable':
-      return { kind: 'choose' };
+      return { kind: 'show' };
   }
 }
 
@@ -87,6 +88,8 @@ function hintText(primary: Primary): string {
       return 'Reconnect';
     case 'choose':
       return 'Choose an account below';
+    case 'show':
+      return '';
   }
 }
 
@@ -159,7 +162,8 @@ export function createProviderTile(initial: ProviderTile, actions: TileActions):
       case 'open':
         actions.open(tile, primary.account);
         break;
-      case 'choose': {
+      case 'choose':
+      case 'show': {
         const first = tile.accounts[0];
         if (first) accountItems.get(first.account_id)?.focus();
         break;
