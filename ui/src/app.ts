@@ -92,6 +92,11 @@ export function createApp(): App {
       const subscriptions = await Promise.allSettled([
         ipc.onProvidersChanged((list) => {
           tiles.setTiles(list);
+          // The open account went away (disconnected elsewhere): its records have no one behind them.
+          const open = records;
+          if (open && !list.some((t) => t.id === open.providerId && t.accounts.some((a) => a.account_id === open.accountId))) {
+            showTiles();
+          }
         }),
         ipc.onSyncProgress((progress) => {
           records?.handleProgress(progress);

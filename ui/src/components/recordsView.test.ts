@@ -377,6 +377,24 @@ describe('records view', () => {
     await expect.element(page.getByTestId('open-account-whatconverts-0')).toBeVisible();
   });
 
+  test('records whose account goes away (an event without it) give way to the tiles', async () => {
+    const mounted = await openWhatConverts();
+    await mounted.backend.emit('providers-changed', mounted.backend.providers.map((t) => (t.id === 'whatconverts'
+      ? { ...t, accounts: [connectedAccount('wc-lake', 'Lakeside Homes')] }
+      : t)));
+    await expect.element(page.getByTestId('tiles')).toBeVisible();
+    expect(document.querySelector('[data-testid="records-view"]')).toBeNull();
+  });
+
+  test('an event that keeps the open account keeps its records open', async () => {
+    const mounted = await openWhatConverts();
+    await mounted.backend.emit('providers-changed', mounted.backend.providers.map((t) => (t.id === 'whatconverts'
+      ? { ...t, accounts: [...t.accounts, connectedAccount('wc-lake', 'Lakeside Homes')] }
+      : t)));
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('250 of 250 records');
+    expect(document.querySelector('[data-testid="records-view"]')).not.toBeNull();
+  });
+
   test('a failed disconnect says so and stays on the records', async () => {
     await openWhatConverts((b) => {
       b.fail('disconnect', 'Patchbay could not reach your keychain.');
