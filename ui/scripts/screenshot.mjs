@@ -9,12 +9,20 @@ await mkdir(out, { recursive: true });
 
 // Runs inside the page before the app: a tiny stand-in for Rust.
 function fakeTauri() {
+  const oauth = { kind: 'oauth' };
   const tiles = [
-    { id: 'whatconverts', display_name: 'WhatConverts', holds: 'Leads and calls', state: { kind: 'connected', account: 'ana@example.com', last_synced: '2026-11-23T08:40:00Z' } },
-    { id: 'clickfunnels', display_name: 'ClickFunnels', holds: 'Contacts and orders', state: { kind: 'waiting_for_approval', authorize_url: 'https://example.com/authorize' } },
-    { id: 'webinargeek', display_name: 'WebinarGeek', holds: 'Webinars and registrations', state: { kind: 'not_connected' } },
-    { id: 'boomtown', display_name: 'BoomTown', holds: 'Real-estate leads', state: { kind: 'needs_reconnect', reason: 'expired' } },
-    { id: 'emailoctopus', display_name: 'EmailOctopus', holds: 'Lists and contacts', state: { kind: 'not_connected' } },
+    { id: 'whatconverts', display_name: 'WhatConverts', holds: 'Leads and calls', auth: oauth, waiting_authorize_url: null, accounts: [
+      { account_id: 'wc-acme', name: 'Acme Realty', state: { kind: 'connected', last_synced: '2026-11-23T08:40:00Z' } },
+      { account_id: 'wc-lake', name: 'Lakeside Homes', state: { kind: 'connected', last_synced: null } },
+    ] },
+    { id: 'clickfunnels', display_name: 'ClickFunnels', holds: 'Contacts and orders', auth: oauth, waiting_authorize_url: 'https://example.com/authorize', accounts: [] },
+    { id: 'webinargeek', display_name: 'WebinarGeek', holds: 'Webinars and registrations', auth: oauth, waiting_authorize_url: null, accounts: [] },
+    { id: 'boomtown', display_name: 'BoomTown', holds: 'Real-estate leads', auth: oauth, waiting_authorize_url: null, accounts: [
+      { account_id: 'bt-harbor', name: 'Harbor Homes', state: { kind: 'needs_reconnect', reason: 'address_changed' } },
+    ] },
+    { id: 'emailoctopus', display_name: 'EmailOctopus', holds: 'Lists and contacts', waiting_authorize_url: null, accounts: [
+      { account_id: 'eo-octo', name: 'Octo Ltd', state: { kind: 'unavailable', error: { code: 'keychain', message: 'Patchbay could not read this sign-in from your keychain.' } } },
+    ], auth: { kind: 'api_key', fields: [{ key: 'api_key', label: 'API key', secret: true }], help_url: null, help_text: 'Find your API key in EmailOctopus under Integrations & API.' } },
   ];
   const columns = [
     { key: 'date', label: 'Date', kind: 'date' },
@@ -70,7 +78,7 @@ try {
     await page.getByTestId('tiles').waitFor();
     await page.screenshot({ path: new URL(`main-${scheme}.png`, out).pathname });
     if (scheme === 'light') {
-      await page.getByRole('button', { name: /^WhatConverts/ }).click();
+      await page.getByRole('button', { name: 'Open Acme Realty in WhatConverts' }).click();
       await page.getByText(/of 100,000 records/).waitFor();
       await page.locator('.grid-body [role="row"]').nth(3).click();
       await page.getByTestId('detail-panel').getByText('lead3@example.com').waitFor();

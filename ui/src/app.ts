@@ -1,3 +1,4 @@
+import type { AccountView } from './bindings/AccountView';
 import type { ProviderTile } from './bindings/ProviderTile';
 import { createDemoBanner } from './components/demoBanner';
 import { createNoticeArea } from './components/noticeArea';
@@ -23,8 +24,9 @@ export function createApp(): App {
   const main = h('main', { class: 'main', id: 'main' });
   const tiles = createTileList({
     onOpen: openRecords,
-    onApproved(tile) {
-      if (screen === 'tiles') openRecords(tile);
+    onApproved(tile, account) {
+      // A connect that finishes while the user is elsewhere (settings, other records) waits on its tile.
+      if (screen === 'tiles') openRecords(tile, account);
     },
   });
   const notices = createNoticeArea((id) => tiles.tiles().find((t) => t.id === id)?.display_name ?? null);
@@ -68,15 +70,14 @@ export function createApp(): App {
     first?.focus();
   }
 
-  function openRecords(tile: ProviderTile): void {
+  function openRecords(tile: ProviderTile, account: AccountView): void {
     records?.destroy();
     const view = createRecordsView({
       tile,
+      account,
       onBack: showTiles,
-      onDisconnected(next) {
-        tiles.setTiles(tiles.tiles().map((t) => (t.id === next.id ? next : t)));
-        showTiles();
-      },
+      // The providers-changed event that follows the disconnect brings the tiles up to date.
+      onDisconnected: showTiles,
     });
     records = view;
     showScreen('records', view.el);
@@ -91,6 +92,11 @@ export function createApp(): App {
       const subscriptions = await Promise.allSettled([
         ipc.onProvidersChanged((list) => {
           tiles.setTiles(list);
+          // The open account went away (disconnected elsewhere): its records have no one behind them.
+          const open = records;
+          if (open && !list.some((t) => t.id === open.providerId && t.accounts.some((a) => a.account_id === open.accountId))) {
+            showTiles();
+          }
         }),
         ipc.onSyncProgress((progress) => {
           records?.handleProgress(progress);

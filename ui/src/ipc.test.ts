@@ -11,39 +11,59 @@ afterEach(() => {
 describe('ipc', () => {
   test('each command goes out under its snake_case name with camelCase args', async () => {
     backend = new FakeBackend().install();
-    const ref = { providerId: 'whatconverts', resourceId: 'leads' };
+    const ref = { providerId: 'whatconverts', accountId: 'wc-acme', resourceId: 'leads' };
     const query = { search: 'x', sort: { key: 'name', descending: true }, offset: 100, limit: 50 };
     await ipc.listProviders();
     await ipc.connect('clickfunnels');
     await ipc.cancelConnect('clickfunnels');
-    await ipc.disconnect('clickfunnels', true);
+    await ipc.saveApiKey('emailoctopus', { api_key: 'good-key' });
+    await ipc.disconnect('whatconverts', 'wc-acme', true);
     await ipc.listResources('whatconverts');
     await ipc.syncResource(ref);
     await ipc.queryRecords(ref, query);
     await ipc.recordDetail(ref, 7);
     await ipc.weeklyCounts(ref);
     await ipc.exportCsv(ref, query);
+    await ipc.exportJson(ref, query);
     const settings = await ipc.getSettings();
     await ipc.saveSettings(settings);
     expect(backend.calls).toEqual([
       { cmd: 'list_providers', args: {} },
       { cmd: 'connect', args: { providerId: 'clickfunnels' } },
       { cmd: 'cancel_connect', args: { providerId: 'clickfunnels' } },
-      { cmd: 'disconnect', args: { providerId: 'clickfunnels', keepRecords: true } },
+      { cmd: 'save_api_key', args: { providerId: 'emailoctopus', values: { api_key: 'good-key' } } },
+      { cmd: 'disconnect', args: { providerId: 'whatconverts', accountId: 'wc-acme', keepRecords: true } },
       { cmd: 'list_resources', args: { providerId: 'whatconverts' } },
-      { cmd: 'sync_resource', args: ref },
-      { cmd: 'query_records', args: { ...ref, query } },
-      { cmd: 'record_detail', args: { ...ref, index: 7 } },
-      { cmd: 'weekly_counts', args: ref },
-      { cmd: 'export_csv', args: { ...ref, query } },
+      { cmd: 'sync_resource', args: { providerId: 'whatconverts', accountId: 'wc-acme', resourceId: 'leads' } },
+      { cmd: 'query_records', args: { providerId: 'whatconverts', accountId: 'wc-acme', resourceId: 'leads', query } },
+      { cmd: 'record_detail', args: { providerId: 'whatconverts', accountId: 'wc-acme', resourceId: 'leads', index: 7 } },
+      { cmd: 'weekly_counts', args: { providerId: 'whatconverts', accountId: 'wc-acme', resourceId: 'leads' } },
+      { cmd: 'export_csv', args: { providerId: 'whatconverts', accountId: 'wc-acme', resourceId: 'leads', query } },
+      { cmd: 'export_json', args: { providerId: 'whatconverts', accountId: 'wc-acme', resourceId: 'leads', query } },
       { cmd: 'get_settings', args: {} },
       { cmd: 'save_settings', args: { settings } },
     ]);
   });
 
+  test('commands that change connections answer nothing: the tiles come by providers-changed', async () => {
+    backend = new FakeBackend().install();
+    const seen: string[][] = [];
+    await ipc.onProvidersChanged((tiles) => seen.push(tiles.map((t) => t.waiting_authorize_url ?? '-')));
+    await expect(ipc.connect('clickfunnels')).resolves.toBeNull();
+    await expect(ipc.cancelConnect('clickfunnels')).resolves.toBeNull();
+    expect(seen.map((urls) => urls[1])).toEqual(['https://auth.example/clickfunnels?state=abc', '-']);
+  });
+
+  test('only the ref\'s three fields go out, whatever else the object holds', async () => {
+    backend = new FakeBackend().install();
+    const ref = { providerId: 'whatconverts', accountId: 'wc-acme', resourceId: 'leads', label: 'Leads' };
+    await ipc.weeklyCounts(ref);
+    expect(backend.calls.at(-1)?.args).toEqual({ providerId: 'whatconverts', accountId: 'wc-acme', resourceId: 'leads' });
+  });
+
   test('responses come back typed as Rust sent them', async () => {
     backend = new FakeBackend().install();
-    const page = await ipc.queryRecords({ providerId: 'whatconverts', resourceId: 'leads' }, { search: '', sort: null, offset: 10, limit: 2 });
+    const page = await ipc.queryRecords({ providerId: 'whatconverts', accountId: 'wc-acme', resourceId: 'leads' }, { search: '', sort: null, offset: 10, limit: 2 });
     expect(page).toEqual({
       total: 250,
       matched: 250,
@@ -66,7 +86,7 @@ describe('ipc', () => {
     const unlisten = await ipc.onSyncProgress((p) => seen.push(p));
     const notices: unknown[] = [];
     await ipc.onNotice((n) => notices.push(n));
-    const progress = { provider: 'whatconverts', resource: 'leads', fetched: 1, total: 2, done: false };
+    const progress = { provider: 'whatconverts', account: 'wc-acme', resource: 'leads', fetched: 1, total: 2, done: false };
     await backend.emit('sync-progress', progress);
     await backend.emit('notice', { level: 'info', message: 'Hi', provider: null });
     unlisten();

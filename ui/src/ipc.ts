@@ -17,23 +17,37 @@ import type { WeekCount } from './bindings/WeekCount';
 
 export type { Unlisten };
 
-/** Which record set of which provider a command is about. */
+/** Which record set of which account of which provider a command is about. */
 export interface ResourceRef {
   providerId: string;
+  accountId: string;
   resourceId: string;
+}
+
+/** The arguments every records command sends (a copy: nothing else the caller put in `ref`). */
+function refArgs(ref: ResourceRef): Record<string, string> {
+  return { providerId: ref.providerId, accountId: ref.accountId, resourceId: ref.resourceId };
 }
 
 export function listProviders(): Promise<ProviderTile[]> {
   return invoke<ProviderTile[]>('list_providers');
 }
 
-export function connect(providerId: string): Promise<ProviderTile> {
-  return invoke<ProviderTile>('connect', { providerId });
+/**
+ * Starts a browser connect for a new account of the provider (or a reconnect: Rust
+ * recognises the same account when it comes back). The tiles follow through
+ * `providers-changed`, never through this answer.
+ */
+export function connect(providerId: string): Promise<void> {
+  return invoke<undefined>('connect', { providerId });
 }
 
-/** "Test and save" for an API-key provider: Rust tries the key and keeps it only if it works. */
-export function saveApiKey(providerId: string, values: Record<string, string>): Promise<ProviderTile> {
-  return invoke<ProviderTile>('save_api_key', { providerId, values });
+/**
+ * "Test and save" for an API-key provider: Rust tries the key and keeps it only if it works.
+ * A rejected key comes back as a CommandError; the account arrives by `providers-changed`.
+ */
+export function saveApiKey(providerId: string, values: Record<string, string>): Promise<void> {
+  return invoke<undefined>('save_api_key', { providerId, values });
 }
 
 /** Opens the provider's page where its API key lives, in the system browser. */
@@ -41,13 +55,17 @@ export function openKeyHelp(providerId: string): Promise<void> {
   return invoke<undefined>('open_key_help', { providerId });
 }
 
-export function cancelConnect(providerId: string): Promise<ProviderTile> {
-  return invoke<ProviderTile>('cancel_connect', { providerId });
+/** Gives up the provider's connect that waits for the browser. */
+export function cancelConnect(providerId: string): Promise<void> {
+  return invoke<undefined>('cancel_connect', { providerId });
 }
 
-/** Forgets the sign-in; the records saved on this computer go too unless `keepRecords`. */
-export function disconnect(providerId: string, keepRecords: boolean): Promise<ProviderTile> {
-  return invoke<ProviderTile>('disconnect', { providerId, keepRecords });
+/**
+ * Forgets one account's sign-in (the provider's other accounts stay); the records saved on
+ * this computer go too unless `keepRecords`.
+ */
+export function disconnect(providerId: string, accountId: string, keepRecords: boolean): Promise<void> {
+  return invoke<undefined>('disconnect', { providerId, accountId, keepRecords });
 }
 
 export function listResources(providerId: string): Promise<ResourceView[]> {
@@ -55,44 +73,28 @@ export function listResources(providerId: string): Promise<ResourceView[]> {
 }
 
 export function syncResource(ref: ResourceRef): Promise<SyncSummary> {
-  return invoke<SyncSummary>('sync_resource', { providerId: ref.providerId, resourceId: ref.resourceId });
+  return invoke<SyncSummary>('sync_resource', refArgs(ref));
 }
 
 export function queryRecords(ref: ResourceRef, query: RecordQuery): Promise<RecordPage> {
-  return invoke<RecordPage>('query_records', {
-    providerId: ref.providerId,
-    resourceId: ref.resourceId,
-    query,
-  });
+  return invoke<RecordPage>('query_records', { ...refArgs(ref), query });
 }
 
 export function recordDetail(ref: ResourceRef, index: number): Promise<RecordDetail> {
-  return invoke<RecordDetail>('record_detail', {
-    providerId: ref.providerId,
-    resourceId: ref.resourceId,
-    index,
-  });
+  return invoke<RecordDetail>('record_detail', { ...refArgs(ref), index });
 }
 
 export function weeklyCounts(ref: ResourceRef): Promise<WeekCount[]> {
-  return invoke<WeekCount[]>('weekly_counts', { providerId: ref.providerId, resourceId: ref.resourceId });
+  return invoke<WeekCount[]>('weekly_counts', refArgs(ref));
 }
 
 export function exportCsv(ref: ResourceRef, query: RecordQuery): Promise<ExportResult> {
-  return invoke<ExportResult>('export_csv', {
-    providerId: ref.providerId,
-    resourceId: ref.resourceId,
-    query,
-  });
+  return invoke<ExportResult>('export_csv', { ...refArgs(ref), query });
 }
 
 /** The same view as JSON: an array of the records as the provider sent them. */
 export function exportJson(ref: ResourceRef, query: RecordQuery): Promise<ExportResult> {
-  return invoke<ExportResult>('export_json', {
-    providerId: ref.providerId,
-    resourceId: ref.resourceId,
-    query,
-  });
+  return invoke<ExportResult>('export_json', { ...refArgs(ref), query });
 }
 
 export function onExportProgress(handler: (progress: ExportProgress) => void): Promise<Unlisten> {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { page } from 'vitest/browser';
+import { connectedAccount } from '../test/fakeBackend';
 import { mountApp, type Mounted } from '../test/mount';
 
 let m: Mounted | undefined;
@@ -39,13 +40,14 @@ describe('API-key providers', () => {
     await expect.element(page.getByRole('button', { name: /^EmailOctopus/ })).toHaveAccessibleName(/Not connected$/);
   });
 
-  test('a good key connects, the form closes and clears, and the records open', async () => {
+  test('a good key connects, the form closes and clears, and the new account\'s records open', async () => {
     m = await mountApp();
     await page.getByRole('button', { name: /^EmailOctopus/ }).click();
     await keyField().fill('good-key');
     const input = keyField().element() as HTMLInputElement;
     await page.getByTestId('key-save').click();
-    await expect.element(page.getByTestId('records-view')).toBeVisible();
+    await expect.element(page.getByTestId('records-view')).toHaveAttribute('data-account', 'eo-octo');
+    expect(page.getByTestId('records-view').element().getAttribute('data-provider')).toBe('emailoctopus');
     expect(m.backend.callsOf('save_api_key')).toHaveLength(1);
     // The key does not linger in the page once Rust has it.
     expect(input.value).toBe('');
@@ -60,5 +62,43 @@ describe('API-key providers', () => {
     (keyField().element() as HTMLInputElement).dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));
     await expect.element(form()).not.toBeVisible();
     expect((keyField().element() as HTMLInputElement).value).toBe('');
+  });
+
+  test('Add another account opens the key form; Cancel gives the focus back to it', async () => {
+    m = await mountApp((b) => {
+      b.providers = b.providers.map((t) => (t.id === 'emailoctopus' ? { ...t, accounts: [connectedAccount('eo-first', 'First Lists')] } : t));
+    });
+    const add = page.getByTestId('add-account-emailoctopus');
+    await add.click();
+    await expect.element(form()).toBeVisible();
+    expect(document.activeElement).toBe(keyField().element());
+    await page.getByTestId('key-cancel').click();
+    await expect.element(form()).not.toBeVisible();
+    expect(document.activeElement).toBe(add.element());
+    expect(m.backend.callsOf('connect')).toHaveLength(0);
+
+    // A second key adds a second account, and that one opens.
+    await add.click();
+    await keyField().fill('good-key');
+    await page.getByTestId('key-save').click();
+    await expect.element(page.getByTestId('records-view')).toHaveAttribute('data-account', 'eo-octo');
+    await page.getByTestId('back').click();
+    await expect.element(page.getByTestId('account-emailoctopus-1')).toHaveAttribute('data-account-id', 'eo-octo');
+    expect(page.getByTestId('account-emailoctopus-0').element().getAttribute('data-account-id')).toBe('eo-first');
+  });
+
+  test('an API-key account that needs reconnecting opens the key form, not the browser', async () => {
+    m = await mountApp((b) => {
+      b.providers = b.providers.map((t) => (t.id === 'emailoctopus'
+        ? { ...t, accounts: [{ account_id: 'eo-octo', name: 'Octo Ltd', state: { kind: 'needs_reconnect', reason: 'ended' } }] }
+        : t));
+    });
+    await page.getByRole('button', { name: 'Reconnect Octo Ltd in EmailOctopus' }).click();
+    await expect.element(form()).toBeVisible();
+    await keyField().fill('good-key');
+    await page.getByTestId('key-save').click();
+    // The same account, connected again: its records open.
+    await expect.element(page.getByTestId('records-view')).toHaveAttribute('data-account', 'eo-octo');
+    expect(m.backend.callsOf('connect')).toHaveLength(0);
   });
 });

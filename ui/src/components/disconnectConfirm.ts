@@ -6,16 +6,21 @@ export interface DisconnectConfirm {
   close(): void;
 }
 
-/** An inline "are you sure" for Disconnect (no native dialogs in the webview). */
-export function createDisconnectConfirm(providerName: string, onConfirm: (keepRecords: boolean) => void, returnFocus: () => HTMLElement): DisconnectConfirm {
+/**
+ * An inline "are you sure" for disconnecting one account (no native dialogs in the webview).
+ * The provider's other accounts stay connected.
+ */
+export function createDisconnectConfirm(providerName: string, accountName: string, onConfirm: (keepRecords: boolean) => void, returnFocus: () => HTMLElement): DisconnectConfirm {
   const textId = uid('confirm');
-  const yes = h('button', { type: 'button', class: 'danger', 'data-testid': 'disconnect-confirm' }, `Disconnect ${providerName}`);
+  const yes = h('button', { type: 'button', class: 'danger', 'data-testid': 'disconnect-confirm' }, `Disconnect ${accountName}`);
   const no = h('button', { type: 'button', class: 'secondary', 'data-testid': 'disconnect-cancel' }, 'Keep connected');
   const keepId = uid('keep');
   const keep = h('input', { type: 'checkbox', id: keepId, 'data-testid': 'disconnect-keep-records' });
   const el = h('div', { class: 'confirm', role: 'alertdialog', 'aria-labelledby': textId, hidden: true },
-    h('p', { id: textId }, `Disconnect ${providerName}? Patchbay will forget its sign-in on this computer. You can connect again at any time.`),
-    h('p', { class: 'confirm-option' }, keep, h('label', { for: keepId }, `Keep the ${providerName} records saved on this computer`)),
+    h('p', { id: textId },
+      `Disconnect ${accountName} from ${providerName}? Patchbay will forget this account's sign-in on this computer; `
+      + `any other ${providerName} accounts stay connected. You can connect again at any time.`),
+    h('p', { class: 'confirm-option' }, keep, h('label', { for: keepId }, `Keep the ${accountName} records saved on this computer`)),
     h('div', { class: 'confirm-actions' }, yes, no),
   );
   const close = (): void => {

@@ -1,13 +1,15 @@
-import type { ConnectionState } from '../bindings/ConnectionState';
+import type { AccountView } from '../bindings/AccountView';
 import type { ProviderTile } from '../bindings/ProviderTile';
-import { h, uid } from '../lib/dom';
-import { formatTime } from '../lib/format';
+import { h, placeAt } from '../lib/dom';
+import { createAccountItem, type AccountItem } from './accountItem';
 import { createApiKeyForm, type ApiKeyForm } from './apiKeyForm';
 import { createErrorAlert } from './errorAlert';
 
 export interface TileActions {
-  /** The tile itself was activated (click, Enter or Space). */
-  activate(tile: ProviderTile): void;
+  /** Starts a browser connect: a new account, or one that needs reconnecting. */
+  connect(tile: ProviderTile): void;
+  /** Opens the records of one of the tile's accounts. */
+  open(tile: ProviderTile, account: AccountView): void;
   cancel(tile: ProviderTile): void;
   copyLink(tile: ProviderTile): Promise<boolean>;
   /** "Test and save" of the API-key form: an error sentence, or null once saved. */
@@ -20,78 +22,105 @@ export interface TileView {
   update(tile: ProviderTile): void;
   showError(message: string | null): void;
   setBusy(busy: boolean): void;
-  /** Opens the API-key form (API-key providers only). */
-  openKeyForm(): void;
 }
 
-export function stateText(state: ConnectionState): string {
-  switch (state.kind) {
-    case 'not_connected':
-      return 'Not connected';
-    case 'waiting_for_approval':
-      return 'Waiting for you to approve in your browser';
+/** The tile as a whole, for its button's `data-state` (and the end-to-end tests that read it). */
+export type TileState = 'not_connected' | 'waiting_for_approval' | 'connected' | 'needs_reconnect' | 'unavailable';
+
+export function tileState(tile: ProviderTile): TileState {
+  if (tile.waiting_authorize_url !== null) return 'waiting_for_approval';
+  const kinds = tile.accounts.map((a) => a.state.kind);
+  if (kinds.length === 0) return 'not_connected';
+  if (kinds.includes('connected')) return 'connected';
+  if (kinds.includes('needs_reconnect')) return 'needs_reconnect';
+  return 'unavailable';
+}
+
+/** One line under the tile's name: where the provider stands as a whole. */
+export function summaryText(tile: ProviderTile): string {
+  if (tile.waiting_authorize_url !== null) return 'Waiting for you to approve in your browser';
+  const [only, ...others] = tile.accounts;
+  if (!only) return 'Not connected';
+  if (others.length > 0) return `${String(tile.accounts.length)} accounts`;
+  switch (only.state.kind) {
     case 'connected':
-      return state.last_synced
-        ? `Connected as ${state.account} · last synced ${formatTime(state.last_synced)}`
-        : `Connected as ${state.account} · not synced yet`;
+      return `${only.name} · connected`;
     case 'needs_reconnect':
-      return 'Needs reconnect';
+      return `${only.name} · needs reconnecting`;
+    case 'unavailable':
+      return `${only.name} · unavailable`;
   }
 }
 
-function hintText(state: ConnectionState): string {
-  switch (state.kind) {
-    case 'not_connected':
-      return 'Connect';
-    case 'waiting_for_approval':
-      return '';
+/** What the tile's own button does now. */
+type Primary =
+  | { kind: 'none' }
+  | { kind: 'connect' }
+  | { kind: 'open'; account: AccountView }
+  | { kind: 'reconnect' }
+  | { kind: 'choose' }
+  | { kind: 'show' };
+
+function primaryOf(tile: ProviderTile): Primary {
+  if (tile.waiting_authorize_url !== null) return { kind: 'none' };
+  const [only, ...others] = tile.accounts;
+  if (!only) return { kind: 'connect' };
+  if (others.length > 0) return { kind: 'choose' };
+  switch (only.state.kind) {
     case 'connected':
-      return 'Open records';
+      return { kind: 'open', account: only };
     case 'needs_reconnect':
+      return { kind: 'reconnect' };
+    case 'unavailable':
+      return { kind: 'show' };
+  }
+}
+
+function hintText(primary: Primary): string {
+  switch (primary.kind) {
+    case 'none':
+      return '';
+    case 'connect':
+      return 'Connect';
+    case 'open':
+      return 'Open records';
+    case 'reconnect':
       return 'Reconnect';
+    case 'choose':
+      return 'Choose an account below';
+    case 'show':
+      return '';
   }
 }
 
 /**
- * One provider: a single button (name, what it holds, state) plus, while
- * waiting for approval, Cancel and Copy link buttons beside it (never nested).
+ * One provider: its own button (name, what it holds, where it stands; it connects, or opens
+ * the only account), its accounts as a list, "Add another account", and while a connect
+ * waits for the browser, Cancel and Copy link. No button is ever nested in another.
  */
 export function createProviderTile(initial: ProviderTile, actions: TileActions): TileView {
   let tile = initial;
   const name = h('span', { class: 'tile-name' });
   const holds = h('span', { class: 'tile-holds' });
   const state = h('span', { class: 'tile-state' });
-  const reason = h('span', { class: 'tile-reason', id: uid('reason') });
   const hint = h('span', { class: 'tile-hint', 'aria-hidden': 'true' });
-  const button = h('button', { type: 'button', class: 'tile' }, name, holds, state, reason, hint);
-  button.addEventListener('click', () => {
-    actions.activate(tile);
-  });
+  const button = h('button', { type: 'button', class: 'tile' }, name, holds, state, hint);
 
   const copyStatus = h('span', { class: 'copy-status', role: 'status' });
   const manualLink = h('input', { type: 'text', readonly: true, class: 'manual-link', hidden: true });
   const manualLabel = h('label', { class: 'manual-link-label', hidden: true }, 'Paste this link into your browser: ', manualLink);
   const cancel = h('button', { type: 'button', class: 'secondary' }, 'Cancel');
   const copy = h('button', { type: 'button', class: 'secondary' }, 'Copy link');
-  cancel.addEventListener('click', () => {
-    actions.cancel(tile);
-  });
-  copy.addEventListener('click', () => {
-    void actions.copyLink(tile).then((ok) => {
-      if (ok) {
-        copyStatus.textContent = 'Link copied.';
-      } else if (tile.state.kind === 'waiting_for_approval') {
-        copyStatus.textContent = '';
-        manualLink.value = tile.state.authorize_url;
-        manualLabel.hidden = false;
-        manualLink.hidden = false;
-        manualLink.select();
-      }
-    });
-  });
   const waitingActions = h('div', { class: 'tile-actions', hidden: true }, cancel, copy, copyStatus, manualLabel);
+
+  const accountList = h('ul', { class: 'accounts', role: 'list', hidden: true });
+  const accountItems = new Map<string, AccountItem>();
+  const addAccount = h('button', { type: 'button', class: 'secondary add-account', hidden: true }, 'Add another account');
   const error = createErrorAlert();
-  const el = h('li', { class: 'tile-item' }, button, waitingActions, error.el);
+  const el = h('li', { class: 'tile-item' }, button, waitingActions, accountList, addAccount, error.el);
+
+  /** Where focus goes back when the key form closes: whatever opened it. */
+  let formOpener: HTMLElement = button;
   let keyForm: ApiKeyForm | null = null;
   if (initial.auth.kind === 'api_key') {
     keyForm = createApiKeyForm({
@@ -105,32 +134,114 @@ export function createProviderTile(initial: ProviderTile, actions: TileActions):
         actions.openKeyHelp(tile);
       },
       closed: () => {
-        button.focus();
+        (formOpener.isConnected && !formOpener.hidden ? formOpener : button).focus();
       },
     });
     el.append(keyForm.el);
   }
 
+  /** Connects a new account (or again): the browser, or the key form for an API-key provider. */
+  function startConnect(from: HTMLElement): void {
+    if (keyForm) {
+      formOpener = from;
+      keyForm.open();
+    } else {
+      actions.connect(tile);
+    }
+  }
+
+  button.addEventListener('click', () => {
+    const primary = primaryOf(tile);
+    switch (primary.kind) {
+      case 'none':
+        break;
+      case 'connect':
+      case 'reconnect':
+        startConnect(button);
+        break;
+      case 'open':
+        actions.open(tile, primary.account);
+        break;
+      case 'choose':
+      case 'show': {
+        const first = tile.accounts[0];
+        if (first) accountItems.get(first.account_id)?.focus();
+        break;
+      }
+    }
+  });
+  addAccount.addEventListener('click', () => {
+    startConnect(addAccount);
+  });
+  cancel.addEventListener('click', () => {
+    actions.cancel(tile);
+  });
+  copy.addEventListener('click', () => {
+    void actions.copyLink(tile).then((ok) => {
+      if (ok) {
+        copyStatus.textContent = 'Link copied.';
+      } else if (tile.waiting_authorize_url !== null) {
+        copyStatus.textContent = '';
+        manualLink.value = tile.waiting_authorize_url;
+        manualLabel.hidden = false;
+        manualLink.hidden = false;
+        manualLink.select();
+      }
+    });
+  });
+
+  const accountActions = {
+    open(account: AccountView): void {
+      actions.open(tile, account);
+    },
+    reconnect(account: AccountView): void {
+      const item = accountItems.get(account.account_id);
+      startConnect(item?.el.querySelector<HTMLElement>('button:not([hidden])') ?? button);
+    },
+  };
+
+  function updateAccounts(next: ProviderTile, waiting: boolean): void {
+    const seen = new Set<string>();
+    next.accounts.forEach((account, position) => {
+      seen.add(account.account_id);
+      let item = accountItems.get(account.account_id);
+      if (!item) {
+        item = createAccountItem(next.id, next.display_name, account, accountActions);
+        accountItems.set(account.account_id, item);
+      }
+      item.update(account, position, waiting);
+      placeAt(accountList, item.el, position); // keeps the order Rust gave, and the focus
+    });
+    for (const [id, item] of accountItems) {
+      if (!seen.has(id)) {
+        item.el.remove();
+        accountItems.delete(id);
+      }
+    }
+    accountList.hidden = next.accounts.length === 0;
+    accountList.setAttribute('aria-label', `${next.display_name} accounts`);
+    accountList.dataset.testid = `accounts-${next.id}`;
+  }
+
   function update(next: ProviderTile): void {
-    const wasWaiting = tile.state.kind === 'waiting_for_approval';
+    const focused = document.activeElement instanceof HTMLElement && el.contains(document.activeElement)
+      ? document.activeElement
+      : null;
+    const wasWaiting = tile.waiting_authorize_url !== null;
     tile = next;
-    const text = stateText(next.state);
+    const waiting = next.waiting_authorize_url !== null;
+    const text = summaryText(next);
     name.textContent = next.display_name;
     holds.textContent = next.holds;
     state.textContent = text;
-    hint.textContent = hintText(next.state);
-    // Why a reconnect is needed, in Rust's words, as the button's description.
-    const why = next.state.kind === 'needs_reconnect' ? next.state.reason : '';
-    reason.textContent = why;
-    reason.hidden = why === '';
-    if (why) button.setAttribute('aria-describedby', reason.id);
-    else button.removeAttribute('aria-describedby');
+    hint.textContent = hintText(primaryOf(next));
     button.setAttribute('aria-label', `${next.display_name} — ${next.holds} — ${text}`);
     button.dataset.provider = next.id;
     button.dataset.testid = `tile-${next.id}`;
-    button.dataset.state = next.state.kind;
-    const waiting = next.state.kind === 'waiting_for_approval';
+    button.dataset.state = tileState(next);
     button.setAttribute('aria-disabled', waiting ? 'true' : 'false');
+    el.dataset.testid = `tile-item-${next.id}`;
+
     waitingActions.hidden = !waiting;
     cancel.setAttribute('aria-label', `Cancel connecting ${next.display_name}`);
     cancel.dataset.testid = `cancel-connect-${next.id}`;
@@ -140,6 +251,17 @@ export function createProviderTile(initial: ProviderTile, actions: TileActions):
       copyStatus.textContent = '';
       manualLabel.hidden = true;
       manualLink.hidden = true;
+    }
+
+    updateAccounts(next, waiting);
+    addAccount.hidden = next.accounts.length === 0 || waiting;
+    addAccount.setAttribute('aria-label', `Add another ${next.display_name} account`);
+    addAccount.dataset.testid = `add-account-${next.id}`;
+
+    // A button that just went away (Add another account once the wait starts, Cancel once it
+    // ends, a disconnected account's Open) must not leave the keyboard in the void.
+    if (focused && (!focused.isConnected || focused.closest('[hidden]') !== null || (focused instanceof HTMLButtonElement && focused.disabled))) {
+      (waiting ? cancel : button).focus();
     }
   }
 
@@ -152,9 +274,6 @@ export function createProviderTile(initial: ProviderTile, actions: TileActions):
     },
     setBusy(busy) {
       button.setAttribute('aria-busy', busy ? 'true' : 'false');
-    },
-    openKeyForm() {
-      keyForm?.open();
     },
   };
 }

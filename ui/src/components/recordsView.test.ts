@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { page, userEvent } from 'vitest/browser';
-import type { FakeBackend } from '../test/fakeBackend';
+import { connectedAccount, type FakeBackend } from '../test/fakeBackend';
 import { mountApp, type Mounted } from '../test/mount';
 
 let m: Mounted | undefined;
@@ -39,21 +39,22 @@ describe('records view', () => {
     const mounted = await openWhatConverts((b) => {
       release = b.holdSync();
     });
-    await expect.poll(() => mounted.backend.callsOf('sync_resource').map((c) => c.args)).toEqual([{ providerId: 'whatconverts', resourceId: 'leads' }]);
+    await expect.poll(() => mounted.backend.callsOf('sync_resource').map((c) => c.args)).toEqual([{ providerId: 'whatconverts', accountId: 'wc-acme', resourceId: 'leads' }]);
     const bar = page.getByRole('progressbar');
     await expect.element(bar).toBeVisible();
 
-    await mounted.backend.emit('sync-progress', { provider: 'whatconverts', resource: 'leads', fetched: 100, total: 250, done: false });
+    await mounted.backend.emit('sync-progress', { provider: 'whatconverts', account: 'wc-acme', resource: 'leads', fetched: 100, total: 250, done: false });
     await expect.element(bar).toHaveAttribute('aria-valuenow', '100');
     await expect.element(bar).toHaveAttribute('aria-valuemax', '250');
     await expect.element(page.getByText('Fetched 100 of 250 records')).toBeVisible();
 
-    // Events for another resource or provider are not ours.
-    await mounted.backend.emit('sync-progress', { provider: 'whatconverts', resource: 'calls', fetched: 7, total: 9, done: false });
-    await mounted.backend.emit('sync-progress', { provider: 'boomtown', resource: 'leads', fetched: 8, total: 9, done: false });
+    // Events for another resource, provider or account are not ours.
+    await mounted.backend.emit('sync-progress', { provider: 'whatconverts', account: 'wc-acme', resource: 'calls', fetched: 7, total: 9, done: false });
+    await mounted.backend.emit('sync-progress', { provider: 'boomtown', account: 'bt-harbor', resource: 'leads', fetched: 8, total: 9, done: false });
+    await mounted.backend.emit('sync-progress', { provider: 'whatconverts', account: 'wc-lake', resource: 'leads', fetched: 9, total: 9, done: false });
     expect(bar.element().getAttribute('aria-valuenow')).toBe('100');
     expect(bar.element().getAttribute('aria-valuemax')).toBe('250');
-    await mounted.backend.emit('sync-progress', { provider: 'whatconverts', resource: 'leads', fetched: 200, total: 250, done: false });
+    await mounted.backend.emit('sync-progress', { provider: 'whatconverts', account: 'wc-acme', resource: 'leads', fetched: 200, total: 250, done: false });
     await expect.element(bar).toHaveAttribute('aria-valuenow', '200');
     await expect.element(page.getByText('Fetched 200 of 250 records')).toBeVisible();
 
@@ -77,7 +78,7 @@ describe('records view', () => {
     await expect.element(page.getByTestId('row-count')).toHaveTextContent('0 of 0 records');
     // The first page is in the cache; the sync goes on.
     mounted.backend.rowCount = 250;
-    await mounted.backend.emit('sync-progress', { provider: 'whatconverts', resource: 'leads', fetched: 250, total: 1000, done: false });
+    await mounted.backend.emit('sync-progress', { provider: 'whatconverts', account: 'wc-acme', resource: 'leads', fetched: 250, total: 1000, done: false });
     await expect.element(page.getByTestId('row-count')).toHaveTextContent('250 of 250 records');
     await expect.poll(() => rows()[0]?.textContent ?? '').toContain('Lead 0');
     expect(page.getByRole('progressbar').query()).not.toBeNull();
@@ -91,7 +92,7 @@ describe('records view', () => {
       release = b.holdSync();
     });
     await expect.poll(() => mounted.backend.callsOf('sync_resource')).toHaveLength(1);
-    await mounted.backend.emit('sync-progress', { provider: 'whatconverts', resource: 'leads', fetched: 40, total: null, done: false });
+    await mounted.backend.emit('sync-progress', { provider: 'whatconverts', account: 'wc-acme', resource: 'leads', fetched: 40, total: null, done: false });
     const bar = page.getByRole('progressbar');
     await expect.element(bar).toHaveAttribute('aria-valuenow', '40');
     expect(bar.element().hasAttribute('aria-valuemax')).toBe(false);
@@ -247,7 +248,7 @@ describe('records view', () => {
     const panel = page.getByTestId('detail-panel');
     await expect.element(panel).toBeVisible();
     await expect.element(panel).toHaveTextContent('lead2@example.com');
-    expect(mounted.backend.callsOf('record_detail').at(-1)?.args).toEqual({ providerId: 'whatconverts', resourceId: 'leads', index: 2 });
+    expect(mounted.backend.callsOf('record_detail').at(-1)?.args).toEqual({ providerId: 'whatconverts', accountId: 'wc-acme', resourceId: 'leads', index: 2 });
 
     await userEvent.keyboard('{Escape}');
     await expect.element(panel).not.toBeVisible();
@@ -288,6 +289,7 @@ describe('records view', () => {
     await expect.element(page.getByTestId('export-result')).toHaveTextContent('Saved 111 records to /home/ana/Downloads/whatconverts-leads.csv');
     expect(mounted.backend.callsOf('export_csv').at(-1)?.args).toEqual({
       providerId: 'whatconverts',
+      accountId: 'wc-acme',
       resourceId: 'leads',
       query: { search: 'lead1', sort: null, offset: 0, limit: 111 },
     });
@@ -333,25 +335,90 @@ describe('records view', () => {
     expect(mounted.backend.callsOf('sync_resource')).toHaveLength(2);
   });
 
-  test('Disconnect asks first, then disconnects and goes back to the tiles', async () => {
+  test('Disconnect asks first, then disconnects that account and goes back to the tiles', async () => {
     const mounted = await openWhatConverts();
     await page.getByTestId('disconnect').click();
     await page.getByRole('button', { name: 'Keep connected' }).click();
     expect(mounted.backend.callsOf('disconnect')).toHaveLength(0);
-    await page.getByTestId('disconnect').click();
-    await page.getByRole('button', { name: 'Disconnect WhatConverts' }).click();
+    await page.getByRole('button', { name: 'Disconnect Acme Realty from WhatConverts' }).click();
+    await expect.element(page.getByRole('alertdialog')).toHaveTextContent('Disconnect Acme Realty from WhatConverts?');
+    await page.getByTestId('disconnect-confirm').click();
     await expect.element(page.getByTestId('tiles')).toBeVisible();
-    expect(mounted.backend.callsOf('disconnect').map((c) => c.args)).toEqual([{ providerId: 'whatconverts', keepRecords: false }]);
+    expect(mounted.backend.callsOf('disconnect').map((c) => c.args)).toEqual([{ providerId: 'whatconverts', accountId: 'wc-acme', keepRecords: false }]);
     await expect.element(page.getByRole('button', { name: /^WhatConverts/ })).toHaveAccessibleName(/Not connected$/);
+    expect(page.getByTestId('tile-whatconverts').element().getAttribute('data-state')).toBe('not_connected');
   });
 
   test('Disconnect can keep the records saved on this computer', async () => {
     const mounted = await openWhatConverts();
     await page.getByTestId('disconnect').click();
-    await page.getByRole('checkbox', { name: 'Keep the WhatConverts records saved on this computer' }).click();
-    await page.getByRole('button', { name: 'Disconnect WhatConverts' }).click();
+    await page.getByRole('checkbox', { name: 'Keep the Acme Realty records saved on this computer' }).click();
+    await page.getByRole('button', { name: 'Disconnect Acme Realty', exact: true }).click();
     await expect.element(page.getByTestId('tiles')).toBeVisible();
-    expect(mounted.backend.callsOf('disconnect').map((c) => c.args)).toEqual([{ providerId: 'whatconverts', keepRecords: true }]);
+    expect(mounted.backend.callsOf('disconnect').map((c) => c.args)).toEqual([{ providerId: 'whatconverts', accountId: 'wc-acme', keepRecords: true }]);
+  });
+
+  test('disconnecting account B leaves account A listed and connected', async () => {
+    m = await mountApp((b) => {
+      b.providers = b.providers.map((t) => (t.id === 'whatconverts'
+        ? { ...t, accounts: [...t.accounts, connectedAccount('wc-lake', 'Lakeside Homes')] }
+        : t));
+    });
+    await page.getByRole('button', { name: 'Open Lakeside Homes in WhatConverts' }).click();
+    await expect.element(page.getByTestId('records-view')).toHaveAttribute('data-account', 'wc-lake');
+    await page.getByTestId('disconnect').click();
+    await page.getByTestId('disconnect-confirm').click();
+    await expect.element(page.getByTestId('tiles')).toBeVisible();
+    expect(m.backend.callsOf('disconnect').map((c) => c.args)).toEqual([{ providerId: 'whatconverts', accountId: 'wc-lake', keepRecords: false }]);
+    await expect.poll(() => page.getByRole('list', { name: 'WhatConverts accounts' }).getByRole('listitem').elements()
+      .map((e) => e.getAttribute('aria-label'))).toEqual(['Acme Realty']);
+    await expect.element(page.getByTestId('account-whatconverts-0')).toHaveAttribute('data-account-id', 'wc-acme');
+    await expect.element(page.getByTestId('tile-whatconverts')).toHaveAttribute('data-state', 'connected');
+    await expect.element(page.getByTestId('open-account-whatconverts-0')).toBeVisible();
+  });
+
+  test('records whose account goes away (an event without it) give way to the tiles', async () => {
+    const mounted = await openWhatConverts();
+    await mounted.backend.emit('providers-changed', mounted.backend.providers.map((t) => (t.id === 'whatconverts'
+      ? { ...t, accounts: [connectedAccount('wc-lake', 'Lakeside Homes')] }
+      : t)));
+    await expect.element(page.getByTestId('tiles')).toBeVisible();
+    expect(document.querySelector('[data-testid="records-view"]')).toBeNull();
+  });
+
+  test('an event that keeps the open account keeps its records open', async () => {
+    const mounted = await openWhatConverts();
+    await mounted.backend.emit('providers-changed', mounted.backend.providers.map((t) => (t.id === 'whatconverts'
+      ? { ...t, accounts: [...t.accounts, connectedAccount('wc-lake', 'Lakeside Homes')] }
+      : t)));
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('250 of 250 records');
+    expect(document.querySelector('[data-testid="records-view"]')).not.toBeNull();
+  });
+
+  test('a failed disconnect says so and stays on the records', async () => {
+    await openWhatConverts((b) => {
+      b.fail('disconnect', 'Patchbay could not reach your keychain.');
+    });
+    await page.getByTestId('disconnect').click();
+    await page.getByTestId('disconnect-confirm').click();
+    await expect.element(page.getByRole('alert')).toHaveTextContent('Patchbay could not reach your keychain.');
+    expect(document.querySelector('[data-testid="records-view"]')).not.toBeNull();
+  });
+
+  test('the heading names the provider and the account; every records call carries the account', async () => {
+    const mounted = await openWhatConverts();
+    await expect.element(page.getByRole('heading', { name: 'WhatConverts · Acme Realty', level: 2 })).toBeVisible();
+    await expect.element(page.getByTestId('records-view')).toHaveAttribute('data-account', 'wc-acme');
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('250 of 250 records');
+    await expect.poll(() => mounted.backend.callsOf('weekly_counts').length).toBeGreaterThan(0);
+    await page.getByTestId('export-json').click();
+    await expect.element(page.getByTestId('export-result')).toHaveTextContent(/^Saved/);
+    const recordCommands = ['sync_resource', 'query_records', 'weekly_counts', 'export_json'];
+    for (const cmd of recordCommands) {
+      const calls = mounted.backend.callsOf(cmd);
+      expect(calls.length, cmd).toBeGreaterThan(0);
+      for (const call of calls) expect(call.args, cmd).toMatchObject({ providerId: 'whatconverts', accountId: 'wc-acme' });
+    }
   });
 
   test('Back returns to the tiles', async () => {

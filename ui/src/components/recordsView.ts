@@ -1,3 +1,4 @@
+import type { AccountView } from '../bindings/AccountView';
 import type { ProviderTile } from '../bindings/ProviderTile';
 import type { ResourceView } from '../bindings/ResourceView';
 import type { SyncProgress } from '../bindings/SyncProgress';
@@ -11,31 +12,43 @@ import { createTabs } from './tabs';
 
 export interface RecordsViewOptions {
   tile: ProviderTile;
+  /** The provider's account whose records these are. */
+  account: AccountView;
   onBack(): void;
-  onDisconnected(tile: ProviderTile): void;
+  /** The account is disconnected (the tiles come back by providers-changed). */
+  onDisconnected(): void;
 }
 
 export interface RecordsView {
   el: HTMLElement;
   providerId: string;
+  accountId: string;
   /** Loads the resources and opens the first tab. */
   start(): Promise<void>;
   handleProgress(progress: SyncProgress): void;
   destroy(): void;
 }
 
-/** One provider's records: a tab per resource, each with its own table. */
+/** One account's records at one provider: a tab per resource, each with its own table. */
 export function createRecordsView(options: RecordsViewOptions): RecordsView {
-  const { tile } = options;
+  const { tile, account } = options;
   const back = h('button', { type: 'button', class: 'secondary back', 'data-testid': 'back' }, '← Your tools');
   back.addEventListener('click', () => {
     options.onBack();
   });
-  const heading = h('h2', { tabindex: -1, class: 'view-title' }, tile.display_name);
-  const account = h('p', { class: 'muted' }, tile.state.kind === 'connected' ? `Connected as ${tile.state.account}` : '');
-  const disconnectButton = h('button', { type: 'button', class: 'secondary', 'data-testid': 'disconnect' }, 'Disconnect');
+  const heading = h('h2', { tabindex: -1, class: 'view-title' },
+    tile.display_name,
+    h('span', { class: 'view-account' }, ` · ${account.name}`),
+  );
+  const holds = h('p', { class: 'muted' }, tile.holds);
+  const disconnectButton = h('button', {
+    type: 'button',
+    class: 'secondary',
+    'data-testid': 'disconnect',
+    'aria-label': `Disconnect ${account.name} from ${tile.display_name}`,
+  }, 'Disconnect');
   const disconnectError = createErrorAlert();
-  const confirm = createDisconnectConfirm(tile.display_name, (keepRecords) => {
+  const confirm = createDisconnectConfirm(tile.display_name, account.name, (keepRecords) => {
     void doDisconnect(keepRecords);
   }, () => disconnectButton);
   disconnectButton.addEventListener('click', () => {
@@ -45,10 +58,10 @@ export function createRecordsView(options: RecordsViewOptions): RecordsView {
   const loadError = createErrorAlert();
   const detail = createDetailPanel();
   const tabsSlot = h('div', { class: 'tabs-slot' });
-  const el = h('section', { class: 'records-view', 'data-testid': 'records-view', 'data-provider': tile.id, 'aria-labelledby': 'records-title' },
+  const el = h('section', { class: 'records-view', 'data-testid': 'records-view', 'data-provider': tile.id, 'data-account': account.account_id, 'aria-labelledby': 'records-title' },
     h('div', { class: 'view-head' },
       back,
-      h('div', { class: 'view-title-block' }, heading, account),
+      h('div', { class: 'view-title-block' }, heading, holds),
       h('div', { class: 'view-actions' }, disconnectButton),
     ),
     confirm.el,
@@ -65,10 +78,10 @@ export function createRecordsView(options: RecordsViewOptions): RecordsView {
     disconnectError.show(null);
     disconnectButton.disabled = true;
     try {
-      const next = await ipc.disconnect(tile.id, keepRecords);
-      options.onDisconnected(next);
+      await ipc.disconnect(tile.id, account.account_id, keepRecords);
+      options.onDisconnected();
     } catch (error) {
-      disconnectError.show(ipc.errorMessage(error, `We couldn't disconnect ${tile.display_name}. Please try again.`));
+      disconnectError.show(ipc.errorMessage(error, `We couldn't disconnect ${account.name} from ${tile.display_name}. Please try again.`));
       disconnectButton.disabled = false;
       disconnectButton.focus();
     }
@@ -79,7 +92,7 @@ export function createRecordsView(options: RecordsViewOptions): RecordsView {
     if (!resource) return;
     let panel = panels.get(resourceId);
     if (!panel) {
-      panel = createResourcePanel({ providerId: tile.id, providerName: tile.display_name, resource, detail });
+      panel = createResourcePanel({ providerId: tile.id, accountId: account.account_id, providerName: tile.display_name, resource, detail });
       panels.set(resourceId, panel);
     }
     detail.close();
@@ -91,6 +104,7 @@ export function createRecordsView(options: RecordsViewOptions): RecordsView {
   return {
     el,
     providerId: tile.id,
+    accountId: account.account_id,
     async start() {
       heading.focus();
       loadError.show(null);
@@ -112,7 +126,7 @@ export function createRecordsView(options: RecordsViewOptions): RecordsView {
       if (first) tabs.select(first.id);
     },
     handleProgress(progress) {
-      if (progress.provider !== tile.id) return;
+      if (progress.provider !== tile.id || progress.account !== account.account_id) return;
       panels.get(progress.resource)?.handleProgress(progress);
     },
     destroy() {

@@ -18,6 +18,8 @@ import { createWeeklyChart } from './weeklyChart';
 
 export interface ResourcePanelOptions {
   providerId: string;
+  /** The provider's account whose records these are. */
+  accountId: string;
   providerName: string;
   resource: ResourceView;
   detail: DetailPanel;
@@ -35,8 +37,8 @@ export interface ResourcePanel {
 
 /** Everything under one resource tab: sync progress, toolbar, table, chart. */
 export function createResourcePanel(options: ResourcePanelOptions): ResourcePanel {
-  const { resource, providerId } = options;
-  const ref: ipc.ResourceRef = { providerId, resourceId: resource.id };
+  const { resource, providerId, accountId } = options;
+  const ref: ipc.ResourceRef = { providerId, accountId, resourceId: resource.id };
   const noun = resource.label.toLowerCase();
   let started = false;
   let syncing = false;
@@ -224,7 +226,7 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
       void sync();
     },
     handleProgress(p) {
-      if (p.provider !== providerId || p.resource !== resource.id || !syncing) return;
+      if (p.provider !== providerId || p.account !== accountId || p.resource !== resource.id || !syncing) return;
       progress.update(p);
       // A first sync shows its first rows as soon as they are stored, not when it ends.
       if (!rowsShown && p.fetched > 0 && !firstRowsLoading) {

@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { page, userEvent } from 'vitest/browser';
+import type { AccountView } from '../bindings/AccountView';
+import type { ProviderTile } from '../bindings/ProviderTile';
+import { connectedAccount, type FakeBackend } from '../test/fakeBackend';
 import { mountApp, type Mounted } from '../test/mount';
 
 let m: Mounted | undefined;
@@ -8,6 +11,20 @@ afterEach(() => {
   m?.unmount();
   m = undefined;
 });
+
+/** The backend's tiles with `id`'s changed by `change`. */
+function changed(b: FakeBackend, id: string, change: (tile: ProviderTile) => Partial<ProviderTile>): ProviderTile[] {
+  return b.providers.map((t) => (t.id === id ? { ...t, ...change(t) } : t));
+}
+
+/** Gives WhatConverts a second account before the app starts. */
+function twoWhatConvertsAccounts(b: FakeBackend): void {
+  b.providers = changed(b, 'whatconverts', (t) => ({ accounts: [...t.accounts, connectedAccount('wc-lake', 'Lakeside Homes')] }));
+}
+
+function recordsView(): HTMLElement | null {
+  return document.querySelector('[data-testid="records-view"]');
+}
 
 describe('provider tiles', () => {
   test('renders one button per provider from list_providers, names first', async () => {
@@ -18,9 +35,17 @@ describe('provider tiles', () => {
     expect(buttons).toHaveLength(5);
     const names = [...buttons].map((b) => b.getAttribute('aria-label') ?? '');
     expect(names.map((n) => n.split(' — ')[0])).toEqual(['WhatConverts', 'ClickFunnels', 'WebinarGeek', 'BoomTown', 'EmailOctopus']);
+    expect(names[0]).toBe('WhatConverts — Leads — Acme Realty · connected');
     expect(names[1]).toBe('ClickFunnels — Contacts and orders — Not connected');
-    expect(names[0]).toMatch(/^WhatConverts — Leads — Connected as ana@example\.com · last synced /);
-    expect(names[3]).toBe('BoomTown — Real-estate leads — Needs reconnect');
+    expect(names[3]).toBe('BoomTown — Real-estate leads — Harbor Homes · needs reconnecting');
+    // The end-to-end tests find the tiles by these: one data-provider per tile, the tile's button.
+    const tagged = m.root.querySelectorAll('[data-testid="tiles"] [data-provider]');
+    expect([...tagged].map((t) => t.getAttribute('data-testid'))).toEqual(
+      ['tile-whatconverts', 'tile-clickfunnels', 'tile-webinargeek', 'tile-boomtown', 'tile-emailoctopus'],
+    );
+    expect([...tagged].map((t) => t.getAttribute('data-state'))).toEqual(
+      ['connected', 'not_connected', 'not_connected', 'needs_reconnect', 'not_connected'],
+    );
     await expect.element(page.getByRole('button', { name: /^EmailOctopus/ })).toHaveAttribute('data-provider', 'emailoctopus');
     expect(m.backend.callsOf('list_providers')).toHaveLength(1);
   });
@@ -44,14 +69,16 @@ describe('provider tiles', () => {
     expect(page.getByTestId('demo-banner').element()).not.toBeVisible();
   });
 
-  test('clicking a not-connected tile calls connect and shows the waiting state', async () => {
+  test('clicking a not-connected tile calls connect and shows the waiting state from the event', async () => {
     m = await mountApp();
     await page.getByRole('button', { name: /^ClickFunnels/ }).click();
     await expect.element(page.getByRole('button', { name: /^ClickFunnels/ }))
       .toHaveAccessibleName('ClickFunnels — Contacts and orders — Waiting for you to approve in your browser');
+    await expect.element(page.getByTestId('tile-clickfunnels')).toHaveAttribute('data-state', 'waiting_for_approval');
     expect(m.backend.callsOf('connect').map((c) => c.args)).toEqual([{ providerId: 'clickfunnels' }]);
     const cancel = page.getByRole('button', { name: 'Cancel connecting ClickFunnels' });
     await expect.element(cancel).toBeVisible();
+    expect(cancel.element().getAttribute('data-testid')).toBe('cancel-connect-clickfunnels');
     await expect.element(page.getByRole('button', { name: 'Copy the ClickFunnels approval link' })).toBeVisible();
     // The extra buttons sit beside the tile button, never inside it.
     expect(cancel.element().closest('button.tile')).toBeNull();
@@ -60,6 +87,8 @@ describe('provider tiles', () => {
     await expect.element(page.getByRole('button', { name: /^ClickFunnels/ }))
       .toHaveAccessibleName('ClickFunnels — Contacts and orders — Not connected');
     expect(m.backend.callsOf('cancel_connect').map((c) => c.args)).toEqual([{ providerId: 'clickfunnels' }]);
+    // Cancel went away with the wait: the keyboard is back on the tile, not lost.
+    expect(document.activeElement).toBe(page.getByTestId('tile-clickfunnels').element());
   });
 
   test('Copy link copies the approval link, or shows it when the clipboard refuses', async () => {
@@ -85,33 +114,157 @@ describe('provider tiles', () => {
     expect(m.backend.callsOf('connect').map((c) => c.args)).toEqual([{ providerId: 'webinargeek' }]);
   });
 
-  test('an approval that arrives before connect answers still connects and opens the records', async () => {
-    m = await mountApp((b) => {
-      // The browser approved at once: the providers-changed event beats the command's answer.
-      b.on('connect', async (args) => {
-        const connected = b.providers.map((t) => (t.id === args.providerId
-          ? { ...t, state: { kind: 'connected' as const, account: 'Acme Funnels', last_synced: null } }
-          : t));
-        await b.emit('providers-changed', connected);
-        const waiting = connected.find((t) => t.id === args.providerId);
-        if (!waiting) throw new Error('no such tile');
-        return { ...waiting, state: { kind: 'waiting_for_approval', authorize_url: 'https://auth.example/cf?state=abc' } };
-      });
-    });
-    await page.getByRole('button', { name: /^ClickFunnels/ }).click();
-    await expect.element(page.getByTestId('records-view')).toBeVisible();
-    expect(page.getByTestId('records-view').element().getAttribute('data-provider')).toBe('clickfunnels');
-    await page.getByTestId('back').click();
-    await expect.element(page.getByRole('button', { name: /^ClickFunnels/ })).toHaveAccessibleName(/Connected/);
+  test('a tile lists its accounts, each with its state and Open, and offers Add another account', async () => {
+    m = await mountApp(twoWhatConvertsAccounts);
+    const accounts = page.getByRole('list', { name: 'WhatConverts accounts' });
+    await expect.element(accounts).toBeVisible();
+    const items = accounts.getByRole('listitem');
+    expect(items.elements().map((e) => e.getAttribute('aria-label'))).toEqual(['Acme Realty', 'Lakeside Homes']);
+    await expect.element(page.getByTestId('account-whatconverts-0')).toHaveAttribute('data-account-id', 'wc-acme');
+    await expect.element(page.getByTestId('account-whatconverts-1')).toHaveAttribute('data-account-id', 'wc-lake');
+    await expect.element(page.getByTestId('account-whatconverts-0')).toHaveTextContent(/Connected · last synced /);
+    await expect.element(page.getByTestId('account-whatconverts-1')).toHaveTextContent('Connected · not synced yet');
+    await expect.element(page.getByRole('button', { name: /^WhatConverts/ })).toHaveAccessibleName('WhatConverts — Leads — 2 accounts');
+    const openLake = page.getByRole('button', { name: 'Open Lakeside Homes in WhatConverts' });
+    expect(openLake.element().getAttribute('data-testid')).toBe('open-account-whatconverts-1');
+    const add = page.getByRole('button', { name: 'Add another WhatConverts account' });
+    await expect.element(add).toBeVisible();
+    expect(add.element().getAttribute('data-testid')).toBe('add-account-whatconverts');
+    // Without accounts there is nothing to add another to.
+    expect(page.getByTestId('add-account-clickfunnels').element()).not.toBeVisible();
+    expect(page.getByRole('list', { name: 'ClickFunnels accounts' }).query()).toBeNull();
+
+    // With two accounts the tile cannot guess which: it takes the keyboard to the first.
+    await page.getByRole('button', { name: /^WhatConverts/ }).click();
+    expect(recordsView()).toBeNull();
+    expect(document.activeElement).toBe(page.getByTestId('open-account-whatconverts-0').element());
+
+    await openLake.click();
+    await expect.element(page.getByTestId('records-view')).toHaveAttribute('data-account', 'wc-lake');
+    expect(page.getByTestId('records-view').element().getAttribute('data-provider')).toBe('whatconverts');
+    await expect.element(page.getByRole('heading', { name: 'WhatConverts · Lakeside Homes' })).toBeVisible();
   });
 
-  test('a tile that needs reconnecting connects again and shows why', async () => {
+  test('focus stays where it is when an event updates the tiles', async () => {
     m = await mountApp();
-    const tile = page.getByRole('button', { name: /^BoomTown/ });
-    await expect.element(tile).toHaveAccessibleDescription('Token expired');
-    await tile.click();
-    await expect.element(tile).toHaveAccessibleName(/Waiting for you to approve/);
+    const open = page.getByTestId('open-account-whatconverts-0').element() as HTMLElement;
+    open.focus();
+    await m.backend.emit('providers-changed', changed(m.backend, 'whatconverts', () => ({
+      accounts: [connectedAccount('wc-acme', 'Acme Realty', '2026-11-25T08:00:00Z')],
+    })));
+    await m.backend.emit('providers-changed', [...m.backend.providers].reverse());
+    await expect.element(page.getByTestId('account-whatconverts-0')).toHaveTextContent(/last synced/);
+    expect(m.root.querySelector('[data-testid="tiles"] [data-provider]')?.getAttribute('data-provider')).toBe('emailoctopus');
+    expect(document.activeElement).toBe(open);
+  });
+
+  test('Open works from the keyboard', async () => {
+    m = await mountApp();
+    (page.getByTestId('open-account-whatconverts-0').element() as HTMLElement).focus();
+    await userEvent.keyboard('{Enter}');
+    await expect.element(page.getByTestId('records-view')).toHaveAttribute('data-account', 'wc-acme');
+  });
+
+  test('a new account arriving after Add another account opens its records, once', async () => {
+    m = await mountApp();
+    const backend = m.backend;
+    await page.getByTestId('add-account-whatconverts').click();
+    await expect.element(page.getByTestId('tile-whatconverts')).toHaveAttribute('data-state', 'waiting_for_approval');
+    expect(backend.callsOf('connect').map((c) => c.args)).toEqual([{ providerId: 'whatconverts' }]);
+    // The button that started it is gone while the browser waits; Cancel has the keyboard.
+    expect(page.getByTestId('add-account-whatconverts').element()).not.toBeVisible();
+    expect(document.activeElement).toBe(page.getByTestId('cancel-connect-whatconverts').element());
+
+    await backend.approve('whatconverts', connectedAccount('wc-lake', 'Lakeside Homes'));
+    await expect.element(page.getByTestId('records-view')).toHaveAttribute('data-account', 'wc-lake');
+    await page.getByTestId('back').click();
+    await expect.element(page.getByTestId('account-whatconverts-1')).toHaveAttribute('data-account-id', 'wc-lake');
+    expect(page.getByTestId('account-whatconverts-0').element().getAttribute('data-account-id')).toBe('wc-acme');
+
+    // Later events (a sync's new time, the same list again) open nothing more.
+    await backend.emit('providers-changed', changed(backend, 'whatconverts', (t) => ({
+      accounts: t.accounts.map((a) => (a.account_id === 'wc-lake' ? connectedAccount('wc-lake', 'Lakeside Homes', '2026-11-24T08:00:00Z') : a)),
+    })));
+    await expect.element(page.getByTestId('account-whatconverts-1')).toHaveTextContent(/last synced/);
+    expect(recordsView()).toBeNull();
+  });
+
+  test('a connect that ends without a new account opens nothing, and is forgotten', async () => {
+    m = await mountApp();
+    const backend = m.backend;
+    await page.getByRole('button', { name: /^ClickFunnels/ }).click();
+    await expect.element(page.getByTestId('tile-clickfunnels')).toHaveAttribute('data-state', 'waiting_for_approval');
+    // The approval expired: Rust ends the wait, no account came.
+    await backend.emit('providers-changed', changed(backend, 'clickfunnels', () => ({ waiting_authorize_url: null })));
+    await expect.element(page.getByTestId('tile-clickfunnels')).toHaveAttribute('data-state', 'not_connected');
+    expect(recordsView()).toBeNull();
+    // An account that turns up later (nobody here asked for it) does not jump into view.
+    const later: AccountView = connectedAccount('cf-acme', 'Acme Funnels');
+    await backend.emit('providers-changed', changed(backend, 'clickfunnels', () => ({ accounts: [later] })));
+    await expect.element(page.getByTestId('account-clickfunnels-0')).toHaveAttribute('data-account-id', 'cf-acme');
+    expect(recordsView()).toBeNull();
+  });
+
+  test('an event that changes nothing of the asked tile does not open anything', async () => {
+    m = await mountApp();
+    const backend = m.backend;
+    await page.getByTestId('add-account-whatconverts').click();
+    await expect.element(page.getByTestId('tile-whatconverts')).toHaveAttribute('data-state', 'waiting_for_approval');
+    // Another provider's account changes while WhatConverts waits; the known account stays as it was.
+    await backend.emit('providers-changed', changed(backend, 'webinargeek', () => ({ accounts: [connectedAccount('wg-1', 'Webinar Co')] })));
+    await expect.element(page.getByTestId('account-webinargeek-0')).toBeVisible();
+    expect(recordsView()).toBeNull();
+    // The same account approved again (Rust recognised it): nothing new to open.
+    await backend.approve('whatconverts', connectedAccount('wc-acme', 'Acme Realty', '2026-11-20T10:00:00Z'));
+    await expect.element(page.getByTestId('tile-whatconverts')).toHaveAttribute('data-state', 'connected');
+    expect(recordsView()).toBeNull();
+    expect(page.getByTestId('account-whatconverts-1').query()).toBeNull();
+  });
+
+  test('needs_reconnect accounts say why, in a sentence per reason', async () => {
+    m = await mountApp((b) => {
+      b.providers = changed(b, 'clickfunnels', () => ({
+        accounts: [{ account_id: 'cf-1', name: 'Funnel One', state: { kind: 'needs_reconnect', reason: 'address_changed' } }],
+      }));
+    });
+    await expect.element(page.getByTestId('account-boomtown-0'))
+      .toHaveTextContent('BoomTown ended the connection. Reconnect to go on.');
+    await expect.element(page.getByTestId('account-clickfunnels-0'))
+      .toHaveTextContent("ClickFunnels's address changed since you connected. Reconnect to approve the new address.");
+    const reconnect = page.getByRole('button', { name: 'Reconnect Harbor Homes in BoomTown' });
+    await expect.element(reconnect).toHaveAccessibleDescription('BoomTown ended the connection. Reconnect to go on.');
+    // No Open on an account that needs reconnecting.
+    expect(page.getByTestId('open-account-boomtown-0').element()).not.toBeVisible();
+  });
+
+  test('Reconnect connects again, and the account coming back connected opens its records', async () => {
+    m = await mountApp();
+    await page.getByRole('button', { name: 'Reconnect Harbor Homes in BoomTown' }).click();
+    await expect.element(page.getByTestId('tile-boomtown')).toHaveAttribute('data-state', 'waiting_for_approval');
     expect(m.backend.callsOf('connect').map((c) => c.args)).toEqual([{ providerId: 'boomtown' }]);
+    await m.backend.approve('boomtown', connectedAccount('bt-harbor', 'Harbor Homes'));
+    await expect.element(page.getByTestId('records-view')).toHaveAttribute('data-account', 'bt-harbor');
+    expect(page.getByTestId('records-view').element().getAttribute('data-provider')).toBe('boomtown');
+  });
+
+  test("the tile's own button reconnects its only account when it needs it", async () => {
+    m = await mountApp();
+    await page.getByTestId('tile-boomtown').click();
+    await expect.element(page.getByTestId('tile-boomtown')).toHaveAttribute('data-state', 'waiting_for_approval');
+    expect(m.backend.callsOf('connect').map((c) => c.args)).toEqual([{ providerId: 'boomtown' }]);
+  });
+
+  test('an unavailable account shows its error and offers no Open', async () => {
+    m = await mountApp((b) => {
+      b.providers = changed(b, 'webinargeek', () => ({
+        accounts: [{ account_id: 'wg-1', name: 'Webinar Co', state: { kind: 'unavailable', error: { code: 'keychain', message: 'Patchbay could not read this sign-in from your keychain.' } } }],
+      }));
+    });
+    await expect.element(page.getByTestId('account-webinargeek-0')).toHaveTextContent('Patchbay could not read this sign-in from your keychain.');
+    expect(page.getByTestId('open-account-webinargeek-0').element()).not.toBeVisible();
+    await page.getByTestId('tile-webinargeek').click();
+    expect(recordsView()).toBeNull();
+    expect(m.backend.callsOf('connect')).toHaveLength(0);
   });
 
   test('a rejected connect shows its message next to the tile', async () => {
@@ -142,32 +295,20 @@ describe('provider tiles', () => {
     await expect.element(page.getByRole('alert')).toHaveTextContent('Patchbay could not read its settings file.');
   });
 
-  test('providers-changed after approval opens the records view of the waiting provider', async () => {
+  test('providers-changed updates tiles without opening anything when nobody asked', async () => {
     m = await mountApp();
-    await page.getByRole('button', { name: /^ClickFunnels/ }).click();
-    await expect.element(page.getByRole('button', { name: /^ClickFunnels/ })).toHaveAccessibleName(/Waiting/);
-    const next = m.backend.providers.map((p) => (p.id === 'clickfunnels'
-      ? { ...p, state: { kind: 'connected' as const, account: 'bo@example.com', last_synced: null } }
-      : p));
-    await m.backend.emit('providers-changed', next);
-    await expect.element(page.getByTestId('records-view')).toHaveAttribute('data-provider', 'clickfunnels');
-    await expect.element(page.getByRole('heading', { name: 'ClickFunnels' })).toBeVisible();
+    await m.backend.emit('providers-changed', changed(m.backend, 'whatconverts', () => ({
+      accounts: [{ account_id: 'wc-acme', name: 'Acme Realty', state: { kind: 'needs_reconnect', reason: 'ended' } }],
+    })));
+    await expect.element(page.getByRole('button', { name: /^WhatConverts/ })).toHaveAccessibleName(/Acme Realty · needs reconnecting$/);
+    await expect.element(page.getByTestId('account-whatconverts-0')).toHaveTextContent('WhatConverts ended the connection.');
+    expect(recordsView()).toBeNull();
   });
 
-  test('providers-changed updates tiles without opening anything when nobody was waiting', async () => {
+  test('clicking a tile with one connected account opens its records view', async () => {
     m = await mountApp();
-    const next = m.backend.providers.map((p) => (p.id === 'webinargeek'
-      ? { ...p, state: { kind: 'needs_reconnect' as const, reason: 'Revoked' } }
-      : p));
-    await m.backend.emit('providers-changed', next);
-    await expect.element(page.getByRole('button', { name: /^WebinarGeek/ })).toHaveAccessibleName(/Needs reconnect$/);
-    expect(m.root.querySelector('[data-testid="records-view"]')).toBeNull();
-  });
-
-  test('clicking a connected tile opens its records view', async () => {
-    m = await mountApp();
-    await page.getByRole('button', { name: /^WhatConverts/ }).click();
-    await expect.element(page.getByTestId('records-view')).toBeVisible();
+    await page.getByTestId('tile-whatconverts').click();
+    await expect.element(page.getByTestId('records-view')).toHaveAttribute('data-account', 'wc-acme');
     expect(m.backend.callsOf('connect')).toHaveLength(0);
     expect(m.backend.callsOf('list_resources').map((c) => c.args)).toEqual([{ providerId: 'whatconverts' }]);
   });

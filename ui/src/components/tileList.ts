@@ -1,14 +1,16 @@
+import type { AccountState } from '../bindings/AccountState';
+import type { AccountView } from '../bindings/AccountView';
 import type { ProviderTile } from '../bindings/ProviderTile';
 import * as ipc from '../ipc';
-import { h } from '../lib/dom';
+import { h, placeAt } from '../lib/dom';
 import { createErrorAlert } from './errorAlert';
-import { createProviderTile, type TileView } from './providerTile';
+import { createProviderTile, type TileActions, type TileView } from './providerTile';
 
 export interface TileListOptions {
-  /** A connected tile was activated: open its records. */
-  onOpen(tile: ProviderTile): void;
-  /** A tile that was waiting for approval became connected. */
-  onApproved(tile: ProviderTile): void;
+  /** The user asked for an account's records. */
+  onOpen(tile: ProviderTile, account: AccountView): void;
+  /** An account the user just connected (or reconnected) arrived. */
+  onApproved(tile: ProviderTile, account: AccountView): void;
 }
 
 export interface TileList {
@@ -19,6 +21,15 @@ export interface TileList {
   tiles(): ProviderTile[];
 }
 
+/**
+ * A connect the user started here (Connect, Add another account, Reconnect, or a saved key):
+ * the accounts as they stood then, and whether the wait for the browser was seen.
+ */
+interface Asked {
+  before: Map<string, AccountState['kind']>;
+  sawWaiting: boolean;
+}
+
 async function copyText(text: string): Promise<boolean> {
   try {
     await navigator.clipboard.writeText(text);
@@ -26,6 +37,15 @@ async function copyText(text: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** The account a connect brought: one not there when it was asked for, or one reconnected. */
+function arrived(tile: ProviderTile, asked: Asked): AccountView | undefined {
+  return tile.accounts.find((a) => {
+    if (a.state.kind !== 'connected') return false;
+    const was = asked.before.get(a.account_id);
+    return was === undefined || was === 'needs_reconnect';
+  });
 }
 
 export function createTileList(options: TileListOptions): TileList {
@@ -38,29 +58,27 @@ export function createTileList(options: TileListOptions): TileList {
   );
   const views = new Map<string, TileView>();
   let current: ProviderTile[] = [];
-  /** Providers the user asked to connect here and whose approval has not come back yet. */
-  const approving = new Set<string>();
+  /**
+   * Providers the user asked to connect here whose account has not come back yet. Tiles come
+   * only from events (commands answer nothing), so the arrival is found by comparing accounts.
+   */
+  const asking = new Map<string, Asked>();
 
-  function replace(tile: ProviderTile): void {
-    current = current.map((t) => (t.id === tile.id ? tile : t));
-    views.get(tile.id)?.update(tile);
+  function ask(tile: ProviderTile): void {
+    const now = current.find((t) => t.id === tile.id) ?? tile;
+    asking.set(tile.id, {
+      before: new Map(now.accounts.map((a) => [a.account_id, a.state.kind])),
+      sawWaiting: false,
+    });
   }
 
-  /**
-   * Runs a tile's command and shows its answer (`apply`), or its error next to the tile.
-   * Answers whether the command succeeded.
-   */
-  async function run(
-    tile: ProviderTile,
-    call: (id: string) => Promise<ProviderTile>,
-    what: string,
-    apply: (next: ProviderTile) => void = replace,
-  ): Promise<boolean> {
+  /** Runs a tile's command; its error shows next to the tile. Answers whether it succeeded. */
+  async function run(tile: ProviderTile, call: (id: string) => Promise<void>, what: string): Promise<boolean> {
     const view = views.get(tile.id);
     view?.showError(null);
     view?.setBusy(true);
     try {
-      apply(await call(tile.id));
+      await call(tile.id);
       return true;
     } catch (error) {
       view?.showError(ipc.errorMessage(error, `We couldn't ${what} ${tile.display_name}. Please try again.`));
@@ -70,67 +88,45 @@ export function createTileList(options: TileListOptions): TileList {
     }
   }
 
-  /**
-   * Starts the browser approval. The approval can come back (as a providers-changed event)
-   * before the connect command answers: a browser that approves at once and whose launcher
-   * returns only when it is done. So the command's "waiting" answer must not overwrite a
-   * connection that already arrived, and arriving opens the records either way.
-   */
-  async function connect(tile: ProviderTile): Promise<void> {
-    approving.add(tile.id);
-    const ok = await run(tile, ipc.connect, 'connect', (next) => {
-      const now = current.find((t) => t.id === tile.id);
-      if (!(next.state.kind === 'waiting_for_approval' && now?.state.kind === 'connected')) replace(next);
-      if (next.state.kind === 'connected' && approving.delete(tile.id)) options.onApproved(next);
-    });
-    if (!ok) approving.delete(tile.id);
-  }
-
-  const actions = {
-    activate(tile: ProviderTile): void {
-      switch (tile.state.kind) {
-        case 'not_connected':
-        case 'needs_reconnect':
-          if (tile.auth.kind === 'api_key') views.get(tile.id)?.openKeyForm();
-          else void connect(tile);
-          break;
-        case 'connected':
-          options.onOpen(tile);
-          break;
-        case 'waiting_for_approval':
-          break;
-      }
+  const actions: TileActions = {
+    connect(tile) {
+      ask(tile);
+      void run(tile, ipc.connect, 'connect').then((ok) => {
+        if (!ok) asking.delete(tile.id);
+      });
     },
-    cancel(tile: ProviderTile): void {
-      approving.delete(tile.id);
+    open(tile, account) {
+      options.onOpen(tile, account);
+    },
+    cancel(tile) {
+      asking.delete(tile.id);
       void run(tile, ipc.cancelConnect, 'cancel connecting');
     },
-    async saveKey(tile: ProviderTile, values: Record<string, string>): Promise<string | null> {
+    async saveKey(tile, values) {
+      ask(tile);
       try {
-        const saved = await ipc.saveApiKey(tile.id, values);
-        replace(saved);
-        if (saved.state.kind === 'connected') options.onApproved(saved);
+        await ipc.saveApiKey(tile.id, values);
         return null;
       } catch (error) {
+        asking.delete(tile.id);
         return ipc.errorMessage(error, `We couldn't check that key with ${tile.display_name}. Please try again.`);
       }
     },
-    openKeyHelp(tile: ProviderTile): void {
+    openKeyHelp(tile) {
       const view = views.get(tile.id);
       ipc.openKeyHelp(tile.id).catch((error: unknown) => {
         view?.showError(ipc.errorMessage(error, "We couldn't open your browser."));
       });
     },
-    copyLink(tile: ProviderTile): Promise<boolean> {
-      return tile.state.kind === 'waiting_for_approval' ? copyText(tile.state.authorize_url) : Promise.resolve(false);
+    copyLink(tile) {
+      return tile.waiting_authorize_url !== null ? copyText(tile.waiting_authorize_url) : Promise.resolve(false);
     },
   };
 
   function setTiles(tiles: ProviderTile[]): void {
-    const before = new Map(current.map((t) => [t.id, t]));
     current = tiles;
     const seen = new Set<string>();
-    for (const tile of tiles) {
+    tiles.forEach((tile, position) => {
       seen.add(tile.id);
       let view = views.get(tile.id);
       if (view) {
@@ -139,24 +135,29 @@ export function createTileList(options: TileListOptions): TileList {
         view = createProviderTile(tile, actions);
         views.set(tile.id, view);
       }
-      list.append(view.el); // keeps the order Rust gave
-    }
+      placeAt(list, view.el, position); // keeps the order Rust gave, and the focus
+    });
     for (const [id, view] of views) {
       if (!seen.has(id)) {
         view.el.remove();
         views.delete(id);
+        asking.delete(id);
       }
     }
     let opened = false;
     for (const tile of tiles) {
-      if (tile.state.kind === 'not_connected' && before.get(tile.id)?.state.kind === 'waiting_for_approval') {
-        approving.delete(tile.id); // denied, cancelled or expired
-      }
-      if (tile.state.kind !== 'connected') continue;
-      const asked = approving.delete(tile.id);
-      if (!opened && (asked || before.get(tile.id)?.state.kind === 'waiting_for_approval')) {
-        options.onApproved(tile);
+      const asked = asking.get(tile.id);
+      if (!asked) continue;
+      const account = arrived(tile, asked);
+      if (account) {
+        asking.delete(tile.id);
+        // One records view at a time: the first arrival opens, any other stays on its tile.
+        if (!opened) options.onApproved(tile, account);
         opened = true;
+      } else if (tile.waiting_authorize_url !== null) {
+        asked.sawWaiting = true;
+      } else if (asked.sawWaiting) {
+        asking.delete(tile.id); // denied, cancelled or expired: nothing to open
       }
     }
   }

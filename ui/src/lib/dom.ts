@@ -51,3 +51,12 @@ export function uid(prefix: string): string {
   nextId += 1;
   return `${prefix}-${nextId}`;
 }
+
+/**
+ * Puts `child` at `index` among `parent`'s children, moving it only when it is elsewhere:
+ * moving a node takes it out of the document for a moment, and focus inside it is lost.
+ */
+export function placeAt(parent: Element, child: Element, index: number): void {
+  const at = parent.children.item(index);
+  if (at !== child) parent.insertBefore(child, at);
+}

@@ -2,6 +2,8 @@
 // @tauri-apps/api/mocks, records the calls, and emits events.
 import { emit } from '@tauri-apps/api/event';
 import { clearMocks, mockIPC, mockWindows } from '@tauri-apps/api/mocks';
+import type { AccountView } from '../bindings/AccountView';
+import type { AuthMethodView } from '../bindings/AuthMethodView';
 import type { CommandError } from '../bindings/CommandError';
 import type { ProviderTile } from '../bindings/ProviderTile';
 import type { RecordPage } from '../bindings/RecordPage';
@@ -18,14 +20,30 @@ export interface Call {
 
 type Handler = (args: Record<string, unknown>) => unknown;
 
+const EMAILOCTOPUS_AUTH: AuthMethodView = {
+  kind: 'api_key',
+  fields: [{ key: 'api_key', label: 'API key', secret: true }],
+  help_url: 'https://emailoctopus.com/api-documentation',
+  help_text: 'Find your API key in EmailOctopus under Integrations & API.',
+};
+
+/** A connected account, as Rust lists it. */
+export function connectedAccount(accountId: string, name: string, lastSynced: string | null = null): AccountView {
+  return { account_id: accountId, name, state: { kind: 'connected', last_synced: lastSynced } };
+}
+
 export function tiles(): ProviderTile[] {
+  const tile = (id: string, display_name: string, holds: string, accounts: AccountView[] = []): ProviderTile => ({
+    id, display_name, holds, auth: { kind: 'oauth' }, waiting_authorize_url: null, accounts,
+  });
   return [
-    { id: 'whatconverts', display_name: 'WhatConverts', holds: 'Leads', state: { kind: 'connected', account: 'ana@example.com', last_synced: '2026-11-20T10:00:00Z' }, auth: { kind: 'oauth' } },
-    { id: 'clickfunnels', display_name: 'ClickFunnels', holds: 'Contacts and orders', state: { kind: 'not_connected' }, auth: { kind: 'oauth' } },
-    { id: 'webinargeek', display_name: 'WebinarGeek', holds: 'Webinars and registrations', state: { kind: 'not_connected' }, auth: { kind: 'oauth' } },
-    { id: 'boomtown', display_name: 'BoomTown', holds: 'Real-estate leads', state: { kind: 'needs_reconnect', reason: 'Token expired' }, auth: { kind: 'oauth' } },
-    { id: 'emailoctopus', display_name: 'EmailOctopus', holds: 'Lists and contacts', state: { kind: 'not_connected' },
-      auth: { kind: 'api_key', fields: [{ key: 'api_key', label: 'API key', secret: true }], help_url: 'https://emailoctopus.com/api-documentation', help_text: 'Find your API key in EmailOctopus under Integrations & API.' } },
+    tile('whatconverts', 'WhatConverts', 'Leads', [connectedAccount('wc-acme', 'Acme Realty', '2026-11-20T10:00:00Z')]),
+    tile('clickfunnels', 'ClickFunnels', 'Contacts and orders'),
+    tile('webinargeek', 'WebinarGeek', 'Webinars and registrations'),
+    tile('boomtown', 'BoomTown', 'Real-estate leads', [
+      { account_id: 'bt-harbor', name: 'Harbor Homes', state: { kind: 'needs_reconnect', reason: 'ended' } },
+    ]),
+    { ...tile('emailoctopus', 'EmailOctopus', 'Lists and contacts'), auth: EMAILOCTOPUS_AUTH },
   ];
 }
 
@@ -142,9 +160,23 @@ export class FakeBackend {
     return tile;
   }
 
-  private setTile(next: ProviderTile): ProviderTile {
+  /** Replaces a tile and tells the window, as Rust does after every change. */
+  private async setTile(next: ProviderTile): Promise<void> {
     this.providers = this.providers.map((p) => (p.id === next.id ? next : p));
-    return next;
+    await this.emit('providers-changed', this.providers);
+  }
+
+  /**
+   * The browser approved the waiting connect: the account arrives (or, known already, is
+   * connected again) and the wait ends. Emits providers-changed.
+   */
+  async approve(providerId: string, account: AccountView): Promise<void> {
+    const tile = this.tile(providerId);
+    const known = tile.accounts.some((a) => a.account_id === account.account_id);
+    const accounts = known
+      ? tile.accounts.map((a) => (a.account_id === account.account_id ? account : a))
+      : [...tile.accounts, account];
+    await this.setTile({ ...tile, waiting_authorize_url: null, accounts });
   }
 
   private query(q: RecordQuery): RecordPage {
@@ -167,7 +199,8 @@ export class FakeBackend {
         return this.providers;
       case 'connect': {
         const tile = this.tile(args.providerId);
-        return this.setTile({ ...tile, state: { kind: 'waiting_for_approval', authorize_url: `https://auth.example/${tile.id}?state=abc` } });
+        await this.setTile({ ...tile, waiting_authorize_url: `https://auth.example/${tile.id}?state=abc` });
+        return null;
       }
       case 'save_api_key': {
         const values = args.values as Record<string, string>;
@@ -177,7 +210,8 @@ export class FakeBackend {
           // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
           return Promise.reject(rejected);
         }
-        return this.setTile({ ...this.tile(args.providerId), state: { kind: 'connected', account: 'Octo Ltd', last_synced: null } });
+        await this.approve(String(args.providerId), connectedAccount('eo-octo', 'Octo Ltd'));
+        return null;
       }
       case 'open_key_help':
         return null;
@@ -188,8 +222,13 @@ export class FakeBackend {
         };
         return this.settings;
       case 'cancel_connect':
-      case 'disconnect':
-        return this.setTile({ ...this.tile(args.providerId), state: { kind: 'not_connected' } });
+        await this.setTile({ ...this.tile(args.providerId), waiting_authorize_url: null });
+        return null;
+      case 'disconnect': {
+        const tile = this.tile(args.providerId);
+        await this.setTile({ ...tile, accounts: tile.accounts.filter((a) => a.account_id !== args.accountId) });
+        return null;
+      }
       case 'list_resources':
         return this.resources;
       case 'sync_resource': {
