@@ -15,8 +15,8 @@ use patchbay_sandbox::SandboxConfig;
 
 const RECORDS: usize = 600;
 
-fn tokens_key(provider: &str) -> VaultKey {
-    VaultKey::new(&fast_config().namespace, provider, "default", "tokens")
+fn tokens_key(provider: &str, account: &patchbay_core::AccountId) -> VaultKey {
+    tokens_entry(provider, account)
 }
 
 /// (provider, resource, id pointer)
@@ -58,8 +58,8 @@ async fn one(tally: &Tally, spec: &str, seed: u64, expire_mid_sync: bool) {
             let url = core.begin_connect(provider).await.unwrap();
             let location = approve(&url).await;
             match core.complete(&location).await {
-                Ok(_) => {
-                    connected = Ok(());
+                Ok(outcome) => {
+                    connected = Ok(account_of(&outcome));
                     break;
                 }
                 Err(e) => {
@@ -72,21 +72,24 @@ async fn one(tally: &Tally, spec: &str, seed: u64, expire_mid_sync: bool) {
                 }
             }
         }
-        if let Err(e) = connected {
-            tally.lost(&case, e);
-            continue;
-        }
-        let before = vault.get(&tokens_key(provider)).unwrap();
+        let account = match connected {
+            Ok(a) => a,
+            Err(e) => {
+                tally.lost(&case, e);
+                continue;
+            }
+        };
+        let before = vault.get(&tokens_key(provider, &account)).unwrap();
         let expired = AtomicBool::new(false);
         let sbr = &sb;
         let result = core
-            .sync_pages(provider, resource, |p, _| {
+            .sync_pages(provider, &account, resource, |p, _| {
                 if expire_mid_sync && p.fetched > 0 && !expired.swap(true, Ordering::SeqCst) {
                     sbr.expire_access_tokens();
                 }
             })
             .await;
-        let kept = vault.get(&tokens_key(provider)).unwrap();
+        let kept = vault.get(&tokens_key(provider, &account)).unwrap();
         let outcome = match result {
             Ok(records) => {
                 let ids: HashSet<String> = records
@@ -242,9 +245,12 @@ async fn misbehaving_pages(tally: &Tally, bad: Misbehave) {
             }
         }
     });
-    connect(&core, "whatconverts").await;
-    let result = core.sync("whatconverts", "leads", |_| {}).await;
-    let kept = vault.get(&tokens_key("whatconverts")).unwrap().is_some();
+    let account = connect_account(&core, "whatconverts").await;
+    let result = core.sync("whatconverts", &account, "leads", |_| {}).await;
+    let kept = vault
+        .get(&tokens_key("whatconverts", &account))
+        .unwrap()
+        .is_some();
     let outcome = match result {
         Ok(records) => {
             let ids: HashSet<String> = records.iter().map(|r| r["lead_id"].to_string()).collect();

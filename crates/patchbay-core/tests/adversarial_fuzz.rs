@@ -302,6 +302,7 @@ fn fuzz_callbacks_and_definitions_never_panic() {
                 let _ = authorize_request(&def, CUSTOM_SCHEME_REDIRECT);
                 let _ = Connection::new(
                     Arc::new(def),
+                    patchbay_core::AccountId::upgraded(),
                     Arc::new(MemoryVault::new()),
                     "fuzz",
                     reqwest::Client::new(),

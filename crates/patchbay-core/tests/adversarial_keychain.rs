@@ -296,11 +296,11 @@ async fn keychain_child() {
     let tiles = core.tiles().await;
     let tile = tiles.iter().find(|t| t.id == "whatconverts").unwrap();
     assert!(
-        !matches!(
-            tile.state,
-            patchbay_core::views::ConnectionState::Connected { .. }
-        ),
-        "not shown as connected"
+        !tile.accounts.iter().any(|a| matches!(
+            a.state,
+            patchbay_core::views::AccountState::Connected { .. }
+        )),
+        "not shown as connected: {tile:?}"
     );
     let _ = Arc::clone(&vault);
 }

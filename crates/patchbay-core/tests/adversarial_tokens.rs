@@ -12,7 +12,8 @@ use std::time::Duration;
 use adversarial_support::Tally;
 use common::*;
 use patchbay_core::vault::{FileVault, KeyringVault, MemoryVault, Vault, VaultKey};
-use patchbay_core::views::ConnectionState;
+use patchbay_core::views::{AccountState, ReconnectReason};
+use patchbay_core::AccountId;
 use patchbay_core::ApiError;
 use patchbay_sandbox::SandboxConfig;
 
@@ -31,8 +32,8 @@ fn kill_vault(path: &std::path::Path) -> Arc<dyn Vault> {
     }
 }
 
-fn key(provider: &str) -> VaultKey {
-    VaultKey::new(&fast_config().namespace, provider, "default", "tokens")
+fn key(provider: &str, account: &AccountId) -> VaultKey {
+    tokens_entry(provider, account)
 }
 
 fn no_limits(d: &mut patchbay_core::providers::ProviderDef) {
@@ -43,14 +44,13 @@ fn no_limits(d: &mut patchbay_core::providers::ProviderDef) {
     };
 }
 
-async fn state(core: &patchbay_core::Patchbay, provider: &str) -> ConnectionState {
-    core.tiles()
-        .await
-        .into_iter()
-        .find(|t| t.id == provider)
-        .map(|t| t.state)
-        .unwrap()
+async fn state(core: &patchbay_core::Patchbay, provider: &str) -> Option<AccountState> {
+    account_state(core, provider).await
 }
+
+const ENDED: Option<AccountState> = Some(AccountState::NeedsReconnect {
+    reason: ReconnectReason::Ended,
+});
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn token_lifecycle() {
@@ -65,10 +65,15 @@ async fn token_lifecycle() {
     {
         let vault = Arc::new(MemoryVault::new());
         let core = core_with(&sb, vault.clone(), no_limits);
-        connect(&core, "whatconverts").await;
-        let stored: serde_json::Value =
-            serde_json::from_str(vault.get(&key("whatconverts")).unwrap().unwrap().expose())
-                .unwrap();
+        let wc = connect_account(&core, "whatconverts").await;
+        let stored: serde_json::Value = serde_json::from_str(
+            vault
+                .get(&key("whatconverts", &wc))
+                .unwrap()
+                .unwrap()
+                .expose(),
+        )
+        .unwrap();
         let refresh = stored["refresh_token"].as_str().unwrap().to_string();
         let resp = reqwest::Client::new()
             .post(format!("{}/whatconverts/oauth/revoke", sb.url()))
@@ -83,7 +88,7 @@ async fn token_lifecycle() {
         let before = token_requests(&sb, "refresh_token");
         let mut errors = Vec::new();
         for _ in 0..5 {
-            errors.push(core.account("whatconverts").await);
+            errors.push(core.account("whatconverts", &wc).await);
         }
         let refreshes = token_requests(&sb, "refresh_token") - before;
         let outcome = if !errors
@@ -93,9 +98,9 @@ async fn token_lifecycle() {
             Err(format!("want NeedsReconnect each time: {errors:?}"))
         } else if refreshes > 1 {
             Err(format!("{refreshes} refresh attempts (a loop)"))
-        } else if state(&core, "whatconverts").await != ConnectionState::NeedsReconnect {
+        } else if state(&core, "whatconverts").await != ENDED {
             Err("the tile does not ask to reconnect".into())
-        } else if vault.get(&key("whatconverts")).unwrap().is_some() {
+        } else if vault.get(&key("whatconverts", &wc)).unwrap().is_some() {
             Err("dead tokens kept in the vault".into())
         } else {
             Ok(())
@@ -107,13 +112,14 @@ async fn token_lifecycle() {
     {
         let vault = Arc::new(MemoryVault::new());
         let core = Arc::new(core_with(&sb, vault.clone(), no_limits));
-        connect(&core, "clickfunnels").await;
+        let cf = connect_account(&core, "clickfunnels").await;
         sb.expire_access_tokens();
         let before = token_requests(&sb, "refresh_token");
         let calls: Vec<_> = (0..100)
             .map(|_| {
                 let core = core.clone();
-                tokio::spawn(async move { core.account("clickfunnels").await })
+                let cf = cf.clone();
+                tokio::spawn(async move { core.account("clickfunnels", &cf).await })
             })
             .collect();
         let mut failed = 0;
@@ -138,6 +144,7 @@ async fn token_lifecycle() {
     // 3. The process killed right after a refresh, and at moments during one.
     let dir = std::env::temp_dir().join(format!("pb-adv-kill-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    let mut bt_accounts = Vec::new();
     for (i, kill) in ["after-refresh", "0ms", "2ms", "5ms", "10ms", "25ms"]
         .iter()
         .enumerate()
@@ -146,7 +153,8 @@ async fn token_lifecycle() {
         let vault = kill_vault(&path);
         let case = format!("killed {kill} ({:?} vault)", vault.kind());
         let core = core_with(&sb, vault.clone(), no_limits);
-        connect(&core, "boomtown").await;
+        let bt = connect_account(&core, "boomtown").await;
+        bt_accounts.push(bt.clone());
         drop(core);
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args([
@@ -180,17 +188,29 @@ async fn token_lifecycle() {
         // Restart: connected (refresh or not) or asks to reconnect; never a crash.
         let core = core_with(&sb, kill_vault(&path), no_limits);
         let st = state(&core, "boomtown").await;
-        let account = core.account("boomtown").await;
+        let account = core.account("boomtown", &bt).await;
         let outcome = match (&st, &account) {
-            (ConnectionState::Connected { .. }, Ok(_)) => Ok(()),
-            (ConnectionState::Connected { .. }, Err(ApiError::NeedsReconnect)) => Ok(()),
-            (ConnectionState::NeedsReconnect, _) => Ok(()),
+            (Some(AccountState::Connected { .. }), Ok(_)) => Ok(()),
+            (Some(AccountState::Connected { .. }), Err(ApiError::NeedsReconnect)) => Ok(()),
+            (
+                Some(AccountState::NeedsReconnect {
+                    reason: ReconnectReason::Ended,
+                }),
+                _,
+            ) => Ok(()),
             _ => Err(format!("state {st:?}, account {account:?}")),
         };
         tally.record(case, outcome);
     }
-    kill_vault(&dir.join("cleanup.json"))
-        .delete(&key("boomtown"))
+    let cleanup = kill_vault(&dir.join("cleanup.json"));
+    for bt in &bt_accounts {
+        cleanup.delete(&key("boomtown", bt)).ok();
+    }
+    cleanup
+        .delete(&patchbay_core::accounts::AccountIndex::key(
+            &fast_config().vault_namespace(),
+            "boomtown",
+        ))
         .ok();
     std::fs::remove_dir_all(&dir).ok();
     tally.finish();
@@ -220,7 +240,8 @@ async fn refresh_child() {
             ..fast_config()
         },
     );
-    let conn = core.connection("boomtown").unwrap();
+    let bt = the_account(&core, "boomtown").await;
+    let conn = core.connection("boomtown", &bt).unwrap();
     conn.refresh_now().await.unwrap();
     println!("REFRESHED");
     use std::io::Write;

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use common::*;
 use patchbay_core::providers::{Paging, RateLimit};
 use patchbay_core::vault::MemoryVault;
-use patchbay_core::views::{ConnectionState, SyncProgress};
+use patchbay_core::views::{AccountState, SyncProgress};
 use patchbay_core::ConnectOutcome;
 use patchbay_sandbox::SandboxConfig;
 
@@ -49,21 +49,27 @@ async fn connect_sync_disconnect_all_five() {
         ("boomtown", "Carter Realty"),
         ("emailoctopus", "Acme Newsletter"),
     ];
+    let mut ids = std::collections::HashMap::new();
     for (p, account) in expected_accounts {
         let outcome = connect(&core, p).await;
+        let id = account_of(&outcome);
         assert_eq!(
             outcome,
             ConnectOutcome::Connected {
                 provider_id: p.into(),
+                account_id: id.to_string(),
                 account: account.into()
             },
             "{p}"
         );
-        assert_eq!(core.account(p).await.unwrap(), account);
+        assert_eq!(core.account(p, &id).await.unwrap(), account);
+        assert_eq!(the_account(&core, p).await, id);
+        ids.insert(p, id);
     }
     for tile in core.tiles().await {
+        assert_eq!(tile.accounts.len(), 1, "{tile:?}");
         assert!(
-            matches!(tile.state, ConnectionState::Connected { .. }),
+            matches!(tile.accounts[0].state, AccountState::Connected { .. }),
             "{tile:?}"
         );
     }
@@ -74,7 +80,7 @@ async fn connect_sync_disconnect_all_five() {
             let seen = Arc::new(Mutex::new(Vec::<SyncProgress>::new()));
             let s2 = seen.clone();
             let records = core
-                .sync(p, &r.id, move |pr| s2.lock().unwrap().push(pr))
+                .sync(p, &ids[p], &r.id, move |pr| s2.lock().unwrap().push(pr))
                 .await
                 .unwrap_or_else(|e| panic!("{p}/{}: {e}", r.id));
             let parent = core
@@ -111,13 +117,14 @@ async fn connect_sync_disconnect_all_five() {
     }
 
     for tile in core.tiles().await {
+        assert_eq!(tile.accounts.len(), 1, "{tile:?}");
         assert!(
-            matches!(&tile.state, ConnectionState::Connected { last_synced: Some(t), .. } if t.ends_with('Z')),
+            matches!(&tile.accounts[0].state, AccountState::Connected { last_synced: Some(t) } if t.ends_with('Z')),
             "{tile:?}"
         );
     }
     for p in PROVIDERS {
-        core.disconnect(p).await.unwrap();
+        core.disconnect(p, &ids[p]).await.unwrap();
     }
     assert!(vault.is_empty(), "disconnect deletes the vault entries");
     let revokes = sb
@@ -127,7 +134,8 @@ async fn connect_sync_disconnect_all_five() {
         .count();
     assert_eq!(revokes, 5);
     for tile in core.tiles().await {
-        assert_eq!(tile.state, ConnectionState::NotConnected);
+        assert!(tile.accounts.is_empty(), "{tile:?}");
+        assert_eq!(tile.waiting_authorize_url, None);
     }
 }
 
@@ -143,16 +151,23 @@ async fn loopback_listener_receives_the_redirect() {
         .1
         .into_owned();
     assert!(redirect.starts_with("http://127.0.0.1:") && redirect.ends_with("/oauth/callback"));
+    let mut changes = core.subscribe();
     let location = approve(&url).await;
-    let browser =
-        tokio::spawn(async move { reqwest::get(location).await.unwrap().status().as_u16() });
-    let outcome = core
-        .wait_loopback("webinargeek")
+    // The browser comes back to the listener, which completes the connection by itself.
+    let status = reqwest::get(location).await.unwrap().status().as_u16();
+    assert_eq!(status, 200);
+    let change = tokio::time::timeout(std::time::Duration::from_secs(10), changes.recv())
         .await
-        .expect("listener")
-        .expect("connected");
-    assert!(matches!(outcome, ConnectOutcome::Connected { .. }));
-    assert_eq!(browser.await.unwrap(), 200);
+        .expect("a connection change")
+        .unwrap();
+    assert_eq!(change.provider_id, "webinargeek");
+    let tile = tile(&core, "webinargeek").await;
+    assert_eq!(tile.accounts.len(), 1, "{tile:?}");
+    assert!(matches!(
+        tile.accounts[0].state,
+        AccountState::Connected { .. }
+    ));
+    assert_eq!(tile.waiting_authorize_url, None);
 }
 
 #[tokio::test]
@@ -160,13 +175,14 @@ async fn disconnect_deletes_tokens_even_when_revoke_fails() {
     let sb = sandbox(SandboxConfig::default()).await;
     let vault = Arc::new(MemoryVault::new());
     let core = core_with(&sb, vault.clone(), |_| {});
-    connect(&core, "boomtown").await;
-    assert_eq!(vault.len(), 1);
+    let id = connect_account(&core, "boomtown").await;
+    // The tokens and the account index.
+    assert_eq!(vault.len(), 2);
     // Same vault, a revocation endpoint that is not there.
     let broken = core_with(&sb, vault.clone(), |d| {
         d.revoke_url = Some("http://127.0.0.1:9/nope".into())
     });
-    broken.disconnect("boomtown").await.unwrap();
+    broken.disconnect("boomtown", &id).await.unwrap();
     assert!(vault.is_empty());
 }
 
@@ -224,11 +240,11 @@ async fn pages_are_handed_over_as_they_arrive() {
     .await;
     let vault = Arc::new(MemoryVault::new());
     let core = core_with(&sb, vault, small_pages);
-    connect(&core, "boomtown").await;
+    let id = connect_account(&core, "boomtown").await;
     let streamed = Arc::new(Mutex::new(Vec::new()));
     let s2 = streamed.clone();
     let records = core
-        .sync_pages("boomtown", "leads", move |progress, page| {
+        .sync_pages("boomtown", &id, "leads", move |progress, page| {
             let mut s = s2.lock().unwrap();
             s.extend_from_slice(page);
             assert_eq!(progress.fetched as usize, s.len());
@@ -263,9 +279,9 @@ async fn a_streamed_sync_hands_over_what_a_kept_sync_returns() {
     let vault = Arc::new(MemoryVault::new());
     let core = core_with(&sb, vault, small_pages);
     for (provider, resource) in [("boomtown", "leads"), ("webinargeek", "registrations")] {
-        connect(&core, provider).await;
+        let id = connect_account(&core, provider).await;
         let kept: Vec<String> = core
-            .sync(provider, resource, |_| {})
+            .sync(provider, &id, resource, |_| {})
             .await
             .unwrap()
             .iter()
@@ -274,7 +290,7 @@ async fn a_streamed_sync_hands_over_what_a_kept_sync_returns() {
         let streamed = Mutex::new(Vec::new());
         let last = Mutex::new(None);
         let count = core
-            .sync_stream(provider, resource, |progress, page| {
+            .sync_stream(provider, &id, resource, |progress, page| {
                 streamed
                     .lock()
                     .unwrap()

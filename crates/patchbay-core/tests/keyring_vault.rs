@@ -111,16 +111,28 @@ async fn connect_and_disconnect_through_the_keychain() {
         .unwrap();
     let resp = client.get(url.as_str()).send().await.unwrap();
     let location = resp.headers()["location"].to_str().unwrap().to_string();
-    core.complete(&location).await.unwrap();
-    let key = VaultKey::new(&config.namespace, "boomtown", "default", "tokens");
+    let outcome = core.complete(&location).await.unwrap();
+    let patchbay_core::ConnectOutcome::Connected { account_id, .. } = outcome else {
+        panic!("{outcome:?}")
+    };
+    let id = patchbay_core::AccountId::parse(&account_id).unwrap();
+    // The demo world's keychain service.
+    let key = patchbay_core::session::tokens_key(
+        &patchbay_core::World::Demo.vault_namespace(&config.namespace),
+        "boomtown",
+        &id,
+    );
     assert!(vault.get(&key).unwrap().is_some());
 
     // A fresh core (an app restart) reads the connection back from the keychain.
     let again =
         patchbay_core::Patchbay::new(patchbay_core::providers::builtin(), vault.clone(), config)
             .demo(&sb.url());
-    assert_eq!(again.account("boomtown").await.unwrap(), "Carter Realty");
-    again.disconnect("boomtown").await.unwrap();
+    assert_eq!(
+        again.account("boomtown", &id).await.unwrap(),
+        "Carter Realty"
+    );
+    again.disconnect("boomtown", &id).await.unwrap();
     assert!(vault.get(&key).unwrap().is_none());
 }
 
@@ -159,8 +171,12 @@ async fn api_keys_registrations_and_client_secrets_live_in_the_keychain() {
             .into_iter()
             .map(|(k, v)| (k, patchbay_core::secret::SecretString::new(v)))
             .collect();
-    core.save_api_key("whatconverts", values).await.unwrap();
-    let key = VaultKey::new(&config.namespace, "whatconverts", "default", "tokens");
+    let outcome = core.save_api_key("whatconverts", values).await.unwrap();
+    let patchbay_core::ConnectOutcome::Connected { account_id, .. } = outcome else {
+        panic!("{outcome:?}")
+    };
+    let wc = patchbay_core::AccountId::parse(&account_id).unwrap();
+    let key = patchbay_core::session::tokens_key(&config.vault_namespace(), "whatconverts", &wc);
     assert!(vault.get(&key).unwrap().is_some());
     // ClickFunnels' registration is kept in the keychain too.
     let url = core.begin_connect("clickfunnels").await.unwrap();
@@ -170,8 +186,17 @@ async fn api_keys_registrations_and_client_secrets_live_in_the_keychain() {
         .unwrap();
     let resp = client.get(url.as_str()).send().await.unwrap();
     let location = resp.headers()["location"].to_str().unwrap().to_string();
-    core.complete(&location).await.unwrap();
-    let reg = VaultKey::new(&config.namespace, "clickfunnels", "app", "oauth_client");
+    let outcome = core.complete(&location).await.unwrap();
+    let patchbay_core::ConnectOutcome::Connected { account_id, .. } = outcome else {
+        panic!("{outcome:?}")
+    };
+    let cf = patchbay_core::AccountId::parse(&account_id).unwrap();
+    let reg = VaultKey::new(
+        &config.vault_namespace(),
+        "clickfunnels",
+        "app",
+        "oauth_client",
+    );
     assert!(vault.get(&reg).unwrap().is_some());
     core.set_client_secret(
         "boomtown",
@@ -183,13 +208,13 @@ async fn api_keys_registrations_and_client_secrets_live_in_the_keychain() {
     // After a restart the key still syncs; then everything is removed.
     let again = patchbay_core::Patchbay::new(defs(), vault.clone(), config);
     assert!(!again
-        .sync("whatconverts", "leads", |_| {})
+        .sync("whatconverts", &wc, "leads", |_| {})
         .await
         .unwrap()
         .is_empty());
     assert!(again.has_client_secret("boomtown").await);
-    again.disconnect("whatconverts").await.unwrap();
-    again.disconnect("clickfunnels").await.unwrap();
+    again.disconnect("whatconverts", &wc).await.unwrap();
+    again.disconnect("clickfunnels", &cf).await.unwrap();
     again.set_client_secret("boomtown", None).await.unwrap();
     assert!(vault.get(&key).unwrap().is_none());
     assert!(!again.has_client_secret("boomtown").await);

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use common::*;
-use patchbay_core::vault::{Vault, VaultKey};
+use patchbay_core::vault::Vault;
 use patchbay_sandbox::{pkce_s256_challenge, SandboxConfig};
 
 #[derive(Clone, Default)]
@@ -65,14 +65,9 @@ async fn secrets_never_reach_logs_or_debug() {
     let location = approve(&url).await;
     secrets.extend([param(&location, "code"), param(&location, "state")]);
     challenges.push(param(url.as_str(), "code_challenge"));
-    core.complete(&location).await.unwrap();
+    let account = account_of(&core.complete(&location).await.unwrap());
 
-    let key = VaultKey::new(
-        &fast_config().namespace,
-        "whatconverts",
-        "default",
-        "tokens",
-    );
+    let key = tokens_entry("whatconverts", &account);
     let grab = |secrets: &mut Vec<String>| {
         let v: serde_json::Value =
             serde_json::from_str(vault.get(&key).unwrap().unwrap().expose()).unwrap();
@@ -80,17 +75,21 @@ async fn secrets_never_reach_logs_or_debug() {
         secrets.push(v["refresh_token"].as_str().unwrap().to_string());
     };
     grab(&mut secrets);
-    let conn = core.connection("whatconverts").unwrap();
+    let conn = core.connection("whatconverts", &account).unwrap();
     let current = conn.current().await.unwrap();
     let debug_dump = format!("{core:?} {current:?} {vault:?}");
 
-    core.sync("whatconverts", "leads", |_| {}).await.unwrap();
+    core.sync("whatconverts", &account, "leads", |_| {})
+        .await
+        .unwrap();
     sb.expire_access_tokens();
-    core.sync("whatconverts", "leads", |_| {}).await.unwrap(); // 401 → refresh → retry
+    core.sync("whatconverts", &account, "leads", |_| {})
+        .await
+        .unwrap(); // 401 → refresh → retry
     grab(&mut secrets);
     conn.refresh_now().await.unwrap();
     grab(&mut secrets);
-    core.disconnect("whatconverts").await.unwrap();
+    core.disconnect("whatconverts", &account).await.unwrap();
 
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("refreshed"), "the log captured our events");
@@ -98,9 +97,19 @@ async fn secrets_never_reach_logs_or_debug() {
         logs.contains("[redacted]"),
         "Debug output was logged, redacted"
     );
+    // Pushed in this order: code and state of the refused callback, of the good one, then tokens.
+    let what = |s: &String| match secrets.iter().position(|x| x == s) {
+        Some(0 | 2) => "an authorization code",
+        Some(1 | 3) => "a pending request's state",
+        _ => "a token",
+    };
     for s in &secrets {
         assert!(s.len() >= 20);
-        assert!(!logs.contains(s.as_str()), "a secret leaked into the logs");
+        assert!(
+            !logs.contains(s.as_str()),
+            "a secret leaked into the logs: {}",
+            what(s)
+        );
         assert!(
             !debug_dump.contains(s.as_str()),
             "a secret leaked into Debug output"

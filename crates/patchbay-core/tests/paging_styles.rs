@@ -24,9 +24,9 @@ async fn leads_with(paging_for: &str, paging: Paging, records: usize) -> Vec<ser
             d.resources[0].paging = paging.clone();
         }
     });
-    connect(&core, paging_for).await;
+    let account = connect_account(&core, paging_for).await;
     let id = core.resources(paging_for).unwrap()[0].id.clone();
-    core.sync(paging_for, &id, |_| {}).await.unwrap()
+    core.sync(paging_for, &account, &id, |_| {}).await.unwrap()
 }
 
 fn unique(records: &[serde_json::Value], ptr: &str) -> usize {

@@ -12,7 +12,7 @@ use common::*;
 use patchbay_core::providers::{builtin, ProviderDef};
 use patchbay_core::secret::SecretString;
 use patchbay_core::vault::{MemoryVault, Vault};
-use patchbay_core::views::{AuthMethodView, ConnectionState};
+use patchbay_core::views::{AccountState, AuthMethodView, ReconnectReason};
 use patchbay_core::{ConnectError, ConnectOutcome, Patchbay};
 use patchbay_sandbox::{AuthMode, Sandbox, SandboxConfig};
 
@@ -69,13 +69,11 @@ fn bad_key(provider: &str) -> BTreeMap<String, SecretString> {
         .collect()
 }
 
-async fn state_of(core: &Patchbay, provider: &str) -> ConnectionState {
-    core.tiles()
-        .await
-        .into_iter()
-        .find(|t| t.id == provider)
-        .unwrap()
-        .state
+/// The provider's one account's name and state; `None` when the tile lists no account.
+async fn state_of(core: &Patchbay, provider: &str) -> Option<(String, AccountState)> {
+    let tile = tile(core, provider).await;
+    assert!(tile.accounts.len() <= 1, "{tile:?}");
+    tile.accounts.into_iter().next().map(|a| (a.name, a.state))
 }
 
 #[tokio::test]
@@ -132,37 +130,48 @@ async fn a_good_key_connects_syncs_and_disconnects_for_each_api_key_provider() {
         ("webinargeek", "webinars"),
     ] {
         let outcome = core.save_api_key(p, good_key(p)).await.expect(p);
-        let ConnectOutcome::Connected { account, .. } = outcome else {
+        let ConnectOutcome::Connected { ref account, .. } = outcome else {
             panic!("{p}: {outcome:?}")
         };
         assert!(!account.is_empty());
         match state_of(&core, p).await {
-            ConnectionState::Connected { account: a, .. } => assert_eq!(a, account, "{p}"),
+            Some((a, AccountState::Connected { .. })) => assert_eq!(&a, account, "{p}"),
             other => panic!("{p}: {other:?}"),
         }
-        let records = core.sync(p, resource, |_| {}).await.expect(p);
+        let id = account_of(&outcome);
+        let records = core.sync(p, &id, resource, |_| {}).await.expect(p);
         assert!(!records.is_empty(), "{p} synced");
     }
-    assert_eq!(vault.len(), 3, "one vault entry a key");
+    assert_eq!(
+        vault.len(),
+        6,
+        "one vault entry a key, and each provider's account list"
+    );
 
     // A fresh core on the same vault (an app restart) is still connected and syncs.
     let again = Patchbay::new(real_defs(&sb), vault.clone(), fast_config());
     assert!(matches!(
         state_of(&again, "webinargeek").await,
-        ConnectionState::Connected { .. }
+        Some((_, AccountState::Connected { .. }))
     ));
+    let wg = the_account(&again, "webinargeek").await;
     again
-        .sync("webinargeek", "registrations", |_| {})
+        .sync("webinargeek", &wg, "registrations", |_| {})
         .await
         .expect("child resource with the key");
 
+    let mut eo = None;
     for p in ["whatconverts", "emailoctopus", "webinargeek"] {
-        again.disconnect(p).await.unwrap();
-        assert_eq!(state_of(&again, p).await, ConnectionState::NotConnected);
+        let id = the_account(&again, p).await;
+        again.disconnect(p, &id).await.unwrap();
+        assert_eq!(state_of(&again, p).await, None);
+        if p == "emailoctopus" {
+            eo = Some(id);
+        }
     }
     assert!(vault.is_empty(), "disconnect deletes the keys");
     let e = again
-        .sync("emailoctopus", "lists", |_| {})
+        .sync("emailoctopus", &eo.unwrap(), "lists", |_| {})
         .await
         .unwrap_err();
     assert_eq!(e.code(), "api.not_connected");
@@ -248,7 +257,7 @@ async fn a_bad_key_is_explained_and_not_stored() {
         let view = core.connect_error_view(&e);
         assert_eq!(view.code, "connect.key_rejected");
         assert_eq!(view.message, words);
-        assert_eq!(state_of(&core, p).await, ConnectionState::NotConnected);
+        assert_eq!(state_of(&core, p).await, None);
     }
     assert!(vault.is_empty(), "a refused key is never stored");
     // The refusals were real 401s from the sandbox, EmailOctopus' as problem+json.
@@ -306,15 +315,22 @@ async fn a_bad_key_is_explained_and_not_stored() {
 async fn every_request_says_patchbay_and_its_version() {
     let sb = real_sandbox().await;
     let (core, _) = real_core(&sb);
-    core.save_api_key("whatconverts", good_key("whatconverts"))
+    let wc = account_of(
+        &core
+            .save_api_key("whatconverts", good_key("whatconverts"))
+            .await
+            .unwrap(),
+    );
+    core.sync("whatconverts", &wc, "leads", |_| {})
         .await
         .unwrap();
-    core.sync("whatconverts", "leads", |_| {}).await.unwrap();
     // OAuth too (demo mode): authorize is the browser's, every other request is ours.
     let demo = core_with(&sb, Arc::new(MemoryVault::new()), |_| {});
-    connect(&demo, "clickfunnels").await;
-    demo.sync("clickfunnels", "funnels", |_| {}).await.unwrap();
-    demo.disconnect("clickfunnels").await.unwrap();
+    let cf = connect_account(&demo, "clickfunnels").await;
+    demo.sync("clickfunnels", &cf, "funnels", |_| {})
+        .await
+        .unwrap();
+    demo.disconnect("clickfunnels", &cf).await.unwrap();
     let ours: Vec<_> = sb
         .requests()
         .into_iter()
@@ -333,11 +349,14 @@ async fn keys_never_show_in_debug_output() {
     let sb = real_sandbox().await;
     let vault: Arc<MemoryVault> = Arc::new(MemoryVault::new());
     let core = Patchbay::new(real_defs(&sb), vault.clone(), fast_config());
-    core.save_api_key("emailoctopus", good_key("emailoctopus"))
-        .await
-        .unwrap();
+    let id = account_of(
+        &core
+            .save_api_key("emailoctopus", good_key("emailoctopus"))
+            .await
+            .unwrap(),
+    );
     let key = SandboxConfig::api_key_for("emailoctopus").unwrap()["api_key"].clone();
-    let conn = core.connection("emailoctopus").unwrap();
+    let conn = core.connection("emailoctopus", &id).unwrap();
     let tokens = conn.current().await.unwrap().unwrap();
     assert!(!format!("{tokens:?}").contains(&key));
     assert!(!format!("{core:?}").contains(&key));
@@ -374,25 +393,28 @@ async fn clickfunnels_discovers_registers_once_and_reuses_the_registration() {
         matches!(outcome, ConnectOutcome::Connected { .. }),
         "{outcome:?}"
     );
+    let id = account_of(&outcome);
     assert_eq!(sb.registration_count(), 1);
     assert!(sb
         .requests()
         .iter()
         .any(|r| r.path == "/.well-known/oauth-authorization-server/clickfunnels"));
-    core.sync("clickfunnels", "contacts", |_| {}).await.unwrap();
-    // The registration is in the vault next to the tokens.
-    assert_eq!(vault.len(), 2);
+    core.sync("clickfunnels", &id, "contacts", |_| {})
+        .await
+        .unwrap();
+    // The registration is in the vault next to the tokens (and the account list).
+    assert_eq!(vault.len(), 3);
 
     // Disconnect keeps the registration; connecting again (even after a restart) reuses it.
-    core.disconnect("clickfunnels").await.unwrap();
+    core.disconnect("clickfunnels", &id).await.unwrap();
     assert_eq!(vault.len(), 1);
     let again = Patchbay::new(real_defs(&sb), vault.clone(), fast_config());
-    connect(&again, "clickfunnels").await;
+    let id = connect_account(&again, "clickfunnels").await;
     assert_eq!(sb.registration_count(), 1, "no second registration");
     assert_eq!(registrations(&sb), 1);
     // The token endpoint saw the registered client id, not a typed-in one.
     again
-        .connection("clickfunnels")
+        .connection("clickfunnels", &id)
         .unwrap()
         .refresh_now()
         .await
@@ -430,13 +452,19 @@ async fn a_registration_the_provider_dropped_is_redone_once() {
     // Revoked while connected: the refresh is refused, the connection needs reconnecting,
     // and reconnecting registers again.
     sb.revoke_registrations();
-    let conn = core.connection("clickfunnels").unwrap();
+    let id = the_account(&core, "clickfunnels").await;
+    let conn = core.connection("clickfunnels", &id).unwrap();
     let e = conn.refresh_now().await.unwrap_err();
     assert_eq!(e.code(), "api.needs_reconnect", "{e:?}");
-    assert_eq!(
+    assert!(matches!(
         state_of(&core, "clickfunnels").await,
-        ConnectionState::NeedsReconnect
-    );
+        Some((
+            _,
+            AccountState::NeedsReconnect {
+                reason: ReconnectReason::Ended
+            }
+        ))
+    ));
     connect(&core, "clickfunnels").await;
     assert_eq!(sb.registration_count(), 4);
 
@@ -582,14 +610,14 @@ async fn boomtown_sends_the_users_client_secret_from_the_vault() {
         .await
         .unwrap();
     assert!(core.has_client_secret("boomtown").await);
-    connect(&core, "boomtown").await;
-    core.sync("boomtown", "leads", |_| {}).await.unwrap();
-    core.connection("boomtown")
+    let id = connect_account(&core, "boomtown").await;
+    core.sync("boomtown", &id, "leads", |_| {}).await.unwrap();
+    core.connection("boomtown", &id)
         .unwrap()
         .refresh_now()
         .await
         .unwrap();
-    core.disconnect("boomtown").await.unwrap();
+    core.disconnect("boomtown", &id).await.unwrap();
     let revokes: Vec<_> = sb
         .requests()
         .into_iter()
@@ -638,7 +666,8 @@ async fn keys_and_registration_tokens_never_reach_the_log() {
         core.save_api_key(p, bad_key(p)).await.unwrap_err();
         core.save_api_key(p, good_key(p)).await.unwrap();
     }
-    core.sync("emailoctopus", "campaigns", |_| {})
+    let eo = the_account(&core, "emailoctopus").await;
+    core.sync("emailoctopus", &eo, "campaigns", |_| {})
         .await
         .unwrap();
     connect(&core, "clickfunnels").await;
@@ -656,7 +685,7 @@ async fn keys_and_registration_tokens_never_reach_the_log() {
     }
     let reg = vault
         .get(&patchbay_core::discovery::client_key(
-            &fast_config().namespace,
+            &fast_config().vault_namespace(),
             "clickfunnels",
         ))
         .unwrap()

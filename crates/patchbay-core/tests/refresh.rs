@@ -6,25 +6,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
+use patchbay_core::secret::SecretString;
 use patchbay_core::session::Connection;
 use patchbay_core::vault::{MemoryVault, Vault, VaultKey};
-use patchbay_core::views::ConnectionState;
-use patchbay_core::ApiError;
+use patchbay_core::views::{AccountState, ReconnectReason};
+use patchbay_core::{AccountId, ApiError};
 use patchbay_sandbox::SandboxConfig;
 
-fn tokens_key() -> VaultKey {
-    VaultKey::new(
-        &fast_config().namespace,
-        "whatconverts",
-        "default",
-        "tokens",
-    )
+fn tokens_key(account: &AccountId) -> VaultKey {
+    tokens_entry("whatconverts", account)
 }
 
-fn stored(vault: &MemoryVault) -> serde_json::Value {
+fn stored(vault: &MemoryVault, account: &AccountId) -> serde_json::Value {
     serde_json::from_str(
         vault
-            .get(&tokens_key())
+            .get(&tokens_key(account))
             .unwrap()
             .expect("tokens stored")
             .expose(),
@@ -52,8 +48,8 @@ async fn fifty_concurrent_calls_share_one_refresh() {
             concurrency: 50,
         };
     });
-    connect(&core, "whatconverts").await;
-    let conn = core.connection("whatconverts").unwrap();
+    let id = connect_account(&core, "whatconverts").await;
+    let conn = core.connection("whatconverts", &id).unwrap();
     sb.expire_access_tokens();
     let calls = (0..50).map(|_| {
         let conn = conn.clone();
@@ -76,9 +72,9 @@ async fn expiry_margin_refreshes_before_the_call() {
     // Tokens that live 30 s are inside the 60 s margin: refreshed before use, no 401.
     sb.set_access_ttl(Duration::from_secs(30));
     let (core, _vault) = core(&sb);
-    connect(&core, "whatconverts").await;
+    let id = connect_account(&core, "whatconverts").await;
     let before = sb.requests().iter().filter(|r| r.status == 401).count();
-    let conn = core.connection("whatconverts").unwrap();
+    let conn = core.connection("whatconverts", &id).unwrap();
     leads(&conn).await.unwrap();
     assert!(token_requests(&sb, "refresh_token") >= 1);
     assert_eq!(
@@ -91,11 +87,11 @@ async fn expiry_margin_refreshes_before_the_call() {
 async fn rotation_is_stored_and_reuse_ends_the_connection() {
     let sb = sandbox(SandboxConfig::default()).await;
     let (core, vault) = core(&sb);
-    connect(&core, "whatconverts").await;
-    let conn = core.connection("whatconverts").unwrap();
-    let first = stored(&vault);
+    let id = connect_account(&core, "whatconverts").await;
+    let conn = core.connection("whatconverts", &id).unwrap();
+    let first = stored(&vault, &id);
     conn.refresh_now().await.unwrap();
-    let second = stored(&vault);
+    let second = stored(&vault, &id);
     assert_ne!(
         first["refresh_token"], second["refresh_token"],
         "rotated refresh token stored"
@@ -120,16 +116,15 @@ async fn rotation_is_stored_and_reuse_ends_the_connection() {
     let e = leads(&conn).await.unwrap_err();
     assert!(matches!(e, ApiError::NeedsReconnect), "{e:?}");
     assert!(
-        vault.get(&tokens_key()).unwrap().is_none(),
+        vault.get(&tokens_key(&id)).unwrap().is_none(),
         "tokens deleted"
     );
-    let tile = core
-        .tiles()
-        .await
-        .into_iter()
-        .find(|t| t.id == "whatconverts")
-        .unwrap();
-    assert_eq!(tile.state, ConnectionState::NeedsReconnect);
+    assert_eq!(
+        account_state(&core, "whatconverts").await,
+        Some(AccountState::NeedsReconnect {
+            reason: ReconnectReason::Ended
+        })
+    );
     assert_eq!(
         core.api_error_view("whatconverts", &e).code,
         "api.needs_reconnect"
@@ -141,17 +136,18 @@ async fn token_endpoint_down_keeps_the_tokens() {
     let sb = sandbox(SandboxConfig::default()).await;
     let vault = Arc::new(MemoryVault::new());
     let core = core_with(&sb, vault.clone(), |_| {});
-    connect(&core, "whatconverts").await;
-    let before = vault.get(&tokens_key()).unwrap().unwrap();
-    // Same vault, a token endpoint that refuses connections.
-    let broken = core_with(&sb, vault.clone(), |d| {
-        d.token_url = "http://127.0.0.1:9/token".into()
-    });
-    let conn = broken.connection("whatconverts").unwrap();
+    let id = connect_account(&core, "whatconverts").await;
+    let before = vault.get(&tokens_key(&id)).unwrap().unwrap();
+    // The token endpoint the tokens were issued by goes away (its server stops): the
+    // refresh meets a refused connection. (Pointing the definition elsewhere would be an
+    // address change, refused before sending: see worlds_and_accounts.rs.)
+    let broken = core_with(&sb, vault.clone(), |_| {});
+    sb.shutdown().await;
+    let conn = broken.connection("whatconverts", &id).unwrap();
     let e = conn.refresh_now().await.unwrap_err();
     assert!(matches!(e, ApiError::Network(_)), "{e:?}");
     assert_eq!(
-        vault.get(&tokens_key()).unwrap().unwrap(),
+        vault.get(&tokens_key(&id)).unwrap().unwrap(),
         before,
         "tokens kept"
     );
@@ -178,17 +174,32 @@ async fn token_endpoint_5xx_keeps_the_tokens() {
     let good = sandbox(SandboxConfig::default()).await;
     let vault = Arc::new(MemoryVault::new());
     let healthy = core_with(&good, vault.clone(), |_| {});
-    connect(&healthy, "whatconverts").await;
-    let before = vault.get(&tokens_key()).unwrap().unwrap();
+    let id = connect_account(&healthy, "whatconverts").await;
     let failing_token_url = format!("{}/whatconverts/oauth/token", sb.url());
+    // Credentials are bound to the token endpoint that issued them: record the failing one
+    // as theirs (as if it had issued them), so the refresh is sent there and meets the 500.
+    let mut entry = stored(&vault, &id);
+    entry["origin"]["token_endpoint"] = failing_token_url.clone().into();
+    vault
+        .set(&tokens_key(&id), &SecretString::new(entry.to_string()))
+        .unwrap();
+    let before = vault.get(&tokens_key(&id)).unwrap().unwrap();
     let flaky = core_with(&good, vault.clone(), |d| {
         d.token_url = failing_token_url.clone()
     });
-    let conn = flaky.connection("whatconverts").unwrap();
+    let conn = flaky.connection("whatconverts", &id).unwrap();
+    let token_calls = || {
+        sb.requests()
+            .iter()
+            .filter(|r| r.path == "/whatconverts/oauth/token" && r.status == 500)
+            .count()
+    };
+    let calls_before = token_calls();
     let e = conn.refresh_now().await.unwrap_err();
     assert!(matches!(e, ApiError::TokenEndpoint(_)), "{e:?}");
+    assert_eq!(token_calls(), calls_before + 1, "sent to the failing one");
     assert_eq!(
-        vault.get(&tokens_key()).unwrap().unwrap(),
+        vault.get(&tokens_key(&id)).unwrap().unwrap(),
         before,
         "tokens kept"
     );
@@ -200,12 +211,12 @@ async fn a_second_401_after_refresh_is_final() {
     let sb = sandbox(SandboxConfig::default()).await;
     let vault = Arc::new(MemoryVault::new());
     let core = core_with(&sb, vault.clone(), |_| {});
-    connect(&core, "whatconverts").await;
-    // Same tokens, an API that will never accept them (another provider's API).
-    let cf_api = format!("{}/clickfunnels/api/v2", sb.url());
-    let wrong = core_with(&sb, vault.clone(), |d| d.api_base = cf_api.clone());
-    let conn = wrong.connection("whatconverts").unwrap();
-    let url = conn.api_url("/me", &Default::default()).unwrap();
+    let id = connect_account(&core, "whatconverts").await;
+    // Same tokens, an API that will never accept them (another provider's API). The
+    // definition keeps its API base (a changed one is refused before sending: see
+    // worlds_and_accounts.rs); the call names the other API's URL itself.
+    let conn = core.connection("whatconverts", &id).unwrap();
+    let url = url::Url::parse(&format!("{}/clickfunnels/api/v2/me", sb.url())).unwrap();
     let e = conn.get_json(&url).await.unwrap_err();
     assert!(matches!(e, ApiError::Unauthorized), "{e:?}");
     assert_eq!(token_requests(&sb, "refresh_token"), 1, "refreshed once");
@@ -225,8 +236,8 @@ async fn non_idempotent_requests_are_not_retried() {
     })
     .await;
     let (core, _vault) = core(&sb);
-    connect(&core, "boomtown").await;
-    let conn = core.connection("boomtown").unwrap();
+    let id = connect_account(&core, "boomtown").await;
+    let conn = core.connection("boomtown", &id).unwrap();
     let url = conn.api_url("/leads", &Default::default()).unwrap();
     let before = sb.requests().len();
     let e = conn

@@ -112,7 +112,8 @@ async fn rejected_callbacks_send_no_token_request() {
         CallbackError::UnknownState
     );
     assert_eq!(token_requests(&sb, "authorization_code"), 1);
-    assert_eq!(vault.len(), 1);
+    // The tokens and the account list.
+    assert_eq!(vault.len(), 2);
 }
 
 #[tokio::test]
@@ -170,13 +171,33 @@ async fn expired_pending_is_refused() {
         ..fast_config()
     };
     let core = Patchbay::new(demo_defs(&sb, |_| {}), Arc::new(MemoryVault::new()), config);
+    let mut changes = core.subscribe();
     let url = core.begin_connect("clickfunnels").await.unwrap();
     let location = approve(&url).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The begin, then the expiry (pending requests expire by themselves now).
+    for _ in 0..2 {
+        let change = tokio::time::timeout(Duration::from_secs(10), changes.recv())
+            .await
+            .expect("the pending request expires in time")
+            .unwrap();
+        assert_eq!(change.provider_id, "clickfunnels");
+    }
+    assert_eq!(
+        core.tiles()
+            .await
+            .into_iter()
+            .find(|t| t.id == "clickfunnels")
+            .unwrap()
+            .waiting_authorize_url,
+        None
+    );
+    // The browser comes back late: the user must learn the approval expired (and for which
+    // provider), not that the link is unknown.
     let e = core.complete(&location).await.unwrap_err();
     assert!(
         matches!(e, ConnectError::Callback(CallbackError::Expired { .. })),
-        "{e:?}"
+        "a late callback after the pending request expired by itself must say Expired \
+         (naming the provider), got {e:?}"
     );
     let view = core.connect_error_view(&e);
     assert!(view.message.contains("ClickFunnels"), "{}", view.message);

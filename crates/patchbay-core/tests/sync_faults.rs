@@ -22,13 +22,13 @@ async fn ten_thousand_leads_under_faults_each_once() {
     })
     .await;
     let (core, _vault) = core(&sb);
-    connect(&core, "whatconverts").await;
+    let account = connect_account(&core, "whatconverts").await;
     let started = Instant::now();
     let last = Arc::new(Mutex::new(None));
     let calls = Arc::new(AtomicU32::new(0));
     let (l2, c2) = (last.clone(), calls.clone());
     let records = core
-        .sync("whatconverts", "leads", move |p| {
+        .sync("whatconverts", &account, "leads", move |p| {
             c2.fetch_add(1, Ordering::SeqCst);
             if !p.done {
                 assert_eq!(p.total, Some(10_000));
@@ -90,9 +90,9 @@ async fn cursor_and_offset_styles_under_faults() {
         ("boomtown", "leads"),
         ("emailoctopus", "campaigns"),
     ] {
-        connect(&core, p).await;
+        let account = connect_account(&core, p).await;
         let records = core
-            .sync(p, r, |_| {})
+            .sync(p, &account, r, |_| {})
             .await
             .unwrap_or_else(|e| panic!("{p}/{r}: {e}"));
         let ids: HashSet<String> = records.iter().map(|x| x["id"].to_string()).collect();
@@ -111,8 +111,12 @@ async fn retries_are_bounded() {
     })
     .await;
     let (core, _vault) = core(&sb);
-    connect(&core, "boomtown").await; // the account look-up fails too; connecting still works
-    let e = core.sync("boomtown", "leads", |_| {}).await.unwrap_err();
+    // The account look-up fails too; connecting still works.
+    let account = connect_account(&core, "boomtown").await;
+    let e = core
+        .sync("boomtown", &account, "leads", |_| {})
+        .await
+        .unwrap_err();
     assert!(
         matches!(e, ApiError::RetriesExhausted { attempts: 12, .. }),
         "{e:?}"
@@ -132,9 +136,12 @@ async fn retries_are_bounded() {
     let mut config = fast_config();
     config.http.retry.max_retry_after = std::time::Duration::from_millis(500);
     let core = patchbay_core::Patchbay::new(demo_defs(&sb, |_| {}), vault, config);
-    connect(&core, "boomtown").await;
+    let account = connect_account(&core, "boomtown").await;
     let started = Instant::now();
-    let e = core.sync("boomtown", "leads", |_| {}).await.unwrap_err();
+    let e = core
+        .sync("boomtown", &account, "leads", |_| {})
+        .await
+        .unwrap_err();
     assert!(
         matches!(
             e,

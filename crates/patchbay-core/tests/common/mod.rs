@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use patchbay_core::http::{HttpSettings, RetryPolicy};
 use patchbay_core::providers::{builtin, ProviderDef};
-use patchbay_core::vault::{MemoryVault, Vault};
-use patchbay_core::{ConnectOutcome, CoreConfig, Patchbay};
+use patchbay_core::vault::{MemoryVault, Vault, VaultKey};
+use patchbay_core::views::{AccountState, ProviderTile};
+use patchbay_core::{AccountId, ConnectOutcome, CoreConfig, Patchbay};
 use patchbay_sandbox::{Sandbox, SandboxConfig};
 
 pub const PROVIDERS: [&str; 5] = [
@@ -97,6 +98,49 @@ pub async fn connect(core: &Patchbay, provider: &str) -> ConnectOutcome {
     let url = core.begin_connect(provider).await.expect("begin");
     let location = approve(&url).await;
     core.complete(&location).await.expect("complete")
+}
+
+/// The account a connect outcome names (panics on anything but `Connected`).
+pub fn account_of(outcome: &ConnectOutcome) -> AccountId {
+    match outcome {
+        ConnectOutcome::Connected { account_id, .. } => {
+            AccountId::parse(account_id).expect("a valid account id")
+        }
+        other => panic!("not connected: {other:?}"),
+    }
+}
+
+/// Connects and answers the new (or reconnected) account.
+pub async fn connect_account(core: &Patchbay, provider: &str) -> AccountId {
+    account_of(&connect(core, provider).await)
+}
+
+/// The provider's one account, as the core's account index lists it.
+pub async fn the_account(core: &Patchbay, provider: &str) -> AccountId {
+    let list = core.accounts(provider).await.expect("accounts listed");
+    assert_eq!(list.len(), 1, "{provider}: exactly one account: {list:?}");
+    list[0].id.clone()
+}
+
+/// The tile of a provider.
+pub async fn tile(core: &Patchbay, provider: &str) -> ProviderTile {
+    core.tiles()
+        .await
+        .into_iter()
+        .find(|t| t.id == provider)
+        .expect("a tile per provider")
+}
+
+/// The state of the provider's one account, or `None` when the tile lists no account.
+pub async fn account_state(core: &Patchbay, provider: &str) -> Option<AccountState> {
+    let tile = tile(core, provider).await;
+    assert!(tile.accounts.len() <= 1, "{tile:?}");
+    tile.accounts.into_iter().next().map(|a| a.state)
+}
+
+/// The tokens entry of an account in the core's world (`fast_config()`'s real world).
+pub fn tokens_entry(provider: &str, account: &AccountId) -> VaultKey {
+    patchbay_core::session::tokens_key(&fast_config().vault_namespace(), provider, account)
 }
 
 pub fn token_requests(sandbox: &Sandbox, grant: &str) -> usize {
