@@ -155,7 +155,12 @@ async fn sync(sandbox: &str, provider: &str, resource: &str, shipped: bool) -> R
         .ok_or("authorize did not redirect: start the sandbox with --auto-approve")?
         .to_str()?
         .to_string();
-    core.complete(&location).await?;
+    let account = match core.complete(&location).await? {
+        patchbay_core::ConnectOutcome::Connected { account_id, .. } => {
+            patchbay_core::AccountId::parse(&account_id)?
+        }
+        other => return Err(format!("not connected: {other:?}").into()),
+    };
 
     let concurrency = core
         .providers()
@@ -165,7 +170,9 @@ async fn sync(sandbox: &str, provider: &str, resource: &str, shipped: bool) -> R
         .unwrap_or(1);
     // What the app does: each page handed over as it arrives, none kept (the app stores them).
     let start = Instant::now();
-    let records = core.sync_stream(provider, resource, |_, _| {}).await?;
+    let records = core
+        .sync_stream(provider, &account, resource, |_, _| {})
+        .await?;
     let seconds = start.elapsed().as_secs_f64();
     println!(
         "{}",
