@@ -2,4 +2,11 @@
 import type { ReconnectReason } from "./ReconnectReason";
 import type { UserError } from "./UserError";
 
-export type AccountState = { "kind": "connected", last_synced: string | null, } | { "kind": "needs_reconnect", reason: ReconnectReason, } | { "kind": "unavailable", error: UserError, };
+/**
+ * Where one account stands.
+ */
+export type AccountState = { "kind": "connected", 
+/**
+ * This run's last finished sync (RFC 3339); the shell adds the cache's after a restart.
+ */
+last_synced: string | null, } | { "kind": "needs_reconnect", reason: ReconnectReason, } | { "kind": "unavailable", error: UserError, };

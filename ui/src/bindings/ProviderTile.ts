@@ -2,6 +2,11 @@
 import type { AccountView } from "./AccountView";
 import type { AuthMethodView } from "./AuthMethodView";
 
+/**
+ * One provider's tile: its accounts in the active world, and a connect waiting for the
+ * browser. The window renders tiles from the `providers-changed` event (and the first
+ * `list_providers`) only.
+ */
 export type ProviderTile = { id: string, display_name: string, holds: string, 
 /**
  * How the tile connects: the browser (OAuth) or a form for an API key.
