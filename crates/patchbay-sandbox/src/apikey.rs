@@ -27,29 +27,37 @@ pub fn check(provider: Provider, headers: &HeaderMap) -> Result<AccessGrant, Res
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let ok = match provider {
+    // Which account the key opens (WhatConverts has a second one); None: refused.
+    let account = match provider {
         Provider::WhatConverts => authorization
             .and_then(|v| strip_scheme(v, "basic"))
             .and_then(|b64| STANDARD.decode(b64).ok())
             .and_then(|raw| String::from_utf8(raw).ok())
-            .is_some_and(|pair| {
-                pair.split_once(':').is_some_and(|(token, secret)| {
-                    token == expected["api_token"] && secret == expected["api_secret"]
+            .and_then(|pair| {
+                let (token, secret) = pair.split_once(':')?;
+                (1..=2).find_map(|n| {
+                    let key = SandboxConfig::api_key_for_account(slug, n)?;
+                    (token == key["api_token"] && secret == key["api_secret"])
+                        .then_some(u64::from(n) - 1)
                 })
             }),
         Provider::EmailOctopus => authorization
             .and_then(|v| strip_scheme(v, "bearer"))
-            .is_some_and(|k| k == expected["api_key"]),
+            .is_some_and(|k| k == expected["api_key"])
+            .then_some(0),
         Provider::WebinarGeek => headers
             .get("api-token")
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|t| t.trim() == expected["api_token"]),
-        _ => false,
+            .is_some_and(|t| t.trim() == expected["api_token"])
+            .then_some(0),
+        _ => None,
     };
-    if ok {
+    if let Some(account) = account {
         Ok(AccessGrant {
-            grant_id: u64::MAX - provider.tag(),
+            // One rate-limit bucket per account key.
+            grant_id: u64::MAX - provider.tag() - 16 * account,
             scope: provider.scopes().join(" "),
+            account,
         })
     } else {
         tracing::info!(provider = slug, "API key refused");

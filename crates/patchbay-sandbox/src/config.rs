@@ -107,6 +107,26 @@ impl SandboxConfig {
         )
     }
 
+    /// The accepted API key of one of a provider's accounts, as form fields: account 1 is
+    /// [`SandboxConfig::api_key_for`]; WhatConverts also has account 2 (`wc-sandbox-token-2`,
+    /// `wc-sandbox-secret-2`: "Lakeside Orthodontics", with its own leads), so two accounts
+    /// of one provider can be connected side by side.
+    pub fn api_key_for_account(provider: &str, account: u32) -> Option<BTreeMap<String, String>> {
+        match (provider, account) {
+            (_, 1) => Self::api_key_for(provider),
+            ("whatconverts", 2) => Some(
+                [
+                    ("api_token", "wc-sandbox-token-2"),
+                    ("api_secret", "wc-sandbox-secret-2"),
+                ]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ),
+            _ => None,
+        }
+    }
+
     /// How `provider`'s API authenticates callers.
     pub fn auth_mode(&self, provider: &str) -> AuthMode {
         self.auth.get(provider).copied().unwrap_or_default()

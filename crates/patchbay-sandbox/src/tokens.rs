@@ -47,6 +47,9 @@ pub struct Issued {
 pub struct AccessGrant {
     pub grant_id: u64,
     pub scope: String,
+    /// Which of the provider's accounts the caller reaches: 0 for OAuth tokens and the first
+    /// API key, 1 for WhatConverts' second account key ([`crate::SandboxConfig::api_key_for_account`]).
+    pub account: u64,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -304,6 +307,7 @@ impl TokenStore {
         Ok(AccessGrant {
             grant_id: entry.grant_id,
             scope: entry.scope.clone(),
+            account: 0,
         })
     }
 }

@@ -18,6 +18,11 @@ const P: Provider = Provider::WhatConverts;
 const ACCOUNT_ID: u64 = 40123;
 const PROFILE_ID: u64 = 70123;
 const PROFILE: &str = "harbordental.com";
+/// The second account (reached with the second API key only): its own name, ids and leads.
+const ACCOUNT_2: (u64, &str, u64, &str) =
+    (40124, "Lakeside Orthodontics", 70124, "lakesideortho.com");
+/// Account 2's lead ids start here (account 1's from FIRST_LEAD_ID).
+const FIRST_LEAD_ID_2: u64 = 5_000_001;
 /// WhatConverts' documented maximum page size.
 pub const MAX_PER_PAGE: u64 = 250;
 const FIRST_LEAD_ID: u64 = 1_000_001;
@@ -28,17 +33,22 @@ pub fn routes() -> Router<AppState> {
         .route("/whatconverts/api/v1/leads", get(leads))
 }
 
-async fn accounts() -> Json<Value> {
+async fn accounts(Extension(grant): Extension<AccessGrant>) -> Json<Value> {
+    let (id, name, profile_id, profile) = if grant.account == 1 {
+        ACCOUNT_2
+    } else {
+        (ACCOUNT_ID, "Harbor Dental Group", PROFILE_ID, PROFILE)
+    };
     Json(json!({
         "page_number": 1,
         "accounts_per_page": 25,
         "total_pages": 1,
         "total_accounts": 1,
         "accounts": [{
-            "account_id": ACCOUNT_ID,
-            "account_name": "Harbor Dental Group",
+            "account_id": id,
+            "account_name": name,
             "date_created": "2024-07-01T09:00:00Z",
-            "profiles": [{"profile_id": PROFILE_ID, "profile_name": PROFILE}],
+            "profiles": [{"profile_id": profile_id, "profile_name": profile}],
         }],
     }))
 }
@@ -53,7 +63,16 @@ async fn leads(
     let per_page = int_param(&params, "leads_per_page", 25, 1..=MAX_PER_PAGE)?;
     let total = state.config.records as u64;
     let leads: Vec<Lead> = page_range(total, page, per_page)
-        .map(|i| lead(state.config.seed, i))
+        .map(|i| {
+            let mut l = lead(state.config.seed, i);
+            if grant.account == 1 {
+                l.lead_id = FIRST_LEAD_ID_2 + i;
+                l.account_id = ACCOUNT_2.0;
+                l.profile_id = ACCOUNT_2.2;
+                l.profile = ACCOUNT_2.3;
+            }
+            l
+        })
         .collect();
     Ok(Json(LeadsPage {
         page_number: page,
