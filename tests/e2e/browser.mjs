@@ -2,7 +2,8 @@
 // A test "system browser" (set as $BROWSER, which xdg-open uses when there is no desktop).
 // Like a person at the consent page it reads the form, presses the button the test chose
 // (Allow or Deny) over HTTP, and hands the resulting dev.patchbay: redirect to the system the
-// way a browser does, which starts a second Patchbay instance that forwards it. Each URL it is
+// way a browser does, which starts a second Patchbay instance that forwards it; a loopback
+// redirect (http://127.0.0.1:PORT/oauth/callback) it follows itself, as a browser does. Each URL it is
 // asked to open is noted in opened.txt (the adversarial suite reuses its `state`).
 // Talks to the sandbox on 127.0.0.1 only.
 import { appendFileSync, readFileSync } from "node:fs";
@@ -37,6 +38,16 @@ async function main() {
     signal: AbortSignal.timeout(10000),
   });
   const location = res.headers.get("location");
+  if (res.status === 303 && location?.startsWith("http://127.0.0.1:")) {
+    // A loopback redirect (RFC 8252 7.3): the browser itself follows it to the app's
+    // listener, which answers with a page saying how the connection went.
+    log(`pressed ${decision}; following the loopback redirect`);
+    const back = await fetch(location, { redirect: "manual", signal: AbortSignal.timeout(30000) });
+    const text = (await back.text()).replace(/\s+/g, " ");
+    const title = /<h1>([^<]*)<\/h1>/.exec(text)?.[1] ?? "";
+    log(`loopback answered ${back.status}: ${title}`);
+    return;
+  }
   if (res.status !== 303 || !location?.startsWith("dev.patchbay:")) {
     throw new Error(`consent answered ${res.status} ${location}`);
   }

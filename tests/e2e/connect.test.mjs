@@ -1,12 +1,23 @@
 // The whole connect flow on the real app: click a tile, the system browser (our test script)
 // approves on the sandbox's consent page, the dev.patchbay: redirect reaches the running app
 // through a second instance, and the records view opens. Then Deny, restart and Disconnect.
+// Then every one of the five tiles connects in demo mode and shows all its records
+// (WebinarGeek through the loopback redirect, the others through deep links), while a script
+// in the window listening for deep-link events hears none.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { ROOT, SHOTS, launch, makeTestBrowserTheDefault } from "./app.mjs";
+import { PROVIDERS, ROOT, SHOTS, launch, makeTestBrowserTheDefault } from "./app.mjs";
+import {
+  backToTiles,
+  installEventSpy,
+  oauthSandboxCounts,
+  spyHeard,
+  tileState as stateOf,
+  waitForRecords,
+} from "./flows.mjs";
 import { startSandbox } from "./sandbox.mjs";
 import { waitFor } from "./webdriver.mjs";
 
@@ -217,6 +228,85 @@ test("a bad setting is refused with a sentence, and the app keeps running", asyn
       return found.length === 5 ? found : null;
     });
     assert.equal(tiles.length, 5);
+  } finally {
+    await app.close();
+  }
+});
+
+const handedOver = () => browserLog().split("handed over: exit 0").length - 1;
+
+test("a script in the window listening for deep-link events hears nothing while a link completes a connect", async () => {
+  decide("allow");
+  const app = await launch({ env });
+  try {
+    await waitFor("the tiles", () => app.session.find('[data-testid="tile-emailoctopus"]'));
+    assert.equal(await stateOf(app.session, "emailoctopus"), "not_connected");
+    // What a hostile script in the page can do: listen through the event plugin. The second
+    // event is the control: the window does receive it, so the spy works.
+    await installEventSpy(app.session, ["deep-link://new-url", "providers-changed"]);
+    const linksBefore = handedOver();
+    const grantsBefore = (await tokenRequests("emailoctopus")).length;
+    await app.session.click(await app.session.find('[data-testid="tile-emailoctopus"]'));
+    // The window opens the new account's records once it is connected.
+    await waitFor(
+      "EmailOctopus's records",
+      () => app.session.findAll('[data-testid="records-view"][data-provider="emailoctopus"]').then((f) => f.length > 0),
+      { timeoutMs: 30000 },
+    ).catch((e) => {
+      throw new Error(`${e.message}\nbrowser log:\n${browserLog()}`);
+    });
+    assert.equal(handedOver(), linksBefore + 1, "the approval came back as one dev.patchbay: link");
+    const grants = (await tokenRequests("emailoctopus")).slice(grantsBefore);
+    assert.deepEqual(grants.map((r) => [r.grant_type, r.status]), [["authorization_code", 200]]);
+    const heard = await waitFor("the spy to hear the tiles change", async () => {
+      const h = await spyHeard(app.session);
+      return h["providers-changed"]?.some((p) => p.includes('"emailoctopus"') && p.includes('"connected"')) ? h : null;
+    });
+    assert.deepEqual(heard["deep-link://new-url"], [], "no deep-link event reached the window");
+    // Leave EmailOctopus as the next test expects it: not connected.
+    await app.session.click(await waitFor("Disconnect", () => app.session.find('[data-testid="disconnect"]')));
+    await app.session.click(await waitFor("the confirmation", () => app.session.find('[data-testid="disconnect-confirm"]')));
+    await waitFor("EmailOctopus not connected", async () => (await stateOf(app.session, "emailoctopus")) === "not_connected");
+    assert.deepEqual((await spyHeard(app.session))["deep-link://new-url"], []);
+  } finally {
+    await app.close();
+  }
+});
+
+test("demo mode: every tile connects and shows all its records; WebinarGeek comes back through the loopback redirect", async () => {
+  // What the sandbox serves in each provider's first list, read over its own API.
+  const counts = await oauthSandboxCounts(sandbox.url);
+  for (const [id] of PROVIDERS) assert.ok(counts[id] > 0, `the sandbox serves ${id} records: ${JSON.stringify(counts)}`);
+  decide("allow");
+  const app = await launch({ env });
+  try {
+    await waitFor("the tiles", () => app.session.find('[data-testid="tile-webinargeek"]'));
+    for (const [id, name] of PROVIDERS) {
+      assert.equal(await stateOf(app.session, id), "not_connected", `${name} starts not connected`);
+      const logStart = (await sandbox.requests()).length;
+      const linksBefore = handedOver();
+      await app.session.click(await app.session.find(`[data-testid="tile-${id}"]`));
+      await waitForRecords(app.session, id, counts[id]).catch((e) => {
+        throw new Error(`${name}: ${e.message}\nbrowser log:\n${browserLog()}`);
+      });
+      const log = (await sandbox.requests()).slice(logStart);
+      const grants = log.filter((r) => r.path === `/${id}/oauth/token` && r.grant_type === "authorization_code");
+      assert.deepEqual(grants.map((r) => r.status), [200], `${name}: one code redeemed`);
+      if (id === "webinargeek") {
+        const authorize = log.filter((r) => r.path === "/webinargeek/oauth/authorize" && r.method === "GET");
+        assert.equal(authorize.length, 1, JSON.stringify(authorize));
+        const redirect = new URLSearchParams(authorize[0].query).get("redirect_uri");
+        assert.match(redirect, /^http:\/\/127\.0\.0\.1:\d+\/oauth\/callback$/, "the loopback redirect URI");
+        assert.equal(handedOver(), linksBefore, "no deep link was handed to the system");
+        assert.match(browserLog(), /loopback answered 200: Connected/, "the listener told the browser it connected");
+      } else {
+        assert.equal(handedOver(), linksBefore + 1, `${name}: the approval came back as a dev.patchbay: link`);
+      }
+      await app.session.screenshot(resolve(SHOTS, `demo-records-${id}.png`));
+      await backToTiles(app.session);
+      assert.equal(await stateOf(app.session, id), "connected", `${name}'s tile says connected`);
+    }
+    for (const [id] of PROVIDERS) assert.equal(await stateOf(app.session, id), "connected", id);
   } finally {
     await app.close();
   }
