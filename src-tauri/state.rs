@@ -109,7 +109,10 @@ fn open_cache(paths: &Paths, world: World) -> Result<Arc<patchbay_cache::Cache>,
     let file = paths.cache_file(world);
     if let Some(dir) = file.parent() {
         if let Err(e) = std::fs::create_dir_all(dir) {
-            return Err(format!("the folder {} could not be made: {e}", dir.display()));
+            return Err(format!(
+                "the folder {} could not be made: {e}",
+                dir.display()
+            ));
         }
     }
     patchbay_cache::Cache::open(&file).map(Arc::new).map_err(|e| {
@@ -124,11 +127,9 @@ fn watch(core: &Patchbay, notify: &Notify) {
     let notify = notify.clone();
     tauri::async_runtime::spawn(async move {
         use tokio::sync::broadcast::error::RecvError;
-        loop {
-            match changes.recv().await {
-                Ok(_) | Err(RecvError::Lagged(_)) => notify(),
-                Err(RecvError::Closed) => break,
-            }
+        // Lagged only means several changes came at once: one new set of tiles covers them.
+        while let Ok(_) | Err(RecvError::Lagged(_)) = changes.recv().await {
+            notify();
         }
     });
 }

@@ -283,7 +283,7 @@ impl Patchbay {
         tokio::spawn(async move {
             tokio::time::sleep(ttl + Duration::from_millis(20)).await;
             if let Some(core) = core.upgrade() {
-                if core.pending.drop_expired(&provider) {
+                if core.pending.has_expired(&provider) {
                     lock(&core.loopbacks).remove(&provider);
                     tracing::info!(%provider, "connect expired");
                     core.changed(&provider);

@@ -899,14 +899,25 @@ mod tests {
                 Ok(())
             }
         }
-        let buf = Buf::default();
-        let w = buf.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || w.clone())
-            .finish();
-        let _guard = tracing::subscriber::set_default(subscriber);
+        // One global subscriber for the whole test binary: a per-thread one (`set_default`)
+        // races with other tests registering the same log call sites at the same time and
+        // then misses lines now and then. Every test's lines land here; the checks below are
+        // about this test's values only.
+        static LOGS: std::sync::OnceLock<Buf> = std::sync::OnceLock::new();
+        let buf = LOGS
+            .get_or_init(|| {
+                let buf = Buf::default();
+                let w = buf.clone();
+                let subscriber = tracing_subscriber::fmt()
+                    .with_max_level(tracing::Level::TRACE)
+                    .with_ansi(false)
+                    .with_writer(move || w.clone())
+                    .finish();
+                tracing::subscriber::set_global_default(subscriber)
+                    .expect("no other test installs a global subscriber");
+                buf
+            })
+            .clone();
 
         let (handle, uri, _) = serving(Duration::from_secs(60), connected()).await;
         let http = client();

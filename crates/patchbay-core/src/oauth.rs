@@ -26,7 +26,8 @@ pub const PENDING_TTL: Duration = Duration::from_secs(600);
 pub const PENDING_MAX: usize = 16;
 
 /// One authorization request waiting for its callback. Not `Clone`: the verifier is used once.
-#[derive(Debug)]
+/// Debug redacts the state, the verifier (oauth2's own types do) and the authorize URL (which
+/// carries the state).
 pub struct PendingAuth {
     pub provider_id: String,
     pub state: CsrfToken,
@@ -36,6 +37,19 @@ pub struct PendingAuth {
     /// (it carries the public `state` and challenge, never the verifier).
     pub authorize_url: String,
     pub issued_at: Instant,
+}
+
+impl std::fmt::Debug for PendingAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingAuth")
+            .field("provider_id", &self.provider_id)
+            .field("state", &self.state)
+            .field("verifier", &self.verifier)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("authorize_url", &"[redacted]")
+            .field("issued_at", &self.issued_at)
+            .finish()
+    }
 }
 
 /// Why a callback was refused (no token request was made).
@@ -149,13 +163,13 @@ impl PendingTable {
         found
     }
 
-    /// Drops the provider's pending request once it has expired; whether one was dropped.
-    pub fn drop_expired(&self, provider_id: &str) -> bool {
-        let mut entries = self.lock();
-        let before = entries.len();
-        let ttl = self.ttl;
-        entries.retain(|p| p.provider_id != provider_id || p.issued_at.elapsed() < ttl);
-        before != entries.len()
+    /// Whether the provider's pending request has run out. It stays in the table (until a
+    /// newer connect or the table's bound drops it) so a late callback still gets "expired"
+    /// rather than "unknown".
+    pub fn has_expired(&self, provider_id: &str) -> bool {
+        self.lock()
+            .iter()
+            .any(|p| p.provider_id == provider_id && p.issued_at.elapsed() >= self.ttl)
     }
 
     /// The provider of the pending request a callback's `state` names, without consuming it
