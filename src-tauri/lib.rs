@@ -186,8 +186,8 @@ mod tests {
                 "EmailOctopus"
             ]
         );
-        assert!(tiles
-            .iter()
-            .all(|t| t["accounts"] == serde_json::json!([]) && t["waiting_authorize_url"].is_null()));
+        assert!(tiles.iter().all(
+            |t| t["accounts"] == serde_json::json!([]) && t["waiting_authorize_url"].is_null()
+        ));
     }
 }

@@ -169,12 +169,8 @@ impl StoredSettings {
                 // https, or plain http on 127.0.0.1 (a local test server); the core refuses
                 // to send credentials to a loopback API of an https provider anyway.
                 let ok = url::Url::parse(u).is_ok_and(|u| {
-                    patchbay_core::url_rules::endpoint_allowed(
-                        &u,
-                        patchbay_core::World::Demo,
-                        None,
-                    )
-                    .is_ok()
+                    patchbay_core::url_rules::endpoint_allowed(&u, patchbay_core::World::Demo, None)
+                        .is_ok()
                 });
                 if !ok {
                     return Err(SettingsError::BadBaseUrl {
@@ -197,5 +193,36 @@ impl StoredSettings {
             demo_mode: Some(view.demo_mode),
             providers,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_base(url: &str) -> Result<StoredSettings, SettingsError> {
+        let defs = patchbay_core::providers::builtin();
+        let mut view = StoredSettings::default().view(&defs);
+        view.providers[0].base_url = Some(url.into());
+        StoredSettings::from_view(&view, &defs)
+    }
+
+    #[test]
+    fn a_base_url_is_https_or_a_local_test_server() {
+        for ok in ["https://api.example.com/v1", "http://127.0.0.1:8080/api"] {
+            assert!(with_base(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://api.example.com/v1",
+            "http://localhost:8080/api",
+            "https://user:pw@api.example.com",
+            "ftp://api.example.com",
+            "not a url",
+        ] {
+            assert!(
+                matches!(with_base(bad), Err(SettingsError::BadBaseUrl { .. })),
+                "{bad}"
+            );
+        }
     }
 }
