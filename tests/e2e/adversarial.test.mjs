@@ -1,10 +1,13 @@
 // Adversarial end-to-end run of the real app: forged dev.patchbay: links delivered to the
 // running app the way Linux delivers any link (a second instance forwards its argv), and a
-// leak hunt over the app's logs, the IPC traffic its webview saw and every file it wrote.
+// leak hunt over the app's logs, the IPC traffic its webview saw and every file it wrote; stray
+// requests to the loopback redirect listener; and a script in the window listening for the
+// deep-link plugin's event while links are delivered.
 // Each family writes its summary line to target/adversarial/<family>.txt.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { connect } from "node:net";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -12,6 +15,7 @@ import { APP, ROOT, appGone, makeTestBrowserTheDefault } from "./app.mjs";
 import { startSandbox } from "./sandbox.mjs";
 import { Session, freePort, sleep, waitFor } from "./webdriver.mjs";
 import { startRecordingProxy } from "../adversarial/proxy.mjs";
+import { installEventSpy } from "./flows.mjs";
 
 const SUMMARY = resolve(ROOT, "target/adversarial");
 let sandbox;
@@ -52,9 +56,9 @@ async function startDriverCapturing(driverEnv) {
   };
 }
 
-function summary(family, verb, cases) {
+function summary(family, verb, cases, extra) {
   const lost = cases.filter((c) => c.lost);
-  const line = `adversarial ${family}: tried ${cases.length}, ${verb} ${cases.length - lost.length}, lost ${lost.length}`;
+  const line = `adversarial ${family}: tried ${cases.length}, ${verb} ${cases.length - lost.length}, lost ${lost.length}${extra ? ` (${extra})` : ""}`;
   const notes = cases.filter((c) => c.note).map((c) => `  note: ${c.name}: ${c.note}`);
   const details = lost.map((c) => `  lost: ${c.name}: ${c.lost}`);
   mkdirSync(SUMMARY, { recursive: true });
@@ -66,15 +70,29 @@ function summary(family, verb, cases) {
 const tokenRequests = async () => (await sandbox.requests()).filter((r) => r.grant_type).length;
 const deepLinksSeen = () => appLog.split("deep link arrived").length - 1;
 
-/** Every provider's state, through the window's own IPC. */
-async function states() {
+/** Every provider's tiles, through the window's own IPC. */
+async function listTiles() {
   const tiles = await app.session.cmd("POST", "/execute/async", {
     script:
       "const done = arguments[arguments.length - 1];" +
       "window.__TAURI_INTERNALS__.invoke('list_providers').then((t) => done(t), (e) => done({ error: String(e) }));",
     args: [],
   });
-  return Object.fromEntries(tiles.map((t) => [t.id, t.state.kind]));
+  if (!Array.isArray(tiles)) throw new Error(`list_providers: ${JSON.stringify(tiles)}`);
+  return tiles;
+}
+
+/** Every provider's state, summed up as its tile's data-state (ui/README.md). */
+async function states() {
+  const summary = (t) => {
+    if (t.waiting_authorize_url !== null) return "waiting_for_approval";
+    const kinds = t.accounts.map((a) => a.state.kind);
+    if (kinds.length === 0) return "not_connected";
+    if (kinds.includes("connected")) return "connected";
+    if (kinds.includes("needs_reconnect")) return "needs_reconnect";
+    return "unavailable";
+  };
+  return Object.fromEntries((await listTiles()).map((t) => [t.id, summary(t)]));
 }
 
 /** Starts `patchbay URL` as a second instance and waits for it to forward and exit. */
@@ -102,19 +120,25 @@ function secondInstance(url) {
   });
 }
 
-/** Leaves no connection behind in the shared keychain (the other e2e files start clean). */
+/** Leaves no connection behind: every waiting connect cancelled, every account disconnected. */
 async function disconnectAll() {
   await app.session.cmd("POST", "/execute/async", {
     script:
       "const done = arguments[arguments.length - 1];" +
-      "const ids = ['whatconverts', 'clickfunnels', 'webinargeek', 'boomtown', 'emailoctopus'];" +
-      "Promise.allSettled(ids.flatMap((id) => [" +
-      "  window.__TAURI_INTERNALS__.invoke('cancel_connect', { providerId: id })," +
-      "  window.__TAURI_INTERNALS__.invoke('disconnect', { providerId: id, keepRecords: false })," +
-      "])).then(() => done(true));",
+      "const T = window.__TAURI_INTERNALS__;" +
+      "T.invoke('list_providers').then((tiles) => Promise.allSettled(tiles.flatMap((t) => [" +
+      "  T.invoke('cancel_connect', { providerId: t.id })," +
+      "  ...t.accounts.map((a) => T.invoke('disconnect', { providerId: t.id, accountId: a.account_id, keepRecords: false }))," +
+      "]))).then(() => done(true), () => done(false));",
     args: [],
   });
 }
+
+/** What a script in the page hears of `deep-link://new-url` (and, as a control, of the tiles). */
+const spied = () => app.session.execute("return window.__spy || {};");
+const deepLinkEventsHeard = async () => ((await spied())["deep-link://new-url"] ?? []).length;
+/** One entry per deep link delivered during a connect: what the window received of it. */
+const linkLeaks = [];
 
 before(async () => {
   sandbox = await startSandbox(["--records", "120", "--seed", "3"]);
@@ -160,6 +184,8 @@ before(async () => {
     const set = cbs.set.bind(cbs);
     cbs.set = (id, fn) => set(id, wrap(fn));
     return true;`);
+  // A script in the page subscribes to the deep-link plugin's event, as a hostile one would.
+  await installEventSpy(app.session, ["deep-link://new-url", "providers-changed"]);
 });
 
 /** Resolves when `promise` settles or after `ms`, whichever comes first (clean-up never hangs). */
@@ -176,8 +202,15 @@ after(async () => {
 
 test("connect, then forged links through a second instance: refused, no token request, app stays up", async () => {
   writeFileSync(join(browserDir, "decision"), "allow");
+  const genuineSeen = deepLinksSeen();
+  const genuineHeard = await deepLinkEventsHeard();
   await app.session.click(await waitFor("the WhatConverts tile", () => app.session.find('[data-testid="tile-whatconverts"]')));
   await waitFor("WhatConverts connected", async () => (await states()).whatconverts === "connected", { timeoutMs: 30000 });
+  linkLeaks.push({
+    name: "the genuine WhatConverts approval",
+    delivered: deepLinksSeen() - genuineSeen,
+    received: (await deepLinkEventsHeard()) - genuineHeard,
+  });
   await waitFor(
     "the 120 leads in the table",
     async () => (await app.session.text(await app.session.find('[data-testid="row-count"]'))).startsWith("120 of 120"),
@@ -245,6 +278,7 @@ test("connect, then forged links through a second instance: refused, no token re
     const url = typeof link === "function" ? await link() : link;
     const tokensBefore = await tokenRequests();
     const seenBefore = deepLinksSeen();
+    const heardBefore = await deepLinkEventsHeard();
     const run = await secondInstance(url);
     const result = { name };
     if (run.spawnError) {
@@ -259,6 +293,7 @@ test("connect, then forged links through a second instance: refused, no token re
         },
       );
       await sleep(300);
+      linkLeaks.push({ name, delivered: deepLinksSeen() - seenBefore, received: (await deepLinkEventsHeard()) - heardBefore });
     }
     if (!result.lost) {
       const alive = await app.session.execute("return document.readyState;").catch((e) => `dead: ${e.message}`);
@@ -297,6 +332,151 @@ test("connect, then forged links through a second instance: refused, no token re
   const { line, details } = summary("forged-links-e2e", "rejected", results);
   assert.equal(details.length, 0, `${line}\n${details.join("\n")}`);
   assert.ok((await tokenRequests()) >= 1, "the genuine connect redeemed its code");
+});
+
+/** Sends `head` as is to 127.0.0.1:port and resolves to the answer's status (0: none). */
+function rawRequest(port, head) {
+  return new Promise((resolveStatus) => {
+    const sock = connect(port, "127.0.0.1");
+    let answer = "";
+    const timer = setTimeout(() => sock.destroy(), 10000);
+    sock.on("data", (d) => {
+      answer += d.toString("latin1");
+    });
+    sock.on("error", () => {});
+    sock.on("close", () => {
+      clearTimeout(timer);
+      resolveStatus(Number(/^HTTP\/1\.[01] (\d{3})/.exec(answer)?.[1] ?? 0));
+    });
+    sock.write(head);
+  });
+}
+
+test("stray requests to the loopback listener are refused and consume nothing; the genuine callback then connects", async () => {
+  writeFileSync(join(browserDir, "decision"), "ignore");
+  const openedBefore = readFileSync(join(browserDir, "opened.txt"), "utf8").trim().split("\n").length;
+  await app.session.execute("window.__TAURI_INTERNALS__.invoke('connect', { providerId: 'webinargeek' }); return true;");
+  const authorize = await waitFor("the browser to open the WebinarGeek page", () => {
+    const lines = readFileSync(join(browserDir, "opened.txt"), "utf8").trim().split("\n");
+    return lines.length > openedBefore && lines.at(-1).includes("/webinargeek/") ? new URL(lines.at(-1)) : null;
+  });
+  await waitFor("WebinarGeek waiting", async () => (await states()).webinargeek === "waiting_for_approval");
+  const redirect = new URL(authorize.searchParams.get("redirect_uri"));
+  assert.equal(redirect.hostname, "127.0.0.1");
+  assert.equal(redirect.pathname, "/oauth/callback");
+  const port = Number(redirect.port);
+  const state = authorize.searchParams.get("state");
+  const code = "A".repeat(43);
+  const host = `127.0.0.1:${port}`;
+  const get = (target, headers = [`Host: ${host}`], method = "GET") =>
+    `${method} ${target} HTTP/1.1\r\n${headers.join("\r\n")}\r\nConnection: close\r\n\r\n`;
+  const cb = (query) => `/oauth/callback?${query}`;
+  const strays = [
+    ["unknown state", get(cb(`code=${code}&state=${"B".repeat(43)}`)), 400],
+    ["no state", get(cb(`code=${code}`)), 400],
+    ["the genuine state twice", get(cb(`code=${code}&state=${state}&state=${state}`)), 400],
+    ["an error with an unknown state", get(cb("error=access_denied&state=forged")), 400],
+    ["the genuine state, Host evil.example (DNS rebinding)", get(cb(`code=${code}&state=${state}`), ["Host: evil.example"]), 400],
+    ["the genuine state, Host localhost", get(cb(`code=${code}&state=${state}`), [`Host: localhost:${port}`]), 400],
+    ["the genuine state, two Host headers", get(cb(`code=${code}&state=${state}`), [`Host: ${host}`, "Host: evil.example"]), 400],
+    ["the genuine state, absolute-form target", get(`http://${host}${cb(`code=${code}&state=${state}`)}`), 400],
+    ["the genuine state, POST", get(cb(`code=${code}&state=${state}`), [`Host: ${host}`, "Content-Length: 0"], "POST"), 405],
+    ["the genuine state, dot segment in the path", get(`/oauth/./callback?code=${code}&state=${state}`), 404],
+  ];
+  const cases = [];
+  let answered400 = 0;
+  let consumed = 0;
+  for (const [name, head, expected] of strays) {
+    const tokensBefore = await tokenRequests();
+    const status = await rawRequest(port, head);
+    if (status === 400) answered400++;
+    const st = (await states()).webinargeek;
+    const tokens = (await tokenRequests()) - tokensBefore;
+    if (tokens > 0 || st !== "waiting_for_approval") consumed++;
+    cases.push({
+      name,
+      lost:
+        status !== expected
+          ? `answered ${status}, not ${expected}`
+          : tokens > 0
+            ? `${tokens} token request(s)`
+            : st !== "waiting_for_approval"
+              ? `the pending connect is gone: WebinarGeek is ${st}`
+              : undefined,
+    });
+  }
+  // The real approval still completes: nothing above used up the listener or the state.
+  writeFileSync(join(browserDir, "decision"), "allow");
+  const tokensBefore = await tokenRequests();
+  const linksBefore = deepLinksSeen();
+  // Not spawnSync: the recording proxy the browser talks to runs in this process.
+  const run = await new Promise((done) => {
+    const child = spawn(process.execPath, [resolve(ROOT, "tests/e2e/browser.mjs"), authorize.href], {
+      env: { ...process.env, ...env },
+      stdio: "ignore",
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 40000);
+    child.once("exit", (status) => {
+      clearTimeout(timer);
+      done({ status });
+    });
+  });
+  const connected = await waitFor("WebinarGeek connected", async () => (await states()).webinargeek === "connected", {
+    timeoutMs: 20000,
+  }).catch(() => false);
+  const log = readFileSync(join(browserDir, "browser.log"), "utf8");
+  cases.push({
+    name: "the genuine callback after the strays",
+    lost: !connected
+      ? `WebinarGeek is ${(await states()).webinargeek} (browser exit ${run.status}; ${log.trim().split("\n").at(-1)})`
+      : (await tokenRequests()) - tokensBefore !== 1
+        ? `${(await tokenRequests()) - tokensBefore} token requests, not 1`
+        : !/loopback answered 200: Connected/.test(log)
+          ? "the browser tab was not told it connected"
+          : deepLinksSeen() !== linksBefore
+            ? "a deep link was used"
+            : undefined,
+  });
+  // Once done, the listener is gone: a late copy of the callback reaches nothing.
+  const late = await rawRequest(port, get(cb(`code=${code}&state=${state}`)));
+  cases.push({ name: "a callback after the connection", lost: late === 0 ? undefined : `answered ${late}` });
+  const otherRefusals = cases.slice(0, strays.length).filter((c, i) => !c.lost && strays[i][2] !== 400).length;
+  const { line, details } = summary(
+    "loopback-strays",
+    "as expected",
+    cases,
+    `stray requests ${strays.length}: refused 400 ${answered400}, refused 404/405 ${otherRefusals}, consumed ${consumed}; then the genuine callback and a late copy`,
+  );
+  assert.equal(details.length, 0, `${line}\n${details.join("\n")}`);
+  assert.equal(consumed, 0);
+});
+
+test("deep links delivered during connects never reach the window's deep-link event", async () => {
+  const heard = await spied();
+  const cases = linkLeaks.map((l) => ({
+    name: l.name,
+    delivered: l.delivered,
+    lost: l.received > 0 ? `the window received ${l.received} deep-link event(s)` : undefined,
+  }));
+  const delivered = linkLeaks.reduce((n, l) => n + l.delivered, 0);
+  const received = (heard["deep-link://new-url"] ?? []).length;
+  // The spy works: it heard the tiles change during those connects.
+  cases.push({
+    name: "control: the same subscription hears providers-changed",
+    lost: (heard["providers-changed"] ?? []).length > 0 ? undefined : "the spy heard nothing at all",
+  });
+  cases.push({
+    name: "links delivered at all",
+    lost: delivered >= 2 ? undefined : `only ${delivered} link(s) reached the app`,
+  });
+  cases.push({ name: "nothing heard since", lost: received > 0 ? `${received} deep-link event(s) in all` : undefined });
+  const { line, details } = summary(
+    "deep-link-leak",
+    "withheld",
+    cases,
+    `links delivered during connects ${delivered}, received by the window ${received}`,
+  );
+  assert.equal(details.length, 0, `${line}\n${details.join("\n")}`);
 });
 
 /** Every file under `dir`, skipping gnome-keyring's encrypted store and FUSE mounts. */
