@@ -6,8 +6,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 started=$SECONDS
+# Each step's time is printed when the next one starts (and the last one's at the end).
+step_name="" step_started=$SECONDS
+step_done() {
+  [ -n "$step_name" ] && printf '    (%s: %d s)\n' "$step_name" "$((SECONDS - step_started))"
+  return 0
+}
+step() {
+  step_done
+  step_name="$*" step_started=$SECONDS
+  printf '\n\033[1m==> %s\033[0m\n' "$*"
+}
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -31,5 +41,6 @@ bash scripts/e2e.sh
 step "adversarial suite: forged links, fuzzing, faults, tokens, keychain, leaks, Tauri surface"
 bash scripts/adversarial-summary.sh
 
+step_done
 echo
 echo "all tests passed in $((SECONDS - started)) s"

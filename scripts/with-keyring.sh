@@ -27,5 +27,17 @@ fi
 # unlocks the default collection without any prompt.
 eval "$(printf 'patchbay-test' | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null
 export GNOME_KEYRING_CONTROL
+# The daemon must own the Secret Service name before anything runs (a test that finds no
+# keychain fails rather than skipping, so say here what is missing). NameHasOwner, unlike a
+# call to the service, never starts a second, locked daemon through D-Bus activation.
+owned() {
+  dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+    org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q 'boolean true'
+}
+for _ in $(seq 50); do owned && break; sleep 0.1; done
+if ! owned; then
+  echo "with-keyring.sh: gnome-keyring's Secret Service is not on the private D-Bus session" >&2
+  exit 1
+fi
 # The daemon leaves when dbus-run-session closes the bus at the end of the command.
 "$@"
