@@ -1,5 +1,6 @@
 // Smoke test: the real app binary starts, shows the five provider tiles as buttons whose
-// accessible names start with each provider's display name, and a screenshot is saved.
+// accessible names start with each provider's display name, and a screenshot is saved. A
+// fresh start is demo mode: every tile is not connected and lists no account.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { resolve } from "node:path";
@@ -16,6 +17,13 @@ test("the main window shows the five provider tiles", async () => {
       assert.ok(tile, `no tile whose accessible name starts with "${displayName}"`);
       assert.equal(tile.role, "button", `${displayName}'s tile is a ${tile.role}, not a button`);
     }
+    const shown = await app.session.execute(
+      "return [...document.querySelectorAll('[data-testid=\"tiles\"] [data-provider]')].map((b) => [b.dataset.provider, b.dataset.state," +
+        " document.querySelectorAll(`[data-testid^=\"account-${b.dataset.provider}-\"]`).length]);" ,
+    );
+    assert.deepEqual(shown, PROVIDERS.map(([id]) => [id, "not_connected", 0]));
+    const banner = await app.session.execute("return document.querySelector('[data-testid=\"demo-banner\"]').hidden;");
+    assert.equal(banner, false, "a fresh start shows the demo banner");
   } finally {
     await app.close();
   }
