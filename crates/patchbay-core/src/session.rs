@@ -55,6 +55,22 @@ pub struct Origin {
     pub api_base: String,
     /// The absolute account look-up URL, when the definition has one.
     pub account_url: Option<String>,
+    /// Where a disconnect revokes the refresh token. Checked by the revocation only: a moved
+    /// revocation endpoint skips the revocation (nothing sent) but does not stop syncing.
+    #[serde(default)]
+    pub revocation_endpoint: Option<String>,
+}
+
+impl Origin {
+    /// Everything but the revocation endpoint, which only the revocation checks.
+    fn used_for_access(&self) -> (&Option<String>, &Option<String>, &str, &Option<String>) {
+        (
+            &self.issuer,
+            &self.token_endpoint,
+            &self.api_base,
+            &self.account_url,
+        )
+    }
 }
 
 /// The fields of an API key (token, secret...), each a secret.
@@ -301,17 +317,18 @@ impl Connection {
 
     /// Where credentials issued now, under the definition in use, belong.
     pub(crate) async fn expected_origin(&self) -> Result<Origin, ApiError> {
-        let (issuer, token_endpoint) = if self.def.connection.is_api_key() {
-            (None, None)
+        let (issuer, token_endpoint, revocation_endpoint) = if self.def.connection.is_api_key() {
+            (None, None, None)
         } else {
             let e = self.endpoints().await?;
-            (e.issuer, Some(e.token_url))
+            (e.issuer, Some(e.token_url), e.revoke_url)
         };
         Ok(Origin {
             issuer,
             token_endpoint,
             api_base: self.def.api_base.clone(),
             account_url: self.def.account.url.clone(),
+            revocation_endpoint,
         })
     }
 
@@ -330,7 +347,7 @@ impl Connection {
     /// Refuses to use credentials anywhere but where they were issued.
     async fn check_origin(&self, tokens: &StoredTokens) -> Result<(), ApiError> {
         let expected = self.expected_origin().await?;
-        if tokens.origin == expected {
+        if tokens.origin.used_for_access() == expected.used_for_access() {
             Ok(())
         } else {
             tracing::warn!(provider = %self.def.id, "the provider's address changed since the account was connected; nothing sent");
@@ -548,6 +565,10 @@ impl Connection {
             return Err(ApiError::NotConnected);
         };
         self.check_origin(&current).await?;
+        if current.api_key.is_some() {
+            // An API key has nothing to refresh (and must never be dropped for that).
+            return Ok(());
+        }
         let Some(refresh) = current.refresh.clone() else {
             drop(self.forget_locked(state, true).await);
             return Err(ApiError::NeedsReconnect);
@@ -642,6 +663,11 @@ impl Connection {
         let Some(url) = revoke_url else {
             return Ok(());
         };
+        if tokens.origin.revocation_endpoint.as_deref() != Some(url.as_str()) {
+            tracing::warn!(provider = %self.def.id, "the revocation endpoint is not the one the tokens were issued with; not revoking there");
+            return Err(ApiError::OriginChanged);
+        }
+        check_endpoint(&self.def, self.world, &url)?;
         let (token, hint) = match &tokens.refresh {
             Some(r) => (r.secret().to_string(), "refresh_token"),
             None => (tokens.access.secret().to_string(), "access_token"),
