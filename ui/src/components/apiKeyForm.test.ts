@@ -102,3 +102,23 @@ describe('API-key providers', () => {
     expect(m.backend.callsOf('connect')).toHaveLength(0);
   });
 });
+
+describe('switching worlds', () => {
+  test('a tile follows its connect method when a new list of tiles changes it', async () => {
+    m = await mountApp();
+    const backend = m.backend;
+    const eo = backend.providers.find((p) => p.id === 'emailoctopus');
+    if (!eo) throw new Error('no EmailOctopus tile');
+    const shown = (changes: Partial<typeof eo>) => backend.providers.map((p) => (p.id === eo.id ? { ...eo, ...changes } : p));
+    // The demo world: every provider connects in the browser.
+    await backend.emit('providers-changed', shown({ auth: { kind: 'oauth' } }));
+    expect(document.querySelector('[data-testid="key-form-emailoctopus"]')).toBeNull();
+    await page.getByRole('button', { name: /^EmailOctopus/ }).click();
+    expect(backend.callsOf('connect').map((c) => c.args)).toEqual([{ providerId: 'emailoctopus' }]);
+    // Back in the real world: the key form again, and no browser.
+    await backend.emit('providers-changed', shown({}));
+    await page.getByRole('button', { name: /^EmailOctopus/ }).click();
+    await expect.element(form()).toBeVisible();
+    expect(m.backend.callsOf('connect')).toHaveLength(1);
+  });
+});

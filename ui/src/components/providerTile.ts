@@ -122,13 +122,27 @@ export function createProviderTile(initial: ProviderTile, actions: TileActions):
   /** Where focus goes back when the key form closes: whatever opened it. */
   let formOpener: HTMLElement = button;
   let keyForm: ApiKeyForm | null = null;
-  if (initial.auth.kind === 'api_key') {
+  /** The connect method the current key form (or its absence) was made for. */
+  let formFor = '';
+
+  /**
+   * Makes the key form follow the tile's connect method: switching worlds can turn an API-key
+   * provider (real) into a browser one (demo) and back while the tile stays on screen.
+   */
+  function syncKeyForm(next: ProviderTile): void {
+    const method = JSON.stringify(next.auth);
+    if (method === formFor) return;
+    formFor = method;
+    keyForm?.el.remove();
+    keyForm = null;
+    const auth = next.auth;
+    if (auth.kind !== 'api_key') return;
     keyForm = createApiKeyForm({
-      providerId: initial.id,
-      providerName: initial.display_name,
-      fields: initial.auth.fields,
-      helpText: initial.auth.help_text,
-      hasHelpLink: initial.auth.help_url !== null,
+      providerId: next.id,
+      providerName: next.display_name,
+      fields: auth.fields,
+      helpText: auth.help_text,
+      hasHelpLink: auth.help_url !== null,
       submit: (values) => actions.saveKey(tile, values),
       openHelp: () => {
         actions.openKeyHelp(tile);
@@ -139,6 +153,7 @@ export function createProviderTile(initial: ProviderTile, actions: TileActions):
     });
     el.append(keyForm.el);
   }
+  syncKeyForm(initial);
 
   /** Connects a new account (or again): the browser, or the key form for an API-key provider. */
   function startConnect(from: HTMLElement): void {
@@ -253,6 +268,7 @@ export function createProviderTile(initial: ProviderTile, actions: TileActions):
       manualLink.hidden = true;
     }
 
+    syncKeyForm(next);
     updateAccounts(next, waiting);
     addAccount.hidden = next.accounts.length === 0 || waiting;
     addAccount.setAttribute('aria-label', `Add another ${next.display_name} account`);
