@@ -21,6 +21,8 @@ pub struct FaultSpec {
     pub latency: Option<(Duration, Duration)>,
     /// Also inject into the token endpoint (opt-in: most tests want OAuth to be reliable).
     pub tokens: bool,
+    /// `Retry-After` of an injected 429, in seconds (1 when not given).
+    pub retry_after: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -37,6 +39,8 @@ pub enum FaultSpecError {
     BadLatency(String),
     #[error("tokens must be true or false, not `{0}`")]
     BadBool(String),
+    #[error("retry_after `{0}` must be a whole number of seconds")]
+    BadRetryAfter(String),
     #[error("fault probabilities add up to {0}, more than 1")]
     TooLikely(f64),
 }
@@ -76,6 +80,13 @@ impl FromStr for FaultSpec {
                     spec.tokens = value
                         .parse()
                         .map_err(|_| FaultSpecError::BadBool(value.to_string()))?
+                }
+                "retry_after" => {
+                    spec.retry_after = Some(
+                        value
+                            .parse()
+                            .map_err(|_| FaultSpecError::BadRetryAfter(value.to_string()))?,
+                    )
                 }
                 code => match code.parse::<u16>() {
                     Ok(status) if (400..=599).contains(&status) && code.len() == 3 => {
@@ -130,31 +141,47 @@ fn latency(v: &str) -> Result<(Duration, Duration), FaultSpecError> {
 /// meets the same faults on every run.
 #[derive(Debug)]
 pub struct FaultInjector {
-    spec: FaultSpec,
+    /// Replaceable while serving (`Sandbox::set_faults`): a provider that goes down, or
+    /// comes back, under a connected client.
+    spec: Mutex<FaultSpec>,
     rng: Mutex<StdRng>,
 }
 
 impl FaultInjector {
     pub fn new(spec: FaultSpec, seed: u64) -> Self {
         FaultInjector {
-            spec,
+            spec: Mutex::new(spec),
             // Offset the seed so fault draws do not mirror the data generator's streams.
             rng: Mutex::new(StdRng::seed_from_u64(seed ^ 0x6661_756c_7473)),
         }
     }
 
+    fn spec(&self) -> FaultSpec {
+        self.spec.lock().expect("fault spec poisoned").clone()
+    }
+
+    pub fn set_spec(&self, spec: FaultSpec) {
+        *self.spec.lock().expect("fault spec poisoned") = spec;
+    }
+
     pub fn applies_to_tokens(&self) -> bool {
-        self.spec.tokens
+        self.spec().tokens
     }
 
     pub fn is_active(&self) -> bool {
-        !self.spec.is_empty()
+        !self.spec().is_empty()
+    }
+
+    /// `Retry-After` of an injected 429, in seconds.
+    pub fn retry_after(&self) -> u64 {
+        self.spec().retry_after.unwrap_or(1)
     }
 
     /// One decision per request: the delay to add and the fault to inject, if any.
     pub fn draw(&self) -> (Duration, Option<Fault>) {
+        let spec = self.spec();
         let mut rng = self.rng.lock().expect("fault rng poisoned");
-        let delay = match self.spec.latency {
+        let delay = match spec.latency {
             Some((lo, hi)) if hi > lo => {
                 let span = (hi - lo).as_micros() as u64;
                 lo + Duration::from_micros(rng.gen_range(0..=span))
@@ -171,13 +198,12 @@ impl FaultInjector {
                 false
             }
         };
-        let fault = if pick(self.spec.drop) {
+        let fault = if pick(spec.drop) {
             Some(Fault::Drop)
-        } else if pick(self.spec.malformed) {
+        } else if pick(spec.malformed) {
             Some(Fault::Malformed)
         } else {
-            self.spec
-                .statuses
+            spec.statuses
                 .iter()
                 .find(|(_, p)| pick(*p))
                 .map(|(s, _)| Fault::Status(*s))
@@ -202,6 +228,9 @@ mod tests {
             Some((Duration::from_millis(5), Duration::from_millis(50)))
         );
         assert!(!spec.tokens);
+        assert_eq!(spec.retry_after, None);
+        let long: FaultSpec = "429=1.0,retry_after=3600".parse().unwrap();
+        assert_eq!(long.retry_after, Some(3600));
     }
 
     #[test]
@@ -217,6 +246,10 @@ mod tests {
         assert!(matches!(
             "latency=9..x".parse::<FaultSpec>(),
             Err(FaultSpecError::BadLatency(_))
+        ));
+        assert!(matches!(
+            "retry_after=soon".parse::<FaultSpec>(),
+            Err(FaultSpecError::BadRetryAfter(_))
         ));
         assert!(matches!(
             "drop".parse::<FaultSpec>(),

@@ -9,6 +9,7 @@ mod data;
 mod dates;
 mod errors;
 mod faults;
+mod holds;
 mod oauth;
 mod observe;
 mod pagination;
@@ -30,6 +31,7 @@ use tokio::task::JoinHandle;
 pub use config::{AccessLifetime, AuthMode, SandboxConfig, API_KEY_PROVIDERS};
 pub use errors::SandboxError;
 pub use faults::{FaultSpec, FaultSpecError};
+pub use holds::{HoldPoint, RefreshHold};
 pub use pkce::s256 as pkce_s256_challenge;
 pub use requests_log::LoggedRequest;
 
@@ -38,6 +40,7 @@ use faults::FaultInjector;
 use ratelimit::RateLimiter;
 use requests_log::RequestLog;
 use server::{AppState, Shared};
+pub use tokens::RefreshTokenStatus;
 use tokens::TokenStore;
 
 /// The provider slugs served, in a stable order.
@@ -74,6 +77,7 @@ impl Sandbox {
             faults: FaultInjector::new(config.faults.clone(), config.seed),
             limiter: RateLimiter::default(),
             registrations: registration::Registrations::default(),
+            holds: holds::Holds::default(),
             config,
         };
         let state = AppState(Arc::new(shared));
@@ -135,6 +139,27 @@ impl Sandbox {
     /// non-expiring provider (`SandboxConfig::non_expiring`), which keep working as they would.
     pub fn expire_access_tokens(&self) {
         self.state.tokens.expire_access_tokens();
+    }
+
+    /// Faults from now on (replacing `SandboxConfig::faults`): a provider that goes down, or
+    /// recovers, while a client is connected.
+    pub fn set_faults(&self, spec: FaultSpec) {
+        self.state.faults.set_spec(spec);
+    }
+
+    /// Holds `provider`'s next refresh-token request at `point` until the answer is released
+    /// (see [`HoldPoint`]). Panics on an unknown provider slug.
+    pub fn hold_next_refresh(&self, provider: &str, point: HoldPoint) -> RefreshHold {
+        let p = providers::Provider::from_slug(provider).expect("a known provider slug");
+        self.state.holds.arm(p, point)
+    }
+
+    /// What the authorization server thinks of a refresh token (without using it).
+    pub fn refresh_token_status(&self, provider: &str, token: &str) -> RefreshTokenStatus {
+        match providers::Provider::from_slug(provider) {
+            Some(p) => self.state.tokens.refresh_status(p, token),
+            None => RefreshTokenStatus::Unknown,
+        }
     }
 }
 

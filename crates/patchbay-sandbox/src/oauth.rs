@@ -11,6 +11,7 @@ use axum::{Json, Router};
 use serde_json::json;
 
 use crate::consent::{consent_page, error_page, PendingRequest};
+use crate::holds::HoldPoint;
 use crate::pkce;
 use crate::providers::Provider;
 use crate::server::AppState;
@@ -443,7 +444,26 @@ async fn token(
     let grant_type = url::form_urlencoded::parse(&body)
         .find(|(k, _)| k == "grant_type")
         .map(|(_, v)| v.into_owned());
-    let mut response = token_inner(&state, p, &headers, &body);
+    let hold = match grant_type.as_deref() {
+        Some("refresh_token") => state.holds.take(p),
+        _ => None,
+    };
+    let mut response = match hold {
+        None => token_inner(&state, p, &headers, &body),
+        Some(hold) if hold.point == HoldPoint::BeforeGrant => {
+            hold.wait().await;
+            oauth_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "the request was held and abandoned before the grant was used",
+            )
+        }
+        Some(hold) => {
+            let response = token_inner(&state, p, &headers, &body);
+            hold.wait().await;
+            response
+        }
+    };
     if let Some(g) = grant_type {
         response.extensions_mut().insert(GrantTypeSeen(g));
     }

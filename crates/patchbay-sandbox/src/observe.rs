@@ -81,9 +81,10 @@ pub async fn observe(State(state): State<AppState>, request: Request, next: Next
             let body = json!({"error": "injected_fault", "error_description": format!("sandbox fault: {status}")});
             let mut response = (status, Json(body)).into_response();
             if status == StatusCode::TOO_MANY_REQUESTS {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(state.faults.retry_after()),
+                );
             }
             response
         }

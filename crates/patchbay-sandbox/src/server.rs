@@ -35,6 +35,8 @@ pub struct Shared {
     pub faults: FaultInjector,
     pub limiter: RateLimiter,
     pub registrations: crate::registration::Registrations,
+    /// Refresh requests held by tests (`Sandbox::hold_next_refresh`).
+    pub holds: crate::holds::Holds,
 }
 
 #[derive(Debug, Clone)]

@@ -52,6 +52,19 @@ pub struct AccessGrant {
     pub account: u64,
 }
 
+/// A refresh token as the authorization server sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshTokenStatus {
+    /// Never issued (by this provider).
+    Unknown,
+    /// Usable: the next refresh with it succeeds.
+    Active,
+    /// Rotated away: presenting it again revokes its whole family.
+    Retired,
+    /// Its family (grant) is revoked.
+    Revoked,
+}
+
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum GrantError {
     #[error("{0}")]
@@ -266,6 +279,22 @@ impl TokenStore {
             ttl,
             AccessLifetime::Expiring,
         ))
+    }
+
+    pub fn refresh_status(&self, provider: Provider, token: &str) -> RefreshTokenStatus {
+        let inner = self.lock();
+        match inner.refresh.get(token) {
+            Some(e) if e.provider == provider => {
+                if inner.grants.get(&e.grant_id).is_none_or(|g| g.revoked) {
+                    RefreshTokenStatus::Revoked
+                } else if e.retired {
+                    RefreshTokenStatus::Retired
+                } else {
+                    RefreshTokenStatus::Active
+                }
+            }
+            _ => RefreshTokenStatus::Unknown,
+        }
     }
 
     /// RFC 7009: a refresh token takes its whole grant with it; an access token only itself.
