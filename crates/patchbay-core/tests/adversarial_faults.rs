@@ -1,5 +1,8 @@
-//! Provider faults through the sandbox's `--faults`: each sync either completes with every
-//! record exactly once, or stops with a clear error and keeps the connection (tokens) it had.
+//! Provider faults through the sandbox's `--faults`. A transient fault (a share of requests
+//! failing) must not show: the sync completes with every record exactly once and the tokens
+//! kept. A persistent fault (the provider down, or only answering garbage) must stop the sync
+//! with the right error (its code), the tokens kept, and the same connection syncing every
+//! record once the provider is back.
 
 mod adversarial_support;
 mod common;
@@ -11,11 +14,13 @@ use std::sync::Arc;
 use adversarial_support::Tally;
 use common::*;
 use patchbay_core::vault::{MemoryVault, Vault, VaultKey};
-use patchbay_sandbox::SandboxConfig;
+use patchbay_core::{AccountId, Patchbay};
+use patchbay_sandbox::{FaultSpec, Sandbox, SandboxConfig};
+use serde_json::Value;
 
 const RECORDS: usize = 600;
 
-fn tokens_key(provider: &str, account: &patchbay_core::AccountId) -> VaultKey {
+fn tokens_key(provider: &str, account: &AccountId) -> VaultKey {
     tokens_entry(provider, account)
 }
 
@@ -25,34 +30,59 @@ const TARGETS: [(&str, &str, &str); 2] = [
     ("clickfunnels", "contacts", "/id"),
 ];
 
-async fn one(tally: &Tally, spec: &str, seed: u64, expire_mid_sync: bool) {
+/// Every record exactly once: `want` records, `want` distinct ids, none without an id.
+fn exactly_once(records: &[Value], ptr: &str, want: usize) -> Result<(), String> {
+    let ids: Vec<String> = records
+        .iter()
+        .filter_map(|r| r.pointer(ptr).map(|v| v.to_string()))
+        .collect();
+    let distinct: HashSet<&String> = ids.iter().collect();
+    if records.len() != want || ids.len() != want || distinct.len() != want {
+        return Err(format!(
+            "{} records, {} with an id, {} distinct, want {want} each",
+            records.len(),
+            ids.len(),
+            distinct.len()
+        ));
+    }
+    Ok(())
+}
+
+fn sandbox_config(seed: u64, faults: FaultSpec) -> SandboxConfig {
+    SandboxConfig {
+        records: RECORDS,
+        seed,
+        faults,
+        rate_limits: false,
+        ..Default::default()
+    }
+}
+
+fn core_for(sb: &Sandbox, vault: Arc<MemoryVault>) -> Patchbay {
+    core_with(sb, vault, |d| {
+        d.rate_limit = patchbay_core::providers::RateLimit {
+            requests: 0,
+            per_seconds: 1.0,
+            concurrency: 4,
+        };
+    })
+}
+
+/// A transient fault: connected (a failed code exchange is clicked again, as a user would:
+/// a code is single use), the sync must complete with every record exactly once.
+async fn transient(tally: &Tally, spec: &str, seed: u64, expire_mid_sync: bool) {
     for (provider, resource, ptr) in TARGETS {
         let case = format!(
-            "{spec} on {provider}/{resource}{}",
+            "transient {spec:?} on {provider}/{resource}{}",
             if expire_mid_sync {
                 " (tokens expire mid-sync)"
             } else {
                 ""
             }
         );
-        let sb = sandbox(SandboxConfig {
-            records: RECORDS,
-            seed,
-            faults: spec.parse().unwrap(),
-            rate_limits: false,
-            ..Default::default()
-        })
-        .await;
+        let sb = sandbox(sandbox_config(seed, spec.parse().unwrap())).await;
         let vault = Arc::new(MemoryVault::new());
-        let core = core_with(&sb, vault.clone(), |d| {
-            d.rate_limit = patchbay_core::providers::RateLimit {
-                requests: 0,
-                per_seconds: 1.0,
-                concurrency: 4,
-            };
-        });
-        // Connecting is not under test here, but with `tokens=true` the code exchange may meet
-        // a fault: it is not retried (a code is single use), so the user clicks Connect again.
+        let core = core_for(&sb, vault.clone());
         let mut connected = Err(String::new());
         for _ in 0..8 {
             let url = core.begin_connect(provider).await.unwrap();
@@ -63,12 +93,11 @@ async fn one(tally: &Tally, spec: &str, seed: u64, expire_mid_sync: bool) {
                     break;
                 }
                 Err(e) => {
-                    let msg = core.connect_error_view(&e).message;
-                    if msg.trim().len() < 20 {
-                        connected = Err(format!("unclear connect error: {msg:?}"));
-                        break;
-                    }
-                    connected = Err(format!("connect failed 8 times: {msg}"));
+                    let view = core.connect_error_view(&e);
+                    connected = Err(format!(
+                        "connect failed 8 times, last: {} ({})",
+                        view.message, view.code
+                    ));
                 }
             }
         }
@@ -79,7 +108,14 @@ async fn one(tally: &Tally, spec: &str, seed: u64, expire_mid_sync: bool) {
                 continue;
             }
         };
-        let before = vault.get(&tokens_key(provider, &account)).unwrap();
+        // Refreshes the token endpoint answered (the sandbox's request log).
+        let refreshes = || {
+            sb.requests()
+                .iter()
+                .filter(|r| r.grant_type.as_deref() == Some("refresh_token") && r.status == 200)
+                .count()
+        };
+        let refreshes_before = refreshes();
         let expired = AtomicBool::new(false);
         let sbr = &sb;
         let result = core
@@ -90,33 +126,72 @@ async fn one(tally: &Tally, spec: &str, seed: u64, expire_mid_sync: bool) {
             })
             .await;
         let kept = vault.get(&tokens_key(provider, &account)).unwrap();
+        let refreshes_after = refreshes();
         let outcome = match result {
-            Ok(records) => {
-                let ids: HashSet<String> = records
-                    .iter()
-                    .map(|r| r.pointer(ptr).map(|v| v.to_string()).unwrap_or_default())
-                    .collect();
-                if records.len() != RECORDS || ids.len() != RECORDS {
-                    Err(format!(
-                        "{} records, {} distinct, want {RECORDS}",
-                        records.len(),
-                        ids.len()
-                    ))
-                } else if kept.is_none() {
+            Ok(records) => exactly_once(&records, ptr, RECORDS).and_then(|()| {
+                if kept.is_none() {
                     Err("the tokens were lost".into())
+                } else if expire_mid_sync && !expired.load(Ordering::SeqCst) {
+                    Err("the tokens were never expired mid-sync (no page reported)".into())
+                } else if expire_mid_sync && refreshes_after == refreshes_before {
+                    Err("no refresh reached the sandbox after the tokens expired".into())
                 } else {
                     Ok(())
                 }
-            }
+            }),
+            Err(e) => Err(format!(
+                "a transient fault ended the sync: {} ({e})",
+                e.code()
+            )),
+        };
+        tally.record(case, outcome);
+    }
+}
+
+/// A persistent fault, switched on once connected and synced: the sync stops with the
+/// error `code`, the tokens are the same, and when the provider is back the same connection
+/// syncs every record exactly once.
+async fn persistent(tally: &Tally, spec: &str, code: &str, seed: u64) {
+    for (provider, resource, ptr) in TARGETS {
+        let case = format!("persistent {spec:?} on {provider}/{resource}");
+        let sb = sandbox(sandbox_config(seed, FaultSpec::default())).await;
+        let vault = Arc::new(MemoryVault::new());
+        let core = core_for(&sb, vault.clone());
+        let account = connect_account(&core, provider).await;
+        let first = core.sync(provider, &account, resource, |_| {}).await;
+        if let Err(e) = first
+            .as_ref()
+            .map_err(|e| e.to_string())
+            .and_then(|r| exactly_once(r, ptr, RECORDS))
+        {
+            tally.lost(&case, format!("the sync before the fault: {e}"));
+            continue;
+        }
+        let before = vault.get(&tokens_key(provider, &account)).unwrap();
+        sb.set_faults(spec.parse().unwrap());
+        let during = core.sync(provider, &account, resource, |_| {}).await;
+        let after = vault.get(&tokens_key(provider, &account)).unwrap();
+        sb.set_faults(FaultSpec::default());
+        let outcome = match during {
+            Ok(records) => Err(format!(
+                "completed with {} records while the provider only failed",
+                records.len()
+            )),
+            Err(e) if e.code() != code => Err(format!("error {} ({e}), want {code}", e.code())),
             Err(e) => {
                 let view = core.api_error_view(provider, &e);
-                if view.message.trim().len() < 20 {
-                    Err(format!("unclear error: {:?}", view.message))
-                } else if kept.is_none() && before.is_some() {
-                    Err(format!("the tokens were lost after {e}"))
+                if view.code != code || view.message.trim().is_empty() {
+                    Err(format!("the window would show {view:?}"))
+                } else if after.as_ref().map(|t| t.expose().to_string())
+                    != before.as_ref().map(|t| t.expose().to_string())
+                {
+                    Err("the tokens changed or were lost".into())
                 } else {
-                    eprintln!("  {case}: stopped with a clear error: {}", view.message);
-                    Ok(())
+                    match core.sync(provider, &account, resource, |_| {}).await {
+                        Ok(records) => exactly_once(&records, ptr, RECORDS)
+                            .map_err(|e| format!("after the provider came back: {e}")),
+                        Err(e) => Err(format!("after the provider came back: {} ({e})", e.code())),
+                    }
                 }
             }
         };
@@ -127,14 +202,12 @@ async fn one(tally: &Tally, spec: &str, seed: u64, expire_mid_sync: bool) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn syncs_survive_provider_faults() {
     let tally = Tally::new("faults", "survived");
-    let specs = [
+    let transients = [
         ("429=0.3", false),             // 429 bursts (Retry-After: 1)
         ("500=0.3,503=0.1", false),     // server errors
         ("drop=0.25", false),           // connections closed without an answer
         ("latency=20ms..120ms", false), // slow responses
         ("malformed=0.2", false),       // 200 with a body that is not JSON
-        ("500=1.0", false),             // a provider that is down: must stop clearly
-        ("malformed=1.0", false),       // a provider that only answers garbage
         ("", true),                     // tokens expire in the middle of a sync
         ("500=0.2,tokens=true", true),  // ... and the token endpoint fails too
         (
@@ -142,8 +215,18 @@ async fn syncs_survive_provider_faults() {
             true,
         ),
     ];
-    for (i, (spec, expire)) in specs.iter().enumerate() {
-        one(&tally, spec, 11 + i as u64, *expire).await;
+    for (i, (spec, expire)) in transients.iter().enumerate() {
+        transient(&tally, spec, 11 + i as u64, *expire).await;
+    }
+    let persistents = [
+        ("500=1.0", "api.retries_exhausted"), // a provider that is down
+        ("malformed=1.0", "api.retries_exhausted"), // ... that only answers garbage
+        ("drop=1.0", "api.retries_exhausted"), // ... that hangs up on every call
+        ("429=1.0,retry_after=3600", "api.rate_limited"), // ... "come back in an hour"
+        ("403=1.0", "api.forbidden"),         // ... that refuses access
+    ];
+    for (i, (spec, code)) in persistents.iter().enumerate() {
+        persistent(&tally, spec, code, 31 + i as u64).await;
     }
     for bad in [Misbehave::Repeat, Misbehave::Skip] {
         misbehaving_pages(&tally, bad).await;

@@ -8,7 +8,7 @@ mod common;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use adversarial_support::Tally;
@@ -117,18 +117,22 @@ fn any_link() -> impl Strategy<Value = String> {
     ]
 }
 
-/// Runs `cases` inputs through `check`; a panic or a broken property counts as lost (with the
-/// minimal input proptest shrinks it to).
+/// Runs `cases` inputs through `check`, counting each input the property body checked: a
+/// pass is one case handled; the first panic or broken property is one case lost (with the
+/// minimal input proptest shrinks it to; the shrinking runs are not counted). Answers how
+/// many inputs were checked.
 fn run<S: Strategy>(
     tally: &Tally,
     name: &str,
     cases: u32,
     strategy: S,
     check: impl Fn(S::Value) -> Result<(), String>,
-) where
+) -> usize
+where
     S::Value: std::fmt::Debug,
 {
-    let tried = AtomicUsize::new(0);
+    let checked = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
     let mut runner = TestRunner::new(Config {
         cases,
         failure_persistence: None,
@@ -136,8 +140,7 @@ fn run<S: Strategy>(
         ..Config::default()
     });
     let result = runner.run(&strategy, |input| {
-        tried.fetch_add(1, Ordering::Relaxed);
-        match catch_unwind(AssertUnwindSafe(|| check(input))) {
+        let outcome = match catch_unwind(AssertUnwindSafe(|| check(input))) {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(TestCaseError::fail(e)),
             Err(p) => Err(TestCaseError::fail(format!(
@@ -147,23 +150,23 @@ fn run<S: Strategy>(
                     .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
                     .unwrap_or_default()
             ))),
+        };
+        // Once a case failed, proptest re-runs shrunken inputs: those are not new cases.
+        if !failed.load(Ordering::SeqCst) {
+            if outcome.is_ok() {
+                checked.fetch_add(1, Ordering::SeqCst);
+                tally.ok(format!("{name} #{}", checked.load(Ordering::SeqCst)));
+            } else {
+                failed.store(true, Ordering::SeqCst);
+            }
         }
+        outcome
     });
-    let n = cases as usize;
-    match result {
-        Ok(()) => {
-            for i in 0..n {
-                tally.ok(format!("{name} #{i}"));
-            }
-        }
-        Err(e) => {
-            for i in 0..n - 1 {
-                tally.ok(format!("{name} #{i}"));
-            }
-            let msg = e.to_string();
-            tally.lost(name, msg.chars().take(2000).collect::<String>());
-        }
+    if let Err(e) = result {
+        let msg = e.to_string();
+        tally.lost(name, msg.chars().take(2000).collect::<String>());
     }
+    checked.load(Ordering::SeqCst)
 }
 
 fn table_with_pending() -> (PendingTable, patchbay_core::providers::ProviderDef) {
