@@ -10,13 +10,61 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The family's line for scripts/adversarial-summary.sh (written once every check passed).
-fn summary(family: &str, checked: usize) {
-    let line = format!("adversarial {family}: tried {checked}, passed {checked}, lost 0");
-    eprintln!("{line}");
-    let dir = root().join("target/adversarial");
-    if std::fs::create_dir_all(&dir).is_ok() {
-        let _ = std::fs::write(dir.join(format!("{family}.txt")), format!("{line}\n"));
+/// Fewest checks each family performs: a family that performs fewer (a loop over nothing, a
+/// directive no longer read) fails.
+const CSP_MINIMUM: usize = 47;
+const CAPABILITIES_MINIMUM: usize = 85;
+
+/// The checks of one family, counted as they run: each is an assertion (the first failure
+/// ends the test, and no line is written, which the summary reports as NOT RUN); the line
+/// for scripts/adversarial-summary.sh is written once every check passed.
+struct Checks {
+    family: &'static str,
+    minimum: usize,
+    done: usize,
+}
+
+impl Checks {
+    fn new(family: &'static str, minimum: usize) -> Self {
+        Self {
+            family,
+            minimum,
+            done: 0,
+        }
+    }
+
+    #[track_caller]
+    fn that(&mut self, ok: bool, what: impl FnOnce() -> String) {
+        assert!(ok, "{}", what());
+        self.done += 1;
+    }
+
+    #[track_caller]
+    fn equal<T: PartialEq + std::fmt::Debug>(&mut self, got: T, want: T, what: &str) {
+        assert_eq!(got, want, "{what}");
+        self.done += 1;
+    }
+
+    fn finish(self) {
+        assert!(
+            self.done >= self.minimum,
+            "{}: {} checks performed, at least {} expected",
+            self.family,
+            self.done,
+            self.minimum
+        );
+        let line = format!(
+            "adversarial {}: tried {}, passed {}, lost 0 | minimum {}",
+            self.family, self.done, self.done, self.minimum
+        );
+        eprintln!("{line}");
+        let dir = root().join("target/adversarial");
+        if std::fs::create_dir_all(&dir).is_ok() {
+            let _ = std::fs::write(
+                dir.join(format!("{}.txt", self.family)),
+                format!("{line}\n"),
+            );
+        }
     }
 }
 
@@ -61,6 +109,7 @@ fn csp() -> Vec<(String, Vec<String>)> {
 
 #[test]
 fn csp_has_no_remote_origin_and_no_unsafe_script() {
+    let mut checks = Checks::new("tauri-csp", CSP_MINIMUM);
     let csp = csp();
     let allowed = ["'self'", "'none'", "ipc:", "http://ipc.localhost", "data:"];
     let directives: BTreeSet<&str> = csp.iter().map(|(d, _)| d.as_str()).collect();
@@ -71,46 +120,57 @@ fn csp_has_no_remote_origin_and_no_unsafe_script() {
         "base-uri",
         "frame-ancestors",
     ] {
-        assert!(directives.contains(needed), "the CSP sets {needed}");
+        checks.that(directives.contains(needed), || {
+            format!("the CSP sets {needed}")
+        });
     }
     for (directive, sources) in &csp {
+        checks.that(!sources.is_empty(), || {
+            format!("CSP {directive} lists a source")
+        });
         for s in sources {
-            assert!(
-                allowed.contains(&s.as_str()),
+            checks.that(allowed.contains(&s.as_str()), || format!(
                 "CSP {directive} allows {s:?}: only 'self', 'none', ipc:, http://ipc.localhost and data: (images) are expected"
-            );
-            assert!(
-                !s.contains("unsafe") && !s.contains('*'),
-                "CSP {directive} allows {s:?}"
-            );
+            ));
+            checks.that(!s.contains("unsafe") && !s.contains('*'), || {
+                format!("CSP {directive} allows {s:?}")
+            });
             if *s == "data:" {
-                assert_eq!(directive, "img-src", "data: only for images");
+                checks.equal(directive.as_str(), "img-src", "data: only for images");
             }
             if s.contains("ipc") {
-                assert_eq!(
-                    directive, "connect-src",
-                    "the IPC origins only for connect-src"
+                checks.equal(
+                    directive.as_str(),
+                    "connect-src",
+                    "the IPC origins only for connect-src",
                 );
             }
         }
     }
     for d in ["script-src", "default-src"] {
         let (_, s) = csp.iter().find(|(n, _)| n == d).unwrap();
-        assert_eq!(s, &["'self'"], "{d} is 'self' only");
+        checks.equal(
+            s.as_slice(),
+            &["'self'".to_string()][..],
+            &format!("{d} is 'self' only"),
+        );
     }
     let (_, object) = csp.iter().find(|(n, _)| n == "object-src").unwrap();
-    assert_eq!(object, &["'none'"]);
+    checks.equal(
+        object.as_slice(),
+        &["'none'".to_string()][..],
+        "object-src is 'none'",
+    );
     let conf = json(&root().join("tauri.conf.json"));
-    assert!(
+    checks.that(
         conf["app"]["security"]["dangerousDisableAssetCspModification"].is_null(),
-        "Tauri's CSP hashing/nonces stay on"
+        || "Tauri's CSP hashing/nonces stay on".into(),
     );
-    assert!(
+    checks.that(
         conf["app"]["withGlobalTauri"].as_bool() != Some(true),
-        "no window.__TAURI__ global"
+        || "no window.__TAURI__ global".into(),
     );
-    let sources: usize = csp.iter().map(|(_, s)| s.len()).sum();
-    summary("tauri-csp", sources + 2);
+    checks.finish();
 }
 
 /// Command names the front end invokes: `invoke<...>('name'` in ui/src (not tests).
@@ -195,13 +255,21 @@ fn registered_commands() -> BTreeSet<String> {
 
 #[test]
 fn capabilities_grant_exactly_what_the_window_uses() {
+    let mut checks = Checks::new("tauri-capabilities", CAPABILITIES_MINIMUM);
     let ui = ui_commands();
-    assert!(ui.len() >= 5, "found the UI's commands: {ui:?}");
+    checks.that(ui.len() >= 5, || format!("found the UI's commands: {ui:?}"));
     let registered = registered_commands();
-    assert_eq!(
-        ui, registered,
-        "every command the UI invokes is registered, and every registered command is used by the UI"
-    );
+    // One check per command, each way, so the count is what was compared.
+    for cmd in &ui {
+        checks.that(registered.contains(cmd), || {
+            format!("the UI invokes {cmd}, which the app does not register")
+        });
+    }
+    for cmd in &registered {
+        checks.that(ui.contains(cmd), || {
+            format!("the app registers {cmd}, which the UI never invokes")
+        });
+    }
 
     let mut granted = BTreeSet::new();
     let mut plugin_permissions = BTreeSet::new();
@@ -218,12 +286,14 @@ fn capabilities_grant_exactly_what_the_window_uses() {
             .as_array()
             .map(|a| a.iter().filter_map(|w| w.as_str()).collect())
             .unwrap_or_default();
-        assert_eq!(windows, ["main"], "{}: only the main window", p.display());
-        assert!(
-            cap["remote"].is_null(),
-            "{}: no remote URL may use the IPC",
-            p.display()
+        checks.equal(
+            windows.as_slice(),
+            &["main"][..],
+            &format!("{}: only the main window", p.display()),
         );
+        checks.that(cap["remote"].is_null(), || {
+            format!("{}: no remote URL may use the IPC", p.display())
+        });
         for perm in cap["permissions"].as_array().expect("permissions") {
             let id = perm
                 .as_str()
@@ -237,30 +307,33 @@ fn capabilities_grant_exactly_what_the_window_uses() {
             }
         }
     }
-    assert!(files >= 1, "capabilities/*.json exist");
-    assert_eq!(
-        granted, ui,
-        "the capability grants exactly the commands the UI invokes (no more, no fewer)"
-    );
+    checks.that(files >= 1, || "capabilities/*.json exist".into());
+    for cmd in &granted {
+        checks.that(ui.contains(cmd), || {
+            format!("the capability grants {cmd}, which the UI never invokes")
+        });
+    }
+    for cmd in &ui {
+        checks.that(granted.contains(cmd), || {
+            format!("the UI invokes {cmd}, which the capability does not grant")
+        });
+    }
     let expected: BTreeSet<String> = ["core:event:allow-listen", "core:event:allow-unlisten"]
         .into_iter()
         .map(String::from)
         .collect();
-    assert_eq!(
-        plugin_permissions, expected,
-        "no plugin permission beyond listening to events (no opener, shell, fs, deep-link from the window)"
+    checks.equal(
+        &plugin_permissions,
+        &expected,
+        "no plugin permission beyond listening to events (no opener, shell, fs, deep-link from the window)",
     );
 
     // build.rs lists the same commands for the ACL manifest.
     let build = std::fs::read_to_string(root().join("src-tauri/build.rs")).unwrap();
     for cmd in &ui {
-        assert!(
-            build.contains(&format!("\"{cmd}\"")),
-            "build.rs lists {cmd}"
-        );
+        checks.that(build.contains(&format!("\"{cmd}\"")), || {
+            format!("build.rs lists {cmd}")
+        });
     }
-    summary(
-        "tauri-capabilities",
-        granted.len() + plugin_permissions.len() + files,
-    );
+    checks.finish();
 }
