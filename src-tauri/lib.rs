@@ -16,6 +16,8 @@ mod views;
 #[cfg(test)]
 mod bindings;
 #[cfg(test)]
+mod ipc_contract_tests;
+#[cfg(test)]
 mod security_tests;
 
 use tauri::{Manager, Runtime};

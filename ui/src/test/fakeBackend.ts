@@ -1,7 +1,14 @@
 // A fake Rust side for tests: answers every Patchbay command through
 // @tauri-apps/api/mocks, records the calls, and emits events.
+//
+// It follows the contract generated from the Rust declarations (bindings/ipcContract.ts):
+// its handlers are typed by it, so a command, argument type or answer type that differs from
+// Rust fails the type check; and at run time it refuses (and remembers, so that uninstall()
+// fails the test) any command the app does not register, any call whose argument keys are
+// not exactly the Rust parameters', and any event the app does not emit.
 import { emit } from '@tauri-apps/api/event';
 import { clearMocks, mockIPC, mockWindows } from '@tauri-apps/api/mocks';
+import { COMMAND_ARGS, EVENT_NAMES, type Commands, type Events } from '../bindings/ipcContract';
 import type { AccountView } from '../bindings/AccountView';
 import type { AuthMethodView } from '../bindings/AuthMethodView';
 import type { CommandError } from '../bindings/CommandError';
@@ -10,7 +17,6 @@ import type { RecordPage } from '../bindings/RecordPage';
 import type { RecordQuery } from '../bindings/RecordQuery';
 import type { ResourceView } from '../bindings/ResourceView';
 import type { Settings } from '../bindings/Settings';
-import type { SyncSummary } from '../bindings/SyncSummary';
 import type { WeekCount } from '../bindings/WeekCount';
 
 export interface Call {
@@ -18,7 +24,32 @@ export interface Call {
   args: Record<string, unknown>;
 }
 
-type Handler = (args: Record<string, unknown>) => unknown;
+export type CommandName = keyof Commands;
+export type EventName = keyof Events;
+
+/** What a handler of `K` may answer: Rust's answer type, or a rejection. */
+type Answer<K extends CommandName> = Commands[K]['result'] | Promise<Commands[K]['result']>;
+type Handlers = { [K in CommandName]: (args: Commands[K]['args']) => Answer<K> };
+type AnyHandler = (args: Record<string, unknown>) => unknown;
+
+function isCommand(cmd: string): cmd is CommandName {
+  return Object.hasOwn(COMMAND_ARGS, cmd);
+}
+
+function isEvent(event: string): event is EventName {
+  return (EVENT_NAMES as readonly string[]).includes(event);
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  return JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
+}
+
+/** A rejection carrying a CommandError, as Tauri rejects invoke() (an object, not an Error). */
+function reject(code: string, message: string): Promise<never> {
+  const error: CommandError = { code, message };
+  // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+  return Promise.reject(error);
+}
 
 const EMAILOCTOPUS_AUTH: AuthMethodView = {
   kind: 'api_key',
@@ -94,7 +125,9 @@ export class FakeBackend {
     { week_start: '2026-11-09', count: 7 },
     { week_start: '2026-11-16', count: 5 },
   ];
-  private overrides = new Map<string, Handler>();
+  /** Calls and events that break the contract; uninstall() fails the test if any. */
+  violations: string[] = [];
+  private overrides = new Map<CommandName, AnyHandler>();
   private syncGate: Promise<void> | null = null;
 
   install(): this {
@@ -102,28 +135,50 @@ export class FakeBackend {
     mockIPC((cmd, payload) => {
       const args = (payload ?? {}) as Record<string, unknown>;
       this.calls.push({ cmd, args });
-      const override = this.overrides.get(cmd);
-      if (override) return override(args);
-      return this.answer(cmd, args);
+      const broken = this.breach(cmd, args);
+      if (broken) {
+        this.violations.push(broken);
+        return Promise.reject(new Error(broken));
+      }
+      const name = cmd as CommandName;
+      const handler = this.overrides.get(name) ?? (this.handlers[name] as AnyHandler);
+      return handler(args);
     }, { shouldMockEvents: true });
     return this;
   }
 
+  /** Fails (throws) when the app broke the IPC contract while the fake was installed. */
   uninstall(): void {
     clearMocks();
+    if (this.violations.length > 0) {
+      throw new Error(`the app broke the IPC contract:\n${this.violations.join('\n')}`);
+    }
+  }
+
+  /** Why a call is not one Rust would accept, or null. */
+  private breach(cmd: string, args: Record<string, unknown>): string | null {
+    if (!isCommand(cmd)) return `invoke('${cmd}'): Rust registers no such command`;
+    const keys = Object.keys(args);
+    const expected = COMMAND_ARGS[cmd];
+    if (!sameKeys(keys, expected)) {
+      return `invoke('${cmd}') sent keys [${keys.join(', ')}]; Rust takes [${expected.join(', ')}]`;
+    }
+    return null;
+  }
+
+  /** The commands this fake answers (the contract's, checked by the type of `handlers`). */
+  implemented(): string[] {
+    return Object.keys(this.handlers);
   }
 
   /** Makes `cmd` reject with a CommandError carrying `message`. */
-  fail(cmd: string, message: string, code = 'failed'): void {
-    const error: CommandError = { code, message };
-    // Tauri rejects invoke() with the serialised error object, not an Error.
-    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-    this.overrides.set(cmd, () => Promise.reject(error));
+  fail(cmd: CommandName, message: string, code = 'failed'): void {
+    this.overrides.set(cmd, () => reject(code, message));
   }
 
   /** Answers `cmd` with `handler` instead of the default. */
-  on(cmd: string, handler: Handler): void {
-    this.overrides.set(cmd, handler);
+  on<K extends CommandName>(cmd: K, handler: (args: Commands[K]['args']) => Answer<K>): void {
+    this.overrides.set(cmd, handler as AnyHandler);
   }
 
   /** Holds sync_resource answers until the returned function is called. */
@@ -150,13 +205,23 @@ export class FakeBackend {
   /** While set, export_json waits for it (to look at the page mid-export). */
   exportGate: Promise<void> | null = null;
 
-  emit(event: string, payload: unknown): Promise<void> {
+  /** Sends an event as Rust would: only the app's events, with their payload types. */
+  emit<E extends EventName>(event: E, payload: Events[E]): Promise<void> {
+    if (!isEvent(event)) {
+      const broken = `emit('${String(event)}'): Rust emits no such event`;
+      this.violations.push(broken);
+      return Promise.reject(new Error(broken));
+    }
     return emit(event, payload);
   }
 
-  private tile(id: unknown): ProviderTile {
-    const tile = this.providers.find((p) => p.id === id);
-    if (!tile) throw new Error(`unknown provider ${String(id)}`);
+  private findTile(id: string): ProviderTile | undefined {
+    return this.providers.find((p) => p.id === id);
+  }
+
+  private tile(id: string): ProviderTile {
+    const tile = this.findTile(id);
+    if (!tile) throw new Error(`unknown provider ${id}`);
     return tile;
   }
 
@@ -193,73 +258,76 @@ export class FakeBackend {
     };
   }
 
-  private async answer(cmd: string, args: Record<string, unknown>): Promise<unknown> {
-    switch (cmd) {
-      case 'list_providers':
-        return this.providers;
-      case 'connect': {
-        const tile = this.tile(args.providerId);
-        await this.setTile({ ...tile, waiting_authorize_url: `https://auth.example/${tile.id}?state=abc` });
-        return null;
+  /** The default answers, one per command of the contract. */
+  private readonly handlers: Handlers = {
+    list_providers: () => this.providers,
+    // As in Rust: an API-key provider or an unknown one is refused before any browser opens.
+    connect: async ({ providerId }) => {
+      const tile = this.findTile(providerId);
+      if (!tile) return reject('connect.unknown_provider', `Patchbay has no provider called "${providerId}".`);
+      if (tile.auth.kind === 'api_key') return reject('connect.uses_api_key', `${tile.display_name} connects with an API key.`);
+      await this.setTile({ ...tile, waiting_authorize_url: `https://auth.example/${tile.id}?state=abc` });
+      return null;
+    },
+    save_api_key: async ({ providerId, values }) => {
+      const tile = this.tile(providerId);
+      if (tile.auth.kind !== 'api_key') return reject('connect.not_api_key', `${tile.display_name} does not use an API key.`);
+      if (tile.auth.fields.some((f) => (values[f.key] ?? '').trim() === '')) {
+        return reject('connect.key_incomplete', `Paste your ${tile.display_name} API key first.`);
       }
-      case 'save_api_key': {
-        const values = args.values as Record<string, string>;
-        if (values.api_key !== 'good-key') {
-          const rejected: CommandError = { code: 'key_rejected', message: 'EmailOctopus did not accept that API key. Copy it again from Integrations & API.' };
-          // Tauri rejects invoke() with the serialised error object, not an Error.
-          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-          return Promise.reject(rejected);
-        }
-        await this.approve(String(args.providerId), connectedAccount('eo-octo', 'Octo Ltd'));
-        return null;
+      if (values.api_key !== 'good-key') {
+        return reject('connect.key_rejected', 'EmailOctopus did not accept that API key. Copy it again from Integrations & API.');
       }
-      case 'open_key_help':
-        return null;
-      case 'set_client_secret':
-        this.settings = {
-          ...this.settings,
-          providers: this.settings.providers.map((p) => (p.id === args.providerId ? { ...p, client_secret_saved: args.secret !== null } : p)),
-        };
-        return this.settings;
-      case 'cancel_connect':
-        await this.setTile({ ...this.tile(args.providerId), waiting_authorize_url: null });
-        return null;
-      case 'disconnect': {
-        const tile = this.tile(args.providerId);
-        await this.setTile({ ...tile, accounts: tile.accounts.filter((a) => a.account_id !== args.accountId) });
-        return null;
+      await this.approve(providerId, connectedAccount('eo-octo', 'Octo Ltd'));
+      return null;
+    },
+    open_key_help: ({ providerId }) => {
+      const auth = this.findTile(providerId)?.auth;
+      if (auth?.kind !== 'api_key' || auth.help_url === null) return reject('no_help', 'There is no help page for this provider.');
+      return null;
+    },
+    set_client_secret: ({ providerId, secret }) => {
+      if (!this.settings.providers.some((p) => p.id === providerId && p.needs_client_secret)) {
+        return reject('no_client_secret', 'This provider does not use a client secret.');
       }
-      case 'list_resources':
-        return this.resources;
-      case 'sync_resource': {
-        if (this.syncGate) await this.syncGate;
-        const summary: SyncSummary = { total: this.rowCount, synced_at: '2026-11-23T09:00:00Z' };
-        return summary;
-      }
-      case 'query_records':
-        return this.query(args.query as RecordQuery);
-      case 'record_detail': {
-        const cells = leadCells(Number(args.index));
-        return {
-          fields: LEADS.columns.map((c, i) => ({ label: c.label, value: cells[i] ?? '' })),
-          raw_json: JSON.stringify({ id: args.index }),
-        };
-      }
-      case 'weekly_counts':
-        return this.weeks;
-      case 'export_csv':
-        return { path: '/home/ana/Downloads/whatconverts-leads.csv', rows: this.query(args.query as RecordQuery).matched };
-      case 'export_json': {
-        if (this.exportGate) await this.exportGate;
-        return { path: '/home/ana/Downloads/whatconverts-leads.json', rows: this.query(args.query as RecordQuery).matched };
-      }
-      case 'get_settings':
-        return this.settings;
-      case 'save_settings':
-        this.settings = args.settings as Settings;
-        return this.settings;
-      default:
-        throw new Error(`unexpected command ${cmd}`);
-    }
-  }
+      this.settings = {
+        ...this.settings,
+        providers: this.settings.providers.map((p) => (p.id === providerId ? { ...p, client_secret_saved: secret !== null } : p)),
+      };
+      return this.settings;
+    },
+    cancel_connect: async ({ providerId }) => {
+      await this.setTile({ ...this.tile(providerId), waiting_authorize_url: null });
+      return null;
+    },
+    disconnect: async ({ providerId, accountId }) => {
+      const tile = this.tile(providerId);
+      await this.setTile({ ...tile, accounts: tile.accounts.filter((a) => a.account_id !== accountId) });
+      return null;
+    },
+    list_resources: () => this.resources,
+    sync_resource: async () => {
+      if (this.syncGate) await this.syncGate;
+      return { total: this.rowCount, synced_at: '2026-11-23T09:00:00Z' };
+    },
+    query_records: ({ query }) => this.query(query),
+    record_detail: ({ index }) => {
+      const cells = leadCells(index);
+      return {
+        fields: LEADS.columns.map((c, i) => ({ label: c.label, value: cells[i] ?? '' })),
+        raw_json: JSON.stringify({ id: index }),
+      };
+    },
+    weekly_counts: () => this.weeks,
+    export_csv: ({ query }) => ({ path: '/home/ana/Downloads/whatconverts-leads.csv', rows: this.query(query).matched }),
+    export_json: async ({ query }) => {
+      if (this.exportGate) await this.exportGate;
+      return { path: '/home/ana/Downloads/whatconverts-leads.json', rows: this.query(query).matched };
+    },
+    get_settings: () => this.settings,
+    save_settings: ({ settings }) => {
+      this.settings = settings;
+      return this.settings;
+    },
+  };
 }
