@@ -232,6 +232,10 @@ pub enum ApiError {
     Decode(String),
     #[error("the token endpoint failed: {0}")]
     TokenEndpoint(String),
+    /// Fewer distinct records arrived than the provider counted: its list changed (or a page
+    /// shifted) while it was read. Nothing is reported complete; a new sync reads it again.
+    #[error("{got} of {expected} records arrived")]
+    Incomplete { got: usize, expected: usize },
     /// The definition in use points elsewhere than where the credentials were issued:
     /// nothing was sent.
     #[error("the provider's address changed since the account was connected")]
@@ -258,6 +262,7 @@ impl ApiError {
             ApiError::Network(_) => "api.network",
             ApiError::Decode(_) => "api.decode",
             ApiError::TokenEndpoint(_) => "api.token_endpoint",
+            ApiError::Incomplete { .. } => "api.incomplete",
             ApiError::OriginChanged => "api.origin_changed",
             ApiError::RefusedUrl(_) => "api.refused_url",
             ApiError::Vault(v) => v.code(),
@@ -286,6 +291,9 @@ impl ApiError {
                 format!("Patchbay could not reach {name}. Check your internet connection.")
             }
             ApiError::Decode(_) => format!("{name} sent something Patchbay did not understand."),
+            ApiError::Incomplete { got, expected } => format!(
+                "{name}'s list changed while Patchbay was reading it ({got} of {expected} records arrived). Press Refresh to read it again."
+            ),
             ApiError::OriginChanged => format!(
                 "{name}'s address changed since you connected, so Patchbay sent nothing. Reconnect to approve the new address."
             ),

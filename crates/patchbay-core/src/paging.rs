@@ -56,6 +56,10 @@ fn number_at(body: &Value, pointer: &Option<String>) -> Option<u64> {
 struct Progress<'a> {
     fetched: std::sync::atomic::AtomicUsize,
     total: std::sync::Mutex<Option<usize>>,
+    /// Distinct records seen (by id; a record without one counts once each), to notice a
+    /// list that lost records while it was paged.
+    distinct: std::sync::Mutex<(HashSet<String>, usize)>,
+    id_pointer: &'a str,
     f: &'a ProgressFn<'a>,
 }
 
@@ -64,6 +68,17 @@ impl Progress<'_> {
         *self.total.lock().unwrap_or_else(|e| e.into_inner()) = t;
     }
     fn add(&self, page: &[Record]) {
+        {
+            let mut distinct = self.distinct.lock().unwrap_or_else(|e| e.into_inner());
+            for r in page {
+                match r.pointer(self.id_pointer) {
+                    Some(id) if !id.is_null() => {
+                        distinct.0.insert(id.to_string());
+                    }
+                    _ => distinct.1 += 1,
+                }
+            }
+        }
         let n = page.len();
         let fetched = self
             .fetched
@@ -129,9 +144,20 @@ async fn fetch_pages(
     let p = Progress {
         fetched: 0.into(),
         total: std::sync::Mutex::new(None),
+        distinct: std::sync::Mutex::new((HashSet::new(), 0)),
+        id_pointer: &resource.id_pointer,
         f: progress,
     };
     let records = fetch_pages_into(conn, base, resource, &p, keep).await?;
+    // A page that shifted while the list was read (an item deleted above it) skips a record
+    // no later page returns: finishing would report the list complete without it.
+    let expected = *p.total.lock().unwrap_or_else(|e| e.into_inner());
+    let (ids, without_id) = p.distinct.into_inner().unwrap_or_else(|e| e.into_inner());
+    let got = ids.len() + without_id;
+    if let Some(expected) = expected.filter(|&t| got < t) {
+        tracing::warn!(provider = %conn.def().id, got, expected, "the list changed while it was read");
+        return Err(ApiError::Incomplete { got, expected });
+    }
     Ok((records, p.fetched.into_inner()))
 }
 
