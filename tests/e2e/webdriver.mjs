@@ -21,8 +21,10 @@ export async function freePort() {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `fn` until it returns a truthy value or the deadline passes. */
-export async function waitFor(what, fn, { timeoutMs = 20000, intervalMs = 150 } = {}) {
+/** Polls `fn` until it returns a truthy value or the deadline passes. The deadline only fails
+ * a test (it never decides a pass): it is generous, because a 2-core machine busy with a
+ * build can take many seconds to start WebKit or answer a page. */
+export async function waitFor(what, fn, { timeoutMs = 45000, intervalMs = 150 } = {}) {
   const deadline = Date.now() + timeoutMs;
   let lastError;
   for (;;) {
