@@ -16,8 +16,8 @@ import { startSandbox } from "./sandbox.mjs";
 import { Session, freePort, sleep, waitFor } from "./webdriver.mjs";
 import { startRecordingProxy } from "../adversarial/proxy.mjs";
 import { installEventSpy } from "./flows.mjs";
+import { summary } from "./summary.mjs";
 
-const SUMMARY = resolve(ROOT, "target/adversarial");
 let sandbox;
 let proxy;
 let browserDir;
@@ -56,19 +56,10 @@ async function startDriverCapturing(driverEnv) {
   };
 }
 
-function summary(family, verb, cases, extra) {
-  const lost = cases.filter((c) => c.lost);
-  const line = `adversarial ${family}: tried ${cases.length}, ${verb} ${cases.length - lost.length}, lost ${lost.length}${extra ? ` (${extra})` : ""}`;
-  const notes = cases.filter((c) => c.note).map((c) => `  note: ${c.name}: ${c.note}`);
-  const details = lost.map((c) => `  lost: ${c.name}: ${c.lost}`);
-  mkdirSync(SUMMARY, { recursive: true });
-  writeFileSync(join(SUMMARY, `${family}.txt`), [line, ...notes, ...details, ""].join("\n"));
-  console.error(line);
-  return { line, details };
-}
-
 const tokenRequests = async () => (await sandbox.requests()).filter((r) => r.grant_type).length;
 const deepLinksSeen = () => appLog.split("deep link arrived").length - 1;
+/** Links whose handling is over (the app logs "deep link handled" once all it caused is done). */
+const deepLinksHandled = () => appLog.split("deep link handled").length - 1;
 
 /** Every provider's tiles, through the window's own IPC. */
 async function listTiles() {
@@ -278,24 +269,24 @@ test("connect, then forged links through a second instance: refused, no token re
     const url = typeof link === "function" ? await link() : link;
     const tokensBefore = await tokenRequests();
     const seenBefore = deepLinksSeen();
+    const handledBefore = deepLinksHandled();
     const heardBefore = await deepLinkEventsHeard();
     const run = await secondInstance(url);
     const result = { name };
     if (run.spawnError) {
-      // Linux refuses an argument over MAX_ARG_STRLEN (128 KiB) before any program runs.
-      result.note = `refused by the OS (${run.spawnError}); never delivered`;
+      // Linux refuses an argument over MAX_ARG_STRLEN (128 KiB) before any program runs: not
+      // a rejection by the app (tests/adversarial-allowlist.toml says why it is excused).
+      result.undelivered = `refused by the OS (${run.spawnError}); never delivered`;
     } else if (run.timedOut) {
       result.lost = "the second instance did not exit (it did not forward the link)";
     } else {
-      await waitFor(`the app to receive "${name}"`, async () => deepLinksSeen() > seenBefore, { timeoutMs: 10000 }).catch(
-        () => {
-          result.lost = "the running app never saw the link";
-        },
-      );
-      await sleep(300);
+      // Counted once the app says the link's handling is over, not after a pause.
+      await waitFor(`the app to handle "${name}"`, async () => deepLinksHandled() > handledBefore).catch(() => {
+        result.lost = deepLinksSeen() > seenBefore ? "the app never finished handling the link" : "the running app never saw the link";
+      });
       linkLeaks.push({ name, delivered: deepLinksSeen() - seenBefore, received: (await deepLinkEventsHeard()) - heardBefore });
     }
-    if (!result.lost) {
+    if (!result.lost && !result.undelivered) {
       const alive = await app.session.execute("return document.readyState;").catch((e) => `dead: ${e.message}`);
       const st = await states().catch((e) => ({ error: e.message }));
       const tokensAfter = await tokenRequests();
@@ -511,8 +502,17 @@ test("no token, code or verifier in the logs, the IPC traffic or any file the ap
   const page = await app.session.execute(
     "return document.documentElement.outerHTML + JSON.stringify(Object.assign({}, localStorage, sessionStorage));",
   );
-  await sleep(1500); // the file log writer is non-blocking: let it flush
   const home = process.env.HOME;
+  // The file log writer is non-blocking: wait until the file holds as many "deep link
+  // handled" lines as stderr showed (the writer keeps order, so everything before is there).
+  const logText = () =>
+    filesUnder(home)
+      .filter((f) => f.includes("dev.patchbay.desktop/logs"))
+      .map((f) => readFileSync(f, "utf8"))
+      .join("");
+  await waitFor("the log file to hold every line stderr showed", () =>
+    logText().split("deep link handled").length === appLog.split("deep link handled").length,
+  );
   const places = [
     ["app stderr log", appLog],
     ["webview IPC capture", ipc.join("\n")],

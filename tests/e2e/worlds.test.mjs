@@ -27,8 +27,8 @@ import {
 import { startRecorder } from "./recorder.mjs";
 import { startSandbox } from "./sandbox.mjs";
 import { waitFor } from "./webdriver.mjs";
+import { summary } from "./summary.mjs";
 
-const SUMMARY = resolve(ROOT, "target/adversarial");
 // The sandbox's fixed WhatConverts keys (crates/patchbay-sandbox/README.md, "API keys").
 const KEY_1 = { api_token: "wc-sandbox-token-1", api_secret: "wc-sandbox-secret-1" };
 const KEY_2 = { api_token: "wc-sandbox-token-2", api_secret: "wc-sandbox-secret-2" };
@@ -116,16 +116,6 @@ function keychainUsers(service) {
 
 /** How many of the real world's credentials a text holds. */
 const realSecretsIn = (text) => REAL_SECRETS.filter((s) => text.includes(s)).length;
-
-function summary(family, verb, cases, extra) {
-  const lost = cases.filter((c) => c.lost);
-  const line = `adversarial ${family}: tried ${cases.length}, ${verb} ${cases.length - lost.length}, lost ${lost.length} (${extra})`;
-  const details = lost.map((c) => `  lost: ${c.name}: ${c.lost}`);
-  mkdirSync(SUMMARY, { recursive: true });
-  writeFileSync(join(SUMMARY, `${family}.txt`), [line, ...details, ""].join("\n"));
-  console.error(line);
-  return { line, details };
-}
 
 let realAccountId;
 

@@ -1,0 +1,62 @@
+// The end-to-end families' summary lines, counted from what each case did, with the same
+// rules as the Rust families (crates/patchbay-core/tests/adversarial_support): a case is
+// handled, lost, or undelivered (it never reached the app, e.g. the OS refused the link). An
+// undelivered case is lost unless tests/adversarial-allowlist.toml lists it with a reason; an
+// allow-list entry of the family that no undelivered case matches is lost too (stale).
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const SUMMARY = resolve(ROOT, "target/adversarial");
+const ALLOW_LIST = resolve(ROOT, "tests/adversarial-allowlist.toml");
+
+/** The allow-list's entries: `[[allow]]` tables of basic strings (the Rust loader checks the
+ * file strictly; this reads the same three keys). */
+export function allowList(text = readFileSync(ALLOW_LIST, "utf8")) {
+  const entries = [];
+  let current = null;
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    if (line === "[[allow]]") {
+      current = {};
+      entries.push(current);
+      continue;
+    }
+    const m = /^(family|case|reason)\s*=\s*"((?:[^"\\]|\\.)*)"$/.exec(line);
+    if (!m || !current) throw new Error(`tests/adversarial-allowlist.toml: cannot read ${JSON.stringify(line)}`);
+    current[m[1]] = JSON.parse(`"${m[2]}"`);
+  }
+  return entries;
+}
+
+/**
+ * Writes `target/adversarial/<family>.txt` and answers { line, details }: details lists every
+ * lost case (the caller asserts it is empty). `cases`: { name, lost?, undelivered?, note? }.
+ */
+export function summary(family, verb, cases, extra, { allowed = allowList(), dir = SUMMARY } = {}) {
+  const mine = allowed.filter((a) => a.family === family);
+  const excused = [];
+  const lost = [];
+  for (const c of cases) {
+    if (c.lost) lost.push(`  lost: ${c.name}: ${c.lost}`);
+    else if (c.undelivered) {
+      const entry = mine.find((a) => a.case === c.name);
+      if (entry) excused.push(`  allowed: ${c.name}: ${c.undelivered} (${entry.reason})`);
+      else lost.push(`  lost (undelivered, not in tests/adversarial-allowlist.toml): ${c.name}: ${c.undelivered}`);
+    }
+  }
+  for (const a of mine) {
+    if (!cases.some((c) => c.name === a.case && c.undelivered && !c.lost)) {
+      lost.push(`  lost (stale allow-list entry: no undelivered case matches): ${a.case}`);
+    }
+  }
+  const handled = cases.filter((c) => !c.lost && !c.undelivered).length;
+  const allowedPart = excused.length ? ` | allowed ${excused.length} (see tests/adversarial-allowlist.toml)` : "";
+  const line = `adversarial ${family}: tried ${cases.length}, ${verb} ${handled}, lost ${lost.length}${allowedPart}${extra ? ` (${extra})` : ""}`;
+  const notes = cases.filter((c) => c.note).map((c) => `  note: ${c.name}: ${c.note}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${family}.txt`), [line, ...excused, ...notes, ...lost, ""].join("\n"));
+  console.error(line);
+  return { line, details: lost };
+}

@@ -1,0 +1,52 @@
+// The end-to-end families' summary itself: what it must never let pass.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { allowList, summary } from "./summary.mjs";
+
+const listed = allowList(`
+# a comment
+[[allow]]
+family = "fam"
+case = "huge link"
+reason = "the OS refuses it before any program runs"
+`);
+
+// Written to a scratch folder: these lines are about the summary, not about the app.
+const dir = mkdtempSync(join(tmpdir(), "pb-summary-"));
+const run = (cases, allowed = listed) => summary("summary-selftest", "rejected", cases, undefined, { allowed, dir });
+
+test("the allow-list file of the repository reads", () => {
+  for (const e of allowList()) assert.ok(e.family && e.case && e.reason, JSON.stringify(e));
+});
+
+test("an undelivered case not on the allow-list is lost", () => {
+  const { line, details } = run([{ name: "ok" }, { name: "huge link", undelivered: "E2BIG" }], []);
+  assert.match(line, /tried 2, rejected 1, lost 1/);
+  assert.equal(details.length, 1);
+});
+
+test("an allow-listed undelivered case is shown apart and passes", () => {
+  const allowed = listed.map((e) => ({ ...e, family: "summary-selftest" }));
+  const { line, details } = run([{ name: "ok" }, { name: "huge link", undelivered: "E2BIG" }], allowed);
+  assert.match(line, /tried 2, rejected 1, lost 0 \| allowed 1/);
+  assert.deepEqual(details, []);
+});
+
+test("a stale allow-list entry is lost", () => {
+  const allowed = listed.map((e) => ({ ...e, family: "summary-selftest" }));
+  const { line } = run([{ name: "ok" }, { name: "huge link" }], allowed);
+  assert.match(line, /lost 1/);
+});
+
+test("the allow-list never excuses a lost case", () => {
+  const allowed = listed.map((e) => ({ ...e, family: "summary-selftest" }));
+  const { line } = run([{ name: "huge link", lost: "a token request" }], allowed);
+  assert.match(line, /lost 2/); // the case itself, and the entry that matched no undelivered case
+});
+
+test("a malformed allow-list is refused", () => {
+  assert.throws(() => allowList("[[allow]]\nfamily = fam\n"), /cannot read/);
+});
