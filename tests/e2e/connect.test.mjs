@@ -12,11 +12,20 @@ import { join, resolve } from "node:path";
 import { PROVIDERS, ROOT, SHOTS, launch, makeTestBrowserTheDefault } from "./app.mjs";
 import {
   backToTiles,
+  displayCells,
+  exportView,
   installEventSpy,
   oauthSandboxCounts,
+  rowCount,
+  sandboxLeads,
+  sandboxToken,
+  parseCsv,
+  searchMatches,
   spyHeard,
   tileState as stateOf,
   waitForRecords,
+  weeklyChartShown,
+  weeklyCounts,
 } from "./flows.mjs";
 import { startSandbox } from "./sandbox.mjs";
 import { waitFor } from "./webdriver.mjs";
@@ -57,7 +66,35 @@ async function tileState(session, id) {
 const tokenRequests = async (provider) =>
   (await sandbox.requests()).filter((r) => r.path === `/${provider}/oauth/token`);
 
+/** The leads list's columns as the provider file declares them: [{ label, pointer, kind }]. */
+function leadColumns() {
+  const toml = readFileSync(resolve(ROOT, "crates/patchbay-core/providers/whatconverts.toml"), "utf8");
+  const cols = [...toml.matchAll(/\{ key = "[^"]+", label = "([^"]+)", pointer = "([^"]+)"(?:, type = "([^"]+)")? \}/g)].map(
+    ([, label, pointer, kind]) => ({ label, pointer, kind: kind ?? "text" }),
+  );
+  assert.ok(cols.length >= 10, `the leads columns: ${JSON.stringify(cols)}`);
+  return cols;
+}
+
+// The search term: a folded accented surname ("Ibáñez" is seeded among the first leads), so the
+// exact count also checks that search folds diacritics.
+const SEARCH = "ibanez";
+
 test("connect WhatConverts through the browser, then restart and disconnect", async () => {
+  // What the sandbox serves, read over its own API before the app connects (its own token
+  // grant is counted out of the app's below).
+  const leads = await sandboxLeads(sandbox.url, {
+    authorization: `Bearer ${await sandboxToken(sandbox.url, "whatconverts")}`,
+  });
+  assert.equal(leads.length, 300);
+  const grantsBefore = (await tokenRequests("whatconverts")).length;
+  const columns = leadColumns();
+  const expectedCells = leads.map((l) => displayCells(columns, l));
+  // The seeded non-ASCII and CSV-awkward text is among what the comparisons below cover.
+  const seeded = expectedCells.slice(0, 10).flat().join("\n");
+  for (const sample of ["é", "ñ", "ø", "محمد", "דוד", "王芳", "☀", "𠮷", '"Smile", Spring\nSecond']) {
+    assert.ok(seeded.includes(sample), `the first leads carry ${JSON.stringify(sample)}`);
+  }
   decide("allow");
   let app = await launch({ env });
   try {
@@ -73,58 +110,78 @@ test("connect WhatConverts through the browser, then restart and disconnect", as
       throw new Error(`${e.message}\nbrowser log:\n${browserLog()}`);
     });
     // The sandbox serves 300 leads (--records 300): all of them land in the table.
-    await waitFor(
-      "the 300 leads in the table",
-      async () => (await app.session.text(await app.session.find('[data-testid="row-count"]'))).startsWith("300 of 300"),
-      { timeoutMs: 30000 },
-    );
-    const rows = await waitFor("rows in the grid", async () => {
+    await waitForRecords(app.session, "whatconverts", 300, { timeoutMs: 30000 });
+    await waitFor("rows in the grid", async () => {
       const found = await app.session.findAll('[data-testid="records-grid"] [role="row"][aria-rowindex]:not(.grid-header-row)');
       return found.length > 1 ? found : null;
     });
     await app.session.screenshot(resolve(SHOTS, "connect-records.png"));
-    // Leads get a "records per week" chart whose accessible name sums up the weeks.
-    const chartLabel = await waitFor("the weekly chart", () =>
-      app.session.execute(
-        "const c = document.querySelector('[data-testid=\"weekly-chart\"] [aria-label]');" +
-          "return c ? c.getAttribute('aria-label') : null;",
-      ),
+
+    // The weekly chart: one bar and one table row per week (Monday, UTC) with leads, each with
+    // the number of leads created that week, counted here from the sandbox's records.
+    const weeks = weeklyCounts(leads, (l) => l.date_created);
+    assert.ok(weeks.length > 50, `two years of leads span many weeks: ${weeks.length}`);
+    const days = await app.session.execute(
+      "return arguments[0].map((w) => { const [y, m, d] = w.split('-').map(Number);" +
+        " return new Date(y, m - 1, d).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' }); });",
+      [weeks.map((w) => w.week_start)],
     );
-    assert.match(chartLabel, /week/i);
-    // Search for the name in the first row: fewer rows match, and each shown row has it.
-    const texts = await app.session.execute(
-      "const row = document.querySelector('[data-testid=\"records-grid\"] [role=\"row\"][aria-rowindex=\"2\"]');" +
-        "return row ? [...row.querySelectorAll('[role=\"gridcell\"]')].map((c) => c.textContent.trim()) : [];",
+    const expectedRows = weeks.map((w, i) => [days[i], String(w.count)]);
+    const expectedBars = weeks.map((w, i) => `Week of ${days[i]}: ${w.count} ${w.count === 1 ? "record" : "records"}`);
+    let chart = null;
+    await waitFor("the weekly chart to show the sandbox's weeks", async () => {
+      chart = await weeklyChartShown(app.session);
+      // The chart follows the sync: wait for it to hold every week, then compare exactly.
+      return chart && JSON.stringify(chart.rows) === JSON.stringify(expectedRows);
+    }).catch(() => {});
+    assert.deepEqual(chart.rows, expectedRows, "the chart's table: week and count per week");
+    assert.deepEqual(chart.bars, expectedBars, "the chart's bars: week and count per week");
+
+    // Export of the whole table, CSV then JSON, read back from the files the app wrote.
+    const csvAll = await exportView(app.session, "export", "csv");
+    assert.equal(csvAll.rows, 300);
+    const parsed = parseCsv(readFileSync(csvAll.path, "utf8"));
+    assert.deepEqual(parsed[0], columns.map((c) => c.label), "the CSV header is the columns' labels");
+    assert.equal(parsed.length, 301, "a header and one record per lead");
+    for (let i = 0; i < 300; i++) {
+      assert.deepEqual(parsed[i + 1], expectedCells[i], `CSV record ${i + 1} (lead ${leads[i].lead_id})`);
+    }
+    const jsonAll = await exportView(app.session, "export-json", "json");
+    assert.equal(jsonAll.rows, 300);
+    assert.deepEqual(JSON.parse(readFileSync(jsonAll.path, "utf8")), leads, "the JSON export is the sandbox's records, in order");
+
+    // Search narrows to exactly the leads whose shown text has a word starting with the term
+    // (diacritics folded), counted from the sandbox's records.
+    const searchable = columns.map((c) => !["integer", "money", "number", "boolean"].includes(c.kind));
+    const matching = leads.filter((l, i) =>
+      searchMatches(SEARCH, expectedCells[i].filter((_, j) => searchable[j])),
     );
-    const name = texts.find((t) => /^[A-Z][a-z]+ [A-Z][a-z]+$/.test(t));
-    assert.ok(name, `a contact name among the first row's cells: ${texts.join(" | ")} (${rows.length} rows)`);
-    await app.session.type(await app.session.find('[data-testid="search"]'), name);
-    const narrowed = await waitFor("the search to narrow the table", async () => {
-      const m = /^(\d+) of 300/.exec(await app.session.text(await app.session.find('[data-testid="row-count"]')));
-      return m && Number(m[1]) < 300 ? Number(m[1]) : null;
+    assert.ok(matching.length >= 2 && matching.length < 300, `a search that narrows: ${matching.length}`);
+    await app.session.type(await app.session.find('[data-testid="search"]'), SEARCH);
+    let seen = null;
+    await waitFor(`the search to narrow the table to ${matching.length}`, async () => {
+      seen = await rowCount(app.session);
+      return seen && seen.matched === matching.length && seen.total === 300;
+    }).catch((e) => {
+      throw new Error(`${e.message} (last seen: ${JSON.stringify(seen)})`);
     });
-    assert.ok(narrowed >= 1, "the record the name came from still matches");
-    const first = name.split(" ")[0];
     await waitFor("every shown row to match the search", async () => {
       const shown = await app.session.execute(
         "return [...document.querySelectorAll('[data-testid=\"records-grid\"] [role=\"row\"]:not(.grid-header-row)')]" +
           ".map((r) => r.textContent);",
       );
-      return shown.length > 0 && shown.every((t) => t.includes(first));
+      return shown.length > 0 && shown.every((t) => t.includes("Ibáñez"));
     });
     await app.session.screenshot(resolve(SHOTS, "connect-search.png"));
-    // Export CSV writes what is shown (the narrowed rows) to a file the user can open.
-    await app.session.click(await app.session.find('[data-testid="export"]'));
-    const saved = await waitFor("the export to finish", async () => {
-      const text = await app.session.text(await app.session.find('[data-testid="export-result"]'));
-      return /^Saved /.test(text) ? text : null;
-    });
-    const m = /^Saved (\d+) records? to (.+\.csv)$/.exec(saved);
-    assert.ok(m, saved);
-    assert.equal(Number(m[1]), narrowed);
-    const csv = readFileSync(m[2], "utf8").trim().split("\n");
-    assert.equal(csv.length, narrowed + 1, "a header and one line per shown record");
-    const grants = await tokenRequests("whatconverts");
+    // Export CSV writes what is shown (the narrowed rows), in the table's order.
+    const csvNarrow = await exportView(app.session, "export", "csv");
+    assert.equal(csvNarrow.rows, matching.length);
+    assert.deepEqual(
+      parseCsv(readFileSync(csvNarrow.path, "utf8")),
+      [columns.map((c) => c.label), ...matching.map((l) => displayCells(columns, l))],
+      "the narrowed CSV: the header and the matching leads",
+    );
+    const grants = (await tokenRequests("whatconverts")).slice(grantsBefore);
     assert.deepEqual(
       grants.map((r) => [r.grant_type, r.status]),
       [["authorization_code", 200]],

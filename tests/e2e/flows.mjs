@@ -268,3 +268,158 @@ export async function oauthSandboxCounts(base) {
     return { authorization: `Bearer ${tokens[p]}` };
   });
 }
+
+// ---- what the app should show for a list, computed from the sandbox's records -------------
+
+/** Every WhatConverts lead the sandbox serves, in the API's order (page by page). */
+export async function sandboxLeads(base, headers) {
+  const leads = [];
+  for (let page = 1; page <= 1000; page++) {
+    const res = await fetch(`${base}/whatconverts/api/v1/leads?leads_per_page=250&page_number=${page}`, {
+      headers,
+      signal: AbortSignal.timeout(10000),
+    });
+    if (!res.ok) throw new Error(`leads page ${page}: ${res.status} ${await res.text()}`);
+    const body = await res.json();
+    leads.push(...body.leads);
+    if (page >= body.total_pages) return leads;
+  }
+  throw new Error("more than 1000 pages of leads");
+}
+
+/** RFC 4180: fields split on commas, quoted fields may hold commas, "" and line breaks;
+ * records end at CRLF or LF outside quotes. Returns an array of records (arrays of strings). */
+export function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let field = "";
+  let quoted = false;
+  let i = 0;
+  const endField = () => {
+    row.push(field);
+    field = "";
+  };
+  while (i < text.length) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i += 2;
+      } else if (c === '"') {
+        quoted = false;
+        i += 1;
+      } else {
+        field += c;
+        i += 1;
+      }
+    } else if (c === '"') {
+      if (field !== "") throw new Error(`a quote inside an unquoted field at ${i}`);
+      quoted = true;
+      i += 1;
+    } else if (c === ",") {
+      endField();
+      i += 1;
+    } else if (c === "\r" || c === "\n") {
+      endField();
+      rows.push(row);
+      row = [];
+      i += c === "\r" && text[i + 1] === "\n" ? 2 : 1;
+    } else {
+      field += c;
+      i += 1;
+    }
+  }
+  if (quoted) throw new Error("the CSV ends inside a quoted field");
+  if (field !== "" || row.length > 0) {
+    endField();
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** The cache's money display (patchbay-cache extract.rs `money`): 1234.5 -> "1,234.50". */
+export function moneyText(n) {
+  const fixed = Math.abs(n).toFixed(2);
+  const [int, frac] = fixed.split(".");
+  const grouped = int.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return `${n < 0 && fixed !== "0.00" ? "-" : ""}${grouped}.${frac}`;
+}
+
+/**
+ * A row's cells as the cache displays (and CSV exports) them, for columns
+ * [{ pointer, kind }] (kind as in the provider TOML: text, integer, money, email, phone,
+ * date_time). Covers the kinds and value shapes the WhatConverts sandbox sends.
+ */
+export function displayCells(columns, record) {
+  return columns.map(({ pointer, kind }) => {
+    const v = pointer.split("/").slice(1).reduce((o, k) => (o == null ? undefined : o[k]), record);
+    if (v == null) return "";
+    if (kind === "integer") return String(Math.trunc(Number(v)));
+    if (kind === "money") return moneyText(Number(v));
+    if (typeof v !== "string") throw new Error(`displayCells: no rule for ${JSON.stringify(v)} (${kind})`);
+    return v;
+  });
+}
+
+/** unicode61 with remove_diacritics (patchbay-cache fts.rs): folded, lower-cased words. */
+export function ftsWords(text) {
+  return text
+    .normalize("NFD")
+    .replace(/\p{M}/gu, "")
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}\p{Co}]+/u)
+    .filter(Boolean);
+}
+
+/**
+ * Whether the app's search for `input` matches a row whose searchable cells are `texts`
+ * (fts.rs: every word of the input must be a word of the row, the last one as a prefix;
+ * phone cells are also indexed as bare digits).
+ */
+export function searchMatches(input, texts) {
+  const terms = ftsWords(input);
+  const words = new Set(texts.flatMap((t) => [...ftsWords(t), t.replace(/\D/g, "")]).filter(Boolean));
+  return terms.every((term, i) =>
+    i === terms.length - 1 ? [...words].some((w) => w.startsWith(term)) : words.has(term),
+  );
+}
+
+/** Records per week as the cache counts them (query.rs weekly_counts): weeks start on Monday,
+ * UTC, oldest first; only weeks with records. `dateOf(record)` gives the charted date text. */
+export function weeklyCounts(records, dateOf) {
+  const counts = new Map();
+  for (const r of records) {
+    const t = Date.parse(dateOf(r));
+    if (Number.isNaN(t)) continue;
+    const day = new Date(t);
+    const monday = Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate() - ((day.getUTCDay() + 6) % 7));
+    const key = new Date(monday).toISOString().slice(0, 10);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([week_start, count]) => ({ week_start, count }));
+}
+
+/** The weekly chart as drawn: its bars' titles and its table's rows, as text. */
+export const weeklyChartShown = (session) =>
+  session.execute(
+    "const c = document.querySelector('[data-testid=\"weekly-chart\"]');" +
+      "if (!c) return null;" +
+      "return { bars: [...c.querySelectorAll('rect.bar')].map((b) => b.textContent.trim())," +
+      "  rows: [...c.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent.trim())) };",
+  );
+
+/** Clicks an export button and waits for "Saved N records to <path>" with that extension. */
+export async function exportView(session, testid, ext) {
+  await clickTestId(session, testid);
+  const text = await waitFor(
+    `the ${ext} export to finish`,
+    async () => {
+      const t = await session.text(await session.find('[data-testid="export-result"]'));
+      return new RegExp(`^Saved .+\\.${ext}$`).test(t) ? t : null;
+    },
+    { timeoutMs: 30000 },
+  );
+  const m = new RegExp(`^Saved ([\\d,]+) records? to (.+\\.${ext})$`).exec(text);
+  if (!m) throw new Error(`unexpected export result: ${text}`);
+  return { rows: Number(m[1].replace(/,/g, "")), path: m[2] };
+}

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::bearer::require_scope;
-use crate::data::{Gen, CAMPAIGNS, SOURCES};
+use crate::data::{Gen, AWKWARD_TEXT, CAMPAIGNS, SOURCES};
 use crate::errors::ApiError;
 use crate::pagination::{int_param, page_range, total_pages, Params};
 use crate::providers::Provider;
@@ -151,7 +151,11 @@ pub fn lead(seed: u64, index: u64) -> Lead {
     } else {
         0.0
     };
-    Lead {
+    let contact_name = match Gen::international_name(seed, P, "leads", index) {
+        Some(name) => name.to_string(),
+        None => format!("{} {}", person.first, person.last),
+    };
+    let mut lead = Lead {
         lead_id: FIRST_LEAD_ID + index,
         account_id: ACCOUNT_ID,
         profile_id: PROFILE_ID,
@@ -167,11 +171,17 @@ pub fn lead(seed: u64, index: u64) -> Lead {
         lead_campaign: g.pick(CAMPAIGNS),
         lead_keyword: g.pick(KEYWORDS),
         landing_url: format!("https://{PROFILE}{}", g.pick(LANDING)),
-        contact_name: format!("{} {}", person.first, person.last),
+        contact_name,
         contact_email_address: person.email,
         contact_phone_number: person.phone,
         city: person.city,
         state: person.state,
         country: "US",
+    };
+    // One early lead, and every 50th after, has a campaign name that needs CSV quoting. Set
+    // after the draws so the other fields stay what they were.
+    if index % 50 == 1 {
+        lead.lead_campaign = AWKWARD_TEXT;
     }
+    lead
 }
