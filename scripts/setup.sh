@@ -34,6 +34,12 @@ for c in rustfmt clippy; do
   rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"
 done
 
+# cargo-nextest runs the Rust tests, each in its own process with a per-test timeout.
+if ! cargo nextest --version >/dev/null 2>&1; then
+  say "installing cargo-nextest"
+  cargo install cargo-nextest --locked --quiet
+fi
+
 # tauri-driver bridges WebDriver to WebKitWebDriver for the end-to-end tests.
 if ! command -v tauri-driver >/dev/null; then
   say "installing tauri-driver"

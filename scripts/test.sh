@@ -28,9 +28,11 @@ step "front end: lint, type check, unit tests, build"
 step "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "cargo test --workspace (real Secret Service in a private D-Bus session)"
+step "Rust tests: cargo nextest, one process and a timeout per test (real Secret Service in a private D-Bus session)"
 bash scripts/adversarial-summary.sh --reset
-bash scripts/with-keyring.sh cargo test --workspace --locked
+bash scripts/with-keyring.sh cargo nextest run --workspace --locked
+# nextest does not run documentation examples: cargo test does (none fails silently).
+cargo test --workspace --doc --locked
 
 step "build the app binary"
 cargo build -p patchbay -p patchbay-sandbox --bins --locked

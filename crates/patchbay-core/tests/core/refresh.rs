@@ -1,6 +1,6 @@
 //! Refresh: single flight, rotation, reuse detection, invalid_grant, transient failures.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

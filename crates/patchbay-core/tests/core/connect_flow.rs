@@ -1,7 +1,7 @@
 //! The full connect flow against the sandbox for all five providers, then a sync of every
 //! resource and a disconnect.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 

@@ -1,7 +1,7 @@
 //! `non_expiring` (`--non-expiring PROVIDER`): access tokens that last until revoked and come
 //! without a refresh token, as ClickFunnels' do, next to a provider whose tokens expire.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

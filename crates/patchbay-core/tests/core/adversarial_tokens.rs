@@ -2,8 +2,8 @@
 //! with an expired token, and the process killed after a refresh and at exact points during
 //! one (the sandbox holds the refresh request there until the child is dead).
 
-mod adversarial_support;
-mod common;
+use crate::adversarial_support;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -276,7 +276,7 @@ async fn kill_child(sb: &patchbay_sandbox::Sandbox, kill: Kill) -> Result<(), St
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "refresh_child",
+            "adversarial_tokens::refresh_child",
             "--nocapture",
             "--test-threads=1",
         ])

@@ -1,6 +1,6 @@
 //! The OAuth 2.0 rules, driven over real HTTP for all five providers.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

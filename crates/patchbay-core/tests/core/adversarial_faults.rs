@@ -4,8 +4,8 @@
 //! with the right error (its code), the tokens kept, and the same connection syncing every
 //! record once the provider is back.
 
-mod adversarial_support;
-mod common;
+use crate::adversarial_support;
+use crate::common;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -2,8 +2,7 @@
 //! as its own test binary; the families include `mod.rs` only): each weakness the summary
 //! exists to catch makes a family fail, and an allow-listed case does not.
 
-#[path = "mod.rs"]
-mod support;
+use crate::adversarial_support as support;
 
 use support::{judge, AllowEntry, AllowList, Case, Outcome, ALLOWLIST};
 

@@ -5,8 +5,8 @@
 //! that leads nowhere, one inside its own `dbus-run-session` with a gnome-keyring whose
 //! collection the child locks over D-Bus (so the shared test keyring is never locked).
 
-mod adversarial_support;
-mod common;
+use crate::adversarial_support;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -44,7 +44,7 @@ fn run_child(mode: &str, home: &Path, wrap_bus: bool, bus: Option<&str>) -> (boo
     let exe = std::env::current_exe().unwrap();
     let mut cmd = if wrap_bus {
         let script = format!(
-            "echo -n pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; exec '{}' --exact keychain_child --nocapture --test-threads=1",
+            "echo -n pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; exec '{}' --exact adversarial_keychain::keychain_child --nocapture --test-threads=1",
             exe.display()
         );
         let mut c = Command::new("dbus-run-session");
@@ -54,7 +54,7 @@ fn run_child(mode: &str, home: &Path, wrap_bus: bool, bus: Option<&str>) -> (boo
         let mut c = Command::new(&exe);
         c.args([
             "--exact",
-            "keychain_child",
+            "adversarial_keychain::keychain_child",
             "--nocapture",
             "--test-threads=1",
         ]);

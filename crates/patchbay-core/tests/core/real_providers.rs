@@ -3,7 +3,7 @@
 //! (Basic, Bearer, a named header), ClickFunnels' discovery and dynamic registration,
 //! BoomTown's client secret. Every request carries `User-Agent: Patchbay/VERSION`.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

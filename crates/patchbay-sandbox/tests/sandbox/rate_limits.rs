@@ -1,6 +1,6 @@
 //! Each provider answers 429 with Retry-After once a client exceeds its rate limit.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

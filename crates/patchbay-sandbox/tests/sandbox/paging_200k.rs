@@ -2,7 +2,7 @@
 //! provider, so every paging mechanism (page number, `after` + header, page/per_page,
 //! limit/offset, body cursor) is covered, including the child collections.
 
-mod common;
+use crate::common;
 
 use std::time::Instant;
 

@@ -6,7 +6,7 @@
 //! each other's entries; single-account data is upgraded once; ClickFunnels' tokens that do
 //! not expire are never refreshed.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! No token, code, state or verifier in any log line or Debug output.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

@@ -3,8 +3,8 @@
 //! loader (a user's override file). Neither may panic, whatever the input; a definition that
 //! loads must also be usable (rate limits, URLs) without panicking.
 
-mod adversarial_support;
-mod common;
+use crate::adversarial_support;
+use crate::common;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;

@@ -1,6 +1,6 @@
 //! The five provider APIs: shapes, paging, parameter validation, determinism.
 
-mod common;
+use crate::common;
 
 use common::*;
 use patchbay_sandbox::SandboxConfig;

@@ -3,8 +3,8 @@
 //! genuine callbacks still work afterwards. (The e2e suite delivers the same links to the
 //! running app through a second instance.)
 
-mod adversarial_support;
-mod common;
+use crate::adversarial_support;
+use crate::common;
 
 use std::time::Duration;
 

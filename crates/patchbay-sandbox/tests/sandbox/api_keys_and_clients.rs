@@ -1,7 +1,7 @@
 //! `auth: api-key` (the real providers' key schemes) and confidential clients
 //! (`client_secrets`), over real HTTP.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

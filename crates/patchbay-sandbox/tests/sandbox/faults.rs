@@ -1,6 +1,6 @@
 //! Fault injection: statuses, dropped connections, malformed bodies, latency; seeded.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,6 @@
 //! `/_sandbox/requests` and `Sandbox::requests` tell what a client sent, without secrets.
 
-mod common;
+use crate::common;
 
 use common::*;
 use patchbay_sandbox::{LoggedRequest, SandboxConfig};

@@ -1,6 +1,6 @@
 //! Syncs under injected faults return each record exactly once.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU32, Ordering};

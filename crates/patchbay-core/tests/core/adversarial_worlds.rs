@@ -20,8 +20,8 @@
 //! (which records it and answers 403) instead of leaving the machine. Loopback traffic (the
 //! sandboxes, the listener) goes direct.
 
-mod adversarial_support;
-mod common;
+use crate::adversarial_support;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

@@ -1,7 +1,7 @@
 //! The paging engine's variants beyond the built-in definitions: page number only, and the
 //! sequential fallbacks when a provider does not say how many records there are.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 

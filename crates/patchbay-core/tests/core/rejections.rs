@@ -1,6 +1,6 @@
 //! Every callback rejection: none of them sends a token request.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,0 +1,13 @@
+//! The sandbox's integration tests in one binary (one build and link instead of one per file).
+
+mod common;
+
+mod api_keys_and_clients;
+mod cli;
+mod faults;
+mod non_expiring;
+mod oauth_flow;
+mod paging_200k;
+mod provider_apis;
+mod rate_limits;
+mod requests_log;
