@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prints the adversarial suite's summary: one line per family (tried, rejected or survived,
-# lost), as the Rust tests (crates/patchbay-core/tests/adversarial_*.rs,
+# lost), as the Rust tests (crates/patchbay-core/tests/core/adversarial_*.rs,
 # src-tauri/security_tests.rs) and the e2e test (tests/e2e/adversarial.test.mjs) wrote them to
 # target/adversarial/<family>.txt. `--reset` clears them (run it before the tests).
 # Exits non-zero when a family is missing or lost anything.

@@ -1,5 +1,5 @@
 // The end-to-end families' summary lines, counted from what each case did, with the same
-// rules as the Rust families (crates/patchbay-core/tests/adversarial_support): a case is
+// rules as the Rust families (crates/patchbay-core/tests/core/adversarial_support): a case is
 // handled, lost, or undelivered (it never reached the app, e.g. the OS refused the link). An
 // undelivered case is lost unless tests/adversarial-allowlist.toml lists it with a reason; an
 // allow-list entry of the family that no undelivered case matches is lost too (stale).

@@ -1,5 +1,4 @@
-//! Tests of the adversarial summary itself (cargo builds `tests/adversarial_support/main.rs`
-//! as its own test binary; the families include `mod.rs` only): each weakness the summary
+//! Tests of the adversarial summary itself (`adversarial_support`): each weakness the summary
 //! exists to catch makes a family fail, and an allow-listed case does not.
 
 use crate::adversarial_support as support;
