@@ -10,6 +10,17 @@ const ROOT = resolve(import.meta.dirname, "../..");
 const SUMMARY = resolve(ROOT, "target/adversarial");
 const ALLOW_LIST = resolve(ROOT, "tests/adversarial-allowlist.toml");
 
+/** Each family's minimum number of cases: a family that tries fewer (a case list that lost
+ * entries, a loop that ended early) fails, however clean the rest. One table, like the Rust
+ * families' (crates/patchbay-core/tests/core/adversarial_support). */
+export const MINIMUM = {
+  "forged-links-e2e": 15,
+  "loopback-strays": 12,
+  "deep-link-leak": 17,
+  leaks: 70,
+  "world-crossing": 4,
+};
+
 /** The allow-list's entries: `[[allow]]` tables of basic strings (the Rust loader checks the
  * file strictly; this reads the same three keys). */
 export function allowList(text = readFileSync(ALLOW_LIST, "utf8")) {
@@ -34,7 +45,8 @@ export function allowList(text = readFileSync(ALLOW_LIST, "utf8")) {
  * Writes `target/adversarial/<family>.txt` and answers { line, details }: details lists every
  * lost case (the caller asserts it is empty). `cases`: { name, lost?, undelivered?, note? }.
  */
-export function summary(family, verb, cases, extra, { allowed = allowList(), dir = SUMMARY } = {}) {
+export function summary(family, verb, cases, extra, { allowed = allowList(), dir = SUMMARY, minimum = MINIMUM[family] } = {}) {
+  if (minimum === undefined) throw new Error(`family ${family} has no minimum case count in tests/e2e/summary.mjs`);
   const mine = allowed.filter((a) => a.family === family);
   const excused = [];
   const lost = [];
@@ -51,9 +63,10 @@ export function summary(family, verb, cases, extra, { allowed = allowList(), dir
       lost.push(`  lost (stale allow-list entry: no undelivered case matches): ${a.case}`);
     }
   }
+  if (cases.length < minimum) lost.push(`  lost (below the family's minimum): tried ${cases.length} of at least ${minimum} cases`);
   const handled = cases.filter((c) => !c.lost && !c.undelivered).length;
   const allowedPart = excused.length ? ` | allowed ${excused.length} (see tests/adversarial-allowlist.toml)` : "";
-  const line = `adversarial ${family}: tried ${cases.length}, ${verb} ${handled}, lost ${lost.length}${allowedPart}${extra ? ` (${extra})` : ""}`;
+  const line = `adversarial ${family}: tried ${cases.length}, ${verb} ${handled}, lost ${lost.length}${allowedPart}, minimum ${minimum}${extra ? ` (${extra})` : ""}`;
   const notes = cases.filter((c) => c.note).map((c) => `  note: ${c.name}: ${c.note}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${family}.txt`), [line, ...excused, ...notes, ...lost, ""].join("\n"));

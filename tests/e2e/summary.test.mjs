@@ -16,7 +16,8 @@ reason = "the OS refuses it before any program runs"
 
 // Written to a scratch folder: these lines are about the summary, not about the app.
 const dir = mkdtempSync(join(tmpdir(), "pb-summary-"));
-const run = (cases, allowed = listed) => summary("summary-selftest", "rejected", cases, undefined, { allowed, dir });
+const run = (cases, allowed = listed, minimum = 1) =>
+  summary("summary-selftest", "rejected", cases, undefined, { allowed, dir, minimum });
 
 test("the allow-list file of the repository reads", () => {
   for (const e of allowList()) assert.ok(e.family && e.case && e.reason, JSON.stringify(e));
@@ -31,7 +32,7 @@ test("an undelivered case not on the allow-list is lost", () => {
 test("an allow-listed undelivered case is shown apart and passes", () => {
   const allowed = listed.map((e) => ({ ...e, family: "summary-selftest" }));
   const { line, details } = run([{ name: "ok" }, { name: "huge link", undelivered: "E2BIG" }], allowed);
-  assert.match(line, /tried 2, rejected 1, lost 0 \| allowed 1/);
+  assert.match(line, /tried 2, rejected 1, lost 0 \| allowed 1.*, minimum 1/);
   assert.deepEqual(details, []);
 });
 
@@ -49,4 +50,14 @@ test("the allow-list never excuses a lost case", () => {
 
 test("a malformed allow-list is refused", () => {
   assert.throws(() => allowList("[[allow]]\nfamily = fam\n"), /cannot read/);
+});
+
+test("a family below its minimum case count is lost", () => {
+  const { line, details } = run([{ name: "ok" }], [], 3);
+  assert.match(line, /tried 1, rejected 1, lost 1/);
+  assert.match(details.join("\n"), /below the family's minimum/);
+});
+
+test("every family the end-to-end files write has a minimum", () => {
+  assert.throws(() => summary("no-such-family", "rejected", [{ name: "ok" }], undefined, { allowed: [], dir }), /no minimum/);
 });
