@@ -65,8 +65,9 @@ export function summary(family, verb, cases, extra, { allowed = allowList(), dir
   }
   if (cases.length < minimum) lost.push(`  lost (below the family's minimum): tried ${cases.length} of at least ${minimum} cases`);
   const handled = cases.filter((c) => !c.lost && !c.undelivered).length;
-  const allowedPart = excused.length ? ` | allowed ${excused.length} (see tests/adversarial-allowlist.toml)` : "";
-  const line = `adversarial ${family}: tried ${cases.length}, ${verb} ${handled}, lost ${lost.length}${allowedPart}, minimum ${minimum}${extra ? ` (${extra})` : ""}`;
+  // The Rust families' format: scripts/adversarial-summary.sh reads `, lost 0 ` / end of line.
+  const allowedPart = excused.length ? `allowed ${excused.length} (see tests/adversarial-allowlist.toml), ` : "";
+  const line = `adversarial ${family}: tried ${cases.length}, ${verb} ${handled}, lost ${lost.length} | ${allowedPart}minimum ${minimum}${extra ? ` (${extra})` : ""}`;
   const notes = cases.filter((c) => c.note).map((c) => `  note: ${c.name}: ${c.note}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${family}.txt`), [line, ...excused, ...notes, ...lost, ""].join("\n"));

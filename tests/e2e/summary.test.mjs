@@ -1,9 +1,9 @@
 // The end-to-end families' summary itself: what it must never let pass.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { allowList, summary } from "./summary.mjs";
 
 const listed = allowList(`
@@ -32,7 +32,7 @@ test("an undelivered case not on the allow-list is lost", () => {
 test("an allow-listed undelivered case is shown apart and passes", () => {
   const allowed = listed.map((e) => ({ ...e, family: "summary-selftest" }));
   const { line, details } = run([{ name: "ok" }, { name: "huge link", undelivered: "E2BIG" }], allowed);
-  assert.match(line, /tried 2, rejected 1, lost 0 \| allowed 1.*, minimum 1/);
+  assert.match(line, /tried 2, rejected 1, lost 0 \| allowed 1 .*, minimum 1/);
   assert.deepEqual(details, []);
 });
 
@@ -60,4 +60,14 @@ test("a family below its minimum case count is lost", () => {
 
 test("every family the end-to-end files write has a minimum", () => {
   assert.throws(() => summary("no-such-family", "rejected", [{ name: "ok" }], undefined, { allowed: [], dir }), /no minimum/);
+});
+
+test("a clean line passes the summary script's check and a lost one does not", () => {
+  // The check as the script itself writes it (one source: scripts/adversarial-summary.sh).
+  const script = readFileSync(resolve(import.meta.dirname, "../../scripts/adversarial-summary.sh"), "utf8");
+  const pattern = /grep -qE '([^']+)'/.exec(script)?.[1];
+  assert.ok(pattern, "the summary script's lost-0 check");
+  const check = (line) => new RegExp(pattern).test(line.split("\n")[0]);
+  assert.ok(check(run([{ name: "ok" }], []).line));
+  assert.ok(!check(run([{ name: "bad", lost: "x" }], []).line));
 });
