@@ -50,6 +50,21 @@ export async function appGone() {
     spawnSync("pkill", ["-KILL", "-f", APP_PATTERN]);
     await waitFor("the app to be killed", () => !appRunning(), { timeoutMs: 5000 });
   }
+  // An exiting process leaves the process list (its command line empties) before it closes
+  // its D-Bus connection: a launch in between finds the single-instance name still owned,
+  // forwards to a process that never answers, and fails with NoReply. Wait for the name.
+  await waitFor("the single-instance D-Bus name to be released", () => !singleInstanceNameOwned(), { timeoutMs: 15000 });
+}
+
+/** Whether some process owns the app's single-instance name on the session bus. */
+function singleInstanceNameOwned() {
+  const out = spawnSync(
+    "dbus-send",
+    ["--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.ListNames"],
+    { encoding: "utf8" },
+  );
+  if (out.status !== 0) throw new Error(`dbus-send failed: ${out.stderr}`);
+  return /\.SingleInstance/.test(out.stdout);
 }
 
 /** Waits for the five tiles and returns them as {el, role, name}. */
