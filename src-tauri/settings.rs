@@ -21,6 +21,10 @@ pub struct ProviderSettings {
     pub needs_client_secret: bool,
     #[serde(default)]
     pub client_secret_saved: bool,
+    /// How often the provider's lists refresh in the background, in seconds: `None` is the
+    /// default (15 minutes), `0` turns background refresh off.
+    #[serde(default)]
+    pub refresh_secs: Option<u32>,
 }
 
 /// The settings page's model.
@@ -36,6 +40,8 @@ struct Override {
     client_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     base_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refresh_secs: Option<u32>,
 }
 
 /// What is written to disk.
@@ -53,6 +59,8 @@ pub enum SettingsError {
     BadClientId { provider: String, value: String },
     #[error("{provider}: the base URL must be an https address (got {value:?})")]
     BadBaseUrl { provider: String, value: String },
+    #[error("{provider}: background refresh runs at most every {MIN_REFRESH_SECS} seconds and at least once a week (got {secs} seconds); choose Off to stop it")]
+    BadRefresh { provider: String, secs: u32 },
     #[error("unknown provider {0:?}")]
     UnknownProvider(String),
     #[error("could not save the settings file {path}: {source}")]
@@ -61,6 +69,11 @@ pub enum SettingsError {
         source: std::io::Error,
     },
 }
+
+/// The shortest background refresh interval a settings file may ask for (tests use a few
+/// seconds; the settings page offers 5 minutes and up).
+pub const MIN_REFRESH_SECS: u32 = 5;
+const MAX_REFRESH_SECS: u32 = 7 * 24 * 3600;
 
 fn clean(v: &Option<String>) -> Option<String> {
     v.as_deref()
@@ -123,6 +136,25 @@ impl StoredSettings {
         }
     }
 
+    /// The background schedule the user chose: each provider's own interval, or off.
+    pub fn plan_settings(&self) -> patchbay_schedule::PlanSettings {
+        let mut plan = patchbay_schedule::PlanSettings::default();
+        for (id, o) in &self.providers {
+            match o.refresh_secs {
+                None => {}
+                Some(0) => {
+                    plan.intervals.insert(id.clone(), None);
+                }
+                Some(secs) => {
+                    let secs = secs.clamp(MIN_REFRESH_SECS, MAX_REFRESH_SECS);
+                    plan.intervals
+                        .insert(id.clone(), Some(std::time::Duration::from_secs(secs.into())));
+                }
+            }
+        }
+        plan
+    }
+
     pub fn view(&self, defs: &[ProviderDef]) -> Settings {
         Settings {
             demo_mode: self.demo_mode(),
@@ -137,6 +169,7 @@ impl StoredSettings {
                         base_url: clean(&o.base_url),
                         needs_client_secret: false,
                         client_secret_saved: false,
+                        refresh_secs: o.refresh_secs,
                     }
                 })
                 .collect(),
@@ -179,12 +212,22 @@ impl StoredSettings {
                     });
                 }
             }
-            if client_id.is_some() || base_url.is_some() {
+            if let Some(secs) = p.refresh_secs.filter(|&s| s != 0) {
+                if !(MIN_REFRESH_SECS..=MAX_REFRESH_SECS).contains(&secs) {
+                    return Err(SettingsError::BadRefresh {
+                        provider: def.display_name.clone(),
+                        secs,
+                    });
+                }
+            }
+            let refresh_secs = p.refresh_secs;
+            if client_id.is_some() || base_url.is_some() || refresh_secs.is_some() {
                 providers.insert(
                     p.id.clone(),
                     Override {
                         client_id,
                         base_url,
+                        refresh_secs,
                     },
                 );
             }
@@ -205,6 +248,39 @@ mod tests {
         let mut view = StoredSettings::default().view(&defs);
         view.providers[0].base_url = Some(url.into());
         StoredSettings::from_view(&view, &defs)
+    }
+
+    #[test]
+    fn background_refresh_is_the_default_off_or_an_interval_in_range() {
+        let defs = patchbay_core::providers::builtin();
+        let mut view = StoredSettings::default().view(&defs);
+        let (first, second) = (defs[0].id.clone(), defs[1].id.clone());
+        view.providers[0].refresh_secs = Some(0);
+        view.providers[1].refresh_secs = Some(600);
+        let stored = StoredSettings::from_view(&view, &defs).unwrap();
+        let plan = stored.plan_settings();
+        assert_eq!(plan.interval(&first), None, "0 turns it off");
+        assert_eq!(plan.interval(&second), Some(std::time::Duration::from_secs(600)));
+        assert_eq!(
+            plan.interval(&defs[2].id),
+            Some(plan.default_interval),
+            "no choice is the default"
+        );
+        // The file round-trips the choices for the settings page.
+        let again = stored.view(&defs);
+        assert_eq!(again.providers[0].refresh_secs, Some(0));
+        assert_eq!(again.providers[1].refresh_secs, Some(600));
+        assert_eq!(again.providers[2].refresh_secs, None);
+        for bad in [1, MIN_REFRESH_SECS - 1, MAX_REFRESH_SECS + 1] {
+            view.providers[1].refresh_secs = Some(bad);
+            assert!(
+                matches!(
+                    StoredSettings::from_view(&view, &defs),
+                    Err(SettingsError::BadRefresh { .. })
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
