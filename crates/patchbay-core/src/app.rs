@@ -1069,11 +1069,7 @@ impl CoreState {
             }
             let start = if i == skip { resume_at.as_ref() } else { None };
             let before = count;
-            let kept = std::sync::Mutex::new(Vec::new());
             let page = |e: PageEvent<'_>| {
-                if keep {
-                    lock(&kept).extend_from_slice(e.records);
-                }
                 on_page(SyncPage {
                     progress: progress(before + e.fetched, e.total.filter(|_| known_total), false),
                     records: e.records,
@@ -1085,14 +1081,18 @@ impl CoreState {
                     },
                 })
             };
-            let streamed = stream_from(&conn, &url, resource, start, &page).await?;
+            let (kept, streamed) = if keep {
+                crate::paging::fetch_from(&conn, &url, resource, start, &page).await?
+            } else {
+                (Vec::new(), stream_from(&conn, &url, resource, start, &page).await?)
+            };
             requests += streamed.requests;
             count += streamed.records;
             // A record on a page that shifted while it was read arrives twice; a record in two
             // split values (its status changed mid-read) too. Children of different parents
             // are different records, whatever their ids.
             let last_of_parent = units.get(i + 1).is_none_or(|(next, _)| next != parent);
-            parent_records.extend(kept.into_inner().unwrap_or_else(|e| e.into_inner()));
+            parent_records.extend(kept);
             if last_of_parent {
                 let records = std::mem::take(&mut parent_records);
                 out.extend(crate::paging::dedupe(records, &resource.id_pointer));

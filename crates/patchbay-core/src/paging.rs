@@ -187,6 +187,17 @@ pub async fn stream_from(
     Ok(streamed)
 }
 
+/// Like [`stream_from`], also answering the records in the provider's order (not deduplicated).
+pub(crate) async fn fetch_from(
+    conn: &Connection,
+    base: &Url,
+    resource: &ResourceDef,
+    start: Option<&PagePosition>,
+    on_page: &PageFn<'_>,
+) -> Result<(Vec<Record>, Streamed), ApiError> {
+    fetch_pages(conn, base, resource, start, on_page, Keep::All).await
+}
+
 /// Whether the paging engine keeps the records it fetched, or only reports them.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Keep {

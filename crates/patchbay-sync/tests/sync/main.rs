@@ -1,0 +1,1 @@
+//! The sync engine's integration tests in one binary.
