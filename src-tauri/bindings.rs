@@ -53,6 +53,7 @@ fn generated() -> Vec<(String, String)> {
         SortSpec,
         SyncProgress,
         SyncSummary,
+        patchbay_sync::PassKind,
         WeekCount,
     ]
 }

@@ -208,8 +208,8 @@ fn cache(world: &WorldState) -> Result<Arc<patchbay_cache::Cache>> {
     world.cache().map_err(|e| CommandError::new("cache", e))
 }
 
-/// Fetches every record of one list of one account, emitting `sync-progress` as pages
-/// arrive.
+/// Refreshes one list of one account (resuming an interrupted refresh, fetching only what
+/// changed when the provider allows it), emitting `sync-progress` as pages are stored.
 #[tauri::command]
 pub async fn sync_resource<R: Runtime>(
     app: AppHandle<R>,
@@ -228,6 +228,7 @@ pub async fn sync_resource<R: Runtime>(
         &provider_id,
         &account,
         &resource_id,
+        patchbay_sync::Pass::Auto,
     )
     .await
 }

@@ -1,14 +1,14 @@
-//! Records: a sync fetches through the core and writes each page to the local cache; the
+//! Records: a sync (the `patchbay-sync` engine) fetches through the core and writes each page to the local cache; the
 //! table, search, sort, detail, chart and export read the cache. So the records view opens
 //! instantly from what was fetched before and keeps working offline.
 
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
-use patchbay_cache::{
-    Cache, ColumnKind as CacheKind, ColumnSpec, ExportFormat, Query, Sort, SyncMode,
-};
-use patchbay_core::providers::{ColumnType, ProviderDef, ResourceDef};
+use patchbay_cache::{Cache, ExportFormat, Query, Sort};
+use patchbay_core::providers::{ProviderDef, ResourceDef};
 use patchbay_core::{AccountId, Patchbay};
+use patchbay_sync::{Pass, ProgressSink, SyncTarget};
 use tauri::{AppHandle, Emitter, Runtime};
 
 use crate::error::CommandError;
@@ -22,33 +22,6 @@ type Result<T> = std::result::Result<T, CommandError>;
 
 /// Rows a single `query_records` call may ask for: the window pages through the rest.
 const MAX_PAGE: u32 = 1000;
-
-fn kind(t: ColumnType) -> CacheKind {
-    match t {
-        ColumnType::Text => CacheKind::Text,
-        ColumnType::Integer => CacheKind::Integer,
-        ColumnType::Number => CacheKind::Number,
-        ColumnType::Money => CacheKind::Money,
-        ColumnType::Boolean => CacheKind::Boolean,
-        ColumnType::Date => CacheKind::Date,
-        ColumnType::DateTime => CacheKind::DateTime,
-        ColumnType::Email => CacheKind::Email,
-        ColumnType::Phone => CacheKind::Phone,
-        ColumnType::Url => CacheKind::Url,
-    }
-}
-
-fn columns(r: &ResourceDef) -> Vec<ColumnSpec> {
-    r.columns
-        .iter()
-        .map(|c| ColumnSpec {
-            key: c.key.clone(),
-            label: c.label.clone(),
-            pointer: c.pointer.clone(),
-            kind: kind(c.kind),
-        })
-        .collect()
-}
 
 /// The provider and resource definitions, or an error the window can show.
 pub fn resource(
@@ -76,23 +49,42 @@ fn cache_error(e: patchbay_cache::CacheError) -> CommandError {
     CommandError::new("cache", e.to_string())
 }
 
-/// A record's id for the cache: its id field, or for a record without one, its content.
-fn record_id(r: &ResourceDef, record: &serde_json::Value) -> String {
-    match record.pointer(&r.id_pointer) {
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(v) if !v.is_null() => v.to_string(),
-        _ => record.to_string(),
+/// Forwards a sync's progress to the window: a page is announced once it is stored, so the
+/// window can show it.
+struct WindowSink<R: Runtime> {
+    app: AppHandle<R>,
+    provider: String,
+    first_fetched: AtomicBool,
+    first_stored: AtomicBool,
+}
+
+impl<R: Runtime> ProgressSink for WindowSink<R> {
+    fn progress(&self, p: patchbay_core::views::SyncProgress) {
+        if self.first_stored.swap(false, Ordering::Relaxed) {
+            crate::timing::mark("first_page_stored", &self.provider);
+        }
+        let view = SyncProgress {
+            provider: p.provider_id,
+            account: p.account_id,
+            resource: p.resource_id,
+            fetched: p.fetched,
+            total: p.total,
+            done: p.done,
+        };
+        if let Err(e) = self.app.emit(events::SYNC_PROGRESS, view) {
+            tracing::warn!(error = %e, "could not send sync progress");
+        }
+    }
+
+    fn fetched(&self, _p: &patchbay_core::views::SyncProgress) {
+        if self.first_fetched.swap(false, Ordering::Relaxed) {
+            crate::timing::mark("first_page", &self.provider);
+        }
     }
 }
 
-/// What the sync hands to the thread that owns the cache writer. Progress goes through it
-/// too, so the window hears of a page only once the page is stored and can be shown.
-enum ToWriter {
-    Page(Vec<(String, serde_json::Value)>, SyncProgress),
-    Progress(SyncProgress),
-    Finish,
-}
-
+/// Syncs one list of one account (the sync engine, `patchbay-sync`: resumed after an
+/// interruption, incremental when it can be) and sums it up for the window.
 pub async fn sync<R: Runtime>(
     app: &AppHandle<R>,
     core: &Patchbay,
@@ -100,95 +92,33 @@ pub async fn sync<R: Runtime>(
     provider: &str,
     account: &AccountId,
     resource_id: &str,
+    pass: Pass,
 ) -> Result<SyncSummary> {
-    let (_, r) = resource(core, provider, resource_id)?;
-    let cols = columns(&r);
-    // The cache writer lives on one blocking thread; each page lands there in its own
-    // transaction while the next one is being fetched.
-    let (tx, rx) = std::sync::mpsc::channel::<ToWriter>();
-    let writer = {
-        let cache = cache.clone();
-        let app = app.clone();
-        let (provider, account, resource_id) = (
-            provider.to_string(),
-            account.to_string(),
-            resource_id.to_string(),
-        );
-        tauri::async_runtime::spawn_blocking(
-            move || -> Result<Option<patchbay_cache::SyncStats>> {
-                let mut w = cache
-                    .begin_sync(&provider, &account, &resource_id, &cols, SyncMode::Full)
-                    .map_err(cache_error)?;
-                let mut first = true;
-                let progress = |view: SyncProgress| {
-                    if let Err(e) = app.emit(events::SYNC_PROGRESS, view) {
-                        tracing::warn!(error = %e, "could not send sync progress");
-                    }
-                };
-                for msg in rx {
-                    match msg {
-                        ToWriter::Page(rows, view) => {
-                            w.write_page(&rows, None).map_err(cache_error)?;
-                            if std::mem::take(&mut first) {
-                                crate::timing::mark("first_page_stored", &provider);
-                            }
-                            progress(view);
-                        }
-                        ToWriter::Progress(view) => progress(view),
-                        ToWriter::Finish => return w.finish().map(Some).map_err(cache_error),
-                    }
-                }
-                // The sync failed: the pages written stay, and nothing is deleted.
-                Ok(None)
-            },
-        )
+    let target = SyncTarget {
+        provider: provider.to_string(),
+        account: account.clone(),
+        resource: resource_id.to_string(),
     };
-    let tx_pages = Mutex::new(tx.clone());
-    let first_page = std::sync::atomic::AtomicBool::new(true);
-    let result = core
-        .sync_stream(provider, account, resource_id, |progress, page| {
-            if first_page.swap(false, std::sync::atomic::Ordering::Relaxed) {
-                crate::timing::mark("first_page", provider);
-            }
-            let view = SyncProgress {
-                provider: progress.provider_id,
-                account: progress.account_id,
-                resource: progress.resource_id,
-                fetched: progress.fetched,
-                total: progress.total,
-                done: progress.done,
-            };
-            let msg = if page.is_empty() {
-                ToWriter::Progress(view)
-            } else {
-                let rows = page
-                    .iter()
-                    .map(|rec| (record_id(&r, rec), rec.clone()))
-                    .collect();
-                ToWriter::Page(rows, view)
-            };
-            // A closed channel means the writer failed; its error is reported below.
-            let _ = tx_pages.lock().unwrap_or_else(|e| e.into_inner()).send(msg);
-        })
-        .await;
-    if result.is_ok() {
-        let _ = tx.send(ToWriter::Finish);
-    }
-    drop(tx);
-    drop(tx_pages);
-    let written = writer
+    let sink = WindowSink {
+        app: app.clone(),
+        provider: provider.to_string(),
+        first_fetched: AtomicBool::new(true),
+        first_stored: AtomicBool::new(true),
+    };
+    let report = patchbay_sync::run(core, &cache, &target, pass, &sink)
         .await
-        .map_err(|_| CommandError::internal("saving your records"))?;
-    result.map_err(|e| CommandError::from(core.api_error_view(provider, &e)))?;
-    let stats = written?.ok_or_else(|| CommandError::internal("saving your records"))?;
-    let synced_at = cache
-        .stats(provider, account.as_str(), resource_id)
-        .map_err(cache_error)?
-        .and_then(|s| s.last_synced)
-        .unwrap_or_default();
+        .map_err(|e| {
+            tracing::warn!(code = %e.code(), "sync failed");
+            CommandError::from(e.to_user())
+        })?;
     Ok(SyncSummary {
-        total: u32::try_from(stats.total).unwrap_or(u32::MAX),
-        synced_at,
+        total: n(report.total),
+        synced_at: report.finished_at,
+        pass: report.pass,
+        added: n(report.added),
+        updated: n(report.updated),
+        removed: n(report.removed),
+        requests: n(report.requests),
     })
 }
 

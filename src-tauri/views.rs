@@ -109,8 +109,19 @@ pub struct SyncProgress {
 
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct SyncSummary {
+    /// Records cached for the list afterwards.
     pub total: u32,
     pub synced_at: String,
+    /// Whether every record was read (and removals found) or only what changed.
+    pub pass: patchbay_sync::PassKind,
+    /// Records new to the cache.
+    pub added: u32,
+    /// Records whose content changed.
+    pub updated: u32,
+    /// Records the provider no longer has (found by full passes only).
+    pub removed: u32,
+    /// Requests sent to the provider.
+    pub requests: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]

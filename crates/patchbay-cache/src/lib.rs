@@ -34,7 +34,7 @@ use tracing::{debug, info};
 
 pub use error::CacheError;
 pub use migrations::{DEFAULT_ACCOUNT, SCHEMA_VERSION};
-pub use writer::SyncWriter;
+pub use writer::{PageStats, SyncWriter};
 
 /// One column the records table shows, read from each record with an RFC 6901 JSON pointer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,10 +140,36 @@ pub struct ResourceStats {
 pub struct SyncStats {
     /// Records written during this sync, across resumed attempts of it.
     pub written: u64,
+    /// Records new to the cache, across resumed attempts.
+    pub added: u64,
+    /// Records already cached whose content changed, across resumed attempts.
+    pub updated: u64,
     /// Records removed because the provider no longer has them (full sync only).
     pub deleted: u64,
     /// Rows cached for the resource afterwards.
     pub total: u64,
+}
+
+/// What the cache knows about a resource's syncs, to plan the next one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncMarks {
+    /// Where the next incremental pass starts (the sync engine's text; the cache only keeps
+    /// it), as of the last finished sync.
+    pub watermark: Option<String>,
+    /// When the last full pass finished (RFC 3339, UTC).
+    pub last_full: Option<String>,
+    /// A sync that was interrupted: resume it.
+    pub unfinished: Option<Unfinished>,
+}
+
+/// An interrupted sync, as its last stored page left it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unfinished {
+    pub mode: SyncMode,
+    /// The cursor stored with its last page (`None`: no page was stored).
+    pub cursor: Option<String>,
+    /// The watermark its stored pages reached.
+    pub watermark: Option<String>,
 }
 
 /// Read connections kept open between calls; more are opened on demand (e.g. during an export).

@@ -65,7 +65,21 @@ DROP TABLE resources;
 ALTER TABLE resources_v3 RENAME TO resources;
 ";
 
-const STEPS: &[&str] = &[V1, V2, V3];
+/// Version 4 is for incremental sync and its report. A resource remembers its watermark (the
+/// newest change, id or creation date stored: where the next incremental pass starts) and
+/// when its last full pass finished (a full pass, the only one that sees deletions, runs again
+/// after some days). An unfinished sync keeps the records it added and updated and the
+/// watermark reached so far, so a resumed sync reports and promotes the whole sync's.
+/// Files from before start with neither: their first refresh is a full pass.
+const V4: &str = "
+ALTER TABLE resources ADD COLUMN watermark TEXT;
+ALTER TABLE resources ADD COLUMN last_full TEXT;
+ALTER TABLE sync_state ADD COLUMN added INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sync_state ADD COLUMN updated INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sync_state ADD COLUMN watermark TEXT;
+";
+
+const STEPS: &[&str] = &[V1, V2, V3, V4];
 
 /// The account that data cached before accounts existed (schema version 2 and older) belongs to.
 /// V3 writes this literal into migrated files, so it can never change.

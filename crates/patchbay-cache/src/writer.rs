@@ -19,7 +19,7 @@ use tracing::{debug, info};
 
 use crate::ids::{fts_table, raw_table, record_table, validate};
 use crate::schema::{self, Resource};
-use crate::{extract, Cache, CacheError, ColumnSpec, SyncMode, SyncStats};
+use crate::{extract, Cache, CacheError, ColumnSpec, SyncMarks, SyncMode, SyncStats, Unfinished};
 
 pub struct SyncWriter<'c> {
     cache: &'c Cache,
@@ -79,6 +79,23 @@ fn mode_name(mode: SyncMode) -> &'static str {
     }
 }
 
+fn mode_of(name: &str) -> Option<SyncMode> {
+    match name {
+        "full" => Some(SyncMode::Full),
+        "incremental" => Some(SyncMode::Incremental),
+        _ => None,
+    }
+}
+
+/// How one page changed the cache.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PageStats {
+    /// Records new to the cache.
+    pub added: u64,
+    /// Records whose content changed.
+    pub updated: u64,
+}
+
 pub(crate) fn now_rfc3339() -> String {
     OffsetDateTime::now_utc()
         .replace_nanosecond(0)
@@ -122,6 +139,10 @@ pub(crate) fn strip_secrets(v: &Value) -> Value {
 pub(crate) struct RowSql {
     columns: Vec<ColumnSpec>,
     find: String,
+    /// A record's row index and stored JSON, to tell an edit from a record seen again.
+    find_raw: String,
+    /// Marks an unchanged row as seen by this sync.
+    touch: String,
     insert: String,
     update: String,
     fts_delete: String,
@@ -150,6 +171,12 @@ impl RowSql {
         RowSql {
             columns: columns.to_vec(),
             find: format!("SELECT idx FROM {rec} WHERE record_id = ?1"),
+            find_raw: format!(
+                "SELECT r.idx, w.raw_json FROM {rec} r LEFT JOIN {raw} w ON w.idx = r.idx
+                 WHERE r.record_id = ?1",
+                raw = raw_table(resource_id)
+            ),
+            touch: format!("UPDATE {rec} SET seen_gen = ?2 WHERE idx = ?1"),
             insert: format!(
                 "INSERT INTO {rec} (idx, record_id, seen_gen, {}) VALUES (?1, ?2, ?3, {})",
                 cols.join(", "),
@@ -340,10 +367,11 @@ impl Cache {
             other => {
                 let generation = other.map(|(_, g, _)| g + 1).unwrap_or(1);
                 tx.execute(
-                    "INSERT INTO sync_state (resource_id, mode, generation, page_cursor, in_progress, started_at, pages)
-                     VALUES (?1, ?2, ?3, NULL, 1, ?4, 0)
+                    "INSERT INTO sync_state (resource_id, mode, generation, page_cursor, in_progress, started_at, pages,
+                         added, updated, watermark)
+                     VALUES (?1, ?2, ?3, NULL, 1, ?4, 0, 0, 0, NULL)
                      ON CONFLICT(resource_id) DO UPDATE SET mode = ?2, generation = ?3, page_cursor = NULL,
-                         in_progress = 1, started_at = ?4, pages = 0",
+                         in_progress = 1, started_at = ?4, pages = 0, added = 0, updated = 0, watermark = NULL",
                     params![resource_id, mode_name(mode), generation, now_rfc3339()],
                 )?;
                 info!(
@@ -394,6 +422,54 @@ impl Cache {
                 })
                 .optional()?
                 .flatten())
+        })
+    }
+
+    /// What the cache knows about a resource's syncs (all `None` before its first sync).
+    pub fn sync_marks(
+        &self,
+        provider: &str,
+        account: &str,
+        resource: &str,
+    ) -> Result<SyncMarks, CacheError> {
+        validate(provider)?;
+        validate(account)?;
+        validate(resource)?;
+        self.with_reader(|conn| {
+            type Row = (
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                Option<bool>,
+                Option<String>,
+                Option<String>,
+            );
+            let row: Option<Row> = conn
+                .prepare_cached(
+                    "SELECT r.watermark, r.last_full, s.mode, s.in_progress, s.page_cursor, s.watermark
+                     FROM resources r LEFT JOIN sync_state s ON s.resource_id = r.id
+                     WHERE r.provider = ?1 AND r.account = ?2 AND r.resource = ?3",
+                )?
+                .query_row([provider, account, resource], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+                })
+                .optional()?;
+            let Some((watermark, last_full, mode, in_progress, cursor, pending)) = row else {
+                return Ok(SyncMarks::default());
+            };
+            let unfinished = match (mode.as_deref().and_then(mode_of), in_progress) {
+                (Some(mode), Some(true)) => Some(Unfinished {
+                    mode,
+                    cursor,
+                    watermark: pending,
+                }),
+                _ => None,
+            };
+            Ok(SyncMarks {
+                watermark,
+                last_full,
+                unfinished,
+            })
         })
     }
 
@@ -448,19 +524,33 @@ impl SyncWriter<'_> {
         records: &[(String, Value)],
         next: Option<&str>,
     ) -> Result<(), CacheError> {
+        self.write_page_marked(records, next, None).map(|_| ())
+    }
+
+    /// Like [`SyncWriter::write_page`], also storing `watermark` (the sync engine's, for the
+    /// records stored so far; `None` keeps the one stored) in the same transaction, and
+    /// answering how many records were new and how many changed. A record seen again
+    /// unchanged only has its row marked as seen: no search entry is rewritten.
+    pub fn write_page_marked(
+        &mut self,
+        records: &[(String, Value)],
+        next: Option<&str>,
+        watermark: Option<&str>,
+    ) -> Result<PageStats, CacheError> {
         let mut conn = self.cache.writer()?;
         let tx = conn.transaction()?;
         // Checked first: if the records were deleted (disconnect) or another sync took over,
         // this writer must not resurrect them.
         let live = tx.execute(
-            "UPDATE sync_state SET page_cursor = ?1, pages = pages + 1
+            "UPDATE sync_state SET page_cursor = ?1, pages = pages + 1,
+                 watermark = coalesce(?4, watermark)
              WHERE resource_id = ?2 AND generation = ?3 AND in_progress = 1",
-            params![next, self.resource_id, self.generation],
+            params![next, self.resource_id, self.generation, watermark],
         )?;
         if live == 0 {
             return Err(CacheError::SyncSuperseded);
         }
-        let mut added = 0i64;
+        let mut stats = PageStats::default();
         for (record_id, record) in records {
             if record_id.is_empty() {
                 return Err(CacheError::Record("a record has an empty id".into()));
@@ -468,24 +558,45 @@ impl SyncWriter<'_> {
             let clean = strip_secrets(record);
             let raw =
                 serde_json::to_string(&clean).map_err(|e| CacheError::Record(e.to_string()))?;
-            let (idx, is_new) = self
-                .sql
-                .put_row(&tx, record_id, &clean, self.generation, None)?;
-            self.sql.put_raw(&tx, idx, &raw)?;
-            added += is_new as i64;
+            let existing: Option<(i64, Option<String>)> = tx
+                .prepare_cached(&self.sql.find_raw)?
+                .query_row([record_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            match existing {
+                Some((idx, Some(old))) if old == raw => {
+                    tx.prepare_cached(&self.sql.touch)?
+                        .execute(params![idx, self.generation])?;
+                }
+                _ => {
+                    let (idx, is_new) =
+                        self.sql
+                            .put_row(&tx, record_id, &clean, self.generation, None)?;
+                    self.sql.put_raw(&tx, idx, &raw)?;
+                    if is_new {
+                        stats.added += 1;
+                    } else {
+                        stats.updated += 1;
+                    }
+                }
+            }
         }
         tx.execute(
             "UPDATE resources SET row_count = row_count + ?1 WHERE id = ?2",
-            params![added, self.resource_id],
+            params![stats.added as i64, self.resource_id],
+        )?;
+        tx.execute(
+            "UPDATE sync_state SET added = added + ?1, updated = updated + ?2 WHERE resource_id = ?3",
+            params![stats.added as i64, stats.updated as i64, self.resource_id],
         )?;
         tx.commit()?;
         debug!(
             resource_id = self.resource_id,
             records = records.len(),
-            added,
+            added = stats.added,
+            updated = stats.updated,
             "page written"
         );
-        Ok(())
+        Ok(stats)
     }
 
     /// Ends the sync. Full mode deletes the rows no page of this sync (across resumed attempts)
@@ -531,9 +642,20 @@ impl SyncWriter<'_> {
             |r| r.get(0),
         )?;
         let total: i64 = tx.query_row(&format!("SELECT count(*) FROM {rec}"), [], |r| r.get(0))?;
+        let (added, updated): (i64, i64) = tx.query_row(
+            "SELECT added, updated FROM sync_state WHERE resource_id = ?1",
+            [self.resource_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let now = now_rfc3339();
+        // The watermark the stored pages reached becomes the resource's only now: an
+        // interrupted sync resumes with its own, and the next pass starts from a finished one.
         tx.execute(
-            "UPDATE resources SET row_count = ?1, complete = 1, last_synced = ?2 WHERE id = ?3",
-            params![total, now_rfc3339(), self.resource_id],
+            "UPDATE resources SET row_count = ?1, complete = 1, last_synced = ?2,
+                 watermark = coalesce((SELECT watermark FROM sync_state WHERE resource_id = ?3), watermark),
+                 last_full = CASE WHEN ?4 THEN ?2 ELSE last_full END
+             WHERE id = ?3",
+            params![total, now, self.resource_id, self.mode == SyncMode::Full],
         )?;
         tx.execute(
             "UPDATE sync_state SET in_progress = 0, page_cursor = NULL WHERE resource_id = ?1",
@@ -542,10 +664,12 @@ impl SyncWriter<'_> {
         tx.commit()?;
         info!(
             resource_id = self.resource_id,
-            written, deleted, total, "sync finished"
+            written, added, updated, deleted, total, "sync finished"
         );
         Ok(SyncStats {
             written: written as u64,
+            added: added as u64,
+            updated: updated as u64,
             deleted,
             total: total as u64,
         })

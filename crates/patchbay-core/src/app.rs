@@ -18,7 +18,7 @@ use crate::loopback::{CompletionPage, LoopbackHandle, LoopbackListener};
 use crate::oauth::{
     authorize_request, Callback, PendingTable, CUSTOM_SCHEME_REDIRECT, PENDING_MAX, PENDING_TTL,
 };
-use crate::paging::{fetch_all, stream_all, Record};
+use crate::paging::{stream_from, PageEvent, PagePosition, Record};
 use crate::providers::{
     load_with_overrides, ClientAuth, ConnectionDef, DefinitionError, ProviderDef, RedirectKind,
 };
@@ -33,6 +33,69 @@ use crate::views::{
     ProviderTile, ReconnectReason, RecordPage, ResourceView, SyncProgress, UserError,
 };
 use crate::world::{AccountId, World};
+
+/// What a sync reads: its filter (query parameters an incremental pass adds) and where to
+/// resume. A resumed read keeps the filter its cursor was made with, so it reads the same list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncPlan {
+    pub filter: Vec<(String, String)>,
+    pub resume: Option<SyncCursor>,
+}
+
+/// Where a sync stands once a page is stored: every record before it was handed over. Stored
+/// with each page (as JSON) and given back in [`SyncPlan::resume`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SyncCursor {
+    /// The query parameters the read started with.
+    #[serde(default)]
+    pub filter: Vec<(String, String)>,
+    /// The parent record (its id) whose children were being read.
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// The value of the resource's split parameter being read.
+    #[serde(default)]
+    pub split: Option<String>,
+    /// Where in that list.
+    pub position: PagePosition,
+}
+
+/// One page of a sync, as it arrives.
+pub struct SyncPage<'a> {
+    pub progress: SyncProgress,
+    /// Empty for the final report (`progress.done`).
+    pub records: &'a [Record],
+    /// Where to resume once this page (and every one handed over before it) is stored.
+    pub cursor: SyncCursor,
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncOutcome {
+    /// Records handed over (a repeated record counts each time).
+    pub records: usize,
+    /// API requests sent (first attempts; retries are not counted).
+    pub requests: u64,
+    /// It started from a resume cursor.
+    pub resumed: bool,
+}
+
+/// Fetches every record of a (parent) resource; answers them and the requests sent.
+async fn fetch_counted(
+    conn: &Connection,
+    url: &Url,
+    resource: &crate::providers::ResourceDef,
+) -> Result<(Vec<Record>, u64), ApiError> {
+    let records = std::sync::Mutex::new(Vec::new());
+    let streamed = stream_from(conn, url, resource, None, &|e: PageEvent<'_>| {
+        lock(&records).extend_from_slice(e.records)
+    })
+    .await?;
+    let records = records.into_inner().unwrap_or_else(|e| e.into_inner());
+    Ok((
+        crate::paging::dedupe(records, &resource.id_pointer),
+        streamed.requests,
+    ))
+}
 
 /// Settings of a [`Patchbay`]; tests shorten the timings.
 #[derive(Debug, Clone)]
@@ -874,7 +937,8 @@ impl CoreState {
         resource_id: &str,
         on_page: impl Fn(SyncProgress, &[Record]) + Send + Sync,
     ) -> Result<Vec<Record>, ApiError> {
-        self.sync_with(provider_id, account, resource_id, &on_page, true)
+        let on_page = |p: SyncPage<'_>| on_page(p.progress, p.records);
+        self.sync_with(provider_id, account, resource_id, SyncPlan::default(), &on_page, true)
             .await
             .map(|(_, records)| records)
     }
@@ -889,9 +953,26 @@ impl CoreState {
         resource_id: &str,
         on_page: impl Fn(SyncProgress, &[Record]) + Send + Sync,
     ) -> Result<usize, ApiError> {
-        self.sync_with(provider_id, account, resource_id, &on_page, false)
+        let on_page = |p: SyncPage<'_>| on_page(p.progress, p.records);
+        self.sync_with(provider_id, account, resource_id, SyncPlan::default(), &on_page, false)
             .await
-            .map(|(count, _)| count)
+            .map(|(outcome, _)| outcome.records)
+    }
+
+    /// Like [`Patchbay::sync_stream`], reading what `plan` asks (its filter, from its resume
+    /// cursor) and handing over with each page the [`SyncCursor`] to resume from once that
+    /// page is stored. The sync engine (`patchbay-sync`) drives this.
+    pub async fn sync_resumable(
+        &self,
+        provider_id: &str,
+        account: &AccountId,
+        resource_id: &str,
+        plan: SyncPlan,
+        on_page: impl Fn(SyncPage<'_>) + Send + Sync,
+    ) -> Result<SyncOutcome, ApiError> {
+        self.sync_with(provider_id, account, resource_id, plan, &on_page, false)
+            .await
+            .map(|(outcome, _)| outcome)
     }
 
     async fn sync_with(
@@ -899,81 +980,148 @@ impl CoreState {
         provider_id: &str,
         account: &AccountId,
         resource_id: &str,
-        on_page: &(dyn Fn(SyncProgress, &[Record]) + Send + Sync),
+        plan: SyncPlan,
+        on_page: &(dyn Fn(SyncPage<'_>) + Send + Sync),
         keep: bool,
-    ) -> Result<(usize, Vec<Record>), ApiError> {
+    ) -> Result<(SyncOutcome, Vec<Record>), ApiError> {
         let conn = self.account_connection(provider_id, account).await?;
         let def = conn.def().clone();
         let resource = def
             .resource(resource_id)
             .ok_or_else(|| ApiError::UnknownResource(resource_id.into()))?;
         let tokens = conn.current().await?.ok_or(ApiError::NotConnected)?;
-        let report = |page: &[Record], fetched: usize, total: Option<usize>, done: bool| {
-            on_page(
-                SyncProgress {
-                    provider_id: provider_id.to_string(),
-                    account_id: account.to_string(),
-                    resource_id: resource_id.to_string(),
-                    fetched: fetched as u32,
-                    total: total.map(|t| t as u32),
-                    done,
-                },
-                page,
-            )
+        let progress = |fetched: usize, total: Option<usize>, done: bool| SyncProgress {
+            provider_id: provider_id.to_string(),
+            account_id: account.to_string(),
+            resource_id: resource_id.to_string(),
+            fetched: fetched as u32,
+            total: total.map(|t| t as u32),
+            done,
         };
-        // One resource (or one parent's children): kept and de-duplicated, or only streamed.
-        let fetch = |url: Url, before: usize, known_total: bool| {
-            let report = &report;
-            let conn = &conn;
-            async move {
-                let progress = |page: &[Record], f: usize, t: Option<usize>| {
-                    report(page, before + f, t.filter(|_| known_total), false)
-                };
-                if keep {
-                    let records = fetch_all(conn, &url, resource, &progress).await?;
-                    Ok::<_, ApiError>((records.len(), records))
-                } else {
-                    let count = stream_all(conn, &url, resource, &progress).await?;
-                    Ok((count, Vec::new()))
-                }
-            }
-        };
+        let mut requests = 0u64;
         let vars = tokens.vars.clone();
-        let (count, records) = match &resource.parent {
-            None => fetch(conn.api_url(&resource.path, &vars)?, 0, true).await?,
+        // The lists to read one after another: each parent record's children, each split value.
+        let parents: Vec<Option<String>> = match &resource.parent {
+            None => vec![None],
             Some(parent) => {
                 let parent_res = def
                     .resource(&parent.resource)
                     .ok_or_else(|| ApiError::UnknownResource(parent.resource.clone()))?;
-                let parents = fetch_all(
+                let (records, streamed) = fetch_counted(
                     &conn,
                     &conn.api_url(&parent_res.path, &vars)?,
                     parent_res,
-                    &|_, _, _| {},
                 )
                 .await?;
-                let mut out = Vec::new();
-                let mut count = 0;
-                for rec in parents {
-                    let Some(id) = rec.pointer(&parent.pointer).map(value_text) else {
-                        continue;
-                    };
-                    let mut vars = vars.clone();
-                    vars.insert(parent.var.clone(), id);
-                    let (n, page) =
-                        fetch(conn.api_url(&resource.path, &vars)?, count, false).await?;
-                    count += n;
-                    out.extend(page);
-                }
-                (count, out)
+                requests += streamed;
+                records
+                    .iter()
+                    .filter_map(|rec| rec.pointer(&parent.pointer).map(value_text))
+                    .map(Some)
+                    .collect()
             }
         };
-        report(&[], count, Some(count), true);
+        let splits: Vec<Option<&String>> = match &resource.split {
+            None => vec![None],
+            Some(split) => split.values.iter().map(Some).collect(),
+        };
+        let units: Vec<(Option<String>, Option<&String>)> = parents
+            .iter()
+            .flat_map(|p| splits.iter().map(move |s| (p.clone(), *s)))
+            .collect();
+        let (filter, skip, resume_at) = match plan.resume {
+            None => (plan.filter, 0, None),
+            Some(cursor) => {
+                let unit = units.iter().position(|(p, s)| {
+                    *p == cursor.parent && s.map(String::as_str) == cursor.split.as_deref()
+                });
+                match unit {
+                    Some(i) => (cursor.filter, i, Some(cursor.position)),
+                    None => {
+                        // The parent it stopped in is gone (a deleted list): read it all again,
+                        // which stores nothing twice and loses nothing.
+                        tracing::warn!(provider = %provider_id, resource = %resource_id,
+                            "the list a sync stopped in is gone; starting it again");
+                        (cursor.filter, 0, None)
+                    }
+                }
+            }
+        };
+        let resumed = resume_at.is_some();
+        let known_total = units.len() == 1;
+        let mut count = 0usize;
+        let mut out = Vec::new();
+        let mut parent_records = Vec::new();
+        for (i, (parent, split)) in units.iter().enumerate().skip(skip) {
+            let mut vars = vars.clone();
+            if let (Some(p), Some(id)) = (&resource.parent, parent) {
+                vars.insert(p.var.clone(), id.clone());
+            }
+            let mut url = conn.api_url(&resource.path, &vars)?;
+            {
+                let mut q = url.query_pairs_mut();
+                for (k, v) in &filter {
+                    q.append_pair(k, v);
+                }
+                if let (Some(sd), Some(v)) = (&resource.split, split) {
+                    q.append_pair(&sd.param, v);
+                }
+            }
+            let start = if i == skip { resume_at.as_ref() } else { None };
+            let before = count;
+            let page = |e: PageEvent<'_>| {
+                on_page(SyncPage {
+                    progress: progress(before + e.fetched, e.total.filter(|_| known_total), false),
+                    records: e.records,
+                    cursor: SyncCursor {
+                        filter: filter.clone(),
+                        parent: parent.clone(),
+                        split: split.cloned(),
+                        position: e.position.clone(),
+                    },
+                })
+            };
+            let (kept, streamed) = if keep {
+                crate::paging::fetch_from(&conn, &url, resource, start, &page).await?
+            } else {
+                (Vec::new(), stream_from(&conn, &url, resource, start, &page).await?)
+            };
+            requests += streamed.requests;
+            count += streamed.records;
+            // A record on a page that shifted while it was read arrives twice; a record in two
+            // split values (its status changed mid-read) too. Children of different parents
+            // are different records, whatever their ids.
+            let last_of_parent = units.get(i + 1).is_none_or(|(next, _)| next != parent);
+            parent_records.extend(kept);
+            if last_of_parent {
+                let records = std::mem::take(&mut parent_records);
+                out.extend(crate::paging::dedupe(records, &resource.id_pointer));
+            }
+        }
+        let records = out;
+        let count = if keep { records.len() } else { count };
+        on_page(SyncPage {
+            progress: progress(count, Some(count), true),
+            records: &[],
+            cursor: SyncCursor {
+                filter,
+                parent: units.last().and_then(|u| u.0.clone()),
+                split: units.last().and_then(|u| u.1.cloned()),
+                position: PagePosition::End,
+            },
+        });
         lock(&self.last_synced).insert(
             (provider_id.to_string(), account.clone()),
             rfc3339_utc(unix_now()),
         );
-        Ok((count, records))
+        Ok((
+            SyncOutcome {
+                records: count,
+                requests,
+                resumed,
+            },
+            records,
+        ))
     }
 
     /// Projects records on a resource's columns for the table.

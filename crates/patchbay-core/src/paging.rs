@@ -2,8 +2,15 @@
 //! page, learn the total, then fetch the rest concurrently (within the connection's
 //! concurrency and rate limit); cursor styles go one page after another. Records are reported
 //! as pages arrive; the result keeps the provider's order, each record once.
+//!
+//! Each page is reported with a [`PagePosition`]: the place to start again from so that every
+//! record reported so far need not be fetched again. A read can start from such a position, so
+//! a sync interrupted by a crash or a lost network resumes after its last stored page.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
 
 use futures::StreamExt;
 use serde_json::Value;
@@ -19,6 +26,47 @@ pub type Record = Value;
 /// Called for each page as it arrives with (the page's records, records fetched so far,
 /// total when known). Concurrently fetched pages may arrive out of order.
 pub type ProgressFn<'a> = dyn Fn(&[Record], usize, Option<usize>) + Send + Sync + 'a;
+
+/// Where a paged read stands: every page before it has been reported. Concurrently fetched
+/// pages arrive out of order, so for page-numbered and offset styles this is the first page
+/// not yet reported after the highest run of reported pages without a gap (pages reported past
+/// a gap are fetched again on resume: at most the pages that were in flight).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "at", rename_all = "snake_case")]
+pub enum PagePosition {
+    /// Page-numbered styles: the number of the next page to fetch.
+    Page { next: u64 },
+    /// Offset styles: the offset of the next page.
+    Offset { next: u64 },
+    /// Cursor styles: the provider's cursor of the next page.
+    Cursor { next: String },
+    /// Every page was reported.
+    End,
+}
+
+/// One page as it arrives.
+pub struct PageEvent<'a> {
+    pub records: &'a [Record],
+    /// Records reported so far (those skipped by a resumed read included when known).
+    pub fetched: usize,
+    /// Records the provider counts in the whole list, when it says.
+    pub total: Option<usize>,
+    /// Where to start again so that this page and every one reported before it is not fetched
+    /// again.
+    pub position: &'a PagePosition,
+}
+
+/// Called for each page as it arrives (see [`PageEvent`]).
+pub type PageFn<'a> = dyn Fn(PageEvent<'_>) + Send + Sync + 'a;
+
+/// What a streamed read did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Streamed {
+    /// Records reported (a repeated record counts each time).
+    pub records: usize,
+    /// API requests the read sent (first attempts; the connection's retries are not counted).
+    pub requests: u64,
+}
 
 fn with_params(base: &Url, params: &[(&str, String)]) -> Url {
     let mut url = base.clone();
@@ -55,19 +103,23 @@ fn number_at(body: &Value, pointer: &Option<String>) -> Option<u64> {
 
 struct Progress<'a> {
     fetched: std::sync::atomic::AtomicUsize,
+    /// Records the read skipped because it started from a position, when known: the list's
+    /// total minus these is what this read must see.
+    skipped: Option<usize>,
+    requests: AtomicU64,
     total: std::sync::Mutex<Option<usize>>,
     /// Distinct records seen (by id; a record without one counts once each), to notice a
     /// list that lost records while it was paged.
     distinct: std::sync::Mutex<(HashSet<String>, usize)>,
     id_pointer: &'a str,
-    f: &'a ProgressFn<'a>,
+    f: &'a PageFn<'a>,
 }
 
 impl Progress<'_> {
     fn set_total(&self, t: Option<usize>) {
         *self.total.lock().unwrap_or_else(|e| e.into_inner()) = t;
     }
-    fn add(&self, page: &[Record]) {
+    fn add(&self, page: &[Record], position: &PagePosition) {
         {
             let mut distinct = self.distinct.lock().unwrap_or_else(|e| e.into_inner());
             for r in page {
@@ -85,7 +137,12 @@ impl Progress<'_> {
             .fetch_add(n, std::sync::atomic::Ordering::SeqCst)
             + n;
         let total = *self.total.lock().unwrap_or_else(|e| e.into_inner());
-        (self.f)(page, fetched, total);
+        (self.f)(PageEvent {
+            records: page,
+            fetched,
+            total,
+            position,
+        });
     }
 }
 
@@ -96,7 +153,8 @@ pub async fn fetch_all(
     resource: &ResourceDef,
     progress: &ProgressFn<'_>,
 ) -> Result<Vec<Record>, ApiError> {
-    let (records, _) = fetch_pages(conn, base, resource, progress, Keep::All).await?;
+    let on_page = |e: PageEvent<'_>| progress(e.records, e.fetched, e.total);
+    let (records, _) = fetch_pages(conn, base, resource, None, &on_page, Keep::All).await?;
     Ok(dedupe(records, &resource.id_pointer))
 }
 
@@ -109,8 +167,35 @@ pub async fn stream_all(
     resource: &ResourceDef,
     progress: &ProgressFn<'_>,
 ) -> Result<usize, ApiError> {
-    let (_, count) = fetch_pages(conn, base, resource, progress, Keep::None).await?;
-    Ok(count)
+    let on_page = |e: PageEvent<'_>| progress(e.records, e.fetched, e.total);
+    let (_, streamed) = fetch_pages(conn, base, resource, None, &on_page, Keep::None).await?;
+    Ok(streamed.records)
+}
+
+/// Like [`stream_all`], starting at `start` (a position an earlier read reported; `None` for
+/// the first page) and reporting each page's position. A position of another paging style than
+/// the resource's (its definition changed) starts from the first page: fetching again is safe,
+/// skipping is not.
+pub async fn stream_from(
+    conn: &Connection,
+    base: &Url,
+    resource: &ResourceDef,
+    start: Option<&PagePosition>,
+    on_page: &PageFn<'_>,
+) -> Result<Streamed, ApiError> {
+    let (_, streamed) = fetch_pages(conn, base, resource, start, on_page, Keep::None).await?;
+    Ok(streamed)
+}
+
+/// Like [`stream_from`], also answering the records in the provider's order (not deduplicated).
+pub(crate) async fn fetch_from(
+    conn: &Connection,
+    base: &Url,
+    resource: &ResourceDef,
+    start: Option<&PagePosition>,
+    on_page: &PageFn<'_>,
+) -> Result<(Vec<Record>, Streamed), ApiError> {
+    fetch_pages(conn, base, resource, start, on_page, Keep::All).await
 }
 
 /// Whether the paging engine keeps the records it fetched, or only reports them.
@@ -123,7 +208,7 @@ enum Keep {
 /// A record inserted at the top while we page shifts the next page by one: its last record
 /// of the previous page arrives again. Keep the first copy of each id (records without an id
 /// are kept as they are).
-fn dedupe(records: Vec<Record>, id_pointer: &str) -> Vec<Record> {
+pub(crate) fn dedupe(records: Vec<Record>, id_pointer: &str) -> Vec<Record> {
     let mut seen = HashSet::new();
     records
         .into_iter()
@@ -134,44 +219,118 @@ fn dedupe(records: Vec<Record>, id_pointer: &str) -> Vec<Record> {
         .collect()
 }
 
+/// Where a read of `paging` starts, and how many records that skips when it can tell.
+fn start_of(paging: &Paging, start: Option<&PagePosition>) -> Result<Start, ()> {
+    let Some(start) = start else {
+        return Ok(Start::Beginning);
+    };
+    match (paging, start) {
+        (_, PagePosition::End) => Ok(Start::Done),
+        (
+            Paging::PageNumber { first_page, .. } | Paging::PagePerPage { first_page, .. },
+            PagePosition::Page { next },
+        ) if next >= first_page => Ok(Start::Page(*next)),
+        (Paging::OffsetLimit { .. }, PagePosition::Offset { next }) => Ok(Start::Offset(*next)),
+        (Paging::CursorHeader { .. } | Paging::CursorBody { .. }, PagePosition::Cursor { next }) => {
+            Ok(Start::Cursor(next.clone()))
+        }
+        _ => Err(()),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Start {
+    Beginning,
+    Page(u64),
+    Offset(u64),
+    Cursor(String),
+    /// The read had ended: nothing to fetch.
+    Done,
+}
+
+fn skipped_by(paging: &Paging, start: &Start) -> Option<usize> {
+    match (paging, start) {
+        (_, Start::Beginning) => Some(0),
+        (
+            Paging::PagePerPage {
+                first_page,
+                page_size,
+                ..
+            },
+            Start::Page(n),
+        ) => Some(((n - first_page) * page_size) as usize),
+        (Paging::OffsetLimit { .. }, Start::Offset(o)) => Some(*o as usize),
+        // A server-sized page or an opaque cursor: what came before is unknown.
+        _ => None,
+    }
+}
+
 async fn fetch_pages(
     conn: &Connection,
     base: &Url,
     resource: &ResourceDef,
-    progress: &ProgressFn<'_>,
+    start: Option<&PagePosition>,
+    progress: &PageFn<'_>,
     keep: Keep,
-) -> Result<(Vec<Record>, usize), ApiError> {
+) -> Result<(Vec<Record>, Streamed), ApiError> {
+    let start = start_of(&resource.paging, start).unwrap_or_else(|()| {
+        tracing::warn!(provider = %conn.def().id, resource = %resource.id,
+            "the saved place does not fit this list's paging; reading it from the start");
+        Start::Beginning
+    });
+    if start == Start::Done {
+        return Ok((Vec::new(), Streamed::default()));
+    }
+    let skipped = skipped_by(&resource.paging, &start);
     let p = Progress {
-        fetched: 0.into(),
+        fetched: skipped.unwrap_or(0).into(),
+        skipped,
+        requests: AtomicU64::new(0),
         total: std::sync::Mutex::new(None),
         distinct: std::sync::Mutex::new((HashSet::new(), 0)),
         id_pointer: &resource.id_pointer,
         f: progress,
     };
-    let records = fetch_pages_into(conn, base, resource, &p, keep).await?;
+    let records = fetch_pages_into(conn, base, resource, &start, &p, keep).await?;
     // A page that shifted while the list was read (an item deleted above it) skips a record
-    // no later page returns: finishing would report the list complete without it.
-    let expected = *p.total.lock().unwrap_or_else(|e| e.into_inner());
+    // no later page returns: finishing would report the list complete without it. A resumed
+    // read is held to what it had left to read; when that is unknown it cannot be checked.
+    let expected = p
+        .skipped
+        .and_then(|skipped| {
+            p.total
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .map(|t| t.saturating_sub(skipped))
+        });
     let (ids, without_id) = p.distinct.into_inner().unwrap_or_else(|e| e.into_inner());
     let got = ids.len() + without_id;
     if let Some(expected) = expected.filter(|&t| got < t) {
         tracing::warn!(provider = %conn.def().id, got, expected, "the list changed while it was read");
         return Err(ApiError::Incomplete { got, expected });
     }
-    Ok((records, p.fetched.into_inner()))
+    let streamed = Streamed {
+        records: p.fetched.into_inner() - p.skipped.unwrap_or(0),
+        requests: p.requests.into_inner(),
+    };
+    Ok((records, streamed))
 }
 
 async fn fetch_pages_into(
     conn: &Connection,
     base: &Url,
     resource: &ResourceDef,
+    start: &Start,
     p: &Progress<'_>,
     keep: Keep,
 ) -> Result<Vec<Record>, ApiError> {
     // `out` only grows when the caller keeps the records.
     let kept = |page: Vec<Record>| if keep == Keep::All { page } else { Vec::new() };
     let concurrency = conn.def().rate_limit.concurrency.max(1);
-    let get = |url: Url| async move { conn.get_json(&url).await };
+    let get = |url: Url| async move {
+        p.requests.fetch_add(1, Ordering::Relaxed);
+        conn.get_json(&url).await
+    };
 
     match &resource.paging {
         Paging::PageNumber {
@@ -202,41 +361,67 @@ async fn fetch_pages_into(
                 }
                 with_params(base, &params)
             };
-            let mut first = get(page_url(*first_page)).await?;
+            // The first page read (the list's first, or where a resumed read starts) tells the
+            // total, so the rest can be fetched concurrently.
+            let from = match start {
+                Start::Page(n) => *n,
+                _ => *first_page,
+            };
+            let mut first = get(page_url(from)).await?;
             let first_items = items(&mut first.body, &resource.items)?;
             let t_items = number_at(&first.body, total_items);
             let t_pages = number_at(&first.body, total_pages)
                 .or_else(|| size.and_then(|(_, sz)| t_items.map(|t| t.div_ceil(sz))));
             p.set_total(t_items.map(|t| t as usize));
-            p.add(&first_items);
             let mut last_len = first_items.len();
-            let mut out = kept(first_items);
             match t_pages {
                 Some(pages) => {
-                    let rest: Vec<u64> = (first_page + 1..first_page + pages.max(1)).collect();
+                    let end = first_page + pages.max(1);
+                    let at = |next: u64| {
+                        if next >= end {
+                            PagePosition::End
+                        } else {
+                            PagePosition::Page { next }
+                        }
+                    };
+                    p.add(&first_items, &at(from + 1));
+                    let mut out = kept(first_items);
+                    let rest: Vec<u64> = (from + 1..end).collect();
                     let pages = fetch_concurrently(
                         rest,
                         concurrency,
                         |n| get(page_url(n)),
+                        at,
                         resource,
                         p,
                         keep,
                     )
                     .await?;
                     out.extend(pages);
+                    Ok(out)
                 }
                 None => {
-                    let mut n = *first_page;
-                    while last_len > 0 && size.is_none_or(|(_, sz)| last_len as u64 >= sz) {
+                    let more = |len: usize| len > 0 && size.is_none_or(|(_, sz)| len as u64 >= sz);
+                    let at = |n: u64, len: usize| {
+                        if more(len) {
+                            PagePosition::Page { next: n + 1 }
+                        } else {
+                            PagePosition::End
+                        }
+                    };
+                    p.add(&first_items, &at(from, last_len));
+                    let mut out = kept(first_items);
+                    let mut n = from;
+                    while more(last_len) {
                         n += 1;
                         let page = items(&mut get(page_url(n)).await?.body, &resource.items)?;
                         last_len = page.len();
-                        p.add(&page);
+                        p.add(&page, &at(n, last_len));
                         out.extend(kept(page));
                     }
+                    Ok(out)
                 }
             }
-            Ok(out)
         }
         Paging::OffsetLimit {
             offset_param,
@@ -253,42 +438,66 @@ async fn fetch_pages_into(
                     ],
                 )
             };
-            let mut first = get(page_url(0)).await?;
+            let from = match start {
+                Start::Offset(o) => *o,
+                _ => 0,
+            };
+            let mut first = get(page_url(from)).await?;
             let first_items = items(&mut first.body, &resource.items)?;
             let total = number_at(&first.body, total_items);
             p.set_total(total.map(|t| t as usize));
-            p.add(&first_items);
             let mut last_len = first_items.len() as u64;
-            let mut out = kept(first_items);
             match total {
                 Some(total) => {
+                    let at = |next: u64| {
+                        if next >= total {
+                            PagePosition::End
+                        } else {
+                            PagePosition::Offset { next }
+                        }
+                    };
+                    p.add(&first_items, &at(from + page_size));
+                    let mut out = kept(first_items);
                     let offsets: Vec<u64> = (1..)
-                        .map(|i| i * page_size)
+                        .map(|i| from + i * page_size)
                         .take_while(|o| *o < total)
                         .collect();
                     let pages = fetch_concurrently(
                         offsets,
                         concurrency,
                         |o| get(page_url(o)),
+                        |o| at(o),
                         resource,
                         p,
                         keep,
                     )
                     .await?;
                     out.extend(pages);
+                    Ok(out)
                 }
                 None => {
-                    let mut offset = 0;
+                    let at = |offset: u64, len: u64| {
+                        if len >= *page_size {
+                            PagePosition::Offset {
+                                next: offset + page_size,
+                            }
+                        } else {
+                            PagePosition::End
+                        }
+                    };
+                    p.add(&first_items, &at(from, last_len));
+                    let mut out = kept(first_items);
+                    let mut offset = from;
                     while last_len >= *page_size {
                         offset += page_size;
                         let page = items(&mut get(page_url(offset)).await?.body, &resource.items)?;
                         last_len = page.len() as u64;
-                        p.add(&page);
+                        p.add(&page, &at(offset, last_len));
                         out.extend(kept(page));
                     }
+                    Ok(out)
                 }
             }
-            Ok(out)
         }
         Paging::CursorHeader {
             cursor_param,
@@ -300,7 +509,10 @@ async fn fetch_pages_into(
                 (Some(sp), Some(sz)) => vec![(sp.as_str(), sz.to_string())],
                 _ => vec![],
             };
-            let mut cursor: Option<String> = None;
+            let mut cursor: Option<String> = match start {
+                Start::Cursor(c) => Some(c.clone()),
+                _ => None,
+            };
             let mut seen = HashSet::new();
             let mut out = Vec::new();
             loop {
@@ -310,12 +522,14 @@ async fn fetch_pages_into(
                 }
                 let mut resp = get(with_params(base, &params)).await?;
                 let page = items(&mut resp.body, &resource.items)?;
-                p.add(&page);
-                out.extend(kept(page));
                 let next = next_from_header(&resp, header);
+                if next.as_ref().is_some_and(|n| !seen.insert(n.clone())) {
+                    return Err(ApiError::Decode("the next-page cursor repeats".into()));
+                }
+                p.add(&page, &cursor_position(&next));
+                out.extend(kept(page));
                 match next {
-                    Some(n) if seen.insert(n.clone()) => cursor = Some(n),
-                    Some(_) => return Err(ApiError::Decode("the next-page cursor repeats".into())),
+                    Some(n) => cursor = Some(n),
                     None => break,
                 }
             }
@@ -332,33 +546,47 @@ async fn fetch_pages_into(
                 (Some(sp), Some(sz)) => vec![(sp.as_str(), sz.to_string())],
                 _ => vec![],
             };
-            let mut cursor: Option<String> = None;
+            let resumed = matches!(start, Start::Cursor(_));
+            let mut cursor: Option<String> = match start {
+                Start::Cursor(c) => Some(c.clone()),
+                _ => None,
+            };
             let mut seen = HashSet::new();
             let mut out = Vec::new();
+            let mut first = true;
             loop {
                 let mut params = size.clone();
                 if let Some(c) = &cursor {
                     params.push((cursor_param.as_str(), c.clone()));
                 }
                 let mut resp = get(with_params(base, &params)).await?;
-                if cursor.is_none() {
+                if std::mem::take(&mut first) && !resumed {
                     p.set_total(number_at(&resp.body, total_items).map(|t| t as usize));
                 }
                 let page = items(&mut resp.body, &resource.items)?;
-                p.add(&page);
-                out.extend(kept(page));
                 let n = match resp.body.pointer(next) {
                     None | Some(Value::Null) => None,
                     Some(v) => Some(value_text(v)).filter(|s| !s.is_empty()),
                 };
+                if n.as_ref().is_some_and(|n| !seen.insert(n.clone())) {
+                    return Err(ApiError::Decode("the next-page cursor repeats".into()));
+                }
+                p.add(&page, &cursor_position(&n));
+                out.extend(kept(page));
                 match n {
-                    Some(n) if seen.insert(n.clone()) => cursor = Some(n),
-                    Some(_) => return Err(ApiError::Decode("the next-page cursor repeats".into())),
+                    Some(n) => cursor = Some(n),
                     None => break,
                 }
             }
             Ok(out)
         }
+    }
+}
+
+fn cursor_position(next: &Option<String>) -> PagePosition {
+    match next {
+        Some(n) => PagePosition::Cursor { next: n.clone() },
+        None => PagePosition::End,
     }
 }
 
@@ -370,12 +598,46 @@ fn next_from_header(resp: &ApiResponse, header: &str) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// The first key not yet reported, given the keys in order and those reported: every key
+/// before it was reported.
+struct Frontier {
+    keys: Vec<u64>,
+    /// Index in `keys` of the first key not reported.
+    next: usize,
+    /// Reported keys past a gap.
+    ahead: BTreeSet<u64>,
+}
+
+impl Frontier {
+    fn new(keys: Vec<u64>) -> Self {
+        Frontier {
+            keys,
+            next: 0,
+            ahead: BTreeSet::new(),
+        }
+    }
+
+    /// Marks `key` reported; answers the first key not reported yet (`None`: all were).
+    fn report(&mut self, key: u64) -> Option<u64> {
+        self.ahead.insert(key);
+        while let Some(k) = self.keys.get(self.next) {
+            if !self.ahead.remove(k) {
+                break;
+            }
+            self.next += 1;
+        }
+        self.keys.get(self.next).copied()
+    }
+}
+
 /// Fetches pages keyed by `keys` with at most `concurrency` in flight; reports each page as
-/// it arrives; returns the records in key order.
+/// it arrives, with the position `at(first key not reported)` (or `at` past the last key when
+/// all were); returns the records in key order.
 async fn fetch_concurrently<F, Fut>(
     keys: Vec<u64>,
     concurrency: usize,
     fetch: F,
+    at: impl Fn(u64) -> PagePosition,
     resource: &ResourceDef,
     p: &Progress<'_>,
     keep: Keep,
@@ -385,6 +647,7 @@ where
     Fut: std::future::Future<Output = Result<ApiResponse, ApiError>>,
 {
     let mut pages: BTreeMap<u64, Vec<Value>> = BTreeMap::new();
+    let mut frontier = Frontier::new(keys.clone());
     let mut stream = futures::stream::iter(keys)
         .map(|k| {
             let fut = fetch(k);
@@ -393,10 +656,60 @@ where
         .buffer_unordered(concurrency);
     while let Some((k, resp)) = stream.next().await {
         let page = items(&mut resp?.body, &resource.items)?;
-        p.add(&page);
+        let position = match frontier.report(k) {
+            Some(next) => at(next),
+            None => PagePosition::End,
+        };
+        p.add(&page, &position);
         if keep == Keep::All {
             pages.insert(k, page);
         }
     }
     Ok(pages.into_values().flatten().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_frontier_stops_at_the_first_gap() {
+        let mut f = Frontier::new(vec![2, 3, 4, 5]);
+        assert_eq!(f.report(3), Some(2), "page 2 is still missing");
+        assert_eq!(f.report(5), Some(2));
+        assert_eq!(f.report(2), Some(4), "2 and 3 are in: 4 is next");
+        assert_eq!(f.report(4), None, "everything reported");
+    }
+
+    #[test]
+    fn positions_round_trip_through_their_stored_text() {
+        for p in [
+            PagePosition::Page { next: 7 },
+            PagePosition::Offset { next: 500 },
+            PagePosition::Cursor {
+                next: "abc".into(),
+            },
+            PagePosition::End,
+        ] {
+            let text = serde_json::to_string(&p).unwrap();
+            assert_eq!(serde_json::from_str::<PagePosition>(&text).unwrap(), p);
+        }
+    }
+
+    #[test]
+    fn a_position_of_another_style_is_refused() {
+        let paging = Paging::OffsetLimit {
+            offset_param: "offset".into(),
+            limit_param: "limit".into(),
+            page_size: 50,
+            total_items: None,
+        };
+        assert_eq!(
+            start_of(&paging, Some(&PagePosition::Offset { next: 100 })),
+            Ok(Start::Offset(100))
+        );
+        assert_eq!(skipped_by(&paging, &Start::Offset(100)), Some(100));
+        assert!(start_of(&paging, Some(&PagePosition::Page { next: 3 })).is_err());
+        assert_eq!(start_of(&paging, None), Ok(Start::Beginning));
+    }
 }

@@ -272,6 +272,74 @@ pub struct ResourceDef {
     pub parent: Option<ParentDef>,
     #[serde(default)]
     pub columns: Vec<ColumnDef>,
+    /// A list the provider only returns one value of a filter at a time (EmailOctopus
+    /// contacts by status): each value is paged on its own.
+    #[serde(default)]
+    pub split: Option<SplitDef>,
+    /// How to fetch only what changed since the last sync; without it every sync is a full pass.
+    #[serde(default)]
+    pub incremental: Option<IncrementalDef>,
+}
+
+/// One query parameter whose values are read one after another (see [`ResourceDef::split`]).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SplitDef {
+    pub param: String,
+    pub values: Vec<String>,
+}
+
+/// A resource's incremental sync: what to ask for and how often a full pass still runs (only a
+/// full pass sees deletions, and for some kinds older edits).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct IncrementalDef {
+    #[serde(flatten)]
+    pub kind: IncrementalKind,
+    /// A full pass runs when the last one is older than this many days.
+    #[serde(default = "weekly")]
+    pub full_every_days: u32,
+}
+
+fn weekly() -> u32 {
+    7
+}
+
+/// The ways providers let a client ask for changed records only.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum IncrementalKind {
+    /// `param=<newest stored value of field, minus overlap_seconds>` returns records changed
+    /// since (EmailOctopus `last_updated_at.gte`). The overlap covers clock skew between the
+    /// provider's servers; records seen twice are updated, never duplicated.
+    UpdatedSince {
+        param: String,
+        field: String,
+        #[serde(default = "five_minutes")]
+        overlap_seconds: u32,
+    },
+    /// Records created in [`start_param`, `end_param`] (WhatConverts): from the newest stored
+    /// creation date minus `window_days` to now. Edits to older records are seen by a full
+    /// pass only. `max_span_days` is the longest range the provider accepts.
+    CreatedWindow {
+        start_param: String,
+        end_param: String,
+        field: String,
+        #[serde(default = "thirty")]
+        window_days: u32,
+        #[serde(default)]
+        max_span_days: Option<u32>,
+    },
+    /// `param=<largest stored id>` returns newer records (ClickFunnels `after`), for lists in
+    /// ascending id order. Edits and deletions are seen by a full pass only.
+    AfterId { param: String, field: String },
+}
+
+fn five_minutes() -> u32 {
+    300
+}
+
+fn thirty() -> u32 {
+    30
 }
 
 fn default_id_pointer() -> String {
@@ -571,6 +639,7 @@ fn validate(def: &ProviderDef) -> Result<(), (String, String)> {
             }
             check_pointer("pointer", &p.pointer)?;
         }
+        validate_incremental(r)?;
         match &r.paging {
             Paging::PagePerPage { page_size, .. } | Paging::OffsetLimit { page_size, .. }
                 if *page_size == 0 =>
@@ -589,6 +658,74 @@ fn validate(def: &ProviderDef) -> Result<(), (String, String)> {
         }
     }
     Ok(())
+}
+
+/// The `split` and `incremental` tables of one resource.
+fn validate_incremental(r: &ResourceDef) -> Result<(), (String, String)> {
+    let param_ok = |p: &str| !p.is_empty() && !p.contains(['&', '=', '#', ' ']);
+    if let Some(split) = &r.split {
+        if !param_ok(&split.param) {
+            return Err((
+                "split".into(),
+                format!("resource {:?}: split param {:?} is not a query parameter name", r.id, split.param),
+            ));
+        }
+        if split.values.is_empty() {
+            return Err((
+                "split".into(),
+                format!("resource {:?}: split needs at least one value", r.id),
+            ));
+        }
+    }
+    let Some(inc) = &r.incremental else {
+        return Ok(());
+    };
+    if inc.full_every_days == 0 {
+        return Err((
+            "incremental".into(),
+            format!("resource {:?}: full_every_days must be at least 1", r.id),
+        ));
+    }
+    let (params, field): (Vec<&String>, &String) = match &inc.kind {
+        IncrementalKind::UpdatedSince { param, field, .. } => (vec![param], field),
+        IncrementalKind::CreatedWindow {
+            start_param,
+            end_param,
+            field,
+            window_days,
+            max_span_days,
+        } => {
+            if max_span_days.is_some_and(|m| m <= *window_days) {
+                return Err((
+                    "incremental".into(),
+                    format!("resource {:?}: max_span_days must be more than window_days", r.id),
+                ));
+            }
+            (vec![start_param, end_param], field)
+        }
+        IncrementalKind::AfterId { param, field } => {
+            if !matches!(r.paging, Paging::CursorHeader { .. } | Paging::CursorBody { .. }) {
+                return Err((
+                    "incremental".into(),
+                    format!("resource {:?}: after_id needs a cursor-paged list in ascending id order", r.id),
+                ));
+            }
+            (vec![param], field)
+        }
+    };
+    if let Some(p) = params.iter().find(|p| !param_ok(p)) {
+        return Err((
+            "incremental".into(),
+            format!("resource {:?}: {p:?} is not a query parameter name", r.id),
+        ));
+    }
+    if field.is_empty() {
+        return Err((
+            "incremental".into(),
+            format!("resource {:?}: incremental field must name the record field (a JSON pointer like /id)", r.id),
+        ));
+    }
+    check_pointer("incremental", field)
 }
 
 fn validate_connection(def: &ProviderDef) -> Result<(), (String, String)> {

@@ -308,7 +308,15 @@ export class FakeBackend {
     list_resources: () => this.resources,
     sync_resource: async () => {
       if (this.syncGate) await this.syncGate;
-      return { total: this.rowCount, synced_at: '2026-11-23T09:00:00Z' };
+      return {
+        total: this.rowCount,
+        synced_at: '2026-11-23T09:00:00Z',
+        pass: 'full',
+        added: this.rowCount,
+        updated: 0,
+        removed: 0,
+        requests: 1,
+      };
     },
     query_records: ({ query }) => this.query(query),
     record_detail: ({ index }) => {

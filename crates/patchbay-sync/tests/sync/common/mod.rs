@@ -1,0 +1,122 @@
+//! Shared helpers: a sandbox on 127.0.0.1:0, a core in demo mode pointed at it, a cache file.
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use patchbay_cache::Cache;
+use patchbay_core::http::{HttpSettings, RetryPolicy};
+use patchbay_core::providers::{builtin, ProviderDef};
+use patchbay_core::vault::MemoryVault;
+use patchbay_core::views::SyncProgress;
+use patchbay_core::{AccountId, ConnectOutcome, CoreConfig, Patchbay};
+use patchbay_sandbox::{Sandbox, SandboxConfig};
+use patchbay_sync::ProgressSink;
+
+pub async fn sandbox(config: SandboxConfig) -> Sandbox {
+    Sandbox::start(
+        "127.0.0.1:0".parse().unwrap(),
+        SandboxConfig {
+            auto_approve: true,
+            ..config
+        },
+    )
+    .await
+    .expect("sandbox starts")
+}
+
+/// Fast retries; `namespace` keeps processes of one test apart in the (memory) vault's naming.
+pub fn config() -> CoreConfig {
+    CoreConfig {
+        namespace: format!("dev.patchbay.synctest.{}", std::process::id()),
+        http: HttpSettings {
+            connect_timeout: Duration::from_secs(2),
+            request_timeout: Duration::from_secs(20),
+            retry: RetryPolicy {
+                max_attempts: 8,
+                base_delay: Duration::from_millis(2),
+                max_delay: Duration::from_millis(50),
+                max_total: Duration::from_secs(60),
+                max_retry_after: Duration::from_secs(5),
+            },
+        },
+        ..CoreConfig::default()
+    }
+}
+
+/// A core on the sandbox at `url` (built-in definitions, rewritten for it), `tweak` applied.
+pub fn core_at(url: &str, tweak: impl Fn(&mut ProviderDef)) -> Patchbay {
+    let defs = builtin()
+        .into_iter()
+        .map(|mut d| {
+            d.rewrite_for_demo(url);
+            tweak(&mut d);
+            d
+        })
+        .collect();
+    Patchbay::new(defs, Arc::new(MemoryVault::new()), config())
+}
+
+/// Connects (the sandbox approves at once) and answers the account.
+pub async fn connect(core: &Patchbay, provider: &str) -> AccountId {
+    let url = core.begin_connect(provider).await.expect("begin");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = client.get(url.as_str()).send().await.expect("authorize answers");
+    assert_eq!(resp.status().as_u16(), 303, "authorize redirects (auto-approve)");
+    let location = resp.headers()["location"].to_str().unwrap().to_string();
+    match core.complete(&location).await.expect("complete") {
+        ConnectOutcome::Connected { account_id, .. } => {
+            AccountId::parse(&account_id).expect("a valid account id")
+        }
+        other => panic!("not connected: {other:?}"),
+    }
+}
+
+pub fn open_cache(path: &std::path::Path) -> Arc<Cache> {
+    Arc::new(Cache::open(path).expect("cache opens"))
+}
+
+/// Keeps every progress report.
+#[derive(Default)]
+pub struct Recorder(pub Mutex<Vec<SyncProgress>>);
+
+impl ProgressSink for Recorder {
+    fn progress(&self, p: SyncProgress) {
+        self.0.lock().unwrap().push(p);
+    }
+}
+
+/// Waits for `what` (checked every few milliseconds); fails after `limit` saying what it waited
+/// for. Only a failure depends on the time.
+pub async fn wait_for<T>(what: &str, limit: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "gave up after {limit:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Every cached row's cell in column `col`, in row order.
+pub fn cached_column(cache: &Cache, provider: &str, account: &AccountId, resource: &str, col: usize) -> Vec<String> {
+    let page = cache
+        .query(
+            provider,
+            account.as_str(),
+            resource,
+            &patchbay_cache::Query {
+                limit: u64::MAX / 2,
+                ..Default::default()
+            },
+        )
+        .expect("the cache answers");
+    page.rows.into_iter().map(|r| r.cells[col].clone()).collect()
+}
