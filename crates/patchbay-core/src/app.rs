@@ -757,6 +757,8 @@ impl CoreState {
                 // Written under the known account before the fresh entry goes: a crash in
                 // between leaves an extra entry, never no tokens.
                 conn.install(tokens.clone()).await?;
+                // The look-up went out under the fresh connection: it counts for this account.
+                self.usage.absorb(fresh.usage_key(), conn.usage_key());
                 fresh.forget(false).await?;
                 self.accounts.upsert(&def.id, entry(id.clone())).await?;
                 Ok(id)

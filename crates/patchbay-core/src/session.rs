@@ -327,6 +327,11 @@ impl Connection {
         self.sent.load(Ordering::SeqCst)
     }
 
+    /// Whose requests this connection's count is.
+    pub fn usage_key(&self) -> &UsageKey {
+        self.budget.key()
+    }
+
     /// Today's usage of the provider's daily quota, if it has one.
     pub fn usage(&self) -> Option<crate::budget::Usage> {
         self.budget.usage()

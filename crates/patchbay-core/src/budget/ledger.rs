@@ -152,6 +152,27 @@ impl UsageLedger {
         }
     }
 
+    /// Adds `from`'s requests of today to `into` and forgets `from`: a connect looks the account
+    /// up under a fresh key before it knows the account is one already listed, and that
+    /// request was sent with the account's credentials.
+    pub fn absorb(&self, from: &UsageKey, into: &UsageKey) {
+        let mut counts = self.counts();
+        let Some(moved) = counts.remove(from) else {
+            return;
+        };
+        let target = counts.entry(into.clone()).or_insert(DayCount {
+            day_start: moved.day_start,
+            used: 0,
+        });
+        if target.day_start == moved.day_start {
+            target.used = target.used.saturating_add(moved.used);
+        } else if moved.day_start > target.day_start {
+            // `into` was last used on an earlier day: today's count is the moved one.
+            *target = moved;
+        }
+        self.persist(&counts);
+    }
+
     pub fn usage(&self, key: &UsageKey, quota: &DailyQuota) -> Usage {
         let now = self.clock.now();
         let mut counts = self.counts();
@@ -285,6 +306,23 @@ mod tests {
         assert_eq!(ledger.usage(&key("a"), &q).remaining(), 400);
         ledger.lower_remaining(&key("a"), &q, 0);
         assert!(ledger.take(&key("a"), &q).is_err());
+    }
+
+    #[test]
+    fn a_reconnects_look_up_counts_for_the_account() {
+        let (clock, _) = manual(datetime!(2026-11-30 12:00 UTC));
+        let ledger = UsageLedger::memory(clock);
+        let q = quota(10);
+        for _ in 0..3 {
+            ledger.take(&key("known"), &q).unwrap();
+        }
+        ledger.take(&key("fresh"), &q).unwrap();
+        ledger.absorb(&key("fresh"), &key("known"));
+        assert_eq!(ledger.usage(&key("known"), &q).used, 4);
+        assert_eq!(ledger.usage(&key("fresh"), &q).used, 0);
+        // Nothing counted under `from`: nothing changes.
+        ledger.absorb(&key("nobody"), &key("known"));
+        assert_eq!(ledger.usage(&key("known"), &q).used, 4);
     }
 
     #[test]

@@ -129,3 +129,85 @@ impl Budget {
             .map(|q| self.ledger.usage(&self.key, q))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::budget::limits::{DailyQuota, LimitHeader, LimitHeaders, ResetTime};
+    use reqwest::header::{HeaderName, HeaderValue};
+    use time::macros::datetime;
+
+    fn budget(headers: LimitHeaders) -> Budget {
+        let limit = RateLimit {
+            requests: 0,
+            daily: Some(DailyQuota {
+                requests: 1000,
+                resets_at: ResetTime::try_from("00:00 UTC".to_string()).unwrap(),
+            }),
+            headers,
+            ..Default::default()
+        };
+        let clock = Clock::from_fn(|| datetime!(2026-11-30 12:00 UTC));
+        let key = UsageKey {
+            namespace: "t".into(),
+            provider: "whatconverts".into(),
+            account: "a".into(),
+        };
+        Budget::new(&limit, Arc::new(UsageLedger::memory(clock)), key)
+    }
+
+    fn header(name: &'static str, value: &'static str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+        h
+    }
+
+    #[tokio::test]
+    async fn the_remaining_header_lowers_todays_count_and_can_stop_the_next_request() {
+        let b = budget(LimitHeaders {
+            remaining_daily: Some(LimitHeader(HeaderName::from_static("x-left"))),
+            ..Default::default()
+        });
+        b.admit().await.unwrap();
+        assert_eq!(b.usage().unwrap().remaining(), 999);
+        b.observe(&header("x-left", "250"));
+        assert_eq!(b.usage().unwrap().remaining(), 250);
+        // Other headers and unreadable values change nothing.
+        b.observe(&header("x-other", "3"));
+        b.observe(&header("x-left", "soon"));
+        assert_eq!(b.usage().unwrap().remaining(), 250);
+        b.observe(&header("x-left", "0"));
+        let refusal = b.admit().await.unwrap_err();
+        assert_eq!(refusal.resets_at, datetime!(2026-12-01 00:00 UTC));
+    }
+
+    #[tokio::test]
+    async fn without_a_named_header_nothing_is_read() {
+        let b = budget(LimitHeaders::default());
+        b.admit().await.unwrap();
+        b.observe(&header("x-left", "0"));
+        assert_eq!(b.usage().unwrap().remaining(), 999);
+    }
+
+    #[test]
+    fn retry_after_prefers_the_named_header_then_the_standard_then_reset() {
+        let b = budget(LimitHeaders {
+            retry_after: LimitHeader(HeaderName::from_static("x-ratelimit-retry-after")),
+            reset: Some(LimitHeader(HeaderName::from_static("x-reset"))),
+            ..Default::default()
+        });
+        let mut h = header("x-ratelimit-retry-after", "7");
+        h.insert(RETRY_AFTER, HeaderValue::from_static("9"));
+        assert_eq!(b.retry_after(&h), Some(Duration::from_secs(7)));
+        h.remove("x-ratelimit-retry-after");
+        assert_eq!(b.retry_after(&h), Some(Duration::from_secs(9)));
+        assert_eq!(
+            b.retry_after(&header("x-reset", "4")),
+            Some(Duration::from_secs(4))
+        );
+        assert_eq!(b.retry_after(&HeaderMap::new()), None);
+    }
+}
