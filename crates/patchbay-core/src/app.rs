@@ -11,6 +11,7 @@ use oauth2::{RequestTokenError, TokenResponse};
 use url::Url;
 
 use crate::accounts::{AccountEntry, AccountIndex};
+use crate::budget::{BudgetView, UsageKey, UsageLedger};
 use crate::discovery::{self, OauthClient};
 use crate::error::{ApiError, ConnectError};
 use crate::http::{build_client, HttpSettings, TokenHttpError};
@@ -107,6 +108,11 @@ pub struct CoreConfig {
     pub http: HttpSettings,
     pub pending_ttl: Duration,
     pub pending_max: usize,
+    /// Where the daily request counts are kept across restarts (a small private file);
+    /// `None` keeps them in memory only.
+    pub usage_path: Option<std::path::PathBuf>,
+    /// The time the daily quotas go by (tests move it with the sandbox's clock).
+    pub clock: crate::budget::Clock,
 }
 
 impl Default for CoreConfig {
@@ -117,6 +123,8 @@ impl Default for CoreConfig {
             http: HttpSettings::default(),
             pending_ttl: PENDING_TTL,
             pending_max: PENDING_MAX,
+            usage_path: None,
+            clock: crate::budget::Clock::system(),
         }
     }
 }
@@ -165,6 +173,8 @@ pub struct CoreState {
     /// One discovery/registration at a time, so two quick clicks register once.
     resolving: tokio::sync::Mutex<()>,
     changes: tokio::sync::broadcast::Sender<ConnectionChange>,
+    /// Today's request counts of every account, shared by the connections.
+    usage: Arc<UsageLedger>,
 }
 
 /// A std mutex whose holder panicked still guards plain data: take it anyway.
@@ -176,6 +186,10 @@ impl Patchbay {
     /// The given definitions.
     pub fn new(defs: Vec<ProviderDef>, vault: Arc<dyn Vault>, config: CoreConfig) -> Self {
         let namespace = config.vault_namespace();
+        let usage = Arc::new(UsageLedger::open(
+            config.usage_path.clone(),
+            config.clock.clone(),
+        ));
         Self {
             state: Arc::new(CoreState {
                 defs: defs.into_iter().map(Arc::new).collect(),
@@ -192,6 +206,7 @@ impl Patchbay {
                 resolved: Mutex::new(HashMap::new()),
                 resolving: tokio::sync::Mutex::new(()),
                 changes: tokio::sync::broadcast::channel(64).0,
+                usage,
             }),
         }
     }
@@ -404,7 +419,20 @@ impl CoreState {
             self.http.clone(),
             self.config.http.clone(),
         )
+        .with_usage(self.usage.clone())
         .in_world(self.config.world)
+    }
+
+    /// "N of M requests left today" for an account of a provider with a daily quota; `None`
+    /// for an unknown provider or one without a daily quota.
+    pub fn budget(&self, provider_id: &str, account: &AccountId) -> Option<BudgetView> {
+        let quota = self.def(provider_id)?.rate_limit.daily?;
+        let key = UsageKey {
+            namespace: self.namespace.clone(),
+            provider: provider_id.to_string(),
+            account: account.as_str().to_string(),
+        };
+        Some(self.usage.usage(&key, &quota).into())
     }
 
     /// The connection object of one account (created on first use).
@@ -792,6 +820,8 @@ impl CoreState {
                 // Written under the known account before the fresh entry goes: a crash in
                 // between leaves an extra entry, never no tokens.
                 conn.install(tokens.clone()).await?;
+                // The look-up went out under the fresh connection: it counts for this account.
+                self.usage.absorb(fresh.usage_key(), conn.usage_key());
                 fresh.forget(false).await?;
                 self.accounts.upsert(&def.id, entry(id.clone())).await?;
                 Ok(id)

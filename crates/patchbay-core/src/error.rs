@@ -243,8 +243,27 @@ pub enum ApiError {
     /// A URL that may not receive credentials in this world (plain http off loopback).
     #[error("refused address: {0}")]
     RefusedUrl(String),
+    /// Today's request quota is used: the request was not sent. A sync pauses and goes on
+    /// after `resets_at`; what it stored so far stays.
+    #[error("the daily quota of {limit} requests is used until {resets_at}")]
+    QuotaExhausted {
+        limit: u32,
+        resets_at: time::OffsetDateTime,
+        /// When the request was refused (the "in 3 h 12 min" of the message counts from it).
+        refused_at: time::OffsetDateTime,
+    },
     #[error(transparent)]
     Vault(#[from] VaultError),
+}
+
+impl From<crate::budget::QuotaRefusal> for ApiError {
+    fn from(r: crate::budget::QuotaRefusal) -> Self {
+        ApiError::QuotaExhausted {
+            limit: r.limit,
+            resets_at: r.resets_at,
+            refused_at: r.refused_at,
+        }
+    }
 }
 
 impl ApiError {
@@ -265,6 +284,7 @@ impl ApiError {
             ApiError::Incomplete { .. } => "api.incomplete",
             ApiError::OriginChanged => "api.origin_changed",
             ApiError::RefusedUrl(_) => "api.refused_url",
+            ApiError::QuotaExhausted { .. } => "api.quota_exhausted",
             ApiError::Vault(v) => v.code(),
         }
     }
@@ -300,11 +320,82 @@ impl ApiError {
             ApiError::RefusedUrl(_) => format!(
                 "{name}'s address is not a secure (https) one, so Patchbay sent nothing. Fix the address in Settings or remove your custom definition."
             ),
+            ApiError::QuotaExhausted {
+                limit,
+                resets_at,
+                refused_at,
+            } => format!(
+                "{name} allows {} requests a day and today's are used. Patchbay will continue after {} UTC (in {}).",
+                thousands(*limit),
+                resets_at
+                    .to_offset(time::UtcOffset::UTC)
+                    .format(time::macros::format_description!("[hour]:[minute]"))
+                    .unwrap_or_default(),
+                wait_words(*resets_at - *refused_at),
+            ),
             ApiError::Vault(v) => vault_message(v),
         };
         UserError {
             code: self.code().to_string(),
             message,
         }
+    }
+}
+
+/// `1000` as "1,000".
+fn thousands(n: u32) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A wait in words: "3 h 12 min", "12 min", "less than a minute".
+fn wait_words(d: time::Duration) -> String {
+    let minutes = d.whole_minutes().max(0);
+    match (minutes / 60, minutes % 60) {
+        (0, 0) => "less than a minute".into(),
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn quota_exhausted_says_how_many_and_when_it_goes_on() {
+        let e = ApiError::QuotaExhausted {
+            limit: 1000,
+            resets_at: datetime!(2026-12-01 00:00 UTC),
+            refused_at: datetime!(2026-11-30 20:47:30 UTC),
+        };
+        let user = e.to_user("WhatConverts");
+        assert_eq!(user.code, "api.quota_exhausted");
+        assert_eq!(
+            user.message,
+            "WhatConverts allows 1,000 requests a day and today's are used. Patchbay will continue after 00:00 UTC (in 3 h 12 min)."
+        );
+        let soon = ApiError::QuotaExhausted {
+            limit: 10_000,
+            resets_at: datetime!(2026-12-01 00:00 UTC),
+            refused_at: datetime!(2026-11-30 23:59:30 UTC),
+        };
+        assert!(soon
+            .to_user("WhatConverts")
+            .message
+            .contains("allows 10,000 requests a day and today's are used. Patchbay will continue after 00:00 UTC (in less than a minute)."));
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(wait_words(time::Duration::minutes(120)), "2 h");
+        assert_eq!(wait_words(time::Duration::minutes(5)), "5 min");
     }
 }

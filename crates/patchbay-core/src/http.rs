@@ -273,6 +273,7 @@ mod tests {
                 requests,
                 per_seconds,
                 concurrency: 1,
+                ..Default::default()
             });
             assert!(limiter.unlimited());
         }
@@ -280,6 +281,7 @@ mod tests {
             requests: 1,
             per_seconds: f64::INFINITY,
             concurrency: 1,
+            ..Default::default()
         });
         assert_eq!(huge.window, Duration::from_secs(86_400));
     }

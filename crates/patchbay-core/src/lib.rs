@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod budget;
 pub mod discovery;
 pub mod error;
 pub mod http;

@@ -202,14 +202,31 @@ pub enum RedirectKind {
     Loopback,
 }
 
-/// Requests per period and concurrent requests the provider allows.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+/// What a provider allows, from its documentation (top-level `rate_limit` in a definition):
+/// a sliding window of `requests` per `per_seconds`, concurrent requests, and optionally a
+/// token bucket, a daily quota, the largest page size and the names of the limit headers it
+/// sends. Written as one inline table (`rate_limit = { requests = 10, ..., daily = { ... } }`)
+/// or as dotted keys (`rate_limit.daily = { ... }`); definitions with only the window and
+/// concurrency load as before.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimit {
     pub requests: u32,
     pub per_seconds: f64,
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
+    /// A token bucket in front of the window (EmailOctopus).
+    #[serde(default)]
+    pub bucket: Option<crate::budget::limits::TokenBucketDef>,
+    /// Requests per day, and when the day starts again (WhatConverts).
+    #[serde(default)]
+    pub daily: Option<crate::budget::limits::DailyQuota>,
+    /// The largest page the provider serves; informational, for the sync engine.
+    #[serde(default)]
+    pub max_page_size: Option<u32>,
+    /// The headers in which the provider reports what is left.
+    #[serde(default)]
+    pub headers: crate::budget::limits::LimitHeaders,
 }
 
 fn default_concurrency() -> usize {
@@ -222,6 +239,10 @@ impl Default for RateLimit {
             requests: 5,
             per_seconds: 1.0,
             concurrency: 2,
+            bucket: None,
+            daily: None,
+            max_page_size: None,
+            headers: Default::default(),
         }
     }
 }
@@ -570,12 +591,7 @@ fn validate(def: &ProviderDef) -> Result<(), (String, String)> {
             "demo_api_path must start with /".into(),
         ));
     }
-    if !(0.0..=86_400.0).contains(&def.rate_limit.per_seconds) {
-        return Err((
-            "rate_limit".into(),
-            "rate_limit per_seconds must be a number of seconds from 0 to 86400".into(),
-        ));
-    }
+    def.rate_limit.check()?;
     validate_connection(def)?;
     if def.iss_parameter_supported && def.issuer.is_none() {
         return Err((

@@ -11,13 +11,14 @@ use oauth2::{
     AccessToken, AuthType, ClientId, ClientSecret, EndpointMaybeSet, EndpointNotSet, EndpointSet,
     RefreshToken, RequestTokenError, RevocationUrl, TokenResponse, TokenUrl,
 };
-use reqwest::header::{HeaderMap, ACCEPT, RETRY_AFTER};
+use reqwest::header::{HeaderMap, ACCEPT};
 use reqwest::Method;
 use serde_json::Value;
 use url::Url;
 
+use crate::budget::{Budget, Clock, UsageKey, UsageLedger};
 use crate::error::ApiError;
-use crate::http::{parse_retry_after, HttpSettings, RateLimiter, TokenHttp, TokenHttpError};
+use crate::http::{HttpSettings, TokenHttp, TokenHttpError};
 use crate::providers::{ClientAuth, ConnectionDef, KeySend, ProviderDef};
 use crate::secret::SecretString;
 use crate::vault::{Vault, VaultError, VaultKey};
@@ -251,7 +252,10 @@ pub struct Connection {
     http: reqwest::Client,
     token_http: TokenHttp,
     settings: HttpSettings,
-    limiter: RateLimiter,
+    /// Every API request passes it: window, token bucket, daily quota.
+    budget: Budget,
+    /// API requests actually sent (retries included).
+    sent: AtomicU64,
     concurrency: Arc<tokio::sync::Semaphore>,
     state: tokio::sync::Mutex<TokenState>,
     refreshes: AtomicU64,
@@ -272,7 +276,17 @@ impl Connection {
         let client_key = crate::discovery::client_key(namespace, &def.id);
         Self {
             client_key,
-            limiter: RateLimiter::new(&def.rate_limit),
+            // Memory only until the core hands over its shared ledger ([`Connection::with_usage`]).
+            budget: Budget::new(
+                &def.rate_limit,
+                Arc::new(UsageLedger::memory(Clock::system())),
+                UsageKey {
+                    namespace: namespace.to_string(),
+                    provider: def.id.clone(),
+                    account: account.as_str().to_string(),
+                },
+            ),
+            sent: AtomicU64::new(0),
             concurrency: Arc::new(tokio::sync::Semaphore::new(
                 def.rate_limit.concurrency.max(1),
             )),
@@ -298,6 +312,29 @@ impl Connection {
 
     pub fn account(&self) -> &AccountId {
         &self.account
+    }
+
+    /// Counts this connection's requests in `ledger` (the core's, shared by its connections and
+    /// kept across restarts) instead of a memory-only one.
+    pub fn with_usage(mut self, ledger: Arc<UsageLedger>) -> Self {
+        self.budget = Budget::new(&self.def.rate_limit, ledger, self.budget.key().clone());
+        self
+    }
+
+    /// How many API requests this connection sent, retries included (not the token
+    /// endpoint's). Only grows.
+    pub fn request_count(&self) -> u64 {
+        self.sent.load(Ordering::SeqCst)
+    }
+
+    /// Whose requests this connection's count is.
+    pub fn usage_key(&self) -> &UsageKey {
+        self.budget.key()
+    }
+
+    /// Today's usage of the provider's daily quota, if it has one.
+    pub fn usage(&self) -> Option<crate::budget::Usage> {
+        self.budget.usage()
     }
 
     /// The world this connection belongs to (real unless said).
@@ -789,7 +826,7 @@ impl Connection {
         loop {
             let auth = self.request_auth(probe).await?;
             let permit = self.concurrency.clone().acquire_owned().await;
-            self.limiter.acquire().await;
+            self.budget.admit().await?;
             let req = self
                 .http
                 .request(method.clone(), url.clone())
@@ -798,6 +835,7 @@ impl Connection {
             if let Some(b) = body {
                 req = req.json(b);
             }
+            self.sent.fetch_add(1, Ordering::SeqCst);
             let outcome = req.send().await;
             let (last, delay) = match outcome {
                 Err(e) => {
@@ -809,6 +847,7 @@ impl Connection {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     let headers = resp.headers().clone();
+                    self.budget.observe(&headers);
                     match status {
                         200..=299 => match resp.bytes().await {
                             Ok(bytes) => match serde_json::from_slice::<Value>(&bytes) {
@@ -838,21 +877,15 @@ impl Connection {
                             continue;
                         }
                         403 => return Err(ApiError::Forbidden { status }),
-                        429 => {
-                            let after = headers
-                                .get(RETRY_AFTER)
-                                .and_then(|v| v.to_str().ok())
-                                .and_then(|v| parse_retry_after(v, SystemTime::now()));
-                            match after {
-                                Some(d) if d > policy.max_retry_after => {
-                                    return Err(ApiError::RateLimited {
-                                        retry_after_secs: d.as_secs(),
-                                    })
-                                }
-                                Some(d) => ("HTTP 429".to_string(), d),
-                                None => ("HTTP 429".to_string(), policy.backoff(attempts)),
+                        429 => match self.budget.retry_after(&headers) {
+                            Some(d) if d > policy.max_retry_after => {
+                                return Err(ApiError::RateLimited {
+                                    retry_after_secs: d.as_secs(),
+                                })
                             }
-                        }
+                            Some(d) => ("HTTP 429".to_string(), d),
+                            None => ("HTTP 429".to_string(), policy.backoff(attempts)),
+                        },
                         408 | 500..=599 if idempotent => {
                             (format!("HTTP {status}"), policy.backoff(attempts))
                         }

@@ -64,6 +64,7 @@ fn core_for(sb: &Sandbox, vault: Arc<MemoryVault>) -> Patchbay {
             requests: 0,
             per_seconds: 1.0,
             concurrency: 4,
+            ..Default::default()
         };
     })
 }

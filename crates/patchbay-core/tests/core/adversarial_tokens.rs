@@ -41,6 +41,7 @@ fn no_limits(d: &mut patchbay_core::providers::ProviderDef) {
         requests: 0,
         per_seconds: 1.0,
         concurrency: 100,
+        ..Default::default()
     };
 }
 

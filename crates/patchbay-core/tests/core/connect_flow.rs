@@ -17,6 +17,7 @@ fn small_pages(d: &mut patchbay_core::providers::ProviderDef) {
         requests: 1000,
         per_seconds: 1.0,
         concurrency: 4,
+        ..Default::default()
     };
     for r in &mut d.resources {
         match &mut r.paging {

@@ -46,6 +46,7 @@ async fn fifty_concurrent_calls_share_one_refresh() {
             requests: 0,
             per_seconds: 1.0,
             concurrency: 50,
+            ..Default::default()
         };
     });
     let id = connect_account(&core, "whatconverts").await;

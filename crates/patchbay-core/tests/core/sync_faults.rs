@@ -80,6 +80,7 @@ async fn cursor_and_offset_styles_under_faults() {
                     requests: 0,
                     per_seconds: 1.0,
                     concurrency: 4,
+                    ..Default::default()
                 }
             }),
             vault,
