@@ -54,6 +54,9 @@ fn generated() -> Vec<(String, String)> {
         SyncProgress,
         SyncSummary,
         patchbay_sync::PassKind,
+        patchbay_sync::SyncRun,
+        patchbay_sync::SyncStatus,
+        patchbay_core::budget::BudgetView,
         WeekCount,
     ]
 }

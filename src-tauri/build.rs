@@ -21,6 +21,7 @@ fn patchbay_commands() -> &'static [&'static str] {
         "save_settings",
         "set_client_secret",
         "sync_resource",
+        "sync_statuses",
         "query_records",
         "record_detail",
         "weekly_counts",

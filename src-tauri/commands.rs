@@ -209,7 +209,8 @@ fn cache(world: &WorldState) -> Result<Arc<patchbay_cache::Cache>> {
 }
 
 /// Refreshes one list of one account (resuming an interrupted refresh, fetching only what
-/// changed when the provider allows it), emitting `sync-progress` as pages are stored.
+/// changed when the provider allows it), emitting `sync-progress` as pages are stored. It
+/// waits for a background refresh of the same account to end first.
 #[tauri::command]
 pub async fn sync_resource<R: Runtime>(
     app: AppHandle<R>,
@@ -220,17 +221,29 @@ pub async fn sync_resource<R: Runtime>(
 ) -> Result<SyncSummary> {
     let account = self::account_id(&account_id)?;
     let world = state.active();
-    let core = world.core();
-    records::sync(
-        &app,
-        &core,
-        cache(&world)?,
-        &provider_id,
-        &account,
-        &resource_id,
-        patchbay_sync::Pass::Auto,
-    )
-    .await
+    cache(&world)?;
+    let background = world
+        .background()
+        .ok_or_else(|| CommandError::internal("refreshing your records"))?;
+    records::sync(&app, &background, &provider_id, &account, &resource_id).await
+}
+
+/// The sync panel of one account: each list's last run, next run, error or quota pause.
+#[tauri::command]
+pub async fn sync_statuses(
+    state: State<'_, AppState>,
+    provider_id: String,
+    account_id: String,
+) -> Result<Vec<patchbay_sync::SyncStatus>> {
+    let account = self::account_id(&account_id)?;
+    let world = state.active();
+    if world.core().providers().iter().all(|d| d.id != provider_id) {
+        return Err(CommandError::unknown_provider(&provider_id));
+    }
+    Ok(world
+        .background()
+        .map(|b| b.statuses(&provider_id, &account))
+        .unwrap_or_default())
 }
 
 #[tauri::command]

@@ -7,6 +7,8 @@ use ts_rs::TS;
 
 pub const PROVIDERS_CHANGED: &str = "providers-changed";
 pub const SYNC_PROGRESS: &str = "sync-progress";
+/// A list's background-refresh status changed (`patchbay_sync::SyncStatus`).
+pub const SYNC_STATUS: &str = "sync-status";
 pub const NOTICE: &str = "notice";
 pub const EXPORT_PROGRESS: &str = "export-progress";
 

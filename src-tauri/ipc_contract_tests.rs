@@ -272,9 +272,11 @@ fn events() -> Vec<Event> {
     }
     use crate::events::{self, Notice};
     use crate::views::{ExportProgress, ProviderTile, SyncProgress};
+    use patchbay_sync::SyncStatus;
     vec![
         event!(events::PROVIDERS_CHANGED, Vec<ProviderTile>),
         event!(events::SYNC_PROGRESS, SyncProgress),
+        event!(events::SYNC_STATUS, SyncStatus),
         event!(events::NOTICE, Notice),
         event!(events::EXPORT_PROGRESS, ExportProgress),
     ]
@@ -795,6 +797,35 @@ fn every_command_answers_the_window_on_the_mock_runtime() {
     );
     let page = h.ok("query_records", with(&absent, "query", query));
     assert_eq!(page, json!({ "total": 0, "matched": 0, "rows": [] }));
+    // Its sync panel: a line per list of the provider, never synced, not scheduled, with the
+    // refused sync above as its last error.
+    let account = |provider: &str, id: &str| json!({ "providerId": provider, "accountId": id });
+    let statuses = h.ok("sync_statuses", account("whatconverts", "a0123456789"));
+    assert_eq!(
+        statuses,
+        json!([{
+            "provider": "whatconverts", "account": "a0123456789", "resource": "leads",
+            "running": false, "next_run": null, "last_success": null, "last_run": null,
+            "error": {
+                "code": "api.not_connected",
+                "message": "WhatConverts is not connected. Click Connect first.",
+            },
+            "paused_until": null, "budget": statuses[0]["budget"].clone(),
+        }])
+    );
+    // WhatConverts meters requests by the day: nothing used yet by this account.
+    let budget = &statuses[0]["budget"];
+    assert_eq!(budget["used"], json!(0), "{budget}");
+    assert_eq!(budget["remaining"], budget["limit"], "{budget}");
+    assert!(budget["limit"].as_u64().is_some_and(|l| l > 0), "{budget}");
+    assert_eq!(
+        h.error_code("sync_statuses", account("whatconverts", "Not An Account!")),
+        "unknown_account"
+    );
+    assert_eq!(
+        h.error_code("sync_statuses", account("nope", "a0123456789")),
+        "unknown_provider"
+    );
 
     assert_eq!(
         h.exercised,

@@ -1,6 +1,7 @@
 //! Patchbay's Tauri shell: it adapts `patchbay-core` to the window and nothing more.
 //! Plugins, commands, events; the logic lives in the core.
 
+mod background;
 mod commands;
 mod deep_link;
 mod error;
@@ -42,6 +43,7 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> 
             commands::save_settings,
             commands::set_client_secret,
             commands::sync_resource,
+            commands::sync_statuses,
             commands::query_records,
             commands::record_detail,
             commands::weekly_counts,
@@ -56,6 +58,7 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> 
             let state = tauri::async_runtime::block_on(AppState::start(
                 paths,
                 send_tiles_on_change(app.handle()),
+                background::window_sinks(app.handle()),
             ));
             app.manage(state);
             // The deep-link plugin is absent on the mock runtime of the tests.

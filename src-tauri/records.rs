@@ -8,7 +8,7 @@ use std::sync::Arc;
 use patchbay_cache::{Cache, ExportFormat, Query, Sort};
 use patchbay_core::providers::{ProviderDef, ResourceDef};
 use patchbay_core::{AccountId, Patchbay};
-use patchbay_sync::{Pass, ProgressSink, SyncTarget};
+use patchbay_sync::{Background, Pass, ProgressSink, SyncTarget};
 use tauri::{AppHandle, Emitter, Runtime};
 
 use crate::error::CommandError;
@@ -84,15 +84,14 @@ impl<R: Runtime> ProgressSink for WindowSink<R> {
 }
 
 /// Syncs one list of one account (the sync engine, `patchbay-sync`: resumed after an
-/// interruption, incremental when it can be) and sums it up for the window.
+/// interruption, incremental when it can be) through the world's background schedule, and
+/// sums it up for the window.
 pub async fn sync<R: Runtime>(
     app: &AppHandle<R>,
-    core: &Patchbay,
-    cache: Arc<Cache>,
+    background: &Background,
     provider: &str,
     account: &AccountId,
     resource_id: &str,
-    pass: Pass,
 ) -> Result<SyncSummary> {
     let target = SyncTarget {
         provider: provider.to_string(),
@@ -105,12 +104,10 @@ pub async fn sync<R: Runtime>(
         first_fetched: AtomicBool::new(true),
         first_stored: AtomicBool::new(true),
     };
-    let report = patchbay_sync::run(core, &cache, &target, pass, &sink)
+    let report = background
+        .sync_now(&target, Pass::Auto, &sink)
         .await
-        .map_err(|e| {
-            tracing::warn!(code = %e.code(), "sync failed");
-            CommandError::from(e.to_user())
-        })?;
+        .map_err(|e| CommandError::from(e.to_user()))?;
     Ok(SyncSummary {
         total: n(report.total),
         synced_at: report.finished_at,

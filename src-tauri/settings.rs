@@ -147,8 +147,10 @@ impl StoredSettings {
                 }
                 Some(secs) => {
                     let secs = secs.clamp(MIN_REFRESH_SECS, MAX_REFRESH_SECS);
-                    plan.intervals
-                        .insert(id.clone(), Some(std::time::Duration::from_secs(secs.into())));
+                    plan.intervals.insert(
+                        id.clone(),
+                        Some(std::time::Duration::from_secs(secs.into())),
+                    );
                 }
             }
         }
@@ -260,7 +262,10 @@ mod tests {
         let stored = StoredSettings::from_view(&view, &defs).unwrap();
         let plan = stored.plan_settings();
         assert_eq!(plan.interval(&first), None, "0 turns it off");
-        assert_eq!(plan.interval(&second), Some(std::time::Duration::from_secs(600)));
+        assert_eq!(
+            plan.interval(&second),
+            Some(std::time::Duration::from_secs(600))
+        );
         assert_eq!(
             plan.interval(&defs[2].id),
             Some(plan.default_interval),

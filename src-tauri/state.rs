@@ -12,6 +12,9 @@ use patchbay_core::providers::{self, ProviderDef};
 use patchbay_core::{CoreConfig, Patchbay, World};
 use patchbay_sandbox::{Sandbox, SandboxConfig};
 
+use patchbay_sync::Background;
+
+use crate::background::Sinks;
 use crate::settings::StoredSettings;
 
 /// Where the app keeps its files.
@@ -35,11 +38,13 @@ impl Paths {
 /// Called whenever a core reports a connection change: the shell sends the window new tiles.
 pub type Notify = Arc<dyn Fn() + Send + Sync>;
 
-/// One world: its core and its record cache.
+/// One world: its core, its record cache and the background refresh of its lists.
 pub struct WorldState {
     core: Arc<Patchbay>,
     /// An error here (an unreadable file) is shown where records are.
     cache: Result<Arc<patchbay_cache::Cache>, String>,
+    /// `None` only when the cache could not be opened (nothing to refresh into).
+    background: Option<Arc<Background>>,
 }
 
 impl WorldState {
@@ -53,6 +58,38 @@ impl WorldState {
 
     pub fn world(&self) -> World {
         self.core.world()
+    }
+
+    pub fn background(&self) -> Option<Arc<Background>> {
+        self.background.clone()
+    }
+
+    /// Builds a world and starts its background refresh; the refresh follows the core's
+    /// connection changes from now on.
+    fn new(
+        core: Patchbay,
+        cache: Result<Arc<patchbay_cache::Cache>, String>,
+        settings: &StoredSettings,
+        notify: &Notify,
+        sinks: &Sinks,
+    ) -> Arc<Self> {
+        let core = Arc::new(core);
+        let background = cache.as_ref().ok().map(|cache| {
+            Arc::new(Background::start(
+                tauri::async_runtime::handle().inner(),
+                core.clone(),
+                cache.clone(),
+                settings.plan_settings(),
+                sinks.progress.clone(),
+                sinks.statuses.clone(),
+            ))
+        });
+        watch(&core, notify, background.as_ref());
+        Arc::new(Self {
+            core,
+            cache,
+            background,
+        })
     }
 }
 
@@ -68,6 +105,7 @@ pub struct AppState {
     /// demo connections).
     sandbox: tokio::sync::Mutex<Option<Sandbox>>,
     notify: Notify,
+    sinks: Sinks,
 }
 
 fn lock_read<T: Clone>(l: &RwLock<T>) -> T {
@@ -121,24 +159,37 @@ fn open_cache(paths: &Paths, world: World) -> Result<Arc<patchbay_cache::Cache>,
     })
 }
 
-/// Forwards a core's connection changes until the core is dropped.
-fn watch(core: &Patchbay, notify: &Notify) {
+/// Forwards a core's connection changes until the core is dropped: the window gets new
+/// tiles, the background refresh the new set of connected lists. It holds the background
+/// weakly: a world replaced by a rebuild drops its schedule with it.
+fn watch(core: &Patchbay, notify: &Notify, background: Option<&Arc<Background>>) {
     let mut changes = core.subscribe();
     let notify = notify.clone();
+    let background = background.map(Arc::downgrade);
+    let lists_changed = move || {
+        let background = background.as_ref().and_then(std::sync::Weak::upgrade);
+        async move {
+            if let Some(b) = background {
+                b.lists_changed().await;
+            }
+        }
+    };
     tauri::async_runtime::spawn(async move {
         use tokio::sync::broadcast::error::RecvError;
+        lists_changed().await;
         // Lagged only means several changes came at once: one new set of tiles covers them.
         while let Ok(_) | Err(RecvError::Lagged(_)) = changes.recv().await {
             notify();
+            lists_changed().await;
         }
     });
 }
 
 impl AppState {
-    pub async fn start(paths: Paths, notify: Notify) -> Self {
+    pub async fn start(paths: Paths, notify: Notify, sinks: Sinks) -> Self {
         let settings = StoredSettings::load(&paths.settings);
         let vault = patchbay_core::vault::system_vault(None);
-        let real = Self::real_world(&settings, &vault, &paths, &notify);
+        let real = Self::real_world(&settings, &vault, &paths, &notify, &sinks);
         let state = Self {
             real: RwLock::new(real),
             demo: RwLock::new(None),
@@ -147,6 +198,7 @@ impl AppState {
             settings: RwLock::new(settings),
             sandbox: tokio::sync::Mutex::new(None),
             notify,
+            sinks,
         };
         if state.settings().demo_mode() {
             state.ensure_demo().await;
@@ -160,6 +212,23 @@ impl AppState {
         vault: &Arc<dyn patchbay_core::vault::Vault>,
         paths: &Paths,
         notify: &Notify,
+        sinks: &Sinks,
+    ) -> Arc<WorldState> {
+        Self::real_world_over(
+            settings,
+            vault,
+            open_cache(paths, World::Real),
+            notify,
+            sinks,
+        )
+    }
+
+    fn real_world_over(
+        settings: &StoredSettings,
+        vault: &Arc<dyn patchbay_core::vault::Vault>,
+        cache: Result<Arc<patchbay_cache::Cache>, String>,
+        notify: &Notify,
+        sinks: &Sinks,
     ) -> Arc<WorldState> {
         let core = Patchbay::new(
             real_definitions(settings),
@@ -169,11 +238,7 @@ impl AppState {
                 ..CoreConfig::default()
             },
         );
-        watch(&core, notify);
-        Arc::new(WorldState {
-            core: Arc::new(core),
-            cache: open_cache(paths, World::Real),
-        })
+        WorldState::new(core, cache, settings, notify, sinks)
     }
 
     /// Starts the demo world (its sandbox, core and cache) unless it runs already.
@@ -199,14 +264,14 @@ impl AppState {
             CoreConfig::default(),
         )
         .demo(&url);
-        watch(&core, &self.notify);
-        lock_write(
-            &self.demo,
-            Some(Arc::new(WorldState {
-                core: Arc::new(core),
-                cache: open_cache(&self.paths, World::Demo),
-            })),
+        let world = WorldState::new(
+            core,
+            open_cache(&self.paths, World::Demo),
+            &self.settings(),
+            &self.notify,
+            &self.sinks,
         );
+        lock_write(&self.demo, Some(world));
     }
 
     /// Moves single-account keychain entries into the real world's first account, once,
@@ -229,13 +294,14 @@ impl AppState {
     /// demo mode on starts the demo world (once); the window then shows the chosen world.
     pub async fn rebuild(&self) {
         let settings = self.settings();
-        let real = Self::real_world(&settings, &self.vault, &self.paths, &self.notify);
-        // The new core reads the same cache file: share the open one.
-        let real = Arc::new(WorldState {
-            core: real.core.clone(),
-            cache: lock_read(&self.real).cache.clone(),
-        });
+        // The new core reads the same cache file: share the open one. Its background
+        // refresh replaces the old core's (dropping that one stops its schedule).
+        let cache = lock_read(&self.real).cache.clone();
+        let real = Self::real_world_over(&settings, &self.vault, cache, &self.notify, &self.sinks);
         lock_write(&self.real, real);
+        if let Some(b) = lock_read(&self.demo).and_then(|d| d.background()) {
+            b.set_settings(settings.plan_settings());
+        }
         if settings.demo_mode() {
             self.ensure_demo().await;
         }

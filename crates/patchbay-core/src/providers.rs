@@ -683,7 +683,10 @@ fn validate_incremental(r: &ResourceDef) -> Result<(), (String, String)> {
         if !param_ok(&split.param) {
             return Err((
                 "split".into(),
-                format!("resource {:?}: split param {:?} is not a query parameter name", r.id, split.param),
+                format!(
+                    "resource {:?}: split param {:?} is not a query parameter name",
+                    r.id, split.param
+                ),
             ));
         }
         if split.values.is_empty() {
@@ -714,16 +717,25 @@ fn validate_incremental(r: &ResourceDef) -> Result<(), (String, String)> {
             if max_span_days.is_some_and(|m| m <= *window_days) {
                 return Err((
                     "incremental".into(),
-                    format!("resource {:?}: max_span_days must be more than window_days", r.id),
+                    format!(
+                        "resource {:?}: max_span_days must be more than window_days",
+                        r.id
+                    ),
                 ));
             }
             (vec![start_param, end_param], field)
         }
         IncrementalKind::AfterId { param, field } => {
-            if !matches!(r.paging, Paging::CursorHeader { .. } | Paging::CursorBody { .. }) {
+            if !matches!(
+                r.paging,
+                Paging::CursorHeader { .. } | Paging::CursorBody { .. }
+            ) {
                 return Err((
                     "incremental".into(),
-                    format!("resource {:?}: after_id needs a cursor-paged list in ascending id order", r.id),
+                    format!(
+                        "resource {:?}: after_id needs a cursor-paged list in ascending id order",
+                        r.id
+                    ),
                 ));
             }
             (vec![param], field)

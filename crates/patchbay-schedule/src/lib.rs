@@ -9,4 +9,4 @@ mod plan;
 mod runner;
 
 pub use plan::{ListKey, Outcome, Plan, PlanSettings};
-pub use runner::{Scheduler, SyncFn};
+pub use runner::{ListState, OnChange, Scheduler, SyncFn};

@@ -19,6 +19,17 @@ pub type SyncFn =
 
 type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
 
+/// A list's place in the schedule, as a status line shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListState {
+    pub running: bool,
+    /// `None` when its provider's background refresh is off.
+    pub next_run: Option<OffsetDateTime>,
+}
+
+/// Told whenever a list starts or finishes a sync (after the plan has changed).
+pub type OnChange = Arc<dyn Fn(&ListKey, ListState) + Send + Sync>;
+
 struct Inner {
     plan: Mutex<Plan>,
     /// Wakes the loop: the plan changed or a sync finished.
@@ -27,6 +38,7 @@ struct Inner {
     idle: Notify,
     sync: SyncFn,
     clock: Clock,
+    on_change: OnChange,
 }
 
 impl Inner {
@@ -36,9 +48,19 @@ impl Inner {
     }
 
     fn finished(&self, key: &ListKey, outcome: Outcome) {
-        self.plan().finish(key, outcome, (self.clock)());
+        let state = {
+            let mut plan = self.plan();
+            plan.finish(key, outcome, (self.clock)());
+            state_of(&plan, key)
+        };
+        (self.on_change)(key, state);
         self.idle.notify_waiters();
         self.wake.notify_one();
+    }
+
+    fn started(&self, key: &ListKey) {
+        let state = state_of(&self.plan(), key);
+        (self.on_change)(key, state);
     }
 }
 
@@ -60,13 +82,21 @@ const MAX_SLEEP: Duration = Duration::from_secs(3600);
 impl Scheduler {
     /// Starts the loop on `runtime` with the system clock.
     pub fn start(runtime: &tokio::runtime::Handle, plan: Plan, sync: SyncFn) -> Self {
-        Self::start_with_clock(runtime, plan, sync, Arc::new(OffsetDateTime::now_utc))
+        Self::start_with(
+            runtime,
+            plan,
+            sync,
+            Arc::new(|_, _| {}),
+            Arc::new(OffsetDateTime::now_utc),
+        )
     }
 
-    pub fn start_with_clock(
+    /// Starts the loop, telling `on_change` of every start and finish, with `clock` as now.
+    pub fn start_with(
         runtime: &tokio::runtime::Handle,
         plan: Plan,
         sync: SyncFn,
+        on_change: OnChange,
         clock: Clock,
     ) -> Self {
         let inner = Arc::new(Inner {
@@ -75,6 +105,7 @@ impl Scheduler {
             idle: Notify::new(),
             sync,
             clock,
+            on_change,
         });
         let task = runtime.spawn(run(inner.clone(), runtime.clone()));
         Self { inner, task }
@@ -101,6 +132,10 @@ impl Scheduler {
         self.inner.plan().is_running(key)
     }
 
+    pub fn state(&self, key: &ListKey) -> ListState {
+        state_of(&self.inner.plan(), key)
+    }
+
     /// Runs `work` as a sync of `key` once its connection is idle (a manual Refresh waits
     /// for a background sync of the same account to end rather than racing it), then plans
     /// the list's next run from the outcome `work` reports. A list the plan does not know
@@ -121,11 +156,21 @@ impl Scheduler {
             }
             idle.await;
         };
+        if known {
+            self.inner.started(key);
+        }
         let (outcome, answer) = work.await;
         if known {
             self.inner.finished(key, outcome);
         }
         answer
+    }
+}
+
+fn state_of(plan: &Plan, key: &ListKey) -> ListState {
+    ListState {
+        running: plan.is_running(key),
+        next_run: plan.next_run(key),
     }
 }
 
@@ -139,6 +184,7 @@ async fn run(inner: Arc<Inner>, runtime: tokio::runtime::Handle) {
         };
         for key in due {
             let inner = inner.clone();
+            inner.started(&key);
             runtime.spawn(async move {
                 tracing::info!(provider = %key.provider, account = %key.account, resource = %key.resource, "background refresh");
                 let outcome = (inner.sync)(key.clone()).await;

@@ -5,6 +5,7 @@
 //! deletions) every few days. The shell (`src-tauri/records.rs`) starts [`run`] and forwards
 //! progress to the window.
 
+mod background;
 mod columns;
 mod error;
 mod plan;
@@ -20,6 +21,7 @@ use patchbay_core::{AccountId, Patchbay};
 use serde::Serialize;
 use time::OffsetDateTime;
 
+pub use background::{Background, StatusSink, SyncRun, SyncStatus};
 pub use columns::{columns, record_id};
 pub use error::SyncError;
 pub use plan::{Pass, PassKind};
@@ -76,13 +78,13 @@ pub async fn run(
         .find(|d| d.id == target.provider)
         .cloned()
         .ok_or_else(|| SyncError::UnknownProvider(target.provider.clone()))?;
-    let resource = def
-        .resource(&target.resource)
-        .cloned()
-        .ok_or_else(|| SyncError::UnknownResource {
-            provider: def.display_name.clone(),
-            resource: target.resource.clone(),
-        })?;
+    let resource =
+        def.resource(&target.resource)
+            .cloned()
+            .ok_or_else(|| SyncError::UnknownResource {
+                provider: def.display_name.clone(),
+                resource: target.resource.clone(),
+            })?;
     let marks = cache.sync_marks(&target.provider, target.account.as_str(), &target.resource)?;
     let planned = plan::plan(&resource, &marks, pass, OffsetDateTime::now_utc());
     tracing::info!(

@@ -8,4 +8,9 @@ export type ProviderSettings = { id: string, display_name: string, client_id: st
  * The real provider wants the user's own client secret (BoomTown); it goes to the
  * keychain through `set_client_secret`, never into this file or back to the window.
  */
-needs_client_secret: boolean, client_secret_saved: boolean, };
+needs_client_secret: boolean, client_secret_saved: boolean, 
+/**
+ * How often the provider's lists refresh in the background, in seconds: `None` is the
+ * default (15 minutes), `0` turns background refresh off.
+ */
+refresh_secs: number | null, };

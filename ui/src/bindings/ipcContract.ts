@@ -12,6 +12,7 @@ import type { RecordQuery } from "./RecordQuery";
 import type { ResourceView } from "./ResourceView";
 import type { Settings } from "./Settings";
 import type { SyncProgress } from "./SyncProgress";
+import type { SyncStatus } from "./SyncStatus";
 import type { SyncSummary } from "./SyncSummary";
 import type { WeekCount } from "./WeekCount";
 
@@ -28,6 +29,7 @@ export type Commands = {
   save_settings: { args: { settings: Settings }, result: Settings },
   set_client_secret: { args: { providerId: string, secret: string | null }, result: Settings },
   sync_resource: { args: { providerId: string, accountId: string, resourceId: string }, result: SyncSummary },
+  sync_statuses: { args: { providerId: string, accountId: string }, result: Array<SyncStatus> },
   query_records: { args: { providerId: string, accountId: string, resourceId: string, query: RecordQuery }, result: RecordPage },
   record_detail: { args: { providerId: string, accountId: string, resourceId: string, index: number }, result: RecordDetail },
   weekly_counts: { args: { providerId: string, accountId: string, resourceId: string }, result: Array<WeekCount> },
@@ -48,6 +50,7 @@ export const COMMAND_ARGS = {
   save_settings: ["settings"],
   set_client_secret: ["providerId", "secret"],
   sync_resource: ["providerId", "accountId", "resourceId"],
+  sync_statuses: ["providerId", "accountId"],
   query_records: ["providerId", "accountId", "resourceId", "query"],
   record_detail: ["providerId", "accountId", "resourceId", "index"],
   weekly_counts: ["providerId", "accountId", "resourceId"],
@@ -59,8 +62,9 @@ export const COMMAND_ARGS = {
 export type Events = {
   "providers-changed": Array<ProviderTile>,
   "sync-progress": SyncProgress,
+  "sync-status": SyncStatus,
   "notice": Notice,
   "export-progress": ExportProgress,
 };
 
-export const EVENT_NAMES = ["providers-changed", "sync-progress", "notice", "export-progress"] as const satisfies ReadonlyArray<keyof Events>;
+export const EVENT_NAMES = ["providers-changed", "sync-progress", "sync-status", "notice", "export-progress"] as const satisfies ReadonlyArray<keyof Events>;

@@ -93,7 +93,9 @@ async fn a_killed_sync_resumes_after_its_last_stored_page() {
     let core = core_at(&sb.url(), paced);
     let account = connect(&core, "whatconverts").await;
     let stored_from = wait_for("20 stored pages", Duration::from_secs(60), || {
-        let marks = cache.sync_marks("whatconverts", account.as_str(), "leads").ok()?;
+        let marks = cache
+            .sync_marks("whatconverts", account.as_str(), "leads")
+            .ok()?;
         let cursor: SyncCursor = serde_json::from_str(marks.unfinished?.cursor.as_deref()?).ok()?;
         match cursor.position {
             PagePosition::Page { next } if next > 20 => Some(next),
@@ -103,10 +105,15 @@ async fn a_killed_sync_resumes_after_its_last_stored_page() {
     .await;
     child.kill().expect("SIGKILL");
     let status = child.wait().unwrap();
-    assert!(!status.success(), "the child was killed, not finished: {status:?}");
+    assert!(
+        !status.success(),
+        "the child was killed, not finished: {status:?}"
+    );
 
     // What the kill left: an unfinished full pass, its cursor, the rows of its stored pages.
-    let marks = cache.sync_marks("whatconverts", account.as_str(), "leads").unwrap();
+    let marks = cache
+        .sync_marks("whatconverts", account.as_str(), "leads")
+        .unwrap();
     let unfinished = marks.unfinished.expect("an unfinished sync");
     assert_eq!(unfinished.mode, SyncMode::Full);
     let cursor: SyncCursor = serde_json::from_str(unfinished.cursor.as_deref().unwrap()).unwrap();
@@ -138,9 +145,19 @@ async fn a_killed_sync_resumes_after_its_last_stored_page() {
     for p in &after {
         *counts.entry(*p).or_default() += 1;
     }
-    assert_eq!(counts.keys().next(), Some(&resume_at), "no page before the cursor fetched again");
-    assert!(counts.values().all(|&n| n == 1), "no page fetched twice: {counts:?}");
-    assert_eq!(counts.keys().copied().collect::<Vec<_>>(), (resume_at..=PAGES).collect::<Vec<_>>());
+    assert_eq!(
+        counts.keys().next(),
+        Some(&resume_at),
+        "no page before the cursor fetched again"
+    );
+    assert!(
+        counts.values().all(|&n| n == 1),
+        "no page fetched twice: {counts:?}"
+    );
+    assert_eq!(
+        counts.keys().copied().collect::<Vec<_>>(),
+        (resume_at..=PAGES).collect::<Vec<_>>()
+    );
     // Only pages not yet stored, plus at most those that were in flight past a gap.
     let not_stored = PAGES - stored_rows / PER_PAGE;
     assert!(
@@ -148,7 +165,11 @@ async fn a_killed_sync_resumes_after_its_last_stored_page() {
         "{} pages fetched after resume; {not_stored} were not stored",
         after.len()
     );
-    assert_eq!(report.requests, after.len() as u64, "the report counts the requests sent");
+    assert_eq!(
+        report.requests,
+        after.len() as u64,
+        "the report counts the requests sent"
+    );
     assert!(report.resumed);
     assert_eq!(report.pass, PassKind::Full);
 
@@ -159,11 +180,24 @@ async fn a_killed_sync_resumes_after_its_last_stored_page() {
         .collect();
     ids.sort_unstable();
     let expected: Vec<u64> = (1_000_001..1_000_001 + RECORDS).collect();
-    assert!(ids == expected, "{} rows cached; not exactly the sandbox's leads", ids.len());
+    assert!(
+        ids == expected,
+        "{} rows cached; not exactly the sandbox's leads",
+        ids.len()
+    );
     assert_eq!(report.total, RECORDS);
     // Counted across both attempts: every lead was added once, none changed, none removed.
-    assert_eq!((report.added, report.updated, report.removed), (RECORDS, 0, 0));
+    assert_eq!(
+        (report.added, report.updated, report.removed),
+        (RECORDS, 0, 0)
+    );
     let progress = recorder.0.lock().unwrap();
-    assert!(progress.last().is_some_and(|p| p.done && p.fetched as u64 >= RECORDS - (resume_at - 1) * PER_PAGE));
-    assert!(cache.sync_marks("whatconverts", account.as_str(), "leads").unwrap().unfinished.is_none());
+    assert!(progress
+        .last()
+        .is_some_and(|p| p.done && p.fetched as u64 >= RECORDS - (resume_at - 1) * PER_PAGE));
+    assert!(cache
+        .sync_marks("whatconverts", account.as_str(), "leads")
+        .unwrap()
+        .unfinished
+        .is_none());
 }

@@ -64,8 +64,16 @@ pub async fn connect(core: &Patchbay, provider: &str) -> AccountId {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let resp = client.get(url.as_str()).send().await.expect("authorize answers");
-    assert_eq!(resp.status().as_u16(), 303, "authorize redirects (auto-approve)");
+    let resp = client
+        .get(url.as_str())
+        .send()
+        .await
+        .expect("authorize answers");
+    assert_eq!(
+        resp.status().as_u16(),
+        303,
+        "authorize redirects (auto-approve)"
+    );
     let location = resp.headers()["location"].to_str().unwrap().to_string();
     match core.complete(&location).await.expect("complete") {
         ConnectOutcome::Connected { account_id, .. } => {
@@ -106,7 +114,13 @@ pub async fn wait_for<T>(what: &str, limit: Duration, mut check: impl FnMut() ->
 }
 
 /// Every cached row's cell in column `col`, in row order.
-pub fn cached_column(cache: &Cache, provider: &str, account: &AccountId, resource: &str, col: usize) -> Vec<String> {
+pub fn cached_column(
+    cache: &Cache,
+    provider: &str,
+    account: &AccountId,
+    resource: &str,
+    col: usize,
+) -> Vec<String> {
     let page = cache
         .query(
             provider,
@@ -118,5 +132,8 @@ pub fn cached_column(cache: &Cache, provider: &str, account: &AccountId, resourc
             },
         )
         .expect("the cache answers");
-    page.rows.into_iter().map(|r| r.cells[col].clone()).collect()
+    page.rows
+        .into_iter()
+        .map(|r| r.cells[col].clone())
+        .collect()
 }
