@@ -8,4 +8,4 @@ export type ProviderSettings = { id: string, display_name: string, client_id: st
  * The real provider wants the user's own client secret (BoomTown); it goes to the
  * keychain through `set_client_secret`, never into this file or back to the window.
  */
-needs_client_secret: boolean, client_secret_saved: boolean, };
+needs_client_secret: boolean, client_secret_saved: boolean, refresh_secs: number | null, };

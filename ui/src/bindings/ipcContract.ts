@@ -12,6 +12,7 @@ import type { RecordQuery } from "./RecordQuery";
 import type { ResourceView } from "./ResourceView";
 import type { Settings } from "./Settings";
 import type { SyncProgress } from "./SyncProgress";
+import type { SyncStatus } from "./SyncStatus";
 import type { SyncSummary } from "./SyncSummary";
 import type { WeekCount } from "./WeekCount";
 
@@ -33,6 +34,7 @@ export type Commands = {
   weekly_counts: { args: { providerId: string, accountId: string, resourceId: string }, result: Array<WeekCount> },
   export_csv: { args: { providerId: string, accountId: string, resourceId: string, query: RecordQuery }, result: ExportResult },
   export_json: { args: { providerId: string, accountId: string, resourceId: string, query: RecordQuery }, result: ExportResult },
+  sync_statuses: { args: { providerId: string, accountId: string }, result: Array<SyncStatus> },
 };
 
 /** Each command's argument keys, in the order of the Rust parameters. */
@@ -53,6 +55,7 @@ export const COMMAND_ARGS = {
   weekly_counts: ["providerId", "accountId", "resourceId"],
   export_csv: ["providerId", "accountId", "resourceId", "query"],
   export_json: ["providerId", "accountId", "resourceId", "query"],
+  sync_statuses: ["providerId", "accountId"],
 } as const satisfies { [K in keyof Commands]: ReadonlyArray<keyof Commands[K]["args"]> };
 
 /** Every event the app emits and its payload. */
@@ -61,6 +64,7 @@ export type Events = {
   "sync-progress": SyncProgress,
   "notice": Notice,
   "export-progress": ExportProgress,
+  "sync-status": SyncStatus,
 };
 
-export const EVENT_NAMES = ["providers-changed", "sync-progress", "notice", "export-progress"] as const satisfies ReadonlyArray<keyof Events>;
+export const EVENT_NAMES = ["providers-changed", "sync-progress", "notice", "export-progress", "sync-status"] as const satisfies ReadonlyArray<keyof Events>;
