@@ -12,6 +12,7 @@ import type { RecordQuery } from './bindings/RecordQuery';
 import type { ResourceView } from './bindings/ResourceView';
 import type { Settings } from './bindings/Settings';
 import type { SyncProgress } from './bindings/SyncProgress';
+import type { SyncStatus } from './bindings/SyncStatus';
 import type { SyncSummary } from './bindings/SyncSummary';
 import type { WeekCount } from './bindings/WeekCount';
 
@@ -95,6 +96,19 @@ export function exportCsv(ref: ResourceRef, query: RecordQuery): Promise<ExportR
 /** The same view as JSON: an array of the records as the provider sent them. */
 export function exportJson(ref: ResourceRef, query: RecordQuery): Promise<ExportResult> {
   return invoke<ExportResult>('export_json', { ...refArgs(ref), query });
+}
+
+/**
+ * Where the background refresh of each list of one account stands: last success, next run,
+ * the last run's counts, the daily request budget, a pause or an error.
+ */
+export function syncStatuses(providerId: string, accountId: string): Promise<SyncStatus[]> {
+  return invoke<SyncStatus[]>('sync_statuses', { providerId, accountId });
+}
+
+/** A list's refresh started, finished, failed or was rescheduled (manual or in the background). */
+export function onSyncStatus(handler: (status: SyncStatus) => void): Promise<Unlisten> {
+  return listen<SyncStatus>('sync-status', handler);
 }
 
 export function onExportProgress(handler: (progress: ExportProgress) => void): Promise<Unlisten> {

@@ -2,12 +2,14 @@ import type { AccountView } from '../bindings/AccountView';
 import type { ProviderTile } from '../bindings/ProviderTile';
 import type { ResourceView } from '../bindings/ResourceView';
 import type { SyncProgress } from '../bindings/SyncProgress';
+import type { SyncStatus } from '../bindings/SyncStatus';
 import * as ipc from '../ipc';
 import { h } from '../lib/dom';
 import { createDetailPanel } from './detailPanel';
 import { createDisconnectConfirm } from './disconnectConfirm';
 import { createErrorAlert } from './errorAlert';
 import { createResourcePanel, type ResourcePanel } from './resourcePanel';
+import { createSyncPanel, finishedWithChanges, type SyncPanel } from './syncPanel';
 import { createTabs } from './tabs';
 
 export interface RecordsViewOptions {
@@ -26,6 +28,8 @@ export interface RecordsView {
   /** Loads the resources and opens the first tab. */
   start(): Promise<void>;
   handleProgress(progress: SyncProgress): void;
+  /** A `sync-status` event: the sync panel shows it; a finished run with changes reloads its list. */
+  handleSyncStatus(status: SyncStatus): void;
   destroy(): void;
 }
 
@@ -58,6 +62,7 @@ export function createRecordsView(options: RecordsViewOptions): RecordsView {
   const loadError = createErrorAlert();
   const detail = createDetailPanel();
   const tabsSlot = h('div', { class: 'tabs-slot' });
+  const syncSlot = h('div', { class: 'sync-slot' });
   const el = h('section', { class: 'records-view', 'data-testid': 'records-view', 'data-provider': tile.id, 'data-account': account.account_id, 'aria-labelledby': 'records-title' },
     h('div', { class: 'view-head' },
       back,
@@ -67,12 +72,29 @@ export function createRecordsView(options: RecordsViewOptions): RecordsView {
     confirm.el,
     disconnectError.el,
     loadError.el,
+    syncSlot,
     h('div', { class: 'records-layout' }, tabsSlot, detail.el),
   );
   heading.id = 'records-title';
 
   const panels = new Map<string, ResourcePanel>();
   let resources: ResourceView[] = [];
+  let syncPanel: SyncPanel | null = null;
+  /** Events that came before the lists were known: shown once the panel exists. */
+  const early: SyncStatus[] = [];
+  let unlistenStatus: ipc.Unlisten | null = null;
+  let destroyed = false;
+
+  function handleSyncStatus(status: SyncStatus): void {
+    if (status.provider !== tile.id || status.account !== account.account_id) return;
+    if (!syncPanel) {
+      early.push(status);
+      return;
+    }
+    const before = syncPanel.status(status.resource);
+    if (!syncPanel.apply(status)) return;
+    panels.get(status.resource)?.handleSyncStatus(status, finishedWithChanges(before, status));
+  }
 
   async function doDisconnect(keepRecords: boolean): Promise<void> {
     disconnectError.show(null);
@@ -108,6 +130,13 @@ export function createRecordsView(options: RecordsViewOptions): RecordsView {
     async start() {
       heading.focus();
       loadError.show(null);
+      // Subscribed before anything loads, so no run that ends meanwhile is missed.
+      const unlisten = await ipc.onSyncStatus(handleSyncStatus).catch(() => null);
+      if (destroyed) {
+        unlisten?.();
+        return;
+      }
+      unlistenStatus = unlisten;
       try {
         resources = await ipc.listResources(tile.id);
       } catch (error) {
@@ -118,18 +147,29 @@ export function createRecordsView(options: RecordsViewOptions): RecordsView {
         tabsSlot.replaceChildren(h('p', { class: 'muted' }, `${tile.display_name} has nothing to show yet.`));
         return;
       }
+      const panel = createSyncPanel({ providerId: tile.id, accountId: account.account_id, providerName: tile.display_name, resources });
+      syncPanel = panel;
+      syncSlot.replaceChildren(panel.el);
+      const loaded = panel.load().then(() => {
+        for (const status of early.splice(0)) handleSyncStatus(status);
+      });
       const tabs = createTabs(`${tile.display_name} records`, resources.map((r) => ({ id: r.id, label: r.label })), (id) => {
         show(id, tabs.panel);
       });
       tabsSlot.replaceChildren(tabs.el, tabs.panel);
       const first = resources[0];
       if (first) tabs.select(first.id);
+      await loaded;
     },
     handleProgress(progress) {
       if (progress.provider !== tile.id || progress.account !== account.account_id) return;
       panels.get(progress.resource)?.handleProgress(progress);
     },
+    handleSyncStatus,
     destroy() {
+      destroyed = true;
+      unlistenStatus?.();
+      unlistenStatus = null;
       for (const panel of panels.values()) panel.destroy();
       panels.clear();
     },

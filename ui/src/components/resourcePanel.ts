@@ -2,6 +2,7 @@ import type { RecordRow } from '../bindings/RecordRow';
 import type { ResourceView } from '../bindings/ResourceView';
 import type { SortSpec } from '../bindings/SortSpec';
 import type { SyncProgress } from '../bindings/SyncProgress';
+import type { SyncStatus } from '../bindings/SyncStatus';
 import * as ipc from '../ipc';
 import { debounce } from '../lib/debounce';
 import { h } from '../lib/dom';
@@ -14,6 +15,7 @@ import { createErrorAlert } from './errorAlert';
 import { createProgressBar } from './progressBar';
 import { createRecordsTable } from './recordsTable';
 import { createSearchBox } from './searchBox';
+import { changesText } from './syncPanel';
 import { createWeeklyChart } from './weeklyChart';
 
 export interface ResourcePanelOptions {
@@ -32,6 +34,12 @@ export interface ResourcePanel {
   /** Fetches the records again from the provider. */
   sync(): Promise<void>;
   handleProgress(progress: SyncProgress): void;
+  /**
+   * A run of this list ended (in the background, or the one Refresh started): the status line
+   * says what it did, and with `changed` the table and chart show the stored records again,
+   * under the user's search and sort.
+   */
+  handleSyncStatus(status: SyncStatus, changed: boolean): void;
   destroy(): void;
 }
 
@@ -235,6 +243,16 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
           firstRowsLoading = false;
         });
       }
+    },
+    handleSyncStatus(status, changed) {
+      if (status.provider !== providerId || status.account !== accountId || status.resource !== resource.id) return;
+      // A Refresh under way reloads when it ends and writes its own line.
+      if (syncing || status.running) return;
+      const run = status.last_run;
+      if (run && !status.error) {
+        syncStatus.textContent = `Synced ${records(run.total)} · ${formatTime(run.finished_at)} · ${changesText(run)}`;
+      }
+      if (changed && started) void Promise.all([source.reload(), loadChart()]);
     },
     destroy() {
       ensureRange.cancel();

@@ -20,9 +20,58 @@ interface ProviderFields {
   baseUrl: HTMLInputElement;
   /** Only for providers that want the user's own client secret. */
   secret: HTMLInputElement | null;
+  refresh: HTMLSelectElement;
 }
 
-function field(label: string, input: HTMLInputElement, hint?: string): HTMLElement {
+/** The select's value for `refresh_secs: null` (the default, every 15 minutes). */
+const DEFAULT_REFRESH = 'default';
+const DEFAULT_REFRESH_SECS = 900;
+
+/** The background-refresh choices: seconds (0 = off), or the default. */
+const REFRESH_CHOICES: readonly { value: string; label: string }[] = [
+  { value: '0', label: 'Off' },
+  { value: '300', label: 'Every 5 minutes' },
+  { value: DEFAULT_REFRESH, label: 'Every 15 minutes (default)' },
+  { value: '1800', label: 'Every 30 minutes' },
+  { value: '3600', label: 'Hourly' },
+  { value: '14400', label: 'Every 4 hours' },
+  { value: '86400', label: 'Daily' },
+];
+
+/** "Every 10 seconds", "Every 10 minutes", "Every minute": a value the list does not offer. */
+export function refreshLabel(secs: number): string {
+  if (secs % 60 !== 0) return `Every ${secs.toString()} ${secs === 1 ? 'second' : 'seconds'}`;
+  const minutes = secs / 60;
+  return minutes === 1 ? 'Every minute' : `Every ${minutes.toString()} minutes`;
+}
+
+/**
+ * The "Refresh in the background" select for one provider. A value the settings file holds
+ * that the list does not offer (say 10 seconds, for tests) shows as one more option.
+ */
+function refreshSelect(provider: ProviderSettings): HTMLSelectElement {
+  const current = provider.refresh_secs === null ? DEFAULT_REFRESH : provider.refresh_secs.toString();
+  const options = REFRESH_CHOICES.map((c) => h('option', { value: c.value }, c.label));
+  if (!REFRESH_CHOICES.some((c) => c.value === current) && provider.refresh_secs !== null) {
+    const secs = provider.refresh_secs;
+    // In order of how often: 10 seconds comes right after Off.
+    const at = REFRESH_CHOICES.findIndex((c) => (c.value === DEFAULT_REFRESH ? DEFAULT_REFRESH_SECS : Number(c.value)) > secs);
+    const custom = h('option', { value: current }, refreshLabel(secs));
+    options.splice(at === -1 ? options.length : at, 0, custom);
+  }
+  const select = h('select', { 'data-testid': `refresh-${provider.id}` }, ...options);
+  select.value = current;
+  return select;
+}
+
+/** What the select says to save; unchanged, the loaded value stays exactly as it was. */
+function refreshSecs(provider: ProviderSettings, select: HTMLSelectElement): number | null {
+  const loaded = provider.refresh_secs === null ? DEFAULT_REFRESH : provider.refresh_secs.toString();
+  if (select.value === loaded) return provider.refresh_secs;
+  return select.value === DEFAULT_REFRESH ? null : Number(select.value);
+}
+
+function field(label: string, input: HTMLInputElement | HTMLSelectElement, hint?: string): HTMLElement {
   input.id = uid('field');
   const hintEl = hint ? h('span', { class: 'hint', id: uid('hint') }, hint) : null;
   if (hintEl) input.setAttribute('aria-describedby', hintEl.id);
@@ -31,7 +80,7 @@ function field(label: string, input: HTMLInputElement, hint?: string): HTMLEleme
 
 const blankToNull = (value: string): string | null => (value.trim() === '' ? null : value.trim());
 
-/** Demo switch and per-provider overrides (client id, base URL). */
+/** Demo switch and per-provider overrides (client id, base URL, background refresh). */
 export function createSettingsPage(options: SettingsPageOptions): SettingsPage {
   const heading = h('h2', { tabindex: -1, id: 'settings-title' }, 'Settings');
   const back = h('button', { type: 'button', class: 'secondary back', 'data-testid': 'back' }, '← Your tools');
@@ -68,12 +117,18 @@ export function createSettingsPage(options: SettingsPageOptions): SettingsPage {
       secret: provider.needs_client_secret
         ? h('input', { type: 'password', autocomplete: 'off', spellcheck: 'false', 'data-testid': `client-secret-${provider.id}` })
         : null,
+      refresh: refreshSelect(provider),
     }));
-    providersBox.replaceChildren(...fields.map(({ provider, clientId, baseUrl, secret }) => {
+    providersBox.replaceChildren(...fields.map(({ provider, clientId, baseUrl, secret, refresh }) => {
       clientId.value = provider.client_id ?? '';
       baseUrl.value = provider.base_url ?? '';
       return h('fieldset', { class: 'provider-fieldset' },
         h('legend', {}, provider.display_name),
+        field(
+          'Refresh in the background',
+          refresh,
+          `How often Patchbay fetches new and changed ${provider.display_name} records while it is open. Refresh still works any time.`,
+        ),
         field('Client ID', clientId, 'Leave empty to use Patchbay’s own.'),
         field('Base URL', baseUrl, 'Leave empty for the provider’s usual address.'),
         secret
@@ -97,10 +152,11 @@ export function createSettingsPage(options: SettingsPageOptions): SettingsPage {
       save.disabled = true;
       const settings: Settings = {
         demo_mode: demo.checked,
-        providers: fields.map(({ provider, clientId, baseUrl }) => ({
+        providers: fields.map(({ provider, clientId, baseUrl, refresh }) => ({
           ...provider,
           client_id: blankToNull(clientId.value),
           base_url: blankToNull(baseUrl.value),
+          refresh_secs: refreshSecs(provider, refresh),
         })),
       };
       try {

@@ -8,7 +8,7 @@ import * as ipc from '../ipc';
 import { invoke } from '../platform';
 import { COMMAND_ARGS, EVENT_NAMES, type Commands, type Events } from '../bindings/ipcContract';
 import type { RecordQuery } from '../bindings/RecordQuery';
-import { FakeBackend, tiles, type CommandName, type EventName } from './fakeBackend';
+import { FakeBackend, syncStatus, tiles, type CommandName, type EventName } from './fakeBackend';
 
 let backend: FakeBackend | undefined;
 afterEach(() => {
@@ -60,6 +60,10 @@ function rows(settings: Commands['save_settings']['args']['settings']): Rows {
     weekly_counts: { args: ref, send: (a) => ipc.weeklyCounts(a) },
     export_csv: { args: { ...ref, query }, send: (a) => ipc.exportCsv(a, a.query) },
     export_json: { args: { ...ref, query }, send: (a) => ipc.exportJson(a, a.query) },
+    sync_statuses: {
+      args: { providerId: 'whatconverts', accountId: 'wc-acme' },
+      send: (a) => ipc.syncStatuses(a.providerId, a.accountId),
+    },
   };
 }
 
@@ -81,6 +85,10 @@ const listeners: Listeners = {
   'export-progress': {
     payload: { provider: 'whatconverts', resource: 'leads', done: 2, total: 9 },
     listen: ipc.onExportProgress,
+  },
+  'sync-status': {
+    payload: syncStatus({ running: true, budget: { used: 360, limit: 1000, remaining: 640, resets_at: '2026-11-24T00:00:00Z' } }),
+    listen: ipc.onSyncStatus,
   },
 };
 

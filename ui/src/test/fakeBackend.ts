@@ -17,6 +17,7 @@ import type { RecordPage } from '../bindings/RecordPage';
 import type { RecordQuery } from '../bindings/RecordQuery';
 import type { ResourceView } from '../bindings/ResourceView';
 import type { Settings } from '../bindings/Settings';
+import type { SyncStatus } from '../bindings/SyncStatus';
 import type { WeekCount } from '../bindings/WeekCount';
 
 export interface Call {
@@ -108,6 +109,28 @@ export function leadCells(i: number): string[] {
   return [`Lead ${i}`, `lead${i}@example.com`, `$${(i % 1000).toString()}.00`];
 }
 
+/**
+ * A list's background-refresh status as Rust reports it: a finished incremental run by
+ * default (WhatConverts, Acme Realty, Leads), with `changes` on top.
+ */
+export function syncStatus(changes: Partial<SyncStatus> = {}): SyncStatus {
+  return {
+    provider: 'whatconverts',
+    account: 'wc-acme',
+    resource: 'leads',
+    running: false,
+    next_run: '2026-11-23T09:15:00Z',
+    last_success: '2026-11-23T09:00:00Z',
+    last_run: {
+      pass: 'incremental', added: 0, updated: 0, removed: 0, requests: 1, total: 250, finished_at: '2026-11-23T09:00:00Z',
+    },
+    error: null,
+    paused_until: null,
+    budget: null,
+    ...changes,
+  };
+}
+
 export class FakeBackend {
   calls: Call[] = [];
   providers = tiles();
@@ -117,7 +140,7 @@ export class FakeBackend {
     demo_mode: true,
     providers: this.providers.map((p) => ({
       id: p.id, display_name: p.display_name, client_id: null, base_url: null,
-      needs_client_secret: p.id === 'boomtown', client_secret_saved: false,
+      needs_client_secret: p.id === 'boomtown', client_secret_saved: false, refresh_secs: null,
     })),
   };
   weeks: WeekCount[] = [
@@ -125,6 +148,8 @@ export class FakeBackend {
     { week_start: '2026-11-09', count: 7 },
     { week_start: '2026-11-16', count: 5 },
   ];
+  /** What sync_statuses answers (filtered by provider and account, as Rust does). */
+  statuses: SyncStatus[] = [];
   /** Calls and events that break the contract; uninstall() fails the test if any. */
   violations: string[] = [];
   private overrides = new Map<CommandName, AnyHandler>();
@@ -333,6 +358,8 @@ export class FakeBackend {
       return { path: '/home/ana/Downloads/whatconverts-leads.json', rows: this.query(query).matched };
     },
     get_settings: () => this.settings,
+    sync_statuses: ({ providerId, accountId }) =>
+      this.statuses.filter((s) => s.provider === providerId && s.account === accountId),
     save_settings: ({ settings }) => {
       this.settings = settings;
       return this.settings;
