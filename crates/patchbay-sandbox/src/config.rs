@@ -38,6 +38,12 @@ pub struct SandboxConfig {
     /// endpoint issues no refresh token, `expires_in` is informational (the `access_ttl`),
     /// and the Bearer check never expires their tokens. Empty by default.
     pub non_expiring: HashSet<String>,
+    /// Requests per UTC day (by the sandbox clock) per credential, by provider slug.
+    pub quotas: HashMap<String, u32>,
+    /// Added before each provider API response (not OAuth or `/_sandbox` endpoints).
+    pub latency: Duration,
+    /// Data that changes by itself over the sandbox clock.
+    pub churn: Option<crate::changes::Churn>,
 }
 
 /// How a provider's API authenticates callers.
@@ -79,6 +85,9 @@ impl Default for SandboxConfig {
             auth: HashMap::new(),
             client_secrets: HashMap::new(),
             non_expiring: HashSet::new(),
+            quotas: HashMap::new(),
+            latency: Duration::ZERO,
+            churn: None,
         }
     }
 }

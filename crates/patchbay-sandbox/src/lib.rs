@@ -3,12 +3,16 @@
 
 mod apikey;
 mod bearer;
+mod changes;
+mod clock;
+mod collections;
 mod config;
 mod consent;
 mod data;
 mod dates;
 mod errors;
 mod faults;
+mod filters;
 mod holds;
 mod oauth;
 mod observe;
@@ -28,6 +32,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use changes::{AppliedChanges, ChangeSet, Churn};
 pub use config::{AccessLifetime, AuthMode, SandboxConfig, API_KEY_PROVIDERS};
 pub use errors::SandboxError;
 pub use faults::{FaultSpec, FaultSpecError};
@@ -78,6 +83,8 @@ impl Sandbox {
             limiter: RateLimiter::default(),
             registrations: registration::Registrations::default(),
             holds: holds::Holds::default(),
+            clock: clock::SimClock::new(),
+            store: collections::Store::new(config.seed, config.records as u64, config.churn),
             config,
         };
         let state = AppState(Arc::new(shared));
@@ -152,6 +159,42 @@ impl Sandbox {
     pub fn hold_next_refresh(&self, provider: &str, point: HoldPoint) -> RefreshHold {
         let p = providers::Provider::from_slug(provider).expect("a known provider slug");
         self.state.holds.arm(p, point)
+    }
+
+    /// Applies a change set at once to one changing collection (`("whatconverts", "leads")`,
+    /// `("emailoctopus", "contacts")`: the first list's contacts...), deterministically from
+    /// the seed and the number of change sets applied to it so far. Adds get ids above every
+    /// existing one and are created now (by [`Sandbox::now`]); updates pick uniformly among
+    /// all visible records, change a visible field and set the updated-at field to now;
+    /// deletes remove records from lists and totals.
+    pub fn apply_changes(
+        &self,
+        provider: &str,
+        resource: &str,
+        changes: ChangeSet,
+    ) -> Result<AppliedChanges, SandboxError> {
+        let c = collections::Collection::parse(provider, resource)?;
+        self.state.store.apply(c, changes, &self.state.clock)
+    }
+
+    /// The collection's current records (every status), each exactly as the API serialises
+    /// it, in the API's order. Empty for a pair that is not a changing collection.
+    pub fn records(&self, provider: &str, resource: &str) -> Vec<serde_json::Value> {
+        match collections::Collection::parse(provider, resource) {
+            Ok(c) => self.state.store.records(c, &self.state.clock),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Moves the simulated clock forward (records' dates, churn, daily quotas). Token
+    /// lifetimes stay on real time.
+    pub fn advance_clock(&self, by: Duration) {
+        self.state.clock.advance(by);
+    }
+
+    /// The simulated clock's time (UTC).
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.state.clock.now()
     }
 
     /// What the authorization server thinks of a refresh token (without using it).

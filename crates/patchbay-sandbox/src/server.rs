@@ -37,6 +37,10 @@ pub struct Shared {
     pub registrations: crate::registration::Registrations,
     /// Refresh requests held by tests (`Sandbox::hold_next_refresh`).
     pub holds: crate::holds::Holds,
+    /// The simulated clock of records, churn and quotas.
+    pub clock: crate::clock::SimClock,
+    /// Changes over the generated data.
+    pub store: crate::collections::Store,
 }
 
 #[derive(Debug, Clone)]

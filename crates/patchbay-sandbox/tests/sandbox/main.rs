@@ -3,6 +3,7 @@
 mod common;
 
 mod api_keys_and_clients;
+mod changing_data;
 mod cli;
 mod faults;
 mod non_expiring;
