@@ -160,8 +160,11 @@ pub struct Store {
     seed: u64,
     records: u64,
     churn: Option<Churn>,
-    slots: Mutex<HashMap<(Collection, u64), Arc<Mutex<Slot>>>>,
+    slots: Mutex<HashMap<SlotKey, Arc<Mutex<Slot>>>>,
 }
+
+/// A collection under one parent (EmailOctopus: the list's index; otherwise 0).
+type SlotKey = (Collection, u64);
 
 type Filter<'a> = Option<(&'a str, &'a dyn Fn(Attrs) -> bool)>;
 

@@ -21,6 +21,9 @@ pub enum SandboxError {
         resource: String,
         known: String,
     },
+    /// Stable code `unknown_provider`.
+    #[error("unknown provider {0:?}; use one of whatconverts, clickfunnels, webinargeek, boomtown, emailoctopus")]
+    UnknownProvider(String),
     /// Stable code `change_set_too_large`.
     #[error("{0}")]
     ChangeSet(String),
@@ -34,6 +37,7 @@ impl SandboxError {
             SandboxError::LocalAddr(_) => "local_addr",
             SandboxError::UnknownCollection { .. } => "unknown_collection",
             SandboxError::ChangeSet(_) => "change_set_too_large",
+            SandboxError::UnknownProvider(_) => "unknown_provider",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! patchbay-sandbox: a strict OAuth 2.0 authorization server plus imitations of the five
 //! providers' APIs, served on loopback. See README.md for every endpoint and rule.
 
+mod admin;
 mod apikey;
 mod bearer;
 mod changes;
@@ -19,6 +20,7 @@ mod observe;
 mod pagination;
 mod pkce;
 mod providers;
+mod quota;
 mod ratelimit;
 mod registration;
 mod requests_log;
@@ -33,7 +35,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use changes::{AppliedChanges, ChangeSet, Churn};
-pub use config::{AccessLifetime, AuthMode, SandboxConfig, API_KEY_PROVIDERS};
+pub use config::{
+    parse_churn, parse_latency, AccessLifetime, AuthMode, SandboxConfig, API_KEY_PROVIDERS,
+};
 pub use errors::SandboxError;
 pub use faults::{FaultSpec, FaultSpecError};
 pub use holds::{HoldPoint, RefreshHold};
@@ -69,6 +73,15 @@ pub struct Sandbox {
 impl Sandbox {
     /// Binds `addr` (port 0 for any free port) and serves in the current tokio runtime.
     pub async fn start(addr: SocketAddr, config: SandboxConfig) -> Result<Sandbox, SandboxError> {
+        let quotas = config
+            .quotas
+            .iter()
+            .map(|(slug, n)| {
+                providers::Provider::from_slug(slug)
+                    .map(|p| (p, *n))
+                    .ok_or_else(|| SandboxError::UnknownProvider(slug.clone()))
+            })
+            .collect::<Result<_, _>>()?;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| SandboxError::Bind { addr, source })?;
@@ -84,6 +97,7 @@ impl Sandbox {
             registrations: registration::Registrations::default(),
             holds: holds::Holds::default(),
             clock: clock::SimClock::new(),
+            quotas: quota::Quotas::new(quotas),
             store: collections::Store::new(config.seed, config.records as u64, config.churn),
             config,
         };
@@ -91,7 +105,15 @@ impl Sandbox {
         let router = server::router(state.clone());
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(server::serve(listener, router, stopped));
-        tracing::info!(%url, records = state.config.records, seed = state.config.seed, "sandbox listening");
+        tracing::info!(
+            %url,
+            records = state.config.records,
+            seed = state.config.seed,
+            latency_ms = state.config.latency.as_millis() as u64,
+            churn = ?state.config.churn,
+            quotas = ?state.config.quotas,
+            "sandbox listening"
+        );
         Ok(Sandbox {
             url,
             state,
@@ -195,6 +217,13 @@ impl Sandbox {
     /// The simulated clock's time (UTC).
     pub fn now(&self) -> time::OffsetDateTime {
         self.state.clock.now()
+    }
+
+    /// `provider`'s daily quota per credential from now on (`None`: unlimited), counted per
+    /// UTC day of the sandbox clock. Panics on an unknown provider slug.
+    pub fn set_quota(&self, provider: &str, per_day: Option<u32>) {
+        let p = providers::Provider::from_slug(provider).expect("a known provider slug");
+        self.state.quotas.set(p, per_day);
     }
 
     /// What the authorization server thinks of a refresh token (without using it).
