@@ -3,8 +3,10 @@
 mod common;
 
 mod api_keys_and_clients;
+mod changing_data;
 mod cli;
 mod faults;
+mod limits_and_time;
 mod non_expiring;
 mod oauth_flow;
 mod paging_200k;
