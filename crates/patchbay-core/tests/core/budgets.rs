@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use common::*;
-use patchbay_core::budget::limits::TokenBucketDef;
+use patchbay_core::budget::limits::{LimitHeader, TokenBucketDef};
 use patchbay_core::budget::Clock;
 use patchbay_core::providers::{Paging, ProviderDef};
 use patchbay_core::vault::MemoryVault;
@@ -18,6 +18,11 @@ use patchbay_core::{AccountId, ApiError, CoreConfig, Patchbay};
 use patchbay_sandbox::{LoggedRequest, Sandbox, SandboxConfig};
 use time::macros::datetime;
 use time::OffsetDateTime;
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
 
 /// A clock the test moves by hand.
 #[derive(Clone)]
@@ -30,10 +35,43 @@ impl TestClock {
     fn set(&self, t: OffsetDateTime) {
         *self.0.lock().unwrap() = t;
     }
+    fn now(&self) -> OffsetDateTime {
+        *self.0.lock().unwrap()
+    }
     fn clock(&self) -> Clock {
         let now = self.0.clone();
         Clock::from_fn(move || *now.lock().unwrap())
     }
+}
+
+/// Moves the sandbox's clock to the core's (it only goes forward; both run at 20:48 or later).
+fn align(sb: &Sandbox, clock: &TestClock) {
+    let behind = clock.now() - sb.now();
+    if behind.is_positive() {
+        sb.advance_clock(behind.unsigned_abs());
+    }
+}
+
+/// The next `hh:mm` UTC after the sandbox's now: a start far enough from midnight that the
+/// test's own run time cannot cross it.
+fn next_utc(sb: &Sandbox, hour: u8, minute: u8) -> OffsetDateTime {
+    let now = sb.now();
+    let today = now.replace_time(time::Time::from_hms(hour, minute, 0).unwrap());
+    if today > now {
+        today
+    } else {
+        today + time::Duration::DAY
+    }
+}
+
+/// The sandbox refused nothing for its daily quota and answered every request.
+fn none_refused(log: &[LoggedRequest]) {
+    let refused: Vec<_> = log
+        .iter()
+        .filter(|r| r.status != 200 || r.refused.is_some())
+        .map(|r| (r.status, r.refused.clone()))
+        .collect();
+    assert!(refused.is_empty(), "refused: {refused:?}");
 }
 
 /// A usage file of its own per test (removed with the directory at the end).
@@ -132,13 +170,19 @@ fn page_number(r: &LoggedRequest) -> Option<u64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_daily_quota_stops_the_sync_unrefused_and_it_goes_on_after_midnight() {
     const LEADS: u64 = 1_200;
+    // The sandbox refuses a credential's 1,001st request of a UTC day, as WhatConverts does.
     let sb = sandbox(SandboxConfig {
         records: LEADS as usize,
         rate_limits: false,
+        quotas: [("whatconverts".to_string(), 1_000)].into(),
         ..Default::default()
     })
     .await;
-    let clock = TestClock::at(datetime!(2026-11-30 20:48 UTC));
+    // Both clocks at 20:48 UTC: 3 h 12 min before the reset.
+    let start = next_utc(&sb, 20, 48);
+    let clock = TestClock::at(start);
+    align(&sb, &clock);
+    let midnight = (start + time::Duration::DAY).replace_time(time::Time::MIDNIGHT);
     let dir = TempDir::new("midnight");
     let core = Patchbay::new(
         demo_defs(&sb, one_lead_a_page(None)),
@@ -157,7 +201,7 @@ async fn a_daily_quota_stops_the_sync_unrefused_and_it_goes_on_after_midnight() 
         panic!("expected the quota to stop the sync, got {err:?}");
     };
     assert_eq!(limit, 1_000);
-    assert_eq!(resets_at, datetime!(2026-12-01 00:00 UTC));
+    assert_eq!(resets_at, midnight);
     let user = core.api_error_view("whatconverts", &err);
     assert_eq!(user.code, "api.quota_exhausted");
     assert_eq!(
@@ -169,10 +213,7 @@ async fn a_daily_quota_stops_the_sync_unrefused_and_it_goes_on_after_midnight() 
     // refused none of them.
     let day_one = api_requests(&sb, "whatconverts");
     assert_eq!(day_one.len(), 1_000);
-    assert!(
-        day_one.iter().all(|r| r.status == 200),
-        "a request was refused"
-    );
+    none_refused(&day_one);
     let conn = core.connection("whatconverts", &account).unwrap();
     assert_eq!(conn.request_count(), 1_000);
     // Every page but the account look-up's request brought one lead, kept by the caller.
@@ -187,7 +228,7 @@ async fn a_daily_quota_stops_the_sync_unrefused_and_it_goes_on_after_midnight() 
             view.remaining,
             view.resets_at.as_str()
         ),
-        (1_000, 1_000, 0, "2026-12-01T00:00:00Z")
+        (1_000, 1_000, 0, rfc3339(midnight).as_str())
     );
 
     // Trying again the same day sends nothing.
@@ -201,7 +242,8 @@ async fn a_daily_quota_stops_the_sync_unrefused_and_it_goes_on_after_midnight() 
     // After midnight the budget is full again and the pages not read yet go through. (Picking
     // up from the stored cursor is the sync engine's; here the missing pages are asked for
     // by number through the same connection.)
-    clock.set(datetime!(2026-12-01 00:00:30 UTC));
+    clock.set(midnight + time::Duration::seconds(30));
+    align(&sb, &clock);
     let fresh = core.budget("whatconverts", &account).unwrap();
     assert_eq!((fresh.used, fresh.remaining), (0, 1_000));
     let read: BTreeSet<u64> = day_one.iter().filter_map(page_number).collect();
@@ -228,12 +270,12 @@ async fn a_daily_quota_stops_the_sync_unrefused_and_it_goes_on_after_midnight() 
         "every lead, once"
     );
     let all = api_requests(&sb, "whatconverts");
-    assert!(all.iter().all(|r| r.status == 200), "a request was refused");
+    none_refused(&all);
     assert_eq!(all.len(), 1_000 + missing.len());
     assert_eq!(conn.request_count(), 1_000 + missing.len() as u64);
     let day_two = core.budget("whatconverts", &account).unwrap();
     assert_eq!(day_two.used as usize, missing.len());
-    assert_eq!(day_two.resets_at, "2026-12-02T00:00:00Z");
+    assert_eq!(day_two.resets_at, rfc3339(midnight + time::Duration::DAY));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -241,10 +283,12 @@ async fn the_days_count_survives_a_restart_of_the_core() {
     let sb = sandbox(SandboxConfig {
         records: 40,
         rate_limits: false,
+        quotas: [("whatconverts".to_string(), 25)].into(),
         ..Default::default()
     })
     .await;
-    let clock = TestClock::at(datetime!(2026-11-30 09:00 UTC));
+    let clock = TestClock::at(next_utc(&sb, 9, 0));
+    align(&sb, &clock);
     let dir = TempDir::new("restart");
     let vault = Arc::new(MemoryVault::new());
     let start = |vault: Arc<MemoryVault>| {
@@ -261,7 +305,9 @@ async fn the_days_count_survives_a_restart_of_the_core() {
         sync_leads(&first, &account, &stored).await,
         Err(ApiError::QuotaExhausted { limit: 25, .. })
     ));
-    assert_eq!(api_requests(&sb, "whatconverts").len(), 25);
+    let sent = api_requests(&sb, "whatconverts");
+    assert_eq!(sent.len(), 25);
+    none_refused(&sent);
     drop(first);
 
     // A new core on the same usage file (the app restarted) knows today's requests are used.
@@ -313,7 +359,7 @@ fn emailoctopus_with(bucket: Option<TokenBucketDef>) -> impl Fn(&mut ProviderDef
 
 /// Sends `n` account look-ups at once through one connection; answers the sandbox's log.
 async fn burst(bucket: Option<TokenBucketDef>, n: usize) -> Vec<LoggedRequest> {
-    // The sandbox's own EmailOctopus bucket: 10 at once, 10 a second, 429 beyond.
+    // The sandbox's own EmailOctopus bucket: 100 at once, 10 a second, 429 beyond.
     let sb = sandbox(SandboxConfig {
         records: 3,
         rate_limits: true,
@@ -338,28 +384,26 @@ async fn burst(bucket: Option<TokenBucketDef>, n: usize) -> Vec<LoggedRequest> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_larger_than_the_bucket_is_spread_out_and_never_refused() {
-    // Half the sandbox's bucket and rate: whatever the scheduling, never more than it allows.
+    // 90% of the sandbox's bucket and rate: a margin for the time a request takes to
+    // arrive (the sandbox's bucket starts when the first one does).
     let bucket = TokenBucketDef {
-        capacity: 5,
-        refill_per_second: 5.0,
+        capacity: 90,
+        refill_per_second: 9.0,
     };
-    let log = burst(Some(bucket), 20).await;
+    let log = burst(Some(bucket), 120).await;
     assert_eq!(
         log.len(),
-        21,
-        "the look-up at connect and the 20 calls, no retry"
+        121,
+        "the look-up at connect and the 120 calls, no retry"
     );
-    assert!(
-        log.iter().all(|r| r.status == 200),
-        "refused: {:?}",
-        log.iter().map(|r| r.status).collect::<Vec<_>>()
-    );
+    none_refused(&log);
 
     // The same burst without the bucket runs into the provider's limit: the test above
     // would notice a bucket that let everything through.
-    let log = burst(None, 20).await;
+    let log = burst(None, 120).await;
     assert!(
-        log.iter().any(|r| r.status == 429),
+        log.iter()
+            .any(|r| r.status == 429 && r.refused.as_deref() == Some("rate_limit")),
         "the sandbox's limit was not reached without a bucket"
     );
 }
@@ -393,4 +437,114 @@ async fn the_request_count_is_what_the_provider_saw_retries_included() {
         core.budget("whatconverts", &account).unwrap().used as usize,
         log.len()
     );
+}
+
+/// WhatConverts reading the sandbox's quota header (a sandbox choice: WhatConverts documents
+/// none, so the built-in definition names none).
+fn reading_the_quota_header(d: &mut ProviderDef) {
+    one_lead_a_page(None)(d);
+    if d.id == "whatconverts" {
+        d.rate_limit.headers.remaining_daily = Some(LimitHeader(
+            reqwest::header::HeaderName::from_static("x-quota-remaining"),
+        ));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_providers_remaining_count_lowers_ours_when_another_app_used_the_key() {
+    let sb = sandbox(SandboxConfig {
+        records: 500,
+        rate_limits: false,
+        quotas: [("whatconverts".to_string(), 1_000)].into(),
+        ..Default::default()
+    })
+    .await;
+    let clock = TestClock::at(next_utc(&sb, 12, 0));
+    align(&sb, &clock);
+    let core = Patchbay::new(
+        demo_defs(&sb, reading_the_quota_header),
+        Arc::new(MemoryVault::new()),
+        config(&clock, None),
+    );
+    let account = connect_account(&core, "whatconverts").await;
+    let conn = core.connection("whatconverts", &account).unwrap();
+    assert_eq!(core.budget("whatconverts", &account).unwrap().used, 1);
+
+    // Another app spends 600 of today's requests with the same credential.
+    let token = conn.current().await.unwrap().unwrap().access;
+    let url = format!("{}/whatconverts/api/v1/accounts", sb.url());
+    let other_app = reqwest::Client::new();
+    for _ in 0..600 {
+        let resp = other_app
+            .get(&url)
+            .bearer_auth(token.secret())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+    }
+
+    // 500 pages do not fit in the 399 left: the first answer tells the core so, and the sync
+    // stops before the provider refuses anything.
+    let stored: Stored = Default::default();
+    let err = sync_leads(&core, &account, &stored).await.unwrap_err();
+    assert!(
+        matches!(err, ApiError::QuotaExhausted { limit: 1_000, .. }),
+        "{err:?}"
+    );
+    let log = api_requests(&sb, "whatconverts");
+    none_refused(&log);
+    assert_eq!(
+        log.len(),
+        1_000,
+        "the whole quota, and not one request more"
+    );
+    let view = core.budget("whatconverts", &account).unwrap();
+    assert_eq!((view.used, view.remaining), (1_000, 0));
+    assert_eq!(conn.request_count(), 1 + 399);
+    assert_eq!(stored.lock().unwrap().len(), 399);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_until_midnight_pauses_the_sync_like_the_quota_would() {
+    // The provider's quota is smaller than the definition says (another key kind, another app
+    // without headers): its first refusal is the last request of the day.
+    let sb = sandbox(SandboxConfig {
+        records: 60,
+        rate_limits: false,
+        quotas: [("whatconverts".to_string(), 20)].into(),
+        ..Default::default()
+    })
+    .await;
+    let clock = TestClock::at(next_utc(&sb, 18, 30));
+    align(&sb, &clock);
+    let core = Patchbay::new(
+        demo_defs(&sb, one_lead_a_page(None)),
+        Arc::new(MemoryVault::new()),
+        config(&clock, None),
+    );
+    let account = connect_account(&core, "whatconverts").await;
+    let stored: Stored = Default::default();
+    let err = sync_leads(&core, &account, &stored).await.unwrap_err();
+    let ApiError::QuotaExhausted { resets_at, .. } = err else {
+        panic!("a refusal until midnight pauses the sync: {err:?}");
+    };
+    assert_eq!(
+        resets_at,
+        (clock.now() + time::Duration::DAY).replace_time(time::Time::MIDNIGHT)
+    );
+    let log = api_requests(&sb, "whatconverts");
+    let refused = log
+        .iter()
+        .filter(|r| r.refused.as_deref() == Some("quota"))
+        .count();
+    assert_eq!((log.len(), refused), (21, 1), "one refusal, no retry");
+    assert_eq!(core.budget("whatconverts", &account).unwrap().remaining, 0);
+
+    // The core now knows: trying again sends nothing.
+    assert!(matches!(
+        sync_leads(&core, &account, &stored).await,
+        Err(ApiError::QuotaExhausted { .. })
+    ));
+    assert_eq!(api_requests(&sb, "whatconverts").len(), 21);
 }
