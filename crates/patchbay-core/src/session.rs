@@ -877,15 +877,21 @@ impl Connection {
                             continue;
                         }
                         403 => return Err(ApiError::Forbidden { status }),
-                        429 => match self.budget.retry_after(&headers) {
-                            Some(d) if d > policy.max_retry_after => {
-                                return Err(ApiError::RateLimited {
-                                    retry_after_secs: d.as_secs(),
-                                })
+                        429 => {
+                            // Refused until the daily reset: a pause, not an error to retry.
+                            if let Some(refusal) = self.budget.refused_for_the_day(&headers) {
+                                return Err(refusal.into());
                             }
-                            Some(d) => ("HTTP 429".to_string(), d),
-                            None => ("HTTP 429".to_string(), policy.backoff(attempts)),
-                        },
+                            match self.budget.retry_after(&headers) {
+                                Some(d) if d > policy.max_retry_after => {
+                                    return Err(ApiError::RateLimited {
+                                        retry_after_secs: d.as_secs(),
+                                    })
+                                }
+                                Some(d) => ("HTTP 429".to_string(), d),
+                                None => ("HTTP 429".to_string(), policy.backoff(attempts)),
+                            }
+                        }
                         408 | 500..=599 if idempotent => {
                             (format!("HTTP {status}"), policy.backoff(attempts))
                         }

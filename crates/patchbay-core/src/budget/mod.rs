@@ -121,6 +121,31 @@ impl Budget {
             })
     }
 
+    /// Whether a 429 means today's quota is used: the provider's count says none is left, or it
+    /// asks to wait until the reset (within a minute, for the two clocks and the time the
+    /// answer took; a longer or shorter wait is another limit). Then the ledger believes it
+    /// too, and the refusal says when to go on: another app spending the same key ends here.
+    pub fn refused_for_the_day(&self, headers: &HeaderMap) -> Option<QuotaRefusal> {
+        let quota = self.limit.daily.as_ref()?;
+        let now = self.ledger.clock().now();
+        let resets_at = quota.next_reset(now);
+        let until_reset = resets_at - now;
+        let waits_for_the_reset = self.retry_after(headers).is_some_and(|d| {
+            time::Duration::try_from(d)
+                .is_ok_and(|d| (d - until_reset).abs() <= time::Duration::MINUTE)
+        });
+        let none_left = self.ledger.usage(&self.key, quota).remaining() == 0;
+        if !(waits_for_the_reset || none_left) {
+            return None;
+        }
+        self.ledger.lower_remaining(&self.key, quota, 0);
+        Some(QuotaRefusal {
+            limit: quota.requests,
+            resets_at,
+            refused_at: now,
+        })
+    }
+
     /// Today's usage, when the provider has a daily quota.
     pub fn usage(&self) -> Option<Usage> {
         self.limit
@@ -182,6 +207,45 @@ mod tests {
         b.observe(&header("x-left", "0"));
         let refusal = b.admit().await.unwrap_err();
         assert_eq!(refusal.resets_at, datetime!(2026-12-01 00:00 UTC));
+    }
+
+    #[tokio::test]
+    async fn a_429_that_waits_for_the_reset_means_the_day_is_used() {
+        let b = budget(LimitHeaders::default());
+        b.admit().await.unwrap();
+        // A short wait is the per-second limit, a longer one than the reset another limit.
+        assert_eq!(b.refused_for_the_day(&header("retry-after", "2")), None);
+        assert_eq!(b.refused_for_the_day(&header("retry-after", "86400")), None);
+        assert_eq!(b.usage().unwrap().remaining(), 999);
+        // Until midnight (12 h from the clock's noon, give or take the clocks) is the day's.
+        let refusal = b
+            .refused_for_the_day(&header("retry-after", "43190"))
+            .unwrap();
+        assert_eq!(refusal.resets_at, datetime!(2026-12-01 00:00 UTC));
+        assert_eq!(b.usage().unwrap().remaining(), 0);
+        assert!(b.admit().await.is_err(), "nothing more is sent today");
+    }
+
+    #[tokio::test]
+    async fn a_429_when_the_provider_counted_none_left_is_the_days() {
+        let b = budget(LimitHeaders {
+            remaining_daily: Some(LimitHeader(HeaderName::from_static("x-left"))),
+            ..Default::default()
+        });
+        let mut h = header("x-left", "0");
+        h.insert(RETRY_AFTER, HeaderValue::from_static("1"));
+        b.observe(&h);
+        assert!(b.refused_for_the_day(&h).is_some());
+        // Without a daily quota a 429 is never the day's.
+        let plain = Budget::new(
+            &RateLimit::default(),
+            Arc::new(UsageLedger::memory(Clock::system())),
+            b.key().clone(),
+        );
+        assert_eq!(
+            plain.refused_for_the_day(&header("retry-after", "86400")),
+            None
+        );
     }
 
     #[tokio::test]

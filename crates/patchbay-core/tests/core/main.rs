@@ -13,6 +13,7 @@ mod adversarial_keychain;
 mod adversarial_tokens;
 mod adversarial_worlds;
 mod api_shape;
+mod budgets;
 mod connect_flow;
 mod keyring_vault;
 mod no_secrets_in_logs;
