@@ -133,8 +133,9 @@ impl Plan {
     }
 
     /// The lists that exist now (each connected account's lists) with when each was last
-    /// synced. New lists join: an overdue one is due now, but lists due together get
-    /// staggered slots; lists no longer present leave (a disconnected account).
+    /// synced. New lists join one interval after their last sync (or after now): an overdue
+    /// one is due now, but lists due together get staggered slots; lists no longer present
+    /// leave (a disconnected account).
     pub fn set_lists(
         &mut self,
         lists: impl IntoIterator<Item = (ListKey, Option<OffsetDateTime>)>,
@@ -152,7 +153,9 @@ impl Plan {
                 .settings
                 .interval(&key.provider)
                 .unwrap_or(Duration::ZERO);
-            let wanted = last_run.map_or(now, |l| add(l, interval));
+            // A list never synced waits one interval: opening it syncs it at once, and a
+            // background full sync beside that first one would fetch everything twice.
+            let wanted = add(last_run.unwrap_or(now), interval);
             let earliest = add(now, self.settings.stagger * slot);
             let next_run = if wanted <= earliest {
                 slot += 1;
@@ -295,9 +298,10 @@ mod tests {
         let mut plan = Plan::new(settings());
         plan.set_lists(
             [
-                (ListKey::new("a", "x", "leads"), None),
+                (ListKey::new("a", "x", "leads"), Some(T0 - secs(7200))),
                 (ListKey::new("b", "x", "contacts"), Some(T0 - secs(3600))),
                 (ListKey::new("c", "x", "orders"), Some(T0 - secs(60))),
+                (ListKey::new("d", "x", "webinars"), None),
             ],
             T0,
         );
@@ -309,6 +313,11 @@ mod tests {
         assert_eq!(
             plan.next_run(&ListKey::new("c", "x", "orders")),
             Some(T0 + secs(840))
+        );
+        assert_eq!(
+            plan.next_run(&ListKey::new("d", "x", "webinars")),
+            Some(T0 + secs(900)),
+            "never synced: its first sync is when it is opened, or after one interval"
         );
         assert_eq!(plan.take_due(T0), vec![ListKey::new("a", "x", "leads")]);
         assert_eq!(plan.next_wake(), Some(T0 + secs(20)));
@@ -323,11 +332,12 @@ mod tests {
         let mut s = settings();
         s.stagger = Duration::ZERO;
         plan.set_settings(s, T0);
+        let long_ago = Some(T0 - secs(86_400));
         plan.set_lists(
             [
-                (leads.clone(), None),
-                (calls.clone(), None),
-                (other.clone(), None),
+                (leads.clone(), long_ago),
+                (calls.clone(), long_ago),
+                (other.clone(), long_ago),
             ],
             T0,
         );
@@ -351,7 +361,7 @@ mod tests {
     fn failures_back_off_and_a_paused_list_waits_for_its_reset() {
         let mut plan = Plan::new(settings());
         let key = ListKey::new("wc", "a", "leads");
-        plan.set_lists([(key.clone(), None)], T0);
+        plan.set_lists([(key.clone(), Some(T0 - secs(86_400)))], T0);
         assert_eq!(plan.take_due(T0), vec![key.clone()]);
         plan.finish(&key, Outcome::Failed, T0);
         assert_eq!(plan.next_run(&key), Some(T0 + secs(60)));

@@ -280,7 +280,10 @@ mod tests {
         let leads = ListKey::new("wc", "a", "leads");
         let calls = ListKey::new("wc", "a", "calls");
         s.set_lists(vec![
-            (leads.clone(), None),
+            (
+                leads.clone(),
+                Some(OffsetDateTime::now_utc() - time::Duration::DAY),
+            ),
             (calls.clone(), Some(OffsetDateTime::now_utc())),
         ]);
         assert_eq!(next(&mut started).await, leads, "the overdue list starts");
