@@ -259,21 +259,25 @@ impl Background {
                 }
                 for r in &resources {
                     let key = ListKey::new(&tile.id, &account.account_id, &r.id);
-                    let last = self
+                    let stats = self
                         .inner
                         .cache
                         .stats(&tile.id, &account.account_id, &r.id)
                         .ok()
-                        .flatten()
-                        .filter(|s| s.complete)
-                        .and_then(|s| s.last_synced)
-                        .and_then(|t| {
+                        .flatten();
+                    let last = match stats {
+                        // Interrupted (a crash, a quit, a lost network): overdue, so it
+                        // resumes from its last stored page soon after start.
+                        Some(s) if !s.complete => Some(OffsetDateTime::UNIX_EPOCH),
+                        Some(s) => s.last_synced.and_then(|t| {
                             OffsetDateTime::parse(
                                 &t,
                                 &time::format_description::well_known::Rfc3339,
                             )
                             .ok()
-                        });
+                        }),
+                        None => None,
+                    };
                     lists.push((key, last));
                 }
             }
