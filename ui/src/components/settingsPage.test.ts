@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { page } from 'vitest/browser';
+import type { ProviderSettings } from '../bindings/ProviderSettings';
 import type { Settings } from '../bindings/Settings';
 import { mountApp, type Mounted } from '../test/mount';
 
@@ -119,6 +120,24 @@ describe('settings page', () => {
     const options = [...(page.getByTestId('refresh-whatconverts').element() as HTMLSelectElement).options].map((o) => o.textContent);
     expect(options).not.toContain('Every 10 seconds');
     expect((page.getByTestId('refresh-boomtown').element() as HTMLSelectElement).selectedOptions[0]?.textContent).toBe('Off');
+  });
+
+  test('settings from a shell without background refresh show the default and still save', async () => {
+    const mounted = await openSettings((b) => {
+      // What a shell older than refresh_secs answers: the field is missing.
+      b.settings.providers = b.settings.providers.map((p) => {
+        const old: Partial<ProviderSettings> = { ...p };
+        delete old.refresh_secs;
+        return old as ProviderSettings;
+      });
+    });
+    await expect.element(page.getByTestId('refresh-whatconverts')).toBeVisible();
+    expect((page.getByTestId('refresh-whatconverts').element() as HTMLSelectElement).selectedOptions[0]?.textContent)
+      .toBe('Every 15 minutes (default)');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.element(page.getByTestId('settings-status')).toHaveTextContent('Settings saved.');
+    const saved = mounted.backend.callsOf('save_settings').at(-1)?.args.settings as Settings;
+    expect(saved.providers.map((p) => p.refresh_secs)).toEqual([null, null, null, null, null]);
   });
 
   test('each refresh select is labelled and described', async () => {
