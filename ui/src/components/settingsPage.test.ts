@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { page } from 'vitest/browser';
+import type { ProviderSettings } from '../bindings/ProviderSettings';
 import type { Settings } from '../bindings/Settings';
 import { mountApp, type Mounted } from '../test/mount';
 
@@ -65,6 +66,89 @@ describe('settings page', () => {
     const inputs = [...document.querySelectorAll<HTMLInputElement>('.settings-page input')];
     expect(inputs.length).toBe(12); // demo switch, 5 × (client id, base URL), BoomTown's secret
     for (const input of inputs) expect(input.labels?.length ?? 0).toBeGreaterThan(0);
+  });
+
+  test('"Refresh in the background" shows null, 0, 300 and a custom 10 s, and saves them unchanged', async () => {
+    const secs: Record<string, number | null> = { whatconverts: 10, clickfunnels: 0, webinargeek: 300, boomtown: null, emailoctopus: 600 };
+    const mounted = await openSettings((b) => {
+      b.settings.providers = b.settings.providers.map((p) => ({ ...p, refresh_secs: secs[p.id] ?? null }));
+    });
+    const shown = (id: string): string => {
+      const select = page.getByTestId(`refresh-${id}`).element() as HTMLSelectElement;
+      return select.selectedOptions[0]?.textContent ?? '';
+    };
+    await expect.element(page.getByTestId('refresh-whatconverts')).toBeVisible();
+    expect(shown('whatconverts')).toBe('Every 10 seconds');
+    expect(shown('clickfunnels')).toBe('Off');
+    expect(shown('webinargeek')).toBe('Every 5 minutes');
+    expect(shown('boomtown')).toBe('Every 15 minutes (default)');
+    expect(shown('emailoctopus')).toBe('Every 10 minutes');
+    // The extra option sits in order of how often, and only where the file holds such a value.
+    const labels = (id: string): string[] =>
+      [...(page.getByTestId(`refresh-${id}`).element() as HTMLSelectElement).options].map((o) => o.textContent);
+    expect(labels('whatconverts')).toEqual([
+      'Off', 'Every 10 seconds', 'Every 5 minutes', 'Every 15 minutes (default)', 'Every 30 minutes', 'Hourly', 'Every 4 hours', 'Daily',
+    ]);
+    expect(labels('emailoctopus').slice(1, 4)).toEqual(['Every 5 minutes', 'Every 10 minutes', 'Every 15 minutes (default)']);
+    expect(labels('boomtown')).toHaveLength(7);
+
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.element(page.getByTestId('settings-status')).toHaveTextContent('Settings saved.');
+    const first = mounted.backend.callsOf('save_settings').at(-1)?.args.settings as Settings;
+    expect(Object.fromEntries(first.providers.map((p) => [p.id, p.refresh_secs]))).toEqual(secs);
+  });
+
+  test('"Refresh in the background" saves what the user picks: off, a choice, or back to the default', async () => {
+    const mounted = await openSettings((b) => {
+      b.settings.providers = b.settings.providers.map((p) => ({ ...p, refresh_secs: p.id === 'whatconverts' ? 10 : p.id === 'clickfunnels' ? 300 : null }));
+    });
+    await page.getByTestId('refresh-whatconverts').selectOptions('Hourly');
+    await page.getByTestId('refresh-clickfunnels').selectOptions('Every 15 minutes (default)');
+    await page.getByTestId('refresh-boomtown').selectOptions('Off');
+    await page.getByTestId('refresh-webinargeek').selectOptions('Every 5 minutes');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.element(page.getByTestId('settings-status')).toHaveTextContent('Settings saved.');
+    const saved = mounted.backend.callsOf('save_settings').at(-1)?.args.settings as Settings;
+    expect(saved.providers.map((p) => [p.id, p.refresh_secs])).toEqual([
+      ['whatconverts', 3600],
+      ['clickfunnels', null],
+      ['webinargeek', 300],
+      ['boomtown', 0],
+      ['emailoctopus', null],
+    ]);
+    // The page shows what was saved: 10 seconds is no longer a choice.
+    const options = [...(page.getByTestId('refresh-whatconverts').element() as HTMLSelectElement).options].map((o) => o.textContent);
+    expect(options).not.toContain('Every 10 seconds');
+    expect((page.getByTestId('refresh-boomtown').element() as HTMLSelectElement).selectedOptions[0]?.textContent).toBe('Off');
+  });
+
+  test('settings from a shell without background refresh show the default and still save', async () => {
+    const mounted = await openSettings((b) => {
+      // What a shell older than refresh_secs answers: the field is missing.
+      b.settings.providers = b.settings.providers.map((p) => {
+        const old: Partial<ProviderSettings> = { ...p };
+        delete old.refresh_secs;
+        return old as ProviderSettings;
+      });
+    });
+    await expect.element(page.getByTestId('refresh-whatconverts')).toBeVisible();
+    expect((page.getByTestId('refresh-whatconverts').element() as HTMLSelectElement).selectedOptions[0]?.textContent)
+      .toBe('Every 15 minutes (default)');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.element(page.getByTestId('settings-status')).toHaveTextContent('Settings saved.');
+    const saved = mounted.backend.callsOf('save_settings').at(-1)?.args.settings as Settings;
+    expect(saved.providers.map((p) => p.refresh_secs)).toEqual([null, null, null, null, null]);
+  });
+
+  test('each refresh select is labelled and described', async () => {
+    await openSettings();
+    await expect.element(page.getByTestId('refresh-emailoctopus')).toBeVisible();
+    const selects = page.getByRole('combobox', { name: 'Refresh in the background' }).elements();
+    expect(selects).toHaveLength(5);
+    for (const select of selects) {
+      const hint = document.getElementById(select.getAttribute('aria-describedby') ?? '');
+      expect(hint?.textContent).toMatch(/^How often Patchbay fetches new and changed .+ records while it is open\./);
+    }
   });
 
   test('a rejected save shows the message', async () => {

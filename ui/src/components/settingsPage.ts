@@ -45,15 +45,20 @@ export function refreshLabel(secs: number): string {
   return minutes === 1 ? 'Every minute' : `Every ${minutes.toString()} minutes`;
 }
 
+/** The loaded value; a settings answer from a shell older than background refresh has none (the default). */
+function loadedSecs(provider: ProviderSettings): number | null {
+  return (provider as Partial<ProviderSettings>).refresh_secs ?? null;
+}
+
 /**
  * The "Refresh in the background" select for one provider. A value the settings file holds
  * that the list does not offer (say 10 seconds, for tests) shows as one more option.
  */
 function refreshSelect(provider: ProviderSettings): HTMLSelectElement {
-  const current = provider.refresh_secs === null ? DEFAULT_REFRESH : provider.refresh_secs.toString();
+  const secs = loadedSecs(provider);
+  const current = secs === null ? DEFAULT_REFRESH : secs.toString();
   const options = REFRESH_CHOICES.map((c) => h('option', { value: c.value }, c.label));
-  if (!REFRESH_CHOICES.some((c) => c.value === current) && provider.refresh_secs !== null) {
-    const secs = provider.refresh_secs;
+  if (!REFRESH_CHOICES.some((c) => c.value === current) && secs !== null) {
     // In order of how often: 10 seconds comes right after Off.
     const at = REFRESH_CHOICES.findIndex((c) => (c.value === DEFAULT_REFRESH ? DEFAULT_REFRESH_SECS : Number(c.value)) > secs);
     const custom = h('option', { value: current }, refreshLabel(secs));
@@ -66,8 +71,8 @@ function refreshSelect(provider: ProviderSettings): HTMLSelectElement {
 
 /** What the select says to save; unchanged, the loaded value stays exactly as it was. */
 function refreshSecs(provider: ProviderSettings, select: HTMLSelectElement): number | null {
-  const loaded = provider.refresh_secs === null ? DEFAULT_REFRESH : provider.refresh_secs.toString();
-  if (select.value === loaded) return provider.refresh_secs;
+  const secs = loadedSecs(provider);
+  if (select.value === (secs === null ? DEFAULT_REFRESH : secs.toString())) return secs;
   return select.value === DEFAULT_REFRESH ? null : Number(select.value);
 }
 
