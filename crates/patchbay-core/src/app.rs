@@ -108,8 +108,9 @@ pub struct CoreConfig {
     pub http: HttpSettings,
     pub pending_ttl: Duration,
     pub pending_max: usize,
-    /// Where the daily request counts are kept across restarts (a small private file);
-    /// `None` keeps them in memory only.
+    /// Where the daily request counts are kept across restarts (a small private file, one per
+    /// core: each core rewrites the whole file with what it knows); `None` keeps them in
+    /// memory only.
     pub usage_path: Option<std::path::PathBuf>,
     /// The time the daily quotas go by (tests move it with the sandbox's clock).
     pub clock: crate::budget::Clock,

@@ -322,7 +322,7 @@ impl Connection {
     }
 
     /// How many API requests this connection sent, retries included (not the token
-    /// endpoint's). Only grows.
+    /// endpoint's, nor attempts that could not connect). Only grows.
     pub fn request_count(&self) -> u64 {
         self.sent.load(Ordering::SeqCst)
     }
@@ -835,8 +835,11 @@ impl Connection {
             if let Some(b) = body {
                 req = req.json(b);
             }
-            self.sent.fetch_add(1, Ordering::SeqCst);
             let outcome = req.send().await;
+            // A request that could not even connect never reached the provider.
+            if !matches!(&outcome, Err(e) if e.is_connect()) {
+                self.sent.fetch_add(1, Ordering::SeqCst);
+            }
             let (last, delay) = match outcome {
                 Err(e) => {
                     if !idempotent {

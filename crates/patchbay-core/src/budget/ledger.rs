@@ -224,8 +224,10 @@ fn read(path: &Path) -> HashMap<UsageKey, DayCount> {
     }
 }
 
-/// Writes a temporary file beside `path` (0600), syncs it and renames it over `path`, so a
-/// reader (or a crash) sees the old ledger or the new one, never half of one.
+/// Writes a temporary file beside `path` (0600) and renames it over `path`, so a reader (or a
+/// crashed app) sees the old ledger or the new one, never half of one. No fsync: it runs once
+/// per request, and a count lost to a power cut only means the provider's own refusal (which
+/// the budget reads as the day's end) stops the sync instead of the ledger.
 fn write_atomically(path: &Path, file: &LedgerFile) -> std::io::Result<()> {
     let bytes = serde_json::to_vec(file).map_err(std::io::Error::other)?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -240,7 +242,6 @@ fn write_atomically(path: &Path, file: &LedgerFile) -> std::io::Result<()> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut out = options.open(&tmp)?;
     out.write_all(&bytes)?;
-    out.sync_all()?;
     drop(out);
     std::fs::rename(&tmp, path)
 }
