@@ -43,6 +43,8 @@ pub use faults::{FaultSpec, FaultSpecError};
 pub use holds::{HoldPoint, RefreshHold};
 pub use pkce::s256 as pkce_s256_challenge;
 pub use requests_log::LoggedRequest;
+/// The `time` crate of [`Sandbox::now`].
+pub use time;
 
 use consent::ConsentStore;
 use faults::FaultInjector;

@@ -13,3 +13,4 @@ mod paging_200k;
 mod provider_apis;
 mod rate_limits;
 mod requests_log;
+mod scale_churn;
