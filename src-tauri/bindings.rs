@@ -31,6 +31,7 @@ fn generated() -> Vec<(String, String)> {
         AccountState,
         AccountView,
         AuthMethodView,
+        patchbay_core::budget::BudgetView,
         KeyFieldView,
         ReconnectReason,
         UserError,
