@@ -33,6 +33,15 @@ impl Paths {
             World::Demo => self.data_dir.join("demo").join("records.sqlite3"),
         }
     }
+
+    /// A world's count of requests used today per provider account (daily quotas), so a
+    /// restart does not forget what today's syncs spent. It holds no credential.
+    fn usage_file(&self, world: World) -> PathBuf {
+        match world {
+            World::Real => self.data_dir.join("request-usage.json"),
+            World::Demo => self.data_dir.join("demo").join("request-usage.json"),
+        }
+    }
 }
 
 /// Called whenever a core reports a connection change: the shell sends the window new tiles.
@@ -214,18 +223,14 @@ impl AppState {
         notify: &Notify,
         sinks: &Sinks,
     ) -> Arc<WorldState> {
-        Self::real_world_over(
-            settings,
-            vault,
-            open_cache(paths, World::Real),
-            notify,
-            sinks,
-        )
+        let cache = open_cache(paths, World::Real);
+        Self::real_world_over(settings, vault, paths, cache, notify, sinks)
     }
 
     fn real_world_over(
         settings: &StoredSettings,
         vault: &Arc<dyn patchbay_core::vault::Vault>,
+        paths: &Paths,
         cache: Result<Arc<patchbay_cache::Cache>, String>,
         notify: &Notify,
         sinks: &Sinks,
@@ -235,6 +240,7 @@ impl AppState {
             vault.clone(),
             CoreConfig {
                 world: World::Real,
+                usage_path: Some(paths.usage_file(World::Real)),
                 ..CoreConfig::default()
             },
         );
@@ -261,7 +267,10 @@ impl AppState {
         let core = Patchbay::new(
             providers::builtin(),
             self.vault.clone(),
-            CoreConfig::default(),
+            CoreConfig {
+                usage_path: Some(self.paths.usage_file(World::Demo)),
+                ..CoreConfig::default()
+            },
         )
         .demo(&url);
         let world = WorldState::new(
@@ -297,7 +306,14 @@ impl AppState {
         // The new core reads the same cache file: share the open one. Its background
         // refresh replaces the old core's (dropping that one stops its schedule).
         let cache = lock_read(&self.real).cache.clone();
-        let real = Self::real_world_over(&settings, &self.vault, cache, &self.notify, &self.sinks);
+        let real = Self::real_world_over(
+            &settings,
+            &self.vault,
+            &self.paths,
+            cache,
+            &self.notify,
+            &self.sinks,
+        );
         lock_write(&self.real, real);
         if let Some(b) = lock_read(&self.demo).and_then(|d| d.background()) {
             b.set_settings(settings.plan_settings());
