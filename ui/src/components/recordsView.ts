@@ -28,8 +28,6 @@ export interface RecordsView {
   /** Loads the resources and opens the first tab. */
   start(): Promise<void>;
   handleProgress(progress: SyncProgress): void;
-  /** A `sync-status` event: the sync panel shows it; a finished run with changes reloads its list. */
-  handleSyncStatus(status: SyncStatus): void;
   destroy(): void;
 }
 
@@ -85,6 +83,7 @@ export function createRecordsView(options: RecordsViewOptions): RecordsView {
   let unlistenStatus: ipc.Unlisten | null = null;
   let destroyed = false;
 
+  /** A `sync-status` event: the sync panel shows it; a finished run with changes reloads its list. */
   function handleSyncStatus(status: SyncStatus): void {
     if (status.provider !== tile.id || status.account !== account.account_id) return;
     if (!syncPanel) {
@@ -165,7 +164,6 @@ export function createRecordsView(options: RecordsViewOptions): RecordsView {
       if (progress.provider !== tile.id || progress.account !== account.account_id) return;
       panels.get(progress.resource)?.handleProgress(progress);
     },
-    handleSyncStatus,
     destroy() {
       destroyed = true;
       unlistenStatus?.();

@@ -223,6 +223,27 @@ describe('sync panel', () => {
     expect(mounted.backend.callsOf('query_records').every((c) => c.args.resourceId === 'leads')).toBe(true);
   });
 
+  test('an event that comes while sync_statuses is answering wins over the older answer', async () => {
+    let answer = (): void => undefined;
+    m = await mountApp((b) => {
+      const gate = new Promise<void>((resolve) => {
+        answer = resolve;
+      });
+      b.on('sync_statuses', async () => {
+        await gate;
+        return [syncStatus({ last_run: run({ added: 1, finished_at: '2026-11-23T09:00:00Z' }) })];
+      });
+    });
+    await page.getByRole('button', { name: /^WhatConverts/ }).click();
+    await expect.element(page.getByTestId('sync-panel')).toBeVisible();
+    await expect.poll(() => m?.backend.callsOf('sync_statuses').length).toBe(1);
+    await m.backend.emit('sync-status', syncStatus({ last_run: run({ added: 8, finished_at: '2026-11-23T09:15:00Z' }) }));
+    await expect.poll(() => cell('leads', 'changes').textContent).toBe('8 added · 0 updated · 0 removed');
+    answer();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(cell('leads', 'changes').textContent).toBe('8 added · 0 updated · 0 removed');
+  });
+
   test('statuses that cannot be loaded leave a sentence, and events still fill the table', async () => {
     const mounted = await openWhatConverts((b) => {
       b.fail('sync_statuses', 'Patchbay could not read its schedule. Restart Patchbay if this stays.');
