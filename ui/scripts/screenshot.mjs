@@ -40,7 +40,11 @@ function fakeTauri() {
       { id: 'leads', label: 'Leads', columns, chart_by_week: true },
       { id: 'calls', label: 'Calls', columns: columns.slice(0, 3), chart_by_week: false },
     ],
-    sync_resource: () => ({ total: 100000, synced_at: '2026-11-23T09:00:00Z' }),
+    sync_resource: () => ({ total: 100000, synced_at: '2026-11-23T09:00:00Z', pass: 'incremental', added: 12, updated: 3, removed: 0, requests: 1 }),
+    sync_statuses: ({ providerId, accountId }) => [
+      { provider: providerId, account: accountId, resource: 'leads', running: false, next_run: '2026-11-23T09:15:00Z', last_success: '2026-11-23T09:00:00Z', last_run: { pass: 'incremental', added: 12, updated: 3, removed: 0, requests: 1, total: 100000, finished_at: '2026-11-23T09:00:00Z' }, error: null, paused_until: null, budget: { used: 360, limit: 1000, remaining: 640, resets_at: '2026-11-24T00:00:00Z' } },
+      { provider: providerId, account: accountId, resource: 'calls', running: false, next_run: null, last_success: null, last_run: null, error: null, paused_until: null, budget: null },
+    ],
     query_records: ({ query }) => ({
       total: 100000,
       matched: 100000,
