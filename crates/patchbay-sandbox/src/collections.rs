@@ -139,12 +139,25 @@ pub fn page_range_of(page: u64, per_page: u64) -> Span {
     }
 }
 
-/// One page: the matching total, the page's indices, and whether more follow it.
+/// One page: the matching total, the page's indices with their states (read under one
+/// lock, so churn cannot slip between them), and whether more follow it.
 #[derive(Debug)]
 pub struct Page {
     pub total: u64,
     pub indices: Vec<u64>,
+    states: Vec<RecordState>,
     pub more: bool,
+}
+
+impl Page {
+    /// The page's records, built from each index and state.
+    pub fn records<T>(&self, f: impl Fn(u64, RecordState) -> T) -> Vec<T> {
+        self.indices
+            .iter()
+            .zip(&self.states)
+            .map(|(i, st)| f(*i, *st))
+            .collect()
+    }
 }
 
 #[derive(Debug)]
@@ -257,9 +270,11 @@ impl Store {
                     indices.extend(it.by_ref().take(take as usize));
                     more = it.next().is_some();
                 }
+                let states = indices.iter().map(|i| o.state(*i)).collect();
                 Page {
                     total,
                     indices,
+                    states,
                     more,
                 }
             }
@@ -288,32 +303,16 @@ impl Store {
                     Span::From { index, take } => (view.partition_point(|i| *i < index), take),
                 };
                 let end = start.saturating_add(take as usize).min(view.len());
+                let indices = view[start..end].to_vec();
+                let states = indices.iter().map(|i| slot.overlay.state(*i)).collect();
                 Page {
                     total,
-                    indices: view[start..end].to_vec(),
+                    indices,
+                    states,
                     more: end < view.len(),
                 }
             }
         })
-    }
-
-    /// Builds the records of `indices` with their current state.
-    pub fn build<T>(
-        &self,
-        c: Collection,
-        parent: u64,
-        clock: &SimClock,
-        indices: &[u64],
-        f: impl Fn(u64, RecordState) -> T,
-    ) -> Vec<T> {
-        let states: Vec<RecordState> = self.with(c, parent, clock, |slot| {
-            indices.iter().map(|i| slot.overlay.state(*i)).collect()
-        });
-        indices
-            .iter()
-            .zip(states)
-            .map(|(i, st)| f(*i, st))
-            .collect()
     }
 
     /// Applies `set` now, drawn from the seed and the number of sets applied so far.

@@ -57,11 +57,7 @@ async fn leads(
     );
     let total = page.total;
     let seed = state.config.seed;
-    let data = state
-        .store
-        .build(c, 0, &state.clock, &page.indices, |i, st| {
-            lead_at(seed, i, st)
-        });
+    let data = page.records(|i, st| lead_at(seed, i, st));
     Ok(Json(LeadsPage {
         data,
         total,

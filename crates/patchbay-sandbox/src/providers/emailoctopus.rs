@@ -144,11 +144,7 @@ async fn contacts(
             take: limit,
         },
     );
-    let data = state
-        .store
-        .build(c, list_index, &state.clock, &page.indices, |i, st| {
-            contact_at(seed, list_index, i, st)
-        });
+    let data = page.records(|i, st| contact_at(seed, list_index, i, st));
     let next = match (page.more, page.indices.last()) {
         (true, Some(last)) => {
             let cursor = encode_cursor(&resource, last + 1);

@@ -61,11 +61,7 @@ async fn webinars(
         .page(c, 0, &state.clock, None, page_range_of(page, per_page));
     let total = found.total;
     let seed = state.config.seed;
-    let items: Vec<Value> = state
-        .store
-        .build(c, 0, &state.clock, &found.indices, |i, st| {
-            webinar_at(seed, i, st)
-        });
+    let items: Vec<Value> = found.records(|i, st| webinar_at(seed, i, st));
     Ok(Json(
         json!({"webinars": items, "pagination": pagination(page, per_page, total)}),
     ))

@@ -76,11 +76,7 @@ async fn leads(
         .store
         .page(c, 0, &state.clock, filter, page_range_of(page, per_page));
     let total = page_of.total;
-    let leads = state
-        .store
-        .build(c, 0, &state.clock, &page_of.indices, |i, st| {
-            for_account(lead_at(seed, i, st), i, grant.account)
-        });
+    let leads = page_of.records(|i, st| for_account(lead_at(seed, i, st), i, grant.account));
     Ok(Json(LeadsPage {
         page_number: page,
         leads_per_page: per_page,
