@@ -338,3 +338,22 @@ async fn admin_endpoints_change_data_move_the_clock_and_show_records() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn an_unknown_provider_in_quotas_stops_the_start_with_a_clear_error() {
+    let err = patchbay_sandbox::Sandbox::start(
+        "127.0.0.1:0".parse().unwrap(),
+        SandboxConfig {
+            quotas: HashMap::from([("whatconvert".to_string(), 5)]),
+            ..config()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), "unknown_provider");
+    assert!(err.to_string().contains("whatconverts"), "{err}");
+    // A pair that does not change has no records to compare with.
+    let sb = start(config()).await;
+    assert!(sb.records("emailoctopus", "lists").is_empty());
+    assert_eq!(sb.records("boomtown", "leads").len(), 60);
+}
