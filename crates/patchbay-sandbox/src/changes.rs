@@ -189,11 +189,12 @@ impl Overlay {
         })
     }
 
-    /// A filtered view (visible indices matching, ascending), cached for this generation.
+    /// A view of the visible records (some of them, in some order) built by `build` and
+    /// cached under `key` for this generation.
     pub fn filtered(
         &mut self,
         key: &str,
-        mut keep: impl FnMut(&Overlay, u64) -> bool,
+        build: impl FnOnce(&Overlay) -> Vec<u64>,
     ) -> std::sync::Arc<Vec<u64>> {
         if self.cache_generation != self.generation {
             self.cache.clear();
@@ -202,7 +203,7 @@ impl Overlay {
         if let Some((_, view)) = self.cache.iter().find(|(k, _)| k == key) {
             return view.clone();
         }
-        let view: Vec<u64> = self.visible_from(0).filter(|i| keep(self, *i)).collect();
+        let view = build(self);
         let view = std::sync::Arc::new(view);
         if self.cache.len() >= MAX_CACHED_VIEWS {
             self.cache.remove(0);

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::bearer::require_scope;
 use crate::changes::RecordState;
-use crate::collections::{Collection, Span};
+use crate::collections::{Collection, Order, Span};
 use crate::data::Gen;
 use crate::errors::ApiError;
 use crate::pagination::{int_param, Params};
@@ -50,6 +50,7 @@ async fn leads(
         0,
         &state.clock,
         None,
+        Order::Id,
         Span::Offset {
             skip: offset,
             take: limit,

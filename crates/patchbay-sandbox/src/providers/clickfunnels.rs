@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::bearer::require_scope;
 use crate::changes::RecordState;
-use crate::collections::{Collection, Span};
+use crate::collections::{Collection, Order, Span};
 use crate::data::{Gen, CAMPAIGNS};
 use crate::errors::ApiError;
 use crate::pagination::{int_param, Params};
@@ -165,6 +165,7 @@ async fn list(
         0,
         &state.clock,
         None,
+        Order::Id,
         Span::From {
             index: start,
             take: limit,

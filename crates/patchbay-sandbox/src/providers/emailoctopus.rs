@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::bearer::require_scope;
 use crate::changes::RecordState;
-use crate::collections::{Collection, Span};
+use crate::collections::{Collection, Order, Span};
 use crate::data::{Gen, CAMPAIGNS};
 use crate::errors::ApiError;
 use crate::filters::{Attrs, ContactFilter, Status, CONTACT_FILTER_PARAMS};
@@ -139,6 +139,7 @@ async fn contacts(
         list_index,
         &state.clock,
         Some((&key, &keep)),
+        Order::Id,
         Span::From {
             index: start,
             take: limit,
