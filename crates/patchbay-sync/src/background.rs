@@ -21,7 +21,6 @@ use crate::{run, Pass, PassKind, ProgressSink, SyncError, SyncReport, SyncTarget
 
 /// What one finished sync did, as the window shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[ts(export)]
 pub struct SyncRun {
     pub pass: PassKind,
     pub added: u32,
@@ -54,7 +53,6 @@ impl From<&SyncReport> for SyncRun {
 
 /// One list's line in the sync panel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[ts(export)]
 pub struct SyncStatus {
     pub provider: String,
     pub account: String,
