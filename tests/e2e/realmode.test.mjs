@@ -162,9 +162,13 @@ before(async () => {
     ['revoke_url = "https://auth.boomtownroi.com/oauth/revoke"', 'revoke_url = "{BASE}/boomtown/oauth/revoke"'],
     ['api_base = "https://api.boomtownroi.com/v1"', 'api_base = "{BASE}/boomtown/v1"'],
   ]));
-  writeFileSync(join(dir, "whatconverts.toml"), pointAt("whatconverts", bigSandbox.url, [
+  // Pages of 250 (not the API's largest), so the big sync has many pages to be cut between.
+  const wc = pointAt("whatconverts", bigSandbox.url, [
     ['api_base = "https://app.whatconverts.com/api/v1"', 'api_base = "{BASE}/whatconverts/api/v1"'],
-  ]));
+  ]);
+  const paged = wc.replace(/(size_param = "leads_per_page", page_size = )\d+/, "$1250");
+  assert.match(paged, /size_param = "leads_per_page", page_size = 250\b/);
+  writeFileSync(join(dir, "whatconverts.toml"), paged);
   const browserDir = mkdtempSync(join(tmpdir(), "patchbay-realmode-browser-"));
   browser = testBrowser(browserDir);
   browser.decide("allow");
