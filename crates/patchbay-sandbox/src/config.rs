@@ -38,6 +38,12 @@ pub struct SandboxConfig {
     /// endpoint issues no refresh token, `expires_in` is informational (the `access_ttl`),
     /// and the Bearer check never expires their tokens. Empty by default.
     pub non_expiring: HashSet<String>,
+    /// Requests per UTC day (by the sandbox clock) per credential, by provider slug.
+    pub quotas: HashMap<String, u32>,
+    /// Added before each provider API response (not OAuth or `/_sandbox` endpoints).
+    pub latency: Duration,
+    /// Data that changes by itself over the sandbox clock.
+    pub churn: Option<crate::changes::Churn>,
 }
 
 /// How a provider's API authenticates callers.
@@ -79,6 +85,9 @@ impl Default for SandboxConfig {
             auth: HashMap::new(),
             client_secrets: HashMap::new(),
             non_expiring: HashSet::new(),
+            quotas: HashMap::new(),
+            latency: Duration::ZERO,
+            churn: None,
         }
     }
 }
@@ -185,11 +194,81 @@ impl SandboxConfig {
         Ok(())
     }
 
+    /// Applies one `--quota` value: `PROVIDER=N/day`, or several separated by commas.
+    pub fn apply_quota_flag(&mut self, flag: &str) -> Result<(), String> {
+        for part in flag.split(',') {
+            let (p, n) = part
+                .split_once('=')
+                .ok_or_else(|| format!("{part:?} must look like whatconverts=1000/day"))?;
+            if !crate::PROVIDERS.contains(&p) {
+                return Err(format!(
+                    "unknown provider {p:?}; use one of {}",
+                    crate::PROVIDERS.join(", ")
+                ));
+            }
+            let n = n
+                .strip_suffix("/day")
+                .and_then(|n| n.parse::<u32>().ok())
+                .ok_or_else(|| {
+                    format!("{part:?}: the quota must be a whole number of requests per day, like 1000/day")
+                })?;
+            self.quotas.insert(p.to_string(), n);
+        }
+        Ok(())
+    }
+
     /// Whether `uri` may receive authorization responses: an exact registered string, or a
     /// loopback callback on any port (RFC 8252 section 7.3: native apps pick the port at run time).
     pub fn redirect_uri_allowed(&self, uri: &str) -> bool {
         self.redirect_uris.iter().any(|r| r == uri) || is_loopback_callback(uri)
     }
+}
+
+/// A `--churn` value: `add=50/min,update=20/min,delete=5/min` (any of the three, each at
+/// most once; the ones left out are 0).
+pub fn parse_churn(flag: &str) -> Result<crate::changes::Churn, String> {
+    let mut churn = crate::changes::Churn::default();
+    let mut seen = HashSet::new();
+    for part in flag.split(',') {
+        let (kind, rate) = part
+            .split_once('=')
+            .ok_or_else(|| format!("{part:?} must look like add=50/min"))?;
+        let n = rate
+            .strip_suffix("/min")
+            .and_then(|n| n.parse::<u32>().ok())
+            .ok_or_else(|| {
+                format!("{part:?}: the rate must be a whole number per minute, like 50/min")
+            })?;
+        if !seen.insert(kind) {
+            return Err(format!("{kind:?} is given twice"));
+        }
+        match kind {
+            "add" => churn.add_per_min = n,
+            "update" => churn.update_per_min = n,
+            "delete" => churn.delete_per_min = n,
+            other => {
+                return Err(format!(
+                    "unknown change {other:?}; use add, update or delete"
+                ))
+            }
+        }
+    }
+    Ok(churn)
+}
+
+/// A `--latency` value: `80ms`, `1s` or `0`.
+pub fn parse_latency(flag: &str) -> Result<Duration, String> {
+    let bad = || format!("{flag:?} must be a duration like 80ms or 1s");
+    if flag == "0" {
+        return Ok(Duration::ZERO);
+    }
+    if let Some(ms) = flag.strip_suffix("ms") {
+        return ms.parse().map(Duration::from_millis).map_err(|_| bad());
+    }
+    flag.strip_suffix('s')
+        .and_then(|s| s.parse().ok())
+        .map(Duration::from_secs)
+        .ok_or_else(bad)
 }
 
 pub(crate) fn is_loopback_callback(uri: &str) -> bool {
@@ -237,6 +316,49 @@ mod tests {
         assert!(c.apply_auth_flag("apikey").is_err());
         assert!(SandboxConfig::api_key_for("clickfunnels").is_none());
         assert_eq!(SandboxConfig::api_key_for("whatconverts").unwrap().len(), 2);
+    }
+
+    #[test]
+    fn churn_quota_and_latency_flags() {
+        let c = parse_churn("add=50/min,update=20/min,delete=5/min").unwrap();
+        assert_eq!(
+            (c.add_per_min, c.update_per_min, c.delete_per_min),
+            (50, 20, 5)
+        );
+        assert_eq!(parse_churn("update=3/min").unwrap().update_per_min, 3);
+        for bad in [
+            "",
+            "add=50",
+            "add=5/hour",
+            "add=x/min",
+            "grow=1/min",
+            "add=1/min,add=2/min",
+            "add=-1/min",
+        ] {
+            assert!(parse_churn(bad).is_err(), "{bad}");
+        }
+        let mut cfg = SandboxConfig::default();
+        cfg.apply_quota_flag("whatconverts=1000/day,boomtown=5/day")
+            .unwrap();
+        cfg.apply_quota_flag("emailoctopus=7/day").unwrap();
+        assert_eq!(cfg.quotas["whatconverts"], 1000);
+        assert_eq!(cfg.quotas["boomtown"], 5);
+        assert_eq!(cfg.quotas["emailoctopus"], 7);
+        for bad in [
+            "whatconverts",
+            "whatconverts=1000",
+            "nope=1/day",
+            "whatconverts=lots/day",
+            "whatconverts=1/hour",
+        ] {
+            assert!(cfg.apply_quota_flag(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_latency("80ms").unwrap(), Duration::from_millis(80));
+        assert_eq!(parse_latency("2s").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_latency("0").unwrap(), Duration::ZERO);
+        for bad in ["", "80", "fast", "-5ms", "1.5s"] {
+            assert!(parse_latency(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

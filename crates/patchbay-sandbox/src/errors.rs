@@ -14,6 +14,32 @@ pub enum SandboxError {
     },
     #[error("cannot read the listening address: {0}")]
     LocalAddr(std::io::Error),
+    /// Stable code `unknown_collection`.
+    #[error("{provider}/{resource} is not a collection that changes; use one of {known}")]
+    UnknownCollection {
+        provider: String,
+        resource: String,
+        known: String,
+    },
+    /// Stable code `unknown_provider`.
+    #[error("unknown provider {0:?}; use one of whatconverts, clickfunnels, webinargeek, boomtown, emailoctopus")]
+    UnknownProvider(String),
+    /// Stable code `change_set_too_large`.
+    #[error("{0}")]
+    ChangeSet(String),
+}
+
+impl SandboxError {
+    /// A stable code for the admin endpoints' JSON errors.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SandboxError::Bind { .. } => "bind_failed",
+            SandboxError::LocalAddr(_) => "local_addr",
+            SandboxError::UnknownCollection { .. } => "unknown_collection",
+            SandboxError::ChangeSet(_) => "change_set_too_large",
+            SandboxError::UnknownProvider(_) => "unknown_provider",
+        }
+    }
 }
 
 /// A provider API error: `{"error": "...", "error_description": "..."}` with a status.

@@ -1,20 +1,26 @@
 //! patchbay-sandbox: a strict OAuth 2.0 authorization server plus imitations of the five
 //! providers' APIs, served on loopback. See README.md for every endpoint and rule.
 
+mod admin;
 mod apikey;
 mod bearer;
+mod changes;
+mod clock;
+mod collections;
 mod config;
 mod consent;
 mod data;
 mod dates;
 mod errors;
 mod faults;
+mod filters;
 mod holds;
 mod oauth;
 mod observe;
 mod pagination;
 mod pkce;
 mod providers;
+mod quota;
 mod ratelimit;
 mod registration;
 mod requests_log;
@@ -28,12 +34,17 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use config::{AccessLifetime, AuthMode, SandboxConfig, API_KEY_PROVIDERS};
+pub use changes::{AppliedChanges, ChangeSet, Churn};
+pub use config::{
+    parse_churn, parse_latency, AccessLifetime, AuthMode, SandboxConfig, API_KEY_PROVIDERS,
+};
 pub use errors::SandboxError;
 pub use faults::{FaultSpec, FaultSpecError};
 pub use holds::{HoldPoint, RefreshHold};
 pub use pkce::s256 as pkce_s256_challenge;
 pub use requests_log::LoggedRequest;
+/// The `time` crate of [`Sandbox::now`].
+pub use time;
 
 use consent::ConsentStore;
 use faults::FaultInjector;
@@ -64,6 +75,15 @@ pub struct Sandbox {
 impl Sandbox {
     /// Binds `addr` (port 0 for any free port) and serves in the current tokio runtime.
     pub async fn start(addr: SocketAddr, config: SandboxConfig) -> Result<Sandbox, SandboxError> {
+        let quotas = config
+            .quotas
+            .iter()
+            .map(|(slug, n)| {
+                providers::Provider::from_slug(slug)
+                    .map(|p| (p, *n))
+                    .ok_or_else(|| SandboxError::UnknownProvider(slug.clone()))
+            })
+            .collect::<Result<_, _>>()?;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| SandboxError::Bind { addr, source })?;
@@ -78,13 +98,24 @@ impl Sandbox {
             limiter: RateLimiter::default(),
             registrations: registration::Registrations::default(),
             holds: holds::Holds::default(),
+            clock: clock::SimClock::new(),
+            quotas: quota::Quotas::new(quotas),
+            store: collections::Store::new(config.seed, config.records as u64, config.churn),
             config,
         };
         let state = AppState(Arc::new(shared));
         let router = server::router(state.clone());
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(server::serve(listener, router, stopped));
-        tracing::info!(%url, records = state.config.records, seed = state.config.seed, "sandbox listening");
+        tracing::info!(
+            %url,
+            records = state.config.records,
+            seed = state.config.seed,
+            latency_ms = state.config.latency.as_millis() as u64,
+            churn = ?state.config.churn,
+            quotas = ?state.config.quotas,
+            "sandbox listening"
+        );
         Ok(Sandbox {
             url,
             state,
@@ -152,6 +183,49 @@ impl Sandbox {
     pub fn hold_next_refresh(&self, provider: &str, point: HoldPoint) -> RefreshHold {
         let p = providers::Provider::from_slug(provider).expect("a known provider slug");
         self.state.holds.arm(p, point)
+    }
+
+    /// Applies a change set at once to one changing collection (`("whatconverts", "leads")`,
+    /// `("emailoctopus", "contacts")`: the first list's contacts...), deterministically from
+    /// the seed and the number of change sets applied to it so far. Adds get ids above every
+    /// existing one and are created now (by [`Sandbox::now`]); updates pick uniformly among
+    /// all visible records, change a visible field and set the updated-at field to now;
+    /// deletes remove records from lists and totals.
+    pub fn apply_changes(
+        &self,
+        provider: &str,
+        resource: &str,
+        changes: ChangeSet,
+    ) -> Result<AppliedChanges, SandboxError> {
+        let c = collections::Collection::parse(provider, resource)?;
+        self.state.store.apply(c, changes, &self.state.clock)
+    }
+
+    /// The collection's current records (every status), each exactly as the API serialises
+    /// it, in the API's order. Empty for a pair that is not a changing collection.
+    pub fn records(&self, provider: &str, resource: &str) -> Vec<serde_json::Value> {
+        match collections::Collection::parse(provider, resource) {
+            Ok(c) => self.state.store.records(c, &self.state.clock),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Moves the simulated clock forward (records' dates, churn, daily quotas). Token
+    /// lifetimes stay on real time.
+    pub fn advance_clock(&self, by: Duration) {
+        self.state.clock.advance(by);
+    }
+
+    /// The simulated clock's time (UTC).
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.state.clock.now()
+    }
+
+    /// `provider`'s daily quota per credential from now on (`None`: unlimited), counted per
+    /// UTC day of the sandbox clock. Panics on an unknown provider slug.
+    pub fn set_quota(&self, provider: &str, per_day: Option<u32>) {
+        let p = providers::Provider::from_slug(provider).expect("a known provider slug");
+        self.state.quotas.set(p, per_day);
     }
 
     /// What the authorization server thinks of a refresh token (without using it).

@@ -51,6 +51,17 @@ struct Args {
     /// ClickFunnels' do; `expires_in` is informational (repeatable), e.g. `clickfunnels`.
     #[arg(long = "non-expiring", value_name = "PROVIDER")]
     non_expiring: Vec<String>,
+    /// Data changes by itself on every changing collection, per minute of the sandbox clock,
+    /// e.g. `add=50/min,update=20/min,delete=5/min`.
+    #[arg(long, value_parser = patchbay_sandbox::parse_churn)]
+    churn: Option<patchbay_sandbox::Churn>,
+    /// Daily request quota per credential: `PROVIDER=N/day` (repeatable, or a comma list),
+    /// e.g. `whatconverts=1000/day`.
+    #[arg(long = "quota")]
+    quotas: Vec<String>,
+    /// Added before each provider API response, e.g. `80ms` (default none).
+    #[arg(long, value_parser = patchbay_sandbox::parse_latency)]
+    latency: Option<Duration>,
 }
 
 #[tokio::main]
@@ -71,8 +82,16 @@ async fn main() {
         faults: args.faults.unwrap_or_default(),
         client_id: args.client_id,
         rate_limits: !args.no_rate_limits,
+        churn: args.churn,
+        latency: args.latency.unwrap_or_default(),
         ..SandboxConfig::default()
     };
+    for flag in &args.quotas {
+        if let Err(e) = config.apply_quota_flag(flag) {
+            eprintln!("patchbay-sandbox: error: --quota {flag}: {e}");
+            std::process::exit(2);
+        }
+    }
     if !args.redirect_uris.is_empty() {
         config.redirect_uris = args.redirect_uris;
     }

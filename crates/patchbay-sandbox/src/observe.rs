@@ -61,6 +61,8 @@ pub async fn observe(State(state): State<AppState>, request: Request, next: Next
         bearer,
         fault: None,
         user_agent,
+        refused: None,
+        latency_ms: 0,
     };
 
     let response = match fault {
@@ -100,11 +102,18 @@ pub async fn observe(State(state): State<AppState>, request: Request, next: Next
         None => next.run(request).await,
     };
     entry.status = response.status().as_u16();
+    entry.refused = response
+        .extensions()
+        .get::<crate::bearer::Refused>()
+        .map(|r| r.0.to_string());
+    if let Some(crate::bearer::LatencyAdded(d)) = response.extensions().get() {
+        entry.latency_ms = d.as_millis() as u64;
+    }
     entry.grant_type = response
         .extensions()
         .get::<GrantTypeSeen>()
         .map(|g| g.0.clone());
-    tracing::debug!(method = %entry.method, path = %entry.path, status = entry.status, "request");
+    tracing::debug!(method = %entry.method, path = %entry.path, status = entry.status, latency_ms = entry.latency_ms, "request");
     state.log.push(entry);
     response
 }

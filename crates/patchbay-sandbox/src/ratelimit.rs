@@ -19,8 +19,9 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
-    /// Ok when the call may proceed, or Err(time until one more call is allowed).
-    pub fn check(&self, provider: Provider, grant_id: u64) -> Result<(), Duration> {
+    /// Ok(calls left in the bucket) when the call may proceed, or Err(time until one more
+    /// call is allowed).
+    pub fn check(&self, provider: Provider, grant_id: u64) -> Result<u32, Duration> {
         self.check_at(provider, grant_id, provider.rate_limit(), Instant::now())
     }
 
@@ -30,7 +31,7 @@ impl RateLimiter {
         grant_id: u64,
         limit: RateLimit,
         now: Instant,
-    ) -> Result<(), Duration> {
+    ) -> Result<u32, Duration> {
         let mut buckets = self.buckets.lock().expect("rate limiter poisoned");
         let bucket = buckets.entry((provider, grant_id)).or_insert(Bucket {
             tokens: f64::from(limit.burst),
@@ -42,7 +43,7 @@ impl RateLimiter {
         bucket.updated = now;
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
-            Ok(())
+            Ok(bucket.tokens.floor() as u32)
         } else {
             let missing = 1.0 - bucket.tokens;
             Err(Duration::from_secs_f64(

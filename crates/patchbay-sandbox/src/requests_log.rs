@@ -31,6 +31,13 @@ pub struct LoggedRequest {
     /// The `User-Agent` header, as sent.
     #[serde(default)]
     pub user_agent: Option<String>,
+    /// `quota` when refused for the daily quota, `rate_limit` for the rate limit (the status
+    /// is 429 either way).
+    #[serde(default)]
+    pub refused: Option<String>,
+    /// Latency the sandbox added before answering (`SandboxConfig::latency`), milliseconds.
+    #[serde(default)]
+    pub latency_ms: u64,
 }
 
 /// The log keeps the newest entries only, so a demo left running for days stays small.
@@ -106,6 +113,8 @@ mod tests {
                 bearer: false,
                 fault: None,
                 user_agent: None,
+                refused: None,
+                latency_ms: 0,
             });
         }
         let entries = log.snapshot();

@@ -37,6 +37,12 @@ pub struct Shared {
     pub registrations: crate::registration::Registrations,
     /// Refresh requests held by tests (`Sandbox::hold_next_refresh`).
     pub holds: crate::holds::Holds,
+    /// The simulated clock of records, churn and quotas.
+    pub clock: crate::clock::SimClock,
+    /// Changes over the generated data.
+    pub store: crate::collections::Store,
+    /// Daily request quotas per credential.
+    pub quotas: crate::quota::Quotas,
 }
 
 #[derive(Debug, Clone)]
@@ -57,6 +63,7 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .merge(oauth::routes())
         .merge(crate::registration::routes())
+        .merge(crate::admin::routes())
         .route("/_sandbox/requests", get(requests).delete(clear_requests));
     for p in Provider::ALL {
         router = router.merge(

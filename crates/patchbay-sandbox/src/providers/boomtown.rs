@@ -7,6 +7,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::bearer::require_scope;
+use crate::changes::RecordState;
+use crate::collections::{Collection, Span};
 use crate::data::Gen;
 use crate::errors::ApiError;
 use crate::pagination::{int_param, Params};
@@ -42,11 +44,24 @@ async fn leads(
     require_scope(&grant, P, "leads:read")?;
     let limit = int_param(&params, "limit", 25, 1..=MAX_LIMIT)?;
     let offset = int_param(&params, "offset", 0, 0..=u64::MAX)?;
-    let total = state.config.records as u64;
-    let end = offset.saturating_add(limit).min(total);
-    let data: Vec<Lead> = (offset.min(total)..end)
-        .map(|i| lead(state.config.seed, i))
-        .collect();
+    let c = Collection::BoomTownLeads;
+    let page = state.store.page(
+        c,
+        0,
+        &state.clock,
+        None,
+        Span::Offset {
+            skip: offset,
+            take: limit,
+        },
+    );
+    let total = page.total;
+    let seed = state.config.seed;
+    let data = state
+        .store
+        .build(c, 0, &state.clock, &page.indices, |i, st| {
+            lead_at(seed, i, st)
+        });
     Ok(Json(LeadsPage {
         data,
         total,
@@ -99,17 +114,26 @@ pub struct Lead {
     state: &'static str,
     assigned_agent: &'static str,
     created_at: String,
+    updated_at: String,
     last_visit_at: String,
 }
 
-pub fn lead(seed: u64, index: u64) -> Lead {
+/// Lead `index` as the overlay has it. `updated_at` is honest: the generated one follows the
+/// last visit; an added lead's is its creation; an update (a new status) sets it to then.
+pub fn lead_at(seed: u64, index: u64, st: RecordState) -> Lead {
     let mut g = Gen::record(seed, P, "leads", 0, index);
     let person = g.person(index);
     let price_min = 150_000 + g.below(40) * 10_000;
     let price_max = price_min + (5 + g.below(30)) * 10_000;
-    let created = g.unix_time();
-    let last_visit = (created + g.below(90 * 86_400) as i64).min(crate::dates::DATA_END - 1);
-    Lead {
+    let generated = g.unix_time();
+    let generated_visit = (generated + g.below(90 * 86_400) as i64).min(crate::dates::DATA_END - 1);
+    let created = st.created.unwrap_or(generated);
+    let last_visit = if st.created.is_some() {
+        created
+    } else {
+        generated_visit
+    };
+    let mut lead = Lead {
         id: FIRST_LEAD_ID + index,
         first_name: person.first,
         last_name: person.last,
@@ -123,6 +147,18 @@ pub fn lead(seed: u64, index: u64) -> Lead {
         state: person.state,
         assigned_agent: g.pick(AGENTS),
         created_at: crate::dates::rfc3339(created),
+        updated_at: crate::dates::rfc3339(last_visit),
         last_visit_at: crate::dates::rfc3339(last_visit),
+    };
+    if let Some(edit) = st.edit {
+        let mut e = Gen::record(seed, P, "leads/edits", edit.version, index);
+        let others: Vec<&str> = STATUSES
+            .iter()
+            .copied()
+            .filter(|s| *s != lead.status)
+            .collect();
+        lead.status = e.pick(&others);
+        lead.updated_at = crate::dates::rfc3339(edit.at);
     }
+    lead
 }

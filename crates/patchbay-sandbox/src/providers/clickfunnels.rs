@@ -10,6 +10,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::bearer::require_scope;
+use crate::changes::RecordState;
+use crate::collections::{Collection, Span};
 use crate::data::{Gen, CAMPAIGNS};
 use crate::errors::ApiError;
 use crate::pagination::{int_param, Params};
@@ -37,6 +39,14 @@ impl Resource {
             Resource::Funnels => "funnels:read",
             Resource::Contacts => "contacts:read",
             Resource::Orders => "orders:read",
+        }
+    }
+
+    fn collection(self) -> Collection {
+        match self {
+            Resource::Funnels => Collection::ClickFunnelsFunnels,
+            Resource::Contacts => Collection::ClickFunnelsContacts,
+            Resource::Orders => Collection::ClickFunnelsOrders,
         }
     }
 
@@ -138,29 +148,40 @@ async fn list(
     require_scope(&grant, P, resource.scope())?;
     check_workspace(&workspace_id)?;
     let limit = int_param(&params, "limit", DEFAULT_LIMIT, 1..=MAX_LIMIT)?;
-    let total = state.config.records as u64;
-    // `after` is a record id: the page holds the records with greater ids.
+    // `after` is a record id: the page holds the records with greater ids (ids ascend with
+    // the index, added records included).
     let start = match params.get("after") {
         None => 0,
         Some(raw) => {
             let after: u64 = raw.parse().map_err(|_| {
                 ApiError::bad_request(format!("after must be a record id, got `{raw}`"))
             })?;
-            (after + 1).saturating_sub(resource.first_id()).min(total)
+            (after + 1).saturating_sub(resource.first_id())
         }
     };
-    let end = start.saturating_add(limit).min(total);
+    let c = resource.collection();
+    let page = state.store.page(
+        c,
+        0,
+        &state.clock,
+        None,
+        Span::From {
+            index: start,
+            take: limit,
+        },
+    );
     let seed = state.config.seed;
-    let items: Vec<Record> = (start..end)
-        .map(|i| match resource {
-            Resource::Funnels => Record::Other(funnel(seed, i)),
-            Resource::Contacts => Record::Contact(Box::new(contact(seed, i))),
-            Resource::Orders => Record::Other(order(seed, i, total)),
-        })
-        .collect();
+    let total = state.config.records as u64;
+    let items: Vec<Record> = state
+        .store
+        .build(c, 0, &state.clock, &page.indices, |i, st| match resource {
+            Resource::Funnels => Record::Other(funnel_at(seed, i, st)),
+            Resource::Contacts => Record::Contact(Box::new(contact_at(seed, i, st))),
+            Resource::Orders => Record::Other(order_at(seed, i, total, st)),
+        });
     let mut response = Json(items).into_response();
-    if end < total && end > start {
-        let next = resource.first_id() + end - 1;
+    if let (true, Some(last)) = (page.more, page.indices.last()) {
+        let next = resource.first_id() + last;
         response
             .headers_mut()
             .insert("pagination-next", HeaderValue::from(next));
@@ -194,21 +215,37 @@ const FUNNEL_KINDS: &[&str] = &[
     "Application Funnel",
 ];
 
-fn funnel(seed: u64, index: u64) -> Value {
+/// Funnel `index` as the overlay has it: an update flips `archived`.
+pub fn funnel_at(seed: u64, index: u64, st: RecordState) -> Value {
     let mut g = Gen::record(seed, P, "funnels", 0, index);
     let name = format!("{} {}", g.pick(FUNNEL_KINDS), index + 1);
-    let created = g.unix_time();
+    let generated = g.unix_time();
     let path = name.to_ascii_lowercase().replace(' ', "-");
+    let public_id = g.public_id("fnl");
+    let archived = g.chance(10);
+    let generated_update = updated(&mut g, generated);
+    let (created, update) = dates(st, generated, generated_update);
     json!({
         "id": Resource::Funnels.first_id() + index,
-        "public_id": g.public_id("fnl"),
+        "public_id": public_id,
         "workspace_id": WORKSPACE_ID,
         "name": name,
-        "archived": g.chance(10),
+        "archived": archived != st.edit.is_some_and(|e| e.version % 2 == 1),
         "current_path": format!("/{path}"),
         "created_at": crate::dates::rfc3339(created),
-        "updated_at": crate::dates::rfc3339(updated(&mut g, created)),
+        "updated_at": crate::dates::rfc3339(update),
     })
+}
+
+/// (created, updated) of a record: generated, or the add time, or the last update's time.
+fn dates(st: RecordState, generated: i64, generated_update: i64) -> (i64, i64) {
+    let created = st.created.unwrap_or(generated);
+    let base_update = if st.created.is_some() {
+        created
+    } else {
+        generated_update
+    };
+    (created, st.edit.map_or(base_update, |e| e.at))
 }
 
 fn updated(g: &mut Gen, created: i64) -> i64 {
@@ -234,12 +271,12 @@ enum Record {
 }
 
 #[derive(Debug, Serialize)]
-struct Tag {
+pub struct Tag {
     name: &'static str,
 }
 
 #[derive(Debug, Serialize)]
-struct Contact {
+pub struct Contact {
     id: u64,
     public_id: String,
     workspace_id: u64,
@@ -255,13 +292,28 @@ struct Contact {
     updated_at: String,
 }
 
-fn contact(seed: u64, index: u64) -> Contact {
+/// Contact `index` as the overlay has it: an update gives a new last name and tag.
+pub fn contact_at(seed: u64, index: u64, st: RecordState) -> Contact {
     let mut g = Gen::record(seed, P, "contacts", 0, index);
     let person = g.person(index);
-    let created = g.unix_time();
+    let generated = g.unix_time();
     let unsubscribed = g
         .chance(8)
-        .then(|| crate::dates::rfc3339(updated(&mut g, created)));
+        .then(|| crate::dates::rfc3339(updated(&mut g, generated)));
+    let mut c = contact_fields(&mut g, index, person);
+    let (created, update) = dates(st, generated, updated(&mut g, generated));
+    c.unsubscribed_at = unsubscribed;
+    c.created_at = crate::dates::rfc3339(created);
+    c.updated_at = crate::dates::rfc3339(update);
+    if let Some(edit) = st.edit {
+        let mut e = Gen::record(seed, P, "contacts/edits", edit.version, index);
+        c.last_name = e.pick(crate::data::LAST_NAMES);
+        c.tags = [Tag { name: e.pick(TAGS) }];
+    }
+    c
+}
+
+fn contact_fields(g: &mut Gen, index: u64, person: crate::data::Person) -> Contact {
     Contact {
         id: Resource::Contacts.first_id() + index,
         public_id: g.public_id("ctc"),
@@ -272,10 +324,10 @@ fn contact(seed: u64, index: u64) -> Contact {
         last_name: person.last,
         phone_number: person.phone_e164,
         time_zone: person.time_zone,
-        unsubscribed_at: unsubscribed,
+        unsubscribed_at: None,
         tags: [Tag { name: g.pick(TAGS) }],
-        created_at: crate::dates::rfc3339(created),
-        updated_at: crate::dates::rfc3339(updated(&mut g, created)),
+        created_at: String::new(),
+        updated_at: String::new(),
     }
 }
 
@@ -291,22 +343,43 @@ const PRICES: &[&str] = &[
     "7.00", "27.00", "47.00", "97.00", "199.00", "497.00", "997.00", "1997.00",
 ];
 
-fn order(seed: u64, index: u64, total: u64) -> Value {
+/// Order `index` as the overlay has it: an update changes its billing status.
+pub fn order_at(seed: u64, index: u64, total: u64, st: RecordState) -> Value {
     let mut g = Gen::record(seed, P, "orders", 0, index);
-    let created = g.unix_time();
+    let generated = g.unix_time();
+    let public_id = g.public_id("ord");
+    let contact_id = Resource::Contacts.first_id() + g.below(total.max(1));
+    let total_amount = g.pick(PRICES);
+    let order_type = if g.chance(25) {
+        "subscription"
+    } else {
+        "one-time"
+    };
+    let mut billing_status = g.pick(&["paid", "paid", "paid", "refunded", "pending"]);
+    let channel = g.pick(CHANNELS);
+    let campaign = g.pick(CAMPAIGNS);
+    let (created, update) = dates(st, generated, updated(&mut g, generated));
+    if let Some(edit) = st.edit {
+        let mut e = Gen::record(seed, P, "orders/edits", edit.version, index);
+        let others: Vec<&str> = ["paid", "refunded", "pending"]
+            .into_iter()
+            .filter(|s| *s != billing_status)
+            .collect();
+        billing_status = e.pick(&others);
+    }
     json!({
         "id": Resource::Orders.first_id() + index,
-        "public_id": g.public_id("ord"),
+        "public_id": public_id,
         "workspace_id": WORKSPACE_ID,
-        "contact_id": Resource::Contacts.first_id() + g.below(total.max(1)),
+        "contact_id": contact_id,
         "order_number": 100_001 + index,
         "currency": "USD",
-        "total_amount": g.pick(PRICES),
-        "order_type": if g.chance(25) { "subscription" } else { "one-time" },
-        "billing_status": g.pick(&["paid", "paid", "paid", "refunded", "pending"]),
-        "origination_channel_name": g.pick(CHANNELS),
-        "campaign": g.pick(CAMPAIGNS),
+        "total_amount": total_amount,
+        "order_type": order_type,
+        "billing_status": billing_status,
+        "origination_channel_name": channel,
+        "campaign": campaign,
         "created_at": crate::dates::rfc3339(created),
-        "updated_at": crate::dates::rfc3339(updated(&mut g, created)),
+        "updated_at": crate::dates::rfc3339(update),
     })
 }

@@ -8,8 +8,11 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::bearer::require_scope;
+use crate::changes::RecordState;
+use crate::collections::{Collection, Span};
 use crate::data::{Gen, CAMPAIGNS};
 use crate::errors::ApiError;
+use crate::filters::{Attrs, ContactFilter, Status, CONTACT_FILTER_PARAMS};
 use crate::pagination::{decode_cursor, encode_cursor, int_param, Params};
 use crate::providers::Provider;
 use crate::server::AppState;
@@ -78,7 +81,7 @@ struct Next {
 }
 
 #[derive(Debug, Serialize)]
-struct ContactFields {
+pub struct ContactFields {
     #[serde(rename = "FirstName")]
     first_name: &'static str,
     #[serde(rename = "LastName")]
@@ -86,7 +89,7 @@ struct ContactFields {
 }
 
 #[derive(Debug, Serialize)]
-struct Contact {
+pub struct Contact {
     id: String,
     email_address: String,
     fields: ContactFields,
@@ -119,15 +122,55 @@ async fn contacts(
     let seed = state.config.seed;
     let list_index = list_index(seed, &list_id, total)
         .ok_or_else(|| ApiError::NotFound(format!("no list {list_id}")))?;
-    // The cursor names the list too, so one list's cursor cannot page another list.
+    let filter = ContactFilter::parse(&params)?;
+    let limit = int_param(&params, "limit", 10, 1..=MAX_LIMIT)?;
+    // The cursor names the list too, so one list's cursor cannot page another list. It holds
+    // the index of the next record to consider, so it survives adds and deletes.
     let resource = format!("contacts-{list_index}");
-    page(
-        &params,
-        &resource,
-        &format!("/lists/{list_id}/contacts"),
-        total,
-        |i| contact(seed, list_index, i),
-    )
+    let start = match params.get("starting_after") {
+        Some(c) => decode_cursor(&resource, c)?,
+        None => 0,
+    };
+    let key = filter.key();
+    let keep = move |a: Attrs| filter.matches(a);
+    let c = Collection::EmailOctopusContacts;
+    let page = state.store.page(
+        c,
+        list_index,
+        &state.clock,
+        Some((&key, &keep)),
+        Span::From {
+            index: start,
+            take: limit,
+        },
+    );
+    let data = state
+        .store
+        .build(c, list_index, &state.clock, &page.indices, |i, st| {
+            contact_at(seed, list_index, i, st)
+        });
+    let next = match (page.more, page.indices.last()) {
+        (true, Some(last)) => {
+            let cursor = encode_cursor(&resource, last + 1);
+            let mut url = url::form_urlencoded::Serializer::new(String::new());
+            url.append_pair("limit", &limit.to_string());
+            for name in CONTACT_FILTER_PARAMS {
+                if let Some(v) = params.get(name) {
+                    url.append_pair(name, v);
+                }
+            }
+            url.append_pair("starting_after", &cursor);
+            Some(Next {
+                url: format!("/lists/{list_id}/contacts?{}", url.finish()),
+                starting_after: cursor,
+            })
+        }
+        _ => None,
+    };
+    Ok(Json(CursorPage {
+        data,
+        paging: Paging { next },
+    }))
 }
 
 async fn campaigns(
@@ -190,29 +233,66 @@ fn list(seed: u64, index: u64, total: u64) -> Value {
 
 const CONTACT_TAGS: &[&str] = &["customer", "lead", "webinar", "vip"];
 
-fn contact(seed: u64, list_index: u64, index: u64) -> Contact {
+const STATUSES: [&str; 5] = [
+    "subscribed",
+    "subscribed",
+    "subscribed",
+    "unsubscribed",
+    "pending",
+];
+
+/// Contact `index` of list `list_index` as the overlay has it: an update changes its status
+/// (a subscriber leaving, a pending one confirming...) and sets `last_updated_at`.
+pub fn contact_at(seed: u64, list_index: u64, index: u64, st: RecordState) -> Contact {
+    contact_parts(seed, list_index, index, st).0
+}
+
+pub fn contact_attrs(seed: u64, list_index: u64, index: u64, st: RecordState) -> Attrs {
+    contact_parts(seed, list_index, index, st).1
+}
+
+fn contact_parts(seed: u64, list_index: u64, index: u64, st: RecordState) -> (Contact, Attrs) {
     let mut g = Gen::record(seed, P, "contacts", list_index + 1, index);
     let person = g.person(index);
-    let created = g.unix_time();
-    let updated = (created + g.below(200 * 86_400) as i64).min(crate::dates::DATA_END - 1);
-    Contact {
-        id: g.uuid(),
+    let generated = g.unix_time();
+    let generated_update =
+        (generated + g.below(200 * 86_400) as i64).min(crate::dates::DATA_END - 1);
+    let id = g.uuid();
+    let tag = g.pick(CONTACT_TAGS);
+    let mut status = g.pick(&STATUSES);
+    let created = st.created.unwrap_or(generated);
+    let mut updated = if st.created.is_some() {
+        created
+    } else {
+        generated_update
+    };
+    if let Some(edit) = st.edit {
+        let mut e = Gen::record(seed, P, "contacts/edits", edit.version, index);
+        let others: Vec<&str> = ["subscribed", "unsubscribed", "pending"]
+            .into_iter()
+            .filter(|s| *s != status)
+            .collect();
+        status = e.pick(&others);
+        updated = edit.at;
+    }
+    let attrs = Attrs {
+        created,
+        updated,
+        status: Status::parse(status).unwrap_or(Status::None),
+    };
+    let contact = Contact {
+        id,
         email_address: person.email,
         fields: ContactFields {
             first_name: person.first,
             last_name: person.last,
         },
-        tags: [g.pick(CONTACT_TAGS)],
-        status: g.pick(&[
-            "subscribed",
-            "subscribed",
-            "subscribed",
-            "unsubscribed",
-            "pending",
-        ]),
+        tags: [tag],
+        status,
         created_at: crate::dates::rfc3339(created),
         last_updated_at: crate::dates::rfc3339(updated),
-    }
+    };
+    (contact, attrs)
 }
 
 fn campaign(seed: u64, index: u64, total: u64) -> Value {

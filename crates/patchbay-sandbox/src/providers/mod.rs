@@ -82,8 +82,9 @@ impl Provider {
                 burst: 10,
                 per_second: 5,
             },
+            // EmailOctopus' token bucket: about 100 at once, refilled about 10 a second.
             Provider::EmailOctopus => RateLimit {
-                burst: 10,
+                burst: 100,
                 per_second: 10,
             },
         }

@@ -8,6 +8,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::bearer::require_scope;
+use crate::changes::RecordState;
+use crate::collections::{page_range_of, Collection};
 use crate::data::Gen;
 use crate::errors::ApiError;
 use crate::pagination::{int_param, page_range, total_pages, Params};
@@ -53,10 +55,17 @@ async fn webinars(
     require_scope(&grant, P, "webinars:read")?;
     let page = int_param(&params, "page", 1, 1..=u64::MAX)?;
     let per_page = int_param(&params, "per_page", 25, 1..=MAX_PER_PAGE)?;
-    let total = state.config.records as u64;
-    let items: Vec<Value> = page_range(total, page, per_page)
-        .map(|i| webinar(state.config.seed, i))
-        .collect();
+    let c = Collection::WebinarGeekWebinars;
+    let found = state
+        .store
+        .page(c, 0, &state.clock, None, page_range_of(page, per_page));
+    let total = found.total;
+    let seed = state.config.seed;
+    let items: Vec<Value> = state
+        .store
+        .build(c, 0, &state.clock, &found.indices, |i, st| {
+            webinar_at(seed, i, st)
+        });
     Ok(Json(
         json!({"webinars": items, "pagination": pagination(page, per_page, total)}),
     ))
@@ -103,17 +112,28 @@ const TIMEZONES: &[&str] = &[
     "America/Chicago",
 ];
 
-fn webinar(seed: u64, index: u64) -> Value {
+/// Webinar `index` as the overlay has it. WebinarGeek shows no "updated" date; an update
+/// changes the registration count (and an added webinar starts at its creation, scheduled).
+pub fn webinar_at(seed: u64, index: u64, st: RecordState) -> Value {
     let mut g = Gen::record(seed, P, "webinars", 0, index);
-    let starts = g.unix_time();
+    let starts = st.created.unwrap_or(g.unix_time());
+    let title = format!("{} #{}", g.pick(TOPICS), index + 1);
+    let duration = 30 + 15 * g.below(5);
+    let timezone = g.pick(TIMEZONES);
+    let ended = g.chance(85) && st.created.is_none();
+    let mut registrations = 20 + g.below(600);
+    if let Some(edit) = st.edit {
+        let mut e = Gen::record(seed, P, "webinars/edits", edit.version, index);
+        registrations += 1 + e.below(50);
+    }
     json!({
         "id": FIRST_WEBINAR_ID + index,
-        "title": format!("{} #{}", g.pick(TOPICS), index + 1),
+        "title": title,
         "starts_at": crate::dates::rfc3339(starts - starts % 900),
-        "duration_minutes": 30 + 15 * g.below(5),
-        "timezone": g.pick(TIMEZONES),
-        "status": if g.chance(85) { "ended" } else { "scheduled" },
-        "registration_count": 20 + g.below(600),
+        "duration_minutes": duration,
+        "timezone": timezone,
+        "status": if ended { "ended" } else { "scheduled" },
+        "registration_count": registrations,
     })
 }
 

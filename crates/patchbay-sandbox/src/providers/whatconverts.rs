@@ -7,9 +7,12 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::bearer::require_scope;
+use crate::changes::RecordState;
+use crate::collections::{page_range_of, Collection};
 use crate::data::{Gen, AWKWARD_TEXT, CAMPAIGNS, SOURCES};
 use crate::errors::ApiError;
-use crate::pagination::{int_param, page_range, total_pages, Params};
+use crate::filters::{whatconverts_window, window_key, Attrs, Status};
+use crate::pagination::{int_param, total_pages, Params};
 use crate::providers::Provider;
 use crate::server::AppState;
 use crate::tokens::AccessGrant;
@@ -23,8 +26,9 @@ const ACCOUNT_2: (u64, &str, u64, &str) =
     (40124, "Lakeside Orthodontics", 70124, "lakesideortho.com");
 /// Account 2's lead ids start here (account 1's from FIRST_LEAD_ID).
 const FIRST_LEAD_ID_2: u64 = 5_000_001;
-/// WhatConverts' documented maximum page size.
-pub const MAX_PER_PAGE: u64 = 250;
+/// The leads maximum page size: 2,500, as two well-used third-party clients use it (the
+/// official docs page could not be read here; its accounts endpoint caps at 250).
+pub const MAX_PER_PAGE: u64 = 2500;
 const FIRST_LEAD_ID: u64 = 1_000_001;
 
 pub fn routes() -> Router<AppState> {
@@ -61,19 +65,22 @@ async fn leads(
     require_scope(&grant, P, "leads:read")?;
     let page = int_param(&params, "page_number", 1, 1..=u64::MAX)?;
     let per_page = int_param(&params, "leads_per_page", 25, 1..=MAX_PER_PAGE)?;
-    let total = state.config.records as u64;
-    let leads: Vec<Lead> = page_range(total, page, per_page)
-        .map(|i| {
-            let mut l = lead(state.config.seed, i);
-            if grant.account == 1 {
-                l.lead_id = FIRST_LEAD_ID_2 + i;
-                l.account_id = ACCOUNT_2.0;
-                l.profile_id = ACCOUNT_2.2;
-                l.profile = ACCOUNT_2.3;
-            }
-            l
-        })
-        .collect();
+    let window = whatconverts_window(&params)?;
+    let seed = state.config.seed;
+    let keep = window.map(|w| (window_key(w), move |a: Attrs| w.contains(a.created)));
+    let filter = keep
+        .as_ref()
+        .map(|(key, f)| (key.as_str(), f as &dyn Fn(Attrs) -> bool));
+    let c = Collection::WhatConvertsLeads;
+    let page_of = state
+        .store
+        .page(c, 0, &state.clock, filter, page_range_of(page, per_page));
+    let total = page_of.total;
+    let leads = state
+        .store
+        .build(c, 0, &state.clock, &page_of.indices, |i, st| {
+            for_account(lead_at(seed, i, st), i, grant.account)
+        });
     Ok(Json(LeadsPage {
         page_number: page,
         leads_per_page: per_page,
@@ -103,6 +110,12 @@ pub struct Lead {
     lead_type: &'static str,
     lead_status: &'static str,
     date_created: String,
+    /// WhatConverts leads carry `last_updated`; the API has no filter on it.
+    last_updated: String,
+    #[serde(skip)]
+    created_unix: i64,
+    #[serde(skip)]
+    updated_unix: i64,
     quotable: &'static str,
     quote_value: f64,
     sales_value: f64,
@@ -136,7 +149,9 @@ const KEYWORDS: &[&str] = &[
 ];
 const LANDING: &[&str] = &["/", "/offers", "/contact", "/services/implants", "/book"];
 
-pub fn lead(seed: u64, index: u64) -> Lead {
+/// Lead `index` as the overlay has it now: an added lead is created at its add time; an
+/// updated one has a new quote and `last_updated` at the update.
+pub fn lead_at(seed: u64, index: u64, state: RecordState) -> Lead {
     let mut g = Gen::record(seed, P, "leads", 0, index);
     let person = g.person(index);
     let (source, medium) = SOURCES[g.below(SOURCES.len() as u64) as usize];
@@ -155,14 +170,21 @@ pub fn lead(seed: u64, index: u64) -> Lead {
         Some(name) => name.to_string(),
         None => format!("{} {}", person.first, person.last),
     };
+    let lead_type = g.pick(LEAD_TYPES);
+    let lead_status = if g.chance(80) { "Unique" } else { "Repeat" };
+    // Drawn here, where the generated data always drew it, so other fields stay the same.
+    let generated = g.unix_time();
     let mut lead = Lead {
         lead_id: FIRST_LEAD_ID + index,
         account_id: ACCOUNT_ID,
         profile_id: PROFILE_ID,
         profile: PROFILE,
-        lead_type: g.pick(LEAD_TYPES),
-        lead_status: if g.chance(80) { "Unique" } else { "Repeat" },
-        date_created: g.timestamp(),
+        lead_type,
+        lead_status,
+        date_created: String::new(),
+        last_updated: String::new(),
+        created_unix: 0,
+        updated_unix: 0,
         quotable,
         quote_value: quote,
         sales_value: sales,
@@ -183,5 +205,44 @@ pub fn lead(seed: u64, index: u64) -> Lead {
     if index % 50 == 1 {
         lead.lead_campaign = AWKWARD_TEXT;
     }
+    let created = state.created.unwrap_or(generated);
+    let mut updated = created;
+    if let Some(edit) = state.edit {
+        // A re-quoted lead: the visible change a marketer would make.
+        let mut e = Gen::record(seed, P, "leads/edits", edit.version, index);
+        lead.quotable = "Yes";
+        lead.quote_value = e.money(150, 6000);
+        lead.sales_value = 0.0;
+        updated = edit.at;
+    }
+    lead.created_unix = created;
+    lead.updated_unix = updated;
+    lead.date_created = crate::dates::rfc3339(created);
+    lead.last_updated = crate::dates::rfc3339(updated);
     lead
+}
+
+/// What the `start_date` / `end_date` filter looks at.
+pub fn lead_attrs(seed: u64, index: u64, state: RecordState) -> Attrs {
+    let l = lead_at(seed, index, state);
+    Attrs {
+        created: l.created_unix,
+        updated: l.updated_unix,
+        status: Status::None,
+    }
+}
+
+/// The lead as account `account` (0 or 1) sees it.
+pub fn for_account(mut l: Lead, index: u64, account: u64) -> Lead {
+    if account == 1 {
+        l.lead_id = FIRST_LEAD_ID_2 + index;
+        l.account_id = ACCOUNT_2.0;
+        l.profile_id = ACCOUNT_2.2;
+        l.profile = ACCOUNT_2.3;
+    }
+    l
+}
+
+pub fn lead_id(index: u64) -> u64 {
+    FIRST_LEAD_ID + index
 }

@@ -125,6 +125,70 @@ async fn non_expiring_flag_drops_the_refresh_token() {
     assert!(tokens[1]["refresh_token"].is_string(), "{}", tokens[1]);
 }
 
+#[tokio::test]
+async fn quota_churn_and_latency_flags_take_effect() {
+    let (_child, url) = spawn(&[
+        "--auth",
+        "whatconverts=api-key",
+        "--quota",
+        "whatconverts=2/day,boomtown=9/day",
+        "--churn",
+        "add=4/min",
+        "--latency",
+        "5ms",
+        "--records",
+        "10",
+    ])
+    .await;
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let key = patchbay_sandbox::SandboxConfig::api_key_for("whatconverts").unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let resp = http
+            .get(format!("{url}/whatconverts/api/v1/leads"))
+            .basic_auth(&key["api_token"], Some(&key["api_secret"]))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(resp.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 429]);
+    let advanced: serde_json::Value = http
+        .post(format!("{url}/_sandbox/clock"))
+        .json(&serde_json::json!({"advance_secs": 120}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(advanced["now"].is_string());
+    let records: Vec<serde_json::Value> = http
+        .get(format!("{url}/_sandbox/records/boomtown/leads"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(records.len(), 10 + 2 * 4, "two minutes of churn");
+    let log: Vec<serde_json::Value> = http
+        .get(format!("{url}/_sandbox/requests"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let api: Vec<_> = log
+        .iter()
+        .filter(|r| r["path"] == "/whatconverts/api/v1/leads")
+        .collect();
+    assert_eq!(api.len(), 3);
+    assert!(api.iter().all(|r| r["latency_ms"] == 5));
+    assert_eq!(api[2]["refused"], "quota");
+}
+
 #[test]
 fn bad_flags_exit_with_2_and_a_message() {
     for args in [
@@ -141,6 +205,11 @@ fn bad_flags_exit_with_2_and_a_message() {
         vec!["--client-secret", "nope=x"],
         vec!["--non-expiring", "nope"],
         vec!["--non-expiring"],
+        vec!["--churn", "add=50"],
+        vec!["--churn", "grow=5/min"],
+        vec!["--quota", "whatconverts=1000"],
+        vec!["--quota", "nope=5/day"],
+        vec!["--latency", "fast"],
     ] {
         let out = Command::new(BIN)
             .args(&args)

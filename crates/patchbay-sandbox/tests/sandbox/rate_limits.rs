@@ -14,7 +14,7 @@ const BURSTS: [(&str, usize); 5] = [
     ("clickfunnels", 20),
     ("webinargeek", 10),
     ("boomtown", 20),
-    ("emailoctopus", 10),
+    ("emailoctopus", 100),
 ];
 
 #[tokio::test]

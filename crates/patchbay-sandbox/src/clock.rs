@@ -1,0 +1,76 @@
+//! The sandbox's simulated clock: it starts at the real time and runs with it, and tests can
+//! move it forward (`Sandbox::advance_clock`). It dates new and updated records, drives churn
+//! and resets daily quotas. Token lifetimes stay on real time (they use `Instant`).
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use time::OffsetDateTime;
+
+#[derive(Debug)]
+pub struct SimClock {
+    /// Real time when the sandbox started, whole seconds (so dates derived from it are stable).
+    start: OffsetDateTime,
+    started: Instant,
+    advanced: Mutex<Duration>,
+}
+
+impl SimClock {
+    pub fn new() -> SimClock {
+        let now = OffsetDateTime::now_utc();
+        SimClock {
+            start: now.replace_nanosecond(0).unwrap_or(now),
+            started: Instant::now(),
+            advanced: Mutex::new(Duration::ZERO),
+        }
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.start + self.elapsed()
+    }
+
+    pub fn now_unix(&self) -> i64 {
+        self.now().unix_timestamp()
+    }
+
+    /// The sandbox's start, unix seconds.
+    pub fn start_unix(&self) -> i64 {
+        self.start.unix_timestamp()
+    }
+
+    /// Simulated time since the start: real time plus every `advance`.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed() + *self.advanced.lock().expect("clock poisoned")
+    }
+
+    pub fn advance(&self, by: Duration) {
+        *self.advanced.lock().expect("clock poisoned") += by;
+    }
+}
+
+/// The next 00:00:00 UTC strictly after `unix`.
+pub fn next_utc_midnight(unix: i64) -> i64 {
+    (unix.div_euclid(86_400) + 1) * 86_400
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn advancing_moves_now_forward_by_that_much() {
+        let c = SimClock::new();
+        let before = c.now();
+        c.advance(Duration::from_secs(86_400));
+        let after = c.now();
+        assert!(after - before >= time::Duration::days(1));
+        assert!(after - before < time::Duration::days(1) + time::Duration::minutes(1));
+    }
+
+    #[test]
+    fn midnight() {
+        assert_eq!(next_utc_midnight(0), 86_400);
+        assert_eq!(next_utc_midnight(86_399), 86_400);
+        assert_eq!(next_utc_midnight(86_400), 172_800);
+    }
+}
