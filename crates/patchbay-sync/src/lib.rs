@@ -70,6 +70,19 @@ pub async fn run(
     pass: Pass,
     sink: &dyn ProgressSink,
 ) -> Result<SyncReport, SyncError> {
+    run_at(core, cache, target, pass, sink, OffsetDateTime::now_utc()).await
+}
+
+/// Like [`run`], taking `now` as the present: the end of a creation-date window and the age of
+/// the last full pass are measured from it (a test sets it to a provider's simulated clock).
+pub async fn run_at(
+    core: &Patchbay,
+    cache: &Arc<Cache>,
+    target: &SyncTarget,
+    pass: Pass,
+    sink: &dyn ProgressSink,
+    now: OffsetDateTime,
+) -> Result<SyncReport, SyncError> {
     let def = core
         .providers()
         .iter()
@@ -84,7 +97,7 @@ pub async fn run(
             resource: target.resource.clone(),
         })?;
     let marks = cache.sync_marks(&target.provider, target.account.as_str(), &target.resource)?;
-    let planned = plan::plan(&resource, &marks, pass, OffsetDateTime::now_utc());
+    let planned = plan::plan(&resource, &marks, pass, now);
     tracing::info!(
         provider = %target.provider, resource = %target.resource, pass = ?planned.kind,
         resumed = planned.resumed, "sync planned"
