@@ -938,9 +938,16 @@ impl CoreState {
         on_page: impl Fn(SyncProgress, &[Record]) + Send + Sync,
     ) -> Result<Vec<Record>, ApiError> {
         let on_page = |p: SyncPage<'_>| on_page(p.progress, p.records);
-        self.sync_with(provider_id, account, resource_id, SyncPlan::default(), &on_page, true)
-            .await
-            .map(|(_, records)| records)
+        self.sync_with(
+            provider_id,
+            account,
+            resource_id,
+            SyncPlan::default(),
+            &on_page,
+            true,
+        )
+        .await
+        .map(|(_, records)| records)
     }
 
     /// Like [`Patchbay::sync_pages`], keeping no record: each page is only handed over, so a
@@ -954,9 +961,16 @@ impl CoreState {
         on_page: impl Fn(SyncProgress, &[Record]) + Send + Sync,
     ) -> Result<usize, ApiError> {
         let on_page = |p: SyncPage<'_>| on_page(p.progress, p.records);
-        self.sync_with(provider_id, account, resource_id, SyncPlan::default(), &on_page, false)
-            .await
-            .map(|(outcome, _)| outcome.records)
+        self.sync_with(
+            provider_id,
+            account,
+            resource_id,
+            SyncPlan::default(),
+            &on_page,
+            false,
+        )
+        .await
+        .map(|(outcome, _)| outcome.records)
     }
 
     /// Like [`Patchbay::sync_stream`], reading what `plan` asks (its filter, from its resume
@@ -1007,12 +1021,9 @@ impl CoreState {
                 let parent_res = def
                     .resource(&parent.resource)
                     .ok_or_else(|| ApiError::UnknownResource(parent.resource.clone()))?;
-                let (records, streamed) = fetch_counted(
-                    &conn,
-                    &conn.api_url(&parent_res.path, &vars)?,
-                    parent_res,
-                )
-                .await?;
+                let (records, streamed) =
+                    fetch_counted(&conn, &conn.api_url(&parent_res.path, &vars)?, parent_res)
+                        .await?;
                 requests += streamed;
                 records
                     .iter()
@@ -1084,7 +1095,10 @@ impl CoreState {
             let (kept, streamed) = if keep {
                 crate::paging::fetch_from(&conn, &url, resource, start, &page).await?
             } else {
-                (Vec::new(), stream_from(&conn, &url, resource, start, &page).await?)
+                (
+                    Vec::new(),
+                    stream_from(&conn, &url, resource, start, &page).await?,
+                )
             };
             requests += streamed.requests;
             count += streamed.records;

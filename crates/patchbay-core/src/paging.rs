@@ -231,9 +231,10 @@ fn start_of(paging: &Paging, start: Option<&PagePosition>) -> Result<Start, ()> 
             PagePosition::Page { next },
         ) if next >= first_page => Ok(Start::Page(*next)),
         (Paging::OffsetLimit { .. }, PagePosition::Offset { next }) => Ok(Start::Offset(*next)),
-        (Paging::CursorHeader { .. } | Paging::CursorBody { .. }, PagePosition::Cursor { next }) => {
-            Ok(Start::Cursor(next.clone()))
-        }
+        (
+            Paging::CursorHeader { .. } | Paging::CursorBody { .. },
+            PagePosition::Cursor { next },
+        ) => Ok(Start::Cursor(next.clone())),
         _ => Err(()),
     }
 }
@@ -295,14 +296,12 @@ async fn fetch_pages(
     // A page that shifted while the list was read (an item deleted above it) skips a record
     // no later page returns: finishing would report the list complete without it. A resumed
     // read is held to what it had left to read; when that is unknown it cannot be checked.
-    let expected = p
-        .skipped
-        .and_then(|skipped| {
-            p.total
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .map(|t| t.saturating_sub(skipped))
-        });
+    let expected = p.skipped.and_then(|skipped| {
+        p.total
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .map(|t| t.saturating_sub(skipped))
+    });
     let (ids, without_id) = p.distinct.into_inner().unwrap_or_else(|e| e.into_inner());
     let got = ids.len() + without_id;
     if let Some(expected) = expected.filter(|&t| got < t) {
@@ -466,7 +465,7 @@ async fn fetch_pages_into(
                         offsets,
                         concurrency,
                         |o| get(page_url(o)),
-                        |o| at(o),
+                        at,
                         resource,
                         p,
                         keep,
@@ -686,9 +685,7 @@ mod tests {
         for p in [
             PagePosition::Page { next: 7 },
             PagePosition::Offset { next: 500 },
-            PagePosition::Cursor {
-                next: "abc".into(),
-            },
+            PagePosition::Cursor { next: "abc".into() },
             PagePosition::End,
         ] {
             let text = serde_json::to_string(&p).unwrap();

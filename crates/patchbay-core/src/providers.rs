@@ -667,7 +667,10 @@ fn validate_incremental(r: &ResourceDef) -> Result<(), (String, String)> {
         if !param_ok(&split.param) {
             return Err((
                 "split".into(),
-                format!("resource {:?}: split param {:?} is not a query parameter name", r.id, split.param),
+                format!(
+                    "resource {:?}: split param {:?} is not a query parameter name",
+                    r.id, split.param
+                ),
             ));
         }
         if split.values.is_empty() {
@@ -698,7 +701,10 @@ fn validate_incremental(r: &ResourceDef) -> Result<(), (String, String)> {
             if max_span_days.is_some_and(|m| m <= *window_days) {
                 return Err((
                     "incremental".into(),
-                    format!("resource {:?}: max_span_days must be more than window_days", r.id),
+                    format!(
+                        "resource {:?}: max_span_days must be more than window_days",
+                        r.id
+                    ),
                 ));
             }
             (vec![start_param, end_param], field)
@@ -709,13 +715,22 @@ fn validate_incremental(r: &ResourceDef) -> Result<(), (String, String)> {
             if r.parent.is_some() || r.split.is_some() {
                 return Err((
                     "incremental".into(),
-                    format!("resource {:?}: after_id cannot be used with a parent or a split", r.id),
+                    format!(
+                        "resource {:?}: after_id cannot be used with a parent or a split",
+                        r.id
+                    ),
                 ));
             }
-            if !matches!(r.paging, Paging::CursorHeader { .. } | Paging::CursorBody { .. }) {
+            if !matches!(
+                r.paging,
+                Paging::CursorHeader { .. } | Paging::CursorBody { .. }
+            ) {
                 return Err((
                     "incremental".into(),
-                    format!("resource {:?}: after_id needs a cursor-paged list in ascending id order", r.id),
+                    format!(
+                        "resource {:?}: after_id needs a cursor-paged list in ascending id order",
+                        r.id
+                    ),
                 ));
             }
             (vec![param], field)
@@ -1156,7 +1171,12 @@ mod tests {
     fn incremental_definitions_are_typed_and_checked_at_load() {
         let text = include_str!("../providers/clickfunnels.toml");
         let def = parse_definition(Path::new("clickfunnels.toml"), text).unwrap();
-        let inc = def.resource("contacts").unwrap().incremental.clone().unwrap();
+        let inc = def
+            .resource("contacts")
+            .unwrap()
+            .incremental
+            .clone()
+            .unwrap();
         assert_eq!(
             inc.kind,
             IncrementalKind::AfterId {
@@ -1179,16 +1199,26 @@ mod tests {
             e.message
         };
         let contacts = r#"incremental = { kind = "after_id", param = "after", field = "/id" }"#;
-        assert!(
-            bad(contacts, r#"incremental = { kind = "changed_since", param = "x", field = "/id" }"#)
-                .contains("unknown variant"),
-        );
-        assert!(bad(contacts, r#"incremental = { kind = "after_id", param = "after", field = "id" }"#)
-            .contains("JSON pointer"));
-        assert!(bad(contacts, r#"incremental = { kind = "after_id", param = "after", field = "" }"#)
-            .contains("name the record field"));
-        assert!(bad(contacts, r#"incremental = { kind = "after_id", param = "a&b", field = "/id" }"#)
-            .contains("not a query parameter name"));
+        assert!(bad(
+            contacts,
+            r#"incremental = { kind = "changed_since", param = "x", field = "/id" }"#
+        )
+        .contains("unknown variant"),);
+        assert!(bad(
+            contacts,
+            r#"incremental = { kind = "after_id", param = "after", field = "id" }"#
+        )
+        .contains("JSON pointer"));
+        assert!(bad(
+            contacts,
+            r#"incremental = { kind = "after_id", param = "after", field = "" }"#
+        )
+        .contains("name the record field"));
+        assert!(bad(
+            contacts,
+            r#"incremental = { kind = "after_id", param = "a&b", field = "/id" }"#
+        )
+        .contains("not a query parameter name"));
         assert!(bad(
             contacts,
             r#"incremental = { kind = "after_id", param = "after", field = "/id", full_every_days = 0 }"#

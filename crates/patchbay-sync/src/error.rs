@@ -68,7 +68,10 @@ mod tests {
             resource: "calls".into(),
         };
         assert_eq!(e.code(), "unknown_resource");
-        assert_eq!(e.to_user().message, "WhatConverts has no list called \"calls\".");
+        assert_eq!(
+            e.to_user().message,
+            "WhatConverts has no list called \"calls\"."
+        );
         let e = SyncError::Cache(CacheError::DiskFull);
         assert_eq!(e.code(), "cache");
         assert!(e.to_string().contains("Free some space"), "{e}");

@@ -89,13 +89,13 @@ pub async fn run_at(
         .find(|d| d.id == target.provider)
         .cloned()
         .ok_or_else(|| SyncError::UnknownProvider(target.provider.clone()))?;
-    let resource = def
-        .resource(&target.resource)
-        .cloned()
-        .ok_or_else(|| SyncError::UnknownResource {
-            provider: def.display_name.clone(),
-            resource: target.resource.clone(),
-        })?;
+    let resource =
+        def.resource(&target.resource)
+            .cloned()
+            .ok_or_else(|| SyncError::UnknownResource {
+                provider: def.display_name.clone(),
+                resource: target.resource.clone(),
+            })?;
     let marks = cache.sync_marks(&target.provider, target.account.as_str(), &target.resource)?;
     let planned = plan::plan(&resource, &marks, pass, now);
     tracing::info!(

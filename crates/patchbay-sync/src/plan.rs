@@ -86,7 +86,9 @@ pub(crate) fn plan(
         let possible = u.mode == SyncMode::Full || resource.incremental.is_some();
         let cursor = u.cursor.as_deref().and_then(|c| {
             serde_json::from_str::<SyncCursor>(c)
-                .inspect_err(|e| tracing::warn!(error = %e, "unreadable resume cursor; starting over"))
+                .inspect_err(
+                    |e| tracing::warn!(error = %e, "unreadable resume cursor; starting over"),
+                )
                 .ok()
         });
         if let (true, true, Some(cursor)) = (wanted, possible, cursor) {
@@ -102,7 +104,11 @@ pub(crate) fn plan(
         }
     }
     let tracker = tracker(None);
-    let incremental = match (pass, &resource.incremental, tracker.as_ref().and_then(Tracker::current)) {
+    let incremental = match (
+        pass,
+        &resource.incremental,
+        tracker.as_ref().and_then(Tracker::current),
+    ) {
         (Pass::Auto, Some(inc), Some(mark)) if !full_due(marks, inc.full_every_days, now) => {
             incremental_plan(resource, &inc.kind, mark, now)
         }
@@ -184,9 +190,8 @@ fn incremental_plan(
         }
         (IncrementalKind::AfterId { param, .. }, id) if !matches!(id, Mark::Time(_)) => {
             let cursor_param = match &resource.paging {
-                Paging::CursorHeader { cursor_param, .. } | Paging::CursorBody { cursor_param, .. } => {
-                    Some(cursor_param)
-                }
+                Paging::CursorHeader { cursor_param, .. }
+                | Paging::CursorBody { cursor_param, .. } => Some(cursor_param),
                 _ => None,
             };
             if cursor_param == Some(param) {
@@ -242,9 +247,15 @@ mod tests {
         let p = plan(&leads, &SyncMarks::default(), Pass::Auto, NOW);
         assert_eq!((p.kind, p.plan), (PassKind::Full, SyncPlan::default()));
         let week_old = marks("2026-11-29T08:00:00Z", "2026-11-23T12:00:00Z");
-        assert_eq!(plan(&leads, &week_old, Pass::Auto, NOW).kind, PassKind::Full);
+        assert_eq!(
+            plan(&leads, &week_old, Pass::Auto, NOW).kind,
+            PassKind::Full
+        );
         let fresh = marks("2026-11-29T08:00:00Z", "2026-11-28T12:00:00Z");
-        assert_eq!(plan(&leads, &fresh, Pass::Auto, NOW).kind, PassKind::Incremental);
+        assert_eq!(
+            plan(&leads, &fresh, Pass::Auto, NOW).kind,
+            PassKind::Incremental
+        );
         assert_eq!(plan(&leads, &fresh, Pass::Full, NOW).kind, PassKind::Full);
         // No incremental definition: always full.
         let regs = resource("webinargeek", "registrations");
@@ -288,7 +299,10 @@ mod tests {
         );
         assert_eq!(
             p.plan.filter,
-            [("last_updated_at.gte".to_string(), "2026-11-29T07:55:00Z".to_string())]
+            [(
+                "last_updated_at.gte".to_string(),
+                "2026-11-29T07:55:00Z".to_string()
+            )]
         );
     }
 
@@ -304,7 +318,9 @@ mod tests {
         assert!(p.plan.filter.is_empty());
         assert_eq!(
             p.plan.resume.unwrap().position,
-            PagePosition::Cursor { next: "1200".into() }
+            PagePosition::Cursor {
+                next: "1200".into()
+            }
         );
         assert!(!p.resumed);
     }

@@ -41,9 +41,12 @@ pub(crate) fn parse_time(v: &Value) -> Option<OffsetDateTime> {
     match v {
         Value::Number(n) => OffsetDateTime::from_unix_timestamp(n.as_i64()?).ok(),
         Value::String(s) => OffsetDateTime::parse(s, &Rfc3339).ok().or_else(|| {
-            PrimitiveDateTime::parse(s, format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"))
-                .ok()
-                .map(PrimitiveDateTime::assume_utc)
+            PrimitiveDateTime::parse(
+                s,
+                format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
+            )
+            .ok()
+            .map(PrimitiveDateTime::assume_utc)
         }),
         _ => None,
     }
@@ -134,8 +137,15 @@ mod tests {
     #[test]
     fn ids_compare_as_numbers_and_never_go_back() {
         let mut t = Tracker::new(MarkKind::Id, "/id", &[Some("9"), None]);
-        assert_eq!(t.observe(&[json!({"id": 8})]), None, "older than the stored 9");
-        assert_eq!(t.observe(&[json!({"id": 10}), json!({"id": 12})]), Some("12".into()));
+        assert_eq!(
+            t.observe(&[json!({"id": 8})]),
+            None,
+            "older than the stored 9"
+        );
+        assert_eq!(
+            t.observe(&[json!({"id": 10}), json!({"id": 12})]),
+            Some("12".into())
+        );
         assert_eq!(t.observe(&[json!({"id": "11"})]), None);
         assert_eq!(t.current(), Some(&Mark::Number(12)));
     }

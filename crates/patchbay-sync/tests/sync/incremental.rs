@@ -75,13 +75,22 @@ impl World {
 
     fn cached(&self, id: &str) -> BTreeMap<String, Value> {
         by_id(
-            cached_records(&self.cache, &self.target.provider, &self.target.account, &self.target.resource),
+            cached_records(
+                &self.cache,
+                &self.target.provider,
+                &self.target.account,
+                &self.target.resource,
+            ),
             id,
         )
     }
 
     fn provider_records(&self, id: &str) -> BTreeMap<String, Value> {
-        by_id(self.sb.records(&self.target.provider, &self.target.resource), id)
+        by_id(
+            self.sb
+                .records(&self.target.provider, &self.target.resource),
+            id,
+        )
     }
 
     fn change_one_percent(&self, records: usize) -> AppliedChanges {
@@ -134,8 +143,15 @@ fn equal_except(
     let provider_ids: BTreeSet<&String> = provider.keys().collect();
     let lost: Vec<_> = provider_ids.difference(&cached_ids).collect();
     assert!(lost.is_empty(), "records lost: {lost:?}");
-    let extra: BTreeSet<String> = cached_ids.difference(&provider_ids).map(|s| (*s).clone()).collect();
-    assert_eq!(extra, set(&applied.deleted), "only deletions are still cached");
+    let extra: BTreeSet<String> = cached_ids
+        .difference(&provider_ids)
+        .map(|s| (*s).clone())
+        .collect();
+    assert_eq!(
+        extra,
+        set(&applied.deleted),
+        "only deletions are still cached"
+    );
     let updated = set(&applied.updated);
     let mut unseen = BTreeSet::new();
     for (id, want) in provider {
@@ -176,8 +192,16 @@ async fn full_pass_makes_it_equal(
 ) {
     let (full, _) = w.sync(Pass::Full).await;
     assert_eq!(full.pass, PassKind::Full);
-    assert_eq!(full.removed, applied.deleted.len() as u64, "deletions counted");
-    assert_eq!((full.added, full.updated), (0, unseen as u64), "only the edits not seen before");
+    assert_eq!(
+        full.removed,
+        applied.deleted.len() as u64,
+        "deletions counted"
+    );
+    assert_eq!(
+        (full.added, full.updated),
+        (0, unseen as u64),
+        "only the edits not seen before"
+    );
     let provider = w.provider_records(id);
     let ids: BTreeSet<String> = provider.keys().cloned().collect();
     let (cached, cached_others) = scoped(w.cached(id), &ids);
@@ -219,14 +243,19 @@ async fn whatconverts_refreshes_a_trailing_week_of_100000_leads() {
     )
     .unwrap()
         - patchbay_sandbox::time::Duration::days(7);
-    let unseen = equal_except(&w.cached("/lead_id"), &w.provider_records("/lead_id"), &applied, |r| {
-        let created = patchbay_sandbox::time::OffsetDateTime::parse(
-            r["date_created"].as_str().unwrap(),
-            &patchbay_sandbox::time::format_description::well_known::Rfc3339,
-        )
-        .unwrap();
-        created < window
-    });
+    let unseen = equal_except(
+        &w.cached("/lead_id"),
+        &w.provider_records("/lead_id"),
+        &applied,
+        |r| {
+            let created = patchbay_sandbox::time::OffsetDateTime::parse(
+                r["date_created"].as_str().unwrap(),
+                &patchbay_sandbox::time::format_description::well_known::Rfc3339,
+            )
+            .unwrap();
+            created < window
+        },
+    );
     assert_eq!(
         inc.updated as usize,
         applied.updated.len() - unseen.len(),
@@ -254,8 +283,15 @@ async fn clickfunnels_refreshes_contacts_after_the_largest_id() {
     let applied = w.change_one_percent(RECORDS);
     let (inc, fetched) = w.sync(Pass::Auto).await;
     assert_eq!(inc.pass, PassKind::Incremental);
-    assert_eq!((inc.added, inc.updated, inc.removed), (applied.added.len() as u64, 0, 0));
-    assert_eq!(fetched as usize, applied.added.len(), "only the new contacts were fetched");
+    assert_eq!(
+        (inc.added, inc.updated, inc.removed),
+        (applied.added.len() as u64, 0, 0)
+    );
+    assert_eq!(
+        fetched as usize,
+        applied.added.len(),
+        "only the new contacts were fetched"
+    );
     assert!(
         inc.requests * 100 <= full.requests * 3,
         "the refresh used {} requests, more than 3 % of the full sync's {}",
@@ -263,7 +299,12 @@ async fn clickfunnels_refreshes_contacts_after_the_largest_id() {
         full.requests
     );
     // No "updated since" filter: every edit waits for the full pass.
-    let unseen = equal_except(&w.cached("/id"), &w.provider_records("/id"), &applied, |_| true);
+    let unseen = equal_except(
+        &w.cached("/id"),
+        &w.provider_records("/id"),
+        &applied,
+        |_| true,
+    );
     assert_eq!(unseen, set(&applied.updated));
     eprintln!(
         "clickfunnels: full {} requests, refresh {} ({:.1} %)",
@@ -320,8 +361,8 @@ async fn emailoctopus_refreshes_contacts_changed_since_the_watermark_in_every_st
         expected(near, &applied),
         "exactly the contacts changed since the watermark"
     );
-    assert_eq!(inc.added, applied.added.len() as u64);    // `Sandbox::records` lists the first list's contacts, the ones the changes touch; the
-    // other 99 lists' contacts stay as the full sync stored them.
+    assert_eq!(inc.added, applied.added.len() as u64); // `Sandbox::records` lists the first list's contacts, the ones the changes touch; the
+                                                       // other 99 lists' contacts stay as the full sync stored them.
     let others = RECORDS * (RECORDS - 1);
     let provider = w.provider_records("/id");
     let mut ids: BTreeSet<String> = provider.keys().cloned().collect();

@@ -104,12 +104,16 @@ async fn a_killed_sync_resumes_after_its_last_stored_page() {
     .await;
     let cache = open_cache(&path);
     // The child's account, as the cache files it.
-    let child_account = wait_for("the child's account in the cache", Duration::from_secs(60), || {
-        cache.accounts("whatconverts").ok()?.into_iter().next()
-    })
+    let child_account = wait_for(
+        "the child's account in the cache",
+        Duration::from_secs(60),
+        || cache.accounts("whatconverts").ok()?.into_iter().next(),
+    )
     .await;
     let stored_from = wait_for("8 stored pages", Duration::from_secs(60), || {
-        let marks = cache.sync_marks("whatconverts", &child_account, "leads").ok()?;
+        let marks = cache
+            .sync_marks("whatconverts", &child_account, "leads")
+            .ok()?;
         let cursor: SyncCursor = serde_json::from_str(marks.unfinished?.cursor.as_deref()?).ok()?;
         match cursor.position {
             PagePosition::Page { next } if next > 8 => Some(next),
@@ -119,17 +123,30 @@ async fn a_killed_sync_resumes_after_its_last_stored_page() {
     .await;
     child.kill().expect("SIGKILL");
     let status = child.wait().unwrap();
-    assert!(!status.success(), "the child was killed, not finished: {status:?}");
+    assert!(
+        !status.success(),
+        "the child was killed, not finished: {status:?}"
+    );
 
     // The app starts again: the same vault, so the same account and its tokens.
-    let core = core_with(&sb.url(), vault_in(dir.path()), config_named(NAMESPACE), paced);
-    let accounts = core.accounts("whatconverts").await.expect("accounts listed");
+    let core = core_with(
+        &sb.url(),
+        vault_in(dir.path()),
+        config_named(NAMESPACE),
+        paced,
+    );
+    let accounts = core
+        .accounts("whatconverts")
+        .await
+        .expect("accounts listed");
     assert_eq!(accounts.len(), 1, "{accounts:?}");
     let account = accounts[0].id.clone();
     assert_eq!(account.as_str(), child_account, "the child's account");
 
     // What the kill left: an unfinished full pass, its cursor, the rows of its stored pages.
-    let marks = cache.sync_marks("whatconverts", account.as_str(), "leads").unwrap();
+    let marks = cache
+        .sync_marks("whatconverts", account.as_str(), "leads")
+        .unwrap();
     let unfinished = marks.unfinished.expect("an unfinished sync");
     assert_eq!(unfinished.mode, SyncMode::Full);
     let cursor: SyncCursor = serde_json::from_str(unfinished.cursor.as_deref().unwrap()).unwrap();
@@ -161,9 +178,19 @@ async fn a_killed_sync_resumes_after_its_last_stored_page() {
     for p in &after {
         *counts.entry(*p).or_default() += 1;
     }
-    assert_eq!(counts.keys().next(), Some(&resume_at), "no page before the cursor fetched again");
-    assert!(counts.values().all(|&n| n == 1), "no page fetched twice: {counts:?}");
-    assert_eq!(counts.keys().copied().collect::<Vec<_>>(), (resume_at..=PAGES).collect::<Vec<_>>());
+    assert_eq!(
+        counts.keys().next(),
+        Some(&resume_at),
+        "no page before the cursor fetched again"
+    );
+    assert!(
+        counts.values().all(|&n| n == 1),
+        "no page fetched twice: {counts:?}"
+    );
+    assert_eq!(
+        counts.keys().copied().collect::<Vec<_>>(),
+        (resume_at..=PAGES).collect::<Vec<_>>()
+    );
     // Only pages not yet stored, plus at most those that were in flight past a gap.
     let not_stored = PAGES - stored_rows / PER_PAGE;
     assert!(
@@ -171,7 +198,11 @@ async fn a_killed_sync_resumes_after_its_last_stored_page() {
         "{} pages fetched after resume; {not_stored} were not stored",
         after.len()
     );
-    assert_eq!(report.requests, after.len() as u64, "the report counts the requests sent");
+    assert_eq!(
+        report.requests,
+        after.len() as u64,
+        "the report counts the requests sent"
+    );
     assert!(report.resumed);
     assert_eq!(report.pass, PassKind::Full);
 
@@ -182,11 +213,24 @@ async fn a_killed_sync_resumes_after_its_last_stored_page() {
         .collect();
     ids.sort_unstable();
     let expected: Vec<u64> = (1_000_001..1_000_001 + RECORDS).collect();
-    assert!(ids == expected, "{} rows cached; not exactly the sandbox's leads", ids.len());
+    assert!(
+        ids == expected,
+        "{} rows cached; not exactly the sandbox's leads",
+        ids.len()
+    );
     assert_eq!(report.total, RECORDS);
     // Counted across both attempts: every lead was added once, none changed, none removed.
-    assert_eq!((report.added, report.updated, report.removed), (RECORDS, 0, 0));
+    assert_eq!(
+        (report.added, report.updated, report.removed),
+        (RECORDS, 0, 0)
+    );
     let progress = recorder.0.lock().unwrap();
-    assert!(progress.last().is_some_and(|p| p.done && p.fetched as u64 >= RECORDS - (resume_at - 1) * PER_PAGE));
-    assert!(cache.sync_marks("whatconverts", account.as_str(), "leads").unwrap().unfinished.is_none());
+    assert!(progress
+        .last()
+        .is_some_and(|p| p.done && p.fetched as u64 >= RECORDS - (resume_at - 1) * PER_PAGE));
+    assert!(cache
+        .sync_marks("whatconverts", account.as_str(), "leads")
+        .unwrap()
+        .unfinished
+        .is_none());
 }

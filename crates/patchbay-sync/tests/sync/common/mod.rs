@@ -79,8 +79,16 @@ pub async fn connect(core: &Patchbay, provider: &str) -> AccountId {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let resp = client.get(url.as_str()).send().await.expect("authorize answers");
-    assert_eq!(resp.status().as_u16(), 303, "authorize redirects (auto-approve)");
+    let resp = client
+        .get(url.as_str())
+        .send()
+        .await
+        .expect("authorize answers");
+    assert_eq!(
+        resp.status().as_u16(),
+        303,
+        "authorize redirects (auto-approve)"
+    );
     let location = resp.headers()["location"].to_str().unwrap().to_string();
     match core.complete(&location).await.expect("complete") {
         ConnectOutcome::Connected { account_id, .. } => {
