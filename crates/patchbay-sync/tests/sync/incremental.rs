@@ -58,6 +58,11 @@ impl World {
 
     /// A sync as of the sandbox's clock.
     async fn sync(&self, pass: Pass) -> (SyncReport, u32) {
+        self.sync_later(pass, std::time::Duration::ZERO).await
+    }
+
+    /// A sync `later` than the sandbox's clock (the provider's data as it is).
+    async fn sync_later(&self, pass: Pass, later: std::time::Duration) -> (SyncReport, u32) {
         let recorder = Recorder::default();
         let report = patchbay_sync::run_at(
             &self.core,
@@ -65,7 +70,7 @@ impl World {
             &self.target,
             pass,
             &recorder,
-            self.sb.now(),
+            self.sb.now() + later,
         )
         .await
         .expect("the sync finishes");
@@ -191,6 +196,17 @@ async fn full_pass_makes_it_equal(
     others: usize,
 ) {
     let (full, _) = w.sync(Pass::Full).await;
+    full_pass_left_it_equal(w, id, applied, unseen, others, full);
+}
+
+fn full_pass_left_it_equal(
+    w: &World,
+    id: &str,
+    applied: &AppliedChanges,
+    unseen: usize,
+    others: usize,
+    full: SyncReport,
+) {
     assert_eq!(full.pass, PassKind::Full);
     assert_eq!(
         full.removed,
@@ -312,7 +328,14 @@ async fn clickfunnels_refreshes_contacts_after_the_largest_id() {
         inc.requests,
         inc.requests as f64 * 100.0 / full.requests as f64
     );
-    full_pass_makes_it_equal(&w, "/id", &applied, unseen.len(), 0).await;
+    // A day later Auto still refreshes incrementally; a week after the full pass it runs one
+    // by itself (the definition's full_every_days), which sees the edits and deletions.
+    let day = std::time::Duration::from_secs(86_400);
+    let (next, _) = w.sync_later(Pass::Auto, day).await;
+    assert_eq!((next.pass, next.added, next.removed), (PassKind::Incremental, 0, 0));
+    let (weekly, _) = w.sync_later(Pass::Auto, 7 * day).await;
+    assert_eq!(weekly.pass, PassKind::Full, "a week after the last full pass");
+    full_pass_left_it_equal(&w, "/id", &applied, unseen.len(), 0, weekly);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
