@@ -332,9 +332,16 @@ async fn clickfunnels_refreshes_contacts_after_the_largest_id() {
     // by itself (the definition's full_every_days), which sees the edits and deletions.
     let day = std::time::Duration::from_secs(86_400);
     let (next, _) = w.sync_later(Pass::Auto, day).await;
-    assert_eq!((next.pass, next.added, next.removed), (PassKind::Incremental, 0, 0));
+    assert_eq!(
+        (next.pass, next.added, next.removed),
+        (PassKind::Incremental, 0, 0)
+    );
     let (weekly, _) = w.sync_later(Pass::Auto, 7 * day).await;
-    assert_eq!(weekly.pass, PassKind::Full, "a week after the last full pass");
+    assert_eq!(
+        weekly.pass,
+        PassKind::Full,
+        "a week after the last full pass"
+    );
     full_pass_left_it_equal(&w, "/id", &applied, unseen.len(), 0, weekly);
 }
 

@@ -1,0 +1,103 @@
+//! A sync that fails part-way (the provider keeps failing) keeps the pages it stored, deletes
+//! nothing, says why with a stable code, and the next refresh goes on from the last stored page.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use patchbay_core::providers::{Paging, ProviderDef};
+use patchbay_core::views::SyncProgress;
+use patchbay_sandbox::{FaultSpec, SandboxConfig};
+use patchbay_sync::{Pass, PassKind, ProgressSink, SyncTarget};
+
+use crate::common::*;
+
+const RECORDS: usize = 10_000;
+
+/// 40 pages of 250, one at a time.
+fn small_pages(d: &mut ProviderDef) {
+    d.rate_limit.requests = 10_000;
+    d.rate_limit.concurrency = 1;
+    for r in &mut d.resources {
+        if let Paging::PagePerPage { page_size, .. } = &mut r.paging {
+            *page_size = 250;
+        }
+    }
+}
+
+/// Makes the provider fail for good once the fifth page is stored.
+struct BreakAfterFivePages<'a> {
+    sb: &'a patchbay_sandbox::Sandbox,
+    broken: AtomicBool,
+}
+
+impl ProgressSink for BreakAfterFivePages<'_> {
+    fn progress(&self, p: SyncProgress) {
+        if p.fetched >= 1_250 && !self.broken.swap(true, Ordering::SeqCst) {
+            self.sb.set_faults("500=1.0".parse::<FaultSpec>().unwrap());
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_sync_keeps_its_pages_and_the_next_one_goes_on_from_them() {
+    let sb = sandbox(SandboxConfig {
+        records: RECORDS,
+        seed: 3,
+        rate_limits: false,
+        ..Default::default()
+    })
+    .await;
+    let core = core_at(&sb.url(), small_pages);
+    let account = connect(&core, "whatconverts").await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = open_cache(&dir.path().join("cache.sqlite3"));
+    let target = SyncTarget {
+        provider: "whatconverts".into(),
+        account: account.clone(),
+        resource: "leads".into(),
+    };
+    // A first full sync, so a failed one has something it must not delete.
+    patchbay_sync::run(&core, &cache, &target, Pass::Auto, &Recorder::default())
+        .await
+        .expect("the first sync");
+
+    let sink = BreakAfterFivePages {
+        sb: &sb,
+        broken: AtomicBool::new(false),
+    };
+    let err = patchbay_sync::run(&core, &cache, &target, Pass::Full, &sink)
+        .await
+        .expect_err("the provider keeps failing");
+    assert_eq!(err.code(), "api.retries_exhausted", "{err}");
+    assert!(!err.to_user().message.is_empty());
+    let rows = cached_column(&cache, "whatconverts", &account, "leads", 0).len();
+    assert_eq!(rows, RECORDS, "nothing deleted");
+    let marks = cache
+        .sync_marks("whatconverts", account.as_str(), "leads")
+        .unwrap();
+    let unfinished = marks.unfinished.expect("the failed pass is unfinished");
+    assert!(
+        unfinished.cursor.is_some(),
+        "its stored pages left a cursor"
+    );
+
+    sb.set_faults(FaultSpec::default());
+    let before = sb.requests().len();
+    let report = patchbay_sync::run(&core, &cache, &target, Pass::Auto, &Recorder::default())
+        .await
+        .expect("the provider is back");
+    assert!(
+        report.resumed,
+        "Auto goes on with the interrupted full pass"
+    );
+    assert_eq!(report.pass, PassKind::Full);
+    let leads_requests = sb.requests()[before..]
+        .iter()
+        .filter(|r| r.path.ends_with("/leads"))
+        .count() as u64;
+    assert!(
+        leads_requests <= 40 - 5,
+        "{leads_requests} pages fetched; the five stored ones were not fetched again"
+    );
+    assert_eq!(report.requests, leads_requests);
+    assert_eq!((report.total, report.removed), (RECORDS as u64, 0));
+}
