@@ -161,8 +161,20 @@ pub async fn run_at(
             sink.progress(p);
         }
     };
-    let (result, ()) = tokio::join!(fetch, forward);
-    let written = writer.await.map_err(|_| SyncError::WriterStopped)?;
+    let both = async { tokio::join!(fetch, forward) };
+    tokio::pin!(both);
+    let mut writer = writer;
+    // A writer that fails (a full disk, the records deleted by a disconnect) stops the fetch:
+    // nothing more can be stored, so nothing more is asked of the provider.
+    let (result, written) = tokio::select! {
+        (result, ()) = &mut both => (result, writer.await),
+        written = &mut writer => match written {
+            Ok(Err(e)) => return Err(e.into()),
+            // It finished (or the fetch ended without `Finish`): the fetch is done or about to be.
+            other => ((&mut both).await.0, other),
+        },
+    };
+    let written = written.map_err(|_| SyncError::WriterStopped)?;
     let outcome = result.map_err(|error| SyncError::Api {
         view: core.api_error_view(&target.provider, &error),
         error,

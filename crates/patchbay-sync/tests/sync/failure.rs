@@ -101,3 +101,68 @@ async fn a_failed_sync_keeps_its_pages_and_the_next_one_goes_on_from_them() {
     assert_eq!(report.requests, leads_requests);
     assert_eq!((report.total, report.removed), (RECORDS as u64, 0));
 }
+
+/// Deletes the account's cached records (as Disconnect does) once the first page is stored.
+struct DisconnectAfterFirstPage<'a> {
+    cache: &'a patchbay_cache::Cache,
+    account: &'a str,
+    done: AtomicBool,
+}
+
+impl ProgressSink for DisconnectAfterFirstPage<'_> {
+    fn progress(&self, _p: SyncProgress) {
+        if !self.done.swap(true, Ordering::SeqCst) {
+            self.cache
+                .delete("whatconverts", self.account, None)
+                .expect("the records are deleted");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_whose_records_are_deleted_stops_fetching() {
+    let sb = sandbox(SandboxConfig {
+        records: RECORDS,
+        seed: 4,
+        rate_limits: false,
+        ..Default::default()
+    })
+    .await;
+    // Paced (40 pages in about 4 s) so the fetch is still under way when the writer fails.
+    let core = core_at(&sb.url(), |d| {
+        small_pages(d);
+        d.rate_limit.requests = 10;
+    });
+    let account = connect(&core, "whatconverts").await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = open_cache(&dir.path().join("cache.sqlite3"));
+    let target = SyncTarget {
+        provider: "whatconverts".into(),
+        account: account.clone(),
+        resource: "leads".into(),
+    };
+    let sink = DisconnectAfterFirstPage {
+        cache: &cache,
+        account: account.as_str(),
+        done: AtomicBool::new(false),
+    };
+    let before = sb.requests().len();
+    let err = patchbay_sync::run(&core, &cache, &target, Pass::Auto, &sink)
+        .await
+        .expect_err("the writer cannot store into deleted records");
+    assert_eq!(err.code(), "cache");
+    assert!(err.to_string().contains("Press Refresh again"), "{err}");
+    let leads = sb.requests()[before..]
+        .iter()
+        .filter(|r| r.path.ends_with("/leads"))
+        .count();
+    assert!(
+        leads < 40,
+        "the fetch stopped with the writer: {leads} of 40 pages asked for"
+    );
+    // Nothing came back: the deleted records stay deleted.
+    assert!(cache
+        .stats("whatconverts", account.as_str(), "leads")
+        .unwrap()
+        .is_none());
+}
