@@ -166,3 +166,102 @@ async fn a_sync_whose_records_are_deleted_stops_fetching() {
         .unwrap()
         .is_none());
 }
+
+/// Makes the provider fail for good once `after` records are stored.
+struct BreakAfter<'a> {
+    sb: &'a patchbay_sandbox::Sandbox,
+    after: u32,
+    broken: AtomicBool,
+}
+
+impl ProgressSink for BreakAfter<'_> {
+    fn progress(&self, p: SyncProgress) {
+        if p.fetched >= self.after && !self.broken.swap(true, Ordering::SeqCst) {
+            self.sb.set_faults("500=1.0".parse::<FaultSpec>().unwrap());
+        }
+    }
+}
+
+/// The (list, status) of an EmailOctopus contacts request.
+fn contacts_unit(r: &patchbay_sandbox::LoggedRequest) -> Option<(String, String)> {
+    let list = r
+        .path
+        .strip_prefix("/emailoctopus/lists/")?
+        .strip_suffix("/contacts")?
+        .to_string();
+    let q = r.query.as_deref().unwrap_or_default();
+    let status = url::form_urlencoded::parse(q.as_bytes())
+        .find(|(k, _)| k == "status")
+        .map(|(_, v)| v.into_owned())?;
+    Some((list, status))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_of_child_lists_resumes_in_the_list_and_status_it_stopped_in() {
+    const LISTS: usize = 30;
+    let sb = sandbox(SandboxConfig {
+        records: LISTS,
+        seed: 5,
+        rate_limits: false,
+        ..Default::default()
+    })
+    .await;
+    let core = core_at(&sb.url(), |d| d.rate_limit.requests = 10_000);
+    let account = connect(&core, "emailoctopus").await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = open_cache(&dir.path().join("cache.sqlite3"));
+    let target = SyncTarget {
+        provider: "emailoctopus".into(),
+        account: account.clone(),
+        resource: "contacts".into(),
+    };
+    let sink = BreakAfter {
+        sb: &sb,
+        after: (LISTS * LISTS / 2) as u32,
+        broken: AtomicBool::new(false),
+    };
+    let start = sb.requests().len();
+    patchbay_sync::run(&core, &cache, &target, Pass::Auto, &sink)
+        .await
+        .expect_err("the provider keeps failing");
+    // The (list, status) reads the first attempt finished: every one it asked for but the last.
+    let mut asked: Vec<(String, String)> = Vec::new();
+    for r in &sb.requests()[start..] {
+        if let Some(u) = contacts_unit(r).filter(|_| r.status == 200) {
+            if asked.last() != Some(&u) {
+                asked.push(u);
+            }
+        }
+    }
+    let finished: std::collections::BTreeSet<_> = asked[..asked.len().saturating_sub(2)]
+        .iter()
+        .cloned()
+        .collect();
+    assert!(
+        finished.len() > 10,
+        "the first attempt got some way: {}",
+        finished.len()
+    );
+
+    sb.set_faults(FaultSpec::default());
+    let before = sb.requests().len();
+    let report = patchbay_sync::run(&core, &cache, &target, Pass::Auto, &Recorder::default())
+        .await
+        .expect("the provider is back");
+    assert!(report.resumed);
+    let again: Vec<_> = sb.requests()[before..]
+        .iter()
+        .filter_map(contacts_unit)
+        .filter(|u| finished.contains(u))
+        .collect();
+    assert!(again.is_empty(), "finished reads asked again: {again:?}");
+    // Every contact of every list and status, once.
+    assert_eq!(report.total as usize, LISTS * LISTS);
+    let records = cached_records(&cache, "emailoctopus", &account, "contacts");
+    let distinct: std::collections::BTreeSet<_> =
+        records.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        (records.len(), distinct.len()),
+        (LISTS * LISTS, LISTS * LISTS)
+    );
+}
