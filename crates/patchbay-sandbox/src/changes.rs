@@ -80,6 +80,9 @@ pub struct TooManyChanges {
     pub visible: u64,
 }
 
+/// Filtered views kept per collection (each up to one index per record).
+const MAX_CACHED_VIEWS: usize = 8;
+
 #[derive(Debug)]
 pub struct Overlay {
     base: u64,
@@ -96,8 +99,10 @@ pub struct Overlay {
     pub churn_ticks: u64,
     /// Bumped on every change, so cached views know they are stale.
     pub generation: u64,
-    /// Filtered views keyed by the filter's text, valid for one generation.
-    cache: Option<(String, u64, std::sync::Arc<Vec<u64>>)>,
+    /// Filtered views of this generation keyed by the filter's text: a client reading each
+    /// EmailOctopus status in turn (or at once) pages each from its own view.
+    cache: Vec<(String, std::sync::Arc<Vec<u64>>)>,
+    cache_generation: u64,
 }
 
 impl Overlay {
@@ -113,7 +118,8 @@ impl Overlay {
             edits_made: 0,
             churn_ticks: 0,
             generation: 0,
-            cache: None,
+            cache: Vec::new(),
+            cache_generation: 0,
         }
     }
 
@@ -183,20 +189,26 @@ impl Overlay {
         })
     }
 
-    /// A filtered view (visible indices matching, ascending), cached for this generation.
+    /// A view of the visible records (some of them, in some order) built by `build` and
+    /// cached under `key` for this generation.
     pub fn filtered(
         &mut self,
         key: &str,
-        mut keep: impl FnMut(&Overlay, u64) -> bool,
+        build: impl FnOnce(&Overlay) -> Vec<u64>,
     ) -> std::sync::Arc<Vec<u64>> {
-        if let Some((k, generation, view)) = &self.cache {
-            if k == key && *generation == self.generation {
-                return view.clone();
-            }
+        if self.cache_generation != self.generation {
+            self.cache.clear();
+            self.cache_generation = self.generation;
         }
-        let view: Vec<u64> = self.visible_from(0).filter(|i| keep(self, *i)).collect();
+        if let Some((_, view)) = self.cache.iter().find(|(k, _)| k == key) {
+            return view.clone();
+        }
+        let view = build(self);
         let view = std::sync::Arc::new(view);
-        self.cache = Some((key.to_string(), self.generation, view.clone()));
+        if self.cache.len() >= MAX_CACHED_VIEWS {
+            self.cache.remove(0);
+        }
+        self.cache.push((key.to_string(), view.clone()));
         view
     }
 

@@ -13,15 +13,18 @@ pub struct SimClock {
     start: OffsetDateTime,
     started: Instant,
     advanced: Mutex<Duration>,
+    /// Moves only by `advance` (real time does not count).
+    frozen: bool,
 }
 
 impl SimClock {
-    pub fn new() -> SimClock {
+    pub fn new(frozen: bool) -> SimClock {
         let now = OffsetDateTime::now_utc();
         SimClock {
             start: now.replace_nanosecond(0).unwrap_or(now),
             started: Instant::now(),
             advanced: Mutex::new(Duration::ZERO),
+            frozen,
         }
     }
 
@@ -38,9 +41,14 @@ impl SimClock {
         self.start.unix_timestamp()
     }
 
-    /// Simulated time since the start: real time plus every `advance`.
+    /// Simulated time since the start: real time (unless frozen) plus every `advance`.
     pub fn elapsed(&self) -> Duration {
-        self.started.elapsed() + *self.advanced.lock().expect("clock poisoned")
+        let real = if self.frozen {
+            Duration::ZERO
+        } else {
+            self.started.elapsed()
+        };
+        real + *self.advanced.lock().expect("clock poisoned")
     }
 
     pub fn advance(&self, by: Duration) {
@@ -59,12 +67,18 @@ mod tests {
 
     #[test]
     fn advancing_moves_now_forward_by_that_much() {
-        let c = SimClock::new();
+        let c = SimClock::new(false);
         let before = c.now();
         c.advance(Duration::from_secs(86_400));
         let after = c.now();
         assert!(after - before >= time::Duration::days(1));
         assert!(after - before < time::Duration::days(1) + time::Duration::minutes(1));
+        let frozen = SimClock::new(true);
+        let t = frozen.now();
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(frozen.now(), t, "a frozen clock ignores real time");
+        frozen.advance(Duration::from_secs(5));
+        assert_eq!(frozen.now(), t + time::Duration::seconds(5));
     }
 
     #[test]

@@ -123,6 +123,15 @@ impl Collection {
     }
 }
 
+/// The order of a page: ascending id (every API's default here), or by creation date
+/// (WhatConverts' `order=asc|desc`; ties by id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    Id,
+    CreatedAsc,
+    CreatedDesc,
+}
+
 /// Which part of a collection a request reads.
 #[derive(Debug, Clone, Copy)]
 pub enum Span {
@@ -139,12 +148,25 @@ pub fn page_range_of(page: u64, per_page: u64) -> Span {
     }
 }
 
-/// One page: the matching total, the page's indices, and whether more follow it.
+/// One page: the matching total, the page's indices with their states (read under one
+/// lock, so churn cannot slip between them), and whether more follow it.
 #[derive(Debug)]
 pub struct Page {
     pub total: u64,
     pub indices: Vec<u64>,
+    states: Vec<RecordState>,
     pub more: bool,
+}
+
+impl Page {
+    /// The page's records, built from each index and state.
+    pub fn records<T>(&self, f: impl Fn(u64, RecordState) -> T) -> Vec<T> {
+        self.indices
+            .iter()
+            .zip(&self.states)
+            .map(|(i, st)| f(*i, *st))
+            .collect()
+    }
 }
 
 #[derive(Debug)]
@@ -161,6 +183,29 @@ pub struct Store {
     records: u64,
     churn: Option<Churn>,
     slots: Mutex<HashMap<SlotKey, Arc<Mutex<Slot>>>>,
+}
+
+/// A page of the visible records in index order, in O(page + log deletions).
+fn unfiltered(o: &mut Overlay, span: Span) -> Page {
+    let total = o.len();
+    let (first, take) = match span {
+        Span::Offset { skip, take } => (o.nth(skip), take),
+        Span::From { index, take } => (Some(index), take),
+    };
+    let mut indices = Vec::new();
+    let mut more = false;
+    if let Some(first) = first {
+        let mut it = o.visible_from(first);
+        indices.extend(it.by_ref().take(take as usize));
+        more = it.next().is_some();
+    }
+    let states = indices.iter().map(|i| o.state(*i)).collect();
+    Page {
+        total,
+        indices,
+        states,
+        more,
+    }
 }
 
 /// A collection under one parent (EmailOctopus: the list's index; otherwise 0).
@@ -231,89 +276,75 @@ impl Store {
     }
 
     /// The page `span` of collection `c` (under `parent`), filtered when `filter` is given
-    /// (its key names the filter for the cache).
+    /// (its key names the filter for the cache), in `order`.
+    #[allow(clippy::too_many_arguments)]
     pub fn page(
         &self,
         c: Collection,
         parent: u64,
         clock: &SimClock,
         filter: Filter<'_>,
+        order: Order,
         span: Span,
     ) -> Page {
         let seed = self.seed;
         let records = self.records;
-        self.with(c, parent, clock, |slot| match filter {
-            None => {
-                let o = &mut slot.overlay;
-                let total = o.len();
-                let (first, take) = match span {
-                    Span::Offset { skip, take } => (o.nth(skip), take),
-                    Span::From { index, take } => (Some(index), take),
-                };
-                let mut indices = Vec::new();
-                let mut more = false;
-                if let Some(first) = first {
-                    let mut it = o.visible_from(first);
-                    indices.extend(it.by_ref().take(take as usize));
-                    more = it.next().is_some();
-                }
-                Page {
-                    total,
-                    indices,
-                    more,
-                }
+        self.with(c, parent, clock, |slot| {
+            if filter.is_none() && order == Order::Id {
+                return unfiltered(&mut slot.overlay, span);
             }
-            Some((key, keep)) => {
-                let base = slot
-                    .base_attrs
-                    .get_or_insert_with(|| {
-                        Arc::new(
-                            (0..records)
-                                .map(|i| c.attrs(seed, parent, i, RecordState::default()))
-                                .collect(),
-                        )
-                    })
-                    .clone();
-                let view = slot.overlay.filtered(key, |o, i| {
-                    let a = if o.is_changed(i) {
+            let keep_all = |_: Attrs| true;
+            let (key, keep): (&str, &dyn Fn(Attrs) -> bool) = filter.unwrap_or(("", &keep_all));
+            let base = slot
+                .base_attrs
+                .get_or_insert_with(|| {
+                    Arc::new(
+                        (0..records)
+                            .map(|i| c.attrs(seed, parent, i, RecordState::default()))
+                            .collect(),
+                    )
+                })
+                .clone();
+            let view = slot.overlay.filtered(&format!("{key}|{order:?}"), |o| {
+                let attrs = |i: u64| {
+                    if o.is_changed(i) {
                         c.attrs(seed, parent, i, o.state(i))
                     } else {
                         base[i as usize]
-                    };
-                    keep(a)
-                });
-                let total = view.len() as u64;
-                let (start, take) = match span {
-                    Span::Offset { skip, take } => (skip.min(total) as usize, take),
-                    Span::From { index, take } => (view.partition_point(|i| *i < index), take),
+                    }
                 };
-                let end = start.saturating_add(take as usize).min(view.len());
-                Page {
-                    total,
-                    indices: view[start..end].to_vec(),
-                    more: end < view.len(),
+                if order == Order::Id {
+                    return o.visible_from(0).filter(|i| keep(attrs(*i))).collect();
                 }
+                let mut dated: Vec<(i64, u64)> = o
+                    .visible_from(0)
+                    .filter_map(|i| {
+                        let a = attrs(i);
+                        keep(a).then_some((a.created, i))
+                    })
+                    .collect();
+                dated.sort_unstable();
+                if order == Order::CreatedDesc {
+                    dated.reverse();
+                }
+                dated.into_iter().map(|(_, i)| i).collect()
+            });
+            let total = view.len() as u64;
+            let (start, take) = match span {
+                Span::Offset { skip, take } => (skip.min(total) as usize, take),
+                // Cursors name an index; they are only used with views in index order.
+                Span::From { index, take } => (view.partition_point(|i| *i < index), take),
+            };
+            let end = start.saturating_add(take as usize).min(view.len());
+            let indices = view[start..end].to_vec();
+            let states = indices.iter().map(|i| slot.overlay.state(*i)).collect();
+            Page {
+                total,
+                indices,
+                states,
+                more: end < view.len(),
             }
         })
-    }
-
-    /// Builds the records of `indices` with their current state.
-    pub fn build<T>(
-        &self,
-        c: Collection,
-        parent: u64,
-        clock: &SimClock,
-        indices: &[u64],
-        f: impl Fn(u64, RecordState) -> T,
-    ) -> Vec<T> {
-        let states: Vec<RecordState> = self.with(c, parent, clock, |slot| {
-            indices.iter().map(|i| slot.overlay.state(*i)).collect()
-        });
-        indices
-            .iter()
-            .zip(states)
-            .map(|(i, st)| f(*i, st))
-            .collect()
     }
 
     /// Applies `set` now, drawn from the seed and the number of sets applied so far.

@@ -44,6 +44,9 @@ pub struct SandboxConfig {
     pub latency: Duration,
     /// Data that changes by itself over the sandbox clock.
     pub churn: Option<crate::changes::Churn>,
+    /// The sandbox clock moves only by `Sandbox::advance_clock` (and `/_sandbox/clock`), not
+    /// with real time: churn then holds still while a test reads. Default `false`.
+    pub frozen_clock: bool,
 }
 
 /// How a provider's API authenticates callers.
@@ -88,6 +91,7 @@ impl Default for SandboxConfig {
             quotas: HashMap::new(),
             latency: Duration::ZERO,
             churn: None,
+            frozen_clock: false,
         }
     }
 }

@@ -98,7 +98,7 @@ impl Sandbox {
             limiter: RateLimiter::default(),
             registrations: registration::Registrations::default(),
             holds: holds::Holds::default(),
-            clock: clock::SimClock::new(),
+            clock: clock::SimClock::new(config.frozen_clock),
             quotas: quota::Quotas::new(quotas),
             store: collections::Store::new(config.seed, config.records as u64, config.churn),
             config,

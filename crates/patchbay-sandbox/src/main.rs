@@ -62,6 +62,9 @@ struct Args {
     /// Added before each provider API response, e.g. `80ms` (default none).
     #[arg(long, value_parser = patchbay_sandbox::parse_latency)]
     latency: Option<Duration>,
+    /// The sandbox clock moves only through `POST /_sandbox/clock`, not with real time.
+    #[arg(long)]
+    frozen_clock: bool,
 }
 
 #[tokio::main]
@@ -83,6 +86,7 @@ async fn main() {
         client_id: args.client_id,
         rate_limits: !args.no_rate_limits,
         churn: args.churn,
+        frozen_clock: args.frozen_clock,
         latency: args.latency.unwrap_or_default(),
         ..SandboxConfig::default()
     };

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::bearer::require_scope;
 use crate::changes::RecordState;
-use crate::collections::{Collection, Span};
+use crate::collections::{Collection, Order, Span};
 use crate::data::Gen;
 use crate::errors::ApiError;
 use crate::pagination::{int_param, Params};
@@ -50,6 +50,7 @@ async fn leads(
         0,
         &state.clock,
         None,
+        Order::Id,
         Span::Offset {
             skip: offset,
             take: limit,
@@ -57,11 +58,7 @@ async fn leads(
     );
     let total = page.total;
     let seed = state.config.seed;
-    let data = state
-        .store
-        .build(c, 0, &state.clock, &page.indices, |i, st| {
-            lead_at(seed, i, st)
-        });
+    let data = page.records(|i, st| lead_at(seed, i, st));
     Ok(Json(LeadsPage {
         data,
         total,

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::bearer::require_scope;
 use crate::changes::RecordState;
-use crate::collections::{Collection, Span};
+use crate::collections::{Collection, Order, Span};
 use crate::data::{Gen, CAMPAIGNS};
 use crate::errors::ApiError;
 use crate::pagination::{int_param, Params};
@@ -165,6 +165,7 @@ async fn list(
         0,
         &state.clock,
         None,
+        Order::Id,
         Span::From {
             index: start,
             take: limit,
@@ -172,13 +173,11 @@ async fn list(
     );
     let seed = state.config.seed;
     let total = state.config.records as u64;
-    let items: Vec<Record> = state
-        .store
-        .build(c, 0, &state.clock, &page.indices, |i, st| match resource {
-            Resource::Funnels => Record::Other(funnel_at(seed, i, st)),
-            Resource::Contacts => Record::Contact(Box::new(contact_at(seed, i, st))),
-            Resource::Orders => Record::Other(order_at(seed, i, total, st)),
-        });
+    let items: Vec<Record> = page.records(|i, st| match resource {
+        Resource::Funnels => Record::Other(funnel_at(seed, i, st)),
+        Resource::Contacts => Record::Contact(Box::new(contact_at(seed, i, st))),
+        Resource::Orders => Record::Other(order_at(seed, i, total, st)),
+    });
     let mut response = Json(items).into_response();
     if let (true, Some(last)) = (page.more, page.indices.last()) {
         let next = resource.first_id() + last;

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::bearer::require_scope;
 use crate::changes::RecordState;
-use crate::collections::{Collection, Span};
+use crate::collections::{Collection, Order, Span};
 use crate::data::{Gen, CAMPAIGNS};
 use crate::errors::ApiError;
 use crate::filters::{Attrs, ContactFilter, Status, CONTACT_FILTER_PARAMS};
@@ -139,16 +139,13 @@ async fn contacts(
         list_index,
         &state.clock,
         Some((&key, &keep)),
+        Order::Id,
         Span::From {
             index: start,
             take: limit,
         },
     );
-    let data = state
-        .store
-        .build(c, list_index, &state.clock, &page.indices, |i, st| {
-            contact_at(seed, list_index, i, st)
-        });
+    let data = page.records(|i, st| contact_at(seed, list_index, i, st));
     let next = match (page.more, page.indices.last()) {
         (true, Some(last)) => {
             let cursor = encode_cursor(&resource, last + 1);

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::bearer::require_scope;
 use crate::changes::RecordState;
-use crate::collections::{page_range_of, Collection};
+use crate::collections::{page_range_of, Collection, Order};
 use crate::data::Gen;
 use crate::errors::ApiError;
 use crate::pagination::{int_param, page_range, total_pages, Params};
@@ -56,16 +56,17 @@ async fn webinars(
     let page = int_param(&params, "page", 1, 1..=u64::MAX)?;
     let per_page = int_param(&params, "per_page", 25, 1..=MAX_PER_PAGE)?;
     let c = Collection::WebinarGeekWebinars;
-    let found = state
-        .store
-        .page(c, 0, &state.clock, None, page_range_of(page, per_page));
+    let found = state.store.page(
+        c,
+        0,
+        &state.clock,
+        None,
+        Order::Id,
+        page_range_of(page, per_page),
+    );
     let total = found.total;
     let seed = state.config.seed;
-    let items: Vec<Value> = state
-        .store
-        .build(c, 0, &state.clock, &found.indices, |i, st| {
-            webinar_at(seed, i, st)
-        });
+    let items: Vec<Value> = found.records(|i, st| webinar_at(seed, i, st));
     Ok(Json(
         json!({"webinars": items, "pagination": pagination(page, per_page, total)}),
     ))

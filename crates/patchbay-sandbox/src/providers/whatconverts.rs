@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::bearer::require_scope;
 use crate::changes::RecordState;
-use crate::collections::{page_range_of, Collection};
+use crate::collections::{page_range_of, Collection, Order};
 use crate::data::{Gen, AWKWARD_TEXT, CAMPAIGNS, SOURCES};
 use crate::errors::ApiError;
 use crate::filters::{whatconverts_window, window_key, Attrs, Status};
@@ -66,21 +66,33 @@ async fn leads(
     let page = int_param(&params, "page_number", 1, 1..=u64::MAX)?;
     let per_page = int_param(&params, "leads_per_page", 25, 1..=MAX_PER_PAGE)?;
     let window = whatconverts_window(&params)?;
+    // `order` sorts by date created; without it the sandbox answers ascending lead_id.
+    let order = match params.get("order").map(String::as_str) {
+        None => Order::Id,
+        Some("asc") => Order::CreatedAsc,
+        Some("desc") => Order::CreatedDesc,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "order must be asc or desc (by date created), got `{other}`"
+            )))
+        }
+    };
     let seed = state.config.seed;
     let keep = window.map(|w| (window_key(w), move |a: Attrs| w.contains(a.created)));
     let filter = keep
         .as_ref()
         .map(|(key, f)| (key.as_str(), f as &dyn Fn(Attrs) -> bool));
     let c = Collection::WhatConvertsLeads;
-    let page_of = state
-        .store
-        .page(c, 0, &state.clock, filter, page_range_of(page, per_page));
+    let page_of = state.store.page(
+        c,
+        0,
+        &state.clock,
+        filter,
+        order,
+        page_range_of(page, per_page),
+    );
     let total = page_of.total;
-    let leads = state
-        .store
-        .build(c, 0, &state.clock, &page_of.indices, |i, st| {
-            for_account(lead_at(seed, i, st), i, grant.account)
-        });
+    let leads = page_of.records(|i, st| for_account(lead_at(seed, i, st), i, grant.account));
     Ok(Json(LeadsPage {
         page_number: page,
         leads_per_page: per_page,

@@ -434,4 +434,45 @@ async fn whatconverts_date_window_is_inclusive_and_totals_count_it() {
     }
     let big = get("page_number=1".to_string()).await;
     assert_eq!(big["leads"].as_array().unwrap().len(), 303);
+    // `order` sorts by date created (ties by id), combined with a window and pages.
+    let truth = sb.records("whatconverts", "leads");
+    let mut by_date: Vec<(OffsetDateTime, u64, String)> = truth
+        .iter()
+        .map(|r| {
+            let id = r["lead_id"].as_u64().unwrap();
+            (parse_time(&r["date_created"]), id, id.to_string())
+        })
+        .collect();
+    by_date.sort();
+    let asc: Vec<String> = by_date.iter().map(|x| x.2.clone()).collect();
+    let first = get("order=asc&leads_per_page=100&page_number=1".to_string()).await;
+    let second = get("order=asc&leads_per_page=100&page_number=2".to_string()).await;
+    let paged: Vec<String> = ids(&first).into_iter().chain(ids(&second)).collect();
+    assert_eq!(paged, asc[..200]);
+    let desc = get("order=desc".to_string()).await;
+    let mut newest_first = asc.clone();
+    newest_first.reverse();
+    assert_eq!(ids(&desc), newest_first);
+    assert_eq!(
+        ids(&desc)[..3],
+        applied.added.iter().rev().cloned().collect::<Vec<_>>()[..]
+    );
+    let windowed = get(format!("order=desc&start_date={day}&end_date={day}")).await;
+    let mut expected_desc = expected.clone();
+    expected_desc.sort_by_key(|id| {
+        let r = truth.iter().find(|r| &id_of(r) == id).unwrap();
+        std::cmp::Reverse((
+            parse_time(&r["date_created"]),
+            r["lead_id"].as_u64().unwrap(),
+        ))
+    });
+    assert_eq!(ids(&windowed), expected_desc);
+    let resp = api_get(
+        &http,
+        &sb,
+        "/whatconverts/api/v1/leads?order=newest",
+        &t.access,
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
 }

@@ -138,6 +138,7 @@ async fn quota_churn_and_latency_flags_take_effect() {
         "5ms",
         "--records",
         "10",
+        "--frozen-clock",
     ])
     .await;
     let http = reqwest::Client::builder().no_proxy().build().unwrap();

@@ -217,6 +217,7 @@ async fn churn_follows_the_seed_and_the_clock() {
     let with = |seed| SandboxConfig {
         seed,
         churn: Some(churn),
+        frozen_clock: true,
         ..config()
     };
     let (a, b, c) = (
@@ -234,7 +235,7 @@ async fn churn_follows_the_seed_and_the_clock() {
         ("boomtown", "leads"),
     ] {
         let (ra, rb, rc) = (a.records(p, r), b.records(p, r), c.records(p, r));
-        // Ten whole minutes (the test itself takes well under one more).
+        // Ten minutes: ten change sets.
         assert_eq!(ra.len(), 60 + 10 * 5 - 10 * 2, "{p}/{r}");
         assert_eq!(
             undated(ra.clone()),
@@ -253,9 +254,10 @@ async fn churn_follows_the_seed_and_the_clock() {
         .map(|r| OffsetDateTime::parse(r["updated_at"].as_str().unwrap(), &Rfc3339).unwrap())
         .max()
         .unwrap();
-    assert!(
-        newest <= a.now() && newest > a.now() - time::Duration::minutes(2),
-        "{newest}"
+    assert_eq!(
+        newest,
+        a.now(),
+        "the last minute's updates are dated at its end"
     );
 }
 
@@ -335,4 +337,23 @@ async fn admin_endpoints_change_data_move_the_clock_and_show_records() {
             .status(),
         StatusCode::NOT_FOUND
     );
+}
+
+#[tokio::test]
+async fn an_unknown_provider_in_quotas_stops_the_start_with_a_clear_error() {
+    let err = patchbay_sandbox::Sandbox::start(
+        "127.0.0.1:0".parse().unwrap(),
+        SandboxConfig {
+            quotas: HashMap::from([("whatconvert".to_string(), 5)]),
+            ..config()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), "unknown_provider");
+    assert!(err.to_string().contains("whatconverts"), "{err}");
+    // A pair that does not change has no records to compare with.
+    let sb = start(config()).await;
+    assert!(sb.records("emailoctopus", "lists").is_empty());
+    assert_eq!(sb.records("boomtown", "leads").len(), 60);
 }
