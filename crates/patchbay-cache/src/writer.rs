@@ -675,3 +675,88 @@ impl SyncWriter<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::{Cache, ColumnKind, ColumnSpec, SyncMode, Unfinished};
+
+    const P: &str = "whatconverts";
+    const A: &str = "acct";
+    const R: &str = "leads";
+
+    fn cols() -> Vec<ColumnSpec> {
+        vec![ColumnSpec {
+            key: "name".into(),
+            label: "Name".into(),
+            pointer: "/name".into(),
+            kind: ColumnKind::Text,
+        }]
+    }
+
+    fn rows(items: &[(&str, &str)]) -> Vec<(String, serde_json::Value)> {
+        items
+            .iter()
+            .map(|(id, name)| (id.to_string(), json!({ "name": name })))
+            .collect()
+    }
+
+    #[test]
+    fn a_sync_counts_what_it_added_changed_and_removed_across_resumed_attempts() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(&dir.path().join("c.sqlite3")).unwrap();
+        let mut w = cache.begin_sync(P, A, R, &cols(), SyncMode::Full).unwrap();
+        w.write_page(&rows(&[("1", "Ann"), ("2", "Bo"), ("3", "Cy")]), None)
+            .unwrap();
+        let s = w.finish().unwrap();
+        assert_eq!((s.added, s.updated, s.deleted), (3, 0, 0));
+
+        // A full pass interrupted after its first page, then resumed: counted as one sync.
+        let mut w = cache.begin_sync(P, A, R, &cols(), SyncMode::Full).unwrap();
+        let page = w
+            .write_page_marked(&rows(&[("1", "Ann"), ("2", "Bob")]), Some("c1"), Some("w1"))
+            .unwrap();
+        assert_eq!(
+            (page.added, page.updated),
+            (0, 1),
+            "Ann is unchanged, Bo became Bob"
+        );
+        drop(w);
+        let marks = cache.sync_marks(P, A, R).unwrap();
+        assert_eq!(
+            marks.unfinished,
+            Some(Unfinished {
+                mode: SyncMode::Full,
+                cursor: Some("c1".into()),
+                watermark: Some("w1".into()),
+            })
+        );
+        assert_eq!(
+            marks.watermark, None,
+            "promoted only when the sync finishes"
+        );
+        let mut w = cache.begin_sync(P, A, R, &cols(), SyncMode::Full).unwrap();
+        w.write_page_marked(&rows(&[("4", "Di")]), Some("c2"), None)
+            .unwrap();
+        let s = w.finish().unwrap();
+        assert_eq!((s.added, s.updated, s.deleted, s.total), (1, 1, 1, 3));
+        let marks = cache.sync_marks(P, A, R).unwrap();
+        assert_eq!(marks.watermark.as_deref(), Some("w1"));
+        assert!(marks.unfinished.is_none());
+        let full_at = marks.last_full.clone().expect("a full pass finished");
+
+        // An incremental pass keeps the last full pass's time and deletes nothing.
+        let mut w = cache
+            .begin_sync(P, A, R, &cols(), SyncMode::Incremental)
+            .unwrap();
+        w.write_page_marked(&rows(&[("5", "Ed")]), Some("c"), Some("w2"))
+            .unwrap();
+        let s = w.finish().unwrap();
+        assert_eq!((s.added, s.updated, s.deleted, s.total), (1, 0, 0, 4));
+        let marks = cache.sync_marks(P, A, R).unwrap();
+        assert_eq!(marks.watermark.as_deref(), Some("w2"));
+        assert_eq!(marks.last_full, Some(full_at));
+        assert_eq!(cache.sync_marks(P, A, "other").unwrap(), Default::default());
+    }
+}

@@ -465,7 +465,7 @@ async fn fetch_pages_into(
                         offsets,
                         concurrency,
                         |o| get(page_url(o)),
-                        |o| at(o),
+                        at,
                         resource,
                         p,
                         keep,

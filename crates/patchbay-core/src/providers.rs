@@ -726,6 +726,17 @@ fn validate_incremental(r: &ResourceDef) -> Result<(), (String, String)> {
             (vec![start_param, end_param], field)
         }
         IncrementalKind::AfterId { param, field } => {
+            // The largest id is one list's: children of many parents, or a list read in
+            // several parts, have no one largest id to continue from.
+            if r.parent.is_some() || r.split.is_some() {
+                return Err((
+                    "incremental".into(),
+                    format!(
+                        "resource {:?}: after_id cannot be used with a parent or a split",
+                        r.id
+                    ),
+                ));
+            }
             if !matches!(
                 r.paging,
                 Paging::CursorHeader { .. } | Paging::CursorBody { .. }
@@ -1170,5 +1181,75 @@ mod tests {
     fn placeholders_fill() {
         let s = fill_placeholders("/w/{ws}/f/{x}", |n| (n == "ws").then(|| "7".into()));
         assert_eq!(s, "/w/7/f/{x}");
+    }
+
+    #[test]
+    fn incremental_definitions_are_typed_and_checked_at_load() {
+        let text = include_str!("../providers/clickfunnels.toml");
+        let def = parse_definition(Path::new("clickfunnels.toml"), text).unwrap();
+        let inc = def
+            .resource("contacts")
+            .unwrap()
+            .incremental
+            .clone()
+            .unwrap();
+        assert_eq!(
+            inc.kind,
+            IncrementalKind::AfterId {
+                param: "after".into(),
+                field: "/id".into()
+            }
+        );
+        assert_eq!(inc.full_every_days, 7, "weekly unless the file says");
+        let eo = parse_definition(
+            Path::new("emailoctopus.toml"),
+            include_str!("../providers/emailoctopus.toml"),
+        )
+        .unwrap();
+        let split = eo.resource("contacts").unwrap().split.clone().unwrap();
+        assert_eq!(split.values, ["subscribed", "unsubscribed", "pending"]);
+
+        let bad = |from: &str, to: &str| {
+            let e = parse_definition(Path::new("edited.toml"), &text.replacen(from, to, 1))
+                .unwrap_err();
+            e.message
+        };
+        let contacts = r#"incremental = { kind = "after_id", param = "after", field = "/id" }"#;
+        assert!(bad(
+            contacts,
+            r#"incremental = { kind = "changed_since", param = "x", field = "/id" }"#
+        )
+        .contains("unknown variant"),);
+        assert!(bad(
+            contacts,
+            r#"incremental = { kind = "after_id", param = "after", field = "id" }"#
+        )
+        .contains("JSON pointer"));
+        assert!(bad(
+            contacts,
+            r#"incremental = { kind = "after_id", param = "after", field = "" }"#
+        )
+        .contains("name the record field"));
+        assert!(bad(
+            contacts,
+            r#"incremental = { kind = "after_id", param = "a&b", field = "/id" }"#
+        )
+        .contains("not a query parameter name"));
+        assert!(bad(
+            contacts,
+            r#"incremental = { kind = "after_id", param = "after", field = "/id", full_every_days = 0 }"#
+        )
+        .contains("at least 1"));
+        assert!(bad(
+            contacts,
+            r#"incremental = { kind = "after_id", param = "after", field = "/id", extra = 1 }"#
+        )
+        .contains("unknown field"));
+        assert!(bad(
+            contacts,
+            r#"incremental = { kind = "after_id", param = "after", field = "/id" }
+split = { param = "status", values = [] }"#
+        )
+        .contains("at least one value"));
     }
 }

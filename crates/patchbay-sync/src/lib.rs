@@ -72,6 +72,19 @@ pub async fn run(
     pass: Pass,
     sink: &dyn ProgressSink,
 ) -> Result<SyncReport, SyncError> {
+    run_at(core, cache, target, pass, sink, OffsetDateTime::now_utc()).await
+}
+
+/// Like [`run`], taking `now` as the present: the end of a creation-date window and the age of
+/// the last full pass are measured from it (a test sets it to a provider's simulated clock).
+pub async fn run_at(
+    core: &Patchbay,
+    cache: &Arc<Cache>,
+    target: &SyncTarget,
+    pass: Pass,
+    sink: &dyn ProgressSink,
+    now: OffsetDateTime,
+) -> Result<SyncReport, SyncError> {
     let def = core
         .providers()
         .iter()
@@ -86,7 +99,7 @@ pub async fn run(
                 resource: target.resource.clone(),
             })?;
     let marks = cache.sync_marks(&target.provider, target.account.as_str(), &target.resource)?;
-    let planned = plan::plan(&resource, &marks, pass, OffsetDateTime::now_utc());
+    let planned = plan::plan(&resource, &marks, pass, now);
     tracing::info!(
         provider = %target.provider, resource = %target.resource, pass = ?planned.kind,
         resumed = planned.resumed, "sync planned"
@@ -150,8 +163,20 @@ pub async fn run(
             sink.progress(p);
         }
     };
-    let (result, ()) = tokio::join!(fetch, forward);
-    let written = writer.await.map_err(|_| SyncError::WriterStopped)?;
+    let both = async { tokio::join!(fetch, forward) };
+    tokio::pin!(both);
+    let mut writer = writer;
+    // A writer that fails (a full disk, the records deleted by a disconnect) stops the fetch:
+    // nothing more can be stored, so nothing more is asked of the provider.
+    let (result, written) = tokio::select! {
+        (result, ()) = &mut both => (result, writer.await),
+        written = &mut writer => match written {
+            Ok(Err(e)) => return Err(e.into()),
+            // It finished (or the fetch ended without `Finish`): the fetch is done or about to be.
+            other => ((&mut both).await.0, other),
+        },
+    };
+    let written = written.map_err(|_| SyncError::WriterStopped)?;
     let outcome = result.map_err(|error| SyncError::Api {
         view: core.api_error_view(&target.provider, &error),
         error,

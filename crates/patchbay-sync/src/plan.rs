@@ -263,7 +263,7 @@ mod tests {
     }
 
     #[test]
-    fn whatconverts_asks_for_a_trailing_window_of_creation_dates() {
+    fn whatconverts_asks_for_a_trailing_week_of_creation_dates() {
         let leads = resource("whatconverts", "leads");
         let p = plan(
             &leads,
@@ -274,7 +274,7 @@ mod tests {
         assert_eq!(
             p.plan.filter,
             [
-                ("start_date".to_string(), "2026-10-30T08:00:00Z".to_string()),
+                ("start_date".to_string(), "2026-11-22T08:00:00Z".to_string()),
                 ("end_date".to_string(), "2026-11-30T12:00:00Z".to_string()),
             ]
         );

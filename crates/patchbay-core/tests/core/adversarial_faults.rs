@@ -66,6 +66,13 @@ fn core_for(sb: &Sandbox, vault: Arc<MemoryVault>) -> Patchbay {
             concurrency: 4,
             ..Default::default()
         };
+        // Several pages per list, so the tokens can expire between two of them (WhatConverts
+        // reads 2,500 leads a page).
+        for r in &mut d.resources {
+            if let patchbay_core::providers::Paging::PagePerPage { page_size, .. } = &mut r.paging {
+                *page_size = (*page_size).min(250);
+            }
+        }
     })
 }
 

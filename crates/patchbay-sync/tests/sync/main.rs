@@ -3,4 +3,6 @@
 
 mod common;
 
+mod failure;
+mod incremental;
 mod resume;

@@ -13,20 +13,31 @@ use patchbay_core::providers::ProviderDef;
 use patchbay_sandbox::{LoggedRequest, SandboxConfig};
 use patchbay_sync::{Pass, PassKind, SyncTarget};
 
+use std::sync::Arc;
+
+use patchbay_core::vault::{FileVault, Vault};
+
 use crate::common::*;
 
 const RECORDS: u64 = 100_000;
-const PER_PAGE: u64 = 250;
+const PER_PAGE: u64 = 2500;
 const PAGES: u64 = RECORDS / PER_PAGE;
 const CONCURRENCY: usize = 4;
 const TEST: &str = "resume::a_killed_sync_resumes_after_its_last_stored_page";
 const CHILD_SANDBOX: &str = "PATCHBAY_SYNC_TEST_CHILD_SANDBOX";
 const CHILD_CACHE: &str = "PATCHBAY_SYNC_TEST_CHILD_CACHE";
+/// The app's state that outlives a kill: the cache file and the vault (tokens, account index),
+/// here a file vault beside the cache under one namespace, as a restarted app finds them.
+const NAMESPACE: &str = "dev.patchbay.synctest.resume";
 
-/// Paced so the sync is still running when the parent kills it (about 8 s for 400 pages), and
+fn vault_in(dir: &std::path::Path) -> Arc<dyn Vault> {
+    Arc::new(FileVault::opt_in(dir.join("vault.json")))
+}
+
+/// Paced so the sync is still running when the parent kills it (about 10 s for 40 pages), and
 /// fetched concurrently, so pages arrive out of order.
 fn paced(d: &mut ProviderDef) {
-    d.rate_limit.requests = 50;
+    d.rate_limit.requests = 4;
     d.rate_limit.per_seconds = 1.0;
     d.rate_limit.concurrency = CONCURRENCY;
 }
@@ -47,9 +58,11 @@ fn lead_pages(log: &[LoggedRequest]) -> Vec<u64> {
 
 /// The child: syncs the sandbox's leads into the cache file until it is killed.
 async fn child(sandbox_url: &str, cache_path: &str) {
-    let core = core_at(sandbox_url, paced);
+    let cache_path = std::path::Path::new(cache_path);
+    let vault = vault_in(cache_path.parent().unwrap());
+    let core = core_with(sandbox_url, vault, config_named(NAMESPACE), paced);
     let account = connect(&core, "whatconverts").await;
-    let cache = open_cache(std::path::Path::new(cache_path));
+    let cache = open_cache(cache_path);
     let target = SyncTarget {
         provider: "whatconverts".into(),
         account,
@@ -86,19 +99,24 @@ async fn a_killed_sync_resumes_after_its_last_stored_page() {
     // Wait until the child is paging (so the cache file exists and is set up), then until it
     // has stored a run of pages.
     wait_for("the child to fetch leads", Duration::from_secs(60), || {
-        (lead_pages(&sb.requests()).len() >= 5).then_some(())
+        (!lead_pages(&sb.requests()).is_empty()).then_some(())
     })
     .await;
     let cache = open_cache(&path);
-    let core = core_at(&sb.url(), paced);
-    let account = connect(&core, "whatconverts").await;
-    let stored_from = wait_for("20 stored pages", Duration::from_secs(60), || {
+    // The child's account, as the cache files it.
+    let child_account = wait_for(
+        "the child's account in the cache",
+        Duration::from_secs(60),
+        || cache.accounts("whatconverts").ok()?.into_iter().next(),
+    )
+    .await;
+    let stored_from = wait_for("8 stored pages", Duration::from_secs(60), || {
         let marks = cache
-            .sync_marks("whatconverts", account.as_str(), "leads")
+            .sync_marks("whatconverts", &child_account, "leads")
             .ok()?;
         let cursor: SyncCursor = serde_json::from_str(marks.unfinished?.cursor.as_deref()?).ok()?;
         match cursor.position {
-            PagePosition::Page { next } if next > 20 => Some(next),
+            PagePosition::Page { next } if next > 8 => Some(next),
             _ => None,
         }
     })
@@ -109,6 +127,21 @@ async fn a_killed_sync_resumes_after_its_last_stored_page() {
         !status.success(),
         "the child was killed, not finished: {status:?}"
     );
+
+    // The app starts again: the same vault, so the same account and its tokens.
+    let core = core_with(
+        &sb.url(),
+        vault_in(dir.path()),
+        config_named(NAMESPACE),
+        paced,
+    );
+    let accounts = core
+        .accounts("whatconverts")
+        .await
+        .expect("accounts listed");
+    assert_eq!(accounts.len(), 1, "{accounts:?}");
+    let account = accounts[0].id.clone();
+    assert_eq!(account.as_str(), child_account, "the child's account");
 
     // What the kill left: an unfinished full pass, its cursor, the rows of its stored pages.
     let marks = cache

@@ -7,7 +7,7 @@ use std::time::Duration;
 use patchbay_cache::Cache;
 use patchbay_core::http::{HttpSettings, RetryPolicy};
 use patchbay_core::providers::{builtin, ProviderDef};
-use patchbay_core::vault::MemoryVault;
+use patchbay_core::vault::{MemoryVault, Vault};
 use patchbay_core::views::SyncProgress;
 use patchbay_core::{AccountId, ConnectOutcome, CoreConfig, Patchbay};
 use patchbay_sandbox::{Sandbox, SandboxConfig};
@@ -25,10 +25,15 @@ pub async fn sandbox(config: SandboxConfig) -> Sandbox {
     .expect("sandbox starts")
 }
 
-/// Fast retries; `namespace` keeps processes of one test apart in the (memory) vault's naming.
+/// Fast retries, under this process's vault namespace.
 pub fn config() -> CoreConfig {
+    config_named(&format!("dev.patchbay.synctest.{}", std::process::id()))
+}
+
+/// Fast retries, under vault namespace `namespace`.
+pub fn config_named(namespace: &str) -> CoreConfig {
     CoreConfig {
-        namespace: format!("dev.patchbay.synctest.{}", std::process::id()),
+        namespace: namespace.to_string(),
         http: HttpSettings {
             connect_timeout: Duration::from_secs(2),
             request_timeout: Duration::from_secs(20),
@@ -46,6 +51,16 @@ pub fn config() -> CoreConfig {
 
 /// A core on the sandbox at `url` (built-in definitions, rewritten for it), `tweak` applied.
 pub fn core_at(url: &str, tweak: impl Fn(&mut ProviderDef)) -> Patchbay {
+    core_with(url, Arc::new(MemoryVault::new()), config(), tweak)
+}
+
+/// Like [`core_at`], with its vault and config.
+pub fn core_with(
+    url: &str,
+    vault: Arc<dyn Vault>,
+    config: CoreConfig,
+    tweak: impl Fn(&mut ProviderDef),
+) -> Patchbay {
     let defs = builtin()
         .into_iter()
         .map(|mut d| {
@@ -54,7 +69,7 @@ pub fn core_at(url: &str, tweak: impl Fn(&mut ProviderDef)) -> Patchbay {
             d
         })
         .collect();
-    Patchbay::new(defs, Arc::new(MemoryVault::new()), config())
+    Patchbay::new(defs, vault, config)
 }
 
 /// Connects (the sandbox approves at once) and answers the account.
@@ -121,8 +136,37 @@ pub fn cached_column(
     resource: &str,
     col: usize,
 ) -> Vec<String> {
-    let page = cache
-        .query(
+    let mut out = Vec::new();
+    loop {
+        let page = cache
+            .query(
+                provider,
+                account.as_str(),
+                resource,
+                &patchbay_cache::Query {
+                    offset: out.len() as u64,
+                    limit: 10_000,
+                    ..Default::default()
+                },
+            )
+            .expect("the cache answers");
+        if page.rows.is_empty() {
+            return out;
+        }
+        out.extend(page.rows.into_iter().map(|r| r.cells[col].clone()));
+    }
+}
+
+/// Every cached record's raw JSON by record id (the JSON export holds each record as stored).
+pub fn cached_records(
+    cache: &Cache,
+    provider: &str,
+    account: &AccountId,
+    resource: &str,
+) -> Vec<serde_json::Value> {
+    let mut json = Vec::new();
+    cache
+        .export(
             provider,
             account.as_str(),
             resource,
@@ -130,10 +174,10 @@ pub fn cached_column(
                 limit: u64::MAX / 2,
                 ..Default::default()
             },
+            patchbay_cache::ExportFormat::Json,
+            &mut json,
+            &mut |_, _| {},
         )
-        .expect("the cache answers");
-    page.rows
-        .into_iter()
-        .map(|r| r.cells[col].clone())
-        .collect()
+        .expect("the cache exports");
+    serde_json::from_slice(&json).expect("the export is JSON")
 }
