@@ -105,6 +105,11 @@ pub async fn run_at(
         resumed = planned.resumed, "sync planned"
     );
 
+    // The connection counts every request it sends, retries included (one sync per account
+    // runs at a time, so the difference is this sync's).
+    let connection = core.connection(&target.provider, &target.account);
+    let sent_before = connection.as_ref().map(|c| c.request_count());
+
     let (tx, rx) = std::sync::mpsc::channel::<ToWriter>();
     let (stored_tx, mut stored_rx) = tokio::sync::mpsc::unbounded_channel::<SyncProgress>();
     let writer = {
@@ -191,7 +196,10 @@ pub async fn run_at(
         added: stats.added,
         updated: stats.updated,
         removed: stats.deleted,
-        requests: outcome.requests,
+        requests: match (&connection, sent_before) {
+            (Some(c), Some(before)) => c.request_count().saturating_sub(before),
+            _ => outcome.requests,
+        },
         total: stats.total,
         resumed: planned.resumed,
         finished_at,
