@@ -5,7 +5,9 @@
 # Usage: scripts/e2e.sh [test files...]   (default: every tests/e2e/*.test.mjs)
 set -uo pipefail
 cd "$(dirname "$0")/.."
-export PATCHBAY_APP="${PATCHBAY_APP:-$PWD/target/debug/patchbay}"
+# The binaries `cargo build` made (CARGO_TARGET_DIR when set, as the test command builds).
+export PATCHBAY_APP="${PATCHBAY_APP:-${CARGO_TARGET_DIR:-$PWD/target}/debug/patchbay}"
+export PATCHBAY_SANDBOX_BIN="${PATCHBAY_SANDBOX_BIN:-${CARGO_TARGET_DIR:-$PWD/target}/debug/patchbay-sandbox}"
 files=("$@")
 [ ${#files[@]} -gt 0 ] || files=(tests/e2e/*.test.mjs)
 failed=()
