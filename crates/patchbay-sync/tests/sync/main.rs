@@ -5,4 +5,5 @@ mod common;
 
 mod failure;
 mod incremental;
+mod quota;
 mod resume;
