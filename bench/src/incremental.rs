@@ -18,10 +18,10 @@ const CHANGES: ChangeSet = ChangeSet {
     delete: 200,
 };
 
-/// The resources with an incremental plan, as (provider, resource). EmailOctopus contacts and
-/// ClickFunnels contacts are not here: contacts are children of lists (every list has
-/// RECORDS contacts in the sandbox) and the time box of this figure did not cover them.
-pub const TARGETS: [(&str, &str); 1] = [("whatconverts", "leads")];
+/// The resources with an incremental plan, as (provider, resource): a creation-date window
+/// with a trailing re-pull, and `after=<last id>`. EmailOctopus contacts are not here: they
+/// are children of lists, and the sandbox gives every one of RECORDS lists RECORDS contacts.
+pub const TARGETS: [(&str, &str); 2] = [("whatconverts", "leads"), ("clickfunnels", "contacts")];
 
 pub async fn run(records: usize) -> Result<(), Error> {
     for (provider, resource) in TARGETS {
@@ -44,6 +44,8 @@ async fn one(provider: &str, resource: &str, records: usize) -> Result<serde_jso
     .await?;
     let core = core_at(&sb.url(), |d| d.rate_limit.requests = 0);
     let account = connect(&core, provider).await?;
+    // Connecting calls the API too ("connected as"); only the syncs' calls count.
+    let connected = api_calls(&sb.requests(), provider).len();
     let dir = tempfile::tempdir()?;
     let cache = open_cache(&dir.path().join("cache.sqlite3"))?;
     let target = SyncTarget {
@@ -53,7 +55,7 @@ async fn one(provider: &str, resource: &str, records: usize) -> Result<serde_jso
     };
 
     let full = timed(&core, &cache, &target, Pass::Full).await?;
-    let logged_full = api_calls(&sb.requests(), provider).len();
+    let logged_full = api_calls(&sb.requests(), provider).len() - connected;
     if full.report.total != records as u64 {
         return Err(format!(
             "the full sync cached {} of {records} {resource}",
@@ -64,7 +66,7 @@ async fn one(provider: &str, resource: &str, records: usize) -> Result<serde_jso
 
     let applied = sb.apply_changes(provider, resource, CHANGES)?;
     let refresh = timed(&core, &cache, &target, Pass::Auto).await?;
-    let logged_refresh = api_calls(&sb.requests(), provider).len() - logged_full;
+    let logged_refresh = api_calls(&sb.requests(), provider).len() - connected - logged_full;
     if refresh.report.pass != PassKind::Incremental {
         return Err(format!(
             "the refresh ran a {:?} pass, not an incremental one",

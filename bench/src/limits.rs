@@ -122,6 +122,14 @@ async fn one(run: &Run) -> Result<serde_json::Value, Error> {
     let ok = calls.len() - refused;
     let limits = Limits::of(&def, &resource, run.sandbox_bucket);
     let allowed = limits.least_seconds(ok as u64, LATENCY);
+    // The same bound with the sandbox's bucket alone (the provider's limit, not the
+    // definition's pacing): shows what a definition stricter than its provider costs.
+    let provider_only = Limits {
+        window: (0, 0.0),
+        client_bucket: None,
+        ..limits
+    };
+    let allowed_provider_only = provider_only.least_seconds(ok as u64, LATENCY);
     Ok(json!({
         "figure": "limits",
         "provider": run.provider,
@@ -134,6 +142,8 @@ async fn one(run: &Run) -> Result<serde_json::Value, Error> {
         "seconds": seconds,
         "allowed_seconds": allowed,
         "fraction": allowed / seconds,
+        "allowed_seconds_provider_only": allowed_provider_only,
+        "fraction_provider_only": allowed_provider_only / seconds,
         "goal": 0.9,
         "limits": limits.describe(),
     }))
