@@ -11,12 +11,14 @@ use serde_json::json;
 use crate::inprocess::{api_calls, connect, core_at, open_cache, sandbox, NoProgress, LATENCY};
 use crate::Error;
 
-/// 1% of 100,000 records: 500 added, 300 edited, 200 deleted.
-const CHANGES: ChangeSet = ChangeSet {
-    add: 500,
-    update: 300,
-    delete: 200,
-};
+/// 1% of the records: half added, 30% edited, 20% deleted (500/300/200 of 100,000).
+fn one_percent(records: usize) -> ChangeSet {
+    ChangeSet {
+        add: records / 200,
+        update: records * 3 / 1000,
+        delete: records / 500,
+    }
+}
 
 /// The resources with an incremental plan, as (provider, resource): a creation-date window
 /// with a trailing re-pull, and `after=<last id>`. EmailOctopus contacts are not here: they
@@ -64,7 +66,7 @@ async fn one(provider: &str, resource: &str, records: usize) -> Result<serde_jso
         .into());
     }
 
-    let applied = sb.apply_changes(provider, resource, CHANGES)?;
+    let applied = sb.apply_changes(provider, resource, one_percent(records))?;
     let refresh = timed(&core, &cache, &target, Pass::Auto).await?;
     let logged_refresh = api_calls(&sb.requests(), provider).len() - connected - logged_full;
     if refresh.report.pass != PassKind::Incremental {

@@ -65,7 +65,12 @@ pub async fn run(only: Option<&str>) -> Result<(), Error> {
         .collect();
     if runs.is_empty() {
         let known: Vec<&str> = RUNS.iter().map(|r| r.provider).collect();
-        return Err(format!("no such provider; known: {}", known.join(", ")).into());
+        return Err(format!(
+            "limits: no provider {:?}; pick one of {}",
+            only.unwrap_or_default(),
+            known.join(", ")
+        )
+        .into());
     }
     for r in runs {
         println!("{}", one(r).await?);
