@@ -3,7 +3,7 @@
 # a ratio. Prints a table and writes target/bench/report.json (raw samples: target/bench/raw.jsonl).
 #
 #   bash bench/run.sh            # everything (builds the release app once, ~10 min on 2 cores)
-#   BENCH_ONLY=sync bash bench/run.sh        # only some figures (of: sync,size,startup,app)
+#   BENCH_ONLY=sync bash bench/run.sh        # only some figures (of: sync,size,startup,app,incremental)
 #   BENCH_ROUNDS=5 BENCH_WRK_SECONDS=4 ...   # rounds per client (medians), wrk duration
 #   BENCH_NO_BUILD=1                         # use the release binaries already built
 #
@@ -17,7 +17,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 REL="$CARGO_TARGET_DIR/release"
 ROUNDS="${BENCH_ROUNDS:-5}"
 WRK_SECONDS="${BENCH_WRK_SECONDS:-4}"
-ONLY="${BENCH_ONLY:-sync,size,startup,app}"
+ONLY="${BENCH_ONLY:-sync,size,startup,app,incremental}"
 RECORDS=100000
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -112,6 +112,16 @@ if want sync; then
       fi
     done
   done
+fi
+
+# --- 7 and 8. incremental refresh vs full sync; throughput under documented limits ---------
+# In-process (sandbox, core and cache in a temporary directory, 127.0.0.1 only); each prints
+# JSON lines. About 2 min for 7 and 2 min for 8 (five providers, about 20 s each).
+if want incremental; then
+  say "incremental: full sync of $RECORDS records, a 1% change set, then a Pass::Auto refresh"
+  "$REL/patchbay-bench" incremental "$RECORDS" >>"$RAW"
+  say "limits: each provider's full sync under its documented limits, 80 ms latency"
+  "$REL/patchbay-bench" limits >>"$RAW"
 fi
 
 # --- 6. size (and the release app the window figures run) -------------------------------------------------------------------------------

@@ -239,11 +239,75 @@ if (size("binary")) {
   if (figures.size.deb_mb) rows.push(["Size: .deb bundle", `${figures.size.deb_mb} MB`, "", "", ""]);
 }
 
+// 7. incremental refresh against a full sync (issue 14): requests and seconds of each pass
+const incremental = samples.filter((s) => s.figure === "incremental");
+if (incremental.length) {
+  figures.incremental = incremental.map((s) => ({
+    provider: s.provider,
+    resource: s.resource,
+    records: s.records,
+    latency_ms: s.latency_ms,
+    changes: s.changes,
+    full: s.full,
+    refresh: s.refresh,
+    requests_ratio: round(s.requests_ratio, 4),
+    seconds_ratio: round(s.seconds_ratio, 3),
+    requests_goal: s.requests_goal,
+  }));
+  for (const s of incremental) {
+    const c = s.changes;
+    rows.push([
+      `Refresh vs full sync, ${s.provider} ${s.resource} (${fmt(s.records)}; 1% changed)`,
+      `${fmt(s.refresh.requests)} req, ${round(s.refresh.seconds, 2)} s`,
+      `${fmt(s.full.requests)} req, ${round(s.full.seconds, 2)} s (full)`,
+      `${round(s.requests_ratio * 100, 1)}% req, ${round(s.seconds_ratio * 100, 1)}% s`,
+      `req <= ${s.requests_goal * 100}%`,
+    ]);
+    rows.push([
+      "  changes the refresh saw (added/edited/removed)",
+      `${s.refresh.added}/${s.refresh.updated}/${s.refresh.removed}`,
+      `${c.added}/${c.updated}/${c.deleted} made`,
+      "",
+      "",
+    ]);
+  }
+}
+
+// 8. throughput under each provider's documented limits, against the least time they allow
+const limited = samples.filter((s) => s.figure === "limits");
+if (limited.length) {
+  figures.limits = limited.map((s) => ({
+    provider: s.provider,
+    resource: s.resource,
+    records: s.records,
+    requests: s.requests,
+    refused_429: s.refused_429,
+    seconds: round(s.seconds, 2),
+    allowed_seconds: round(s.allowed_seconds, 2),
+    fraction: round(s.fraction, 3),
+    allowed_seconds_provider_only: round(s.allowed_seconds_provider_only, 2),
+    fraction_provider_only: round(s.fraction_provider_only, 3),
+    limits: s.limits,
+    goal: s.goal,
+  }));
+  for (const s of limited) {
+    rows.push([
+      `Under limits, ${s.provider} ${s.resource} (${fmt(s.records)}, ${s.requests} req, ${s.latency_ms} ms)`,
+      `${round(s.seconds, 2)} s`,
+      `${round(s.allowed_seconds, 2)} s (least allowed)`,
+      `${Math.round(s.fraction * 100)}%`,
+      `>= ${s.goal * 100}%`,
+    ]);
+  }
+}
+
 const notMeasured = [];
 if (!figures.startup) notMeasured.push("start-up", "memory");
 if (!figures.connect) notMeasured.push("connect latency");
 if (!figures.memory_records) notMeasured.push("memory with the records shown");
 if (!figures.search) notMeasured.push("search latency");
+if (!figures.incremental) notMeasured.push("incremental refresh");
+if (!figures.limits) notMeasured.push("throughput under limits");
 
 const report = { machine: machine(), figures, not_measured: notMeasured, samples };
 writeFileSync(outPath, `${JSON.stringify(report, null, 2)}\n`);

@@ -6,6 +6,10 @@
 //! - `sync SANDBOX_URL PROVIDER RESOURCE`: connects a `patchbay_core::Patchbay` (MemoryVault)
 //!   and syncs every record of RESOURCE the way the app does (`sync_stream`: pages handed over
 //!   as they arrive, none kept), printing one JSON line with the records and seconds.
+//! - `incremental [RECORDS]`: figure 7, a full sync then a `Pass::Auto` refresh after a 1%
+//!   change set, all in this process (sandbox, core, cache in a temporary directory).
+//! - `limits [PROVIDER]`: figure 8, each provider's full sync under its documented limits
+//!   against the least time those limits allow.
 //!
 //! Measurements are one-shot and bounded; `bench/run.sh` interleaves the clients and takes
 //! medians, so the ratios come from one run on one machine.
@@ -21,12 +25,18 @@ use patchbay_core::vault::MemoryVault;
 use patchbay_core::{CoreConfig, Patchbay};
 use sha2::{Digest, Sha256};
 
+mod incremental;
+mod inprocess;
+mod limits;
+
 const CLIENT_ID: &str = "patchbay-desktop";
 const LOOPBACK_REDIRECT: &str = "http://127.0.0.1:53682/oauth/callback";
 
 const USAGE: &str = "usage:
   patchbay-bench token SANDBOX_URL PROVIDER
-  patchbay-bench sync SANDBOX_URL PROVIDER RESOURCE [--shipped-rate-limit]";
+  patchbay-bench sync SANDBOX_URL PROVIDER RESOURCE [--shipped-rate-limit]
+  patchbay-bench incremental [RECORDS]      (default 100000)
+  patchbay-bench limits [PROVIDER]          (default: all five)";
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -48,6 +58,16 @@ fn main() -> ExitCode {
         ["sync", url, provider, resource, "--shipped-rate-limit"] => {
             rt.block_on(sync(url, provider, resource, true))
         }
+        ["incremental"] => rt.block_on(incremental::run(100_000)),
+        ["incremental", records] => match records.parse::<usize>() {
+            Ok(n) if n > 0 => rt.block_on(incremental::run(n)),
+            _ => {
+                eprintln!("RECORDS must be a whole number above 0, not {records:?}\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        },
+        ["limits"] => rt.block_on(limits::run(None)),
+        ["limits", provider] => rt.block_on(limits::run(Some(provider))),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
