@@ -18,19 +18,24 @@ pub struct Sinks {
 
 struct Window<R: Runtime>(AppHandle<R>);
 
+/// Tells the window a sync stored a page (or finished), as `sync-progress`.
+pub fn emit_progress<R: Runtime>(app: &AppHandle<R>, p: patchbay_core::views::SyncProgress) {
+    let view = SyncProgress {
+        provider: p.provider_id,
+        account: p.account_id,
+        resource: p.resource_id,
+        fetched: p.fetched,
+        total: p.total,
+        done: p.done,
+    };
+    if let Err(e) = app.emit(events::SYNC_PROGRESS, view) {
+        tracing::warn!(error = %e, "could not send sync progress");
+    }
+}
+
 impl<R: Runtime> ProgressSink for Window<R> {
     fn progress(&self, p: patchbay_core::views::SyncProgress) {
-        let view = SyncProgress {
-            provider: p.provider_id,
-            account: p.account_id,
-            resource: p.resource_id,
-            fetched: p.fetched,
-            total: p.total,
-            done: p.done,
-        };
-        if let Err(e) = self.0.emit(events::SYNC_PROGRESS, view) {
-            tracing::warn!(error = %e, "could not send sync progress");
-        }
+        emit_progress(&self.0, p);
     }
 }
 

@@ -9,13 +9,12 @@ use patchbay_cache::{Cache, ExportFormat, Query, Sort};
 use patchbay_core::providers::{ProviderDef, ResourceDef};
 use patchbay_core::{AccountId, Patchbay};
 use patchbay_sync::{Background, Pass, ProgressSink, SyncTarget};
-use tauri::{AppHandle, Emitter, Runtime};
+use tauri::{AppHandle, Runtime};
 
 use crate::error::CommandError;
-use crate::events;
 use crate::views::{
-    DetailField, ExportResult, RecordDetail, RecordPage, RecordQuery, RecordRow, SyncProgress,
-    SyncSummary, WeekCount,
+    DetailField, ExportResult, RecordDetail, RecordPage, RecordQuery, RecordRow, SyncSummary,
+    WeekCount,
 };
 
 type Result<T> = std::result::Result<T, CommandError>;
@@ -63,17 +62,7 @@ impl<R: Runtime> ProgressSink for WindowSink<R> {
         if self.first_stored.swap(false, Ordering::Relaxed) {
             crate::timing::mark("first_page_stored", &self.provider);
         }
-        let view = SyncProgress {
-            provider: p.provider_id,
-            account: p.account_id,
-            resource: p.resource_id,
-            fetched: p.fetched,
-            total: p.total,
-            done: p.done,
-        };
-        if let Err(e) = self.app.emit(events::SYNC_PROGRESS, view) {
-            tracing::warn!(error = %e, "could not send sync progress");
-        }
+        crate::background::emit_progress(&self.app, p);
     }
 
     fn fetched(&self, _p: &patchbay_core::views::SyncProgress) {
