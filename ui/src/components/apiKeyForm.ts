@@ -1,5 +1,5 @@
 import type { KeyFieldView } from '../bindings/KeyFieldView';
-import { h, uid } from '../lib/dom';
+import { h, uid, closeOnEscape } from '../lib/dom';
 import { createErrorAlert } from './errorAlert';
 
 export interface ApiKeyFormOptions {
@@ -77,12 +77,7 @@ export function createApiKeyForm(options: ApiKeyFormOptions): ApiKeyForm {
     options.openHelp();
   });
   cancel.addEventListener('click', close);
-  el.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape') {
-      e.preventDefault();
-      close();
-    }
-  });
+  closeOnEscape(el, close);
   el.addEventListener('submit', (e) => {
     e.preventDefault();
     const values: Record<string, string> = {};

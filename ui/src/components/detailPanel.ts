@@ -1,6 +1,6 @@
 import type { RecordDetail } from '../bindings/RecordDetail';
 import { errorMessage } from '../ipc';
-import { h, uid } from '../lib/dom';
+import { h, uid, closeOnEscape } from '../lib/dom';
 import { createErrorAlert } from './errorAlert';
 
 export interface DetailPanel {
@@ -39,12 +39,7 @@ export function createDetailPanel(): DetailPanel {
     returnTo = null;
   }
   closeButton.addEventListener('click', close);
-  el.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape') {
-      e.preventDefault();
-      close();
-    }
-  });
+  closeOnEscape(el, close);
 
   return {
     el,

@@ -1,4 +1,4 @@
-import { h, uid } from '../lib/dom';
+import { h, uid, closeOnEscape } from '../lib/dom';
 
 export interface DisconnectConfirm {
   el: HTMLElement;
@@ -32,12 +32,7 @@ export function createDisconnectConfirm(providerName: string, accountName: strin
     onConfirm(keep.checked);
   });
   no.addEventListener('click', close);
-  el.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape') {
-      e.preventDefault();
-      close();
-    }
-  });
+  closeOnEscape(el, close);
   return {
     el,
     close,

@@ -60,3 +60,13 @@ export function placeAt(parent: Element, child: Element, index: number): void {
   const at = parent.children.item(index);
   if (at !== child) parent.insertBefore(child, at);
 }
+
+/** Escape inside `el` runs `close` (dialogs and panels close the same way everywhere). */
+export function closeOnEscape(el: HTMLElement, close: () => void): void {
+  el.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      close();
+    }
+  });
+}
