@@ -4,7 +4,9 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
+
+use parking_lot::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -43,8 +45,9 @@ struct Inner {
 
 impl Inner {
     fn plan(&self) -> MutexGuard<'_, Plan> {
-        // A panic while the plan was held leaves it consistent (every change is one call).
-        self.plan.lock().unwrap_or_else(|e| e.into_inner())
+        // parking_lot: no poisoning; a panic while the plan was held leaves it consistent
+        // (every change is one call).
+        self.plan.lock()
     }
 
     fn finished(&self, key: &ListKey, outcome: Outcome) {
@@ -261,11 +264,11 @@ mod tests {
                 let (started_tx, release, log) = (started_tx.clone(), release.clone(), log.clone());
                 Box::pin(async move {
                     let _ = started_tx.send(key);
-                    let rx = release.lock().unwrap().take();
+                    let rx = release.lock().take();
                     if let Some(rx) = rx {
                         let _ = rx.await;
                     }
-                    log.lock().unwrap().push("background done");
+                    log.lock().push("background done");
                     Outcome::Done
                 })
             })
@@ -291,7 +294,7 @@ mod tests {
             let (s, log) = (s.clone(), log.clone());
             tokio::spawn(async move {
                 s.exclusive(&calls, async move {
-                    log.lock().unwrap().push("manual");
+                    log.lock().push("manual");
                     (Outcome::Done, "manual answer")
                 })
                 .await
@@ -302,7 +305,7 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(100)).await;
         release_tx.send(()).unwrap();
         assert_eq!(manual.await.unwrap(), "manual answer");
-        assert_eq!(*log.lock().unwrap(), vec!["background done", "manual"]);
+        assert_eq!(*log.lock(), vec!["background done", "manual"]);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,7 +5,9 @@
 //! Refresh and a background run of the same account never race.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use patchbay_cache::{Cache, CacheError};
 use patchbay_core::budget::BudgetView;
@@ -95,11 +97,6 @@ struct Inner {
     statuses: Arc<dyn StatusSink>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // Each change is one insert: a panic elsewhere cannot leave a record half-written.
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 fn target_of(key: &ListKey) -> Option<SyncTarget> {
     Some(SyncTarget {
         provider: key.provider.clone(),
@@ -128,7 +125,7 @@ fn outcome(result: &Result<SyncReport, SyncError>) -> Outcome {
 
 impl Inner {
     fn record(&self, key: &ListKey, result: &Result<SyncReport, SyncError>) {
-        let mut records = lock(&self.records);
+        let mut records = self.records.lock();
         let r = records.entry(key.clone()).or_default();
         match result {
             Ok(report) => {
@@ -149,7 +146,7 @@ impl Inner {
     }
 
     fn status(&self, key: &ListKey, state: ListState) -> SyncStatus {
-        let r = lock(&self.records).get(key).cloned().unwrap_or_default();
+        let r = self.records.lock().get(key).cloned().unwrap_or_default();
         // Before the first sync of this app run, the cache knows when the last one ended.
         let last_success = r.last_success.or_else(|| {
             self.cache

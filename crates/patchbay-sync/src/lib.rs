@@ -12,7 +12,9 @@ mod plan;
 mod store;
 mod watermark;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use patchbay_cache::Cache;
 use patchbay_core::app::SyncPage;
@@ -125,11 +127,12 @@ pub async fn run_at(
     let fetch = async {
         let on_page = |page: SyncPage<'_>| {
             if page.progress.done {
-                *lock(&done) = Some(page.progress);
+                *done.lock() = Some(page.progress);
                 return;
             }
             sink.fetched(&page.progress);
-            let watermark = lock(&tracker)
+            let watermark = tracker
+                .lock()
                 .as_mut()
                 .and_then(|t| t.observe(page.records));
             let rows = page
@@ -156,7 +159,7 @@ pub async fn run_at(
             )
             .await;
         if result.is_ok() {
-            if let Some(progress) = lock(&done).take() {
+            if let Some(progress) = done.lock().take() {
                 let _ = tx.send(ToWriter::Finish(progress));
             }
         }
@@ -206,8 +209,4 @@ pub async fn run_at(
     };
     tracing::info!(provider = %target.provider, resource = %target.resource, ?report, "sync finished");
     Ok(report)
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
