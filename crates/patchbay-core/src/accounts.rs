@@ -5,6 +5,7 @@
 //! the index when its tokens are gone (the provider ended the connection): the tile then says
 //! "reconnect" after a restart too, and a reconnect finds the same account again.
 
+use crate::secret::ExposeSecret;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -69,7 +70,7 @@ impl AccountIndex {
         let stored = blocking(move || vault.get(&key)).await?;
         match stored {
             None => Ok(Vec::new()),
-            Some(s) => serde_json::from_str(s.expose()).map_err(|_| VaultError::Corrupt {
+            Some(s) => serde_json::from_str(s.expose_secret()).map_err(|_| VaultError::Corrupt {
                 detail: "the account list is unreadable".into(),
             }),
         }
@@ -83,7 +84,7 @@ impl AccountIndex {
         let text = serde_json::to_string(list).map_err(|e| VaultError::Corrupt {
             detail: e.to_string(),
         })?;
-        blocking(move || vault.set(&key, &SecretString::new(text))).await
+        blocking(move || vault.set(&key, &SecretString::from(text))).await
     }
 
     /// Adds the account, or updates its name and variables when its id is known.

@@ -1,6 +1,7 @@
 //! One provider connection: its tokens (in the vault and in memory), the refresh with single
 //! flight and rotation, and the resilient API client.
 
+use crate::secret::ExposeSecret;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -75,12 +76,15 @@ impl Origin {
 }
 
 /// The fields of an API key (token, secret...), each a secret.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct KeyValues(pub BTreeMap<String, SecretString>);
 
 impl KeyValues {
     pub fn get(&self, field: &str) -> &str {
-        self.0.get(field).map(SecretString::expose).unwrap_or("")
+        self.0
+            .get(field)
+            .map(SecretString::expose_secret)
+            .unwrap_or("")
     }
 }
 
@@ -110,7 +114,7 @@ impl StoredTokens {
     }
 
     fn to_secret(&self) -> SecretString {
-        SecretString::new(
+        SecretString::from(
             serde_json::json!({
                 "v": 1,
                 "access_token": self.access.secret(),
@@ -121,7 +125,7 @@ impl StoredTokens {
                 "api_key": self.api_key.as_ref().map(|k| k
                     .0
                     .iter()
-                    .map(|(f, v)| (f.clone(), v.expose().to_string()))
+                    .map(|(f, v)| (f.clone(), v.expose_secret().to_string()))
                     .collect::<BTreeMap<_, _>>()),
                 "origin": self.origin,
             })
@@ -132,9 +136,10 @@ impl StoredTokens {
     /// Reads a stored value. One without an origin (written before credentials were bound)
     /// is refused here; the upgrade binds them once ([`StoredTokens::from_legacy_secret`]).
     pub(crate) fn from_secret(s: &SecretString) -> Result<Self, VaultError> {
-        let v: Value = serde_json::from_str(s.expose()).map_err(|_| VaultError::Corrupt {
-            detail: "not JSON".into(),
-        })?;
+        let v: Value =
+            serde_json::from_str(s.expose_secret()).map_err(|_| VaultError::Corrupt {
+                detail: "not JSON".into(),
+            })?;
         let origin =
             serde_json::from_value(v["origin"].clone()).map_err(|_| VaultError::Corrupt {
                 detail: "no origin".into(),
@@ -145,9 +150,10 @@ impl StoredTokens {
     /// A value written before credentials were bound to their origin, bound now to `origin`
     /// (the definition they were used with).
     pub(crate) fn from_legacy_secret(s: &SecretString, origin: Origin) -> Result<Self, VaultError> {
-        let v: Value = serde_json::from_str(s.expose()).map_err(|_| VaultError::Corrupt {
-            detail: "not JSON".into(),
-        })?;
+        let v: Value =
+            serde_json::from_str(s.expose_secret()).map_err(|_| VaultError::Corrupt {
+                detail: "not JSON".into(),
+            })?;
         Self::from_value(&v, origin)
     }
 
@@ -156,7 +162,12 @@ impl StoredTokens {
         let api_key = match v.get("api_key") {
             Some(Value::Object(m)) => Some(KeyValues(
                 m.iter()
-                    .map(|(f, v)| (f.clone(), SecretString::new(v.as_str().unwrap_or_default())))
+                    .map(|(f, v)| {
+                        (
+                            f.clone(),
+                            SecretString::from(v.as_str().unwrap_or_default()),
+                        )
+                    })
                     .collect(),
             )),
             _ => None,
@@ -548,7 +559,8 @@ impl Connection {
             );
         if self.def.client_auth != ClientAuth::None {
             if let Some(secret) = secret {
-                client = client.set_client_secret(ClientSecret::new(secret.expose().to_string()));
+                client =
+                    client.set_client_secret(ClientSecret::new(secret.expose_secret().to_string()));
             }
             client = client.set_auth_type(match self.def.client_auth {
                 ClientAuth::ClientSecretBasic => AuthType::BasicAuth,
@@ -718,11 +730,11 @@ impl Connection {
         };
         match (self.def.client_auth, secret) {
             (ClientAuth::ClientSecretBasic, Some(s)) => {
-                req = req.basic_auth(&client_id, Some(s.expose()));
+                req = req.basic_auth(&client_id, Some(s.expose_secret()));
             }
             (ClientAuth::ClientSecretPost, Some(s)) => {
                 form.push(("client_id", client_id.clone()));
-                form.push(("client_secret", s.expose().to_string()));
+                form.push(("client_secret", s.expose_secret().to_string()));
             }
             _ => form.push(("client_id", client_id.clone())),
         }
@@ -996,10 +1008,10 @@ pub struct BoundSecret {
 
 impl BoundSecret {
     pub fn to_secret(&self) -> SecretString {
-        SecretString::new(
+        SecretString::from(
             serde_json::json!({
                 "v": 1,
-                "secret": self.secret.expose(),
+                "secret": self.secret.expose_secret(),
                 "token_endpoint": self.token_endpoint,
             })
             .to_string(),
@@ -1012,10 +1024,10 @@ impl BoundSecret {
         let corrupt = || VaultError::Corrupt {
             detail: "the client secret entry is unreadable".into(),
         };
-        let v: Value = serde_json::from_str(stored.expose()).map_err(|_| corrupt())?;
+        let v: Value = serde_json::from_str(stored.expose_secret()).map_err(|_| corrupt())?;
         match (v["secret"].as_str(), v["token_endpoint"].as_str()) {
             (Some(secret), Some(endpoint)) => Ok(Self {
-                secret: SecretString::new(secret),
+                secret: SecretString::from(secret),
                 token_endpoint: endpoint.to_string(),
             }),
             _ => Err(corrupt()),

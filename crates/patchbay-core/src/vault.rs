@@ -5,6 +5,7 @@
 //! [`VaultError::NoKeychain`], which names the fix. Nothing is ever written in plaintext
 //! silently.
 
+use crate::secret::ExposeSecret;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -269,7 +270,7 @@ impl Vault for KeyringVault {
             })?;
             value.push_str(&part);
         }
-        Ok(Some(SecretString::new(value)))
+        Ok(Some(SecretString::from(value)))
     }
 
     fn set(&self, key: &VaultKey, value: &SecretString) -> Result<(), VaultError> {
@@ -277,14 +278,14 @@ impl Vault for KeyringVault {
             Some(first) => Self::chunk_count(&first).map(|(n, _)| n).unwrap_or(1),
             None => 0,
         };
-        let chunks = split_chunks(value.expose());
+        let chunks = split_chunks(value.expose_secret());
         let n = chunks.len();
         // `get` refuses more than MAX_CHUNKS as damaged: refuse to write what cannot be read.
         if n > MAX_CHUNKS {
             return Err(VaultError::Platform {
                 detail: format!(
                     "the value is too long for the keychain ({} characters, at most {})",
-                    value.expose().chars().count(),
+                    value.expose_secret().chars().count(),
                     MAX_CHUNKS * CHUNK_CHARS
                 ),
             });
@@ -392,12 +393,12 @@ impl Vault for FileVault {
             .read()?
             .get(&Self::name(key))
             .cloned()
-            .map(SecretString::new))
+            .map(SecretString::from))
     }
     fn set(&self, key: &VaultKey, value: &SecretString) -> Result<(), VaultError> {
         let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         let mut map = self.read()?;
-        map.insert(Self::name(key), value.expose().to_string());
+        map.insert(Self::name(key), value.expose_secret().to_string());
         self.write(&map)
     }
     fn delete(&self, key: &VaultKey) -> Result<(), VaultError> {
@@ -450,8 +451,8 @@ mod tests {
         let v = MemoryVault::new();
         let k = VaultKey::new("t", "p", "a", "tokens");
         assert!(v.get(&k).unwrap().is_none());
-        v.set(&k, &SecretString::new("x")).unwrap();
-        assert_eq!(v.get(&k).unwrap().unwrap().expose(), "x");
+        v.set(&k, &SecretString::from("x")).unwrap();
+        assert_eq!(v.get(&k).unwrap().unwrap().expose_secret(), "x");
         v.delete(&k).unwrap();
         v.delete(&k).unwrap();
         assert!(v.get(&k).unwrap().is_none());
@@ -463,8 +464,8 @@ mod tests {
         let path = dir.join("secrets.json");
         let v = FileVault::opt_in(path.clone());
         let k = VaultKey::new("t", "p", "a", "tokens");
-        v.set(&k, &SecretString::new("y".repeat(5000))).unwrap();
-        assert_eq!(v.get(&k).unwrap().unwrap().expose().len(), 5000);
+        v.set(&k, &SecretString::from("y".repeat(5000))).unwrap();
+        assert_eq!(v.get(&k).unwrap().unwrap().expose_secret().len(), 5000);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -484,7 +485,7 @@ mod tests {
             },
         };
         let e = v
-            .set(&VaultKey::new("t", "p", "a", "x"), &SecretString::new("s"))
+            .set(&VaultKey::new("t", "p", "a", "x"), &SecretString::from("s"))
             .unwrap_err();
         assert!(e.to_string().contains("insecure-storage"));
         assert_eq!(e.code(), "vault.no_keychain");

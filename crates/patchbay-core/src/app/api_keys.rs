@@ -1,6 +1,7 @@
 //! "Test and save" of API keys: checked on the provider's account endpoint before they are
 //! kept, with sentences a marketer can act on when they are not.
 
+use crate::secret::ExposeSecret;
 use std::collections::BTreeMap;
 
 use super::CoreState;
@@ -36,7 +37,7 @@ impl CoreState {
         for f in fields {
             let value = values
                 .get(&f.key)
-                .map(|v| v.expose().trim())
+                .map(|v| v.expose_secret().trim())
                 .unwrap_or_default();
             let incomplete = |message: String| ConnectError::KeyIncomplete {
                 provider_id: provider_id.into(),
@@ -55,7 +56,7 @@ impl CoreState {
                     f.label, def.display_name, f.label
                 )));
             }
-            key.0.insert(f.key.clone(), SecretString::new(value));
+            key.0.insert(f.key.clone(), SecretString::from(value));
         }
         let conn = self.new_connection(def.clone(), AccountId::generate());
         match conn.fetch_account_with(Some(&key)).await {

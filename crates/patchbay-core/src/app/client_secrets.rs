@@ -4,6 +4,7 @@
 use super::CoreState;
 use crate::error::ApiError;
 use crate::providers::ClientAuth;
+use crate::secret::ExposeSecret;
 use crate::secret::SecretString;
 use crate::session::{client_secret_key, BoundSecret};
 
@@ -27,11 +28,11 @@ impl CoreState {
             .def(provider_id)
             .ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
         let key = client_secret_key(&self.namespace, provider_id);
-        match secret.filter(|s| !s.expose().trim().is_empty()) {
+        match secret.filter(|s| !s.expose_secret().trim().is_empty()) {
             Some(s) => {
                 self.check_endpoint(def, &def.token_url)?;
                 let bound = BoundSecret {
-                    secret: SecretString::new(s.expose().trim()),
+                    secret: SecretString::from(s.expose_secret().trim()),
                     token_endpoint: def.token_url.clone(),
                 };
                 self.vault_set(&key, bound.to_secret()).await
