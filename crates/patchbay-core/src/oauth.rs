@@ -4,8 +4,8 @@
 //! `begin` records a [`PendingAuth`] and returns the authorize URL; [`PendingTable::take`]
 //! validates a callback strictly before anything is sent to the token endpoint.
 
+use parking_lot::Mutex;
 use std::collections::HashSet;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use oauth2::basic::BasicClient;
@@ -113,8 +113,8 @@ impl PendingTable {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<PendingAuth>> {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> parking_lot::MutexGuard<'_, Vec<PendingAuth>> {
+        self.entries.lock()
     }
 
     /// Adds a request, replacing any earlier one of the same provider.

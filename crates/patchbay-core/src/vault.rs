@@ -6,9 +6,9 @@
 //! silently.
 
 use crate::secret::ExposeSecret;
+use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 use crate::secret::SecretString;
 
@@ -118,7 +118,7 @@ impl MemoryVault {
     }
 
     pub fn len(&self) -> usize {
-        self.map.lock().unwrap_or_else(|e| e.into_inner()).len()
+        self.map.lock().len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -131,25 +131,14 @@ impl Vault for MemoryVault {
         VaultKind::Memory
     }
     fn get(&self, key: &VaultKey) -> Result<Option<SecretString>, VaultError> {
-        Ok(self
-            .map
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(key)
-            .cloned())
+        Ok(self.map.lock().get(key).cloned())
     }
     fn set(&self, key: &VaultKey, value: &SecretString) -> Result<(), VaultError> {
-        self.map
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key.clone(), value.clone());
+        self.map.lock().insert(key.clone(), value.clone());
         Ok(())
     }
     fn delete(&self, key: &VaultKey) -> Result<(), VaultError> {
-        self.map
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(key);
+        self.map.lock().remove(key);
         Ok(())
     }
 }
@@ -388,7 +377,7 @@ impl Vault for FileVault {
         VaultKind::InsecureFile
     }
     fn get(&self, key: &VaultKey) -> Result<Option<SecretString>, VaultError> {
-        let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _g = self.lock.lock();
         Ok(self
             .read()?
             .get(&Self::name(key))
@@ -396,13 +385,13 @@ impl Vault for FileVault {
             .map(SecretString::from))
     }
     fn set(&self, key: &VaultKey, value: &SecretString) -> Result<(), VaultError> {
-        let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _g = self.lock.lock();
         let mut map = self.read()?;
         map.insert(Self::name(key), value.expose_secret().to_string());
         self.write(&map)
     }
     fn delete(&self, key: &VaultKey) -> Result<(), VaultError> {
-        let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _g = self.lock.lock();
         let mut map = self.read()?;
         if map.remove(&Self::name(key)).is_some() {
             self.write(&map)?;
