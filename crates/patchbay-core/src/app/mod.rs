@@ -186,11 +186,6 @@ impl CoreState {
         self.config.world
     }
 
-    /// Where secrets are kept (Settings shows it; `Unavailable` explains the fix on connect).
-    pub fn vault_kind(&self) -> crate::vault::VaultKind {
-        self.vault.kind()
-    }
-
     pub fn definition_errors(&self) -> &[DefinitionError] {
         &self.load_errors
     }

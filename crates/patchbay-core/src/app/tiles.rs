@@ -1,7 +1,6 @@
 //! What the window reads: tiles with their accounts' states, lists and their rows, how a
 //! tile connects, errors named after their provider.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::CoreState;
@@ -144,12 +143,5 @@ impl CoreState {
             .def(provider_id)
             .ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
         Ok(AuthMethodView::of(def))
-    }
-
-    /// The API base URL of a provider with its account variables (diagnostics).
-    pub fn api_base(&self, provider_id: &str, vars: &BTreeMap<String, String>) -> Option<String> {
-        self.def(provider_id)
-            .and_then(|d| crate::url_rules::fill_url(&d.api_base, |n| vars.get(n).cloned()).ok())
-            .map(String::from)
     }
 }

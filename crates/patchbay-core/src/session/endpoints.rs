@@ -137,7 +137,7 @@ impl Connection {
 /// loopback address only in the demo world or when the provider itself lives on loopback
 /// (its issuer, or for an API-key provider its API), so an https provider's credentials never
 /// go to whatever listens on this machine.
-pub fn check_endpoint(def: &ProviderDef, world: World, url: &str) -> Result<(), ApiError> {
+pub(crate) fn check_endpoint(def: &ProviderDef, world: World, url: &str) -> Result<(), ApiError> {
     let refused = |why: &str| ApiError::RefusedUrl(format!("{why}: {}", def.id));
     let parsed = Url::parse(url).map_err(|_| refused("not a URL"))?;
     let home = def

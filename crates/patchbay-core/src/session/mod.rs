@@ -20,9 +20,10 @@ use crate::providers::ProviderDef;
 use crate::vault::{Vault, VaultError, VaultKey};
 use crate::world::{AccountId, World};
 
-pub use endpoints::check_endpoint;
+pub(crate) use endpoints::check_endpoint;
 pub(crate) use endpoints::Endpoints;
-pub use request::{value_text, ApiResponse};
+pub(crate) use request::value_text;
+pub use request::ApiResponse;
 pub(crate) use tokens::unix_now;
 pub use tokens::{
     client_secret_key, tokens_key, BoundSecret, KeyValues, Origin, StoredTokens, REFRESH_MARGIN,
@@ -118,17 +119,17 @@ impl Connection {
         }
     }
 
-    pub fn def(&self) -> &Arc<ProviderDef> {
+    pub(crate) fn def(&self) -> &Arc<ProviderDef> {
         &self.def
     }
 
-    pub fn account(&self) -> &AccountId {
+    pub(crate) fn account(&self) -> &AccountId {
         &self.account
     }
 
     /// Counts this connection's requests in `ledger` (the core's, shared by its connections and
     /// kept across restarts) instead of a memory-only one.
-    pub fn with_usage(mut self, ledger: Arc<UsageLedger>) -> Self {
+    pub(crate) fn with_usage(mut self, ledger: Arc<UsageLedger>) -> Self {
         self.budget = Budget::new(&self.def.rate_limit, ledger, self.budget.key().clone());
         self
     }
@@ -140,17 +141,12 @@ impl Connection {
     }
 
     /// Whose requests this connection's count is.
-    pub fn usage_key(&self) -> &UsageKey {
+    pub(crate) fn usage_key(&self) -> &UsageKey {
         self.budget.key()
     }
 
-    /// Today's usage of the provider's daily quota, if it has one.
-    pub fn usage(&self) -> Option<crate::budget::Usage> {
-        self.budget.usage()
-    }
-
     /// The world this connection belongs to (real unless said).
-    pub fn in_world(mut self, world: World) -> Self {
+    pub(crate) fn in_world(mut self, world: World) -> Self {
         self.world = world;
         self
     }
@@ -206,7 +202,7 @@ impl Connection {
 
     /// Whether the stored credentials may be used with the definition in use (the tile asks
     /// to reconnect when not). `Ok(None)`: no credentials stored.
-    pub async fn origin_matches(&self) -> Result<Option<bool>, ApiError> {
+    pub(crate) async fn origin_matches(&self) -> Result<Option<bool>, ApiError> {
         let Some(tokens) = self.current().await? else {
             return Ok(None);
         };
@@ -243,7 +239,7 @@ impl Connection {
     }
 
     /// Installs freshly issued tokens: written to the vault first, then used.
-    pub async fn install(&self, tokens: StoredTokens) -> Result<(), VaultError> {
+    pub(crate) async fn install(&self, tokens: StoredTokens) -> Result<(), VaultError> {
         let mut state = self.state.lock().await;
         self.persist(&tokens).await?;
         state.tokens = Some(tokens);
@@ -261,7 +257,7 @@ impl Connection {
     }
 
     /// Deletes the tokens from the vault and memory.
-    pub async fn forget(&self, needs_reconnect: bool) -> Result<(), VaultError> {
+    pub(crate) async fn forget(&self, needs_reconnect: bool) -> Result<(), VaultError> {
         let mut state = self.state.lock().await;
         state.tokens = None;
         state.loaded = true;

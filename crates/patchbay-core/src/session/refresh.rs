@@ -19,7 +19,7 @@ impl Connection {
 
     /// A valid access token and its generation; refreshes 60 s before expiry. Concurrent
     /// callers wait on the same lock, so one refresh serves them all.
-    pub async fn access_token(&self) -> Result<(AccessToken, u64), ApiError> {
+    pub(crate) async fn access_token(&self) -> Result<(AccessToken, u64), ApiError> {
         let mut state = self.state.lock().await;
         self.ensure_loaded(&mut state).await?;
         let tokens = match &state.tokens {
@@ -37,7 +37,7 @@ impl Connection {
     }
 
     /// After a 401 with the token of `generation`: refresh unless someone already did.
-    pub async fn refresh_after_rejection(&self, generation: u64) -> Result<(), ApiError> {
+    pub(super) async fn refresh_after_rejection(&self, generation: u64) -> Result<(), ApiError> {
         let mut state = self.state.lock().await;
         if state.generation != generation {
             return Ok(());

@@ -202,12 +202,14 @@ impl Connection {
     }
 
     /// The account look-up: the display name and the variables the definition asks for.
-    pub async fn fetch_account(&self) -> Result<(String, BTreeMap<String, String>), ApiError> {
+    pub(crate) async fn fetch_account(
+        &self,
+    ) -> Result<(String, BTreeMap<String, String>), ApiError> {
         self.fetch_account_with(None).await
     }
 
     /// The account look-up with a key that is not stored yet ("Test and save").
-    pub async fn fetch_account_with(
+    pub(crate) async fn fetch_account_with(
         &self,
         probe: Option<&KeyValues>,
     ) -> Result<(String, BTreeMap<String, String>), ApiError> {
@@ -236,7 +238,7 @@ impl Connection {
 }
 
 /// A JSON value as text: strings bare, everything else as JSON.
-pub fn value_text(v: &Value) -> String {
+pub(crate) fn value_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),

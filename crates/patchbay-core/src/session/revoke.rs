@@ -11,7 +11,7 @@ impl Connection {
     /// RFC 7009. The definition check allows only https endpoints (or http on loopback, for
     /// the sandbox), so this is done here rather than by the oauth2 crate, which refuses
     /// plain http outright. Not retried: the caller deletes the tokens whatever happens.
-    pub async fn revoke(&self) -> Result<(), ApiError> {
+    pub(crate) async fn revoke(&self) -> Result<(), ApiError> {
         let Some(tokens) = self.current().await? else {
             return Ok(());
         };
