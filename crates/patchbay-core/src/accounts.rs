@@ -5,13 +5,12 @@
 //! the index when its tokens are gone (the provider ended the connection): the tile then says
 //! "reconnect" after a restart too, and a reconnect finds the same account again.
 
-use crate::secret::ExposeSecret;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::secret::SecretString;
+use crate::secret::{ExposeSecret, SecretString};
 use crate::session::blocking;
 use crate::vault::{Vault, VaultError, VaultKey};
 use crate::world::AccountId;

@@ -2,12 +2,11 @@
 //! type them in: RFC 8414 authorization server metadata, and RFC 7591 dynamic registration
 //! as a public native client (RFC 8252), kept in the vault and reused.
 
-use crate::secret::ExposeSecret;
 use serde_json::{json, Value};
 use url::Url;
 
 use crate::oauth::CUSTOM_SCHEME_REDIRECT;
-use crate::secret::SecretString;
+use crate::secret::{ExposeSecret, SecretString};
 use crate::vault::VaultKey;
 
 /// The loopback redirect registered next to the custom scheme (any port, RFC 8252 7.3).

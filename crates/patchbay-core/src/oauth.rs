@@ -4,7 +4,6 @@
 //! `begin` records a [`PendingAuth`] and returns the authorize URL; [`PendingTable::take`]
 //! validates a callback strictly before anything is sent to the token endpoint.
 
-use parking_lot::Mutex;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
@@ -12,6 +11,7 @@ use oauth2::basic::BasicClient;
 use oauth2::{
     AuthUrl, ClientId, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenUrl,
 };
+use parking_lot::Mutex;
 use url::Url;
 
 use crate::providers::ProviderDef;

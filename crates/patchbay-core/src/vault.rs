@@ -5,12 +5,12 @@
 //! [`VaultError::NoKeychain`], which names the fix. Nothing is ever written in plaintext
 //! silently.
 
-use crate::secret::ExposeSecret;
-use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::secret::SecretString;
+use parking_lot::Mutex;
+
+use crate::secret::{ExposeSecret, SecretString};
 
 /// Keys are namespaced by build kind, provider and provider account.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -1,13 +1,12 @@
 //! "Test and save" of API keys: checked on the provider's account endpoint before they are
 //! kept, with sentences a marketer can act on when they are not.
 
-use crate::secret::ExposeSecret;
 use std::collections::BTreeMap;
 
 use super::CoreState;
 use crate::error::{ApiError, ConnectError};
 use crate::providers::ConnectionDef;
-use crate::secret::SecretString;
+use crate::secret::{ExposeSecret, SecretString};
 use crate::session::{KeyValues, StoredTokens};
 use crate::views::ConnectOutcome;
 use crate::world::AccountId;

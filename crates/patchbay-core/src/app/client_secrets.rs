@@ -4,8 +4,7 @@
 use super::CoreState;
 use crate::error::ApiError;
 use crate::providers::ClientAuth;
-use crate::secret::ExposeSecret;
-use crate::secret::SecretString;
+use crate::secret::{ExposeSecret, SecretString};
 use crate::session::{client_secret_key, BoundSecret};
 
 impl CoreState {

@@ -3,11 +3,11 @@
 //! atomically (written beside it, then renamed) and readable by the user only (0600 on Unix).
 //! It holds counts and names, never a credential. `None` as the path keeps it in memory.
 
-use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 

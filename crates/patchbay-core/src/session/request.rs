@@ -143,10 +143,12 @@ impl Connection {
             let (wait, reason) = match next {
                 Next::Done(response) => return Ok(response),
                 Next::Refresh => {
-                    if let RequestAuth::Bearer(_, generation) = auth {
-                        refreshed = true;
-                        self.refresh_after_rejection(generation).await?;
-                    }
+                    // classify asks for a refresh only after an access token was refused.
+                    let RequestAuth::Bearer(_, generation) = auth else {
+                        return Err(ApiError::Unauthorized);
+                    };
+                    refreshed = true;
+                    self.refresh_after_rejection(generation).await?;
                     continue;
                 }
                 Next::Retry { wait, reason } => (wait, reason),
