@@ -54,17 +54,9 @@ impl CoreState {
         resource_id: &str,
         on_page: impl Fn(SyncProgress, &[Record]) + Send + Sync,
     ) -> Result<Vec<Record>, ApiError> {
-        let on_page = |p: SyncPage<'_>| on_page(p.progress, p.records);
-        self.sync_with(
-            provider_id,
-            account,
-            resource_id,
-            SyncPlan::default(),
-            &on_page,
-            true,
-        )
-        .await
-        .map(|(_, records)| records)
+        self.sync_from_start(provider_id, account, resource_id, on_page, true)
+            .await
+            .map(|(_, records)| records)
     }
 
     /// Like [`Patchbay::sync_pages`], keeping no record: each page is only handed over, so a
@@ -77,17 +69,9 @@ impl CoreState {
         resource_id: &str,
         on_page: impl Fn(SyncProgress, &[Record]) + Send + Sync,
     ) -> Result<usize, ApiError> {
-        let on_page = |p: SyncPage<'_>| on_page(p.progress, p.records);
-        self.sync_with(
-            provider_id,
-            account,
-            resource_id,
-            SyncPlan::default(),
-            &on_page,
-            false,
-        )
-        .await
-        .map(|(outcome, _)| outcome.records)
+        self.sync_from_start(provider_id, account, resource_id, on_page, false)
+            .await
+            .map(|(outcome, _)| outcome.records)
     }
 
     /// Like [`Patchbay::sync_stream`], reading what `plan` asks (its filter, from its resume
@@ -104,6 +88,21 @@ impl CoreState {
         self.sync_with(provider_id, account, resource_id, plan, &on_page, false)
             .await
             .map(|(outcome, _)| outcome)
+    }
+
+    /// A whole list from its start, each page's progress and records handed over.
+    async fn sync_from_start(
+        &self,
+        provider_id: &str,
+        account: &AccountId,
+        resource_id: &str,
+        on_page: impl Fn(SyncProgress, &[Record]) + Send + Sync,
+        keep: bool,
+    ) -> Result<(SyncOutcome, Vec<Record>), ApiError> {
+        let on_page = |p: SyncPage<'_>| on_page(p.progress, p.records);
+        let plan = SyncPlan::default();
+        self.sync_with(provider_id, account, resource_id, plan, &on_page, keep)
+            .await
     }
 
     async fn sync_with(

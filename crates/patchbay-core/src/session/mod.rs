@@ -259,8 +259,17 @@ impl Connection {
     /// Deletes the tokens from the vault and memory.
     pub(crate) async fn forget(&self, needs_reconnect: bool) -> Result<(), VaultError> {
         let mut state = self.state.lock().await;
-        state.tokens = None;
         state.loaded = true;
+        self.forget_locked(&mut state, needs_reconnect).await
+    }
+
+    /// Deletes the tokens from the vault and memory, under the caller's lock.
+    async fn forget_locked(
+        &self,
+        state: &mut TokenState,
+        needs_reconnect: bool,
+    ) -> Result<(), VaultError> {
+        state.tokens = None;
         state.generation += 1;
         state.needs_reconnect = needs_reconnect;
         let vault = self.vault.clone();

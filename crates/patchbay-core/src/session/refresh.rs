@@ -6,10 +6,9 @@ use std::sync::atomic::Ordering;
 use oauth2::basic::BasicErrorResponseType;
 use oauth2::{AccessToken, RequestTokenError, TokenResponse};
 
-use super::{blocking, unix_now, Connection, StoredTokens, TokenState};
+use super::{unix_now, Connection, StoredTokens, TokenState};
 use crate::error::ApiError;
 use crate::http::TokenHttpError;
-use crate::vault::VaultError;
 
 impl Connection {
     /// How many refreshes this connection made (for tests and diagnostics).
@@ -118,18 +117,5 @@ impl Connection {
             }
             Err(RequestTokenError::Other(o)) => Err(ApiError::TokenEndpoint(o)),
         }
-    }
-
-    async fn forget_locked(
-        &self,
-        state: &mut TokenState,
-        needs_reconnect: bool,
-    ) -> Result<(), VaultError> {
-        state.tokens = None;
-        state.generation += 1;
-        state.needs_reconnect = needs_reconnect;
-        let vault = self.vault.clone();
-        let key = self.key.clone();
-        blocking(move || vault.delete(&key)).await
     }
 }

@@ -222,6 +222,19 @@ mod tests {
         }
     }
 
+    /// Retried after a backoff when the call is idempotent, else a network failure: both say
+    /// `detail`.
+    fn retried_only_when_idempotent(received: impl Fn() -> Received, detail: &str) {
+        assert!(matches!(
+            classify(facts(received())),
+            Next::Retry { wait: Wait::Backoff, reason } if reason == detail
+        ));
+        assert!(matches!(
+            classify(post(received())),
+            Next::Fail(ApiError::Network(d)) if d == detail
+        ));
+    }
+
     #[test]
     fn success_with_json_is_done() {
         let body = serde_json::json!({"data": [1]});
@@ -242,15 +255,10 @@ mod tests {
             classify(post(malformed())),
             Next::Fail(ApiError::Decode(e)) if e == "expected value"
         ));
-        let broken = || success(Body::Broken("connection reset".into()));
-        assert!(matches!(
-            classify(facts(broken())),
-            Next::Retry { wait: Wait::Backoff, reason } if reason == "connection reset"
-        ));
-        assert!(matches!(
-            classify(post(broken())),
-            Next::Fail(ApiError::Network(d)) if d == "connection reset"
-        ));
+        retried_only_when_idempotent(
+            || success(Body::Broken("connection reset".into())),
+            "connection reset",
+        );
     }
 
     #[test]
@@ -356,15 +364,10 @@ mod tests {
 
     #[test]
     fn network_errors_are_retried_only_when_idempotent() {
-        let down = || Received::NoResponse("could not connect: refused".into());
-        assert!(matches!(
-            classify(facts(down())),
-            Next::Retry { wait: Wait::Backoff, reason } if reason == "could not connect: refused"
-        ));
-        assert!(matches!(
-            classify(post(down())),
-            Next::Fail(ApiError::Network(d)) if d == "could not connect: refused"
-        ));
+        retried_only_when_idempotent(
+            || Received::NoResponse("could not connect: refused".into()),
+            "could not connect: refused",
+        );
     }
 
     #[test]
