@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::CoreState;
+use super::{api_during_connect, CoreState};
 use crate::error::{ApiError, ConnectError};
 use crate::providers::ConnectionDef;
 use crate::secret::{ExposeSecret, SecretString};
@@ -63,10 +63,7 @@ impl CoreState {
                 let origin = conn
                     .expected_origin()
                     .await
-                    .map_err(|error| ConnectError::Api {
-                        provider_id: provider_id.into(),
-                        error,
-                    })?;
+                    .map_err(api_during_connect(provider_id))?;
                 let tokens = StoredTokens::from_key(key, account.clone(), vars, origin);
                 let account_id = self.adopt(&def, conn, tokens).await?;
                 tracing::info!(provider = %provider_id, "API key accepted and stored");
@@ -90,10 +87,7 @@ impl CoreState {
                     ),
                 })
             }
-            Err(error) => Err(ConnectError::Api {
-                provider_id: provider_id.into(),
-                error,
-            }),
+            Err(error) => Err(api_during_connect(provider_id)(error)),
         }
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::{CoreState, Patchbay};
+use super::{api_during_connect, CoreState, Patchbay};
 use crate::error::ConnectError;
 use crate::loopback::{CompletionPage, LoopbackListener};
 use crate::oauth::{authorize_request, CUSTOM_SCHEME_REDIRECT};
@@ -42,10 +42,7 @@ impl Patchbay {
         };
         self.check_endpoint(&def, &def.authorize_url)
             .and_then(|()| self.check_endpoint(&def, &def.token_url))
-            .map_err(|e| ConnectError::Api {
-                provider_id: provider_id.into(),
-                error: e,
-            })?;
+            .map_err(api_during_connect(provider_id))?;
         // A new connect replaces the provider's earlier one, listener included.
         self.loopbacks.lock().remove(provider_id);
         let url = match def.redirect {

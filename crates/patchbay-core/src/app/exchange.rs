@@ -7,7 +7,7 @@ use std::sync::Arc;
 use oauth2::basic::BasicErrorResponseType;
 use oauth2::{RequestTokenError, TokenResponse};
 
-use super::CoreState;
+use super::{api_during_connect, CoreState};
 use crate::accounts::AccountEntry;
 use crate::error::{ApiError, ConnectError};
 use crate::http::TokenHttpError;
@@ -67,10 +67,7 @@ impl CoreState {
         let client = conn
             .token_client()
             .await
-            .map_err(|error| ConnectError::Api {
-                provider_id: provider_id.clone(),
-                error,
-            })?;
+            .map_err(api_during_connect(&provider_id))?;
         let redirect = oauth2::RedirectUrl::new(pending.redirect_uri.clone())
             .map_err(|e| ConnectError::Config(e.to_string()))?;
         let result = client
@@ -112,10 +109,7 @@ impl CoreState {
         let origin = conn
             .expected_origin()
             .await
-            .map_err(|error| ConnectError::Api {
-                provider_id: provider_id.clone(),
-                error,
-            })?;
+            .map_err(api_during_connect(&provider_id))?;
         let tokens = StoredTokens {
             access: resp.access_token().clone(),
             refresh: resp.refresh_token().cloned(),
@@ -134,10 +128,7 @@ impl CoreState {
             }
         };
         // The account look-up may have refreshed: keep the newest tokens.
-        let api = |error| ConnectError::Api {
-            provider_id: provider_id.clone(),
-            error,
-        };
+        let api = api_during_connect(&provider_id);
         let mut tokens = conn
             .current()
             .await

@@ -21,7 +21,7 @@ use parking_lot::Mutex;
 
 use crate::accounts::{AccountEntry, AccountIndex};
 use crate::budget::{BudgetView, UsageKey, UsageLedger};
-use crate::error::ApiError;
+use crate::error::{ApiError, ConnectError};
 use crate::http::{build_client, HttpSettings};
 use crate::loopback::LoopbackHandle;
 use crate::oauth::{PendingTable, PENDING_MAX, PENDING_TTL};
@@ -289,5 +289,13 @@ impl CoreState {
     async fn vault_delete(&self, key: &VaultKey) -> Result<(), ApiError> {
         let (vault, key) = (self.vault.clone(), key.clone());
         Ok(blocking(move || vault.delete(&key)).await?)
+    }
+}
+
+/// An API error met while connecting `provider_id`, as a connect error (named after it).
+fn api_during_connect(provider_id: &str) -> impl Fn(ApiError) -> ConnectError + Copy + '_ {
+    move |error| ConnectError::Api {
+        provider_id: provider_id.to_string(),
+        error,
     }
 }
