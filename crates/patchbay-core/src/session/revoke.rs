@@ -34,26 +34,27 @@ impl Connection {
             return Err(ApiError::OriginChanged);
         }
         check_endpoint(&self.def, self.world, &url)?;
+        // The form borrows the token and the secret: no copy of either outlives the request.
         let (token, hint) = match &tokens.refresh {
-            Some(r) => (r.secret().to_string(), "refresh_token"),
-            None => (tokens.access.secret().to_string(), "access_token"),
+            Some(r) => (r.secret().as_str(), "refresh_token"),
+            None => (tokens.access.secret().as_str(), "access_token"),
         };
-        let mut form = vec![("token", token), ("token_type_hint", hint.to_string())];
+        let mut form = vec![("token", token), ("token_type_hint", hint)];
         let mut req = self.http.post(url);
         let secret = if self.def.client_auth != ClientAuth::None {
             self.client_secret(&token_url).await?
         } else {
             None
         };
-        match (self.def.client_auth, secret) {
+        match (self.def.client_auth, &secret) {
             (ClientAuth::ClientSecretBasic, Some(s)) => {
                 req = req.basic_auth(&client_id, Some(s.expose_secret()));
             }
             (ClientAuth::ClientSecretPost, Some(s)) => {
-                form.push(("client_id", client_id.clone()));
-                form.push(("client_secret", s.expose_secret().to_string()));
+                form.push(("client_id", client_id.as_str()));
+                form.push(("client_secret", s.expose_secret()));
             }
-            _ => form.push(("client_id", client_id.clone())),
+            _ => form.push(("client_id", client_id.as_str())),
         }
         let resp = req
             .form(&form)
