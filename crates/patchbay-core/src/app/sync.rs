@@ -156,24 +156,21 @@ impl CoreState {
             .iter()
             .flat_map(|p| splits.iter().map(move |s| (p.clone(), *s)))
             .collect();
-        let (filter, skip, resume_at) = match plan.resume {
-            None => (plan.filter, 0, None),
-            Some(cursor) => {
-                let unit = units.iter().position(|(p, s)| {
-                    *p == cursor.parent && s.map(String::as_str) == cursor.split.as_deref()
-                });
-                match unit {
-                    Some(i) => (cursor.filter, i, Some(cursor.position)),
-                    None => {
-                        // The parent it stopped in is gone (a deleted list): read it all again,
-                        // which stores nothing twice and loses nothing.
-                        tracing::warn!(provider = %provider_id, resource = %resource_id,
-                            "the list a sync stopped in is gone; starting it again");
-                        (cursor.filter, 0, None)
-                    }
-                }
+        let Start {
+            filter,
+            skip,
+            resume_at,
+        } = start_of(plan, &units).unwrap_or_else(|filter| {
+            // The parent it stopped in is gone (a deleted list): read it all again, which
+            // stores nothing twice and loses nothing.
+            tracing::warn!(provider = %provider_id, resource = %resource_id,
+                "the list a sync stopped in is gone; starting it again");
+            Start {
+                filter,
+                skip: 0,
+                resume_at: None,
             }
-        };
+        });
         let resumed = resume_at.is_some();
         let known_total = units.len() == 1;
         let mut count = 0usize;
@@ -252,5 +249,39 @@ impl CoreState {
             },
             records,
         ))
+    }
+}
+
+/// Where a sync starts: its filter, how many lists (parent and split value) it skips, and
+/// where in the first one it reads.
+struct Start {
+    filter: Vec<(String, String)>,
+    skip: usize,
+    resume_at: Option<PagePosition>,
+}
+
+/// The start of `plan` among `units` (each parent's lists, each split value); `Err` with the
+/// cursor's filter when the list its cursor names is no longer among them.
+fn start_of(
+    plan: SyncPlan,
+    units: &[(Option<String>, Option<&String>)],
+) -> Result<Start, Vec<(String, String)>> {
+    let Some(cursor) = plan.resume else {
+        return Ok(Start {
+            filter: plan.filter,
+            skip: 0,
+            resume_at: None,
+        });
+    };
+    match units
+        .iter()
+        .position(|(p, s)| *p == cursor.parent && s.map(String::as_str) == cursor.split.as_deref())
+    {
+        Some(i) => Ok(Start {
+            filter: cursor.filter,
+            skip: i,
+            resume_at: Some(cursor.position),
+        }),
+        None => Err(cursor.filter),
     }
 }
