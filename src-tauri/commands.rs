@@ -61,7 +61,7 @@ pub async fn save_api_key(
     let core = state.active().core();
     let values = values
         .into_iter()
-        .map(|(k, v)| (k, patchbay_core::secret::SecretString::new(v)))
+        .map(|(k, v)| (k, patchbay_core::secret::SecretString::from(v)))
         .collect();
     core.save_api_key(&provider_id, values)
         .await
@@ -178,7 +178,7 @@ pub async fn set_client_secret(
     }
     real.set_client_secret(
         &provider_id,
-        secret.map(patchbay_core::secret::SecretString::new),
+        secret.map(patchbay_core::secret::SecretString::from),
     )
     .await
     .map_err(|e| CommandError::from(real.api_error_view(&provider_id, &e)))?;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::secret::SecretString;
+use crate::secret::{ExposeSecret, SecretString};
 use crate::session::blocking;
 use crate::vault::{Vault, VaultError, VaultKey};
 use crate::world::AccountId;
@@ -69,7 +69,7 @@ impl AccountIndex {
         let stored = blocking(move || vault.get(&key)).await?;
         match stored {
             None => Ok(Vec::new()),
-            Some(s) => serde_json::from_str(s.expose()).map_err(|_| VaultError::Corrupt {
+            Some(s) => serde_json::from_str(s.expose_secret()).map_err(|_| VaultError::Corrupt {
                 detail: "the account list is unreadable".into(),
             }),
         }
@@ -83,7 +83,7 @@ impl AccountIndex {
         let text = serde_json::to_string(list).map_err(|e| VaultError::Corrupt {
             detail: e.to_string(),
         })?;
-        blocking(move || vault.set(&key, &SecretString::new(text))).await
+        blocking(move || vault.set(&key, &SecretString::from(text))).await
     }
 
     /// Adds the account, or updates its name and variables when its id is known.

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use url::Url;
 
 use crate::oauth::CUSTOM_SCHEME_REDIRECT;
-use crate::secret::SecretString;
+use crate::secret::{ExposeSecret, SecretString};
 use crate::vault::VaultKey;
 
 /// The loopback redirect registered next to the custom scheme (any port, RFC 8252 7.3).
@@ -24,7 +24,7 @@ pub fn same_issuer(a: &str, b: &str) -> bool {
 }
 
 /// What RFC 8414 metadata told us, and the client id to use with it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct OauthClient {
     pub client_id: String,
     pub issuer: String,
@@ -37,36 +37,61 @@ pub struct OauthClient {
     pub registration_access_token: Option<SecretString>,
 }
 
+/// How a registered client is kept in the vault (JSON). The registration access token is a
+/// plain string only inside this value, which itself travels as a secret.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredClient {
+    #[serde(default = "version_1")]
+    v: u32,
+    client_id: String,
+    issuer: String,
+    authorization_endpoint: String,
+    token_endpoint: String,
+    #[serde(default)]
+    revocation_endpoint: Option<String>,
+    #[serde(default)]
+    iss_parameter_supported: bool,
+    #[serde(default)]
+    registration_client_uri: Option<String>,
+    #[serde(default)]
+    registration_access_token: Option<String>,
+}
+
+fn version_1() -> u32 {
+    1
+}
+
 impl OauthClient {
     pub fn to_secret(&self) -> SecretString {
-        SecretString::new(
-            json!({
-                "v": 1,
-                "client_id": self.client_id,
-                "issuer": self.issuer,
-                "authorization_endpoint": self.authorization_endpoint,
-                "token_endpoint": self.token_endpoint,
-                "revocation_endpoint": self.revocation_endpoint,
-                "iss_parameter_supported": self.iss_parameter_supported,
-                "registration_client_uri": self.registration_client_uri,
-                "registration_access_token": self.registration_access_token.as_ref().map(|t| t.expose()),
-            })
-            .to_string(),
-        )
+        let stored = StoredClient {
+            v: 1,
+            client_id: self.client_id.clone(),
+            issuer: self.issuer.clone(),
+            authorization_endpoint: self.authorization_endpoint.clone(),
+            token_endpoint: self.token_endpoint.clone(),
+            revocation_endpoint: self.revocation_endpoint.clone(),
+            iss_parameter_supported: self.iss_parameter_supported,
+            registration_client_uri: self.registration_client_uri.clone(),
+            registration_access_token: self
+                .registration_access_token
+                .as_ref()
+                .map(|t| t.expose_secret().to_string()),
+        };
+        SecretString::from(serde_json::to_string(&stored).expect("a struct of strings serializes"))
     }
 
+    /// The stored client; `None` when the entry is unreadable (it is then registered again).
     pub fn from_secret(s: &SecretString) -> Option<Self> {
-        let v: Value = serde_json::from_str(s.expose()).ok()?;
-        let text = |k: &str| v[k].as_str().map(str::to_string);
+        let c: StoredClient = serde_json::from_str(s.expose_secret()).ok()?;
         Some(Self {
-            client_id: text("client_id")?,
-            issuer: text("issuer")?,
-            authorization_endpoint: text("authorization_endpoint")?,
-            token_endpoint: text("token_endpoint")?,
-            revocation_endpoint: text("revocation_endpoint"),
-            iss_parameter_supported: v["iss_parameter_supported"].as_bool().unwrap_or(false),
-            registration_client_uri: text("registration_client_uri"),
-            registration_access_token: text("registration_access_token").map(SecretString::new),
+            client_id: c.client_id,
+            issuer: c.issuer,
+            authorization_endpoint: c.authorization_endpoint,
+            token_endpoint: c.token_endpoint,
+            revocation_endpoint: c.revocation_endpoint,
+            iss_parameter_supported: c.iss_parameter_supported,
+            registration_client_uri: c.registration_client_uri,
+            registration_access_token: c.registration_access_token.map(SecretString::from),
         })
     }
 }
@@ -213,7 +238,7 @@ pub async fn register(
             .map(str::to_string),
         registration_access_token: v["registration_access_token"]
             .as_str()
-            .map(SecretString::new),
+            .map(SecretString::from),
     })
 }
 
@@ -229,7 +254,7 @@ pub async fn still_registered(http: &reqwest::Client, client: &OauthClient) -> O
     };
     let resp = http
         .get(uri)
-        .bearer_auth(token.expose())
+        .bearer_auth(token.expose_secret())
         .header(reqwest::header::ACCEPT, "application/json")
         .send()
         .await
@@ -271,10 +296,26 @@ mod tests {
             revocation_endpoint: None,
             iss_parameter_supported: true,
             registration_client_uri: Some("https://a/register/cf-1".into()),
-            registration_access_token: Some(SecretString::new("rat-secret")),
+            registration_access_token: Some(SecretString::from("rat-secret")),
         };
-        assert_eq!(OauthClient::from_secret(&c.to_secret()), Some(c.clone()));
+        let back = OauthClient::from_secret(&c.to_secret()).expect("round trip");
+        assert_eq!(back.client_id, "cf-1");
+        assert_eq!(back.issuer, "https://a");
+        assert_eq!(back.authorization_endpoint, "https://a/authorize");
+        assert_eq!(back.token_endpoint, "https://a/token");
+        assert_eq!(back.revocation_endpoint, None);
+        assert!(back.iss_parameter_supported);
+        assert_eq!(
+            back.registration_client_uri.as_deref(),
+            Some("https://a/register/cf-1")
+        );
+        assert_eq!(
+            back.registration_access_token
+                .as_ref()
+                .map(|t| t.expose_secret()),
+            Some("rat-secret")
+        );
         assert!(!format!("{c:?}").contains("rat-secret"));
-        assert_eq!(OauthClient::from_secret(&SecretString::new("{}")), None);
+        assert!(OauthClient::from_secret(&SecretString::from("{}")).is_none());
     }
 }

@@ -18,7 +18,7 @@
 
 use std::future::Future;
 use std::net::Ipv4Addr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -29,6 +29,7 @@ use axum::Router;
 use futures::future::BoxFuture;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
+use parking_lot::Mutex;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
 use tokio::task::{JoinHandle, JoinSet};
@@ -254,7 +255,7 @@ async fn run(
     // Further connections are refused from here on.
     drop(listener);
     let running = {
-        let mut slot = shared.slot.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = shared.slot.lock();
         match std::mem::replace(&mut *slot, Slot::Closed) {
             Slot::Running(task) => Some(task),
             // Dropping the completion closure here releases whatever it captured.
@@ -352,7 +353,7 @@ async fn handle_request(
     let url = format!("http://{}{path_and_query}", shared.host);
 
     let answer = {
-        let mut slot = shared.slot.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = shared.slot.lock();
         match std::mem::replace(&mut *slot, Slot::Closed) {
             Slot::Waiting(complete) => {
                 let (tx, rx) = oneshot::channel();
@@ -465,7 +466,7 @@ mod tests {
 
     impl Calls {
         fn urls(&self) -> Vec<String> {
-            self.0.lock().unwrap().clone()
+            self.0.lock().clone()
         }
     }
 
@@ -479,7 +480,7 @@ mod tests {
             ttl,
             |s| s == GOOD,
             move |url| async move {
-                seen.0.lock().unwrap().push(url);
+                seen.0.lock().push(url);
                 done
             },
         );
@@ -892,7 +893,7 @@ mod tests {
         struct Buf(Arc<Mutex<Vec<u8>>>);
         impl std::io::Write for Buf {
             fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(b);
+                self.0.lock().extend_from_slice(b);
                 Ok(b.len())
             }
             fn flush(&mut self) -> std::io::Result<()> {
@@ -938,7 +939,7 @@ mod tests {
         assert_eq!(resp.status(), 200);
         closed(&handle).await;
 
-        let logs = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let logs = String::from_utf8(buf.0.lock().clone()).unwrap();
         assert!(
             logs.contains("loopback callback refused: unknown state"),
             "{logs}"

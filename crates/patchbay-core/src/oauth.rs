@@ -5,13 +5,13 @@
 //! validates a callback strictly before anything is sent to the token endpoint.
 
 use std::collections::HashSet;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use oauth2::basic::BasicClient;
 use oauth2::{
     AuthUrl, ClientId, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenUrl,
 };
+use parking_lot::Mutex;
 use url::Url;
 
 use crate::providers::ProviderDef;
@@ -113,8 +113,8 @@ impl PendingTable {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<PendingAuth>> {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> parking_lot::MutexGuard<'_, Vec<PendingAuth>> {
+        self.entries.lock()
     }
 
     /// Adds a request, replacing any earlier one of the same provider.

@@ -107,21 +107,21 @@ struct Progress<'a> {
     /// total minus these is what this read must see.
     skipped: Option<usize>,
     requests: AtomicU64,
-    total: std::sync::Mutex<Option<usize>>,
+    total: parking_lot::Mutex<Option<usize>>,
     /// Distinct records seen (by id; a record without one counts once each), to notice a
     /// list that lost records while it was paged.
-    distinct: std::sync::Mutex<(HashSet<String>, usize)>,
+    distinct: parking_lot::Mutex<(HashSet<String>, usize)>,
     id_pointer: &'a str,
     f: &'a PageFn<'a>,
 }
 
 impl Progress<'_> {
     fn set_total(&self, t: Option<usize>) {
-        *self.total.lock().unwrap_or_else(|e| e.into_inner()) = t;
+        *self.total.lock() = t;
     }
     fn add(&self, page: &[Record], position: &PagePosition) {
         {
-            let mut distinct = self.distinct.lock().unwrap_or_else(|e| e.into_inner());
+            let mut distinct = self.distinct.lock();
             for r in page {
                 match r.pointer(self.id_pointer) {
                     Some(id) if !id.is_null() => {
@@ -136,7 +136,7 @@ impl Progress<'_> {
             .fetched
             .fetch_add(n, std::sync::atomic::Ordering::SeqCst)
             + n;
-        let total = *self.total.lock().unwrap_or_else(|e| e.into_inner());
+        let total = *self.total.lock();
         (self.f)(PageEvent {
             records: page,
             fetched,
@@ -287,8 +287,8 @@ async fn fetch_pages(
         fetched: skipped.unwrap_or(0).into(),
         skipped,
         requests: AtomicU64::new(0),
-        total: std::sync::Mutex::new(None),
-        distinct: std::sync::Mutex::new((HashSet::new(), 0)),
+        total: parking_lot::Mutex::new(None),
+        distinct: parking_lot::Mutex::new((HashSet::new(), 0)),
         id_pointer: &resource.id_pointer,
         f: progress,
     };
@@ -296,13 +296,10 @@ async fn fetch_pages(
     // A page that shifted while the list was read (an item deleted above it) skips a record
     // no later page returns: finishing would report the list complete without it. A resumed
     // read is held to what it had left to read; when that is unknown it cannot be checked.
-    let expected = p.skipped.and_then(|skipped| {
-        p.total
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .map(|t| t.saturating_sub(skipped))
-    });
-    let (ids, without_id) = p.distinct.into_inner().unwrap_or_else(|e| e.into_inner());
+    let expected = p
+        .skipped
+        .and_then(|skipped| p.total.lock().map(|t| t.saturating_sub(skipped)));
+    let (ids, without_id) = p.distinct.into_inner();
     let got = ids.len() + without_id;
     if let Some(expected) = expected.filter(|&t| got < t) {
         tracing::warn!(provider = %conn.def().id, got, expected, "the list changed while it was read");

@@ -1,28 +1,11 @@
-//! A secret string: Debug prints `[redacted]`, there is no Display and no Serialize, and the
-//! value is reachable only through [`SecretString::expose`].
+//! Secrets are `secrecy`'s [`SecretString`]: zeroized on drop, `Debug` redacted, no
+//! `Display`, no `Serialize`, no equality; the value is reached only through
+//! [`ExposeSecret::expose_secret`], at the call that sends or stores it.
 
-/// A secret held by the vault (a token set, a client secret).
-#[derive(Clone, PartialEq, Eq)]
-pub struct SecretString(String);
+pub use secrecy::{ExposeSecret, SecretString};
 
-impl SecretString {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The secret's value. Never log it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for SecretString {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SecretString([redacted])")
-    }
-}
-
-/// Constant-time string equality (for `state` and similar).
+/// Constant-time string equality (for `state` and similar): the time taken does not tell how
+/// many leading bytes matched. Only the lengths are compared in variable time.
 pub fn ct_eq(a: &str, b: &str) -> bool {
     use subtle::ConstantTimeEq;
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
@@ -34,10 +17,16 @@ mod tests {
 
     #[test]
     fn debug_is_redacted() {
-        let s = SecretString::new("hunter2");
-        assert_eq!(format!("{s:?}"), "SecretString([redacted])");
+        let s = SecretString::from("hunter2");
+        assert!(!format!("{s:?}").contains("hunter2"));
+        assert_eq!(s.expose_secret(), "hunter2");
+    }
+
+    #[test]
+    fn ct_eq_compares_whole_strings() {
         assert!(ct_eq("abc", "abc"));
         assert!(!ct_eq("abc", "abd"));
         assert!(!ct_eq("abc", "abcd"));
+        assert!(!ct_eq("", "a"));
     }
 }

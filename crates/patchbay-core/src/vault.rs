@@ -7,9 +7,10 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
 
-use crate::secret::SecretString;
+use parking_lot::Mutex;
+
+use crate::secret::{ExposeSecret, SecretString};
 
 /// Keys are namespaced by build kind, provider and provider account.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -117,7 +118,7 @@ impl MemoryVault {
     }
 
     pub fn len(&self) -> usize {
-        self.map.lock().unwrap_or_else(|e| e.into_inner()).len()
+        self.map.lock().len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -130,25 +131,14 @@ impl Vault for MemoryVault {
         VaultKind::Memory
     }
     fn get(&self, key: &VaultKey) -> Result<Option<SecretString>, VaultError> {
-        Ok(self
-            .map
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(key)
-            .cloned())
+        Ok(self.map.lock().get(key).cloned())
     }
     fn set(&self, key: &VaultKey, value: &SecretString) -> Result<(), VaultError> {
-        self.map
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key.clone(), value.clone());
+        self.map.lock().insert(key.clone(), value.clone());
         Ok(())
     }
     fn delete(&self, key: &VaultKey) -> Result<(), VaultError> {
-        self.map
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(key);
+        self.map.lock().remove(key);
         Ok(())
     }
 }
@@ -269,7 +259,7 @@ impl Vault for KeyringVault {
             })?;
             value.push_str(&part);
         }
-        Ok(Some(SecretString::new(value)))
+        Ok(Some(SecretString::from(value)))
     }
 
     fn set(&self, key: &VaultKey, value: &SecretString) -> Result<(), VaultError> {
@@ -277,14 +267,14 @@ impl Vault for KeyringVault {
             Some(first) => Self::chunk_count(&first).map(|(n, _)| n).unwrap_or(1),
             None => 0,
         };
-        let chunks = split_chunks(value.expose());
+        let chunks = split_chunks(value.expose_secret());
         let n = chunks.len();
         // `get` refuses more than MAX_CHUNKS as damaged: refuse to write what cannot be read.
         if n > MAX_CHUNKS {
             return Err(VaultError::Platform {
                 detail: format!(
                     "the value is too long for the keychain ({} characters, at most {})",
-                    value.expose().chars().count(),
+                    value.expose_secret().chars().count(),
                     MAX_CHUNKS * CHUNK_CHARS
                 ),
             });
@@ -387,21 +377,21 @@ impl Vault for FileVault {
         VaultKind::InsecureFile
     }
     fn get(&self, key: &VaultKey) -> Result<Option<SecretString>, VaultError> {
-        let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _g = self.lock.lock();
         Ok(self
             .read()?
             .get(&Self::name(key))
             .cloned()
-            .map(SecretString::new))
+            .map(SecretString::from))
     }
     fn set(&self, key: &VaultKey, value: &SecretString) -> Result<(), VaultError> {
-        let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _g = self.lock.lock();
         let mut map = self.read()?;
-        map.insert(Self::name(key), value.expose().to_string());
+        map.insert(Self::name(key), value.expose_secret().to_string());
         self.write(&map)
     }
     fn delete(&self, key: &VaultKey) -> Result<(), VaultError> {
-        let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _g = self.lock.lock();
         let mut map = self.read()?;
         if map.remove(&Self::name(key)).is_some() {
             self.write(&map)?;
@@ -450,8 +440,8 @@ mod tests {
         let v = MemoryVault::new();
         let k = VaultKey::new("t", "p", "a", "tokens");
         assert!(v.get(&k).unwrap().is_none());
-        v.set(&k, &SecretString::new("x")).unwrap();
-        assert_eq!(v.get(&k).unwrap().unwrap().expose(), "x");
+        v.set(&k, &SecretString::from("x")).unwrap();
+        assert_eq!(v.get(&k).unwrap().unwrap().expose_secret(), "x");
         v.delete(&k).unwrap();
         v.delete(&k).unwrap();
         assert!(v.get(&k).unwrap().is_none());
@@ -463,8 +453,8 @@ mod tests {
         let path = dir.join("secrets.json");
         let v = FileVault::opt_in(path.clone());
         let k = VaultKey::new("t", "p", "a", "tokens");
-        v.set(&k, &SecretString::new("y".repeat(5000))).unwrap();
-        assert_eq!(v.get(&k).unwrap().unwrap().expose().len(), 5000);
+        v.set(&k, &SecretString::from("y".repeat(5000))).unwrap();
+        assert_eq!(v.get(&k).unwrap().unwrap().expose_secret().len(), 5000);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -484,7 +474,7 @@ mod tests {
             },
         };
         let e = v
-            .set(&VaultKey::new("t", "p", "a", "x"), &SecretString::new("s"))
+            .set(&VaultKey::new("t", "p", "a", "x"), &SecretString::from("s"))
             .unwrap_err();
         assert!(e.to_string().contains("insecure-storage"));
         assert_eq!(e.code(), "vault.no_keychain");

@@ -9,7 +9,7 @@ use crate::budget::limits::TokenBucketDef;
 #[derive(Debug)]
 pub struct TokenBucket {
     def: TokenBucketDef,
-    state: std::sync::Mutex<State>,
+    state: parking_lot::Mutex<State>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -48,16 +48,16 @@ impl TokenBucket {
     pub fn new(def: TokenBucketDef) -> Self {
         Self {
             def,
-            state: std::sync::Mutex::new(State {
+            state: parking_lot::Mutex::new(State {
                 tokens: f64::from(def.capacity),
                 updated: Instant::now(),
             }),
         }
     }
 
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+    fn state(&self) -> parking_lot::MutexGuard<'_, State> {
         // Plain numbers: a panicked holder left nothing half-written that matters.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock()
     }
 
     /// Waits for a token.

@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
+use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -99,8 +99,8 @@ impl UsageLedger {
         &self.clock
     }
 
-    fn counts(&self) -> std::sync::MutexGuard<'_, HashMap<UsageKey, DayCount>> {
-        self.counts.lock().unwrap_or_else(|e| e.into_inner())
+    fn counts(&self) -> parking_lot::MutexGuard<'_, HashMap<UsageKey, DayCount>> {
+        self.counts.lock()
     }
 
     /// Today's count of `key`, started afresh when its day is over.
@@ -271,7 +271,7 @@ mod tests {
     fn manual(start: OffsetDateTime) -> (Clock, Arc<Mutex<OffsetDateTime>>) {
         let now = Arc::new(Mutex::new(start));
         let read = now.clone();
-        (Clock::from_fn(move || *read.lock().unwrap()), now)
+        (Clock::from_fn(move || *read.lock()), now)
     }
 
     #[test]
@@ -287,9 +287,9 @@ mod tests {
         assert_eq!(refusal.limit, 3);
         // Another account has its own quota.
         assert!(ledger.take(&key("b"), &q).is_ok());
-        *now.lock().unwrap() = datetime!(2026-11-30 23:59:59 UTC);
+        *now.lock() = datetime!(2026-11-30 23:59:59 UTC);
         assert!(ledger.take(&key("a"), &q).is_err(), "still the same day");
-        *now.lock().unwrap() = datetime!(2026-12-01 00:00 UTC);
+        *now.lock() = datetime!(2026-12-01 00:00 UTC);
         let usage = ledger.take(&key("a"), &q).unwrap();
         assert_eq!((usage.used, usage.remaining()), (1, 2));
         assert_eq!(usage.resets_at, datetime!(2026-12-02 00:00 UTC));
@@ -350,7 +350,7 @@ mod tests {
         let again = UsageLedger::open(Some(path.clone()), clock.clone());
         assert_eq!(again.usage(&key("a"), &q).used, 7);
         // The next day starts at zero, also after a restart.
-        *now.lock().unwrap() = datetime!(2026-12-01 00:00:01 UTC);
+        *now.lock() = datetime!(2026-12-01 00:00:01 UTC);
         let next_day = UsageLedger::open(Some(path.clone()), clock);
         assert_eq!(next_day.usage(&key("a"), &q).used, 0);
         // A damaged file starts a new ledger instead of failing every request.

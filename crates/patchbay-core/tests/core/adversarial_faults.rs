@@ -6,6 +6,7 @@
 
 use crate::adversarial_support;
 use crate::common;
+use patchbay_core::secret::ExposeSecret;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -190,8 +191,8 @@ async fn persistent(tally: &Tally, spec: &str, code: &str, seed: u64) {
                 let view = core.api_error_view(provider, &e);
                 if view.code != code || view.message.trim().is_empty() {
                     Err(format!("the window would show {view:?}"))
-                } else if after.as_ref().map(|t| t.expose().to_string())
-                    != before.as_ref().map(|t| t.expose().to_string())
+                } else if after.as_ref().map(|t| t.expose_secret().to_string())
+                    != before.as_ref().map(|t| t.expose_secret().to_string())
                 {
                     Err("the tokens changed or were lost".into())
                 } else {

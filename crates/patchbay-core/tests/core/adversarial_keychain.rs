@@ -7,6 +7,7 @@
 
 use crate::adversarial_support;
 use crate::common;
+use patchbay_core::secret::ExposeSecret;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -149,22 +150,22 @@ fn keychain_faults_give_clear_errors_and_no_plaintext() {
         Some(vault) => {
             let ns = format!("dev.patchbay.test.adv.{}", std::process::id());
             let key = VaultKey::new(&ns, "whatconverts", "default", "tokens");
-            let huge = SecretString::new("x".repeat(65 * CHUNK_CHARS + 1));
+            let huge = SecretString::from("x".repeat(65 * CHUNK_CHARS + 1));
             let result = vault.set(&key, &huge);
             let after = vault.get(&key);
             let outcome = match (&result, &after) {
                 (Err(e), Ok(None)) if e.to_string().contains("too long") => Ok(()),
                 (Err(e), Ok(None)) => Err(format!("unclear error: {e}")),
-                (Ok(()), Ok(Some(v))) if v.expose() == huge.expose() => Ok(()), // stored whole
+                (Ok(()), Ok(Some(v))) if v.expose_secret() == huge.expose_secret() => Ok(()), // stored whole
                 _ => Err(format!("set {result:?}, then get {after:?}")),
             };
             tally.record("value too long", outcome);
             // A value at the limit round-trips.
-            let max = SecretString::new("y".repeat(64 * CHUNK_CHARS));
+            let max = SecretString::from("y".repeat(64 * CHUNK_CHARS));
             let round = vault
                 .set(&key, &max)
                 .and_then(|_| vault.get(&key))
-                .map(|v| v.map(|v| v.expose() == max.expose()));
+                .map(|v| v.map(|v| v.expose_secret() == max.expose_secret()));
             tally.record(
                 "value at the chunk limit",
                 match round {

@@ -4,6 +4,7 @@
 
 use crate::adversarial_support;
 use crate::common;
+use patchbay_core::secret::ExposeSecret;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -72,7 +73,7 @@ async fn token_lifecycle() {
                 .get(&key("whatconverts", &wc))
                 .unwrap()
                 .unwrap()
-                .expose(),
+                .expose_secret(),
         )
         .unwrap();
         let refresh = stored["refresh_token"].as_str().unwrap().to_string();
@@ -259,7 +260,7 @@ impl Kill {
 /// The refresh token in the vault for a BoomTown account, if any.
 fn stored_refresh(vault: &dyn Vault, account: &AccountId) -> Option<String> {
     let v = vault.get(&key("boomtown", account)).unwrap()?;
-    let json: serde_json::Value = serde_json::from_str(v.expose()).unwrap();
+    let json: serde_json::Value = serde_json::from_str(v.expose_secret()).unwrap();
     json["refresh_token"].as_str().map(str::to_string)
 }
 

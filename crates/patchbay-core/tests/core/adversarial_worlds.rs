@@ -22,6 +22,7 @@
 
 use crate::adversarial_support;
 use crate::common;
+use patchbay_core::secret::ExposeSecret;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -89,16 +90,26 @@ fn key_values(provider: &str, account: u32) -> BTreeMap<String, SecretString> {
     SandboxConfig::api_key_for_account(provider, account)
         .unwrap()
         .into_iter()
-        .map(|(k, v)| (k, SecretString::new(v)))
+        .map(|(k, v)| (k, SecretString::from(v)))
         .collect()
 }
 
 fn read_json(vault: &dyn Vault, key: &VaultKey) -> Value {
-    serde_json::from_str(vault.get(key).unwrap().expect("entry stored").expose()).unwrap()
+    serde_json::from_str(
+        vault
+            .get(key)
+            .unwrap()
+            .expect("entry stored")
+            .expose_secret(),
+    )
+    .unwrap()
 }
 
 fn bytes(vault: &dyn Vault, key: &VaultKey) -> Option<String> {
-    vault.get(key).unwrap().map(|s| s.expose().to_string())
+    vault
+        .get(key)
+        .unwrap()
+        .map(|s| s.expose_secret().to_string())
 }
 
 /// Stores an account as the core keeps it: the provider's account list and the tokens.
@@ -107,13 +118,13 @@ fn plant(vault: &dyn Vault, provider: &str, id: &AccountId, tokens: &Value) {
     vault
         .set(
             &AccountIndex::key(&real_ns(), provider),
-            &SecretString::new(list.to_string()),
+            &SecretString::from(list.to_string()),
         )
         .unwrap();
     vault
         .set(
             &tokens_key(&real_ns(), provider, id),
-            &SecretString::new(tokens.to_string()),
+            &SecretString::from(tokens.to_string()),
         )
         .unwrap();
 }
@@ -479,7 +490,7 @@ async fn repointed_definitions(tally: &Tally, trap: &Trap) {
     let other = real_sandbox().await;
     let vault = Arc::new(MemoryVault::new());
     let core = Patchbay::new(real_defs(&sb, |_| {}), vault.clone(), fast_config());
-    core.set_client_secret("boomtown", Some(SecretString::new(BOOMTOWN_SECRET)))
+    core.set_client_secret("boomtown", Some(SecretString::from(BOOMTOWN_SECRET)))
         .await
         .unwrap();
     let bt = connect_account(&core, "boomtown").await;
@@ -503,13 +514,13 @@ async fn repointed_definitions(tally: &Tally, trap: &Trap) {
     let mut baseline = snapshot(&vault);
     let restore = |v: &MemoryVault, b: &[Option<String>]| {
         for (k, val) in keys.iter().zip(b) {
-            v.set(k, &SecretString::new(val.clone().unwrap())).unwrap();
+            v.set(k, &SecretString::from(val.clone().unwrap())).unwrap();
         }
     };
     let secrets_of = |t: &Value| {
         let (tok, sec) = (
-            wc_key["api_token"].expose().to_string(),
-            wc_key["api_secret"].expose().to_string(),
+            wc_key["api_token"].expose_secret().to_string(),
+            wc_key["api_secret"].expose_secret().to_string(),
         );
         Secrets(vec![
             (
@@ -778,7 +789,7 @@ async fn host_placeholders(tally: &Tally, trap: &Trap) {
         tokens["vars"]["workspace_subdomain"] = (*value).into();
         tokens["origin"]["api_base"] = template.into();
         vault
-            .set(&key, &SecretString::new(tokens.to_string()))
+            .set(&key, &SecretString::from(tokens.to_string()))
             .unwrap();
         let stored = bytes(vault.as_ref(), &key);
         let real = Patchbay::new(
@@ -861,7 +872,7 @@ async fn plain_http_in_the_real_world(tally: &Tally, trap: &Trap) {
     let scratch = Arc::new(MemoryVault::new());
     let scratch_core = Patchbay::new(real_defs(&sb, |_| {}), scratch.clone(), fast_config());
     scratch_core
-        .set_client_secret("boomtown", Some(SecretString::new(BOOMTOWN_SECRET)))
+        .set_client_secret("boomtown", Some(SecretString::from(BOOMTOWN_SECRET)))
         .await
         .unwrap();
     let bt_id = connect_account(&scratch_core, "boomtown").await;
@@ -885,14 +896,14 @@ async fn plain_http_in_the_real_world(tally: &Tally, trap: &Trap) {
             bt_tokens["access_token"].as_str().unwrap().into(),
         ),
         ("client secret", BOOMTOWN_SECRET.into()),
-        ("API secret", wc_key["api_secret"].expose().into()),
+        ("API secret", wc_key["api_secret"].expose_secret().into()),
         (
             "Basic credentials",
             base64(
                 format!(
                     "{}:{}",
-                    wc_key["api_token"].expose(),
-                    wc_key["api_secret"].expose()
+                    wc_key["api_token"].expose_secret(),
+                    wc_key["api_secret"].expose_secret()
                 )
                 .as_bytes(),
             ),
@@ -1028,7 +1039,7 @@ async fn plain_http_in_the_real_world(tally: &Tally, trap: &Trap) {
         let vault = Arc::new(MemoryVault::new());
         let secret_key = client_secret_key(&real_ns(), "boomtown");
         let bound = BoundSecret {
-            secret: SecretString::new(BOOMTOWN_SECRET),
+            secret: SecretString::from(BOOMTOWN_SECRET),
             token_endpoint: token_url.clone(),
         };
         for op in [
@@ -1050,7 +1061,7 @@ async fn plain_http_in_the_real_world(tally: &Tally, trap: &Trap) {
             let code = match op {
                 "Refresh" => run(&core, Op::Refresh, "boomtown", &bt_id).await.err(),
                 "Save the client secret" => core
-                    .set_client_secret("boomtown", Some(SecretString::new("new-secret")))
+                    .set_client_secret("boomtown", Some(SecretString::from("new-secret")))
                     .await
                     .err()
                     .map(|e| e.code().to_string()),
@@ -1092,7 +1103,7 @@ async fn plain_http_in_the_real_world(tally: &Tally, trap: &Trap) {
         plant(vault.as_ref(), "boomtown", &bt_id, &tokens);
         let secret_key = client_secret_key(&real_ns(), "boomtown");
         let bound = BoundSecret {
-            secret: SecretString::new(BOOMTOWN_SECRET),
+            secret: SecretString::from(BOOMTOWN_SECRET),
             token_endpoint: def.token_url.clone(),
         };
         vault.set(&secret_key, &bound.to_secret()).unwrap();
@@ -1124,7 +1135,7 @@ async fn plain_http_in_the_real_world(tally: &Tally, trap: &Trap) {
     tokens["origin"] = origin_of(&def);
     let secret_key = client_secret_key(&real_ns(), "boomtown");
     let bound = BoundSecret {
-        secret: SecretString::new(BOOMTOWN_SECRET),
+        secret: SecretString::from(BOOMTOWN_SECRET),
         token_endpoint: def.token_url.clone(),
     };
     for op in [
@@ -1155,7 +1166,7 @@ async fn plain_http_in_the_real_world(tally: &Tally, trap: &Trap) {
                 .map(drop)
                 .map_err(|e| e.code().into()),
             "Save the client secret" => core
-                .set_client_secret("boomtown", Some(SecretString::new("new-secret")))
+                .set_client_secret("boomtown", Some(SecretString::from("new-secret")))
                 .await
                 .map_err(|e| e.code().into()),
             "Connect" => core
@@ -1208,7 +1219,7 @@ async fn demo_never_touches_real(tally: &Tally, trap: &Trap) {
             .await
             .unwrap(),
     );
-    real.set_client_secret("boomtown", Some(SecretString::new(BOOMTOWN_SECRET)))
+    real.set_client_secret("boomtown", Some(SecretString::from(BOOMTOWN_SECRET)))
         .await
         .unwrap();
     let bt = connect_account(&real, "boomtown").await;
@@ -1227,7 +1238,13 @@ async fn demo_never_touches_real(tally: &Tally, trap: &Trap) {
     let snapshot = || {
         real_keys
             .iter()
-            .map(|k| vault.inner.get(k).unwrap().map(|s| s.expose().to_string()))
+            .map(|k| {
+                vault
+                    .inner
+                    .get(k)
+                    .unwrap()
+                    .map(|s| s.expose_secret().to_string())
+            })
             .collect::<Vec<_>>()
     };
     let before = snapshot();
@@ -1330,7 +1347,7 @@ async fn demo_never_touches_real(tally: &Tally, trap: &Trap) {
             }
             "save a BoomTown client secret, then delete it" => {
                 let a = demo
-                    .set_client_secret("boomtown", Some(SecretString::new("demo-secret")))
+                    .set_client_secret("boomtown", Some(SecretString::from("demo-secret")))
                     .await;
                 let b = demo.set_client_secret("boomtown", None).await;
                 a.and(b).map_err(|e| e.code().to_string())

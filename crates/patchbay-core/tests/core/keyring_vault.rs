@@ -1,6 +1,7 @@
 //! The keyring vault against a real Secret Service (gnome-keyring in a private
 //! `dbus-run-session`). Fails, saying how to run it, when no Secret Service answers.
 
+use patchbay_core::secret::ExposeSecret;
 use patchbay_core::secret::SecretString;
 use patchbay_core::vault::{KeyringVault, Vault, VaultKey, CHUNK_CHARS};
 
@@ -31,21 +32,29 @@ fn keyring_round_trip_with_chunks() {
     assert!(vault.get(&key).unwrap().is_none());
 
     // Small value.
-    vault.set(&key, &SecretString::new("small-secret")).unwrap();
-    assert_eq!(vault.get(&key).unwrap().unwrap().expose(), "small-secret");
+    vault
+        .set(&key, &SecretString::from("small-secret"))
+        .unwrap();
+    assert_eq!(
+        vault.get(&key).unwrap().unwrap().expose_secret(),
+        "small-secret"
+    );
 
     // Larger than Windows' 2560-byte limit: split across entries.
     let big: String = (0..3 * CHUNK_CHARS + 17)
         .map(|i| char::from(b'a' + (i % 26) as u8))
         .collect();
-    vault.set(&key, &SecretString::new(big.clone())).unwrap();
-    assert_eq!(vault.get(&key).unwrap().unwrap().expose(), big);
+    vault.set(&key, &SecretString::from(big.clone())).unwrap();
+    assert_eq!(vault.get(&key).unwrap().unwrap().expose_secret(), big);
     let chunk4 = keyring::Entry::new(&ns, &format!("{}#4", key.user())).unwrap();
     assert!(chunk4.get_password().is_ok(), "stored in 4 chunks");
 
     // Shrinking removes the extra chunks.
-    vault.set(&key, &SecretString::new("short again")).unwrap();
-    assert_eq!(vault.get(&key).unwrap().unwrap().expose(), "short again");
+    vault.set(&key, &SecretString::from("short again")).unwrap();
+    assert_eq!(
+        vault.get(&key).unwrap().unwrap().expose_secret(),
+        "short again"
+    );
     assert!(matches!(
         chunk4.get_password(),
         Err(keyring::Error::NoEntry)
@@ -154,7 +163,7 @@ async fn api_keys_registrations_and_client_secrets_live_in_the_keychain() {
         patchbay_sandbox::SandboxConfig::api_key_for("whatconverts")
             .unwrap()
             .into_iter()
-            .map(|(k, v)| (k, patchbay_core::secret::SecretString::new(v)))
+            .map(|(k, v)| (k, patchbay_core::secret::SecretString::from(v)))
             .collect();
     let outcome = core.save_api_key("whatconverts", values).await.unwrap();
     let patchbay_core::ConnectOutcome::Connected { account_id, .. } = outcome else {
@@ -185,7 +194,7 @@ async fn api_keys_registrations_and_client_secrets_live_in_the_keychain() {
     assert!(vault.get(&reg).unwrap().is_some());
     core.set_client_secret(
         "boomtown",
-        Some(patchbay_core::secret::SecretString::new("s")),
+        Some(patchbay_core::secret::SecretString::from("s")),
     )
     .await
     .unwrap();

@@ -1,6 +1,7 @@
 //! No token, code, state or verifier in any log line or Debug output.
 
 use crate::common;
+use patchbay_core::secret::ExposeSecret;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -70,7 +71,7 @@ async fn secrets_never_reach_logs_or_debug() {
     let key = tokens_entry("whatconverts", &account);
     let grab = |secrets: &mut Vec<String>| {
         let v: serde_json::Value =
-            serde_json::from_str(vault.get(&key).unwrap().unwrap().expose()).unwrap();
+            serde_json::from_str(vault.get(&key).unwrap().unwrap().expose_secret()).unwrap();
         secrets.push(v["access_token"].as_str().unwrap().to_string());
         secrets.push(v["refresh_token"].as_str().unwrap().to_string());
     };

@@ -4,6 +4,7 @@
 //! BoomTown's client secret. Every request carries `User-Agent: Patchbay/VERSION`.
 
 use crate::common;
+use patchbay_core::secret::ExposeSecret;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -57,7 +58,7 @@ fn good_key(provider: &str) -> BTreeMap<String, SecretString> {
     SandboxConfig::api_key_for(provider)
         .unwrap()
         .into_iter()
-        .map(|(k, v)| (k, SecretString::new(v)))
+        .map(|(k, v)| (k, SecretString::from(v)))
         .collect()
 }
 
@@ -65,7 +66,7 @@ fn bad_key(provider: &str) -> BTreeMap<String, SecretString> {
     SandboxConfig::api_key_for(provider)
         .unwrap()
         .into_iter()
-        .map(|(k, v)| (k, SecretString::new(format!("{v}-wrong"))))
+        .map(|(k, v)| (k, SecretString::from(format!("{v}-wrong"))))
         .collect()
 }
 
@@ -285,7 +286,7 @@ async fn a_bad_key_is_explained_and_not_stored() {
     // Empty or garbled fields never reach the provider.
     let before = sb.requests().len();
     let mut missing = good_key("whatconverts");
-    missing.insert("api_secret".into(), SecretString::new("   "));
+    missing.insert("api_secret".into(), SecretString::from("   "));
     let e = core
         .save_api_key("whatconverts", missing)
         .await
@@ -293,14 +294,14 @@ async fn a_bad_key_is_explained_and_not_stored() {
     assert!(matches!(e, ConnectError::KeyIncomplete { .. }), "{e:?}");
     assert!(core.connect_error_view(&e).message.contains("API secret"));
     let mut garbled = good_key("webinargeek");
-    garbled.insert("api_token".into(), SecretString::new("abc\ndef"));
+    garbled.insert("api_token".into(), SecretString::from("abc\ndef"));
     let e = core.save_api_key("webinargeek", garbled).await.unwrap_err();
     assert!(matches!(e, ConnectError::KeyIncomplete { .. }), "{e:?}");
     assert_eq!(sb.requests().len(), before);
     // Blanks around a pasted key are ignored.
     let mut padded = good_key("emailoctopus");
-    let v = padded["api_key"].expose().to_string();
-    padded.insert("api_key".into(), SecretString::new(format!("  {v}\n")));
+    let v = padded["api_key"].expose_secret().to_string();
+    padded.insert("api_key".into(), SecretString::from(format!("  {v}\n")));
     core.save_api_key("emailoctopus", padded)
         .await
         .expect("trimmed key works");
@@ -592,7 +593,7 @@ async fn boomtown_sends_the_users_client_secret_from_the_vault() {
     assert!(core.connect_error_view(&e).message.contains("Settings"));
 
     // A wrong secret: the token endpoint refuses the client.
-    core.set_client_secret("boomtown", Some(SecretString::new("wrong")))
+    core.set_client_secret("boomtown", Some(SecretString::from("wrong")))
         .await
         .unwrap();
     let url = core.begin_connect("boomtown").await.unwrap();
@@ -606,7 +607,7 @@ async fn boomtown_sends_the_users_client_secret_from_the_vault() {
         .message
         .contains("client secret"));
 
-    core.set_client_secret("boomtown", Some(SecretString::new(BOOMTOWN_SECRET)))
+    core.set_client_secret("boomtown", Some(SecretString::from(BOOMTOWN_SECRET)))
         .await
         .unwrap();
     assert!(core.has_client_secret("boomtown").await);
@@ -690,7 +691,7 @@ async fn keys_and_registration_tokens_never_reach_the_log() {
         ))
         .unwrap()
         .unwrap();
-    let reg: serde_json::Value = serde_json::from_str(reg.expose()).unwrap();
+    let reg: serde_json::Value = serde_json::from_str(reg.expose_secret()).unwrap();
     secrets.push(
         reg["registration_access_token"]
             .as_str()

@@ -1,6 +1,7 @@
 //! Refresh: single flight, rotation, reuse detection, invalid_grant, transient failures.
 
 use crate::common;
+use patchbay_core::secret::ExposeSecret;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,7 +24,7 @@ fn stored(vault: &MemoryVault, account: &AccountId) -> serde_json::Value {
             .get(&tokens_key(account))
             .unwrap()
             .expect("tokens stored")
-            .expose(),
+            .expose_secret(),
     )
     .unwrap()
 }
@@ -138,7 +139,12 @@ async fn token_endpoint_down_keeps_the_tokens() {
     let vault = Arc::new(MemoryVault::new());
     let core = core_with(&sb, vault.clone(), |_| {});
     let id = connect_account(&core, "whatconverts").await;
-    let before = vault.get(&tokens_key(&id)).unwrap().unwrap();
+    let before = vault
+        .get(&tokens_key(&id))
+        .unwrap()
+        .unwrap()
+        .expose_secret()
+        .to_string();
     // The token endpoint the tokens were issued by goes away (its server stops): the
     // refresh meets a refused connection. (Pointing the definition elsewhere would be an
     // address change, refused before sending: see worlds_and_accounts.rs.)
@@ -148,7 +154,12 @@ async fn token_endpoint_down_keeps_the_tokens() {
     let e = conn.refresh_now().await.unwrap_err();
     assert!(matches!(e, ApiError::Network(_)), "{e:?}");
     assert_eq!(
-        vault.get(&tokens_key(&id)).unwrap().unwrap(),
+        vault
+            .get(&tokens_key(&id))
+            .unwrap()
+            .unwrap()
+            .expose_secret()
+            .to_string(),
         before,
         "tokens kept"
     );
@@ -182,9 +193,14 @@ async fn token_endpoint_5xx_keeps_the_tokens() {
     let mut entry = stored(&vault, &id);
     entry["origin"]["token_endpoint"] = failing_token_url.clone().into();
     vault
-        .set(&tokens_key(&id), &SecretString::new(entry.to_string()))
+        .set(&tokens_key(&id), &SecretString::from(entry.to_string()))
         .unwrap();
-    let before = vault.get(&tokens_key(&id)).unwrap().unwrap();
+    let before = vault
+        .get(&tokens_key(&id))
+        .unwrap()
+        .unwrap()
+        .expose_secret()
+        .to_string();
     let flaky = core_with(&good, vault.clone(), |d| {
         d.token_url = failing_token_url.clone()
     });
@@ -200,7 +216,12 @@ async fn token_endpoint_5xx_keeps_the_tokens() {
     assert!(matches!(e, ApiError::TokenEndpoint(_)), "{e:?}");
     assert_eq!(token_calls(), calls_before + 1, "sent to the failing one");
     assert_eq!(
-        vault.get(&tokens_key(&id)).unwrap().unwrap(),
+        vault
+            .get(&tokens_key(&id))
+            .unwrap()
+            .unwrap()
+            .expose_secret()
+            .to_string(),
         before,
         "tokens kept"
     );

@@ -7,6 +7,7 @@
 //! not expire are never refreshed.
 
 use crate::common;
+use patchbay_core::secret::ExposeSecret;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -62,7 +63,7 @@ fn key_values(provider: &str, account: u32) -> BTreeMap<String, SecretString> {
     SandboxConfig::api_key_for_account(provider, account)
         .unwrap()
         .into_iter()
-        .map(|(k, v)| (k, SecretString::new(v)))
+        .map(|(k, v)| (k, SecretString::from(v)))
         .collect()
 }
 
@@ -71,7 +72,14 @@ fn real_ns() -> String {
 }
 
 fn read_json(vault: &MemoryVault, key: &VaultKey) -> Value {
-    serde_json::from_str(vault.get(key).unwrap().expect("entry stored").expose()).unwrap()
+    serde_json::from_str(
+        vault
+            .get(key)
+            .unwrap()
+            .expect("entry stored")
+            .expose_secret(),
+    )
+    .unwrap()
 }
 
 /// Requests a sandbox received whose path starts with `prefix`.
@@ -95,13 +103,13 @@ fn plant(
     vault
         .set(
             &AccountIndex::key(namespace, provider),
-            &SecretString::new(list.to_string()),
+            &SecretString::from(list.to_string()),
         )
         .unwrap();
     vault
         .set(
             &tokens_key(namespace, provider, id),
-            &SecretString::new(tokens.to_string()),
+            &SecretString::from(tokens.to_string()),
         )
         .unwrap();
 }
@@ -159,12 +167,17 @@ async fn a_changed_token_endpoint_or_api_base_sends_nothing_and_keeps_the_tokens
     let other = real_sandbox(SandboxConfig::default()).await;
     let vault = Arc::new(MemoryVault::new());
     let core = Patchbay::new(real_defs(&sb, |_| {}), vault.clone(), fast_config());
-    core.set_client_secret("boomtown", Some(SecretString::new(BOOMTOWN_SECRET)))
+    core.set_client_secret("boomtown", Some(SecretString::from(BOOMTOWN_SECRET)))
         .await
         .unwrap();
     let id = connect_account(&core, "boomtown").await;
     let key = tokens_key(&real_ns(), "boomtown", &id);
-    let stored = vault.get(&key).unwrap().unwrap();
+    let stored = vault
+        .get(&key)
+        .unwrap()
+        .unwrap()
+        .expose_secret()
+        .to_string();
     let refresh = read_json(&vault, &key)["refresh_token"]
         .as_str()
         .unwrap()
@@ -210,7 +223,15 @@ async fn a_changed_token_endpoint_or_api_base_sends_nothing_and_keeps_the_tokens
         + &serde_json::to_string(&other.requests()).unwrap();
     assert!(!logs.contains(&refresh) && !logs.contains(BOOMTOWN_SECRET));
     // The tokens are kept, untouched, for when the user approves the new address.
-    assert_eq!(vault.get(&key).unwrap().unwrap(), stored);
+    assert_eq!(
+        vault
+            .get(&key)
+            .unwrap()
+            .unwrap()
+            .expose_secret()
+            .to_string(),
+        stored
+    );
 
     // The definition now names another API base.
     let other_api = format!("{}/boomtown/v1", other.url());
@@ -236,7 +257,15 @@ async fn a_changed_token_endpoint_or_api_base_sends_nothing_and_keeps_the_tokens
     );
     assert!(other.requests().is_empty(), "{:?}", other.requests());
     assert_eq!(sb.requests().len(), seen_before);
-    assert_eq!(vault.get(&key).unwrap().unwrap(), stored);
+    assert_eq!(
+        vault
+            .get(&key)
+            .unwrap()
+            .unwrap()
+            .expose_secret()
+            .to_string(),
+        stored
+    );
 
     // The definition they were issued under still uses them (the expired access token is
     // refreshed at the original endpoint, with the secret).
@@ -372,7 +401,7 @@ async fn a_workspace_subdomain_cannot_move_the_request() {
         tokens["vars"]["workspace_subdomain"] = evil.into();
         tokens["origin"]["api_base"] = template.into();
         vault
-            .set(&key, &SecretString::new(tokens.to_string()))
+            .set(&key, &SecretString::from(tokens.to_string()))
             .unwrap();
         let real = Patchbay::new(
             real_defs(&sb, |d| {
@@ -568,13 +597,26 @@ async fn two_accounts_of_one_provider_sync_and_disconnect_apart() {
 
     // Disconnecting one leaves the other connected, stored and syncable.
     let second_key = tokens_entry("whatconverts", &second);
-    let second_bytes = vault.get(&second_key).unwrap().unwrap();
+    let second_bytes = vault
+        .get(&second_key)
+        .unwrap()
+        .unwrap()
+        .expose_secret()
+        .to_string();
     core.disconnect("whatconverts", &first).await.unwrap();
     assert!(vault
         .get(&tokens_entry("whatconverts", &first))
         .unwrap()
         .is_none());
-    assert_eq!(vault.get(&second_key).unwrap().unwrap(), second_bytes);
+    assert_eq!(
+        vault
+            .get(&second_key)
+            .unwrap()
+            .unwrap()
+            .expose_secret()
+            .to_string(),
+        second_bytes
+    );
     assert_eq!(
         names(core.accounts("whatconverts").await.unwrap()),
         vec![(second.clone(), "Lakeside Orthodontics".to_string())]
@@ -620,7 +662,7 @@ async fn the_demo_world_never_sees_or_touches_the_real_one() {
             .await
             .unwrap(),
     );
-    real.set_client_secret("boomtown", Some(SecretString::new(BOOMTOWN_SECRET)))
+    real.set_client_secret("boomtown", Some(SecretString::from(BOOMTOWN_SECRET)))
         .await
         .unwrap();
     let real_id_cf = connect_account(&real, "clickfunnels").await;
@@ -635,7 +677,13 @@ async fn the_demo_world_never_sees_or_touches_the_real_one() {
     let snapshot = |v: &MemoryVault| {
         real_keys
             .iter()
-            .map(|k| v.get(k).unwrap().expect("real entry present"))
+            .map(|k| {
+                v.get(k)
+                    .unwrap()
+                    .expect("real entry present")
+                    .expose_secret()
+                    .to_string()
+            })
             .collect::<Vec<_>>()
     };
     let before = snapshot(&vault);
@@ -717,7 +765,7 @@ async fn single_account_data_is_upgraded_once_and_keeps_working() {
     let scratch = Arc::new(MemoryVault::new());
     let scratch_core = Patchbay::new(real_defs(&sb, |_| {}), scratch.clone(), fast_config());
     scratch_core
-        .set_client_secret("boomtown", Some(SecretString::new(BOOMTOWN_SECRET)))
+        .set_client_secret("boomtown", Some(SecretString::from(BOOMTOWN_SECRET)))
         .await
         .unwrap();
     let bt = connect_account(&scratch_core, "boomtown").await;
@@ -725,7 +773,7 @@ async fn single_account_data_is_upgraded_once_and_keeps_working() {
     let legacy = |v: Value| {
         let mut v = v;
         v.as_object_mut().unwrap().remove("origin");
-        SecretString::new(v.to_string())
+        SecretString::from(v.to_string())
     };
     let bt_tokens = legacy(read_json(&scratch, &tokens_entry("boomtown", &bt)));
     let cf_tokens = legacy(read_json(&scratch, &tokens_entry("clickfunnels", &cf)));
@@ -748,7 +796,7 @@ async fn single_account_data_is_upgraded_once_and_keeps_working() {
         ),
         (
             VaultKey::new(&old_ns, "boomtown", "app", "client_secret"),
-            SecretString::new(BOOMTOWN_SECRET),
+            SecretString::from(BOOMTOWN_SECRET),
         ),
         (
             VaultKey::new(&old_ns, "clickfunnels", "default", "tokens"),
@@ -794,7 +842,7 @@ async fn single_account_data_is_upgraded_once_and_keeps_working() {
         .unwrap()
         .unwrap();
     let bound = BoundSecret::read(&secret).unwrap();
-    assert_eq!(bound.secret.expose(), BOOMTOWN_SECRET);
+    assert_eq!(bound.secret.expose_secret(), BOOMTOWN_SECRET);
     assert_eq!(
         bound.token_endpoint,
         format!("{}/boomtown/oauth/token", sb.url())
@@ -811,7 +859,13 @@ async fn single_account_data_is_upgraded_once_and_keeps_working() {
             patchbay_core::session::client_secret_key(&real_ns(), "boomtown"),
             patchbay_core::discovery::client_key(&real_ns(), "clickfunnels"),
         ]
-        .map(|k| v.get(&k).unwrap().expect("upgraded entry present"))
+        .map(|k| {
+            v.get(&k)
+                .unwrap()
+                .expect("upgraded entry present")
+                .expose_secret()
+                .to_string()
+        })
     };
     let after_first = entries(&vault);
     let len = vault.len();
