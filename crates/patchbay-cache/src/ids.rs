@@ -2,18 +2,23 @@
 
 use crate::CacheError;
 
-/// Ids are `[a-z0-9_]+` (at most 64 chars); anything else is refused before it reaches SQL.
+/// The one id rule ([`patchbay_model::Id`]), checked before an id reaches SQL. Account ids
+/// follow it too (the core's are stricter: at most 32 characters).
 pub(crate) fn validate(id: &str) -> Result<(), CacheError> {
-    let ok = !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-    if ok {
-        Ok(())
-    } else {
-        Err(CacheError::InvalidId(id.chars().take(80).collect()))
-    }
+    patchbay_model::Id::parse(id)
+        .map(drop)
+        .map_err(|e| CacheError::InvalidId(e.0))
+}
+
+/// The ids that name one cached list.
+pub(crate) fn validate_list(
+    provider: &str,
+    account: &str,
+    resource: &str,
+) -> Result<(), CacheError> {
+    validate(provider)?;
+    validate(account)?;
+    validate(resource)
 }
 
 /// Table names come from the numeric row id in `resources`, never from the provider, account or

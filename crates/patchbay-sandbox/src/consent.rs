@@ -1,7 +1,7 @@
 //! Pending authorization requests awaiting the user's decision, and the consent page.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::providers::Provider;
@@ -31,7 +31,7 @@ impl ConsentStore {
     /// Stores the request and returns the opaque id the consent form carries.
     pub fn insert(&self, pending: PendingRequest) -> String {
         let id = random_token();
-        let mut map = self.pending.lock().expect("consent store poisoned");
+        let mut map = self.pending.lock();
         let now = Instant::now();
         // Forget abandoned consents so the map stays small in a long-running demo.
         map.retain(|_, (_, expires)| *expires > now);
@@ -41,7 +41,7 @@ impl ConsentStore {
 
     /// Takes the request out (single use); None when unknown, used, expired or another provider's.
     pub fn take(&self, provider: Provider, id: &str) -> Option<PendingRequest> {
-        let mut map = self.pending.lock().expect("consent store poisoned");
+        let mut map = self.pending.lock();
         let (pending, expires) = map.remove(id)?;
         (expires > Instant::now() && pending.request.provider == provider).then_some(pending)
     }
