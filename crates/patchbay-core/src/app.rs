@@ -249,7 +249,7 @@ impl Patchbay {
             .iter()
             .map(|d| {
                 let mut d = (**d).clone();
-                d.rewrite_for_demo(sandbox_url);
+                crate::demo::rewrite_for_demo(&mut d, sandbox_url);
                 Arc::new(d)
             })
             .collect();
@@ -274,8 +274,8 @@ impl Patchbay {
                 provider_id: provider_id.into(),
             });
         }
-        if def.client_auth != ClientAuth::None
-            && (def.client_id.is_empty() || !self.has_client_secret(provider_id).await)
+        if def.client_auth() != ClientAuth::None
+            && (def.client_id().is_empty() || !self.has_client_secret(provider_id).await)
         {
             return Err(ConnectError::NeedsClientCredentials {
                 provider_id: provider_id.into(),
@@ -286,15 +286,15 @@ impl Patchbay {
         } else {
             def
         };
-        self.check_endpoint(&def, &def.authorize_url)
-            .and_then(|()| self.check_endpoint(&def, &def.token_url))
+        self.check_endpoint(&def, def.authorize_url().map_or("", Url::as_str))
+            .and_then(|()| self.check_endpoint(&def, def.token_url().map_or("", Url::as_str)))
             .map_err(|e| ConnectError::Api {
                 provider_id: provider_id.into(),
                 error: e,
             })?;
         // A new connect replaces the provider's earlier one, listener included.
         lock(&self.loopbacks).remove(provider_id);
-        let url = match def.redirect {
+        let url = match def.redirect() {
             RedirectKind::CustomScheme => {
                 let (url, pending) = authorize_request(&def, CUSTOM_SCHEME_REDIRECT)
                     .map_err(ConnectError::Config)?;
@@ -350,7 +350,7 @@ impl Patchbay {
             }
         };
         let handle = listener.serve(self.config.pending_ttl, accepts, complete);
-        lock(&self.loopbacks).insert(def.id.clone(), handle);
+        lock(&self.loopbacks).insert(def.id.to_string(), handle);
         Ok(url)
     }
 
@@ -499,7 +499,7 @@ impl CoreState {
             });
         }
         ProviderTile {
-            id: def.id.clone(),
+            id: def.id.to_string(),
             display_name: def.display_name.clone(),
             holds: def.holds.clone(),
             waiting_authorize_url: self.pending.authorize_url(&def.id),
@@ -545,7 +545,7 @@ impl CoreState {
         def: &Arc<ProviderDef>,
     ) -> Result<Arc<ProviderDef>, ConnectError> {
         let _one_at_a_time = self.resolving.lock().await;
-        let provider_id = def.id.clone();
+        let provider_id = def.id.to_string();
         let issuer = def.connection.discovery().unwrap_or_default().to_string();
         let dynamic = def.connection.registers_dynamically();
         let key = discovery::client_key(&self.namespace, &provider_id);
@@ -570,7 +570,7 @@ impl CoreState {
                 }
                 _ => Some(c),
             },
-            Some(c) if c.client_id == def.client_id => Some(c),
+            Some(c) if c.client_id == def.client_id() => Some(c),
             _ => None,
         };
         let client = match stored {
@@ -583,7 +583,7 @@ impl CoreState {
                         detail,
                     })?;
                 let c = if dynamic {
-                    let c = discovery::register(&self.http, &md, &def.scopes)
+                    let c = discovery::register(&self.http, &md, def.scopes())
                         .await
                         .map_err(|detail| ConnectError::Registration {
                             provider_id: provider_id.clone(),
@@ -593,7 +593,7 @@ impl CoreState {
                     c
                 } else {
                     OauthClient {
-                        client_id: def.client_id.clone(),
+                        client_id: def.client_id().to_string(),
                         issuer: md.issuer,
                         authorization_endpoint: md.authorization_endpoint,
                         token_endpoint: md.token_endpoint,
@@ -608,14 +608,18 @@ impl CoreState {
                 c
             }
         };
-        let mut d = (**def).clone();
-        d.authorize_url = client.authorization_endpoint;
-        d.token_url = client.token_endpoint;
-        d.revoke_url = client.revocation_endpoint;
-        d.issuer = Some(client.issuer);
-        d.iss_parameter_supported = client.iss_parameter_supported;
-        d.client_id = client.client_id;
-        let d = Arc::new(d);
+        let server = crate::providers::AuthServer::from_metadata(
+            &client.issuer,
+            client.iss_parameter_supported,
+            &client.authorization_endpoint,
+            &client.token_endpoint,
+            client.revocation_endpoint.as_deref(),
+        )
+        .map_err(|detail| ConnectError::Discovery {
+            provider_id: provider_id.clone(),
+            detail,
+        })?;
+        let d = Arc::new(def.with_discovered(server, client.client_id));
         lock(&self.resolved).insert(provider_id, d.clone());
         Ok(d)
     }
@@ -666,7 +670,10 @@ impl CoreState {
         let resolved = lock(&self.resolved).clone();
         let callback = self.pending.take(callback_url, |id| {
             match resolved.get(id).or_else(|| self.def(id)) {
-                Some(d) => (d.issuer.clone(), d.iss_parameter_supported),
+                Some(d) => (
+                    d.issuer().map(|i| i.as_str().to_string()),
+                    d.iss_parameter_supported(),
+                ),
                 None => (None, false),
             }
         });
@@ -817,7 +824,7 @@ impl CoreState {
             Some(id) => {
                 let conn = self
                     .connection(&def.id, &id)
-                    .ok_or_else(|| ConnectError::UnknownProvider(def.id.clone()))?;
+                    .ok_or_else(|| ConnectError::UnknownProvider(def.id.to_string()))?;
                 // Written under the known account before the fresh entry goes: a crash in
                 // between leaves an extra entry, never no tokens.
                 conn.install(tokens.clone()).await?;
@@ -831,7 +838,7 @@ impl CoreState {
                 let id = fresh.account().clone();
                 fresh.install(tokens.clone()).await?;
                 self.accounts.upsert(&def.id, entry(id.clone())).await?;
-                lock(&self.connections).insert((def.id.clone(), id.clone()), Arc::new(fresh));
+                lock(&self.connections).insert((def.id.to_string(), id.clone()), Arc::new(fresh));
                 Ok(id)
             }
         }
@@ -858,7 +865,7 @@ impl CoreState {
             if let Some(v) = self.vault_get(&old_secret).await? {
                 let bound = BoundSecret {
                     secret: v,
-                    token_endpoint: def.token_url.clone(),
+                    token_endpoint: def.token_url().map(Url::to_string).unwrap_or_default(),
                 };
                 let new = client_secret_key(&self.namespace, &def.id);
                 self.vault_set(&new, bound.to_secret()).await?;
@@ -882,7 +889,7 @@ impl CoreState {
                 .await?;
             self.vault_delete(&old_tokens).await?;
             tracing::info!(provider = %def.id, "single-account connection moved into the first account");
-            upgraded.push(def.id.clone());
+            upgraded.push(def.id.to_string());
         }
         Ok(upgraded)
     }
@@ -1316,7 +1323,7 @@ impl CoreState {
     /// outside demo mode): Settings shows a secret field for these.
     pub fn needs_client_secret(&self, provider_id: &str) -> bool {
         self.def(provider_id)
-            .is_some_and(|d| d.client_auth != ClientAuth::None && !d.connection.is_api_key())
+            .is_some_and(|d| d.client_auth() != ClientAuth::None)
     }
 
     /// Keeps (or with `None` deletes) the user's client secret in the vault, bound to the
@@ -1333,10 +1340,11 @@ impl CoreState {
         let key = client_secret_key(&self.namespace, provider_id);
         match secret.filter(|s| !s.expose().trim().is_empty()) {
             Some(s) => {
-                self.check_endpoint(def, &def.token_url)?;
+                let token_url = def.token_url().map_or("", Url::as_str);
+                self.check_endpoint(def, token_url)?;
                 let bound = BoundSecret {
                     secret: SecretString::new(s.expose().trim()),
-                    token_endpoint: def.token_url.clone(),
+                    token_endpoint: token_url.to_string(),
                 };
                 self.vault_set(&key, bound.to_secret()).await
             }
@@ -1352,7 +1360,8 @@ impl CoreState {
         };
         let key = client_secret_key(&self.namespace, provider_id);
         match self.vault_get(&key).await {
-            Ok(Some(s)) => BoundSecret::read(&s).is_ok_and(|b| b.token_endpoint == def.token_url),
+            Ok(Some(s)) => BoundSecret::read(&s)
+                .is_ok_and(|b| Some(b.token_endpoint.as_str()) == def.token_url().map(Url::as_str)),
             _ => false,
         }
     }

@@ -282,7 +282,7 @@ impl Connection {
                 Arc::new(UsageLedger::memory(Clock::system())),
                 UsageKey {
                     namespace: namespace.to_string(),
-                    provider: def.id.clone(),
+                    provider: def.id.to_string(),
                     account: account.as_str().to_string(),
                 },
             ),
@@ -346,7 +346,7 @@ impl Connection {
     /// When a token issued now with `expires_in` expires: never for a provider whose access
     /// tokens do not expire (its `expires_in` is informational).
     pub(crate) fn expiry_of(&self, expires_in: Option<Duration>) -> Option<u64> {
-        if !self.def.access_token_expires {
+        if !self.def.access_token_expires() {
             return None;
         }
         expires_in.map(|d| unix_now().saturating_add(d.as_secs()))
@@ -472,10 +472,10 @@ impl Connection {
     pub(crate) async fn endpoints(&self) -> Result<Endpoints, ApiError> {
         let Some(discovery) = self.def.connection.discovery() else {
             return Ok(Endpoints {
-                client_id: self.def.client_id.clone(),
-                issuer: self.def.issuer.clone(),
-                token_url: self.def.token_url.clone(),
-                revoke_url: self.def.revoke_url.clone(),
+                client_id: self.def.client_id().to_string(),
+                issuer: self.def.issuer().map(|i| i.as_str().to_string()),
+                token_url: self.def.token_url().map(Url::to_string).unwrap_or_default(),
+                revoke_url: self.def.revoke_url().map(Url::to_string),
             });
         };
         let vault = self.vault.clone();
@@ -533,7 +533,7 @@ impl Connection {
         for url in std::iter::once(&token_url).chain(revoke_url.as_ref()) {
             check_endpoint(&self.def, self.world, url)?;
         }
-        let secret = if self.def.client_auth != ClientAuth::None {
+        let secret = if self.def.client_auth() != ClientAuth::None {
             self.client_secret(&token_url).await?
         } else {
             None
@@ -546,11 +546,11 @@ impl Connection {
                     .transpose()
                     .map_err(|e| bad(e.to_string()))?,
             );
-        if self.def.client_auth != ClientAuth::None {
+        if self.def.client_auth() != ClientAuth::None {
             if let Some(secret) = secret {
                 client = client.set_client_secret(ClientSecret::new(secret.expose().to_string()));
             }
-            client = client.set_auth_type(match self.def.client_auth {
+            client = client.set_auth_type(match self.def.client_auth() {
                 ClientAuth::ClientSecretBasic => AuthType::BasicAuth,
                 _ => AuthType::RequestBody,
             });
@@ -711,12 +711,12 @@ impl Connection {
         };
         let mut form = vec![("token", token), ("token_type_hint", hint.to_string())];
         let mut req = self.http.post(url);
-        let secret = if self.def.client_auth != ClientAuth::None {
+        let secret = if self.def.client_auth() != ClientAuth::None {
             self.client_secret(&token_url).await?
         } else {
             None
         };
-        match (self.def.client_auth, secret) {
+        match (self.def.client_auth(), secret) {
             (ClientAuth::ClientSecretBasic, Some(s)) => {
                 req = req.basic_auth(&client_id, Some(s.expose()));
             }
@@ -968,8 +968,8 @@ pub fn check_endpoint(def: &ProviderDef, world: World, url: &str) -> Result<(), 
     let refused = |why: &str| ApiError::RefusedUrl(format!("{why}: {}", def.id));
     let parsed = Url::parse(url).map_err(|_| refused("not a URL"))?;
     let home = def
-        .issuer
-        .as_deref()
+        .issuer()
+        .map(|i| i.as_str())
         .or(def.connection.discovery())
         .unwrap_or(&def.api_base);
     let home = Url::parse(home).ok();
