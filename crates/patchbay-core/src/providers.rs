@@ -846,7 +846,10 @@ mod tests {
         assert!(e.message.contains("expected a boolean"), "{e}");
         // serde reads `[connection]` as a whole (its `method` decides the shape), so toml
         // names the table's line.
-        let table = text.lines().position(|l| l == "[connection]").map(|i| i + 1);
+        let table = text
+            .lines()
+            .position(|l| l == "[connection]")
+            .map(|i| i + 1);
         assert_eq!(e.line, table, "{e}");
         // It belongs to the OAuth connection: an API-key definition cannot say it at all.
         let wc = include_str!("../providers/whatconverts.toml");
