@@ -50,7 +50,10 @@ mod tests {
             ("whatconverts", "default", "Leads"),
         ] {
             let err = validate_list(p, a, r).unwrap_err();
-            assert!(matches!(err, CacheError::InvalidId(_)), "{p}/{a}/{r}: {err}");
+            assert!(
+                matches!(err, CacheError::InvalidId(_)),
+                "{p}/{a}/{r}: {err}"
+            );
         }
     }
 }

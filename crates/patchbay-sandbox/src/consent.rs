@@ -47,19 +47,10 @@ impl ConsentStore {
     }
 }
 
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+/// Text into the consent page's element content and quoted attributes: `&`, `<`, `>`, `"`,
+/// `'` and `/` become entities.
+fn escape(s: &str) -> std::borrow::Cow<'_, str> {
+    html_escape::encode_safe(s)
 }
 
 /// The consent page: provider, client, scopes, and one form with Allow and Deny.
