@@ -125,9 +125,9 @@ impl StoredSettings {
     /// Applies the user's client ids and base URLs to the definitions.
     pub fn apply(&self, defs: &mut [ProviderDef]) {
         for def in defs {
-            if let Some(o) = self.providers.get(&def.id) {
+            if let Some(o) = self.providers.get(def.id.as_str()) {
                 if let Some(id) = clean(&o.client_id) {
-                    def.client_id = id;
+                    def.set_client_id(id);
                 }
                 if let Some(url) = clean(&o.base_url) {
                     def.api_base = url;
@@ -163,9 +163,9 @@ impl StoredSettings {
             providers: defs
                 .iter()
                 .map(|d| {
-                    let o = self.providers.get(&d.id).cloned().unwrap_or_default();
+                    let o = self.providers.get(d.id.as_str()).cloned().unwrap_or_default();
                     ProviderSettings {
-                        id: d.id.clone(),
+                        id: d.id.to_string(),
                         display_name: d.display_name.clone(),
                         client_id: clean(&o.client_id),
                         base_url: clean(&o.base_url),
@@ -256,7 +256,7 @@ mod tests {
     fn background_refresh_is_the_default_off_or_an_interval_in_range() {
         let defs = patchbay_core::providers::builtin();
         let mut view = StoredSettings::default().view(&defs);
-        let (first, second) = (defs[0].id.clone(), defs[1].id.clone());
+        let (first, second) = (defs[0].id.to_string(), defs[1].id.to_string());
         view.providers[0].refresh_secs = Some(0);
         view.providers[1].refresh_secs = Some(600);
         let stored = StoredSettings::from_view(&view, &defs).unwrap();

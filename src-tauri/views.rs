@@ -81,7 +81,7 @@ pub fn chart_column(r: &ResourceDef) -> Option<&str> {
 impl From<&ResourceDef> for ResourceView {
     fn from(r: &ResourceDef) -> Self {
         Self {
-            id: r.id.clone(),
+            id: r.id.to_string(),
             label: r.label.clone(),
             columns: r
                 .columns

@@ -39,7 +39,7 @@ pub fn core_at(url: &str, tweak: impl Fn(&mut ProviderDef)) -> Patchbay {
     let defs = builtin()
         .into_iter()
         .map(|mut d| {
-            d.rewrite_for_demo(url);
+            patchbay_core::demo::rewrite_for_demo(&mut d, url);
             tweak(&mut d);
             d
         })

@@ -148,7 +148,7 @@ async fn sync(sandbox: &str, provider: &str, resource: &str, shipped: bool) -> R
     let defs = builtin()
         .into_iter()
         .map(|mut d| {
-            d.rewrite_for_demo(sandbox);
+            patchbay_core::demo::rewrite_for_demo(&mut d, sandbox);
             // The definitions carry each provider's real rate limit (10 requests/s), which the
             // client honours on its own. Against a sandbox run with --no-rate-limits the
             // benchmark lifts only that pacing; the concurrency stays as shipped.

@@ -81,9 +81,6 @@ pub enum CacheError {
     )]
     ExportWrite(#[source] std::io::Error),
 
-    #[error("The local cache is unavailable after an earlier failure. Restart Patchbay.")]
-    Poisoned,
-
     #[error(
         "The local cache file at {path} is damaged or is not a Patchbay cache. Delete it and press \
          Refresh to fetch your records again."

@@ -16,29 +16,16 @@ pub(crate) struct Cell {
     pub sort: Option<SqlValue>,
 }
 
-impl ColumnKind {
-    /// Text-ish columns are sorted by their display string and go into the search index.
-    pub(crate) fn is_text(self) -> bool {
-        matches!(
-            self,
-            ColumnKind::Text | ColumnKind::Email | ColumnKind::Phone | ColumnKind::Url
-        )
-    }
+/// Dates are searchable as the text shown ("2024-03" finds March 2024).
+pub(crate) fn is_searchable(kind: ColumnKind) -> bool {
+    kind.is_text() || kind.is_date()
+}
 
-    pub(crate) fn is_date(self) -> bool {
-        matches!(self, ColumnKind::Date | ColumnKind::DateTime)
-    }
-
-    /// Dates are searchable as the text shown ("2024-03" finds March 2024).
-    pub(crate) fn is_searchable(self) -> bool {
-        self.is_text() || self.is_date()
-    }
-
-    pub(crate) fn sql_type(self) -> &'static str {
-        match self {
-            ColumnKind::Number | ColumnKind::Money => "REAL",
-            _ => "INTEGER",
-        }
+/// The SQLite type of a non-text column's sort key.
+pub(crate) fn sql_type(kind: ColumnKind) -> &'static str {
+    match kind {
+        ColumnKind::Number | ColumnKind::Money => "REAL",
+        _ => "INTEGER",
     }
 }
 
@@ -244,7 +231,7 @@ pub(crate) fn parse_date(s: &str) -> Option<i64> {
 pub(crate) fn search_text(columns: &[ColumnSpec], cells: &[Cell]) -> String {
     let mut out = String::new();
     for (spec, cell) in columns.iter().zip(cells) {
-        if !spec.kind.is_searchable() || cell.display.is_empty() {
+        if !is_searchable(spec.kind) || cell.display.is_empty() {
             continue;
         }
         out.push_str(&cell.display);

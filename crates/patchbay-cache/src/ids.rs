@@ -2,18 +2,23 @@
 
 use crate::CacheError;
 
-/// Ids are `[a-z0-9_]+` (at most 64 chars); anything else is refused before it reaches SQL.
+/// The one id rule ([`patchbay_model::Id`]), checked before an id reaches SQL. Account ids
+/// follow it too (the core's are stricter: at most 32 characters).
 pub(crate) fn validate(id: &str) -> Result<(), CacheError> {
-    let ok = !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-    if ok {
-        Ok(())
-    } else {
-        Err(CacheError::InvalidId(id.chars().take(80).collect()))
-    }
+    patchbay_model::Id::parse(id)
+        .map(drop)
+        .map_err(|e| CacheError::InvalidId(e.0))
+}
+
+/// The ids that name one cached list.
+pub(crate) fn validate_list(
+    provider: &str,
+    account: &str,
+    resource: &str,
+) -> Result<(), CacheError> {
+    validate(provider)?;
+    validate(account)?;
+    validate(resource)
 }
 
 /// Table names come from the numeric row id in `resources`, never from the provider, account or
@@ -34,23 +39,21 @@ pub(crate) fn fts_table(resource_id: i64) -> String {
 mod tests {
     use super::*;
 
+    /// The rule itself is tested in patchbay-model; here, that the cache applies it to each
+    /// of a list's three ids and answers with its own error.
     #[test]
-    fn accepts_plain_ids_and_refuses_the_rest() {
-        for ok in ["whatconverts", "leads", "email_octopus", "v2"] {
-            assert!(validate(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "",
-            "Leads",
-            "a-b",
-            "a b",
-            "a;drop table x",
-            "a\"b",
-            "ä",
-            &"x".repeat(65),
+    fn every_id_of_a_list_is_checked() {
+        assert!(validate_list("whatconverts", "default", "leads").is_ok());
+        for (p, a, r) in [
+            ("what-converts", "default", "leads"),
+            ("whatconverts", "a;drop table x", "leads"),
+            ("whatconverts", "default", "Leads"),
         ] {
-            let err = validate(bad).unwrap_err();
-            assert!(matches!(err, CacheError::InvalidId(_)), "{bad}: {err}");
+            let err = validate_list(p, a, r).unwrap_err();
+            assert!(
+                matches!(err, CacheError::InvalidId(_)),
+                "{p}/{a}/{r}: {err}"
+            );
         }
     }
 }

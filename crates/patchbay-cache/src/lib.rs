@@ -25,15 +25,18 @@ mod writer;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+
 use std::time::Duration;
 
+use parking_lot::{Mutex, MutexGuard};
 use rusqlite::{Connection, OpenFlags};
 use serde::{Deserialize, Serialize};
 use tracing::{debug, info};
 
 pub use error::CacheError;
 pub use migrations::{DEFAULT_ACCOUNT, SCHEMA_VERSION};
+/// The one column type, shared with the core's definitions and the window.
+pub use patchbay_model::ColumnKind;
 pub use writer::{PageStats, SyncWriter};
 
 /// One column the records table shows, read from each record with an RFC 6901 JSON pointer.
@@ -43,21 +46,6 @@ pub struct ColumnSpec {
     pub label: String,
     pub pointer: String,
     pub kind: ColumnKind,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ColumnKind {
-    Text,
-    Integer,
-    Number,
-    Money,
-    Boolean,
-    Date,
-    DateTime,
-    Email,
-    Phone,
-    Url,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -233,8 +221,10 @@ impl Cache {
         &self.path
     }
 
-    fn writer(&self) -> Result<MutexGuard<'_, Connection>, CacheError> {
-        self.writer.lock().map_err(|_| CacheError::Poisoned)
+    /// parking_lot's lock does not poison: a panic while a write held it dropped its
+    /// transaction (rolled back), so the next write may go ahead.
+    fn writer(&self) -> MutexGuard<'_, Connection> {
+        self.writer.lock()
     }
 
     /// Runs `f` on a read-only connection from the pool (or a fresh one when all are busy).
@@ -242,7 +232,7 @@ impl Cache {
         &self,
         f: impl FnOnce(&Connection) -> Result<T, CacheError>,
     ) -> Result<T, CacheError> {
-        let pooled = self.readers.lock().map_err(|_| CacheError::Poisoned)?.pop();
+        let pooled = self.readers.lock().pop();
         let conn = match pooled {
             Some(c) => c,
             None => {
@@ -257,26 +247,10 @@ impl Cache {
             }
         };
         let result = f(&conn);
-        let mut pool = self.readers.lock().map_err(|_| CacheError::Poisoned)?;
+        let mut pool = self.readers.lock();
         if pool.len() < POOLED_READERS {
             pool.push(conn);
         }
         result
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn column_kinds_use_the_provider_definitions_spelling() {
-        // The shell passes kinds straight from provider definitions (`type = "date_time"`).
-        let kinds: Vec<ColumnKind> =
-            serde_json::from_str(r#"["text","integer","number","money","boolean","date","date_time","email","phone","url"]"#)
-                .unwrap();
-        assert_eq!(kinds.len(), 10);
-        assert_eq!(kinds[6], ColumnKind::DateTime);
-        assert!(serde_json::from_str::<ColumnKind>(r#""DateTime""#).is_err());
     }
 }

@@ -4,7 +4,7 @@
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, Connection, OptionalExtension};
 
-use crate::ids::{fts_table, raw_table, record_table, validate};
+use crate::ids::{fts_table, raw_table, record_table, validate, validate_list};
 use crate::schema::{self, sort_column, Resource};
 use crate::{
     fts, Cache, CacheError, Detail, Field, Query, QueryPage, ResourceStats, Row, WeekCount,
@@ -333,9 +333,7 @@ impl Cache {
         account: &str,
         resource: &str,
     ) -> Result<Option<ResourceStats>, CacheError> {
-        validate(provider)?;
-        validate(account)?;
-        validate(resource)?;
+        validate_list(provider, account, resource)?;
         self.with_reader(|conn| {
             Ok(conn
                 .prepare_cached(

@@ -110,9 +110,7 @@ pub(crate) fn require(
     account: &str,
     resource: &str,
 ) -> Result<Resource, CacheError> {
-    crate::ids::validate(provider)?;
-    crate::ids::validate(account)?;
-    crate::ids::validate(resource)?;
+    crate::ids::validate_list(provider, account, resource)?;
     lookup(conn, provider, account, resource)?.ok_or_else(|| CacheError::NotCached {
         provider: provider.to_string(),
         account: account.to_string(),
@@ -130,7 +128,7 @@ pub(crate) fn create_tables(
     for (i, c) in columns.iter().enumerate() {
         cols.push_str(&format!(",\n  d{i} TEXT COLLATE NOCASE"));
         if !c.kind.is_text() {
-            cols.push_str(&format!(",\n  s{i} {}", c.kind.sql_type()));
+            cols.push_str(&format!(",\n  s{i} {}", crate::extract::sql_type(c.kind)));
         }
     }
     // AUTOINCREMENT so a row index handed to the UI is never reused by a later record after a

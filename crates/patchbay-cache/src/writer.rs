@@ -17,7 +17,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tracing::{debug, info};
 
-use crate::ids::{fts_table, raw_table, record_table, validate};
+use crate::ids::{fts_table, raw_table, record_table, validate, validate_list};
 use crate::schema::{self, Resource};
 use crate::{extract, Cache, CacheError, ColumnSpec, SyncMarks, SyncMode, SyncStats, Unfinished};
 
@@ -49,10 +49,7 @@ impl<'c> ActiveSync<'c> {
             account.to_string(),
             resource.to_string(),
         );
-        let mut active = cache
-            .active_syncs
-            .lock()
-            .map_err(|_| CacheError::Poisoned)?;
+        let mut active = cache.active_syncs.lock();
         if !active.insert(key.clone()) {
             return Err(CacheError::SyncRunning {
                 provider: key.0,
@@ -66,9 +63,7 @@ impl<'c> ActiveSync<'c> {
 
 impl Drop for ActiveSync<'_> {
     fn drop(&mut self) {
-        if let Ok(mut active) = self.cache.active_syncs.lock() {
-            active.remove(&self.key);
-        }
+        self.cache.active_syncs.lock().remove(&self.key);
     }
 }
 
@@ -322,14 +317,12 @@ impl Cache {
         columns: &[ColumnSpec],
         mode: SyncMode,
     ) -> Result<SyncWriter<'_>, CacheError> {
-        validate(provider)?;
-        validate(account)?;
-        validate(resource)?;
+        validate_list(provider, account, resource)?;
         schema::validate_columns(columns)?;
         let columns_json = serde_json::to_string(columns)
             .map_err(|e| CacheError::InvalidColumns(e.to_string()))?;
         let active = ActiveSync::claim(self, provider, account, resource)?;
-        let mut conn = self.writer()?;
+        let mut conn = self.writer();
         let tx = conn.transaction()?;
         let resource_id = match schema::lookup(&tx, provider, account, resource)? {
             Some(existing) => {
@@ -407,9 +400,7 @@ impl Cache {
         account: &str,
         resource: &str,
     ) -> Result<Option<String>, CacheError> {
-        validate(provider)?;
-        validate(account)?;
-        validate(resource)?;
+        validate_list(provider, account, resource)?;
         self.with_reader(|conn| {
             Ok(conn
                 .prepare_cached(
@@ -432,9 +423,7 @@ impl Cache {
         account: &str,
         resource: &str,
     ) -> Result<SyncMarks, CacheError> {
-        validate(provider)?;
-        validate(account)?;
-        validate(resource)?;
+        validate_list(provider, account, resource)?;
         self.with_reader(|conn| {
             type Row = (
                 Option<String>,
@@ -489,7 +478,7 @@ impl Cache {
         if let Some(r) = resource {
             validate(r)?;
         }
-        let mut conn = self.writer()?;
+        let mut conn = self.writer();
         let tx = conn.transaction()?;
         let ids: Vec<i64> = tx
             .prepare(
@@ -537,7 +526,7 @@ impl SyncWriter<'_> {
         next: Option<&str>,
         watermark: Option<&str>,
     ) -> Result<PageStats, CacheError> {
-        let mut conn = self.cache.writer()?;
+        let mut conn = self.cache.writer();
         let tx = conn.transaction()?;
         // Checked first: if the records were deleted (disconnect) or another sync took over,
         // this writer must not resurrect them.
@@ -604,7 +593,7 @@ impl SyncWriter<'_> {
     pub fn finish(self) -> Result<SyncStats, CacheError> {
         let rec = record_table(self.resource_id);
         let fts = fts_table(self.resource_id);
-        let mut conn = self.cache.writer()?;
+        let mut conn = self.cache.writer();
         let tx = conn.transaction()?;
         let live: bool = tx
             .query_row(

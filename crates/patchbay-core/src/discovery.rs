@@ -117,15 +117,9 @@ pub fn metadata_url(issuer: &str) -> Result<Url, String> {
     Ok(url)
 }
 
+/// The one URL rule: https, or http to a loopback IP literal (never the name localhost).
 fn secure(u: &str) -> bool {
-    Url::parse(u).is_ok_and(|u| {
-        u.scheme() == "https"
-            || (u.scheme() == "http"
-                && matches!(
-                    u.host_str(),
-                    Some("127.0.0.1") | Some("localhost") | Some("[::1]")
-                ))
-    })
+    Url::parse(u).is_ok_and(|u| crate::url_rules::https_or_loopback(&u).is_ok())
 }
 
 /// Fetches and checks the metadata: same issuer (RFC 8414 section 3.3), S256, the code flow,

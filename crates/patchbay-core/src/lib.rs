@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod app;
 pub mod budget;
 pub mod dates;
+pub mod demo;
 pub mod discovery;
 pub mod error;
 pub mod http;

@@ -284,18 +284,21 @@ pub fn authorize_request(
     def: &ProviderDef,
     redirect_uri: &str,
 ) -> Result<(Url, PendingAuth), String> {
-    let client = BasicClient::new(ClientId::new(def.client_id.clone()))
-        .set_auth_uri(AuthUrl::new(def.authorize_url.clone()).map_err(|e| e.to_string())?)
-        .set_token_uri(TokenUrl::new(def.token_url.clone()).map_err(|e| e.to_string())?)
+    let (Some(authorize_url), Some(token_url)) = (def.authorize_url(), def.token_url()) else {
+        return Err(format!("{} has no OAuth endpoints yet", def.id));
+    };
+    let client = BasicClient::new(ClientId::new(def.client_id().to_string()))
+        .set_auth_uri(AuthUrl::from_url(authorize_url.clone()))
+        .set_token_uri(TokenUrl::from_url(token_url.clone()))
         .set_redirect_uri(RedirectUrl::new(redirect_uri.to_string()).map_err(|e| e.to_string())?);
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state) = client
         .authorize_url(CsrfToken::new_random)
-        .add_scopes(def.scopes.iter().cloned().map(Scope::new))
+        .add_scopes(def.scopes().iter().cloned().map(Scope::new))
         .set_pkce_challenge(challenge)
         .url();
     let pending = PendingAuth {
-        provider_id: def.id.clone(),
+        provider_id: def.id.to_string(),
         state,
         verifier,
         redirect_uri: redirect_uri.to_string(),
@@ -311,12 +314,17 @@ mod tests {
 
     fn def() -> ProviderDef {
         let mut d = crate::providers::builtin().remove(0);
-        d.rewrite_for_demo("http://127.0.0.1:9");
+        crate::demo::rewrite_for_demo(&mut d, "http://127.0.0.1:9");
         d
     }
 
     fn issuer(d: &ProviderDef) -> impl Fn(&str) -> (Option<String>, bool) + '_ {
-        move |_| (d.issuer.clone(), d.iss_parameter_supported)
+        move |_| {
+            (
+                d.issuer().map(|i| i.as_str().to_string()),
+                d.iss_parameter_supported(),
+            )
+        }
     }
 
     fn state_of(url: &Url) -> String {
@@ -346,7 +354,7 @@ mod tests {
     #[test]
     fn callback_checks() {
         let d = def();
-        let iss = d.issuer.clone().unwrap();
+        let iss = d.issuer().unwrap().as_str().to_string();
         let table = PendingTable::default();
         let (url, pending) = authorize_request(&d, CUSTOM_SCHEME_REDIRECT).unwrap();
         table.insert(pending);
@@ -415,7 +423,7 @@ mod tests {
         ));
         for i in 0..5 {
             let mut d2 = d.clone();
-            d2.id = format!("p{i}");
+            d2.id = format!("p{i}").parse().unwrap();
             table.insert(authorize_request(&d2, CUSTOM_SCHEME_REDIRECT).unwrap().1);
         }
         assert!(table.lock().len() <= 2);

@@ -3,203 +3,73 @@
 //!
 //! A definition holds no secret: a confidential client's secret is read from the vault.
 //!
-//! Every URL in a definition passes [`url_rules::endpoint_allowed`] as in the demo world:
-//! https, or http to the IP literal 127.0.0.1 / [::1] (tests point real definitions at a
-//! loopback sandbox), never `localhost`, user info or a fragment. Whether a loopback URL may
-//! be used in the real world is decided where it is used, with the provider's issuer.
-//! `{name}` placeholders in `api_base` and paths are filled by [`url_rules::fill_url`].
+//! A file is read in two steps: serde reads it as written (`DefinitionFile`, plain strings),
+//! then [`parse_definition`] turns it into a [`ProviderDef`] whose types hold the rules (ids
+//! are [`Id`]s, endpoints are parsed [`url::Url`]s inside the OAuth connection kind), naming
+//! the file, the line and the reason when a value is refused.
+//!
+//! Every URL in a definition passes [`crate::url_rules::https_or_loopback`]: https, or http to
+//! the IP literal 127.0.0.1 / [::1] (tests point real definitions at a loopback sandbox),
+//! never `localhost`, user info or a fragment. Whether a loopback URL may be used in the real
+//! world is decided where it is used, with the provider's issuer. `{name}` placeholders in
+//! `api_base` and paths are filled by [`crate::url_rules::fill_url`].
+//!
+//! The demo world's changes to a definition (every provider on the sandbox, with OAuth) live
+//! with the demo code, in [`crate::demo`].
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use patchbay_model::Id;
 use serde::Deserialize;
 use url::Url;
 
-use crate::url_rules::{self, fill_url, UrlRuleError, World};
+mod check;
+mod connection;
 
-/// One provider as its definition file describes it.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+use check::{check_pointer, check_template, Refusal};
+use connection::ConnectionFile;
+pub use connection::{
+    AuthServer, ClientAuth, ConnectionDef, Issuer, KeyFieldDef, KeySend, OAuthDef, RedirectKind,
+    Registration, ServerSource,
+};
+/// The one column type, shared with the cache and the window.
+pub use patchbay_model::ColumnKind;
+/// The old name, until the core's `views.rs` and the shell say [`ColumnKind`].
+pub use patchbay_model::ColumnKind as ColumnType;
+
+/// One provider: a definition file, parsed and checked ([`parse_definition`]).
+#[derive(Debug, Clone)]
 pub struct ProviderDef {
-    pub id: String,
+    pub id: Id,
     pub display_name: String,
     /// What the provider holds, in a marketer's words ("Leads", "Funnels, contacts, orders").
     pub holds: String,
-    /// The authorization server's issuer identifier (RFC 8414 / RFC 9207).
-    #[serde(default)]
-    pub issuer: Option<String>,
-    /// Whether the provider returns `iss` on the redirect (RFC 9207); then it must match.
-    #[serde(default)]
-    pub iss_parameter_supported: bool,
-    /// How the app gets access: OAuth (the default) or an API key the user pastes.
-    #[serde(default)]
+    /// How the app gets access: OAuth (with its endpoints and client) or an API key.
     pub connection: ConnectionDef,
-    /// Empty when the endpoints come from RFC 8414 discovery (or the method is `api_key`).
-    #[serde(default)]
-    pub authorize_url: String,
-    #[serde(default)]
-    pub token_url: String,
-    #[serde(default)]
-    pub revoke_url: Option<String>,
-    #[serde(default)]
-    pub scopes: Vec<String>,
-    /// Empty for a dynamically registered client (RFC 7591) and for a client id the user
-    /// gives in Settings.
-    #[serde(default)]
-    pub client_id: String,
-    #[serde(default)]
-    pub client_auth: ClientAuth,
-    #[serde(default)]
-    pub redirect: RedirectKind,
-    /// The API's base URL (may hold `{var}` placeholders filled from the account look-up).
+    /// The API's base URL (may hold `{var}` placeholders filled from the account look-up, so
+    /// it stays a template; it passed the URL rule with stand-in values at load).
     pub api_base: String,
-    /// The API base's path relative to the sandbox in demo mode, e.g. `/whatconverts/api/v1`.
-    pub demo_api_path: String,
-    #[serde(default)]
     pub rate_limit: RateLimit,
-    /// Whether the provider's access tokens run out (top-level `access_token_expires`,
-    /// default true). `false` for a provider whose tokens last until revoked and which
-    /// issues no refresh token (ClickFunnels): its `expires_in` is informational, so the
-    /// client must not treat the token as expired nor try to refresh it. Only meaningful for
-    /// OAuth connections; an `api_key` definition may not set it to false.
-    #[serde(default = "yes")]
-    pub access_token_expires: bool,
     pub account: AccountDef,
-    #[serde(default)]
     pub resources: Vec<ResourceDef>,
 }
 
-/// How a provider really lets an app in (`[connection]` in a definition file).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(tag = "method", rename_all = "snake_case")]
-pub enum ConnectionDef {
-    /// OAuth 2.0 authorization code + PKCE.
-    Oauth {
-        /// The issuer whose RFC 8414 metadata names the endpoints; when set, the typed-in
-        /// `authorize_url`/`token_url`/`revoke_url` are not needed.
-        #[serde(default)]
-        discovery: Option<String>,
-        #[serde(default)]
-        registration: Registration,
-    },
-    /// An API key (or token and secret) the user copies from the provider's settings.
-    ApiKey {
-        fields: Vec<KeyFieldDef>,
-        send: KeySend,
-        /// Where in the provider's web app the key lives (a link for the form).
-        #[serde(default)]
-        help_url: Option<String>,
-        /// One sentence for the form: where to find the key.
-        help_text: String,
-        /// The menu path alone ("Integrations → API Keys"), for error messages.
-        location: String,
-    },
-}
-
-impl Default for ConnectionDef {
-    fn default() -> Self {
-        ConnectionDef::Oauth {
-            discovery: None,
-            registration: Registration::Static,
-        }
-    }
-}
-
-impl ConnectionDef {
-    pub fn is_api_key(&self) -> bool {
-        matches!(self, ConnectionDef::ApiKey { .. })
-    }
-
-    /// Whether the client registers itself (RFC 7591) on first connect.
-    pub fn registers_dynamically(&self) -> bool {
-        matches!(
-            self,
-            ConnectionDef::Oauth {
-                registration: Registration::Dynamic,
-                ..
-            }
-        )
-    }
-
-    pub fn discovery(&self) -> Option<&str> {
-        match self {
-            ConnectionDef::Oauth { discovery, .. } => discovery.as_deref(),
-            ConnectionDef::ApiKey { .. } => None,
-        }
-    }
-}
-
-/// Where an OAuth client id comes from.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Registration {
-    /// `client_id` in the definition (or the user's Settings).
-    #[default]
-    Static,
-    /// RFC 7591 dynamic registration as a public native client, kept in the vault.
-    Dynamic,
-}
-
-/// One field of an API-key form.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// A definition file as written; [`parse_definition`] turns it into a [`ProviderDef`].
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct KeyFieldDef {
-    pub key: String,
-    pub label: String,
-    /// Masked in the form (default true).
-    #[serde(default = "yes")]
-    pub secret: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-
-/// How the key travels on every request.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(tag = "scheme", rename_all = "snake_case", deny_unknown_fields)]
-pub enum KeySend {
-    /// HTTP Basic with two fields as user name and password.
-    Basic { username: String, password: String },
-    /// `Authorization: Bearer <field>`.
-    Bearer { field: String },
-    /// `<name>: <field>`.
-    Header { name: String, field: String },
-}
-
-impl KeySend {
-    /// The field keys this scheme reads.
-    pub fn fields(&self) -> Vec<&str> {
-        match self {
-            KeySend::Basic { username, password } => vec![username, password],
-            KeySend::Bearer { field } | KeySend::Header { field, .. } => vec![field],
-        }
-    }
-}
-
-/// How the app authenticates to the token endpoint.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClientAuth {
-    /// A public client: PKCE only.
-    #[default]
-    None,
-    /// A client secret read from the vault, sent in the request body.
-    ClientSecretPost,
-    /// A client secret read from the vault, sent with HTTP Basic.
-    ClientSecretBasic,
-}
-
-/// Which redirect URI the provider gets (RFC 8252).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RedirectKind {
-    /// `dev.patchbay:/oauth/callback`, delivered by the OS as a deep link.
-    #[default]
-    CustomScheme,
-    /// `http://127.0.0.1:PORT/oauth/callback`, served by a one-shot loopback listener.
-    Loopback,
+struct DefinitionFile {
+    id: Id,
+    display_name: String,
+    holds: String,
+    connection: ConnectionFile,
+    api_base: String,
+    #[serde(default)]
+    rate_limit: RateLimit,
+    account: AccountDef,
+    #[serde(default)]
+    resources: Vec<ResourceDef>,
 }
 
 /// What a provider allows, from its documentation (top-level `rate_limit` in a definition):
@@ -278,7 +148,7 @@ pub struct AccountDef {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceDef {
-    pub id: String,
+    pub id: Id,
     pub label: String,
     /// Path relative to the API base; `{var}` placeholders from the account or the parent.
     pub path: String,
@@ -384,25 +254,7 @@ pub struct ColumnDef {
     pub label: String,
     pub pointer: String,
     #[serde(rename = "type", default)]
-    pub kind: ColumnType,
-}
-
-/// A column's value type.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize, ts_rs::TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum ColumnType {
-    #[default]
-    Text,
-    Integer,
-    Number,
-    Money,
-    Boolean,
-    Date,
-    DateTime,
-    Email,
-    Phone,
-    Url,
+    pub kind: ColumnKind,
 }
 
 /// The five pagination styles, one engine (see `paging.rs`).
@@ -522,16 +374,27 @@ pub fn builtin() -> Vec<ProviderDef> {
 
 /// Parses and checks one definition file's text.
 pub fn parse_definition(file: &Path, text: &str) -> Result<ProviderDef, DefinitionError> {
-    let def: ProviderDef = toml::from_str(text).map_err(|e| DefinitionError {
+    let raw: DefinitionFile = toml::from_str(text).map_err(|e| DefinitionError {
         file: file.to_path_buf(),
         line: e.span().map(|s| line_of(text, s.start)),
         message: e.message().to_string(),
     })?;
-    validate(&def).map_err(|(key, message)| DefinitionError {
+    let at_key = |(key, message): Refusal| DefinitionError {
         file: file.to_path_buf(),
         line: find_key_line(text, &key),
         message,
-    })?;
+    };
+    let def = ProviderDef {
+        connection: raw.connection.into_def().map_err(at_key)?,
+        id: raw.id,
+        display_name: raw.display_name,
+        holds: raw.holds,
+        api_base: raw.api_base,
+        rate_limit: raw.rate_limit,
+        account: raw.account,
+        resources: raw.resources,
+    };
+    validate(&def).map_err(at_key)?;
     Ok(def)
 }
 
@@ -548,28 +411,9 @@ fn find_key_line(text: &str, key: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
-fn validate(def: &ProviderDef) -> Result<(), (String, String)> {
-    let ident = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
-    };
-    if !ident(&def.id) {
-        return Err((
-            "id".into(),
-            format!("id {:?} must be lowercase letters, digits, - or _", def.id),
-        ));
-    }
-    for (key, value) in [
-        ("authorize_url", Some(&def.authorize_url)),
-        ("token_url", Some(&def.token_url)),
-        ("revoke_url", def.revoke_url.as_ref()),
-        ("issuer", def.issuer.as_ref()),
-    ] {
-        if let Some(v) = value.filter(|v| !v.is_empty()) {
-            check_url(key, key, v)?;
-        }
-    }
+/// What the types cannot say: placeholders that resolve, URLs and pointers that are well
+/// formed, resources that refer to each other correctly.
+fn validate(def: &ProviderDef) -> Result<(), Refusal> {
     if let Some(name) = placeholders(&def.api_base)
         .into_iter()
         .find(|n| !def.account.vars.contains_key(n))
@@ -585,28 +429,9 @@ fn validate(def: &ProviderDef) -> Result<(), (String, String)> {
         "account path",
         &format!("{}{}", def.api_base, def.account.path),
     )?;
-    if !def.demo_api_path.starts_with('/') {
-        return Err((
-            "demo_api_path".into(),
-            "demo_api_path must start with /".into(),
-        ));
-    }
     def.rate_limit.check()?;
-    validate_connection(def)?;
-    if def.iss_parameter_supported && def.issuer.is_none() {
-        return Err((
-            "iss_parameter_supported".into(),
-            "iss_parameter_supported needs an issuer".into(),
-        ));
-    }
     if let Some(u) = &def.account.url {
         check_template("url", "account url", u)?;
-    }
-    if !def.access_token_expires && def.connection.is_api_key() {
-        return Err((
-            "access_token_expires".into(),
-            "access_token_expires = false applies to OAuth connections only (an API key has no access token)".into(),
-        ));
     }
     check_pointer("name", &def.account.name)?;
     for p in def.account.vars.values() {
@@ -614,11 +439,8 @@ fn validate(def: &ProviderDef) -> Result<(), (String, String)> {
     }
     let mut seen = HashSet::new();
     for r in &def.resources {
-        if !ident(&r.id) || !seen.insert(r.id.clone()) {
-            return Err((
-                "id".into(),
-                format!("resource id {:?} is invalid or repeated", r.id),
-            ));
+        if !seen.insert(r.id.clone()) {
+            return Err(("id".into(), format!("resource id {:?} is repeated", r.id)));
         }
         check_pointer("items", &r.items)?;
         check_pointer("id_pointer", &r.id_pointer)?;
@@ -677,7 +499,7 @@ fn validate(def: &ProviderDef) -> Result<(), (String, String)> {
 }
 
 /// The `split` and `incremental` tables of one resource.
-fn validate_incremental(r: &ResourceDef) -> Result<(), (String, String)> {
+fn validate_incremental(r: &ResourceDef) -> Result<(), Refusal> {
     let param_ok = |p: &str| !p.is_empty() && !p.contains(['&', '=', '#', ' ']);
     if let Some(split) = &r.split {
         if !param_ok(&split.param) {
@@ -765,124 +587,6 @@ fn validate_incremental(r: &ResourceDef) -> Result<(), (String, String)> {
         ));
     }
     check_pointer("incremental", field)
-}
-
-fn validate_connection(def: &ProviderDef) -> Result<(), (String, String)> {
-    match &def.connection {
-        ConnectionDef::Oauth {
-            discovery,
-            registration,
-        } => {
-            match discovery {
-                Some(d) => check_url("discovery", "discovery", d)?,
-                None => {
-                    for (key, v) in [
-                        ("authorize_url", &def.authorize_url),
-                        ("token_url", &def.token_url),
-                    ] {
-                        if v.is_empty() {
-                            return Err((
-                                key.into(),
-                                format!("{key} is required unless [connection] discovery is set"),
-                            ));
-                        }
-                    }
-                }
-            }
-            match registration {
-                Registration::Dynamic if discovery.is_none() => Err((
-                    "registration".into(),
-                    "registration = \"dynamic\" needs discovery (the registration endpoint comes from the metadata)".into(),
-                )),
-                Registration::Static
-                    if def.client_id.is_empty() && def.client_auth == ClientAuth::None =>
-                {
-                    Err(("client_id".into(), "client_id must not be empty".into()))
-                }
-                _ => Ok(()),
-            }
-        }
-        ConnectionDef::ApiKey {
-            fields,
-            send,
-            help_url,
-            ..
-        } => {
-            if fields.is_empty() {
-                return Err(("fields".into(), "an api_key connection needs fields".into()));
-            }
-            let mut seen = HashSet::new();
-            for f in fields {
-                if f.key.is_empty() || !seen.insert(f.key.as_str()) {
-                    return Err((
-                        "fields".into(),
-                        format!("field key {:?} is empty or repeated", f.key),
-                    ));
-                }
-            }
-            if let Some(missing) = send.fields().into_iter().find(|k| !seen.contains(k)) {
-                return Err((
-                    "send".into(),
-                    format!("send uses field {missing:?}, which fields does not list"),
-                ));
-            }
-            if let KeySend::Header { name, .. } = send {
-                if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
-                    return Err(("send".into(), format!("{name:?} is not a header name")));
-                }
-            }
-            if let Some(u) = help_url {
-                let ok = Url::parse(u).is_ok_and(|u| u.scheme() == "https");
-                if !ok {
-                    return Err(("help_url".into(), "help_url must be an https URL".into()));
-                }
-            }
-            Ok(())
-        }
-    }
-}
-
-fn check_pointer(key: &str, p: &str) -> Result<(), (String, String)> {
-    if p.is_empty() || p.starts_with('/') {
-        Ok(())
-    } else {
-        Err((
-            key.into(),
-            format!("{key} {p:?} must be a JSON pointer starting with /"),
-        ))
-    }
-}
-
-/// A definition's URL: parsable and allowed by the one URL rule. Checked as in the demo
-/// world because a definition may point at a loopback sandbox (tests do); the real world
-/// checks again where the URL is used, with the provider's issuer.
-fn check_url(key: &str, what: &str, v: &str) -> Result<(), (String, String)> {
-    let url =
-        Url::parse(v).map_err(|e| (key.to_string(), format!("{what} {v:?} is not a URL: {e}")))?;
-    allowed(key, what, &url)
-}
-
-/// Like [`check_url`] for a template: placeholders filled with a stand-in label.
-fn check_template(key: &str, what: &str, template: &str) -> Result<(), (String, String)> {
-    let url = fill_url(template, |_| Some("x".into())).map_err(|e| refused(key, what, &e))?;
-    allowed(key, what, &url)
-}
-
-fn allowed(key: &str, what: &str, url: &Url) -> Result<(), (String, String)> {
-    url_rules::endpoint_allowed(url, World::Demo, None).map_err(|e| refused(key, what, &e))
-}
-
-fn refused(key: &str, what: &str, e: &UrlRuleError) -> (String, String) {
-    // `DefinitionError::to_user` ends the sentence itself.
-    let why = e.to_string();
-    (
-        key.to_string(),
-        format!(
-            "{what} is refused ({}): {}",
-            e.code(),
-            why.trim_end_matches('.')
-        ),
-    )
 }
 
 /// The `{name}` placeholders of a template.
@@ -975,54 +679,94 @@ pub fn user_override_dir() -> Option<PathBuf> {
 }
 
 impl ProviderDef {
-    /// Demo mode: every URL points at the in-process sandbox, and every provider connects
-    /// with OAuth as the sandbox's one public client, whatever its real method.
-    pub fn rewrite_for_demo(&mut self, sandbox_url: &str) {
-        let base = sandbox_url.trim_end_matches('/');
-        let id = &self.id;
-        self.issuer = Some(format!("{base}/{id}"));
-        self.iss_parameter_supported = true;
-        self.authorize_url = format!("{base}/{id}/oauth/authorize");
-        self.token_url = format!("{base}/{id}/oauth/token");
-        self.revoke_url = Some(format!("{base}/{id}/oauth/revoke"));
-        self.api_base = format!("{base}{}", self.demo_api_path);
-        self.client_auth = ClientAuth::None;
-        self.account.url = None;
-        self.connection = ConnectionDef::default();
-        if self.client_id.is_empty() {
-            self.client_id = "patchbay-desktop".into();
-        }
-    }
-
-    /// Points every URL at a sandbox but keeps the real connection method (API key,
-    /// discovery, dynamic registration, client secret): the non-demo configuration, tested.
-    pub fn point_at(&mut self, sandbox_url: &str) {
-        let base = sandbox_url.trim_end_matches('/');
-        let id = self.id.clone();
-        if self.issuer.is_some() {
-            self.issuer = Some(format!("{base}/{id}"));
-        }
-        if !self.authorize_url.is_empty() {
-            self.authorize_url = format!("{base}/{id}/oauth/authorize");
-        }
-        if !self.token_url.is_empty() {
-            self.token_url = format!("{base}/{id}/oauth/token");
-        }
-        if self.revoke_url.is_some() {
-            self.revoke_url = Some(format!("{base}/{id}/oauth/revoke"));
-        }
-        if let ConnectionDef::Oauth {
-            discovery: Some(d), ..
-        } = &mut self.connection
-        {
-            *d = format!("{base}/{id}");
-        }
-        self.api_base = format!("{base}{}", self.demo_api_path);
-        self.account.url = None;
-    }
-
     pub fn resource(&self, id: &str) -> Option<&ResourceDef> {
         self.resources.iter().find(|r| r.id == id)
+    }
+
+    pub fn oauth(&self) -> Option<&OAuthDef> {
+        self.connection.oauth()
+    }
+
+    pub fn oauth_mut(&mut self) -> Option<&mut OAuthDef> {
+        self.connection.oauth_mut()
+    }
+
+    /// The OAuth endpoints in use: typed in, or found by discovery. `None` for an API key,
+    /// and for a discovered provider before discovery ran.
+    pub fn endpoints(&self) -> Option<&AuthServer> {
+        self.oauth().and_then(OAuthDef::endpoints)
+    }
+
+    /// Typed-in endpoints, to change (tests re-point them at a listener of their own).
+    pub fn fixed_endpoints_mut(&mut self) -> Option<&mut AuthServer> {
+        self.oauth_mut().and_then(OAuthDef::fixed_mut)
+    }
+
+    pub fn authorize_url(&self) -> Option<&Url> {
+        self.endpoints().map(|e| &e.authorize_url)
+    }
+
+    pub fn token_url(&self) -> Option<&Url> {
+        self.endpoints().map(|e| &e.token_url)
+    }
+
+    pub fn revoke_url(&self) -> Option<&Url> {
+        self.endpoints().and_then(|e| e.revoke_url.as_ref())
+    }
+
+    pub fn issuer(&self) -> Option<&Issuer> {
+        self.endpoints().and_then(|e| e.issuer.as_ref())
+    }
+
+    /// Whether the provider returns `iss` on the redirect (RFC 9207); then it must match.
+    pub fn iss_parameter_supported(&self) -> bool {
+        self.issuer().is_some_and(|i| i.iss_parameter_supported)
+    }
+
+    /// The OAuth client id ("" for an API key, a registered client before registration, or a
+    /// client id the user has not given yet).
+    pub fn client_id(&self) -> &str {
+        self.oauth().map_or("", |o| o.client_id.as_str())
+    }
+
+    /// How the token endpoint is authenticated to ([`ClientAuth::None`] for an API key).
+    pub fn client_auth(&self) -> ClientAuth {
+        self.oauth().map_or(ClientAuth::None, |o| o.client_auth)
+    }
+
+    pub fn redirect(&self) -> RedirectKind {
+        self.oauth()
+            .map_or(RedirectKind::CustomScheme, |o| o.redirect)
+    }
+
+    pub fn scopes(&self) -> &[String] {
+        self.oauth().map_or(&[], |o| o.scopes.as_slice())
+    }
+
+    /// Whether access tokens run out (an API key has none, so nothing of it expires early).
+    pub fn access_token_expires(&self) -> bool {
+        self.oauth().is_none_or(|o| o.access_token_expires)
+    }
+
+    /// The user's own client id from Settings; an API-key provider has none to set.
+    pub fn set_client_id(&mut self, client_id: String) {
+        if let Some(o) = self.oauth_mut() {
+            o.client_id = client_id;
+        }
+    }
+
+    /// This definition with the endpoints discovery found and the client id to use with
+    /// them (registered, or the definition's own).
+    pub fn with_discovered(&self, server: AuthServer, client_id: String) -> ProviderDef {
+        let mut d = self.clone();
+        if let Some(o) = d.oauth_mut() {
+            o.client_id = client_id;
+            match &mut o.server {
+                ServerSource::Discovery { found, .. } => *found = Some(server),
+                ServerSource::Fixed(fixed) => *fixed = server,
+            }
+        }
+        d
     }
 }
 
@@ -1036,13 +780,12 @@ mod tests {
         assert_eq!(defs.len(), 5);
         for d in &defs {
             assert!(!d.resources.is_empty(), "{} has resources", d.id);
-            if let ConnectionDef::Oauth { discovery, .. } = &d.connection {
-                assert!(
-                    d.authorize_url.starts_with("https://")
-                        || discovery
-                            .as_deref()
-                            .is_some_and(|u| u.starts_with("https://"))
-                );
+            if let ConnectionDef::Oauth(o) = &d.connection {
+                let url = match &o.server {
+                    ServerSource::Fixed(s) => &s.authorize_url,
+                    ServerSource::Discovery { discovery, .. } => discovery,
+                };
+                assert_eq!(url.scheme(), "https", "{}", d.id);
             }
         }
         let method = |id: &str| defs.iter().find(|d| d.id == id).unwrap().connection.clone();
@@ -1087,7 +830,7 @@ mod tests {
     #[test]
     fn only_clickfunnels_tokens_do_not_expire() {
         for d in builtin() {
-            assert_eq!(d.access_token_expires, d.id != "clickfunnels", "{}", d.id);
+            assert_eq!(d.access_token_expires(), d.id != "clickfunnels", "{}", d.id);
         }
     }
 
@@ -1100,15 +843,100 @@ mod tests {
         );
         assert_ne!(text, cf);
         let e = parse_definition(Path::new("clickfunnels.toml"), &text).unwrap_err();
-        assert_eq!(e.line, find_key_line(&text, "access_token_expires"));
+        assert!(e.message.contains("expected a boolean"), "{e}");
+        // serde reads `[connection]` as a whole (its `method` decides the shape), so toml
+        // names the table's line.
+        let table = text
+            .lines()
+            .position(|l| l == "[connection]")
+            .map(|i| i + 1);
+        assert_eq!(e.line, table, "{e}");
+        // It belongs to the OAuth connection: an API-key definition cannot say it at all.
         let wc = include_str!("../providers/whatconverts.toml");
         let text = format!("access_token_expires = false\n{wc}");
         let e = parse_definition(Path::new("whatconverts.toml"), &text).unwrap_err();
         assert_eq!(e.line, Some(1));
-        assert!(e.message.contains("OAuth connections only"), "{e}");
-        // Written out as true it is the default.
-        let text = format!("access_token_expires = true\n{wc}");
-        assert!(parse_definition(Path::new("whatconverts.toml"), &text).is_ok());
+        assert!(
+            e.message.contains("unknown field `access_token_expires`"),
+            "{e}"
+        );
+        let text = wc.replace(
+            "method = \"api_key\"",
+            "method = \"api_key\"\naccess_token_expires = false",
+        );
+        let e = parse_definition(Path::new("whatconverts.toml"), &text).unwrap_err();
+        assert!(e.message.contains("access_token_expires"), "{e}");
+    }
+
+    #[test]
+    fn oauth_endpoints_are_typed_in_or_discovered_never_both_nor_neither() {
+        let cf = include_str!("../providers/clickfunnels.toml");
+        let bt = include_str!("../providers/boomtown.toml");
+        let discovery = "discovery = \"https://accounts.myclickfunnels.com\"";
+        let both = format!("{discovery}\ntoken_url = \"https://accounts.myclickfunnels.com/t\"");
+        let e = edited(cf, discovery, &both).unwrap_err();
+        assert!(
+            e.message
+                .contains("token_url comes from the discovery metadata"),
+            "{e}"
+        );
+        assert_eq!(
+            e.line,
+            find_key_line(&cf.replace(discovery, &both), "token_url")
+        );
+        let token = "token_url = \"https://auth.boomtownroi.com/oauth/token\"";
+        let e = edited(bt, token, "").unwrap_err();
+        assert!(
+            e.message
+                .contains("token_url is required unless discovery is set"),
+            "{e}"
+        );
+        let e = edited(bt, "client_id = \"\"", "registration = \"dynamic\"").unwrap_err();
+        assert!(e.message.contains("needs discovery"), "{e}");
+        // The OAuth settings live in [connection]: at the top level they are unknown.
+        let e = edited(bt, "holds = ", &format!("{token}\nholds = ")).unwrap_err();
+        assert!(e.message.contains("unknown field `token_url`"), "{e}");
+        // A typed-in definition's endpoints are parsed once, here.
+        let d = parse_definition(Path::new("boomtown.toml"), bt).unwrap();
+        assert_eq!(
+            d.token_url().map(Url::as_str),
+            Some("https://auth.boomtownroi.com/oauth/token")
+        );
+        assert_eq!(
+            d.issuer().map(Issuer::as_str),
+            Some("https://auth.boomtownroi.com")
+        );
+        let d = parse_definition(Path::new("clickfunnels.toml"), cf).unwrap();
+        assert_eq!(d.token_url(), None, "found by discovery at connect");
+        assert_eq!(
+            d.connection.discovery(),
+            Some("https://accounts.myclickfunnels.com")
+        );
+    }
+
+    #[test]
+    fn ids_follow_the_one_id_rule() {
+        let wc = include_str!("../providers/whatconverts.toml");
+        let e = edited(wc, "id = \"whatconverts\"", "id = \"what-converts\"").unwrap_err();
+        assert_eq!(e.line, Some(1), "{e}");
+        assert!(
+            e.message.contains("\"what-converts\" is not a valid id"),
+            "{e}"
+        );
+        let e = edited(wc, "id = \"leads\"", "id = \"Leads\"").unwrap_err();
+        assert!(e.message.contains("\"Leads\" is not a valid id"), "{e}");
+    }
+
+    #[test]
+    fn demo_fields_are_not_part_of_a_definition() {
+        let wc = include_str!("../providers/whatconverts.toml");
+        let e = edited(
+            wc,
+            "holds = \"Leads\"",
+            "holds = \"Leads\"\ndemo_api_path = \"/whatconverts/api/v1\"",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("unknown field `demo_api_path`"), "{e}");
     }
 
     /// A definition with one line replaced (the replaced text must be there).
@@ -1209,47 +1037,41 @@ mod tests {
         let split = eo.resource("contacts").unwrap().split.clone().unwrap();
         assert_eq!(split.values, ["subscribed", "unsubscribed", "pending"]);
 
-        let bad = |from: &str, to: &str| {
-            let e = parse_definition(Path::new("edited.toml"), &text.replacen(from, to, 1))
-                .unwrap_err();
-            e.message
-        };
         let contacts = r#"incremental = { kind = "after_id", param = "after", field = "/id" }"#;
-        assert!(bad(
-            contacts,
-            r#"incremental = { kind = "changed_since", param = "x", field = "/id" }"#
-        )
-        .contains("unknown variant"),);
-        assert!(bad(
-            contacts,
-            r#"incremental = { kind = "after_id", param = "after", field = "id" }"#
-        )
-        .contains("JSON pointer"));
-        assert!(bad(
-            contacts,
-            r#"incremental = { kind = "after_id", param = "after", field = "" }"#
-        )
-        .contains("name the record field"));
-        assert!(bad(
-            contacts,
-            r#"incremental = { kind = "after_id", param = "a&b", field = "/id" }"#
-        )
-        .contains("not a query parameter name"));
-        assert!(bad(
-            contacts,
-            r#"incremental = { kind = "after_id", param = "after", field = "/id", full_every_days = 0 }"#
-        )
-        .contains("at least 1"));
-        assert!(bad(
-            contacts,
-            r#"incremental = { kind = "after_id", param = "after", field = "/id", extra = 1 }"#
-        )
-        .contains("unknown field"));
-        assert!(bad(
-            contacts,
-            r#"incremental = { kind = "after_id", param = "after", field = "/id" }
-split = { param = "status", values = [] }"#
-        )
-        .contains("at least one value"));
+        for (to, why) in [
+            (
+                r#"incremental = { kind = "changed_since", param = "x", field = "/id" }"#,
+                "unknown variant",
+            ),
+            (
+                r#"incremental = { kind = "after_id", param = "after", field = "id" }"#,
+                "JSON pointer",
+            ),
+            (
+                r#"incremental = { kind = "after_id", param = "after", field = "" }"#,
+                "name the record field",
+            ),
+            (
+                r#"incremental = { kind = "after_id", param = "a&b", field = "/id" }"#,
+                "not a query parameter name",
+            ),
+            (
+                r#"incremental = { kind = "after_id", param = "after", field = "/id", full_every_days = 0 }"#,
+                "at least 1",
+            ),
+            (
+                r#"incremental = { kind = "after_id", param = "after", field = "/id", extra = 1 }"#,
+                "unknown field",
+            ),
+            (
+                r#"incremental = { kind = "after_id", param = "after", field = "/id" }
+split = { param = "status", values = [] }"#,
+                "at least one value",
+            ),
+        ] {
+            let e = parse_definition(Path::new("edited.toml"), &text.replacen(contacts, to, 1))
+                .unwrap_err();
+            assert!(e.message.contains(why), "{to}: {e}");
+        }
     }
 }

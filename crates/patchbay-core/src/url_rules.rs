@@ -121,6 +121,13 @@ pub fn endpoint_allowed(url: &Url, world: World, issuer: Option<&Url>) -> Result
     }
 }
 
+/// The rule without the world: https, or plain http to a loopback IP literal, and never user
+/// info or a fragment. For what is checked before the world is known (definition files,
+/// discovery metadata); [`endpoint_allowed`] decides at use whether loopback may be used.
+pub fn https_or_loopback(url: &Url) -> Result<(), UrlRuleError> {
+    endpoint_allowed(url, World::Demo, None)
+}
+
 fn is_localhost_name(url: &Url) -> bool {
     // `foo.localhost` resolves to loopback too on many systems (RFC 6761 §6.3).
     matches!(url.host(), Some(Host::Domain(d)) if d == "localhost" || d.ends_with(".localhost"))

@@ -87,7 +87,7 @@ impl ResourceView {
     pub fn new(provider_id: &str, r: &crate::providers::ResourceDef) -> Self {
         Self {
             provider_id: provider_id.to_string(),
-            id: r.id.clone(),
+            id: r.id.to_string(),
             label: r.label.clone(),
             columns: r
                 .columns

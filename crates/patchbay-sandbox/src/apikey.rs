@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::config::SandboxConfig;
 use crate::providers::Provider;
+use crate::secret_eq::secret_eq;
 use crate::tokens::AccessGrant;
 
 /// Checks the key a request carries; the grant has every scope of the provider (an account
@@ -37,18 +38,18 @@ pub fn check(provider: Provider, headers: &HeaderMap) -> Result<AccessGrant, Res
                 let (token, secret) = pair.split_once(':')?;
                 (1..=2).find_map(|n| {
                     let key = SandboxConfig::api_key_for_account(slug, n)?;
-                    (token == key["api_token"] && secret == key["api_secret"])
+                    (secret_eq(token, &key["api_token"]) & secret_eq(secret, &key["api_secret"]))
                         .then_some(u64::from(n) - 1)
                 })
             }),
         Provider::EmailOctopus => authorization
             .and_then(|v| strip_scheme(v, "bearer"))
-            .is_some_and(|k| k == expected["api_key"])
+            .is_some_and(|k| secret_eq(k, &expected["api_key"]))
             .then_some(0),
         Provider::WebinarGeek => headers
             .get("api-token")
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|t| t.trim() == expected["api_token"])
+            .is_some_and(|t| secret_eq(t.trim(), &expected["api_token"]))
             .then_some(0),
         _ => None,
     };
@@ -74,7 +75,7 @@ fn strip_scheme<'a>(value: &'a str, scheme: &str) -> Option<&'a str> {
 
 /// 401 with the provider's own error body (sandbox choice where the docs are silent).
 fn unauthorized(provider: Provider, why: &str) -> Response {
-    let mut response = match provider {
+    let response = match provider {
         // EmailOctopus API v2 answers RFC 7807 problem details.
         Provider::EmailOctopus => {
             let mut r = (
@@ -118,8 +119,5 @@ fn unauthorized(provider: Provider, why: &str) -> Response {
         )
             .into_response(),
     };
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    crate::server::no_store(response)
 }

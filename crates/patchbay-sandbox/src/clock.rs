@@ -2,7 +2,7 @@
 //! move it forward (`Sandbox::advance_clock`). It dates new and updated records, drives churn
 //! and resets daily quotas. Token lifetimes stay on real time (they use `Instant`).
 
-use std::sync::Mutex;
+use parking_lot::Mutex;
 use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
@@ -48,11 +48,11 @@ impl SimClock {
         } else {
             self.started.elapsed()
         };
-        real + *self.advanced.lock().expect("clock poisoned")
+        real + *self.advanced.lock()
     }
 
     pub fn advance(&self, by: Duration) {
-        *self.advanced.lock().expect("clock poisoned") += by;
+        *self.advanced.lock() += by;
     }
 }
 

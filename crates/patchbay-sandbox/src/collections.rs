@@ -2,7 +2,9 @@
 //! filters see, what `Sandbox::apply_changes` and churn change, what `Sandbox::records` shows.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use serde_json::Value;
 
@@ -226,7 +228,6 @@ impl Store {
     fn slot(&self, c: Collection, parent: u64) -> Arc<Mutex<Slot>> {
         self.slots
             .lock()
-            .expect("store poisoned")
             .entry((c, parent))
             .or_insert_with(|| {
                 Arc::new(Mutex::new(Slot {
@@ -246,7 +247,7 @@ impl Store {
         f: impl FnOnce(&mut Slot) -> R,
     ) -> R {
         let slot = self.slot(c, parent);
-        let mut slot = slot.lock().expect("overlay poisoned");
+        let mut slot = slot.lock();
         if parent == 0 {
             if let Some(churn) = self.churn {
                 self.catch_up(c, &mut slot.overlay, churn, clock);

@@ -1,7 +1,7 @@
 //! Pending authorization requests awaiting the user's decision, and the consent page.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::providers::Provider;
@@ -31,7 +31,7 @@ impl ConsentStore {
     /// Stores the request and returns the opaque id the consent form carries.
     pub fn insert(&self, pending: PendingRequest) -> String {
         let id = random_token();
-        let mut map = self.pending.lock().expect("consent store poisoned");
+        let mut map = self.pending.lock();
         let now = Instant::now();
         // Forget abandoned consents so the map stays small in a long-running demo.
         map.retain(|_, (_, expires)| *expires > now);
@@ -41,25 +41,16 @@ impl ConsentStore {
 
     /// Takes the request out (single use); None when unknown, used, expired or another provider's.
     pub fn take(&self, provider: Provider, id: &str) -> Option<PendingRequest> {
-        let mut map = self.pending.lock().expect("consent store poisoned");
+        let mut map = self.pending.lock();
         let (pending, expires) = map.remove(id)?;
         (expires > Instant::now() && pending.request.provider == provider).then_some(pending)
     }
 }
 
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+/// Text into the consent page's element content and quoted attributes: `&`, `<`, `>`, `"`,
+/// `'` and `/` become entities.
+fn escape(s: &str) -> std::borrow::Cow<'_, str> {
+    html_escape::encode_safe(s)
 }
 
 /// The consent page: provider, client, scopes, and one form with Allow and Deny.

@@ -1,7 +1,7 @@
 //! Fault injection: parsing the `--faults` SPEC and drawing faults deterministically.
 
+use parking_lot::Mutex;
 use std::str::FromStr;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use rand::rngs::StdRng;
@@ -157,11 +157,11 @@ impl FaultInjector {
     }
 
     fn spec(&self) -> FaultSpec {
-        self.spec.lock().expect("fault spec poisoned").clone()
+        self.spec.lock().clone()
     }
 
     pub fn set_spec(&self, spec: FaultSpec) {
-        *self.spec.lock().expect("fault spec poisoned") = spec;
+        *self.spec.lock() = spec;
     }
 
     pub fn applies_to_tokens(&self) -> bool {
@@ -180,7 +180,7 @@ impl FaultInjector {
     /// One decision per request: the delay to add and the fault to inject, if any.
     pub fn draw(&self) -> (Duration, Option<Fault>) {
         let spec = self.spec();
-        let mut rng = self.rng.lock().expect("fault rng poisoned");
+        let mut rng = self.rng.lock();
         let delay = match spec.latency {
             Some((lo, hi)) if hi > lo => {
                 let span = (hi - lo).as_micros() as u64;

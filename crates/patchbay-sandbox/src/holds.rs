@@ -2,7 +2,7 @@
 //! a chosen point until the test releases it, so a test can stop a client at an exact moment
 //! of a refresh (kill the process with its request in flight) instead of guessing with a timer.
 
-use std::sync::Mutex;
+use parking_lot::Mutex;
 
 use tokio::sync::oneshot;
 
@@ -54,7 +54,7 @@ impl Holds {
     pub fn arm(&self, provider: Provider, point: HoldPoint) -> RefreshHold {
         let (held_tx, held_rx) = oneshot::channel();
         let (release_tx, release_rx) = oneshot::channel();
-        self.armed.lock().expect("holds poisoned").push(Armed {
+        self.armed.lock().push(Armed {
             provider,
             point,
             held: held_tx,
@@ -68,7 +68,7 @@ impl Holds {
 
     /// The hold armed for `provider`'s next refresh request, if any (used up by it).
     pub fn take(&self, provider: Provider) -> Option<Taken> {
-        let mut armed = self.armed.lock().expect("holds poisoned");
+        let mut armed = self.armed.lock();
         let i = armed.iter().position(|a| a.provider == provider)?;
         let a = armed.remove(i);
         Some(Taken {

@@ -24,6 +24,7 @@ mod quota;
 mod ratelimit;
 mod registration;
 mod requests_log;
+mod secret_eq;
 mod server;
 mod tokens;
 

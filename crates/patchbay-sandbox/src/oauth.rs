@@ -103,10 +103,7 @@ fn redirect(
     let mut response = StatusCode::SEE_OTHER.into_response();
     let location = HeaderValue::from_str(url.as_str()).expect("a URL is a valid header value");
     response.headers_mut().insert(header::LOCATION, location);
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    crate::server::no_store(response)
 }
 
 fn error_redirect(
@@ -319,7 +316,7 @@ fn authenticate_client(
             (None, s) => s,
         };
         match given {
-            Some(s) if s == expected => {}
+            Some(s) if crate::secret_eq::secret_eq(s, expected) => {}
             Some(_) => return invalid("wrong client secret"),
             None => return invalid("this client must authenticate with its client secret"),
         }

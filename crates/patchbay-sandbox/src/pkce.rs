@@ -27,13 +27,7 @@ pub fn s256(verifier: &str) -> String {
 
 /// Whether `verifier` is well formed and hashes to `challenge`.
 pub fn verify(verifier: &str, challenge: &str) -> bool {
-    verifier_is_well_formed(verifier)
-        && constant_time_eq(s256(verifier).as_bytes(), challenge.as_bytes())
-}
-
-/// Comparison whose time does not depend on where the inputs differ.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    verifier_is_well_formed(verifier) && crate::secret_eq::secret_eq(&s256(verifier), challenge)
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! Daily request quotas per credential (an API key, or one OAuth grant), reset at 00:00 UTC
 //! by the sandbox clock, as WhatConverts documents for its keys (1,000 a day per profile key).
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use crate::clock::next_utc_midnight;
 use crate::providers::Provider;
@@ -39,7 +39,7 @@ impl Quotas {
     }
 
     pub fn set(&self, provider: Provider, per_day: Option<u32>) {
-        let mut limits = self.limits.lock().expect("quotas poisoned");
+        let mut limits = self.limits.lock();
         match per_day {
             Some(n) => limits.insert(provider, n),
             None => limits.remove(&provider),
@@ -54,18 +54,12 @@ impl Quotas {
         grant: u64,
         now: i64,
     ) -> Result<Option<QuotaLeft>, QuotaExceeded> {
-        let Some(limit) = self
-            .limits
-            .lock()
-            .expect("quotas poisoned")
-            .get(&provider)
-            .copied()
-        else {
+        let Some(limit) = self.limits.lock().get(&provider).copied() else {
             return Ok(None);
         };
         let day = now.div_euclid(86_400);
         let reset = next_utc_midnight(now);
-        let mut used = self.used.lock().expect("quotas poisoned");
+        let mut used = self.used.lock();
         let entry = used.entry((provider, grant)).or_insert((day, 0));
         if entry.0 != day {
             *entry = (day, 0);

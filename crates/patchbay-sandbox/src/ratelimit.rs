@@ -1,8 +1,8 @@
 //! Per-(provider, grant) token buckets: a client gets `burst` calls at once, then
 //! `per_second`, and a 429 with `Retry-After` beyond that.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::providers::{Provider, RateLimit};
@@ -32,7 +32,7 @@ impl RateLimiter {
         limit: RateLimit,
         now: Instant,
     ) -> Result<u32, Duration> {
-        let mut buckets = self.buckets.lock().expect("rate limiter poisoned");
+        let mut buckets = self.buckets.lock();
         let bucket = buckets.entry((provider, grant_id)).or_insert(Bucket {
             tokens: f64::from(limit.burst),
             updated: now,

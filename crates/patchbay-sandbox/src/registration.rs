@@ -4,8 +4,8 @@
 //! `token_endpoint_auth_method: none`, redirect URIs `dev.patchbay:/oauth/callback` (or
 //! another registered one) and loopback callbacks.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -16,7 +16,8 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use crate::providers::Provider;
-use crate::server::AppState;
+use crate::secret_eq::secret_eq;
+use crate::server::{no_store, AppState};
 use crate::tokens::random_token;
 
 /// The providers that offer dynamic registration.
@@ -45,8 +46,8 @@ pub enum Known {
 }
 
 impl Registrations {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Client>> {
-        self.clients.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> parking_lot::MutexGuard<'_, HashMap<String, Client>> {
+        self.clients.lock()
     }
 
     /// Every registration is rejected from now on (`invalid_client`), as when a provider
@@ -104,14 +105,13 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn error(status: StatusCode, code: &str, description: &str) -> Response {
-    let mut r = (
-        status,
-        Json(json!({ "error": code, "error_description": description })),
+    no_store(
+        (
+            status,
+            Json(json!({ "error": code, "error_description": description })),
+        )
+            .into_response(),
     )
-        .into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
 }
 
 async fn register(
@@ -213,10 +213,7 @@ async fn register(
     tracing::info!(provider = p.slug(), "client registered");
     let mut body = metadata;
     body["registration_access_token"] = json!(access_token);
-    let mut r = (StatusCode::CREATED, Json(body)).into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
+    no_store((StatusCode::CREATED, Json(body)).into_response())
 }
 
 /// RFC 7592 read: the registration, or 401 when it no longer exists.
@@ -234,7 +231,7 @@ async fn read(
         .map(|(_, t)| t.trim().to_string());
     let clients = state.registrations.lock();
     match (clients.get(&client_id), token) {
-        (Some(c), Some(t)) if c.provider == p && !c.revoked && c.access_token == t => {
+        (Some(c), Some(t)) if c.provider == p && !c.revoked && secret_eq(&t, &c.access_token) => {
             Json(c.metadata.clone()).into_response()
         }
         _ => {

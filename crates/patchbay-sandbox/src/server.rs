@@ -133,3 +133,13 @@ pub async fn serve(listener: TcpListener, router: Router, mut shutdown: oneshot:
     }
     connections.shutdown().await;
 }
+
+/// Marks a response that carries or asks for credentials as never to be cached (RFC 6749
+/// section 5.1, RFC 7591 section 3.2.1).
+pub(crate) fn no_store(mut response: axum::response::Response) -> axum::response::Response {
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    response
+}

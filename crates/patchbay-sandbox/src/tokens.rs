@@ -1,8 +1,8 @@
 //! Authorization codes, access tokens and refresh-token families (grants), with the
 //! one-time-use, rotation and reuse-detection rules of RFC 6749 and the OAuth 2.0 Security BCP.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -131,12 +131,12 @@ impl TokenStore {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().expect("token store poisoned")
+    fn lock(&self) -> parking_lot::MutexGuard<'_, Inner> {
+        self.inner.lock()
     }
 
     pub fn set_access_ttl(&self, ttl: Duration) {
-        *self.access_ttl.lock().expect("ttl poisoned") = ttl;
+        *self.access_ttl.lock() = ttl;
     }
 
     /// Every access token issued so far is expired from now on, as if its lifetime had
@@ -171,7 +171,7 @@ impl TokenStore {
         verifier: &str,
         lifetime: AccessLifetime,
     ) -> Result<Issued, GrantError> {
-        let ttl = *self.access_ttl.lock().expect("ttl poisoned");
+        let ttl = *self.access_ttl.lock();
         let mut inner = self.lock();
         let entry = match inner.codes.get_mut(code) {
             Some(e) if e.request.provider == provider => e,
@@ -229,7 +229,7 @@ impl TokenStore {
         refresh_token: &str,
         scope: Option<&str>,
     ) -> Result<Issued, GrantError> {
-        let ttl = *self.access_ttl.lock().expect("ttl poisoned");
+        let ttl = *self.access_ttl.lock();
         let mut inner = self.lock();
         let (grant_id, granted_scope, retired) = match inner.refresh.get(refresh_token) {
             Some(e) if e.provider == provider && e.client_id == client_id => {

@@ -1,23 +1,8 @@
 //! How a provider's resource definition maps onto the cache: its columns and record ids.
 
-use patchbay_cache::{ColumnKind, ColumnSpec};
-use patchbay_core::providers::{ColumnType, ResourceDef};
+use patchbay_cache::ColumnSpec;
+use patchbay_core::providers::ResourceDef;
 use serde_json::Value;
-
-fn kind(t: ColumnType) -> ColumnKind {
-    match t {
-        ColumnType::Text => ColumnKind::Text,
-        ColumnType::Integer => ColumnKind::Integer,
-        ColumnType::Number => ColumnKind::Number,
-        ColumnType::Money => ColumnKind::Money,
-        ColumnType::Boolean => ColumnKind::Boolean,
-        ColumnType::Date => ColumnKind::Date,
-        ColumnType::DateTime => ColumnKind::DateTime,
-        ColumnType::Email => ColumnKind::Email,
-        ColumnType::Phone => ColumnKind::Phone,
-        ColumnType::Url => ColumnKind::Url,
-    }
-}
 
 /// The cache columns of a resource, in the definition's order.
 pub fn columns(r: &ResourceDef) -> Vec<ColumnSpec> {
@@ -27,7 +12,7 @@ pub fn columns(r: &ResourceDef) -> Vec<ColumnSpec> {
             key: c.key.clone(),
             label: c.label.clone(),
             pointer: c.pointer.clone(),
-            kind: kind(c.kind),
+            kind: c.kind,
         })
         .collect()
 }

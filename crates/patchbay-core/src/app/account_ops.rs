@@ -1,6 +1,7 @@
 //! One account's life after connect: "Connected as", disconnect, and the one-time move of
 //! single-account data into the first account.
 
+use url::Url;
 use super::CoreState;
 use crate::accounts::AccountEntry;
 use crate::discovery;
@@ -65,7 +66,7 @@ impl CoreState {
             if let Some(v) = self.vault_get(&old_secret).await? {
                 let bound = BoundSecret {
                     secret: v,
-                    token_endpoint: def.token_url.clone(),
+                    token_endpoint: def.token_url().map(Url::to_string).unwrap_or_default(),
                 };
                 let new = client_secret_key(&self.namespace, &def.id);
                 self.vault_set(&new, bound.to_secret()).await?;
@@ -89,7 +90,7 @@ impl CoreState {
                 .await?;
             self.vault_delete(&old_tokens).await?;
             tracing::info!(provider = %def.id, "single-account connection moved into the first account");
-            upgraded.push(def.id.clone());
+            upgraded.push(def.id.to_string());
         }
         Ok(upgraded)
     }

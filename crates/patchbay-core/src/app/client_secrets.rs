@@ -1,6 +1,7 @@
 //! The user's own client secret (BoomTown outside demo mode), bound to the token endpoint
 //! it was saved for.
 
+use url::Url;
 use super::CoreState;
 use crate::error::ApiError;
 use crate::providers::ClientAuth;
@@ -12,7 +13,7 @@ impl CoreState {
     /// outside demo mode): Settings shows a secret field for these.
     pub fn needs_client_secret(&self, provider_id: &str) -> bool {
         self.def(provider_id)
-            .is_some_and(|d| d.client_auth != ClientAuth::None && !d.connection.is_api_key())
+            .is_some_and(|d| d.client_auth() != ClientAuth::None)
     }
 
     /// Keeps (or with `None` deletes) the user's client secret in the vault, bound to the
@@ -29,10 +30,11 @@ impl CoreState {
         let key = client_secret_key(&self.namespace, provider_id);
         match secret.filter(|s| !s.expose_secret().trim().is_empty()) {
             Some(s) => {
-                self.check_endpoint(def, &def.token_url)?;
+                let token_url = def.token_url().map_or("", Url::as_str);
+                self.check_endpoint(def, token_url)?;
                 let bound = BoundSecret {
                     secret: SecretString::from(s.expose_secret().trim()),
-                    token_endpoint: def.token_url.clone(),
+                    token_endpoint: token_url.to_string(),
                 };
                 self.vault_set(&key, bound.to_secret()).await
             }
@@ -48,7 +50,8 @@ impl CoreState {
         };
         let key = client_secret_key(&self.namespace, provider_id);
         match self.vault_get(&key).await {
-            Ok(Some(s)) => BoundSecret::read(&s).is_ok_and(|b| b.token_endpoint == def.token_url),
+            Ok(Some(s)) => BoundSecret::read(&s)
+                .is_ok_and(|b| Some(b.token_endpoint.as_str()) == def.token_url().map(Url::as_str)),
             _ => false,
         }
     }

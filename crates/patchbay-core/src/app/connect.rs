@@ -28,8 +28,8 @@ impl Patchbay {
                 provider_id: provider_id.into(),
             });
         }
-        if def.client_auth != ClientAuth::None
-            && (def.client_id.is_empty() || !self.has_client_secret(provider_id).await)
+        if def.client_auth() != ClientAuth::None
+            && (def.client_id().is_empty() || !self.has_client_secret(provider_id).await)
         {
             return Err(ConnectError::NeedsClientCredentials {
                 provider_id: provider_id.into(),
@@ -40,12 +40,12 @@ impl Patchbay {
         } else {
             def
         };
-        self.check_endpoint(&def, &def.authorize_url)
-            .and_then(|()| self.check_endpoint(&def, &def.token_url))
+        self.check_endpoint(&def, def.authorize_url().map_or("", Url::as_str))
+            .and_then(|()| self.check_endpoint(&def, def.token_url().map_or("", Url::as_str)))
             .map_err(api_during_connect(provider_id))?;
         // A new connect replaces the provider's earlier one, listener included.
         self.loopbacks.lock().remove(provider_id);
-        let url = match def.redirect {
+        let url = match def.redirect() {
             RedirectKind::CustomScheme => {
                 let (url, pending) = authorize_request(&def, CUSTOM_SCHEME_REDIRECT)
                     .map_err(ConnectError::Config)?;
@@ -101,7 +101,7 @@ impl Patchbay {
             }
         };
         let handle = listener.serve(self.config.pending_ttl, accepts, complete);
-        self.loopbacks.lock().insert(def.id.clone(), handle);
+        self.loopbacks.lock().insert(def.id.to_string(), handle);
         Ok(url)
     }
 

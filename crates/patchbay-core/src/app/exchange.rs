@@ -25,7 +25,10 @@ impl CoreState {
         let resolved = self.resolved.lock().clone();
         let callback = self.pending.take(callback_url, |id| {
             match resolved.get(id).or_else(|| self.def(id)) {
-                Some(d) => (d.issuer.clone(), d.iss_parameter_supported),
+                Some(d) => (
+                    d.issuer().map(|i| i.as_str().to_string()),
+                    d.iss_parameter_supported(),
+                ),
                 None => (None, false),
             }
         });
@@ -167,7 +170,7 @@ impl CoreState {
             Some(id) => {
                 let conn = self
                     .connection(&def.id, &id)
-                    .ok_or_else(|| ConnectError::UnknownProvider(def.id.clone()))?;
+                    .ok_or_else(|| ConnectError::UnknownProvider(def.id.to_string()))?;
                 // Written under the known account before the fresh entry goes: a crash in
                 // between leaves an extra entry, never no tokens.
                 conn.install(tokens.clone()).await?;
@@ -183,7 +186,7 @@ impl CoreState {
                 self.accounts.upsert(&def.id, entry(id.clone())).await?;
                 self.connections
                     .lock()
-                    .insert((def.id.clone(), id.clone()), Arc::new(fresh));
+                    .insert((def.id.to_string(), id.clone()), Arc::new(fresh));
                 Ok(id)
             }
         }

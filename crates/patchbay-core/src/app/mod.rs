@@ -169,7 +169,7 @@ impl Patchbay {
             .iter()
             .map(|d| {
                 let mut d = (**d).clone();
-                d.rewrite_for_demo(sandbox_url);
+                crate::demo::rewrite_for_demo(&mut d, sandbox_url);
                 Arc::new(d)
             })
             .collect();

@@ -18,7 +18,7 @@ impl CoreState {
         def: &Arc<ProviderDef>,
     ) -> Result<Arc<ProviderDef>, ConnectError> {
         let _one_at_a_time = self.resolving.lock().await;
-        let provider_id = def.id.clone();
+        let provider_id = def.id.to_string();
         let issuer = def.connection.discovery().unwrap_or_default().to_string();
         let dynamic = def.connection.registers_dynamically();
         let key = discovery::client_key(&self.namespace, &provider_id);
@@ -43,7 +43,7 @@ impl CoreState {
                 }
                 _ => Some(c),
             },
-            Some(c) if c.client_id == def.client_id => Some(c),
+            Some(c) if c.client_id == def.client_id() => Some(c),
             _ => None,
         };
         let client = match stored {
@@ -56,7 +56,7 @@ impl CoreState {
                         detail,
                     })?;
                 let c = if dynamic {
-                    let c = discovery::register(&self.http, &md, &def.scopes)
+                    let c = discovery::register(&self.http, &md, def.scopes())
                         .await
                         .map_err(|detail| ConnectError::Registration {
                             provider_id: provider_id.clone(),
@@ -66,7 +66,7 @@ impl CoreState {
                     c
                 } else {
                     OauthClient {
-                        client_id: def.client_id.clone(),
+                        client_id: def.client_id().to_string(),
                         issuer: md.issuer,
                         authorization_endpoint: md.authorization_endpoint,
                         token_endpoint: md.token_endpoint,
@@ -81,14 +81,18 @@ impl CoreState {
                 c
             }
         };
-        let mut d = (**def).clone();
-        d.authorize_url = client.authorization_endpoint;
-        d.token_url = client.token_endpoint;
-        d.revoke_url = client.revocation_endpoint;
-        d.issuer = Some(client.issuer);
-        d.iss_parameter_supported = client.iss_parameter_supported;
-        d.client_id = client.client_id;
-        let d = Arc::new(d);
+        let server = crate::providers::AuthServer::from_metadata(
+            &client.issuer,
+            client.iss_parameter_supported,
+            &client.authorization_endpoint,
+            &client.token_endpoint,
+            client.revocation_endpoint.as_deref(),
+        )
+        .map_err(|detail| ConnectError::Discovery {
+            provider_id: provider_id.clone(),
+            detail,
+        })?;
+        let d = Arc::new(def.with_discovered(server, client.client_id));
         self.resolved.lock().insert(provider_id, d.clone());
         Ok(d)
     }

@@ -41,7 +41,7 @@ impl CoreState {
             });
         }
         ProviderTile {
-            id: def.id.clone(),
+            id: def.id.to_string(),
             display_name: def.display_name.clone(),
             holds: def.holds.clone(),
             waiting_authorize_url: self.pending.authorize_url(&def.id),

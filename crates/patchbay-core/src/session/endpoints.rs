@@ -36,10 +36,10 @@ impl Connection {
     pub(crate) async fn endpoints(&self) -> Result<Endpoints, ApiError> {
         let Some(discovery) = self.def.connection.discovery() else {
             return Ok(Endpoints {
-                client_id: self.def.client_id.clone(),
-                issuer: self.def.issuer.clone(),
-                token_url: self.def.token_url.clone(),
-                revoke_url: self.def.revoke_url.clone(),
+                client_id: self.def.client_id().to_string(),
+                issuer: self.def.issuer().map(|i| i.as_str().to_string()),
+                token_url: self.def.token_url().map(Url::to_string).unwrap_or_default(),
+                revoke_url: self.def.revoke_url().map(Url::to_string),
             });
         };
         let vault = self.vault.clone();
@@ -102,7 +102,7 @@ impl Connection {
         for url in std::iter::once(&token_url).chain(revoke_url.as_ref()) {
             check_endpoint(&self.def, self.world, url)?;
         }
-        let secret = if self.def.client_auth != ClientAuth::None {
+        let secret = if self.def.client_auth() != ClientAuth::None {
             self.client_secret(&token_url).await?
         } else {
             None
@@ -115,12 +115,12 @@ impl Connection {
                     .transpose()
                     .map_err(|e| bad(e.to_string()))?,
             );
-        if self.def.client_auth != ClientAuth::None {
+        if self.def.client_auth() != ClientAuth::None {
             if let Some(secret) = secret {
                 client =
                     client.set_client_secret(ClientSecret::new(secret.expose_secret().to_string()));
             }
-            client = client.set_auth_type(match self.def.client_auth {
+            client = client.set_auth_type(match self.def.client_auth() {
                 ClientAuth::ClientSecretBasic => AuthType::BasicAuth,
                 _ => AuthType::RequestBody,
             });
@@ -141,8 +141,8 @@ pub(crate) fn check_endpoint(def: &ProviderDef, world: World, url: &str) -> Resu
     let refused = |why: &str| ApiError::RefusedUrl(format!("{why}: {}", def.id));
     let parsed = Url::parse(url).map_err(|_| refused("not a URL"))?;
     let home = def
-        .issuer
-        .as_deref()
+        .issuer()
+        .map(|i| i.as_str())
         .or(def.connection.discovery())
         .unwrap_or(&def.api_base);
     let home = Url::parse(home).ok();

@@ -95,7 +95,7 @@ impl Connection {
                 Arc::new(UsageLedger::memory(Clock::system())),
                 UsageKey {
                     namespace: namespace.to_string(),
-                    provider: def.id.clone(),
+                    provider: def.id.to_string(),
                     account: account.as_str().to_string(),
                 },
             ),
@@ -154,7 +154,7 @@ impl Connection {
     /// When a token issued now with `expires_in` expires: never for a provider whose access
     /// tokens do not expire (its `expires_in` is informational).
     pub(crate) fn expiry_of(&self, expires_in: Option<Duration>) -> Option<u64> {
-        if !self.def.access_token_expires {
+        if !self.def.access_token_expires() {
             return None;
         }
         expires_in.map(|d| unix_now().saturating_add(d.as_secs()))

@@ -41,12 +41,12 @@ impl Connection {
         };
         let mut form = vec![("token", token), ("token_type_hint", hint)];
         let mut req = self.http.post(url);
-        let secret = if self.def.client_auth != ClientAuth::None {
+        let secret = if self.def.client_auth() != ClientAuth::None {
             self.client_secret(&token_url).await?
         } else {
             None
         };
-        match (self.def.client_auth, &secret) {
+        match (self.def.client_auth(), &secret) {
             (ClientAuth::ClientSecretBasic, Some(s)) => {
                 req = req.basic_auth(&client_id, Some(s.expose_secret()));
             }

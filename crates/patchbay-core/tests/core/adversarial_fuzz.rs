@@ -171,7 +171,7 @@ where
 
 fn table_with_pending() -> (PendingTable, patchbay_core::providers::ProviderDef) {
     let mut def = builtin().remove(0);
-    def.rewrite_for_demo("http://127.0.0.1:9");
+    patchbay_core::demo::rewrite_for_demo(&mut def, "http://127.0.0.1:9");
     let table = PendingTable::default();
     let (_, mut pending) = authorize_request(&def, CUSTOM_SCHEME_REDIRECT).unwrap();
     pending.state = oauth2::CsrfToken::new(STATE.to_string());
@@ -196,7 +196,7 @@ fn fuzz_callbacks_and_definitions_never_panic() {
         |link| {
             let (table, def) = table_with_pending();
             let _ = table.provider_of(&link);
-            let issuer = def.issuer.clone();
+            let issuer = def.issuer().map(|i| i.as_str().to_string());
             let result = table.take(&link, |_| (issuer.clone(), true));
             // Anything accepted must have been the known state on our exact redirect URI.
             if result.is_ok() && !link.starts_with(&format!("{CUSTOM_SCHEME_REDIRECT}?")) {
@@ -301,7 +301,7 @@ fn fuzz_callbacks_and_definitions_never_panic() {
                 // A definition that loads must be usable.
                 let _ = patchbay_core::http::RateLimiter::new(&def.rate_limit);
                 let _ = fill_placeholders(&def.api_base, |_| Some("1".into()));
-                def.rewrite_for_demo("http://127.0.0.1:9");
+                patchbay_core::demo::rewrite_for_demo(&mut def, "http://127.0.0.1:9");
                 let _ = authorize_request(&def, CUSTOM_SCHEME_REDIRECT);
                 let _ = Connection::new(
                     Arc::new(def),

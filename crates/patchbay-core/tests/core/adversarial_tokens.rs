@@ -333,7 +333,7 @@ async fn refresh_child() {
     let defs = patchbay_core::providers::builtin()
         .into_iter()
         .map(|mut d| {
-            d.rewrite_for_demo(&url);
+            patchbay_core::demo::rewrite_for_demo(&mut d, &url);
             no_limits(&mut d);
             d
         })

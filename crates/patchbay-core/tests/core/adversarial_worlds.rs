@@ -31,7 +31,7 @@ use std::time::Duration;
 use adversarial_support::Tally;
 use common::*;
 use patchbay_core::accounts::AccountIndex;
-use patchbay_core::providers::{builtin, ProviderDef};
+use patchbay_core::providers::{builtin, Issuer, ProviderDef};
 use patchbay_core::secret::SecretString;
 use patchbay_core::session::{client_secret_key, tokens_key, BoundSecret};
 use patchbay_core::vault::{MemoryVault, Vault, VaultError, VaultKey, VaultKind};
@@ -72,9 +72,9 @@ fn real_defs(sb: &Sandbox, tweak: impl Fn(&mut ProviderDef)) -> Vec<ProviderDef>
     builtin()
         .into_iter()
         .map(|mut d| {
-            d.point_at(&sb.url());
+            patchbay_core::demo::point_at(&mut d, &sb.url());
             if d.id == "boomtown" {
-                d.client_id = "patchbay-desktop".into();
+                d.set_client_id("patchbay-desktop".into());
             }
             tweak(&mut d);
             d
@@ -132,8 +132,8 @@ fn plant(vault: &dyn Vault, provider: &str, id: &AccountId, tokens: &Value) {
 /// The origin a definition without discovery gives credentials issued under it.
 fn origin_of(def: &ProviderDef) -> Value {
     json!({
-        "issuer": def.issuer,
-        "token_endpoint": def.token_url,
+        "issuer": def.issuer().map(|i| i.as_str()),
+        "token_endpoint": def.token_url().map(|u| u.as_str()),
         "api_base": def.api_base,
         "account_url": def.account.url,
     })
@@ -462,15 +462,35 @@ const FIELDS: [Field; 5] = [
     Field::AccountUrl,
 ];
 
+fn url(text: &str) -> url::Url {
+    url::Url::parse(text).unwrap()
+}
+
 fn repoint(d: &mut ProviderDef, field: Field, to: &str) {
     let id = d.id.clone();
     match field {
-        Field::TokenUrl => d.token_url = format!("{to}/{id}/oauth/token"),
-        Field::RevokeUrl => d.revoke_url = Some(format!("{to}/{id}/oauth/revoke")),
-        Field::Issuer => d.issuer = Some(format!("{to}/{id}")),
-        Field::ApiBase => d.api_base = format!("{to}{}", d.demo_api_path),
+        Field::TokenUrl => {
+            if let Some(e) = d.fixed_endpoints_mut() {
+                e.token_url = url(&format!("{to}/{id}/oauth/token"));
+            }
+        }
+        Field::RevokeUrl => {
+            if let Some(e) = d.fixed_endpoints_mut() {
+                e.revoke_url = Some(url(&format!("{to}/{id}/oauth/revoke")));
+            }
+        }
+        Field::Issuer => {
+            if let Some(e) = d.fixed_endpoints_mut() {
+                e.issuer = Some(Issuer::parse(&format!("{to}/{id}"), false).unwrap());
+            }
+        }
+        Field::ApiBase => d.api_base = patchbay_core::demo::api_base(d, to),
         Field::AccountUrl => {
-            d.account.url = Some(format!("{to}{}{}", d.demo_api_path, d.account.path))
+            d.account.url = Some(format!(
+                "{}{}",
+                patchbay_core::demo::api_base(d, to),
+                d.account.path
+            ))
         }
     }
 }
@@ -669,7 +689,8 @@ async fn repointed_definitions(tally: &Tally, trap: &Trap) {
     let moved = Patchbay::new(
         real_defs(&sb, |d| {
             if d.id == "boomtown" {
-                d.revoke_url = Some(format!("{trap_url}/boomtown/oauth/revoke"));
+                d.fixed_endpoints_mut().unwrap().revoke_url =
+                    Some(url(&format!("{trap_url}/boomtown/oauth/revoke")));
             }
         }),
         vault.clone(),
@@ -1027,7 +1048,7 @@ async fn plain_http_in_the_real_world(tally: &Tally, trap: &Trap) {
     for (what, token_url) in &bad_token_urls {
         let tweak = |d: &mut ProviderDef| {
             if d.id == "boomtown" {
-                d.token_url = token_url.clone();
+                d.fixed_endpoints_mut().unwrap().token_url = url(token_url);
             }
         };
         let def = real_defs(&sb, tweak)
@@ -1090,7 +1111,8 @@ async fn plain_http_in_the_real_world(tally: &Tally, trap: &Trap) {
     {
         let tweak = |d: &mut ProviderDef| {
             if d.id == "boomtown" {
-                d.revoke_url = Some("http://evil.example/oauth/revoke".into());
+                d.fixed_endpoints_mut().unwrap().revoke_url =
+                    Some(url("http://evil.example/oauth/revoke"));
             }
         };
         let def = real_defs(&sb, tweak)
@@ -1104,7 +1126,7 @@ async fn plain_http_in_the_real_world(tally: &Tally, trap: &Trap) {
         let secret_key = client_secret_key(&real_ns(), "boomtown");
         let bound = BoundSecret {
             secret: SecretString::from(BOOMTOWN_SECRET),
-            token_endpoint: def.token_url.clone(),
+            token_endpoint: def.token_url().unwrap().to_string(),
         };
         vault.set(&secret_key, &bound.to_secret()).unwrap();
         let core = Patchbay::new(real_defs(&sb, tweak), vault.clone(), fast_config());
@@ -1123,20 +1145,23 @@ async fn plain_http_in_the_real_world(tally: &Tally, trap: &Trap) {
     //     tampered definition cannot downgrade it to whatever listens on this machine.
     let tweak = |d: &mut ProviderDef| {
         if d.id == "boomtown" {
-            d.issuer = Some("https://auth.boomtownroi.com".into());
+            d.fixed_endpoints_mut().unwrap().issuer =
+                Some(Issuer::parse("https://auth.boomtownroi.com", false).unwrap());
         }
     };
     let def = real_defs(&sb, tweak)
         .into_iter()
         .find(|d| d.id == "boomtown")
         .unwrap();
-    assert!(def.token_url.starts_with(&sb_url) && def.api_base.starts_with(&sb_url));
+    assert!(
+        def.token_url().unwrap().as_str().starts_with(&sb_url) && def.api_base.starts_with(&sb_url)
+    );
     let mut tokens = bt_tokens.clone();
     tokens["origin"] = origin_of(&def);
     let secret_key = client_secret_key(&real_ns(), "boomtown");
     let bound = BoundSecret {
         secret: SecretString::from(BOOMTOWN_SECRET),
-        token_endpoint: def.token_url.clone(),
+        token_endpoint: def.token_url().unwrap().to_string(),
     };
     for op in [
         "Refresh",

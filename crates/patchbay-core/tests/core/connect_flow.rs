@@ -181,7 +181,8 @@ async fn disconnect_deletes_tokens_even_when_revoke_fails() {
     assert_eq!(vault.len(), 2);
     // Same vault, a revocation endpoint that is not there.
     let broken = core_with(&sb, vault.clone(), |d| {
-        d.revoke_url = Some("http://127.0.0.1:9/nope".into())
+        d.fixed_endpoints_mut().unwrap().revoke_url =
+            Some(url::Url::parse("http://127.0.0.1:9/nope").unwrap())
     });
     broken.disconnect("boomtown", &id).await.unwrap();
     assert!(vault.is_empty());

@@ -153,7 +153,7 @@ async fn api_keys_registrations_and_client_secrets_live_in_the_keychain() {
         patchbay_core::providers::builtin()
             .into_iter()
             .map(|mut d| {
-                d.point_at(&sb.url());
+                patchbay_core::demo::point_at(&mut d, &sb.url());
                 d
             })
             .collect::<Vec<_>>()

@@ -1,5 +1,5 @@
 //! The non-demo configuration against the sandbox: definitions pointed at the sandbox's URLs
-//! (`ProviderDef::point_at`) but keeping each provider's real connection method: API keys
+//! (`patchbay_core::demo::point_at`) but keeping each provider's real connection method: API keys
 //! (Basic, Bearer, a named header), ClickFunnels' discovery and dynamic registration,
 //! BoomTown's client secret. Every request carries `User-Agent: Patchbay/VERSION`.
 
@@ -42,7 +42,7 @@ fn real_defs(sb: &Sandbox) -> Vec<ProviderDef> {
     builtin()
         .into_iter()
         .map(|mut d| {
-            d.point_at(&sb.url());
+            patchbay_core::demo::point_at(&mut d, &sb.url());
             d
         })
         .collect()
@@ -383,9 +383,9 @@ async fn clickfunnels_discovers_registers_once_and_reuses_the_registration() {
         .find(|d| d.id == "clickfunnels")
         .unwrap()
         .clone();
-    assert!(def.client_id.is_empty(), "no client id to paste");
+    assert!(def.client_id().is_empty(), "no client id to paste");
     assert!(
-        def.authorize_url.is_empty(),
+        def.authorize_url().is_none(),
         "endpoints come from the metadata"
     );
 
@@ -576,7 +576,7 @@ async fn boomtown_sends_the_users_client_secret_from_the_vault() {
         .map(|mut d| {
             if d.id == "boomtown" {
                 // What Settings does with the user's own client id.
-                d.client_id = "patchbay-desktop".into();
+                d.set_client_id("patchbay-desktop".into());
             }
             d
         })

@@ -202,7 +202,7 @@ async fn token_endpoint_5xx_keeps_the_tokens() {
         .expose_secret()
         .to_string();
     let flaky = core_with(&good, vault.clone(), |d| {
-        d.token_url = failing_token_url.clone()
+        d.fixed_endpoints_mut().unwrap().token_url = url::Url::parse(&failing_token_url).unwrap()
     });
     let conn = flaky.connection("whatconverts", &id).unwrap();
     let token_calls = || {

@@ -49,9 +49,9 @@ fn real_defs(sb: &Sandbox, tweak: impl Fn(&mut ProviderDef)) -> Vec<ProviderDef>
     builtin()
         .into_iter()
         .map(|mut d| {
-            d.point_at(&sb.url());
+            patchbay_core::demo::point_at(&mut d, &sb.url());
             if d.id == "boomtown" {
-                d.client_id = "patchbay-desktop".into();
+                d.set_client_id("patchbay-desktop".into());
             }
             tweak(&mut d);
             d
@@ -117,8 +117,8 @@ fn plant(
 /// The origin a definition without discovery gives credentials issued under it.
 fn origin_of(def: &ProviderDef) -> Value {
     json!({
-        "issuer": def.issuer,
-        "token_endpoint": def.token_url,
+        "issuer": def.issuer().map(|i| i.as_str()),
+        "token_endpoint": def.token_url().map(|u| u.as_str()),
         "api_base": def.api_base,
         "account_url": def.account.url,
     })
@@ -189,7 +189,7 @@ async fn a_changed_token_endpoint_or_api_base_sends_nothing_and_keeps_the_tokens
     let moved = Patchbay::new(
         real_defs(&sb, |d| {
             if d.id == "boomtown" {
-                d.token_url = other_token.clone();
+                d.fixed_endpoints_mut().unwrap().token_url = url::Url::parse(&other_token).unwrap();
             }
         }),
         vault.clone(),
@@ -318,12 +318,12 @@ async fn plain_http_api_bases_are_refused_before_sending() {
     let mut tokens = read_json(&scratch, &tokens_entry("boomtown", &scratch_id));
     let def_on = |api_base: String| {
         let mut d = builtin().into_iter().find(|d| d.id == "boomtown").unwrap();
-        d.client_id = "patchbay-desktop".into();
+        d.set_client_id("patchbay-desktop".into());
         d.api_base = api_base;
         d
     };
     let loopback_def = def_on(format!("{}/boomtown/v1", demo_sb.url()));
-    assert!(loopback_def.token_url.starts_with("https://"));
+    assert_eq!(loopback_def.token_url().unwrap().scheme(), "https");
     tokens["origin"] = origin_of(&loopback_def);
     let vault = Arc::new(MemoryVault::new());
     let id = AccountId::parse("acct_1").unwrap();
@@ -916,14 +916,12 @@ async fn clickfunnels_tokens_that_do_not_expire_are_never_refreshed() {
     // A short informational expires_in: a core that believed it would refresh at once.
     sb.set_access_ttl(Duration::from_secs(1));
     let (core, vault) = core(&sb);
-    assert!(
-        !core
-            .providers()
-            .iter()
-            .find(|d| d.id == "clickfunnels")
-            .unwrap()
-            .access_token_expires
-    );
+    assert!(!core
+        .providers()
+        .iter()
+        .find(|d| d.id == "clickfunnels")
+        .unwrap()
+        .access_token_expires());
     let id = connect_account(&core, "clickfunnels").await;
     let stored = read_json(&vault, &tokens_entry("clickfunnels", &id));
     assert_eq!(stored["expires_at"], Value::Null, "{stored}");

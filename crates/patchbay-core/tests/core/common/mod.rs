@@ -55,7 +55,7 @@ pub fn demo_defs(sandbox: &Sandbox, tweak: impl Fn(&mut ProviderDef)) -> Vec<Pro
     builtin()
         .into_iter()
         .map(|mut d| {
-            d.rewrite_for_demo(&sandbox.url());
+            patchbay_core::demo::rewrite_for_demo(&mut d, &sandbox.url());
             tweak(&mut d);
             d
         })

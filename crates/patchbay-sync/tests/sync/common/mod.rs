@@ -64,7 +64,7 @@ pub fn core_with(
     let defs = builtin()
         .into_iter()
         .map(|mut d| {
-            d.rewrite_for_demo(url);
+            patchbay_core::demo::rewrite_for_demo(&mut d, url);
             tweak(&mut d);
             d
         })
