@@ -8,6 +8,7 @@ pub mod app;
 pub mod budget;
 pub mod discovery;
 pub mod error;
+pub mod error_code;
 pub mod http;
 pub mod loopback;
 pub mod oauth;
@@ -22,5 +23,6 @@ pub mod world;
 
 pub use app::{CoreConfig, Patchbay};
 pub use error::{ApiError, ConnectError};
+pub use error_code::ErrorCode;
 pub use views::{ConnectOutcome, UserError};
 pub use world::{AccountId, World};
