@@ -144,6 +144,8 @@ impl ConnectError {
     /// The error for the window; `name` is the provider's display name. The sentence and
     /// advice come from [`ErrorCode::words`]; a few errors add specifics that are safe to show.
     pub fn to_user(&self, name: &str) -> UserError {
+        // The detail stays here, in the log: the window gets the table's words.
+        tracing::info!(code = %self.code(), error = %self, "connect error for the window");
         let plain = UserError::new(self.code(), name);
         match self {
             // The API-key check wrote these for the form (they name where the key lives).
@@ -255,6 +257,8 @@ impl ApiError {
     /// The error for the window; `name` is the provider's display name.
     pub fn to_user(&self, name: &str) -> UserError {
         let code = self.code();
+        // The detail stays here, in the log: the window gets the table's words.
+        tracing::info!(%code, error = %self, "API error for the window");
         match self {
             ApiError::Incomplete { got, expected } => UserError::with_message(
                 code,
