@@ -6,7 +6,9 @@ use patchbay_cache::ExportFormat;
 use patchbay_core::AccountId;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
-use crate::error::CommandError;
+use patchbay_core::ErrorCode;
+
+use crate::error::{self, CommandError};
 use crate::events;
 use crate::records;
 use crate::settings::{Settings, StoredSettings};
@@ -20,12 +22,7 @@ use crate::views::{
 type Result<T> = std::result::Result<T, CommandError>;
 
 fn account_id(raw: &str) -> Result<AccountId> {
-    AccountId::parse(raw).map_err(|_| {
-        CommandError::new(
-            "unknown_account",
-            "Patchbay doesn't know that account. Go back to your tools and pick it again.",
-        )
-    })
+    AccountId::parse(raw).map_err(|_| CommandError::of(ErrorCode::AccountUnknown))
 }
 
 #[tauri::command]
@@ -78,27 +75,34 @@ pub fn open_key_help(state: State<'_, AppState>, provider_id: String) -> Result<
             help_url: Some(url),
             ..
         }) => url,
-        _ => {
-            return Err(CommandError::new(
-                "no_help",
-                "There is no help page for this provider.",
-            ))
-        }
+        _ => return Err(no_help(&core, &provider_id)),
     };
     // Only a web page: a definition file must not make this open anything else.
     if !(url.starts_with("https://") || url.starts_with("http://127.0.0.1")) {
-        return Err(CommandError::new(
-            "no_help",
-            "There is no help page for this provider.",
-        ));
+        return Err(no_help(&core, &provider_id));
     }
     tauri_plugin_opener::open_url(&url, None::<&str>).map_err(|e| {
         tracing::warn!(error = %e, "could not open the help page");
-        CommandError::new(
-            "browser",
+        CommandError::with_message(
+            ErrorCode::AppBrowserUnavailable,
             format!("Patchbay could not open your browser. The page is {url}"),
         )
     })
+}
+
+fn no_help(core: &patchbay_core::Patchbay, provider_id: &str) -> CommandError {
+    CommandError::new(
+        ErrorCode::ConnectNoHelpPage,
+        &display_name(core, provider_id),
+    )
+}
+
+/// The name an error sentence uses for a provider ("This provider" when unknown).
+fn display_name(core: &patchbay_core::Patchbay, provider_id: &str) -> String {
+    core.providers()
+        .iter()
+        .find(|d| d.id == provider_id)
+        .map_or_else(|| "This provider".into(), |d| d.display_name.clone())
 }
 
 #[tauri::command]
@@ -139,7 +143,7 @@ pub fn list_resources(
         .iter()
         .find(|d| d.id == provider_id)
         .cloned()
-        .ok_or_else(|| CommandError::unknown_provider(&provider_id))?;
+        .ok_or_else(|| CommandError::of(ErrorCode::ProviderUnknown))?;
     Ok(def.resources.iter().map(ResourceView::from).collect())
 }
 
@@ -172,8 +176,8 @@ pub async fn set_client_secret(
     let real = state.real_core();
     if !real.needs_client_secret(&provider_id) {
         return Err(CommandError::new(
-            "no_client_secret",
-            "This provider does not use a client secret.",
+            ErrorCode::SettingsNoClientSecret,
+            &display_name(&real, &provider_id),
         ));
     }
     real.set_client_secret(
@@ -193,19 +197,17 @@ pub async fn save_settings(state: State<'_, AppState>, settings: Settings) -> Re
         .iter()
         .map(|d| (**d).clone())
         .collect::<Vec<_>>();
-    let stored = StoredSettings::from_view(&settings, &defs)
-        .map_err(|e| CommandError::new("invalid_settings", e.to_string()))?;
-    stored.save(&state.paths.settings).map_err(|e| {
-        tracing::error!(error = %e, "settings not saved");
-        CommandError::new("settings_not_saved", "Patchbay could not save your settings. Check that your disk is not full, then try again.")
-    })?;
+    let stored = StoredSettings::from_view(&settings, &defs).map_err(|e| error::settings(&e))?;
+    stored
+        .save(&state.paths.settings)
+        .map_err(|e| error::settings(&e))?;
     state.set_settings(stored);
     state.rebuild().await;
     get_settings(state).await
 }
 
 fn cache(world: &WorldState) -> Result<Arc<patchbay_cache::Cache>> {
-    world.cache().map_err(|e| CommandError::new("cache", e))
+    world.cache()
 }
 
 /// Refreshes one list of one account (resuming an interrupted refresh, fetching only what
@@ -224,7 +226,7 @@ pub async fn sync_resource<R: Runtime>(
     cache(&world)?;
     let background = world
         .background()
-        .ok_or_else(|| CommandError::internal("refreshing your records"))?;
+        .ok_or_else(|| error::internal("refreshing your records"))?;
     records::sync(&app, &background, &provider_id, &account, &resource_id).await
 }
 
@@ -238,7 +240,7 @@ pub async fn sync_statuses(
     let account = self::account_id(&account_id)?;
     let world = state.active();
     if world.core().providers().iter().all(|d| d.id != provider_id) {
-        return Err(CommandError::unknown_provider(&provider_id));
+        return Err(CommandError::of(ErrorCode::ProviderUnknown));
     }
     Ok(world
         .background()
@@ -350,9 +352,7 @@ async fn export<R: Runtime>(
         .path()
         .download_dir()
         .or_else(|_| app.path().home_dir())
-        .map_err(|_| {
-            CommandError::new("export", "Patchbay could not find your Downloads folder.")
-        })?;
+        .map_err(|_| CommandError::of(ErrorCode::ExportNoFolder))?;
     let (p, r) = (provider_id.clone(), resource_id.clone());
     // Progress for the window's bar: at most every 2000 rows, and the last one.
     let progress = move |done: u64, total: u64| {

@@ -4,7 +4,7 @@
 
 use tauri::{AppHandle, Manager, Runtime};
 
-use crate::events::{self, NoticeLevel};
+use crate::events::{self, Notice};
 use crate::state::AppState;
 
 /// Links longer than this are refused before parsing: no real callback comes near it.
@@ -45,9 +45,7 @@ async fn handle_link<R: Runtime>(app: &AppHandle<R>, url: String) {
         tracing::warn!(len = url.len(), "deep link refused: too long");
         events::notice(
             app,
-            NoticeLevel::Info,
-            "Patchbay ignored a link it did not expect.",
-            None,
+            Notice::info("Patchbay ignored a link it did not expect.", None),
         );
         return;
     }
@@ -65,15 +63,16 @@ async fn handle_link<R: Runtime>(app: &AppHandle<R>, url: String) {
             let name = display_name(&core, &provider_id);
             events::notice(
                 app,
-                NoticeLevel::Info,
-                format!("Connecting {name} was cancelled."),
-                Some(&provider_id),
+                Notice::info(
+                    format!("Connecting {name} was cancelled."),
+                    Some(&provider_id),
+                ),
             );
             bring_to_front(app);
         }
         Err(e) => {
             let view = core.connect_error_view(&e);
-            events::notice(app, NoticeLevel::Error, view.message, e.provider_id());
+            events::notice(app, Notice::error(view, e.provider_id()));
         }
     }
     // The tiles follow from the core's connection change (see `state::watch`).

@@ -1,45 +1,44 @@
-//! The one error shape the window sees: a stable code to branch on and a sentence a
-//! marketer can act on. Never a stack trace, never a secret.
+//! The one error shape the window sees is the core's [`UserError`]: a stable
+//! [`ErrorCode`] to branch on, a sentence and advice a marketer can act on. Never a stack
+//! trace, never a secret, never an internal error's text (that goes to the log, here).
 
-use patchbay_core::UserError;
-use serde::Serialize;
-use ts_rs::TS;
+use patchbay_core::{ErrorCode, UserError};
 
-#[derive(Debug, Clone, Serialize, TS, thiserror::Error)]
-#[error("{message}")]
-pub struct CommandError {
-    pub code: String,
-    pub message: String,
+use crate::settings::SettingsError;
+
+/// Every command's error: the same type as the core's view, not a second shape.
+pub type CommandError = UserError;
+
+/// A bug (a task that panicked): the log says what Patchbay was doing.
+pub fn internal(what: &str) -> CommandError {
+    tracing::error!(what, "internal error");
+    UserError::of(ErrorCode::AppInternal)
 }
 
-impl CommandError {
-    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            code: code.into(),
-            message: message.into(),
+/// A cache failure: the cache's text (paths, SQLite's words) is logged, not sent.
+pub fn cache(e: &patchbay_cache::CacheError) -> CommandError {
+    patchbay_sync::cache_error_view(e)
+}
+
+/// A settings change that was refused or not written.
+pub fn settings(e: &SettingsError) -> CommandError {
+    match e {
+        // These name the user's own value and the rule it broke: safe, and what they need.
+        SettingsError::BadClientId { .. }
+        | SettingsError::BadBaseUrl { .. }
+        | SettingsError::BadRefresh { .. } => {
+            UserError::with_message(ErrorCode::SettingsInvalid, format!("{e}."))
         }
-    }
-
-    pub fn unknown_provider(id: &str) -> Self {
-        Self::new(
-            "unknown_provider",
-            format!("Patchbay has no provider called \"{id}\"."),
-        )
-    }
-
-    pub fn internal(what: &str) -> Self {
-        Self::new(
-            "internal",
-            format!("Something went wrong while {what}. Please try again; if it keeps happening, restart Patchbay."),
-        )
+        SettingsError::UnknownProvider(_) => UserError::of(ErrorCode::ProviderUnknown),
+        SettingsError::Write { .. } => {
+            tracing::error!(error = %e, "settings not saved");
+            UserError::of(ErrorCode::SettingsNotSaved)
+        }
     }
 }
 
-impl From<UserError> for CommandError {
-    fn from(e: UserError) -> Self {
-        Self {
-            code: e.code,
-            message: e.message,
-        }
-    }
+/// An I/O failure while writing an export: the OS's words go to the log.
+pub fn export_write(e: &std::io::Error, path: &std::path::Path) -> CommandError {
+    tracing::warn!(path = %path.display(), error = %e, "export not written");
+    UserError::of(ErrorCode::ExportWriteFailed)
 }

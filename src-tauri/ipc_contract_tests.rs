@@ -563,6 +563,11 @@ impl Harness {
             !message.trim().is_empty() && !message.contains("panicked"),
             "{cmd}: a CommandError with a sentence for people: {error}"
         );
+        let advice = error["advice"].as_str().unwrap_or("");
+        assert!(
+            !advice.trim().is_empty(),
+            "{cmd}: a CommandError says what to do: {error}"
+        );
         error["code"]
             .as_str()
             .unwrap_or_else(|| panic!("{cmd}: a CommandError, not {error}"))
@@ -653,7 +658,7 @@ fn every_command_answers_the_window_on_the_mock_runtime() {
     assert_eq!(
         h.invoke("list_resources", json!({ "providerId": "nope" }))
             .unwrap_err()["code"],
-        "unknown_provider"
+        "provider.unknown"
     );
 
     // Settings: the five providers; saving them back answers the same; a bad base URL is
@@ -668,7 +673,7 @@ fn every_command_answers_the_window_on_the_mock_runtime() {
     bad["providers"][0]["base_url"] = json!("not a web address");
     assert_eq!(
         h.error_code("save_settings", json!({ "settings": bad })),
-        "invalid_settings"
+        "settings.invalid"
     );
     assert_eq!(h.ok("get_settings", json!({})), settings);
 
@@ -684,7 +689,7 @@ fn every_command_answers_the_window_on_the_mock_runtime() {
             "set_client_secret",
             json!({ "providerId": without_secret, "secret": "s3cret" })
         ),
-        "no_client_secret"
+        "settings.no_client_secret"
     );
     let with_secret = providers
         .iter()
@@ -742,7 +747,7 @@ fn every_command_answers_the_window_on_the_mock_runtime() {
     );
     assert_eq!(
         h.error_code("connect", json!({ "providerId": "nope" })),
-        "connect.unknown_provider"
+        "provider.unknown"
     );
     // "Test and save" with nothing pasted is refused before the provider is asked.
     assert_eq!(
@@ -766,28 +771,28 @@ fn every_command_answers_the_window_on_the_mock_runtime() {
     // Only an API-key provider has a help page (EmailOctopus's would open the browser).
     assert_eq!(
         h.error_code("open_key_help", json!({ "providerId": "clickfunnels" })),
-        "no_help"
+        "connect.no_help_page"
     );
 
     // The records commands and disconnect refuse an account id that cannot be one.
     let disconnect = json!({ "providerId": "whatconverts", "accountId": "Not An Account!", "keepRecords": false });
-    assert_eq!(h.error_code("disconnect", disconnect), "unknown_account");
+    assert_eq!(h.error_code("disconnect", disconnect), "account.unknown");
     assert_eq!(
         h.error_code("sync_resource", unknown.clone()),
-        "unknown_account"
+        "account.unknown"
     );
     let q = with(&unknown, "query", query.clone());
-    assert_eq!(h.error_code("query_records", q.clone()), "unknown_account");
+    assert_eq!(h.error_code("query_records", q.clone()), "account.unknown");
     assert_eq!(
         h.error_code("record_detail", with(&unknown, "index", json!(0))),
-        "unknown_account"
+        "account.unknown"
     );
     assert_eq!(
         h.error_code("weekly_counts", unknown.clone()),
-        "unknown_account"
+        "account.unknown"
     );
-    assert_eq!(h.error_code("export_csv", q.clone()), "unknown_account");
-    assert_eq!(h.error_code("export_json", q), "unknown_account");
+    assert_eq!(h.error_code("export_csv", q.clone()), "account.unknown");
+    assert_eq!(h.error_code("export_json", q), "account.unknown");
 
     // A well-formed id of no connected account: nothing to sync, nothing cached.
     let absent = with(&unknown, "accountId", json!("a0123456789"));
@@ -808,7 +813,8 @@ fn every_command_answers_the_window_on_the_mock_runtime() {
             "running": false, "next_run": null, "last_success": null, "last_run": null,
             "error": {
                 "code": "api.not_connected",
-                "message": "WhatConverts is not connected. Click Connect first.",
+                "message": "WhatConverts is not connected.",
+                "advice": "Click Connect first.",
             },
             "paused_until": null, "budget": statuses[0]["budget"].clone(),
         }])
@@ -820,11 +826,11 @@ fn every_command_answers_the_window_on_the_mock_runtime() {
     assert!(budget["limit"].as_u64().is_some_and(|l| l > 0), "{budget}");
     assert_eq!(
         h.error_code("sync_statuses", account("whatconverts", "Not An Account!")),
-        "unknown_account"
+        "account.unknown"
     );
     assert_eq!(
         h.error_code("sync_statuses", account("nope", "a0123456789")),
-        "unknown_provider"
+        "provider.unknown"
     );
 
     assert_eq!(

@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use patchbay_cache::{Cache, ExportFormat, Query, Sort};
 use patchbay_core::providers::{ProviderDef, ResourceDef};
-use patchbay_core::{AccountId, Patchbay};
+use patchbay_core::{AccountId, ErrorCode, Patchbay};
 use patchbay_sync::{Background, Pass, ProgressSink, SyncTarget};
 use tauri::{AppHandle, Runtime};
 
-use crate::error::CommandError;
+use crate::error::{self, CommandError};
 use crate::views::{
     DetailField, ExportResult, RecordDetail, RecordPage, RecordQuery, RecordRow, SyncSummary,
     WeekCount,
@@ -33,19 +33,16 @@ pub fn resource(
         .iter()
         .find(|d| d.id == provider)
         .cloned()
-        .ok_or_else(|| CommandError::unknown_provider(provider))?;
-    let r = def.resource(resource).cloned().ok_or_else(|| {
-        CommandError::new(
-            "unknown_resource",
-            format!("{} has no list called \"{resource}\".", def.display_name),
-        )
-    })?;
+        .ok_or_else(|| CommandError::of(ErrorCode::ProviderUnknown))?;
+    let r = def
+        .resource(resource)
+        .cloned()
+        .ok_or_else(|| CommandError::new(ErrorCode::ResourceUnknown, &def.display_name))?;
     Ok((def, r))
 }
 
 fn cache_error(e: patchbay_cache::CacheError) -> CommandError {
-    tracing::warn!(error = %e, "cache error");
-    CommandError::new("cache", e.to_string())
+    error::cache(&e)
 }
 
 /// Forwards a sync's progress to the window: a page is announced once it is stored, so the
@@ -110,10 +107,7 @@ pub async fn sync<R: Runtime>(
 
 fn to_query(q: RecordQuery) -> Result<Query> {
     if q.search.len() > 1000 {
-        return Err(CommandError::new(
-            "bad_query",
-            "That search is too long. Try fewer words.",
-        ));
+        return Err(CommandError::of(ErrorCode::RecordsQueryTooLong));
     }
     Ok(Query {
         search: q.search,
@@ -130,7 +124,7 @@ fn to_query(q: RecordQuery) -> Result<Query> {
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tauri::async_runtime::spawn_blocking(f)
         .await
-        .map_err(|_| CommandError::internal("reading your records"))?
+        .map_err(|_| error::internal("reading your records"))?
 }
 
 fn n(v: u64) -> u32 {
@@ -194,12 +188,7 @@ pub async fn detail(
         let d = cache
             .detail(&provider, account.as_str(), &resource, i64::from(index))
             .map_err(cache_error)?
-            .ok_or_else(|| {
-                CommandError::new(
-                    "not_found",
-                    "That record is no longer here. Press Refresh to update the list.",
-                )
-            })?;
+            .ok_or_else(|| CommandError::of(ErrorCode::RecordsNotFound))?;
         Ok(RecordDetail {
             fields: d
                 .fields
@@ -268,15 +257,7 @@ pub async fn export(
         resource,
     } = list;
     blocking(move || {
-        std::fs::create_dir_all(&dir).map_err(|e| {
-            CommandError::new(
-                "export",
-                format!(
-                    "Patchbay could not create the folder {}: {e}",
-                    dir.display()
-                ),
-            )
-        })?;
+        std::fs::create_dir_all(&dir).map_err(|e| error::export_write(&e, &dir))?;
         let stamp = patchbay_core::app::rfc3339_utc(
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -291,12 +272,7 @@ pub async fn export(
         let path = dir.join(format!(
             "patchbay-{provider}-{resource}-{stamp}.{extension}"
         ));
-        let file = std::fs::File::create(&path).map_err(|e| {
-            CommandError::new(
-                "export",
-                format!("Patchbay could not write {}: {e}", path.display()),
-            )
-        })?;
+        let file = std::fs::File::create(&path).map_err(|e| error::export_write(&e, &path))?;
         let mut out = std::io::BufWriter::new(file);
         let rows = cache
             .export(
@@ -309,12 +285,7 @@ pub async fn export(
                 &mut progress,
             )
             .map_err(cache_error)?;
-        std::io::Write::flush(&mut out).map_err(|e| {
-            CommandError::new(
-                "export",
-                format!("Patchbay could not finish writing {}: {e}", path.display()),
-            )
-        })?;
+        std::io::Write::flush(&mut out).map_err(|e| error::export_write(&e, &path))?;
         Ok(ExportResult {
             path: path.display().to_string(),
             rows: n(rows),

@@ -51,7 +51,7 @@ pub type Notify = Arc<dyn Fn() + Send + Sync>;
 pub struct WorldState {
     core: Arc<Patchbay>,
     /// An error here (an unreadable file) is shown where records are.
-    cache: Result<Arc<patchbay_cache::Cache>, String>,
+    cache: Result<Arc<patchbay_cache::Cache>, patchbay_core::UserError>,
     /// `None` only when the cache could not be opened (nothing to refresh into).
     background: Option<Arc<Background>>,
 }
@@ -61,7 +61,7 @@ impl WorldState {
         self.core.clone()
     }
 
-    pub fn cache(&self) -> Result<Arc<patchbay_cache::Cache>, String> {
+    pub fn cache(&self) -> Result<Arc<patchbay_cache::Cache>, patchbay_core::UserError> {
         self.cache.clone()
     }
 
@@ -77,7 +77,7 @@ impl WorldState {
     /// connection changes from now on.
     fn new(
         core: Patchbay,
-        cache: Result<Arc<patchbay_cache::Cache>, String>,
+        cache: Result<Arc<patchbay_cache::Cache>, patchbay_core::UserError>,
         settings: &StoredSettings,
         notify: &Notify,
         sinks: &Sinks,
@@ -152,19 +152,22 @@ fn real_definitions(settings: &StoredSettings) -> Vec<ProviderDef> {
     defs
 }
 
-fn open_cache(paths: &Paths, world: World) -> Result<Arc<patchbay_cache::Cache>, String> {
+fn open_cache(
+    paths: &Paths,
+    world: World,
+) -> Result<Arc<patchbay_cache::Cache>, patchbay_core::UserError> {
     let file = paths.cache_file(world);
     if let Some(dir) = file.parent() {
         if let Err(e) = std::fs::create_dir_all(dir) {
-            return Err(format!(
-                "the folder {} could not be made: {e}",
-                dir.display()
+            tracing::error!(world = world.as_str(), dir = %dir.display(), error = %e, "the cache's folder could not be made");
+            return Err(patchbay_core::UserError::of(
+                patchbay_core::ErrorCode::CacheOpen,
             ));
         }
     }
     patchbay_cache::Cache::open(&file).map(Arc::new).map_err(|e| {
         tracing::error!(world = world.as_str(), error = %e, "the record cache could not be opened");
-        e.to_string()
+        crate::error::cache(&e)
     })
 }
 
@@ -231,7 +234,7 @@ impl AppState {
         settings: &StoredSettings,
         vault: &Arc<dyn patchbay_core::vault::Vault>,
         paths: &Paths,
-        cache: Result<Arc<patchbay_cache::Cache>, String>,
+        cache: Result<Arc<patchbay_cache::Cache>, patchbay_core::UserError>,
         notify: &Notify,
         sinks: &Sinks,
     ) -> Arc<WorldState> {

@@ -29,7 +29,7 @@ export function createApp(): App {
       if (screen === 'tiles') openRecords(tile, account);
     },
   });
-  const notices = createNoticeArea((id) => tiles.tiles().find((t) => t.id === id)?.display_name ?? null);
+  const notices = createNoticeArea();
   const settingsPage = createSettingsPage({
     onBack: showTiles,
     onSaved(settings) {

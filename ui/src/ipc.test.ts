@@ -81,8 +81,8 @@ describe('ipc', () => {
 
   test('a rejected command carries the CommandError', async () => {
     backend = new FakeBackend().install();
-    backend.fail('connect', 'No network.', 'offline');
-    await expect(ipc.connect('boomtown')).rejects.toEqual({ code: 'offline', message: 'No network.' });
+    backend.fail('connect', 'No network.', 'connect.network');
+    await expect(ipc.connect('boomtown')).rejects.toEqual({ code: 'connect.network', message: 'No network.', advice: 'Try again.' });
   });
 
   test('events reach their typed listeners until unlistened', async () => {
@@ -93,11 +93,11 @@ describe('ipc', () => {
     await ipc.onNotice((n) => notices.push(n));
     const progress = { provider: 'whatconverts', account: 'wc-acme', resource: 'leads', fetched: 1, total: 2, done: false };
     await backend.emit('sync-progress', progress);
-    await backend.emit('notice', { level: 'info', message: 'Hi', provider: null });
+    await backend.emit('notice', { level: 'info', message: 'Hi', advice: null, code: null, provider: null });
     unlisten();
     await backend.emit('sync-progress', { ...progress, fetched: 2 });
     expect(seen).toEqual([progress]);
-    expect(notices).toEqual([{ level: 'info', message: 'Hi', provider: null }]);
+    expect(notices).toEqual([{ level: 'info', message: 'Hi', advice: null, code: null, provider: null }]);
   });
 
   test('errorMessage shows only CommandError messages, never internals', () => {

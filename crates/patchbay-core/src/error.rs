@@ -1,7 +1,8 @@
-//! Errors: one `thiserror` enum per concern, each with a stable code and a marketer-facing
-//! message (the [`UserError`] view the window receives).
+//! Errors: one `thiserror` enum per concern. Each maps to an [`ErrorCode`] and to the
+//! [`UserError`] view the window receives; the `Display` text (internal detail) is for logs.
 
-use crate::oauth::CallbackError;
+use crate::error_code::ErrorCode;
+use crate::oauth::{CallbackError, OAuthError, OAuthErrorCode};
 use crate::vault::VaultError;
 use crate::views::UserError;
 
@@ -13,14 +14,18 @@ pub enum ConnectError {
     UnknownProvider(String),
     #[error("callback refused: {0}")]
     Callback(#[from] CallbackError),
-    #[error("{provider_id} answered the authorization with error {error}")]
+    /// The consent page answered an error (RFC 6749 §4.1.2.1).
+    #[error("{provider_id} answered the authorization with error {}", error.error)]
     Provider {
         provider_id: String,
-        error: String,
-        description: Option<String>,
+        error: OAuthError,
     },
-    #[error("{provider_id} refused the authorization code: {error}")]
-    Grant { provider_id: String, error: String },
+    /// The token endpoint refused the code (RFC 6749 §5.2).
+    #[error("{provider_id} refused the authorization code: {}", error.error)]
+    Grant {
+        provider_id: String,
+        error: OAuthError,
+    },
     #[error("could not reach {provider_id}: {detail}")]
     Network { provider_id: String, detail: String },
     #[error("the provider definition is unusable: {0}")]
@@ -70,39 +75,44 @@ pub enum ConnectError {
 }
 
 impl ConnectError {
-    pub fn code(&self) -> String {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ConnectError::UnknownProvider(_) => "connect.unknown_provider".into(),
-            ConnectError::Callback(c) => format!(
-                "connect.{}",
-                match c {
-                    CallbackError::Malformed => "malformed_callback",
-                    CallbackError::WrongRedirect => "wrong_redirect",
-                    CallbackError::RepeatedParameter => "repeated_parameter",
-                    CallbackError::MissingState => "missing_state",
-                    CallbackError::UnknownState => "unknown_state",
-                    CallbackError::Expired { .. } => "expired",
-                    CallbackError::IssuerMismatch { .. } => "issuer_mismatch",
-                    CallbackError::MissingCode { .. } => "missing_code",
+            ConnectError::UnknownProvider(_) => ErrorCode::ProviderUnknown,
+            ConnectError::Callback(c) => match c {
+                CallbackError::Malformed => ErrorCode::ConnectMalformedCallback,
+                CallbackError::WrongRedirect => ErrorCode::ConnectWrongRedirect,
+                CallbackError::RepeatedParameter => ErrorCode::ConnectRepeatedParameter,
+                CallbackError::MissingState => ErrorCode::ConnectMissingState,
+                CallbackError::UnknownState => ErrorCode::ConnectUnknownState,
+                CallbackError::Expired { .. } => ErrorCode::ConnectExpired,
+                CallbackError::IssuerMismatch { .. } => ErrorCode::ConnectIssuerMismatch,
+                CallbackError::MissingCode { .. } => ErrorCode::ConnectMissingCode,
+            },
+            ConnectError::Provider { error, .. } => match error.error {
+                OAuthErrorCode::AccessDenied => ErrorCode::ConnectDeclined,
+                OAuthErrorCode::ServerError | OAuthErrorCode::TemporarilyUnavailable => {
+                    ErrorCode::ConnectProviderUnavailable
                 }
-            ),
-            ConnectError::Provider { .. } => "connect.provider_error".into(),
-            ConnectError::Grant { .. } => "connect.grant_refused".into(),
-            ConnectError::Network { .. } => "connect.network".into(),
-            ConnectError::Config(_) => "connect.config".into(),
-            ConnectError::Listener(_) => "connect.listener".into(),
-            ConnectError::Vault(v) => v.code().into(),
-            ConnectError::KeyRejected { .. } => "connect.key_rejected".into(),
-            ConnectError::KeyIncomplete { .. } => "connect.key_incomplete".into(),
-            ConnectError::NotApiKey { .. } => "connect.not_api_key".into(),
-            ConnectError::Api { error, .. } => error.code().into(),
-            ConnectError::Discovery { .. } => "connect.discovery".into(),
-            ConnectError::Registration { .. } => "connect.registration".into(),
-            ConnectError::ClientRejected { .. } => "connect.client_rejected".into(),
-            ConnectError::NeedsClientCredentials { .. } => {
-                "connect.needs_client_credentials".into()
-            }
-            ConnectError::UsesApiKey { .. } => "connect.uses_api_key".into(),
+                _ => ErrorCode::ConnectProviderError,
+            },
+            ConnectError::Grant { error, .. } => match error.error {
+                OAuthErrorCode::InvalidGrant => ErrorCode::ConnectApprovalExpired,
+                OAuthErrorCode::InvalidClient => ErrorCode::ConnectClientRefused,
+                _ => ErrorCode::ConnectGrantRefused,
+            },
+            ConnectError::Network { .. } => ErrorCode::ConnectNetwork,
+            ConnectError::Config(_) => ErrorCode::ConnectConfig,
+            ConnectError::Listener(_) => ErrorCode::ConnectListener,
+            ConnectError::Vault(v) => v.code(),
+            ConnectError::KeyRejected { .. } => ErrorCode::ConnectKeyRejected,
+            ConnectError::KeyIncomplete { .. } => ErrorCode::ConnectKeyIncomplete,
+            ConnectError::NotApiKey { .. } => ErrorCode::ConnectNotApiKey,
+            ConnectError::Api { error, .. } => error.code(),
+            ConnectError::Discovery { .. } => ErrorCode::ConnectDiscovery,
+            ConnectError::Registration { .. } => ErrorCode::ConnectRegistration,
+            ConnectError::ClientRejected { .. } => ErrorCode::ConnectClientRejected,
+            ConnectError::NeedsClientCredentials { .. } => ErrorCode::ConnectNeedsClientCredentials,
+            ConnectError::UsesApiKey { .. } => ErrorCode::ConnectUsesApiKey,
         }
     }
 
@@ -131,76 +141,31 @@ impl ConnectError {
         }
     }
 
-    /// The message for the window; `name` is the provider's display name.
+    /// The error for the window; `name` is the provider's display name. The sentence and
+    /// advice come from [`ErrorCode::words`]; a few errors add specifics that are safe to show.
     pub fn to_user(&self, name: &str) -> UserError {
-        let message = match self {
-            ConnectError::UnknownProvider(_) => "Patchbay doesn't know that app.".to_string(),
-            ConnectError::Callback(CallbackError::Expired { .. }) => {
-                format!("The approval for {name} took too long. Click Connect to try again.")
+        // The detail stays here, in the log: the window gets the table's words.
+        tracing::info!(code = %self.code(), error = %self, "connect error for the window");
+        let plain = UserError::new(self.code(), name);
+        match self {
+            // The API-key check wrote these for the form (they name where the key lives).
+            ConnectError::KeyRejected { message, .. }
+            | ConnectError::KeyIncomplete { message, .. } => UserError {
+                message: message.clone(),
+                ..plain
+            },
+            ConnectError::Api { error, .. } => error.to_user(name),
+            ConnectError::Provider { error, .. } | ConnectError::Grant { error, .. } => {
+                match error.quotable_description() {
+                    Some(said) => UserError {
+                        message: format!("{} It said: \"{said}\"", plain.message),
+                        ..plain
+                    },
+                    None => plain,
+                }
             }
-            ConnectError::Callback(CallbackError::IssuerMismatch { .. }) => format!(
-                "That approval did not come from {name}, so Patchbay ignored it. Click Connect to try again."
-            ),
-            ConnectError::Callback(_) => {
-                "Patchbay ignored an approval link it did not ask for. If you were connecting an app, click Connect to try again.".to_string()
-            }
-            ConnectError::Provider { error, .. } => format!(
-                "{name} could not approve the connection ({error}). Click Connect to try again."
-            ),
-            ConnectError::Grant { error, .. } if error == "invalid_grant" => {
-                format!("{name} said the approval expired. Click Connect to try again.")
-            }
-            ConnectError::Grant { error, .. } if error == "invalid_client" => format!(
-                "{name} did not accept Patchbay's client id or client secret. Check them in Settings, then click Connect."
-            ),
-            ConnectError::Grant { error, .. } => format!(
-                "{name} refused the connection ({error}). Click Connect to try again."
-            ),
-            ConnectError::Network { .. } => format!(
-                "Patchbay could not reach {name}. Check your internet connection and click Connect to try again."
-            ),
-            ConnectError::Config(_) => {
-                format!("The settings for {name} are broken. Reinstall Patchbay or remove your custom definition.")
-            }
-            ConnectError::Listener(_) => {
-                format!("Patchbay could not wait for {name}'s answer on this computer. Click Connect to try again.")
-            }
-            ConnectError::Vault(v) => vault_message(v),
-            ConnectError::KeyRejected { message, .. } | ConnectError::KeyIncomplete { message, .. } => {
-                message.clone()
-            }
-            ConnectError::NotApiKey { .. } => {
-                format!("{name} connects in your browser. Click Connect.")
-            }
-            ConnectError::Api { error, .. } => error.to_user(name).message,
-            ConnectError::Discovery { .. } => format!(
-                "Patchbay could not read {name}'s sign-in settings. Check your internet connection and click Connect to try again."
-            ),
-            ConnectError::Registration { .. } => format!(
-                "{name} did not let Patchbay register itself. Try again in a few minutes."
-            ),
-            ConnectError::ClientRejected { .. } => format!(
-                "{name} no longer recognised Patchbay, so Patchbay registered again. Click Connect to try again."
-            ),
-            ConnectError::UsesApiKey { .. } => format!(
-                "{name} connects with an API key. Click its tile and paste the key."
-            ),
-            ConnectError::NeedsClientCredentials { .. } => format!(
-                "{name} needs your own client id and client secret. Add them in Settings, then click Connect."
-            ),
-        };
-        UserError {
-            code: self.code(),
-            message,
+            _ => plain,
         }
-    }
-}
-
-fn vault_message(v: &VaultError) -> String {
-    match v {
-        VaultError::NoKeychain { .. } => "Patchbay found no keychain to keep your connection safe. Unlock or install your system keyring, or choose file storage in Settings.".into(),
-        VaultError::Locked { .. } => "Your keychain is locked. Unlock it and try again.".into(),
-        _ => "Patchbay could not use your keychain. Try again, or reconnect the app.".into(),
     }
 }
 
@@ -267,77 +232,57 @@ impl From<crate::budget::QuotaRefusal> for ApiError {
 }
 
 impl ApiError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::UnknownProvider(_) => "api.unknown_provider",
-            ApiError::UnknownResource(_) => "api.unknown_resource",
-            ApiError::NotConnected => "api.not_connected",
-            ApiError::NeedsReconnect => "api.needs_reconnect",
-            ApiError::Unauthorized => "api.unauthorized",
-            ApiError::Forbidden { .. } => "api.forbidden",
-            ApiError::RateLimited { .. } => "api.rate_limited",
-            ApiError::RetriesExhausted { .. } => "api.retries_exhausted",
-            ApiError::Http { .. } => "api.http",
-            ApiError::Network(_) => "api.network",
-            ApiError::Decode(_) => "api.decode",
-            ApiError::TokenEndpoint(_) => "api.token_endpoint",
-            ApiError::Incomplete { .. } => "api.incomplete",
-            ApiError::OriginChanged => "api.origin_changed",
-            ApiError::RefusedUrl(_) => "api.refused_url",
-            ApiError::QuotaExhausted { .. } => "api.quota_exhausted",
+            ApiError::UnknownProvider(_) => ErrorCode::ProviderUnknown,
+            ApiError::UnknownResource(_) => ErrorCode::ResourceUnknown,
+            ApiError::NotConnected => ErrorCode::ApiNotConnected,
+            ApiError::NeedsReconnect => ErrorCode::ApiNeedsReconnect,
+            ApiError::Unauthorized => ErrorCode::ApiUnauthorized,
+            ApiError::Forbidden { .. } => ErrorCode::ApiForbidden,
+            ApiError::RateLimited { .. } => ErrorCode::ApiRateLimited,
+            ApiError::RetriesExhausted { .. } => ErrorCode::ApiRetriesExhausted,
+            ApiError::Http { .. } => ErrorCode::ApiHttp,
+            ApiError::Network(_) => ErrorCode::ApiNetwork,
+            ApiError::Decode(_) => ErrorCode::ApiDecode,
+            ApiError::TokenEndpoint(_) => ErrorCode::ApiTokenEndpoint,
+            ApiError::Incomplete { .. } => ErrorCode::ApiIncomplete,
+            ApiError::OriginChanged => ErrorCode::ApiOriginChanged,
+            ApiError::RefusedUrl(_) => ErrorCode::ApiRefusedUrl,
+            ApiError::QuotaExhausted { .. } => ErrorCode::ApiQuotaExhausted,
             ApiError::Vault(v) => v.code(),
         }
     }
 
+    /// The error for the window; `name` is the provider's display name.
     pub fn to_user(&self, name: &str) -> UserError {
-        let message = match self {
-            ApiError::UnknownProvider(_) | ApiError::UnknownResource(_) => {
-                "Patchbay doesn't know that list.".to_string()
-            }
-            ApiError::NotConnected => format!("{name} is not connected. Click Connect first."),
-            ApiError::NeedsReconnect | ApiError::Unauthorized => {
-                format!("{name} ended the connection. Click Connect to connect again.")
-            }
-            ApiError::Forbidden { .. } => format!(
-                "{name} did not allow Patchbay to read this. Reconnect and approve every permission."
-            ),
-            ApiError::RateLimited { .. } => {
-                format!("{name} asked Patchbay to slow down. Wait a minute and try again.")
-            }
-            ApiError::RetriesExhausted { .. } | ApiError::Http { .. } | ApiError::TokenEndpoint(_) => {
-                format!("{name} is having trouble right now. Try again in a few minutes.")
-            }
-            ApiError::Network(_) => {
-                format!("Patchbay could not reach {name}. Check your internet connection.")
-            }
-            ApiError::Decode(_) => format!("{name} sent something Patchbay did not understand."),
-            ApiError::Incomplete { got, expected } => format!(
-                "{name}'s list changed while Patchbay was reading it ({got} of {expected} records arrived). Press Refresh to read it again."
-            ),
-            ApiError::OriginChanged => format!(
-                "{name}'s address changed since you connected, so Patchbay sent nothing. Reconnect to approve the new address."
-            ),
-            ApiError::RefusedUrl(_) => format!(
-                "{name}'s address is not a secure (https) one, so Patchbay sent nothing. Fix the address in Settings or remove your custom definition."
+        let code = self.code();
+        // The detail stays here, in the log: the window gets the table's words.
+        tracing::info!(%code, error = %self, "API error for the window");
+        match self {
+            ApiError::Incomplete { got, expected } => UserError::with_message(
+                code,
+                format!(
+                    "{name}'s list changed while Patchbay was reading it ({got} of {expected} records arrived)."
+                ),
             ),
             ApiError::QuotaExhausted {
                 limit,
                 resets_at,
                 refused_at,
-            } => format!(
-                "{name} allows {} requests a day and today's are used. Patchbay will continue after {} UTC (in {}).",
-                thousands(*limit),
-                resets_at
-                    .to_offset(time::UtcOffset::UTC)
-                    .format(time::macros::format_description!("[hour]:[minute]"))
-                    .unwrap_or_default(),
-                wait_words(*resets_at - *refused_at),
+            } => UserError::with_message(
+                code,
+                format!(
+                    "{name} allows {} requests a day and today's are used. Patchbay will continue after {} UTC (in {}).",
+                    thousands(*limit),
+                    resets_at
+                        .to_offset(time::UtcOffset::UTC)
+                        .format(time::macros::format_description!("[hour]:[minute]"))
+                        .unwrap_or_default(),
+                    wait_words(*resets_at - *refused_at),
+                ),
             ),
-            ApiError::Vault(v) => vault_message(v),
-        };
-        UserError {
-            code: self.code().to_string(),
-            message,
+            _ => UserError::new(code, name),
         }
     }
 }
@@ -371,6 +316,115 @@ mod tests {
     use super::*;
     use time::macros::datetime;
 
+    fn grant(code: &str, description: Option<&str>) -> ConnectError {
+        ConnectError::Grant {
+            provider_id: "boomtown".into(),
+            error: OAuthError::new(code, description.map(str::to_string), None),
+        }
+    }
+
+    #[test]
+    fn oauth_errors_get_the_sentence_of_their_typed_code() {
+        let declined = ConnectError::Provider {
+            provider_id: "boomtown".into(),
+            error: OAuthError::new("access_denied", None, None),
+        };
+        let user = declined.to_user("BoomTown");
+        assert_eq!(user.code, ErrorCode::ConnectDeclined);
+        assert_eq!(
+            user.message,
+            "You declined access in the browser, so BoomTown is not connected."
+        );
+        let unavailable = ConnectError::Provider {
+            provider_id: "boomtown".into(),
+            error: OAuthError::new("temporarily_unavailable", None, None),
+        };
+        assert_eq!(unavailable.code(), ErrorCode::ConnectProviderUnavailable);
+        let scope = ConnectError::Provider {
+            provider_id: "boomtown".into(),
+            error: OAuthError::new("invalid_scope", None, None),
+        };
+        assert_eq!(scope.code(), ErrorCode::ConnectProviderError);
+
+        // The wrong-secret case names BoomTown once (a notice shows the sentence as it is).
+        let user = grant("invalid_client", None).to_user("BoomTown");
+        assert_eq!(user.code, ErrorCode::ConnectClientRefused);
+        assert_eq!(
+            user.message,
+            "BoomTown did not accept Patchbay's client id or client secret."
+        );
+        assert_eq!(user.advice, "Check them in Settings, then click Connect.");
+        assert_eq!(
+            grant("invalid_grant", None).code(),
+            ErrorCode::ConnectApprovalExpired
+        );
+        assert_eq!(
+            grant("unsupported_grant_type", None).code(),
+            ErrorCode::ConnectGrantRefused
+        );
+    }
+
+    #[test]
+    fn a_provider_description_is_quoted_only_when_safe() {
+        let said = grant("invalid_client", Some("Client secret expired")).to_user("BoomTown");
+        assert_eq!(
+            said.message,
+            "BoomTown did not accept Patchbay's client id or client secret. It said: \"Client secret expired\""
+        );
+        let phishing = grant(
+            "invalid_client",
+            Some("Call +1 555 or visit https://evil.example"),
+        )
+        .to_user("BoomTown");
+        assert!(!phishing.message.contains("evil"), "{}", phishing.message);
+    }
+
+    #[test]
+    fn internal_detail_never_reaches_the_window() {
+        let secret_detail = "tcp connect error: 10.0.0.7:443 refused; token=abc123";
+        for e in [
+            ConnectError::Network {
+                provider_id: "boomtown".into(),
+                detail: secret_detail.into(),
+            },
+            ConnectError::Config(secret_detail.into()),
+            ConnectError::Listener(secret_detail.into()),
+            ConnectError::Discovery {
+                provider_id: "boomtown".into(),
+                detail: secret_detail.into(),
+            },
+            ConnectError::Api {
+                provider_id: "boomtown".into(),
+                error: ApiError::Http {
+                    status: 500,
+                    detail: secret_detail.into(),
+                },
+            },
+        ] {
+            let user = e.to_user("BoomTown");
+            assert!(
+                !user.message.contains("10.0.0.7") && !user.advice.contains("10.0.0.7"),
+                "{user:?}"
+            );
+            assert_eq!(
+                user,
+                UserError {
+                    message: user.message.clone(),
+                    ..UserError::new(e.code(), "BoomTown")
+                }
+            );
+        }
+        // The three names of "unknown provider" are one code.
+        assert_eq!(
+            ConnectError::UnknownProvider("x".into()).code(),
+            ErrorCode::ProviderUnknown
+        );
+        assert_eq!(
+            ApiError::UnknownProvider("x".into()).code(),
+            ErrorCode::ProviderUnknown
+        );
+    }
+
     #[test]
     fn quota_exhausted_says_how_many_and_when_it_goes_on() {
         let e = ApiError::QuotaExhausted {
@@ -379,7 +433,8 @@ mod tests {
             refused_at: datetime!(2026-11-30 20:47:30 UTC),
         };
         let user = e.to_user("WhatConverts");
-        assert_eq!(user.code, "api.quota_exhausted");
+        assert_eq!(user.code, ErrorCode::ApiQuotaExhausted);
+        assert!(user.advice.contains("after the reset"), "{}", user.advice);
         assert_eq!(
             user.message,
             "WhatConverts allows 1,000 requests a day and today's are used. Patchbay will continue after 00:00 UTC (in 3 h 12 min)."

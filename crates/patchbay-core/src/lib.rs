@@ -10,6 +10,7 @@ pub mod dates;
 pub mod demo;
 pub mod discovery;
 pub mod error;
+pub mod error_code;
 pub mod http;
 pub mod loopback;
 pub mod oauth;
@@ -24,5 +25,6 @@ pub mod world;
 
 pub use app::{CoreConfig, Patchbay};
 pub use error::{ApiError, ConnectError};
+pub use error_code::ErrorCode;
 pub use views::{ConnectOutcome, UserError};
 pub use world::{AccountId, World};

@@ -85,9 +85,123 @@ pub enum Callback {
     /// The provider answered `error=...` (`access_denied` when the user said no).
     Error {
         pending: PendingAuth,
-        error: String,
-        description: Option<String>,
+        error: OAuthError,
     },
+}
+
+/// An OAuth 2.0 error code: RFC 6749 §4.1.2.1 (the consent page) and §5.2 (the token
+/// endpoint), and whatever else a provider sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OAuthErrorCode {
+    InvalidRequest,
+    UnauthorizedClient,
+    AccessDenied,
+    UnsupportedResponseType,
+    InvalidScope,
+    ServerError,
+    TemporarilyUnavailable,
+    InvalidClient,
+    InvalidGrant,
+    UnsupportedGrantType,
+    /// A code outside RFC 6749 (kept for the log, at most [`OAuthErrorCode::OTHER_MAX`] chars).
+    Other(String),
+}
+
+impl OAuthErrorCode {
+    /// Longer unknown codes are cut: the value comes from the provider (or a forged link).
+    pub const OTHER_MAX: usize = 64;
+
+    pub fn parse(code: &str) -> Self {
+        match code {
+            "invalid_request" => Self::InvalidRequest,
+            "unauthorized_client" => Self::UnauthorizedClient,
+            "access_denied" => Self::AccessDenied,
+            "unsupported_response_type" => Self::UnsupportedResponseType,
+            "invalid_scope" => Self::InvalidScope,
+            "server_error" => Self::ServerError,
+            "temporarily_unavailable" => Self::TemporarilyUnavailable,
+            "invalid_client" => Self::InvalidClient,
+            "invalid_grant" => Self::InvalidGrant,
+            "unsupported_grant_type" => Self::UnsupportedGrantType,
+            other => Self::Other(other.chars().take(Self::OTHER_MAX).collect()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::AccessDenied => "access_denied",
+            Self::UnsupportedResponseType => "unsupported_response_type",
+            Self::InvalidScope => "invalid_scope",
+            Self::ServerError => "server_error",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::Other(code) => code,
+        }
+    }
+}
+
+impl std::fmt::Display for OAuthErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An OAuth 2.0 error response with its RFC 6749 fields, typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    pub error: OAuthErrorCode,
+    /// `error_description` as sent: log it with `{:?}` (escaped); show only
+    /// [`OAuthError::quotable_description`].
+    pub description: Option<String>,
+    /// `error_uri`, kept only when it is an https address (RFC 6749 asks for a URI the user
+    /// may open: anything else is not one Patchbay would send them to).
+    pub uri: Option<Url>,
+}
+
+impl OAuthError {
+    /// The longest description the window quotes.
+    pub const QUOTE_MAX: usize = 200;
+
+    pub fn new(error: &str, description: Option<String>, uri: Option<&str>) -> Self {
+        Self {
+            error: OAuthErrorCode::parse(error),
+            description,
+            uri: uri
+                .and_then(|u| Url::parse(u).ok())
+                .filter(|u| u.scheme() == "https"),
+        }
+    }
+
+    /// The description as the window may quote it ("BoomTown said: …"), or `None`.
+    ///
+    /// It is the provider's own text, so it is quoted only when it is what RFC 6749 allows
+    /// (printable ASCII without `"` and `\`, so no markup or lookalike characters), short
+    /// enough to read ([`OAuthError::QUOTE_MAX`]), and holds no web address or e-mail (a
+    /// provider's words in Patchbay's window must not send a marketer anywhere). Otherwise
+    /// only the log has it.
+    pub fn quotable_description(&self) -> Option<&str> {
+        let d = self.description.as_deref()?.trim();
+        let rfc_chars = d
+            .bytes()
+            .all(|b| matches!(b, 0x20..=0x21 | 0x23..=0x5B | 0x5D..=0x7E));
+        let lower = d.to_ascii_lowercase();
+        let has_address = ["://", "www.", "@"].iter().any(|a| lower.contains(a));
+        (!d.is_empty() && d.len() <= Self::QUOTE_MAX && rfc_chars && !has_address).then_some(d)
+    }
+}
+
+impl From<&oauth2::StandardErrorResponse<oauth2::basic::BasicErrorResponseType>> for OAuthError {
+    fn from(e: &oauth2::StandardErrorResponse<oauth2::basic::BasicErrorResponseType>) -> Self {
+        Self::new(
+            e.error().as_ref(),
+            e.error_description().cloned(),
+            e.error_uri().map(String::as_str),
+        )
+    }
 }
 
 /// Pending requests: bounded, expiring, consumed on first use.
@@ -217,6 +331,7 @@ impl PendingTable {
         let mut iss = None;
         let mut error = None;
         let mut description = None;
+        let mut error_uri = None;
         for (k, v) in url.query_pairs() {
             if !seen.insert(k.to_string()) {
                 return Err(CallbackError::RepeatedParameter);
@@ -228,6 +343,7 @@ impl PendingTable {
                 "iss" => iss = Some(v),
                 "error" => error = Some(v),
                 "error_description" => description = Some(v),
+                "error_uri" => error_uri = Some(v),
                 _ => {}
             }
         }
@@ -265,8 +381,7 @@ impl PendingTable {
         if let Some(error) = error {
             return Ok(Callback::Error {
                 pending,
-                error,
-                description,
+                error: OAuthError::new(&error, description, error_uri.as_deref()),
             });
         }
         let code = code
@@ -407,6 +522,97 @@ mod tests {
             table.take(&ok, issuer(&d)).unwrap_err(),
             CallbackError::UnknownState
         );
+    }
+
+    #[test]
+    fn oauth_errors_keep_their_rfc_6749_fields_typed() {
+        let e = OAuthError::new(
+            "temporarily_unavailable",
+            Some("Maintenance until 10:00 UTC".into()),
+            Some("https://status.example.com/oauth"),
+        );
+        assert_eq!(e.error, OAuthErrorCode::TemporarilyUnavailable);
+        assert_eq!(
+            e.quotable_description(),
+            Some("Maintenance until 10:00 UTC")
+        );
+        assert_eq!(e.uri.unwrap().as_str(), "https://status.example.com/oauth");
+        for code in [
+            "invalid_request",
+            "unauthorized_client",
+            "access_denied",
+            "unsupported_response_type",
+            "invalid_scope",
+            "server_error",
+            "temporarily_unavailable",
+            "invalid_client",
+            "invalid_grant",
+            "unsupported_grant_type",
+        ] {
+            let parsed = OAuthErrorCode::parse(code);
+            assert!(!matches!(parsed, OAuthErrorCode::Other(_)), "{code}");
+            assert_eq!(parsed.as_str(), code);
+        }
+        let long = "x".repeat(500);
+        assert_eq!(
+            OAuthErrorCode::parse(&long),
+            OAuthErrorCode::Other("x".repeat(OAuthErrorCode::OTHER_MAX))
+        );
+        // error_uri: https only.
+        for uri in ["http://example.com/e", "javascript:alert(1)", "not a uri"] {
+            assert_eq!(
+                OAuthError::new("invalid_scope", None, Some(uri)).uri,
+                None,
+                "{uri}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_a_short_plain_description_is_quotable() {
+        let quotable = |d: &str| {
+            OAuthError::new("server_error", Some(d.into()), None)
+                .quotable_description()
+                .map(str::to_string)
+        };
+        assert_eq!(quotable(" oops "), Some("oops".into()));
+        for bad in [
+            "",
+            "visit https://evil.example to fix this",
+            "see www.evil.example",
+            "write to help@evil.example",
+            "with \"quotes\"",
+            "a\u{202e}reversed",
+            "two\nlines",
+            "<b>markup</b>\\",
+            &"x".repeat(OAuthError::QUOTE_MAX + 1),
+        ] {
+            assert_eq!(quotable(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            OAuthError::new("server_error", None, None).quotable_description(),
+            None
+        );
+    }
+
+    #[test]
+    fn an_error_callback_keeps_code_description_and_https_uri() {
+        let d = def();
+        let iss = d.issuer().unwrap().as_str().to_string();
+        let table = PendingTable::default();
+        let (url, pending) = authorize_request(&d, CUSTOM_SCHEME_REDIRECT).unwrap();
+        table.insert(pending);
+        let cb = format!(
+            "{CUSTOM_SCHEME_REDIRECT}?error=invalid_scope&error_description=Scope%20leads%20unknown\
+             &error_uri=https%3A%2F%2Fdocs.example%2Fscopes&state={}&iss={iss}",
+            state_of(&url)
+        );
+        let Callback::Error { error, .. } = table.take(&cb, issuer(&d)).unwrap() else {
+            panic!("an error callback");
+        };
+        assert_eq!(error.error, OAuthErrorCode::InvalidScope);
+        assert_eq!(error.description.as_deref(), Some("Scope leads unknown"));
+        assert_eq!(error.uri.unwrap().as_str(), "https://docs.example/scopes");
     }
 
     #[test]

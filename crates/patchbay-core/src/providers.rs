@@ -330,14 +330,15 @@ impl DefinitionError {
     /// The message for the window (Settings shows rejected definition files).
     pub fn to_user(&self) -> crate::views::UserError {
         let at = self.line.map(|l| format!(", line {l}")).unwrap_or_default();
-        crate::views::UserError {
-            code: "definitions.invalid".into(),
-            message: format!(
-                "Patchbay ignored {}{at}: {}. It uses its built-in settings for that app instead.",
+        // The file is the user's own and the message says what in it is wrong: both help.
+        crate::views::UserError::with_message(
+            crate::ErrorCode::DefinitionsInvalid,
+            format!(
+                "Patchbay ignored {}{at}: {}.",
                 self.file.display(),
-                self.message
+                self.message.trim_end_matches('.')
             ),
-        }
+        )
     }
 }
 
@@ -654,10 +655,12 @@ pub fn load_with_overrides(dir: Option<&Path>) -> (Vec<ProviderDef>, Vec<Definit
         let text = match std::fs::read_to_string(&file) {
             Ok(t) => t,
             Err(e) => {
+                // The io error's text goes to the log; the window gets a sentence.
+                tracing::warn!(file = %file.display(), error = %e, "definition file unreadable");
                 errors.push(DefinitionError {
                     file,
                     line: None,
-                    message: e.to_string(),
+                    message: "Patchbay could not read this file (check that it is UTF-8 text you can read)".into(),
                 });
                 continue;
             }

@@ -71,13 +71,14 @@ pub enum VaultError {
 }
 
 impl VaultError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> crate::ErrorCode {
+        use crate::ErrorCode;
         match self {
-            VaultError::NoKeychain { .. } => "vault.no_keychain",
-            VaultError::Locked { .. } => "vault.locked",
-            VaultError::Corrupt { .. } => "vault.corrupt",
-            VaultError::Platform { .. } => "vault.platform",
-            VaultError::File { .. } => "vault.file",
+            VaultError::NoKeychain { .. } => ErrorCode::VaultNoKeychain,
+            VaultError::Locked { .. } => ErrorCode::VaultLocked,
+            VaultError::Corrupt { .. } => ErrorCode::VaultCorrupt,
+            VaultError::Platform { .. } => ErrorCode::VaultPlatform,
+            VaultError::File { .. } => ErrorCode::VaultFile,
         }
     }
 }

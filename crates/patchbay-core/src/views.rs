@@ -3,6 +3,7 @@
 use serde::Serialize;
 use ts_rs::TS;
 
+use crate::error_code::ErrorCode;
 use crate::providers::ProviderDef;
 
 /// Why an account must be connected again.
@@ -150,12 +151,43 @@ pub struct SyncProgress {
     pub done: bool,
 }
 
-/// An error as the window shows it: a stable code and a marketer-facing message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+/// An error as the window shows it: a stable code to branch on, what happened, and what the
+/// marketer can do. Built only from [`ErrorCode`]'s table (optionally with a sentence that adds
+/// specifics), never from an internal error's text. It is also the error of every command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, thiserror::Error)]
+#[error("{message}")]
 #[ts(export)]
 pub struct UserError {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
+    pub advice: String,
+}
+
+impl UserError {
+    /// The table's sentence and advice for `code`; `provider` is the display name it names.
+    pub fn new(code: ErrorCode, provider: &str) -> Self {
+        let words = code.words(provider);
+        Self {
+            code,
+            message: words.sentence,
+            advice: words.advice.to_string(),
+        }
+    }
+
+    /// For errors that concern no provider (or whose sentence does not name it).
+    pub fn of(code: ErrorCode) -> Self {
+        Self::new(code, "The app")
+    }
+
+    /// The table's advice with a sentence that adds specifics (a count, a time, a file). The
+    /// caller writes `message` for people: never an internal error's `Display`.
+    pub fn with_message(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            advice: code.words("").advice.to_string(),
+        }
+    }
 }
 
 /// How a connect attempt ended.

@@ -180,7 +180,7 @@ impl Inner {
     ) -> Result<SyncReport, SyncError> {
         let result = run(&self.core, &self.cache, target, pass, sink).await;
         if let Err(e) = &result {
-            tracing::warn!(provider = %target.provider, resource = %target.resource, code = %e.code(), "sync failed");
+            tracing::warn!(provider = %target.provider, resource = %target.resource, code = %e.code(), error = %e, "sync failed");
         }
         self.record(&key_of(target), &result);
         result

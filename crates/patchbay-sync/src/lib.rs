@@ -25,7 +25,7 @@ use time::OffsetDateTime;
 
 pub use background::{Background, StatusSink, SyncRun, SyncStatus};
 pub use columns::{columns, record_id};
-pub use error::SyncError;
+pub use error::{cache_code, cache_error_view, SyncError};
 pub use plan::{Pass, PassKind};
 
 use store::ToWriter;

@@ -34,7 +34,7 @@ export function accountStateText(providerName: string, state: AccountState): str
     case 'needs_reconnect':
       return reconnectSentence(providerName, state.reason);
     case 'unavailable':
-      return state.error.message;
+      return state.error.advice ? `${state.error.message} ${state.error.advice}` : state.error.message;
   }
 }
 

@@ -1,6 +1,7 @@
 import type { KeyFieldView } from '../bindings/KeyFieldView';
 import { h, uid, closeOnEscape } from '../lib/dom';
 import { createErrorAlert } from './errorAlert';
+import type { Shown } from '../lib/userError';
 
 export interface ApiKeyFormOptions {
   providerId: string;
@@ -9,7 +10,8 @@ export interface ApiKeyFormOptions {
   helpText: string;
   hasHelpLink: boolean;
   /** Tests and saves the key; resolves to an error sentence, or null once it is saved. */
-  submit(values: Record<string, string>): Promise<string | null>;
+  /** Tests and saves the key: null when it worked, else what to show (with its advice). */
+  submit(values: Record<string, string>): Promise<Shown | null>;
   openHelp(): void;
   /** The form closed (saved or cancelled); focus goes back to the tile. */
   closed(): void;

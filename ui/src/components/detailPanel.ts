@@ -1,5 +1,4 @@
 import type { RecordDetail } from '../bindings/RecordDetail';
-import { errorMessage } from '../ipc';
 import { h, uid, closeOnEscape } from '../lib/dom';
 import { createErrorAlert } from './errorAlert';
 
@@ -69,7 +68,7 @@ export function createDetailPanel(): DetailPanel {
       } catch (e) {
         if (mine !== request) return;
         status.textContent = '';
-        error.show(errorMessage(e, "We couldn't load this record's details. Please try again."));
+        error.showError(e, "We couldn't load this record's details. Please try again.");
       }
     },
   };

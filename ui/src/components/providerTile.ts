@@ -4,6 +4,7 @@ import { h, placeAt } from '../lib/dom';
 import { createAccountItem, type AccountItem } from './accountItem';
 import { createApiKeyForm, type ApiKeyForm } from './apiKeyForm';
 import { createErrorAlert } from './errorAlert';
+import type { Shown } from '../lib/userError';
 
 export interface TileActions {
   /** Starts a browser connect: a new account, or one that needs reconnecting. */
@@ -13,14 +14,15 @@ export interface TileActions {
   cancel(tile: ProviderTile): void;
   copyLink(tile: ProviderTile): Promise<boolean>;
   /** "Test and save" of the API-key form: an error sentence, or null once saved. */
-  saveKey(tile: ProviderTile, values: Record<string, string>): Promise<string | null>;
+  saveKey(tile: ProviderTile, values: Record<string, string>): Promise<Shown | null>;
   openKeyHelp(tile: ProviderTile): void;
 }
 
 export interface TileView {
   el: HTMLLIElement;
   update(tile: ProviderTile): void;
-  showError(message: string | null): void;
+  /** Shows a failure (its sentence and advice) next to the tile, or clears it with null. */
+  showError(what: Shown | null): void;
   setBusy(busy: boolean): void;
 }
 
@@ -285,8 +287,8 @@ export function createProviderTile(initial: ProviderTile, actions: TileActions):
   return {
     el,
     update,
-    showError(message) {
-      error.show(message);
+    showError(what) {
+      error.show(what);
     },
     setBusy(busy) {
       button.setAttribute('aria-busy', busy ? 'true' : 'false');

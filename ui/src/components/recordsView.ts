@@ -102,7 +102,7 @@ export function createRecordsView(options: RecordsViewOptions): RecordsView {
       await ipc.disconnect(tile.id, account.account_id, keepRecords);
       options.onDisconnected();
     } catch (error) {
-      disconnectError.show(ipc.errorMessage(error, `We couldn't disconnect ${account.name} from ${tile.display_name}. Please try again.`));
+      disconnectError.showError(error, `We couldn't disconnect ${account.name} from ${tile.display_name}. Please try again.`);
       disconnectButton.disabled = false;
       disconnectButton.focus();
     }
@@ -139,7 +139,7 @@ export function createRecordsView(options: RecordsViewOptions): RecordsView {
       try {
         resources = await ipc.listResources(tile.id);
       } catch (error) {
-        loadError.show(ipc.errorMessage(error, `We couldn't load what ${tile.display_name} holds. Please go back and try again.`));
+        loadError.showError(error, `We couldn't load what ${tile.display_name} holds. Please go back and try again.`);
         return;
       }
       if (resources.length === 0) {

@@ -86,7 +86,7 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
     },
     onError(error) {
       if (source.matched === null) rowCount.textContent = '';
-      queryError.show(ipc.errorMessage(error, `We couldn't show your ${noun}. Please try again.`));
+      queryError.showError(error, `We couldn't show your ${noun}. Please try again.`);
     },
   });
 
@@ -182,7 +182,7 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
       exportStatus.textContent = `Saved ${records(result.rows)} to ${result.path}`;
     } catch (error) {
       exportStatus.textContent = '';
-      exportError.show(ipc.errorMessage(error, "We couldn't export these records. Please try again."));
+      exportError.showError(error, "We couldn't export these records. Please try again.");
     } finally {
       unlisten?.();
       exportBar.hidden = true;
@@ -197,7 +197,7 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
     try {
       chart.update(await ipc.weeklyCounts(ref));
     } catch (error) {
-      chartError.show(ipc.errorMessage(error, "We couldn't draw the weekly chart."));
+      chartError.showError(error, "We couldn't draw the weekly chart.");
     }
   }
 
@@ -213,7 +213,7 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
       const summary = await ipc.syncResource(ref);
       syncStatus.textContent = `Synced ${records(summary.total)} · ${formatTime(summary.synced_at)}`;
     } catch (error) {
-      syncError.show(ipc.errorMessage(error, `We couldn't fetch your ${noun} from ${options.providerName}. Please try again.`));
+      syncError.showError(error, `We couldn't fetch your ${noun} from ${options.providerName}. Please try again.`);
     } finally {
       syncing = false;
       progress.setVisible(false);

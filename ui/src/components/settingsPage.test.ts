@@ -153,7 +153,7 @@ describe('settings page', () => {
 
   test('a rejected save shows the message', async () => {
     await openSettings((b) => {
-      b.fail('save_settings', 'That base URL is not a web address.', 'invalid_settings');
+      b.fail('save_settings', 'That base URL is not a web address.', 'settings.invalid');
     });
     await page.getByRole('button', { name: 'Save' }).click();
     await expect.element(page.getByRole('alert')).toHaveTextContent('That base URL is not a web address.');

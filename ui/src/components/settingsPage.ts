@@ -179,7 +179,7 @@ export function createSettingsPage(options: SettingsPageOptions): SettingsPage {
         options.onSaved(saved);
       } catch (err) {
         status.textContent = '';
-        error.show(ipc.errorMessage(err, "We couldn't save your settings. Please try again."));
+        error.showError(err, "We couldn't save your settings. Please try again.");
       } finally {
         save.disabled = false;
       }
@@ -195,7 +195,7 @@ export function createSettingsPage(options: SettingsPageOptions): SettingsPage {
       try {
         fill(await ipc.getSettings());
       } catch (err) {
-        error.show(ipc.errorMessage(err, "We couldn't load your settings. Please try again."));
+        error.showError(err, "We couldn't load your settings. Please try again.");
       }
     },
   };

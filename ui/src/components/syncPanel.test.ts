@@ -60,7 +60,7 @@ describe('sync panel', () => {
         syncStatus({
           resource: 'calls',
           last_run: run({ added: 12, requests: 1 }),
-          error: { code: 'provider.unauthorized', message: 'WhatConverts no longer accepts Patchbay’s sign-in. Reconnect Acme Realty.' },
+          error: { code: 'api.unauthorized', message: 'WhatConverts ended the connection.', advice: 'Click Connect to connect again.' },
         }),
         syncStatus({
           resource: 'forms',
@@ -82,11 +82,12 @@ describe('sync panel', () => {
     expect(cell('leads', 'budget').textContent).toBe('640 of 1,000 requests left today');
     expect(row('leads').dataset.state).toBe('scheduled');
 
-    // A failed run: its sentence, under the list's row.
+    // A failed run: its sentence and what to do, under the list's row.
     expect(row('calls').dataset.state).toBe('error');
     await expect.element(page.getByTestId('sync-error-calls')).toHaveTextContent(
-      'Calls: the last refresh failed. WhatConverts no longer accepts Patchbay’s sign-in. Reconnect Acme Realty.',
+      'Calls: the last refresh failed. WhatConverts ended the connection. Click Connect to connect again.',
     );
+    expect(page.getByTestId('sync-advice-calls').element().textContent.trim()).toBe('Click Connect to connect again.');
     expect(cell('calls', 'changes').textContent).toBe('12 added · 0 updated · 0 removed');
     expect(cell('calls', 'pass').textContent).toBe('Incremental pass · 1 request');
     expect(cell('calls', 'budget').textContent).toBe('No daily limit');
@@ -157,13 +158,33 @@ describe('sync panel', () => {
     // A failure is announced with its sentence.
     await mounted.backend.emit('sync-status', syncStatus({
       last_run: run({ added: 5, updated: 4, removed: 2, requests: 3, finished_at: '2026-11-23T09:30:00Z' }),
-      error: { code: 'network', message: 'Patchbay could not reach WhatConverts. Check your internet connection.' },
+      error: { code: 'api.network', message: 'Patchbay could not reach WhatConverts.', advice: 'Check your internet connection.' },
     }));
     await expect.element(page.getByTestId('sync-panel-status')).toHaveTextContent(
-      'Leads could not be refreshed. Patchbay could not reach WhatConverts. Check your internet connection.',
+      'Leads could not be refreshed. Patchbay could not reach WhatConverts.',
     );
     expect(page.getByTestId('sync-panel-status').element().getAttribute('role')).toBe('status');
     expect(row('leads').dataset.state).toBe('error');
+  });
+
+  test('a failure is announced when its code changes, not when its sentence does', async () => {
+    const mounted = await openWhatConverts();
+    const status = page.getByTestId('sync-panel-status');
+    const incomplete = (got: number) => syncStatus({
+      error: { code: 'api.incomplete', message: `WhatConverts's list changed while Patchbay was reading it (${got} of 250 records arrived).`, advice: 'Press Refresh to read it again.' },
+    });
+    await mounted.backend.emit('sync-status', incomplete(240));
+    await expect.element(status).toHaveTextContent('Leads could not be refreshed. WhatConverts\'s list changed while Patchbay was reading it (240 of 250 records arrived).');
+    // The same failure, reworded (a new count): the row follows, nothing new is announced.
+    await mounted.backend.emit('sync-status', incomplete(245));
+    await expect.element(page.getByTestId('sync-error-leads')).toHaveTextContent('(245 of 250 records arrived)');
+    expect(status.element().textContent).toContain('(240 of 250 records arrived)');
+    // Another failure (another code, even with the very same sentence) is announced.
+    await mounted.backend.emit('sync-status', syncStatus({
+      error: { code: 'api.rate_limited', message: `WhatConverts's list changed while Patchbay was reading it (245 of 250 records arrived).`, advice: 'Wait a minute and try again.' },
+    }));
+    await expect.element(status).toHaveTextContent('(245 of 250 records arrived)');
+    expect(page.getByTestId('sync-error-leads').element().querySelector('td')?.dataset.code).toBe('api.rate_limited');
   });
 
   test('a background run that finished with changes reloads the table and chart, keeping search and sort', async () => {

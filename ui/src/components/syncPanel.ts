@@ -4,6 +4,7 @@ import type { SyncStatus } from '../bindings/SyncStatus';
 import * as ipc from '../ipc';
 import { h, uid } from '../lib/dom';
 import { formatCount, formatTime } from '../lib/format';
+import { shownError } from '../lib/userError';
 
 export interface SyncPanelOptions {
   providerId: string;
@@ -125,7 +126,8 @@ export function createSyncPanel(options: SyncPanelOptions): SyncPanel {
     const out = [main];
     if (s?.error) {
       out.push(h('tr', { class: 'sync-note-row sync-error', 'data-testid': `sync-error-${resource.id}` },
-        h('td', { colspan: 5 }, `${resource.label}: the last refresh failed. `, s.error.message),
+        h('td', { colspan: 5, 'data-code': s.error.code }, `${resource.label}: the last refresh failed. `, s.error.message,
+          s.error.advice ? h('span', { class: 'sync-advice', 'data-testid': `sync-advice-${resource.id}` }, ` ${s.error.advice}`) : null),
       ));
     } else if (s?.paused_until) {
       out.push(h('tr', { class: 'sync-note-row', 'data-testid': `sync-paused-${resource.id}` },
@@ -146,7 +148,9 @@ export function createSyncPanel(options: SyncPanelOptions): SyncPanel {
   /** A sentence for screen readers (and the eye) when a run ends, fails or pauses. */
   function announcement(label: string, before: SyncStatus | undefined, s: SyncStatus): string | null {
     if (s.running) return null;
-    if (s.error && s.error.message !== before?.error?.message) return `${label} could not be refreshed. ${s.error.message}`;
+    // A new kind of failure is announced once; the same failure again (its sentence may carry
+    // new counts or times) is not. Decided on the code, never on the sentence.
+    if (s.error && s.error.code !== before?.error?.code) return `${label} could not be refreshed. ${s.error.message}`;
     if (s.paused_until && s.paused_until !== before?.paused_until) {
       return `${label}: background refresh is paused until ${formatTime(s.paused_until)}, when ${providerName} allows more requests.`;
     }
@@ -186,7 +190,8 @@ export function createSyncPanel(options: SyncPanelOptions): SyncPanel {
           if (ours(s) && !statuses.has(s.resource)) show(s, false);
         }
       } catch (error) {
-        loadNote.textContent = ipc.errorMessage(error, 'We couldn’t check when these lists last refreshed. This table fills in after the next refresh.');
+        const shown = shownError(error, 'We couldn’t check when these lists last refreshed. This table fills in after the next refresh.');
+        loadNote.textContent = shown.advice ? `${shown.message} ${shown.advice}` : shown.message;
         loadNote.hidden = false;
       }
     },

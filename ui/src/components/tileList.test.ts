@@ -4,6 +4,7 @@ import type { AccountView } from '../bindings/AccountView';
 import type { ProviderTile } from '../bindings/ProviderTile';
 import { connectedAccount, type FakeBackend } from '../test/fakeBackend';
 import { mountApp, type Mounted } from '../test/mount';
+import type { UserError } from '../bindings/UserError';
 
 let m: Mounted | undefined;
 afterEach(() => {
@@ -257,10 +258,10 @@ describe('provider tiles', () => {
   test('an unavailable account shows its error and offers no Open', async () => {
     m = await mountApp((b) => {
       b.providers = changed(b, 'webinargeek', () => ({
-        accounts: [{ account_id: 'wg-1', name: 'Webinar Co', state: { kind: 'unavailable', error: { code: 'keychain', message: 'Patchbay could not read this sign-in from your keychain.' } } }],
+        accounts: [{ account_id: 'wg-1', name: 'Webinar Co', state: { kind: 'unavailable', error: { code: 'vault.locked', message: 'Your keychain is locked.', advice: 'Unlock it and try again.' } } }],
       }));
     });
-    await expect.element(page.getByTestId('account-webinargeek-0')).toHaveTextContent('Patchbay could not read this sign-in from your keychain.');
+    await expect.element(page.getByTestId('account-webinargeek-0')).toHaveTextContent('Your keychain is locked. Unlock it and try again.');
     expect(page.getByTestId('open-account-webinargeek-0').element()).not.toBeVisible();
     await page.getByTestId('tile-webinargeek').click();
     expect(recordsView()).toBeNull();
@@ -277,6 +278,25 @@ describe('provider tiles', () => {
     const item = alert.element().closest('li');
     expect(item?.querySelector('button.tile')?.getAttribute('data-provider')).toBe('clickfunnels');
     await expect.element(page.getByRole('button', { name: /^ClickFunnels/ })).toHaveAccessibleName(/Not connected$/);
+  });
+
+  test('a rejected connect shows what to do under what happened', async () => {
+    m = await mountApp((b) => {
+      const error: UserError = {
+        code: 'connect.needs_client_credentials',
+        message: 'BoomTown needs your own client id and client secret in Settings.',
+        advice: 'Add them in Settings, then click Connect.',
+      };
+      // Tauri rejects invoke() with the error object itself, not an Error.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      b.on('connect', () => Promise.reject(error));
+    });
+    await page.getByRole('button', { name: /^BoomTown/ }).click();
+    const alert = page.getByRole('alert');
+    await expect.element(alert).toHaveAttribute('data-code', 'connect.needs_client_credentials');
+    const lines = [...alert.element().querySelectorAll('p')].map((p) => p.textContent);
+    expect(lines).toEqual(['BoomTown needs your own client id and client secret in Settings.', 'Add them in Settings, then click Connect.']);
+    expect(alert.element().querySelector('[data-testid="error-advice"]')?.textContent).toBe('Add them in Settings, then click Connect.');
   });
 
   test('a rejection that is not a CommandError shows a plain sentence, not internals', async () => {
@@ -313,11 +333,21 @@ describe('provider tiles', () => {
     expect(m.backend.callsOf('list_resources').map((c) => c.args)).toEqual([{ providerId: 'whatconverts' }]);
   });
 
-  test('a notice event shows a dismissable notice', async () => {
+  test('a notice event shows a dismissable notice with its advice, naming the provider once', async () => {
     m = await mountApp();
-    await m.backend.emit('notice', { level: 'error', message: 'A sign-in link was ignored because it did not come from Patchbay.', provider: 'boomtown' });
+    // BoomTown's wrong client secret, as the deep link's notice carries it.
+    await m.backend.emit('notice', {
+      level: 'error',
+      code: 'connect.client_refused',
+      message: "BoomTown did not accept Patchbay's client id or client secret.",
+      advice: 'Check them in Settings, then click Connect.',
+      provider: 'boomtown',
+    });
     const notice = page.getByTestId('notice');
-    await expect.element(notice).toHaveTextContent('BoomTown: A sign-in link was ignored because it did not come from Patchbay.');
+    await expect.element(notice).toHaveTextContent("BoomTown did not accept Patchbay's client id or client secret.");
+    expect(notice.element().textContent.match(/BoomTown/g)).toHaveLength(1);
+    expect(notice.element().getAttribute('data-code')).toBe('connect.client_refused');
+    expect(page.getByTestId('notice-advice').element().textContent).toBe('Check them in Settings, then click Connect.');
     await page.getByRole('button', { name: 'Dismiss notice' }).click();
     expect(m.root.querySelector('[data-testid="notice"]')).toBeNull();
   });

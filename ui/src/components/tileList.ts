@@ -5,6 +5,7 @@ import * as ipc from '../ipc';
 import { h, placeAt } from '../lib/dom';
 import { createErrorAlert } from './errorAlert';
 import { createProviderTile, type TileActions, type TileView } from './providerTile';
+import { shownError } from '../lib/userError';
 
 export interface TileListOptions {
   /** The user asked for an account's records. */
@@ -81,7 +82,7 @@ export function createTileList(options: TileListOptions): TileList {
       await call(tile.id);
       return true;
     } catch (error) {
-      view?.showError(ipc.errorMessage(error, `We couldn't ${what} ${tile.display_name}. Please try again.`));
+      view?.showError(shownError(error, `We couldn't ${what} ${tile.display_name}. Please try again.`));
       return false;
     } finally {
       view?.setBusy(false);
@@ -109,13 +110,13 @@ export function createTileList(options: TileListOptions): TileList {
         return null;
       } catch (error) {
         asking.delete(tile.id);
-        return ipc.errorMessage(error, `We couldn't check that key with ${tile.display_name}. Please try again.`);
+        return shownError(error, `We couldn't check that key with ${tile.display_name}. Please try again.`);
       }
     },
     openKeyHelp(tile) {
       const view = views.get(tile.id);
       ipc.openKeyHelp(tile.id).catch((error: unknown) => {
-        view?.showError(ipc.errorMessage(error, "We couldn't open your browser."));
+        view?.showError(shownError(error, "We couldn't open your browser."));
       });
     },
     copyLink(tile) {
@@ -172,7 +173,7 @@ export function createTileList(options: TileListOptions): TileList {
       try {
         setTiles(await ipc.listProviders());
       } catch (error) {
-        loadError.show(ipc.errorMessage(error, "We couldn't load your tools. Please restart Patchbay."));
+        loadError.showError(error, "We couldn't load your tools. Please restart Patchbay.");
       } finally {
         list.setAttribute('aria-busy', 'false');
       }

@@ -81,7 +81,7 @@ const listeners: Listeners = {
     payload: { provider: 'whatconverts', account: 'wc-acme', resource: 'leads', fetched: 1, total: null, done: false },
     listen: ipc.onSyncProgress,
   },
-  notice: { payload: { level: 'info', message: 'Hi', provider: null }, listen: ipc.onNotice },
+  notice: { payload: { level: 'info', message: 'Hi', advice: null, code: null, provider: null }, listen: ipc.onNotice },
   'export-progress': {
     payload: { provider: 'whatconverts', resource: 'leads', done: 2, total: 9 },
     listen: ipc.onExportProgress,
@@ -175,11 +175,11 @@ describe('the fake backend refuses what Rust would not take', () => {
     // The same refusals src-tauri/ipc_contract_tests.rs gets from the real commands.
     backend = new FakeBackend().install();
     await expect(ipc.connect('emailoctopus')).rejects.toMatchObject({ code: 'connect.uses_api_key' });
-    await expect(ipc.connect('nope')).rejects.toMatchObject({ code: 'connect.unknown_provider' });
+    await expect(ipc.connect('nope')).rejects.toMatchObject({ code: 'provider.unknown' });
     await expect(ipc.saveApiKey('emailoctopus', { api_key: '  ' })).rejects.toMatchObject({ code: 'connect.key_incomplete' });
     await expect(ipc.saveApiKey('emailoctopus', {})).rejects.toMatchObject({ code: 'connect.key_incomplete' });
-    await expect(ipc.openKeyHelp('clickfunnels')).rejects.toMatchObject({ code: 'no_help' });
-    await expect(ipc.setClientSecret('whatconverts', 'x')).rejects.toMatchObject({ code: 'no_client_secret' });
+    await expect(ipc.openKeyHelp('clickfunnels')).rejects.toMatchObject({ code: 'connect.no_help_page' });
+    await expect(ipc.setClientSecret('whatconverts', 'x')).rejects.toMatchObject({ code: 'settings.no_client_secret' });
     await expect(ipc.cancelConnect('clickfunnels')).resolves.toBeNull();
     expect(backend.callsOf('save_api_key')).toHaveLength(2);
   });

@@ -12,6 +12,7 @@ import { COMMAND_ARGS, EVENT_NAMES, type Commands, type Events } from '../bindin
 import type { AccountView } from '../bindings/AccountView';
 import type { AuthMethodView } from '../bindings/AuthMethodView';
 import type { CommandError } from '../bindings/CommandError';
+import type { ErrorCode } from '../bindings/ErrorCode';
 import type { ProviderTile } from '../bindings/ProviderTile';
 import type { RecordPage } from '../bindings/RecordPage';
 import type { RecordQuery } from '../bindings/RecordQuery';
@@ -46,8 +47,8 @@ function sameKeys(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /** A rejection carrying a CommandError, as Tauri rejects invoke() (an object, not an Error). */
-function reject(code: string, message: string): Promise<never> {
-  const error: CommandError = { code, message };
+function reject(code: ErrorCode, message: string, advice = 'Try again.'): Promise<never> {
+  const error: CommandError = { code, message, advice };
   // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
   return Promise.reject(error);
 }
@@ -197,7 +198,7 @@ export class FakeBackend {
   }
 
   /** Makes `cmd` reject with a CommandError carrying `message`. */
-  fail(cmd: CommandName, message: string, code = 'failed'): void {
+  fail(cmd: CommandName, message: string, code: ErrorCode = 'app.internal'): void {
     this.overrides.set(cmd, () => reject(code, message));
   }
 
@@ -289,7 +290,7 @@ export class FakeBackend {
     // As in Rust: an API-key provider or an unknown one is refused before any browser opens.
     connect: async ({ providerId }) => {
       const tile = this.findTile(providerId);
-      if (!tile) return reject('connect.unknown_provider', `Patchbay has no provider called "${providerId}".`);
+      if (!tile) return reject('provider.unknown', `Patchbay has no provider called "${providerId}".`);
       if (tile.auth.kind === 'api_key') return reject('connect.uses_api_key', `${tile.display_name} connects with an API key.`);
       await this.setTile({ ...tile, waiting_authorize_url: `https://auth.example/${tile.id}?state=abc` });
       return null;
@@ -308,12 +309,12 @@ export class FakeBackend {
     },
     open_key_help: ({ providerId }) => {
       const auth = this.findTile(providerId)?.auth;
-      if (auth?.kind !== 'api_key' || auth.help_url === null) return reject('no_help', 'There is no help page for this provider.');
+      if (auth?.kind !== 'api_key' || auth.help_url === null) return reject('connect.no_help_page', 'There is no help page for this provider.');
       return null;
     },
     set_client_secret: ({ providerId, secret }) => {
       if (!this.settings.providers.some((p) => p.id === providerId && p.needs_client_secret)) {
-        return reject('no_client_secret', 'This provider does not use a client secret.');
+        return reject('settings.no_client_secret', 'This provider does not use a client secret.');
       }
       this.settings = {
         ...this.settings,

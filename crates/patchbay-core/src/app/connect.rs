@@ -94,9 +94,12 @@ impl Patchbay {
                     Ok(ConnectOutcome::Cancelled { .. }) => CompletionPage::Cancelled {
                         provider_name: name,
                     },
-                    Err(e) => CompletionPage::Failed {
-                        message: core.connect_error_view(&e).message,
-                    },
+                    Err(e) => {
+                        let view = core.connect_error_view(&e);
+                        CompletionPage::Failed {
+                            message: format!("{} {}", view.message, view.advice),
+                        }
+                    }
                 }
             }
         };

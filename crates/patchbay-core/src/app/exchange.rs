@@ -40,22 +40,14 @@ impl CoreState {
             }
         };
         let (pending, code) = match callback {
-            Callback::Error {
-                pending,
-                error,
-                description,
-            } => {
+            Callback::Error { pending, error } => {
                 let provider_id = pending.provider_id.clone();
-                if error == "access_denied" {
+                if error.error == crate::oauth::OAuthErrorCode::AccessDenied {
                     tracing::info!(provider = %provider_id, "connect cancelled by the user");
                     return Ok(ConnectOutcome::Cancelled { provider_id });
                 }
-                tracing::warn!(provider = %provider_id, %error, "authorization failed");
-                return Err(ConnectError::Provider {
-                    provider_id,
-                    error,
-                    description,
-                });
+                tracing::warn!(provider = %provider_id, error = %error.error, description = ?error.description, uri = ?error.uri.as_ref().map(url::Url::as_str), "authorization failed");
+                return Err(ConnectError::Provider { provider_id, error });
             }
             Callback::Code { pending, code } => (pending, code),
         };
@@ -89,11 +81,8 @@ impl CoreState {
                 return Err(ConnectError::ClientRejected { provider_id });
             }
             Err(RequestTokenError::ServerResponse(e)) => {
-                let error = match e.error() {
-                    BasicErrorResponseType::InvalidGrant => "invalid_grant".to_string(),
-                    other => other.to_string(),
-                };
-                tracing::warn!(provider = %provider_id, %error, "code exchange refused");
+                let error = crate::oauth::OAuthError::from(&e);
+                tracing::warn!(provider = %provider_id, error = %error.error, description = ?error.description, "code exchange refused");
                 return Err(ConnectError::Grant { provider_id, error });
             }
             Err(RequestTokenError::Request(TokenHttpError::Status(s))) => {

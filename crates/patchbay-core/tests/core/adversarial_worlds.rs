@@ -1090,7 +1090,7 @@ async fn plain_http_in_the_real_world(tally: &Tally, trap: &Trap) {
                     .begin_connect("boomtown")
                     .await
                     .err()
-                    .map(|e| core.connect_error_view(&e).code),
+                    .map(|e| core.connect_error_view(&e).code.to_string()),
                 _ => run(&core, Op::Sync, "boomtown", &bt_id).await.err(),
             };
             let mut v = Verdict::default();
@@ -1189,16 +1189,16 @@ async fn plain_http_in_the_real_world(tally: &Tally, trap: &Trap) {
                 .account("boomtown", &bt_id)
                 .await
                 .map(drop)
-                .map_err(|e| e.code().into()),
+                .map_err(|e| e.code().to_string()),
             "Save the client secret" => core
                 .set_client_secret("boomtown", Some(SecretString::from("new-secret")))
                 .await
-                .map_err(|e| e.code().into()),
+                .map_err(|e| e.code().to_string()),
             "Connect" => core
                 .begin_connect("boomtown")
                 .await
                 .map(drop)
-                .map_err(|e| core.connect_error_view(&e).code),
+                .map_err(|e| core.connect_error_view(&e).code.to_string()),
             "Disconnect (revocation)" => run(&core, Op::Disconnect, "boomtown", &bt_id)
                 .await
                 .map(drop),
@@ -1379,14 +1379,14 @@ async fn demo_never_touches_real(tally: &Tally, trap: &Trap) {
             }
             "begin a WebinarGeek connect, then cancel it" => {
                 match demo.begin_connect("webinargeek").await {
-                    Err(e) => Err(e.code()),
+                    Err(e) => Err(e.code().to_string()),
                     Ok(_) if demo.cancel_connect("webinargeek") => Ok(()),
                     Ok(_) => Err("nothing to cancel".into()),
                 }
             }
             "begin a ClickFunnels connect, then cancel it" => {
                 match demo.begin_connect("clickfunnels").await {
-                    Err(e) => Err(e.code()),
+                    Err(e) => Err(e.code().to_string()),
                     Ok(_) if demo.cancel_connect("clickfunnels") => Ok(()),
                     Ok(_) => Err("nothing to cancel".into()),
                 }

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use common::*;
+use patchbay_core::oauth::OAuthErrorCode;
 use patchbay_core::providers::{builtin, ProviderDef};
 use patchbay_core::secret::SecretString;
 use patchbay_core::vault::{MemoryVault, Vault};
@@ -599,7 +600,7 @@ async fn boomtown_sends_the_users_client_secret_from_the_vault() {
     let url = core.begin_connect("boomtown").await.unwrap();
     let e = core.complete(&approve(&url).await).await.unwrap_err();
     assert!(
-        matches!(&e, ConnectError::Grant { error, .. } if error == "invalid_client"),
+        matches!(&e, ConnectError::Grant { error, .. } if error.error == OAuthErrorCode::InvalidClient),
         "{e:?}"
     );
     assert!(core

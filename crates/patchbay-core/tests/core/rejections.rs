@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use patchbay_core::oauth::CallbackError;
+use patchbay_core::oauth::{CallbackError, OAuthErrorCode};
 use patchbay_core::vault::MemoryVault;
 use patchbay_core::{ConnectError, ConnectOutcome, CoreConfig, Patchbay};
 use patchbay_sandbox::SandboxConfig;
@@ -149,10 +149,15 @@ async fn error_callbacks_map_to_outcomes() {
         .into_owned();
     let failed = format!("dev.patchbay:/oauth/callback?error=server_error&error_description=oops&state={state}&iss={iss}");
     let e = core.complete(&failed).await.unwrap_err();
-    assert!(matches!(&e, ConnectError::Provider { error, .. } if error == "server_error"));
+    assert!(
+        matches!(&e, ConnectError::Provider { error, .. } if error.error == OAuthErrorCode::ServerError)
+    );
     let view = core.connect_error_view(&e);
-    assert_eq!(view.code, "connect.provider_error");
+    // server_error: the provider's trouble, so "try again later", with its plain words quoted.
+    assert_eq!(view.code, "connect.provider_unavailable");
     assert!(view.message.contains("BoomTown"), "{}", view.message);
+    assert!(view.message.contains("said: \"oops\""), "{}", view.message);
+    assert_eq!(view.advice, "Try again in a few minutes.");
 
     // An error callback with a state we never issued is refused like any other.
     let forged = format!("dev.patchbay:/oauth/callback?error=access_denied&state=forged&iss={iss}");
@@ -248,11 +253,15 @@ async fn used_code_is_approval_expired() {
         .unwrap();
     let e = core.complete(&location).await.unwrap_err();
     assert!(
-        matches!(&e, ConnectError::Grant { error, .. } if error == "invalid_grant"),
+        matches!(&e, ConnectError::Grant { error, .. } if error.error == OAuthErrorCode::InvalidGrant),
         "{e:?}"
     );
+    let view = core.connect_error_view(&e);
+    assert_eq!(view.code, "connect.approval_expired");
+    // The sandbox's plain-text description is quoted after the sentence.
     assert_eq!(
-        core.connect_error_view(&e).message,
-        "WhatConverts said the approval expired. Click Connect to try again."
+        view.message,
+        "WhatConverts said the approval expired. It said: \"authorization code already used\""
     );
+    assert_eq!(view.advice, "Click Connect to try again.");
 }

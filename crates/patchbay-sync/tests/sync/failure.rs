@@ -150,8 +150,9 @@ async fn a_sync_whose_records_are_deleted_stops_fetching() {
     let err = patchbay_sync::run(&core, &cache, &target, Pass::Auto, &sink)
         .await
         .expect_err("the writer cannot store into deleted records");
-    assert_eq!(err.code(), "cache");
+    assert_eq!(err.code(), "cache.sync_superseded");
     assert!(err.to_string().contains("Press Refresh again"), "{err}");
+    assert_eq!(err.to_user().advice, "Press Refresh again.");
     let leads = sb.requests()[before..]
         .iter()
         .filter(|r| r.path.ends_with("/leads"))
