@@ -1,0 +1,237 @@
+//! What the window sees: every type a command returns or an event carries, exported to
+//! TypeScript (`ui/src/bindings/`) by the shell. Built from the core's and the cache's types;
+//! none of them can hold a token, a code or a verifier.
+
+use patchbay_core::providers::{ColumnType, ResourceDef};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// One provider's tile: its accounts in the active world, and a connect waiting for the
+/// browser. The window renders tiles from the `providers-changed` event (and the first
+/// `list_providers`) only.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ProviderTile {
+    pub id: String,
+    pub display_name: String,
+    pub holds: String,
+    /// How the tile connects: the browser (OAuth) or a form for an API key.
+    pub auth: patchbay_core::views::AuthMethodView,
+    /// The consent page of a connect waiting for the browser, offered for copying.
+    pub waiting_authorize_url: Option<String>,
+    pub accounts: Vec<patchbay_core::views::AccountView>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnKind {
+    Text,
+    Integer,
+    Number,
+    Money,
+    Date,
+    Email,
+    Phone,
+    Boolean,
+}
+
+impl From<ColumnType> for ColumnKind {
+    fn from(t: ColumnType) -> Self {
+        match t {
+            ColumnType::Text | ColumnType::Url => ColumnKind::Text,
+            ColumnType::Integer => ColumnKind::Integer,
+            ColumnType::Number => ColumnKind::Number,
+            ColumnType::Money => ColumnKind::Money,
+            ColumnType::Boolean => ColumnKind::Boolean,
+            ColumnType::Date | ColumnType::DateTime => ColumnKind::Date,
+            ColumnType::Email => ColumnKind::Email,
+            ColumnType::Phone => ColumnKind::Phone,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ColumnView {
+    pub key: String,
+    pub label: String,
+    pub kind: ColumnKind,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ResourceView {
+    pub id: String,
+    pub label: String,
+    pub columns: Vec<ColumnView>,
+    /// Whether the tab shows "records per week" (leads and contacts).
+    pub chart_by_week: bool,
+}
+
+/// The date column a weekly chart counts by: the first date column of a leads or contacts
+/// list (their creation date in every provider we know).
+pub fn chart_column(r: &ResourceDef) -> Option<&str> {
+    let charted = r.id.contains("lead") || r.id.contains("contact");
+    if !charted {
+        return None;
+    }
+    r.columns
+        .iter()
+        .find(|c| matches!(c.kind, ColumnType::Date | ColumnType::DateTime))
+        .map(|c| c.key.as_str())
+}
+
+impl From<&ResourceDef> for ResourceView {
+    fn from(r: &ResourceDef) -> Self {
+        Self {
+            id: r.id.clone(),
+            label: r.label.clone(),
+            columns: r
+                .columns
+                .iter()
+                .map(|c| ColumnView {
+                    key: c.key.clone(),
+                    label: c.label.clone(),
+                    kind: c.kind.into(),
+                })
+                .collect(),
+            chart_by_week: chart_column(r).is_some(),
+        }
+    }
+}
+
+/// A sync stored a page (or finished); named like the sync engine's `SyncStatus`, which the
+/// window matches it with.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SyncProgress {
+    pub provider: String,
+    pub account: String,
+    pub resource: String,
+    pub fetched: u32,
+    pub total: Option<u32>,
+    pub done: bool,
+}
+
+impl From<patchbay_core::views::SyncProgress> for SyncProgress {
+    fn from(p: patchbay_core::views::SyncProgress) -> Self {
+        Self {
+            provider: p.provider_id,
+            account: p.account_id,
+            resource: p.resource_id,
+            fetched: p.fetched,
+            total: p.total,
+            done: p.done,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SyncSummary {
+    /// Records cached for the list afterwards.
+    pub total: u32,
+    pub synced_at: String,
+    /// Whether every record was read (and removals found) or only what changed.
+    pub pass: patchbay_sync::PassKind,
+    /// Records new to the cache.
+    pub added: u32,
+    /// Records whose content changed.
+    pub updated: u32,
+    /// Records the provider no longer has (found by full passes only).
+    pub removed: u32,
+    /// Requests sent to the provider.
+    pub requests: u32,
+}
+
+impl From<patchbay_sync::SyncReport> for SyncSummary {
+    fn from(report: patchbay_sync::SyncReport) -> Self {
+        Self {
+            total: saturate(report.total),
+            synced_at: report.finished_at,
+            pass: report.pass,
+            added: saturate(report.added),
+            updated: saturate(report.updated),
+            removed: saturate(report.removed),
+            requests: saturate(report.requests),
+        }
+    }
+}
+
+/// A count for the window, which shows numbers up to 4 billion (more is never reached).
+pub fn saturate(v: u64) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct SortSpec {
+    pub key: String,
+    pub descending: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct RecordQuery {
+    pub search: String,
+    pub sort: Option<SortSpec>,
+    pub offset: u32,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RecordRow {
+    /// The record's stable index, for `record_detail`.
+    pub index: u32,
+    /// Display strings, in the resource's column order.
+    pub cells: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RecordPage {
+    pub total: u32,
+    pub matched: u32,
+    pub rows: Vec<RecordRow>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DetailField {
+    pub label: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RecordDetail {
+    pub fields: Vec<DetailField>,
+    pub raw_json: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct WeekCount {
+    /// Monday of the week, `YYYY-MM-DD`.
+    pub week_start: String,
+    pub count: u32,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ExportResult {
+    pub path: String,
+    pub rows: u32,
+}
+
+/// How far an export has come (rows written of rows matched).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ExportProgress {
+    pub provider: String,
+    pub resource: String,
+    pub done: u32,
+    pub total: u32,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeLevel {
+    Info,
+    Error,
+}
+
+/// A quiet, dismissable message (a refused link, a cancelled connect).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Notice {
+    pub level: NoticeLevel,
+    pub message: String,
+    pub provider: Option<String>,
+}
