@@ -1,18 +1,16 @@
-//! Patchbay's Tauri shell: it adapts `patchbay-core` to the window and nothing more.
-//! Plugins, commands, events; the logic lives in the core.
+//! Patchbay's Tauri shell: it adapts `patchbay-app` to the window and nothing more.
+//! Plugins, commands, events; the logic lives in the UI-free crates.
+
+// The IPC table first: `ipc` expands it (and build.rs includes the same file).
+#[macro_use]
+mod ipc_table;
 
 mod background;
 mod commands;
 mod deep_link;
 mod error;
-mod events;
+mod ipc;
 mod logging;
-mod records;
-mod settings;
-mod state;
-mod tiles;
-mod timing;
-mod views;
 
 #[cfg(test)]
 mod bindings;
@@ -25,54 +23,35 @@ use tauri::{Manager, Runtime};
 use tauri_plugin_deep_link::{DeepLink, DeepLinkExt};
 
 pub use error::CommandError;
-pub use state::AppState;
+pub use patchbay_app::AppState;
 
 /// Registers the app's state and commands on any runtime, so a `mock_builder()` test can
 /// start the same setup the real window gets, without a display.
 pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
-    builder
-        .invoke_handler(tauri::generate_handler![
-            commands::list_providers,
-            commands::connect,
-            commands::save_api_key,
-            commands::open_key_help,
-            commands::cancel_connect,
-            commands::disconnect,
-            commands::list_resources,
-            commands::get_settings,
-            commands::save_settings,
-            commands::set_client_secret,
-            commands::sync_resource,
-            commands::sync_statuses,
-            commands::query_records,
-            commands::record_detail,
-            commands::weekly_counts,
-            commands::export_csv,
-            commands::export_json,
-        ])
-        .setup(|app| {
-            let paths = state::Paths {
-                settings: app.path().app_config_dir()?.join("settings.json"),
-                data_dir: app.path().app_data_dir()?,
-            };
-            let state = tauri::async_runtime::block_on(AppState::start(
-                paths,
-                send_tiles_on_change(app.handle()),
-                background::window_sinks(app.handle()),
-            ));
-            app.manage(state);
-            // The deep-link plugin is absent on the mock runtime of the tests.
-            if app.try_state::<DeepLink<R>>().is_some() {
-                listen_for_deep_links(app.handle());
-            }
-            tracing::info!("Patchbay set up");
-            Ok(())
-        })
+    builder.invoke_handler(ipc::invoke_handler()).setup(|app| {
+        let paths = patchbay_app::Paths {
+            settings: app.path().app_config_dir()?.join("settings.json"),
+            data_dir: app.path().app_data_dir()?,
+            overrides: patchbay_core::providers::user_override_dir(),
+        };
+        let state = tauri::async_runtime::block_on(AppState::start(
+            paths,
+            send_tiles_on_change(app.handle()),
+            background::window_sinks(app.handle()),
+        ));
+        app.manage(state);
+        // The deep-link plugin is absent on the mock runtime of the tests.
+        if app.try_state::<DeepLink<R>>().is_some() {
+            listen_for_deep_links(app.handle());
+        }
+        tracing::info!("Patchbay set up");
+        Ok(())
+    })
 }
 
 /// The window renders tiles from this event only: each connection change of either world's
 /// core sends the active world's tiles.
-fn send_tiles_on_change<R: Runtime>(app: &tauri::AppHandle<R>) -> state::Notify {
+fn send_tiles_on_change<R: Runtime>(app: &tauri::AppHandle<R>) -> patchbay_app::Notify {
     let app = app.clone();
     std::sync::Arc::new(move || {
         let app = app.clone();
@@ -80,10 +59,8 @@ fn send_tiles_on_change<R: Runtime>(app: &tauri::AppHandle<R>) -> state::Notify 
             let Some(state) = app.try_state::<AppState>() else {
                 return; // still starting: the window's first list_providers reads them
             };
-            let tiles = tiles::tiles(&state).await;
-            if let Err(e) = tauri::Emitter::emit(&app, events::PROVIDERS_CHANGED, tiles) {
-                tracing::warn!(error = %e, "could not update the window's tiles");
-            }
+            let tiles = patchbay_app::tiles::tiles(&state).await;
+            ipc::emit::<ipc::event::ProvidersChanged, R>(&app, tiles);
         });
     })
 }

@@ -191,7 +191,11 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
 /// fetched yet is an empty table.
 pub async fn query(state: &AppState, list: ListRef<'_>, q: RecordQuery) -> Result<RecordPage> {
     let Opened { world, account, .. } = open(state, list)?;
-    let (cache, provider, resource) = (cache(&world)?, list.provider.to_string(), list.resource.to_string());
+    let (cache, provider, resource) = (
+        cache(&world)?,
+        list.provider.to_string(),
+        list.resource.to_string(),
+    );
     let q = to_query(q)?;
     blocking(move || {
         let started = std::time::Instant::now();
@@ -234,7 +238,11 @@ pub async fn query(state: &AppState, list: ListRef<'_>, q: RecordQuery) -> Resul
 /// Every field of one record, and the record as the provider sent it.
 pub async fn detail(state: &AppState, list: ListRef<'_>, index: u32) -> Result<RecordDetail> {
     let Opened { world, account, .. } = open(state, list)?;
-    let (cache, provider, resource) = (cache(&world)?, list.provider.to_string(), list.resource.to_string());
+    let (cache, provider, resource) = (
+        cache(&world)?,
+        list.provider.to_string(),
+        list.resource.to_string(),
+    );
     blocking(move || {
         let d = cache
             .detail(&provider, account.as_str(), &resource, i64::from(index))
@@ -270,7 +278,11 @@ pub async fn weekly(state: &AppState, list: ListRef<'_>) -> Result<Vec<WeekCount
     let Some(column) = chart_column(&def).map(str::to_string) else {
         return Ok(Vec::new());
     };
-    let (cache, provider, resource) = (cache(&world)?, list.provider.to_string(), list.resource.to_string());
+    let (cache, provider, resource) = (
+        cache(&world)?,
+        list.provider.to_string(),
+        list.resource.to_string(),
+    );
     blocking(
         move || match cache.weekly_counts(&provider, account.as_str(), &resource, &column) {
             Ok(weeks) => Ok(weeks
@@ -299,9 +311,8 @@ pub async fn export(
     progress: impl Fn(ExportProgress) + Send + 'static,
 ) -> Result<ExportResult> {
     let Opened { world, account, .. } = open(state, list)?;
-    let dir = dir.ok_or_else(|| {
-        user_error("export", "Patchbay could not find your Downloads folder.")
-    })?;
+    let dir =
+        dir.ok_or_else(|| user_error("export", "Patchbay could not find your Downloads folder."))?;
     let cache = cache(&world)?;
     let (provider, resource) = (list.provider.to_string(), list.resource.to_string());
     let (p, r) = (provider.clone(), resource.clone());

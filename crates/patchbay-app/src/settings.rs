@@ -99,7 +99,8 @@ pub enum SettingsError {
 /// The shortest background refresh interval a settings file may ask for (tests use a few
 /// seconds; the settings page offers 5 minutes and up).
 pub const MIN_REFRESH_SECS: u32 = 5;
-const MAX_REFRESH_SECS: u32 = 7 * 24 * 3600;
+/// The longest: a week.
+pub const MAX_REFRESH_SECS: u32 = 7 * 24 * 3600;
 
 fn clean(v: &Option<String>) -> Option<String> {
     v.as_deref()

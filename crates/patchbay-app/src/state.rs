@@ -26,6 +26,9 @@ pub struct Sinks {
 pub struct Paths {
     pub settings: PathBuf,
     pub data_dir: PathBuf,
+    /// The user's provider definition files, each overriding the built-in one of its name
+    /// (`providers::user_override_dir()` in the app); `None` for none.
+    pub overrides: Option<PathBuf>,
 }
 
 impl Paths {
@@ -139,9 +142,11 @@ pub(crate) fn lock_write<T>(l: &RwLock<T>, value: T) {
 
 /// The real world's definitions: built-in, the user's override files, then Settings; and the
 /// override files that were rejected.
-fn real_definitions(settings: &StoredSettings) -> (Vec<ProviderDef>, Vec<DefinitionError>) {
-    let (mut defs, errors) =
-        providers::load_with_overrides(providers::user_override_dir().as_deref());
+fn real_definitions(
+    settings: &StoredSettings,
+    overrides: Option<&std::path::Path>,
+) -> (Vec<ProviderDef>, Vec<DefinitionError>) {
+    let (mut defs, errors) = providers::load_with_overrides(overrides);
     for e in &errors {
         tracing::warn!(error = %e, "a provider definition file was rejected; using the built-in one");
     }
@@ -149,7 +154,10 @@ fn real_definitions(settings: &StoredSettings) -> (Vec<ProviderDef>, Vec<Definit
     (defs, errors)
 }
 
-pub(crate) fn open_cache(paths: &Paths, world: World) -> Result<Arc<patchbay_cache::Cache>, String> {
+pub(crate) fn open_cache(
+    paths: &Paths,
+    world: World,
+) -> Result<Arc<patchbay_cache::Cache>, String> {
     let file = paths.cache_file(world);
     if let Some(dir) = file.parent() {
         if let Err(e) = std::fs::create_dir_all(dir) {
@@ -236,7 +244,7 @@ impl AppState {
         notify: &Notify,
         sinks: &Sinks,
     ) -> Arc<WorldState> {
-        let (defs, errors) = real_definitions(settings);
+        let (defs, errors) = real_definitions(settings, paths.overrides.as_deref());
         let core = Patchbay::new(
             defs,
             vault.clone(),

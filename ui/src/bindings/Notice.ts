@@ -2,6 +2,6 @@
 import type { NoticeLevel } from "./NoticeLevel";
 
 /**
- * A quiet, dismissable message (a refused link, a finished export).
+ * A quiet, dismissable message (a refused link, a cancelled connect).
  */
 export type Notice = { level: NoticeLevel, message: string, provider: string | null, };
