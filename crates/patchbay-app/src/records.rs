@@ -27,12 +27,7 @@ pub fn resource(
     provider: &str,
     resource: &str,
 ) -> Result<(Arc<ProviderDef>, ResourceDef)> {
-    let def = core
-        .providers()
-        .iter()
-        .find(|d| d.id == provider)
-        .cloned()
-        .ok_or_else(|| error::unknown_provider(provider))?;
+    let def = provider_def(core, provider)?;
     let r = def.resource(resource).cloned().ok_or_else(|| {
         user_error(
             "unknown_resource",
@@ -60,34 +55,48 @@ pub struct ListRef<'a> {
     pub resource: &'a str,
 }
 
-/// The list's world (the one shown), its account id, cache and definition; refused with a
+/// A list of the world shown, ready to read: its cache, ids and definition; refused with a
 /// sentence when any of them is not there.
 struct Opened {
-    world: Arc<WorldState>,
+    cache: Arc<Cache>,
+    provider: String,
     account: AccountId,
-    resource: ResourceDef,
+    resource: String,
+    def: ResourceDef,
+}
+
+impl Opened {
+    /// What a cache read needs, to move into its worker thread.
+    fn parts(self) -> (Arc<Cache>, String, AccountId, String) {
+        (self.cache, self.provider, self.account, self.resource)
+    }
 }
 
 fn open(state: &AppState, list: ListRef<'_>) -> Result<Opened> {
     let account = error::account_id(list.account)?;
     let world = state.active();
-    let (_, resource) = self::resource(&world.core(), list.provider, list.resource)?;
+    let (_, def) = self::resource(&world.core(), list.provider, list.resource)?;
     Ok(Opened {
-        world,
+        cache: cache(&world)?,
+        provider: list.provider.to_string(),
         account,
-        resource,
+        resource: list.resource.to_string(),
+        def,
     })
+}
+
+/// The provider's definition in the core, or an error the window can show.
+fn provider_def(core: &Patchbay, provider: &str) -> Result<Arc<ProviderDef>> {
+    core.providers()
+        .iter()
+        .find(|d| d.id == provider)
+        .cloned()
+        .ok_or_else(|| error::unknown_provider(provider))
 }
 
 /// A provider's lists with their columns.
 pub fn list_resources(state: &AppState, provider_id: &str) -> Result<Vec<ResourceView>> {
-    let core = state.active().core();
-    let def = core
-        .providers()
-        .iter()
-        .find(|d| d.id == provider_id)
-        .cloned()
-        .ok_or_else(|| error::unknown_provider(provider_id))?;
+    let def = provider_def(&state.active().core(), provider_id)?;
     Ok(def.resources.iter().map(ResourceView::from).collect())
 }
 
@@ -95,9 +104,7 @@ pub fn list_resources(state: &AppState, provider_id: &str) -> Result<Vec<Resourc
 pub fn statuses(state: &AppState, provider_id: &str, account_id: &str) -> Result<Vec<SyncStatus>> {
     let account = error::account_id(account_id)?;
     let world = state.active();
-    if world.core().providers().iter().all(|d| d.id != provider_id) {
-        return Err(error::unknown_provider(provider_id));
-    }
+    provider_def(&world.core(), provider_id)?;
     Ok(world
         .background()
         .map(|b| b.statuses(provider_id, &account))
@@ -190,12 +197,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
 /// A page of the list's table: searched, sorted, from `offset` (at most 1000 rows). Nothing
 /// fetched yet is an empty table.
 pub async fn query(state: &AppState, list: ListRef<'_>, q: RecordQuery) -> Result<RecordPage> {
-    let Opened { world, account, .. } = open(state, list)?;
-    let (cache, provider, resource) = (
-        cache(&world)?,
-        list.provider.to_string(),
-        list.resource.to_string(),
-    );
+    let (cache, provider, account, resource) = open(state, list)?.parts();
     let q = to_query(q)?;
     blocking(move || {
         let started = std::time::Instant::now();
@@ -237,12 +239,7 @@ pub async fn query(state: &AppState, list: ListRef<'_>, q: RecordQuery) -> Resul
 
 /// Every field of one record, and the record as the provider sent it.
 pub async fn detail(state: &AppState, list: ListRef<'_>, index: u32) -> Result<RecordDetail> {
-    let Opened { world, account, .. } = open(state, list)?;
-    let (cache, provider, resource) = (
-        cache(&world)?,
-        list.provider.to_string(),
-        list.resource.to_string(),
-    );
+    let (cache, provider, account, resource) = open(state, list)?.parts();
     blocking(move || {
         let d = cache
             .detail(&provider, account.as_str(), &resource, i64::from(index))
@@ -271,18 +268,15 @@ pub async fn detail(state: &AppState, list: ListRef<'_>, index: u32) -> Result<R
 /// Records per week for the list's chart (leads and contacts; other lists have none).
 pub async fn weekly(state: &AppState, list: ListRef<'_>) -> Result<Vec<WeekCount>> {
     let Opened {
-        world,
+        cache,
+        provider,
         account,
-        resource: def,
+        resource,
+        def,
     } = open(state, list)?;
     let Some(column) = chart_column(&def).map(str::to_string) else {
         return Ok(Vec::new());
     };
-    let (cache, provider, resource) = (
-        cache(&world)?,
-        list.provider.to_string(),
-        list.resource.to_string(),
-    );
     blocking(
         move || match cache.weekly_counts(&provider, account.as_str(), &resource, &column) {
             Ok(weeks) => Ok(weeks
@@ -310,11 +304,9 @@ pub async fn export(
     format: ExportFormat,
     progress: impl Fn(ExportProgress) + Send + 'static,
 ) -> Result<ExportResult> {
-    let Opened { world, account, .. } = open(state, list)?;
+    let (cache, provider, account, resource) = open(state, list)?.parts();
     let dir =
         dir.ok_or_else(|| user_error("export", "Patchbay could not find your Downloads folder."))?;
-    let cache = cache(&world)?;
-    let (provider, resource) = (list.provider.to_string(), list.resource.to_string());
     let (p, r) = (provider.clone(), resource.clone());
     let mut progress = move |done: u64, total: u64| {
         if done.is_multiple_of(2000) || done == total {

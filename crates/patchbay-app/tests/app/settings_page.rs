@@ -1,7 +1,7 @@
 //! The settings page over a started app: rejected definition files reach Settings, and
 //! which world is shown follows the saved choice.
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use patchbay_app::{settings_page, AppState, Paths, Sinks};
@@ -26,34 +26,35 @@ fn require_private_keychain() {
     );
 }
 
-/// An app over files in `dir`, in the real world (demo mode off: no sandbox), with the
-/// user's definition files in `overrides`.
-async fn start(dir: &Path, overrides: &Path) -> AppState {
+/// An app over files in a new folder, in the real world (demo mode off: no sandbox), with
+/// the user's definition `files` (name, text) in its `providers` folder.
+async fn start(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf, AppState) {
+    require_private_keychain();
+    let folder = tempfile::tempdir().unwrap();
+    let dir = folder.path();
+    let overrides = dir.join("providers");
+    std::fs::create_dir_all(&overrides).unwrap();
+    for (name, text) in files {
+        std::fs::write(overrides.join(name), text).unwrap();
+    }
     std::fs::write(dir.join("settings.json"), r#"{"demo_mode": false}"#).unwrap();
     let paths = Paths {
         settings: dir.join("settings.json"),
         data_dir: dir.join("data"),
-        overrides: Some(overrides.to_path_buf()),
+        overrides: Some(overrides.clone()),
     };
     let sinks = Sinks {
         progress: Arc::new(Nowhere),
         statuses: Arc::new(Nowhere),
     };
-    AppState::start(paths, Arc::new(|| {}), sinks).await
+    let state = AppState::start(paths, Arc::new(|| {}), sinks).await;
+    (folder, overrides, state)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rejected_definition_file_is_listed_in_settings_with_what_is_wrong() {
-    require_private_keychain();
-    let dir = tempfile::tempdir().unwrap();
-    let overrides = dir.path().join("providers");
-    std::fs::create_dir_all(&overrides).unwrap();
-    std::fs::write(
-        overrides.join("boomtown.toml"),
-        "id = \"boomtown\"\nthis is not toml\n",
-    )
-    .unwrap();
-    let state = start(dir.path(), &overrides).await;
+    let bad = ("boomtown.toml", "id = \"boomtown\"\nthis is not toml\n");
+    let (_folder, overrides, state) = start(&[bad]).await;
 
     let settings = settings_page::get(&state).await;
     assert!(!settings.demo_mode);
@@ -86,11 +87,8 @@ async fn a_rejected_definition_file_is_listed_in_settings_with_what_is_wrong() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_valid_override_folder_reports_nothing() {
-    require_private_keychain();
-    let dir = tempfile::tempdir().unwrap();
-    let overrides = dir.path().join("providers");
-    std::fs::create_dir_all(&overrides).unwrap();
-    let state = start(dir.path(), &overrides).await;
+async fn a_valid_override_file_reports_nothing() {
+    let valid = include_str!("../../../patchbay-core/providers/boomtown.toml");
+    let (_folder, _, state) = start(&[("boomtown.toml", valid)]).await;
     assert_eq!(settings_page::get(&state).await.definition_errors, []);
 }
