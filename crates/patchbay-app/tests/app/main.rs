@@ -1,6 +1,8 @@
 //! patchbay-app's tests: one binary, a module per area.
 
 mod callback;
+mod records;
 mod settings;
 mod settings_page;
+mod support;
 mod tiles;
