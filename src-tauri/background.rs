@@ -13,7 +13,7 @@ pub struct Window<R: Runtime>(pub AppHandle<R>);
 
 impl<R: Runtime> ProgressSink for Window<R> {
     fn progress(&self, p: patchbay_core::views::SyncProgress) {
-        emit::<event::SyncProgress, R>(&self.0, p.into());
+        emit::<event::SyncProgress, R>(&self.0, p);
     }
 }
 

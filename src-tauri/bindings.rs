@@ -57,7 +57,7 @@ fn generated() -> Vec<(String, String)> {
         ResourceView,
         Settings,
         SortSpec,
-        SyncProgress,
+        patchbay_core::views::SyncProgress,
         SyncSummary,
         patchbay_sync::PassKind,
         patchbay_sync::SyncRun,

@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use patchbay_app::settings::Settings;
 use patchbay_app::views::{
     ExportProgress, ExportResult, Notice, ProviderTile, RecordDetail, RecordPage, RecordQuery,
-    ResourceView, SyncProgress, SyncSummary, WeekCount,
+    ResourceView, SyncSummary, WeekCount,
 };
+use patchbay_core::views::SyncProgress;
 use patchbay_sync::SyncStatus;
 use tauri::{AppHandle, Emitter, Runtime};
 

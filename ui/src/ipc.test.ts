@@ -90,7 +90,7 @@ describe('ipc', () => {
     const unlisten = await ipc.onSyncProgress((p) => seen.push(p));
     const notices: unknown[] = [];
     await ipc.onNotice((n) => notices.push(n));
-    const progress = { provider: 'whatconverts', account: 'wc-acme', resource: 'leads', fetched: 1, total: 2, done: false };
+    const progress = { provider_id: 'whatconverts', account_id: 'wc-acme', resource_id: 'leads', fetched: 1, total: 2, done: false };
     await backend.emit('sync-progress', progress);
     await backend.emit('notice', { level: 'info', message: 'Hi', provider: null });
     unlisten();

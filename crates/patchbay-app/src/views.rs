@@ -97,31 +97,6 @@ impl From<&ResourceDef> for ResourceView {
     }
 }
 
-/// A sync stored a page (or finished); named like the sync engine's `SyncStatus`, which the
-/// window matches it with.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct SyncProgress {
-    pub provider: String,
-    pub account: String,
-    pub resource: String,
-    pub fetched: u32,
-    pub total: Option<u32>,
-    pub done: bool,
-}
-
-impl From<patchbay_core::views::SyncProgress> for SyncProgress {
-    fn from(p: patchbay_core::views::SyncProgress) -> Self {
-        Self {
-            provider: p.provider_id,
-            account: p.account_id,
-            resource: p.resource_id,
-            fetched: p.fetched,
-            total: p.total,
-            done: p.done,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct SyncSummary {
     /// Records cached for the list afterwards.

@@ -233,7 +233,7 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
       void sync();
     },
     handleProgress(p) {
-      if (p.provider !== providerId || p.account !== accountId || p.resource !== resource.id || !syncing) return;
+      if (p.provider_id !== providerId || p.account_id !== accountId || p.resource_id !== resource.id || !syncing) return;
       progress.update(p);
       // A first sync shows its first rows as soon as they are stored, not when it ends.
       if (!rowsShown && p.fetched > 0 && !firstRowsLoading) {

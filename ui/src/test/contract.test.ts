@@ -90,7 +90,7 @@ type Listeners = {
 const listeners: Listeners = {
   'providers-changed': { payload: tiles(), listen: ipc.onProvidersChanged },
   'sync-progress': {
-    payload: { provider: 'whatconverts', account: 'wc-acme', resource: 'leads', fetched: 1, total: null, done: false },
+    payload: { provider_id: 'whatconverts', account_id: 'wc-acme', resource_id: 'leads', fetched: 1, total: null, done: false },
     listen: ipc.onSyncProgress,
   },
   notice: { payload: { level: 'info', message: 'Hi', provider: null }, listen: ipc.onNotice },
