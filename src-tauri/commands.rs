@@ -108,7 +108,7 @@ pub async fn sync_resource<R: Runtime>(
     resource_id: String,
 ) -> Result<SyncSummary> {
     let list = list(&provider_id, &account_id, &resource_id);
-    let window = crate::background::Window(app.clone());
+    let window = crate::window_events::Window(app.clone());
     Ok(records::sync(&state(app), list, &window).await?)
 }
 

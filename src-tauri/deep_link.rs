@@ -5,11 +5,47 @@
 use patchbay_app::callback;
 use patchbay_app::AppState;
 use tauri::{AppHandle, Manager, Runtime};
+use tauri_plugin_deep_link::DeepLinkExt;
 
 use crate::ipc::{emit, event};
 
 pub use callback::from_args;
 
+/// Receives the links the OS hands the running app (and the one it started with).
+pub fn listen<R: Runtime>(app: &AppHandle<R>) {
+    let deep_links = app.deep_link();
+    // Linux and Windows learn the scheme at run time: register it at every start so a moved
+    // or freshly unpacked binary still receives its links.
+    #[cfg(any(target_os = "linux", windows))]
+    {
+        if let Err(e) = deep_links.register_all() {
+            tracing::warn!(error = %e, "could not register the dev.patchbay: link handler");
+        }
+        // There a link arrives as argv: read it raw (the plugin's parsed URL has its dot
+        // segments resolved, which would hide a wrong path from the core's exact check).
+        // A link that started the app is in our argv; later ones come through
+        // single-instance (see `run`).
+        if let Some(url) = from_args(std::env::args()) {
+            handle(app, vec![url]);
+        }
+    }
+    // Elsewhere the OS delivers links as events.
+    #[cfg(not(any(target_os = "linux", windows)))]
+    {
+        let receiver = app.clone();
+        deep_links.on_open_url(move |event| {
+            handle(
+                &receiver,
+                event.urls().into_iter().map(String::from).collect(),
+            );
+        });
+        if let Ok(Some(urls)) = deep_links.get_current() {
+            handle(app, urls.into_iter().map(String::from).collect());
+        }
+    }
+}
+
+/// Hands each link to the app, one task each.
 pub fn handle<R: Runtime>(app: &AppHandle<R>, urls: Vec<String>) {
     for url in urls {
         let app = app.clone();

@@ -696,7 +696,7 @@ fn every_command_answers_the_window_on_the_mock_runtime() {
     // account; their payload types are in the contract.)
     let handle = h.app.handle().clone();
     let changed = h.emitted(<ipc::event::ProvidersChanged as ipc::Event>::NAME, || {
-        crate::send_tiles_on_change(&handle)()
+        crate::window_events::send_tiles_on_change(&handle)()
     });
     assert_eq!(
         changed,

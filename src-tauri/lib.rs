@@ -5,12 +5,12 @@
 #[macro_use]
 mod ipc_table;
 
-mod background;
 mod commands;
 mod deep_link;
 mod error;
 mod ipc;
 mod logging;
+mod window_events;
 
 #[cfg(test)]
 mod bindings;
@@ -20,7 +20,7 @@ mod ipc_contract_tests;
 mod security_tests;
 
 use tauri::{Manager, Runtime};
-use tauri_plugin_deep_link::{DeepLink, DeepLinkExt};
+use tauri_plugin_deep_link::DeepLink;
 
 pub use error::CommandError;
 pub use patchbay_app::AppState;
@@ -36,66 +36,17 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> 
         };
         let state = tauri::async_runtime::block_on(AppState::start(
             paths,
-            send_tiles_on_change(app.handle()),
-            background::window_sinks(app.handle()),
+            window_events::send_tiles_on_change(app.handle()),
+            window_events::sync_sinks(app.handle()),
         ));
         app.manage(state);
         // The deep-link plugin is absent on the mock runtime of the tests.
         if app.try_state::<DeepLink<R>>().is_some() {
-            listen_for_deep_links(app.handle());
+            deep_link::listen(app.handle());
         }
         tracing::info!("Patchbay set up");
         Ok(())
     })
-}
-
-/// The window renders tiles from this event only: each connection change of either world's
-/// core sends the active world's tiles.
-fn send_tiles_on_change<R: Runtime>(app: &tauri::AppHandle<R>) -> patchbay_app::Notify {
-    let app = app.clone();
-    std::sync::Arc::new(move || {
-        let app = app.clone();
-        tauri::async_runtime::spawn(async move {
-            let Some(state) = app.try_state::<AppState>() else {
-                return; // still starting: the window's first list_providers reads them
-            };
-            let tiles = patchbay_app::tiles::tiles(&state).await;
-            ipc::emit::<ipc::event::ProvidersChanged, R>(&app, tiles);
-        });
-    })
-}
-
-fn listen_for_deep_links<R: Runtime>(app: &tauri::AppHandle<R>) {
-    let deep_links = app.deep_link();
-    // Linux and Windows learn the scheme at run time: register it at every start so a moved
-    // or freshly unpacked binary still receives its links.
-    #[cfg(any(target_os = "linux", windows))]
-    {
-        if let Err(e) = deep_links.register_all() {
-            tracing::warn!(error = %e, "could not register the dev.patchbay: link handler");
-        }
-        // There a link arrives as argv: read it raw (the plugin's parsed URL has its dot
-        // segments resolved, which would hide a wrong path from the core's exact check).
-        // A link that started the app is in our argv; later ones come through
-        // single-instance (see `run`).
-        if let Some(url) = deep_link::from_args(std::env::args()) {
-            deep_link::handle(app, vec![url]);
-        }
-    }
-    // Elsewhere the OS delivers links as events.
-    #[cfg(not(any(target_os = "linux", windows)))]
-    {
-        let handle = app.clone();
-        deep_links.on_open_url(move |event| {
-            deep_link::handle(
-                &handle,
-                event.urls().into_iter().map(String::from).collect(),
-            );
-        });
-        if let Ok(Some(urls)) = deep_links.get_current() {
-            deep_link::handle(app, urls.into_iter().map(String::from).collect());
-        }
-    }
 }
 
 /// Starts the desktop app.
