@@ -10,9 +10,14 @@ fn bindings_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/bindings")
 }
 
+/// How every binding is written: the window's numbers are JavaScript numbers.
+pub fn config() -> Config {
+    Config::new().with_large_int("number")
+}
+
 /// Every type that crosses the IPC boundary.
 fn generated() -> Vec<(String, String)> {
-    let cfg = Config::new().with_large_int("number");
+    let cfg = config();
     macro_rules! all {
         ($($t:ty),* $(,)?) => {
             vec![$((
@@ -21,9 +26,8 @@ fn generated() -> Vec<(String, String)> {
             )),*]
         };
     }
-    use crate::events::{Notice, NoticeLevel};
-    use crate::settings::{ProviderSettings, Settings};
-    use crate::views::*;
+    use patchbay_app::settings::{DefinitionProblem, ProviderSettings, Settings};
+    use patchbay_app::views::*;
     use patchbay_core::views::{
         AccountState, AccountView, AuthMethodView, KeyFieldView, ReconnectReason, UserError,
     };
@@ -38,6 +42,7 @@ fn generated() -> Vec<(String, String)> {
         patchbay_core::ErrorCode,
         ColumnKind,
         ColumnView,
+        DefinitionProblem,
         DetailField,
         ExportProgress,
         ExportResult,
@@ -52,12 +57,11 @@ fn generated() -> Vec<(String, String)> {
         ResourceView,
         Settings,
         SortSpec,
-        SyncProgress,
+        patchbay_core::views::SyncProgress,
         SyncSummary,
         patchbay_sync::PassKind,
         patchbay_sync::SyncRun,
         patchbay_sync::SyncStatus,
-        patchbay_core::budget::BudgetView,
         WeekCount,
     ];
     // The shell's `CommandError` is the core's `UserError` (one type); the IPC client keeps

@@ -1,45 +1,42 @@
-//! The window's commands: each a few lines that delegate to the core.
+//! The commands' adapters (`ipc_table.rs` lists them): each takes the app's state, calls
+//! `patchbay_app`, and turns its refusal into the window's error. Only what needs Tauri is
+//! done here: opening the system browser, the Downloads folder, sending events.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
 
-use patchbay_cache::ExportFormat;
-use patchbay_core::AccountId;
-use tauri::{AppHandle, Emitter, Manager, Runtime, State};
-
-use patchbay_core::ErrorCode;
-
-use crate::error::{self, CommandError};
-use crate::events;
-use crate::records;
-use crate::settings::{Settings, StoredSettings};
-use crate::state::{AppState, WorldState};
-use crate::tiles;
-use crate::views::{
-    ExportProgress, ExportResult, ProviderTile, RecordDetail, RecordPage, RecordQuery,
-    ResourceView, SyncSummary, WeekCount,
+use patchbay_app::records::{self, ExportFormat, ListRef};
+use patchbay_app::settings::Settings;
+use patchbay_app::views::{
+    ExportResult, ProviderTile, RecordDetail, RecordPage, RecordQuery, ResourceView, SyncSummary,
+    WeekCount,
 };
+use patchbay_app::{connections, settings_page, tiles, AppState};
+use patchbay_sync::SyncStatus;
+use tauri::{AppHandle, Manager, Runtime};
+
+use crate::error::CommandError;
+use crate::ipc::{emit, event};
 
 type Result<T> = std::result::Result<T, CommandError>;
 
-fn account_id(raw: &str) -> Result<AccountId> {
-    AccountId::parse(raw).map_err(|_| CommandError::of(ErrorCode::AccountUnknown))
+fn state<R: Runtime>(app: &AppHandle<R>) -> tauri::State<'_, AppState> {
+    app.state::<AppState>()
 }
 
-#[tauri::command]
-pub async fn list_providers(state: State<'_, AppState>) -> Result<Vec<ProviderTile>> {
-    Ok(tiles::tiles(&state).await)
+fn list<'a>(provider: &'a str, account: &'a str, resource: &'a str) -> ListRef<'a> {
+    ListRef {
+        provider,
+        account,
+        resource,
+    }
 }
 
-/// Opens the provider's consent page in the system browser (never a webview) to add an
-/// account, or reconnect one (the provider's answer tells which). The tiles follow through
-/// the `providers-changed` event.
-#[tauri::command]
-pub async fn connect(state: State<'_, AppState>, provider_id: String) -> Result<()> {
-    let core = state.active().core();
-    let url = core
-        .begin_connect(&provider_id)
-        .await
-        .map_err(|e| CommandError::from(core.connect_error_view(&e)))?;
+pub async fn list_providers<R: Runtime>(app: &AppHandle<R>) -> Result<Vec<ProviderTile>> {
+    Ok(tiles::tiles(&state(app)).await)
+}
+
+pub async fn connect<R: Runtime>(app: &AppHandle<R>, provider_id: String) -> Result<()> {
+    let url = connections::begin(&state(app), &provider_id).await?;
     if let Err(e) = tauri_plugin_opener::open_url(url.as_str(), None::<&str>) {
         tracing::warn!(provider = %provider_id, error = %e, "could not open the system browser");
         // The tile keeps "Copy link" so the user can paste it into a browser themselves.
@@ -47,329 +44,147 @@ pub async fn connect(state: State<'_, AppState>, provider_id: String) -> Result<
     Ok(())
 }
 
-/// "Test and save" on an API-key provider's form: the core tries the key on the provider
-/// and keeps it in the keychain only when it works. The values are never logged or returned.
-#[tauri::command]
-pub async fn save_api_key(
-    state: State<'_, AppState>,
+pub async fn save_api_key<R: Runtime>(
+    app: &AppHandle<R>,
     provider_id: String,
-    values: std::collections::BTreeMap<String, String>,
+    values: BTreeMap<String, String>,
 ) -> Result<()> {
-    let core = state.active().core();
-    let values = values
-        .into_iter()
-        .map(|(k, v)| (k, patchbay_core::secret::SecretString::from(v)))
-        .collect();
-    core.save_api_key(&provider_id, values)
-        .await
-        .map_err(|e| CommandError::from(core.connect_error_view(&e)))?;
-    Ok(())
+    connections::save_api_key(&state(app), &provider_id, values).await
 }
 
-/// Opens the page of the provider's web app where its API key lives, in the system browser.
-#[tauri::command]
-pub fn open_key_help(state: State<'_, AppState>, provider_id: String) -> Result<()> {
-    let core = state.active().core();
-    let url = match core.auth_method(&provider_id) {
-        Ok(patchbay_core::views::AuthMethodView::ApiKey {
-            help_url: Some(url),
-            ..
-        }) => url,
-        _ => return Err(no_help(&core, &provider_id)),
-    };
-    // Only a web page: a definition file must not make this open anything else.
-    if !(url.starts_with("https://") || url.starts_with("http://127.0.0.1")) {
-        return Err(no_help(&core, &provider_id));
-    }
+pub async fn open_key_help<R: Runtime>(app: &AppHandle<R>, provider_id: String) -> Result<()> {
+    let url = connections::key_help_url(&state(app), &provider_id)?;
     tauri_plugin_opener::open_url(&url, None::<&str>).map_err(|e| {
         tracing::warn!(error = %e, "could not open the help page");
         CommandError::with_message(
-            ErrorCode::AppBrowserUnavailable,
+            patchbay_core::ErrorCode::AppBrowserUnavailable,
             format!("Patchbay could not open your browser. The page is {url}"),
         )
     })
 }
 
-fn no_help(core: &patchbay_core::Patchbay, provider_id: &str) -> CommandError {
-    CommandError::new(
-        ErrorCode::ConnectNoHelpPage,
-        &display_name(core, provider_id),
-    )
-}
-
-/// The name an error sentence uses for a provider ("This provider" when unknown).
-fn display_name(core: &patchbay_core::Patchbay, provider_id: &str) -> String {
-    core.providers()
-        .iter()
-        .find(|d| d.id == provider_id)
-        .map_or_else(|| "This provider".into(), |d| d.display_name.clone())
-}
-
-#[tauri::command]
-pub async fn cancel_connect(state: State<'_, AppState>, provider_id: String) -> Result<()> {
-    state.active().core().cancel_connect(&provider_id);
+pub async fn cancel_connect<R: Runtime>(app: &AppHandle<R>, provider_id: String) -> Result<()> {
+    connections::cancel(&state(app), &provider_id);
     Ok(())
 }
 
-/// Revokes and forgets one account; its cached records go too unless the user keeps them.
-/// The provider's other accounts are untouched.
-#[tauri::command]
-pub async fn disconnect(
-    state: State<'_, AppState>,
+pub async fn disconnect<R: Runtime>(
+    app: &AppHandle<R>,
     provider_id: String,
     account_id: String,
     keep_records: bool,
 ) -> Result<()> {
-    let account = self::account_id(&account_id)?;
-    let world = state.active();
-    let core = world.core();
-    core.disconnect(&provider_id, &account)
-        .await
-        .map_err(|e| CommandError::from(core.api_error_view(&provider_id, &e)))?;
-    if !keep_records {
-        records::forget(cache(&world)?, provider_id, account).await?;
-    }
-    Ok(())
+    let state = state(app);
+    connections::disconnect(&state, &provider_id, &account_id, keep_records).await
 }
 
-#[tauri::command]
-pub fn list_resources(
-    state: State<'_, AppState>,
+pub async fn list_resources<R: Runtime>(
+    app: &AppHandle<R>,
     provider_id: String,
 ) -> Result<Vec<ResourceView>> {
-    let core = state.active().core();
-    let def = core
-        .providers()
-        .iter()
-        .find(|d| d.id == provider_id)
-        .cloned()
-        .ok_or_else(|| CommandError::of(ErrorCode::ProviderUnknown))?;
-    Ok(def.resources.iter().map(ResourceView::from).collect())
+    records::list_resources(&state(app), &provider_id)
 }
 
-#[tauri::command]
-pub async fn get_settings(state: State<'_, AppState>) -> Result<Settings> {
-    let real = state.real_core();
-    let defs = real
-        .providers()
-        .iter()
-        .map(|d| (**d).clone())
-        .collect::<Vec<_>>();
-    let mut view = state.settings().view(&defs);
-    view.demo_mode = state.demo_mode();
-    for p in &mut view.providers {
-        p.needs_client_secret = real.needs_client_secret(&p.id);
-        if p.needs_client_secret {
-            p.client_secret_saved = real.has_client_secret(&p.id).await;
-        }
-    }
-    Ok(view)
+pub async fn get_settings<R: Runtime>(app: &AppHandle<R>) -> Result<Settings> {
+    Ok(settings_page::get(&state(app)).await)
 }
 
-/// Keeps the user's own client secret (BoomTown) in the keychain; `None` forgets it.
-#[tauri::command]
-pub async fn set_client_secret(
-    state: State<'_, AppState>,
+pub async fn save_settings<R: Runtime>(app: &AppHandle<R>, settings: Settings) -> Result<Settings> {
+    settings_page::save(&state(app), settings).await
+}
+
+pub async fn set_client_secret<R: Runtime>(
+    app: &AppHandle<R>,
     provider_id: String,
     secret: Option<String>,
 ) -> Result<Settings> {
-    let real = state.real_core();
-    if !real.needs_client_secret(&provider_id) {
-        return Err(CommandError::new(
-            ErrorCode::SettingsNoClientSecret,
-            &display_name(&real, &provider_id),
-        ));
-    }
-    real.set_client_secret(
-        &provider_id,
-        secret.map(patchbay_core::secret::SecretString::from),
-    )
-    .await
-    .map_err(|e| CommandError::from(real.api_error_view(&provider_id, &e)))?;
-    get_settings(state).await
+    settings_page::set_client_secret(&state(app), &provider_id, secret).await
 }
 
-#[tauri::command]
-pub async fn save_settings(state: State<'_, AppState>, settings: Settings) -> Result<Settings> {
-    let defs = state
-        .real_core()
-        .providers()
-        .iter()
-        .map(|d| (**d).clone())
-        .collect::<Vec<_>>();
-    let stored = StoredSettings::from_view(&settings, &defs).map_err(|e| error::settings(&e))?;
-    stored
-        .save(&state.paths.settings)
-        .map_err(|e| error::settings(&e))?;
-    state.set_settings(stored);
-    state.rebuild().await;
-    get_settings(state).await
-}
-
-fn cache(world: &WorldState) -> Result<Arc<patchbay_cache::Cache>> {
-    world.cache()
-}
-
-/// Refreshes one list of one account (resuming an interrupted refresh, fetching only what
-/// changed when the provider allows it), emitting `sync-progress` as pages are stored. It
-/// waits for a background refresh of the same account to end first.
-#[tauri::command]
 pub async fn sync_resource<R: Runtime>(
-    app: AppHandle<R>,
-    state: State<'_, AppState>,
+    app: &AppHandle<R>,
     provider_id: String,
     account_id: String,
     resource_id: String,
 ) -> Result<SyncSummary> {
-    let account = self::account_id(&account_id)?;
-    let world = state.active();
-    cache(&world)?;
-    let background = world
-        .background()
-        .ok_or_else(|| error::internal("refreshing your records"))?;
-    records::sync(&app, &background, &provider_id, &account, &resource_id).await
+    let list = list(&provider_id, &account_id, &resource_id);
+    let window = crate::window_events::Window(app.clone());
+    records::sync(&state(app), list, &window).await
 }
 
-/// The sync panel of one account: each list's last run, next run, error or quota pause.
-#[tauri::command]
-pub async fn sync_statuses(
-    state: State<'_, AppState>,
+pub async fn sync_statuses<R: Runtime>(
+    app: &AppHandle<R>,
     provider_id: String,
     account_id: String,
-) -> Result<Vec<patchbay_sync::SyncStatus>> {
-    let account = self::account_id(&account_id)?;
-    let world = state.active();
-    if world.core().providers().iter().all(|d| d.id != provider_id) {
-        return Err(CommandError::of(ErrorCode::ProviderUnknown));
-    }
-    Ok(world
-        .background()
-        .map(|b| b.statuses(&provider_id, &account))
-        .unwrap_or_default())
+) -> Result<Vec<SyncStatus>> {
+    records::statuses(&state(app), &provider_id, &account_id)
 }
 
-#[tauri::command]
-pub async fn query_records(
-    state: State<'_, AppState>,
+pub async fn query_records<R: Runtime>(
+    app: &AppHandle<R>,
     provider_id: String,
     account_id: String,
     resource_id: String,
     query: RecordQuery,
 ) -> Result<RecordPage> {
-    let account = self::account_id(&account_id)?;
-    let world = state.active();
-    records::resource(&world.core(), &provider_id, &resource_id)?;
-    records::query(cache(&world)?, provider_id, account, resource_id, query).await
+    let list = list(&provider_id, &account_id, &resource_id);
+    records::query(&state(app), list, query).await
 }
 
-#[tauri::command]
-pub async fn record_detail(
-    state: State<'_, AppState>,
+pub async fn record_detail<R: Runtime>(
+    app: &AppHandle<R>,
     provider_id: String,
     account_id: String,
     resource_id: String,
     index: u32,
 ) -> Result<RecordDetail> {
-    let account = self::account_id(&account_id)?;
-    let world = state.active();
-    records::resource(&world.core(), &provider_id, &resource_id)?;
-    records::detail(cache(&world)?, provider_id, account, resource_id, index).await
+    let list = list(&provider_id, &account_id, &resource_id);
+    records::detail(&state(app), list, index).await
 }
 
-#[tauri::command]
-pub async fn weekly_counts(
-    state: State<'_, AppState>,
+pub async fn weekly_counts<R: Runtime>(
+    app: &AppHandle<R>,
     provider_id: String,
     account_id: String,
     resource_id: String,
 ) -> Result<Vec<WeekCount>> {
-    let account = self::account_id(&account_id)?;
-    let world = state.active();
-    let (_, r) = records::resource(&world.core(), &provider_id, &resource_id)?;
-    let column = crate::views::chart_column(&r).map(str::to_string);
-    records::weekly(cache(&world)?, provider_id, account, resource_id, column).await
+    let list = list(&provider_id, &account_id, &resource_id);
+    records::weekly(&state(app), list).await
 }
 
-/// One account's list, as the window shows it (for exports).
-pub struct ListRef {
-    provider_id: String,
-    account_id: String,
-    resource_id: String,
-}
-
-/// Writes the current view (every matched row, in order) as CSV to the Downloads folder.
-#[tauri::command]
 pub async fn export_csv<R: Runtime>(
-    app: AppHandle<R>,
-    state: State<'_, AppState>,
+    app: &AppHandle<R>,
     provider_id: String,
     account_id: String,
     resource_id: String,
     query: RecordQuery,
 ) -> Result<ExportResult> {
-    let list = ListRef {
-        provider_id,
-        account_id,
-        resource_id,
-    };
-    export(app, &state, list, query, ExportFormat::Csv).await
+    let list = list(&provider_id, &account_id, &resource_id);
+    export(app, list, query, ExportFormat::Csv).await
 }
 
-/// The same as JSON: an array of the records as the provider sent them.
-#[tauri::command]
 pub async fn export_json<R: Runtime>(
-    app: AppHandle<R>,
-    state: State<'_, AppState>,
+    app: &AppHandle<R>,
     provider_id: String,
     account_id: String,
     resource_id: String,
     query: RecordQuery,
 ) -> Result<ExportResult> {
-    let list = ListRef {
-        provider_id,
-        account_id,
-        resource_id,
-    };
-    export(app, &state, list, query, ExportFormat::Json).await
+    let list = list(&provider_id, &account_id, &resource_id);
+    export(app, list, query, ExportFormat::Json).await
 }
 
+/// An export into the user's Downloads folder (their home when there is none), its progress
+/// sent as `export-progress`.
 async fn export<R: Runtime>(
-    app: AppHandle<R>,
-    state: &AppState,
-    list: ListRef,
+    app: &AppHandle<R>,
+    list: ListRef<'_>,
     query: RecordQuery,
     format: ExportFormat,
 ) -> Result<ExportResult> {
-    let ListRef {
-        provider_id,
-        account_id,
-        resource_id,
-    } = list;
-    let account = self::account_id(&account_id)?;
-    let world = state.active();
-    records::resource(&world.core(), &provider_id, &resource_id)?;
-    let dir = app
-        .path()
-        .download_dir()
-        .or_else(|_| app.path().home_dir())
-        .map_err(|_| CommandError::of(ErrorCode::ExportNoFolder))?;
-    let (p, r) = (provider_id.clone(), resource_id.clone());
-    // Progress for the window's bar: at most every 2000 rows, and the last one.
-    let progress = move |done: u64, total: u64| {
-        if done.is_multiple_of(2000) || done == total {
-            let view = ExportProgress {
-                provider: p.clone(),
-                resource: r.clone(),
-                done: u32::try_from(done).unwrap_or(u32::MAX),
-                total: u32::try_from(total).unwrap_or(u32::MAX),
-            };
-            let _ = app.emit(events::EXPORT_PROGRESS, view);
-        }
-    };
-    let list = records::List {
-        provider: provider_id,
-        account,
-        resource: resource_id,
-    };
-    records::export(cache(&world)?, dir, list, query, format, progress).await
+    let paths = app.path();
+    let dir = paths.download_dir().or_else(|_| paths.home_dir()).ok();
+    let window = app.clone();
+    let progress = move |p| emit::<event::ExportProgress, R>(&window, p);
+    records::export(&state(app), dir, list, query, format, progress).await
 }

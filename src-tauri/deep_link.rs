@@ -1,29 +1,51 @@
-//! Deep links (`dev.patchbay:/oauth/callback?...`) from anywhere: a browser finishing a
-//! connect, or any web page or program. They are untrusted input: the core checks each one
-//! strictly and a refused link only earns a quiet notice.
+//! Deep links (`dev.patchbay:/oauth/callback?...`) as Tauri delivers them: each goes to
+//! `patchbay_app::callback`, which hands it to the core that expects it; the window hears
+//! only the outcome (a notice, or coming to the front).
 
+use patchbay_app::callback;
+use patchbay_app::AppState;
 use tauri::{AppHandle, Manager, Runtime};
+use tauri_plugin_deep_link::DeepLinkExt;
 
-use crate::events::{self, Notice};
-use crate::state::AppState;
+use crate::ipc::{emit, event};
 
-/// Links longer than this are refused before parsing: no real callback comes near it.
-const MAX_LINK_LEN: usize = 8 * 1024;
+pub use callback::from_args;
 
-/// The link in a command line (program name, then the link as the only argument), exactly
-/// as the OS passed it.
-pub fn from_args(mut args: impl Iterator<Item = String>) -> Option<String> {
-    args.next()?;
-    let link = args.next()?;
-    if args.next().is_some() {
-        return None;
+/// Receives the links the OS hands the running app (and the one it started with).
+pub fn listen<R: Runtime>(app: &AppHandle<R>) {
+    let deep_links = app.deep_link();
+    // Linux and Windows learn the scheme at run time: register it at every start so a moved
+    // or freshly unpacked binary still receives its links.
+    #[cfg(any(target_os = "linux", windows))]
+    {
+        if let Err(e) = deep_links.register_all() {
+            tracing::warn!(error = %e, "could not register the dev.patchbay: link handler");
+        }
+        // There a link arrives as argv: read it raw (the plugin's parsed URL has its dot
+        // segments resolved, which would hide a wrong path from the core's exact check).
+        // A link that started the app is in our argv; later ones come through
+        // single-instance (see `run`).
+        if let Some(url) = from_args(std::env::args()) {
+            handle(app, vec![url]);
+        }
     }
-    let scheme = link.split_once(':')?.0;
-    scheme.eq_ignore_ascii_case(SCHEME).then_some(link)
+    // Elsewhere the OS delivers links as events.
+    #[cfg(not(any(target_os = "linux", windows)))]
+    {
+        let receiver = app.clone();
+        deep_links.on_open_url(move |event| {
+            handle(
+                &receiver,
+                event.urls().into_iter().map(String::from).collect(),
+            );
+        });
+        if let Ok(Some(urls)) = deep_links.get_current() {
+            handle(app, urls.into_iter().map(String::from).collect());
+        }
+    }
 }
 
-const SCHEME: &str = "dev.patchbay";
-
+/// Hands each link to the app, one task each.
 pub fn handle<R: Runtime>(app: &AppHandle<R>, urls: Vec<String>) {
     for url in urls {
         let app = app.clone();
@@ -34,56 +56,15 @@ pub fn handle<R: Runtime>(app: &AppHandle<R>, urls: Vec<String>) {
 async fn complete<R: Runtime>(app: &AppHandle<R>, url: String) {
     // Never log the link itself: it carries the authorization code.
     tracing::info!(len = url.len(), "deep link arrived");
-    handle_link(app, url).await;
+    let outcome = callback::complete(&app.state::<AppState>(), &url).await;
+    if let Some(notice) = outcome.notice() {
+        emit::<event::Notice, R>(app, notice.clone());
+    }
+    if outcome.brings_window_to_front() {
+        bring_to_front(app);
+    }
     // One line per link once everything it caused is done (tests wait on it, not on a clock).
     tracing::info!("deep link handled");
-}
-
-async fn handle_link<R: Runtime>(app: &AppHandle<R>, url: String) {
-    crate::timing::mark("deeplink_arrived", "");
-    if url.len() > MAX_LINK_LEN {
-        tracing::warn!(len = url.len(), "deep link refused: too long");
-        events::notice(
-            app,
-            Notice::info("Patchbay ignored a link it did not expect.", None),
-        );
-        return;
-    }
-    let state = app.state::<AppState>();
-    // The world whose connect asked for this link; the link goes to that core only, never
-    // to the window (no event or command carries its code or state).
-    let core = state.core_for_callback(&url);
-    match core.complete(&url).await {
-        Ok(patchbay_core::ConnectOutcome::Connected { provider_id, .. }) => {
-            crate::timing::mark("token", &provider_id);
-            tracing::info!(provider = %provider_id, "connected through the deep link");
-            bring_to_front(app);
-        }
-        Ok(patchbay_core::ConnectOutcome::Cancelled { provider_id }) => {
-            let name = display_name(&core, &provider_id);
-            events::notice(
-                app,
-                Notice::info(
-                    format!("Connecting {name} was cancelled."),
-                    Some(&provider_id),
-                ),
-            );
-            bring_to_front(app);
-        }
-        Err(e) => {
-            let view = core.connect_error_view(&e);
-            events::notice(app, Notice::error(view, e.provider_id()));
-        }
-    }
-    // The tiles follow from the core's connection change (see `state::watch`).
-}
-
-fn display_name(core: &patchbay_core::Patchbay, provider_id: &str) -> String {
-    core.providers()
-        .iter()
-        .find(|d| d.id == provider_id)
-        .map(|d| d.display_name.clone())
-        .unwrap_or_default()
 }
 
 pub fn bring_to_front<R: Runtime>(app: &AppHandle<R>) {
@@ -91,42 +72,5 @@ pub fn bring_to_front<R: Runtime>(app: &AppHandle<R>) {
         let _ = window.unminimize();
         let _ = window.show();
         let _ = window.set_focus();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::from_args;
-
-    fn args(list: &[&str]) -> impl Iterator<Item = String> {
-        list.iter()
-            .map(|s| s.to_string())
-            .collect::<Vec<_>>()
-            .into_iter()
-    }
-
-    #[test]
-    fn a_link_is_the_only_argument_and_is_kept_raw() {
-        let raw = "dev.patchbay:/oauth/./callback?code=a&state=b";
-        assert_eq!(from_args(args(&["patchbay", raw])).as_deref(), Some(raw));
-        assert_eq!(
-            from_args(args(&["patchbay", "DEV.PATCHBAY:/oauth/callback"])).as_deref(),
-            Some("DEV.PATCHBAY:/oauth/callback")
-        );
-    }
-
-    #[test]
-    fn anything_else_is_not_a_link() {
-        assert_eq!(from_args(args(&["patchbay"])), None);
-        assert_eq!(from_args(args(&["patchbay", "--help"])), None);
-        assert_eq!(
-            from_args(args(&["patchbay", "https://evil.example/"])),
-            None
-        );
-        assert_eq!(from_args(args(&["patchbay", "dev.patchbay.evil:/x"])), None);
-        assert_eq!(
-            from_args(args(&["patchbay", "dev.patchbay:/oauth/callback", "extra"])),
-            None
-        );
     }
 }

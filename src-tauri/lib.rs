@@ -1,18 +1,16 @@
-//! Patchbay's Tauri shell: it adapts `patchbay-core` to the window and nothing more.
-//! Plugins, commands, events; the logic lives in the core.
+//! Patchbay's Tauri shell: it adapts `patchbay-app` to the window and nothing more.
+//! Plugins, commands, events; the logic lives in the UI-free crates.
 
-mod background;
+// The IPC table first: `ipc` expands it (and build.rs includes the same file).
+#[macro_use]
+mod ipc_table;
+
 mod commands;
 mod deep_link;
 mod error;
-mod events;
+mod ipc;
 mod logging;
-mod records;
-mod settings;
-mod state;
-mod tiles;
-mod timing;
-mod views;
+mod window_events;
 
 #[cfg(test)]
 mod bindings;
@@ -22,103 +20,33 @@ mod ipc_contract_tests;
 mod security_tests;
 
 use tauri::{Manager, Runtime};
-use tauri_plugin_deep_link::{DeepLink, DeepLinkExt};
+use tauri_plugin_deep_link::DeepLink;
 
 pub use error::CommandError;
-pub use state::AppState;
+pub use patchbay_app::AppState;
 
 /// Registers the app's state and commands on any runtime, so a `mock_builder()` test can
 /// start the same setup the real window gets, without a display.
 pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
-    builder
-        .invoke_handler(tauri::generate_handler![
-            commands::list_providers,
-            commands::connect,
-            commands::save_api_key,
-            commands::open_key_help,
-            commands::cancel_connect,
-            commands::disconnect,
-            commands::list_resources,
-            commands::get_settings,
-            commands::save_settings,
-            commands::set_client_secret,
-            commands::sync_resource,
-            commands::sync_statuses,
-            commands::query_records,
-            commands::record_detail,
-            commands::weekly_counts,
-            commands::export_csv,
-            commands::export_json,
-        ])
-        .setup(|app| {
-            let paths = state::Paths {
-                settings: app.path().app_config_dir()?.join("settings.json"),
-                data_dir: app.path().app_data_dir()?,
-            };
-            let state = tauri::async_runtime::block_on(AppState::start(
-                paths,
-                send_tiles_on_change(app.handle()),
-                background::window_sinks(app.handle()),
-            ));
-            app.manage(state);
-            // The deep-link plugin is absent on the mock runtime of the tests.
-            if app.try_state::<DeepLink<R>>().is_some() {
-                listen_for_deep_links(app.handle());
-            }
-            tracing::info!("Patchbay set up");
-            Ok(())
-        })
-}
-
-/// The window renders tiles from this event only: each connection change of either world's
-/// core sends the active world's tiles.
-fn send_tiles_on_change<R: Runtime>(app: &tauri::AppHandle<R>) -> state::Notify {
-    let app = app.clone();
-    std::sync::Arc::new(move || {
-        let app = app.clone();
-        tauri::async_runtime::spawn(async move {
-            let Some(state) = app.try_state::<AppState>() else {
-                return; // still starting: the window's first list_providers reads them
-            };
-            let tiles = tiles::tiles(&state).await;
-            if let Err(e) = tauri::Emitter::emit(&app, events::PROVIDERS_CHANGED, tiles) {
-                tracing::warn!(error = %e, "could not update the window's tiles");
-            }
-        });
+    builder.invoke_handler(ipc::invoke_handler()).setup(|app| {
+        let paths = patchbay_app::Paths {
+            settings: app.path().app_config_dir()?.join("settings.json"),
+            data_dir: app.path().app_data_dir()?,
+            overrides: patchbay_core::providers::user_override_dir(),
+        };
+        let state = tauri::async_runtime::block_on(AppState::start(
+            paths,
+            window_events::send_tiles_on_change(app.handle()),
+            window_events::sync_sinks(app.handle()),
+        ));
+        app.manage(state);
+        // The deep-link plugin is absent on the mock runtime of the tests.
+        if app.try_state::<DeepLink<R>>().is_some() {
+            deep_link::listen(app.handle());
+        }
+        tracing::info!("Patchbay set up");
+        Ok(())
     })
-}
-
-fn listen_for_deep_links<R: Runtime>(app: &tauri::AppHandle<R>) {
-    let deep_links = app.deep_link();
-    // Linux and Windows learn the scheme at run time: register it at every start so a moved
-    // or freshly unpacked binary still receives its links.
-    #[cfg(any(target_os = "linux", windows))]
-    {
-        if let Err(e) = deep_links.register_all() {
-            tracing::warn!(error = %e, "could not register the dev.patchbay: link handler");
-        }
-        // There a link arrives as argv: read it raw (the plugin's parsed URL has its dot
-        // segments resolved, which would hide a wrong path from the core's exact check).
-        // A link that started the app is in our argv; later ones come through
-        // single-instance (see `run`).
-        if let Some(url) = deep_link::from_args(std::env::args()) {
-            deep_link::handle(app, vec![url]);
-        }
-    }
-    // Elsewhere the OS delivers links as events.
-    #[cfg(not(any(target_os = "linux", windows)))]
-    {
-        let handle = app.clone();
-        deep_links.on_open_url(move |event| {
-            deep_link::handle(
-                &handle,
-                event.urls().into_iter().map(String::from).collect(),
-            );
-        });
-        if let Ok(Some(urls)) = deep_links.get_current() {
-            deep_link::handle(app, urls.into_iter().map(String::from).collect());
-        }
-    }
 }
 
 /// Starts the desktop app.

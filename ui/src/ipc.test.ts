@@ -11,7 +11,7 @@ afterEach(() => {
 describe('ipc', () => {
   test('each command goes out under its snake_case name with camelCase args', async () => {
     backend = new FakeBackend().install();
-    const ref = { providerId: 'whatconverts', accountId: 'wc-acme', resourceId: 'leads' };
+    const ref = ['whatconverts', 'wc-acme', 'leads'] as const;
     const query = { search: 'x', sort: { key: 'name', descending: true }, offset: 100, limit: 50 };
     await ipc.listProviders();
     await ipc.connect('clickfunnels');
@@ -20,12 +20,12 @@ describe('ipc', () => {
     await ipc.openKeyHelp('emailoctopus');
     await ipc.disconnect('whatconverts', 'wc-acme', true);
     await ipc.listResources('whatconverts');
-    await ipc.syncResource(ref);
-    await ipc.queryRecords(ref, query);
-    await ipc.recordDetail(ref, 7);
-    await ipc.weeklyCounts(ref);
-    await ipc.exportCsv(ref, query);
-    await ipc.exportJson(ref, query);
+    await ipc.syncResource(...ref);
+    await ipc.queryRecords(...ref, query);
+    await ipc.recordDetail(...ref, 7);
+    await ipc.weeklyCounts(...ref);
+    await ipc.exportCsv(...ref, query);
+    await ipc.exportJson(...ref, query);
     const settings = await ipc.getSettings();
     await ipc.saveSettings(settings);
     await ipc.setClientSecret('boomtown', null);
@@ -64,10 +64,9 @@ describe('ipc', () => {
     expect(seen).toEqual([tiles]);
   });
 
-  test('only the ref\'s three fields go out, whatever else the object holds', async () => {
+  test('positional arguments go out under Rust\'s keys, and nothing else', async () => {
     backend = new FakeBackend().install();
-    const ref = { providerId: 'whatconverts', accountId: 'wc-acme', resourceId: 'leads', label: 'Leads' };
-    await ipc.weeklyCounts(ref);
+    await ipc.weeklyCounts('whatconverts', 'wc-acme', 'leads');
     expect(backend.calls.at(-1)?.args).toEqual({ providerId: 'whatconverts', accountId: 'wc-acme', resourceId: 'leads' });
   });
 
@@ -75,7 +74,7 @@ describe('ipc', () => {
     backend = new FakeBackend().install();
     const sent = { total: 3, matched: 2, rows: [{ index: 10, cells: ['a', ''] }, { index: 11, cells: ['b', '$1.00'] }] };
     backend.on('query_records', () => sent);
-    const page = await ipc.queryRecords({ providerId: 'whatconverts', accountId: 'wc-acme', resourceId: 'leads' }, { search: '', sort: null, offset: 10, limit: 2 });
+    const page = await ipc.queryRecords('whatconverts', 'wc-acme', 'leads', { search: '', sort: null, offset: 10, limit: 2 });
     expect(page).toEqual(sent);
   });
 
@@ -91,7 +90,7 @@ describe('ipc', () => {
     const unlisten = await ipc.onSyncProgress((p) => seen.push(p));
     const notices: unknown[] = [];
     await ipc.onNotice((n) => notices.push(n));
-    const progress = { provider: 'whatconverts', account: 'wc-acme', resource: 'leads', fetched: 1, total: 2, done: false };
+    const progress = { provider_id: 'whatconverts', account_id: 'wc-acme', resource_id: 'leads', fetched: 1, total: 2, done: false };
     await backend.emit('sync-progress', progress);
     await backend.emit('notice', { level: 'info', message: 'Hi', advice: null, code: null, provider: null });
     unlisten();

@@ -43,18 +43,18 @@ describe('records view', () => {
     const bar = page.getByRole('progressbar');
     await expect.element(bar).toBeVisible();
 
-    await mounted.backend.emit('sync-progress', { provider: 'whatconverts', account: 'wc-acme', resource: 'leads', fetched: 100, total: 250, done: false });
+    await mounted.backend.emit('sync-progress', { provider_id: 'whatconverts', account_id: 'wc-acme', resource_id: 'leads', fetched: 100, total: 250, done: false });
     await expect.element(bar).toHaveAttribute('aria-valuenow', '100');
     await expect.element(bar).toHaveAttribute('aria-valuemax', '250');
     await expect.element(page.getByText('Fetched 100 of 250 records')).toBeVisible();
 
     // Events for another resource, provider or account are not ours.
-    await mounted.backend.emit('sync-progress', { provider: 'whatconverts', account: 'wc-acme', resource: 'calls', fetched: 7, total: 9, done: false });
-    await mounted.backend.emit('sync-progress', { provider: 'boomtown', account: 'bt-harbor', resource: 'leads', fetched: 8, total: 9, done: false });
-    await mounted.backend.emit('sync-progress', { provider: 'whatconverts', account: 'wc-lake', resource: 'leads', fetched: 9, total: 9, done: false });
+    await mounted.backend.emit('sync-progress', { provider_id: 'whatconverts', account_id: 'wc-acme', resource_id: 'calls', fetched: 7, total: 9, done: false });
+    await mounted.backend.emit('sync-progress', { provider_id: 'boomtown', account_id: 'bt-harbor', resource_id: 'leads', fetched: 8, total: 9, done: false });
+    await mounted.backend.emit('sync-progress', { provider_id: 'whatconverts', account_id: 'wc-lake', resource_id: 'leads', fetched: 9, total: 9, done: false });
     expect(bar.element().getAttribute('aria-valuenow')).toBe('100');
     expect(bar.element().getAttribute('aria-valuemax')).toBe('250');
-    await mounted.backend.emit('sync-progress', { provider: 'whatconverts', account: 'wc-acme', resource: 'leads', fetched: 200, total: 250, done: false });
+    await mounted.backend.emit('sync-progress', { provider_id: 'whatconverts', account_id: 'wc-acme', resource_id: 'leads', fetched: 200, total: 250, done: false });
     await expect.element(bar).toHaveAttribute('aria-valuenow', '200');
     await expect.element(page.getByText('Fetched 200 of 250 records')).toBeVisible();
 
@@ -78,7 +78,7 @@ describe('records view', () => {
     await expect.element(page.getByTestId('row-count')).toHaveTextContent('0 of 0 records');
     // The first page is in the cache; the sync goes on.
     mounted.backend.rowCount = 250;
-    await mounted.backend.emit('sync-progress', { provider: 'whatconverts', account: 'wc-acme', resource: 'leads', fetched: 250, total: 1000, done: false });
+    await mounted.backend.emit('sync-progress', { provider_id: 'whatconverts', account_id: 'wc-acme', resource_id: 'leads', fetched: 250, total: 1000, done: false });
     await expect.element(page.getByTestId('row-count')).toHaveTextContent('250 of 250 records');
     await expect.poll(() => rows()[0]?.textContent ?? '').toContain('Lead 0');
     expect(page.getByRole('progressbar').query()).not.toBeNull();
@@ -92,7 +92,7 @@ describe('records view', () => {
       release = b.holdSync();
     });
     await expect.poll(() => mounted.backend.callsOf('sync_resource')).toHaveLength(1);
-    await mounted.backend.emit('sync-progress', { provider: 'whatconverts', account: 'wc-acme', resource: 'leads', fetched: 40, total: null, done: false });
+    await mounted.backend.emit('sync-progress', { provider_id: 'whatconverts', account_id: 'wc-acme', resource_id: 'leads', fetched: 40, total: null, done: false });
     const bar = page.getByRole('progressbar');
     await expect.element(bar).toHaveAttribute('aria-valuenow', '40');
     expect(bar.element().hasAttribute('aria-valuemax')).toBe(false);

@@ -161,8 +161,8 @@ export function createRecordsView(options: RecordsViewOptions): RecordsView {
       await loaded;
     },
     handleProgress(progress) {
-      if (progress.provider !== tile.id || progress.account !== account.account_id) return;
-      panels.get(progress.resource)?.handleProgress(progress);
+      if (progress.provider_id !== tile.id || progress.account_id !== account.account_id) return;
+      panels.get(progress.resource_id)?.handleProgress(progress);
     },
     destroy() {
       destroyed = true;

@@ -46,7 +46,6 @@ export interface ResourcePanel {
 /** Everything under one resource tab: sync progress, toolbar, table, chart. */
 export function createResourcePanel(options: ResourcePanelOptions): ResourcePanel {
   const { resource, providerId, accountId } = options;
-  const ref: ipc.ResourceRef = { providerId, accountId, resourceId: resource.id };
   const noun = resource.label.toLowerCase();
   let started = false;
   let syncing = false;
@@ -65,7 +64,7 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
   const queryError = createErrorAlert();
   const rowCount = h('p', { class: 'row-count', role: 'status', 'data-testid': 'row-count' }, 'Loading records…');
 
-  const source = new RecordSource((query) => ipc.queryRecords(ref, query), {
+  const source = new RecordSource((query) => ipc.queryRecords(providerId, accountId, resource.id, query), {
     onPage({ matched, total }) {
       queryError.show(null);
       rowCount.textContent = `${formatCount(matched)} of ${records(total)}`;
@@ -111,7 +110,7 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
       const first = row.cells.find((c) => c.trim() !== '');
       void options.detail.open(
         first ?? 'Record details',
-        ipc.recordDetail(ref, row.index),
+        ipc.recordDetail(providerId, accountId, resource.id, row.index),
         from,
       );
     },
@@ -171,14 +170,14 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
     exportJsonButton.disabled = true;
     // A large export reports its progress; the bar follows it.
     const unlisten = await ipc.onExportProgress((p) => {
-      if (p.provider !== ref.providerId || p.resource !== ref.resourceId) return;
+      if (p.provider !== providerId || p.resource !== resource.id) return;
       exportBar.hidden = false;
       exportBar.max = Math.max(p.total, 1);
       exportBar.value = p.done;
       exportStatus.textContent = `Exporting… ${p.done.toLocaleString('en-US')} of ${records(p.total)}`;
     }).catch(() => null);
     try {
-      const result = await run(ref, source.query());
+      const result = await run(providerId, accountId, resource.id, source.query());
       exportStatus.textContent = `Saved ${records(result.rows)} to ${result.path}`;
     } catch (error) {
       exportStatus.textContent = '';
@@ -195,7 +194,7 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
     if (!chart) return;
     chartError.show(null);
     try {
-      chart.update(await ipc.weeklyCounts(ref));
+      chart.update(await ipc.weeklyCounts(providerId, accountId, resource.id));
     } catch (error) {
       chartError.showError(error, "We couldn't draw the weekly chart.");
     }
@@ -210,7 +209,7 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
     progress.update({ fetched: 0, total: null });
     progress.setVisible(true);
     try {
-      const summary = await ipc.syncResource(ref);
+      const summary = await ipc.syncResource(providerId, accountId, resource.id);
       syncStatus.textContent = `Synced ${records(summary.total)} · ${formatTime(summary.synced_at)}`;
     } catch (error) {
       syncError.showError(error, `We couldn't fetch your ${noun} from ${options.providerName}. Please try again.`);
@@ -234,7 +233,7 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
       void sync();
     },
     handleProgress(p) {
-      if (p.provider !== providerId || p.account !== accountId || p.resource !== resource.id || !syncing) return;
+      if (p.provider_id !== providerId || p.account_id !== accountId || p.resource_id !== resource.id || !syncing) return;
       progress.update(p);
       // A first sync shows its first rows as soon as they are stored, not when it ends.
       if (!rowsShown && p.fetched > 0 && !firstRowsLoading) {

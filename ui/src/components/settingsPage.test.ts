@@ -60,6 +60,40 @@ describe('settings page', () => {
     await expect.element(page.getByText('Saved in your keychain. Type a new one to replace it.')).toBeVisible();
   });
 
+  test('rejected provider files are listed with what is wrong, and only when there are some', async () => {
+    const message = 'Patchbay ignored /home/ana/.config/patchbay/providers/boomtown.toml, line 3: unknown field `tokn_url`. It uses its built-in settings for that app instead.';
+    await openSettings((b) => {
+      b.settings.definition_errors = [{ file: '/home/ana/.config/patchbay/providers/boomtown.toml', message }];
+    });
+    const box = page.getByTestId('definition-errors');
+    await expect.element(box).toBeVisible();
+    await expect.element(box.getByRole('heading', { name: 'Some provider files were not used' })).toBeVisible();
+    expect(page.getByTestId('definition-error').elements().map((e) => e.textContent)).toEqual([message]);
+    m?.unmount();
+    await openSettings();
+    expect(page.getByTestId('definition-errors').element()).not.toBeVisible();
+  });
+
+  test('a build without demo mode says so and the switch cannot turn it on', async () => {
+    const mounted = await openSettings((b) => {
+      b.settings = { ...b.settings, demo_mode: false, demo_available: false };
+    });
+    const demo = page.getByRole('switch', { name: /Demo mode/ });
+    await expect.element(demo).toBeDisabled();
+    await expect.element(demo).not.toBeChecked();
+    await expect.element(page.getByTestId('demo-unavailable')).toHaveTextContent('Demo mode is not in this build of Patchbay');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.element(page.getByTestId('settings-status')).toHaveTextContent('Settings saved.');
+    const saved = mounted.backend.callsOf('save_settings').at(-1)?.args.settings as Settings;
+    expect(saved.demo_mode).toBe(false);
+  });
+
+  test('demo mode in this build: no such sentence, the switch works', async () => {
+    await openSettings();
+    await expect.element(page.getByRole('switch', { name: /Demo mode/ })).toBeEnabled();
+    expect(page.getByTestId('demo-unavailable').element()).not.toBeVisible();
+  });
+
   test('every input has a label', async () => {
     await openSettings();
     await expect.element(page.getByTestId('client-id-emailoctopus')).toBeVisible();

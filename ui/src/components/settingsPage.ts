@@ -93,15 +93,21 @@ export function createSettingsPage(options: SettingsPageOptions): SettingsPage {
     options.onBack();
   });
   const demo = h('input', { type: 'checkbox', role: 'switch', id: uid('demo'), 'data-testid': 'demo-switch' });
+  const demoUnavailable = h('p', { class: 'hint', 'data-testid': 'demo-unavailable', hidden: true },
+    'Demo mode is not in this build of Patchbay: it always uses your real accounts.');
   const demoField = h('div', { class: 'field switch-field' },
     demo,
     h('label', { for: demo.id }, 'Demo mode (use the built-in sandbox instead of your real accounts)'),
+    demoUnavailable,
   );
+  // Provider files from the user's own folder that Rust rejected: each with what is wrong.
+  const definitionErrors = h('section', { class: 'definition-errors', role: 'alert', 'data-testid': 'definition-errors', hidden: true });
   const providersBox = h('div', { class: 'provider-settings' });
   const save = h('button', { type: 'submit', 'data-testid': 'save-settings' }, 'Save');
   const status = h('p', { class: 'muted', role: 'status', 'data-testid': 'settings-status' });
   const error = createErrorAlert();
   const form = h('form', { class: 'settings-form', 'aria-labelledby': 'settings-title', novalidate: true },
+    definitionErrors,
     demoField,
     providersBox,
     h('div', { class: 'form-actions' }, save, status),
@@ -112,9 +118,23 @@ export function createSettingsPage(options: SettingsPageOptions): SettingsPage {
     form,
   );
   let fields: ProviderFields[] = [];
+  let loaded: Settings | null = null;
+
+  function showDefinitionErrors(settings: Settings): void {
+    const problems = settings.definition_errors;
+    definitionErrors.hidden = problems.length === 0;
+    definitionErrors.replaceChildren(
+      h('h3', {}, 'Some provider files were not used'),
+      h('ul', {}, ...problems.map((p) => h('li', { 'data-testid': 'definition-error' }, p.message))),
+    );
+  }
 
   function fill(settings: Settings): void {
+    loaded = settings;
     demo.checked = settings.demo_mode;
+    demo.disabled = !settings.demo_available;
+    demoUnavailable.hidden = settings.demo_available;
+    showDefinitionErrors(settings);
     fields = settings.providers.map((provider) => ({
       provider,
       clientId: h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', 'data-testid': `client-id-${provider.id}` }),
@@ -156,6 +176,9 @@ export function createSettingsPage(options: SettingsPageOptions): SettingsPage {
       status.textContent = 'Saving…';
       save.disabled = true;
       const settings: Settings = {
+        // What Rust reports and ignores on the way back (demo_available, definition_errors).
+        demo_available: loaded?.demo_available ?? true,
+        definition_errors: loaded?.definition_errors ?? [],
         demo_mode: demo.checked,
         providers: fields.map(({ provider, clientId, baseUrl, refresh }) => ({
           ...provider,

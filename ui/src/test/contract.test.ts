@@ -1,9 +1,9 @@
-// The front end's side of the IPC contract generated from Rust (bindings/ipcContract.ts, see
-// src-tauri/ipc_contract_tests.rs): ipc.ts and the fake backend use exactly Rust's commands,
-// argument keys and events. The typed tables below fail the type check when an argument or
-// answer type differs; the tests fail when a name or key does.
+// The front end's side of the IPC contract generated from Rust's IPC table (bindings/ipcContract.ts
+// and the client bindings/ipc.ts, see src-tauri/ipc_contract_tests.rs): the client and the fake
+// backend use exactly Rust's commands, argument keys and events. The typed tables below fail the
+// type check when an argument or answer type differs; the tests fail when a name or key does.
 import { afterEach, describe, expect, test } from 'vitest';
-import ipcSource from '../ipc.ts?raw';
+import ipcSource from '../bindings/ipc.ts?raw';
 import * as ipc from '../ipc';
 import { invoke } from '../platform';
 import { COMMAND_ARGS, EVENT_NAMES, type Commands, type Events } from '../bindings/ipcContract';
@@ -54,12 +54,24 @@ function rows(settings: Commands['save_settings']['args']['settings']): Rows {
       args: { providerId: 'boomtown', secret: null },
       send: (a) => ipc.setClientSecret(a.providerId, a.secret),
     },
-    sync_resource: { args: ref, send: (a) => ipc.syncResource(a) },
-    query_records: { args: { ...ref, query }, send: (a) => ipc.queryRecords(a, a.query) },
-    record_detail: { args: { ...ref, index: 7 }, send: (a) => ipc.recordDetail(a, a.index) },
-    weekly_counts: { args: ref, send: (a) => ipc.weeklyCounts(a) },
-    export_csv: { args: { ...ref, query }, send: (a) => ipc.exportCsv(a, a.query) },
-    export_json: { args: { ...ref, query }, send: (a) => ipc.exportJson(a, a.query) },
+    sync_resource: { args: ref, send: (a) => ipc.syncResource(a.providerId, a.accountId, a.resourceId) },
+    query_records: {
+      args: { ...ref, query },
+      send: (a) => ipc.queryRecords(a.providerId, a.accountId, a.resourceId, a.query),
+    },
+    record_detail: {
+      args: { ...ref, index: 7 },
+      send: (a) => ipc.recordDetail(a.providerId, a.accountId, a.resourceId, a.index),
+    },
+    weekly_counts: { args: ref, send: (a) => ipc.weeklyCounts(a.providerId, a.accountId, a.resourceId) },
+    export_csv: {
+      args: { ...ref, query },
+      send: (a) => ipc.exportCsv(a.providerId, a.accountId, a.resourceId, a.query),
+    },
+    export_json: {
+      args: { ...ref, query },
+      send: (a) => ipc.exportJson(a.providerId, a.accountId, a.resourceId, a.query),
+    },
     sync_statuses: {
       args: { providerId: 'whatconverts', accountId: 'wc-acme' },
       send: (a) => ipc.syncStatuses(a.providerId, a.accountId),
@@ -78,7 +90,7 @@ type Listeners = {
 const listeners: Listeners = {
   'providers-changed': { payload: tiles(), listen: ipc.onProvidersChanged },
   'sync-progress': {
-    payload: { provider: 'whatconverts', account: 'wc-acme', resource: 'leads', fetched: 1, total: null, done: false },
+    payload: { provider_id: 'whatconverts', account_id: 'wc-acme', resource_id: 'leads', fetched: 1, total: null, done: false },
     listen: ipc.onSyncProgress,
   },
   notice: { payload: { level: 'info', message: 'Hi', advice: null, code: null, provider: null }, listen: ipc.onNotice },
@@ -92,7 +104,7 @@ const listeners: Listeners = {
   },
 };
 
-/** The first string argument of each `fn<...>('name'` call in ipc.ts. */
+/** The first string argument of each `fn<...>('name'` call in the generated client. */
 function calledNames(fn: string): string[] {
   const re = new RegExp(`\\b${fn}(?:<[^(]*>)?\\(\\s*'([^']+)'`, 'g');
   return [...ipcSource.matchAll(re)].map((m) => m[1] ?? '');
@@ -109,7 +121,7 @@ describe('the IPC contract generated from Rust', () => {
     expect(sorted(new FakeBackend().implemented())).toEqual(sorted(Object.keys(COMMAND_ARGS)));
   });
 
-  test('ipc.ts invokes exactly the commands Rust registers and listens to exactly its events', () => {
+  test('the client invokes exactly the commands Rust registers and listens to exactly its events', () => {
     const invoked = calledNames('invoke');
     expect(new Set(invoked).size).toBe(invoked.length);
     expect(sorted(invoked)).toEqual(sorted(Object.keys(COMMAND_ARGS)));

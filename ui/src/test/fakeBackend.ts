@@ -139,6 +139,8 @@ export class FakeBackend {
   rowCount = 250;
   settings: Settings = {
     demo_mode: true,
+    demo_available: true,
+    definition_errors: [],
     providers: this.providers.map((p) => ({
       id: p.id, display_name: p.display_name, client_id: null, base_url: null,
       needs_client_secret: p.id === 'boomtown', client_secret_saved: false, refresh_secs: null,

@@ -1,4 +1,4 @@
-//! What the shell keeps between commands: one core and one record cache per world (demo and
+//! What the app keeps between commands: one core and one record cache per world (demo and
 //! real), which world is shown, the demo sandbox, the settings.
 //!
 //! The worlds never share anything: each core has its own keychain service, pending requests
@@ -8,26 +8,33 @@
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
-use patchbay_core::providers::{self, ProviderDef};
+use patchbay_core::providers::{self, DefinitionError, ProviderDef};
 use patchbay_core::{CoreConfig, Patchbay, World};
-use patchbay_sandbox::{Sandbox, SandboxConfig};
+use patchbay_sync::{Background, ProgressSink, StatusSink};
 
-use patchbay_sync::Background;
+use crate::settings::{DefinitionProblem, StoredSettings};
 
-use crate::background::Sinks;
-use crate::settings::StoredSettings;
+/// Where a world's background syncs report (the shell sends them to the window).
+#[derive(Clone)]
+pub struct Sinks {
+    pub progress: Arc<dyn ProgressSink>,
+    pub statuses: Arc<dyn StatusSink>,
+}
 
 /// Where the app keeps its files.
 #[derive(Debug, Clone)]
 pub struct Paths {
     pub settings: PathBuf,
     pub data_dir: PathBuf,
+    /// The user's provider definition files, each overriding the built-in one of its name
+    /// (`providers::user_override_dir()` in the app); `None` for none.
+    pub overrides: Option<PathBuf>,
 }
 
 impl Paths {
     /// A world's record cache. The real world keeps the file single-account versions wrote
     /// (the cache moves its rows into the first account when it opens it).
-    fn cache_file(&self, world: World) -> PathBuf {
+    pub(crate) fn cache_file(&self, world: World) -> PathBuf {
         match world {
             World::Real => self.data_dir.join("records.sqlite3"),
             World::Demo => self.data_dir.join("demo").join("records.sqlite3"),
@@ -36,7 +43,7 @@ impl Paths {
 
     /// A world's count of requests used today per provider account (daily quotas), so a
     /// restart does not forget what today's syncs spent. It holds no credential.
-    fn usage_file(&self, world: World) -> PathBuf {
+    pub(crate) fn usage_file(&self, world: World) -> PathBuf {
         match world {
             World::Real => self.data_dir.join("request-usage.json"),
             World::Demo => self.data_dir.join("demo").join("request-usage.json"),
@@ -54,6 +61,8 @@ pub struct WorldState {
     cache: Result<Arc<patchbay_cache::Cache>, patchbay_core::UserError>,
     /// `None` only when the cache could not be opened (nothing to refresh into).
     background: Option<Arc<Background>>,
+    /// Definition files this world's definitions left out (Settings lists them).
+    definition_errors: Vec<DefinitionProblem>,
 }
 
 impl WorldState {
@@ -73,11 +82,17 @@ impl WorldState {
         self.background.clone()
     }
 
+    pub fn definition_errors(&self) -> &[DefinitionProblem] {
+        &self.definition_errors
+    }
+
     /// Builds a world and starts its background refresh; the refresh follows the core's
     /// connection changes from now on.
-    fn new(
+    /// Runs on the app's tokio runtime (the schedule and the watcher are spawned on it).
+    pub(crate) fn new(
         core: Patchbay,
         cache: Result<Arc<patchbay_cache::Cache>, patchbay_core::UserError>,
+        definition_errors: Vec<DefinitionProblem>,
         settings: &StoredSettings,
         notify: &Notify,
         sinks: &Sinks,
@@ -85,7 +100,7 @@ impl WorldState {
         let core = Arc::new(core);
         let background = cache.as_ref().ok().map(|cache| {
             Arc::new(Background::start(
-                tauri::async_runtime::handle().inner(),
+                &tokio::runtime::Handle::current(),
                 core.clone(),
                 cache.clone(),
                 settings.plan_settings(),
@@ -98,61 +113,48 @@ impl WorldState {
             core,
             cache,
             background,
+            definition_errors,
         })
     }
 }
 
 pub struct AppState {
     real: RwLock<Arc<WorldState>>,
-    demo: RwLock<Option<Arc<WorldState>>>,
+    /// `None` until demo mode is first on (and always in a build without demo mode).
+    pub(crate) demo: RwLock<Option<Arc<WorldState>>>,
     /// The keychain (or the user's opted-in file), opened once for the app's life.
-    vault: Arc<dyn patchbay_core::vault::Vault>,
+    pub(crate) vault: Arc<dyn patchbay_core::vault::Vault>,
     pub paths: Paths,
     settings: RwLock<StoredSettings>,
-    /// The in-process sandbox of the demo world; it runs from the first time demo mode is
-    /// on until the app quits (its tokens live in its memory: stopping it would end the
-    /// demo connections).
-    sandbox: tokio::sync::Mutex<Option<Sandbox>>,
-    notify: Notify,
-    sinks: Sinks,
+    #[cfg(feature = "demo")]
+    pub(crate) sandbox: crate::demo::SandboxSlot,
+    pub(crate) notify: Notify,
+    pub(crate) sinks: Sinks,
 }
 
-fn lock_read<T: Clone>(l: &RwLock<T>) -> T {
+pub(crate) fn lock_read<T: Clone>(l: &RwLock<T>) -> T {
     l.read().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
-fn lock_write<T>(l: &RwLock<T>, value: T) {
+pub(crate) fn lock_write<T>(l: &RwLock<T>, value: T) {
     *l.write().unwrap_or_else(|e| e.into_inner()) = value;
 }
 
-/// The sandbox the demo world talks to: `PATCHBAY_SANDBOX_URL` when set (tests start their
-/// own and read its request log), else one started in this process on 127.0.0.1.
-async fn demo_sandbox() -> Result<(String, Option<Sandbox>), String> {
-    if let Ok(url) = std::env::var("PATCHBAY_SANDBOX_URL") {
-        let parsed = url::Url::parse(&url).map_err(|e| format!("PATCHBAY_SANDBOX_URL: {e}"))?;
-        if !patchbay_core::url_rules::is_loopback_http(&parsed) {
-            return Err("PATCHBAY_SANDBOX_URL must be an http://127.0.0.1:PORT address".into());
-        }
-        return Ok((url.trim_end_matches('/').to_string(), None));
-    }
-    let sandbox = Sandbox::start(([127, 0, 0, 1], 0).into(), SandboxConfig::default())
-        .await
-        .map_err(|e| format!("the demo sandbox could not start: {e}"))?;
-    Ok((sandbox.url(), Some(sandbox)))
-}
-
-/// The real world's definitions: built-in, the user's override files, then Settings.
-fn real_definitions(settings: &StoredSettings) -> Vec<ProviderDef> {
-    let (mut defs, errors) =
-        providers::load_with_overrides(providers::user_override_dir().as_deref());
-    for e in errors {
+/// The real world's definitions: built-in, the user's override files, then Settings; and the
+/// override files that were rejected.
+fn real_definitions(
+    settings: &StoredSettings,
+    overrides: Option<&std::path::Path>,
+) -> (Vec<ProviderDef>, Vec<DefinitionError>) {
+    let (mut defs, errors) = providers::load_with_overrides(overrides);
+    for e in &errors {
         tracing::warn!(error = %e, "a provider definition file was rejected; using the built-in one");
     }
     settings.apply(&mut defs);
-    defs
+    (defs, errors)
 }
 
-fn open_cache(
+pub(crate) fn open_cache(
     paths: &Paths,
     world: World,
 ) -> Result<Arc<patchbay_cache::Cache>, patchbay_core::UserError> {
@@ -186,7 +188,7 @@ fn watch(core: &Patchbay, notify: &Notify, background: Option<&Arc<Background>>)
             }
         }
     };
-    tauri::async_runtime::spawn(async move {
+    tokio::spawn(async move {
         use tokio::sync::broadcast::error::RecvError;
         lists_changed().await;
         // Lagged only means several changes came at once: one new set of tiles covers them.
@@ -198,6 +200,8 @@ fn watch(core: &Patchbay, notify: &Notify, background: Option<&Arc<Background>>)
 }
 
 impl AppState {
+    /// Opens both worlds' files and starts the real world (and the demo world when demo mode
+    /// is on). Call it on the tokio runtime the app runs on: background work is spawned there.
     pub async fn start(paths: Paths, notify: Notify, sinks: Sinks) -> Self {
         let settings = StoredSettings::load(&paths.settings);
         let vault = patchbay_core::vault::system_vault(None);
@@ -208,10 +212,12 @@ impl AppState {
             vault,
             paths,
             settings: RwLock::new(settings),
-            sandbox: tokio::sync::Mutex::new(None),
+            #[cfg(feature = "demo")]
+            sandbox: Default::default(),
             notify,
             sinks,
         };
+        #[cfg(feature = "demo")]
         if state.settings().demo_mode() {
             state.ensure_demo().await;
         }
@@ -238,8 +244,9 @@ impl AppState {
         notify: &Notify,
         sinks: &Sinks,
     ) -> Arc<WorldState> {
+        let (defs, errors) = real_definitions(settings, paths.overrides.as_deref());
         let core = Patchbay::new(
-            real_definitions(settings),
+            defs,
             vault.clone(),
             CoreConfig {
                 world: World::Real,
@@ -247,43 +254,8 @@ impl AppState {
                 ..CoreConfig::default()
             },
         );
-        WorldState::new(core, cache, settings, notify, sinks)
-    }
-
-    /// Starts the demo world (its sandbox, core and cache) unless it runs already.
-    async fn ensure_demo(&self) {
-        let mut sandbox = self.sandbox.lock().await;
-        if lock_read(&self.demo).is_some() {
-            return;
-        }
-        let (url, handle) = match demo_sandbox().await {
-            Ok(found) => found,
-            Err(e) => {
-                tracing::error!("{e}");
-                return;
-            }
-        };
-        tracing::info!(%url, "demo world: using the sandbox");
-        *sandbox = handle;
-        // Demo mode talks to the sandbox as the one client it knows; the user's own client
-        // ids, base URLs and override files are for the real providers.
-        let core = Patchbay::new(
-            providers::builtin(),
-            self.vault.clone(),
-            CoreConfig {
-                usage_path: Some(self.paths.usage_file(World::Demo)),
-                ..CoreConfig::default()
-            },
-        )
-        .demo(&url);
-        let world = WorldState::new(
-            core,
-            open_cache(&self.paths, World::Demo),
-            &self.settings(),
-            &self.notify,
-            &self.sinks,
-        );
-        lock_write(&self.demo, Some(world));
+        let errors = errors.iter().map(DefinitionProblem::from).collect();
+        WorldState::new(core, cache, errors, settings, notify, sinks)
     }
 
     /// Moves single-account keychain entries into the real world's first account, once,
@@ -291,7 +263,7 @@ impl AppState {
     fn upgrade_in_background(&self) {
         let core = lock_read(&self.real).core();
         let notify = self.notify.clone();
-        tauri::async_runtime::spawn(async move {
+        tokio::spawn(async move {
             match core.upgrade_single_account().await {
                 Ok(moved) if !moved.is_empty() => notify(),
                 Ok(_) => {}
@@ -321,6 +293,7 @@ impl AppState {
         if let Some(b) = lock_read(&self.demo).and_then(|d| d.background()) {
             b.set_settings(settings.plan_settings());
         }
+        #[cfg(feature = "demo")]
         if settings.demo_mode() {
             self.ensure_demo().await;
         }
@@ -353,6 +326,11 @@ impl AppState {
     /// secrets through it (whatever world is shown).
     pub fn real_core(&self) -> Arc<Patchbay> {
         lock_read(&self.real).core()
+    }
+
+    /// The real world (Settings edits its definitions, whatever world is shown).
+    pub fn real(&self) -> Arc<WorldState> {
+        lock_read(&self.real)
     }
 
     pub fn settings(&self) -> StoredSettings {

@@ -1,6 +1,6 @@
-//! The window's contract: every type a command returns or an event carries, exported to
-//! TypeScript (`ui/src/bindings/`). The shell adapts the core's types to these; none of them
-//! can hold a token, a code or a verifier.
+//! What the window sees: every type a command returns or an event carries, exported to
+//! TypeScript (`ui/src/bindings/`) by the shell. Built from the core's and the cache's types;
+//! none of them can hold a token, a code or a verifier.
 
 use patchbay_core::providers::{ColumnType, ResourceDef};
 use serde::{Deserialize, Serialize};
@@ -98,16 +98,6 @@ impl From<&ResourceDef> for ResourceView {
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
-pub struct SyncProgress {
-    pub provider: String,
-    pub account: String,
-    pub resource: String,
-    pub fetched: u32,
-    pub total: Option<u32>,
-    pub done: bool,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
 pub struct SyncSummary {
     /// Records cached for the list afterwards.
     pub total: u32,
@@ -122,6 +112,25 @@ pub struct SyncSummary {
     pub removed: u32,
     /// Requests sent to the provider.
     pub requests: u32,
+}
+
+impl From<patchbay_sync::SyncReport> for SyncSummary {
+    fn from(report: patchbay_sync::SyncReport) -> Self {
+        Self {
+            total: saturate(report.total),
+            synced_at: report.finished_at,
+            pass: report.pass,
+            added: saturate(report.added),
+            updated: saturate(report.updated),
+            removed: saturate(report.removed),
+            requests: saturate(report.requests),
+        }
+    }
+}
+
+/// A count for the window, which shows numbers up to 4 billion (more is never reached).
+pub fn saturate(v: u64) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -185,4 +194,47 @@ pub struct ExportProgress {
     pub resource: String,
     pub done: u32,
     pub total: u32,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeLevel {
+    Info,
+    Error,
+}
+
+/// A quiet, dismissable message (a refused link, a finished export). Its sentence names the
+/// provider when it concerns one, so the window shows it as it is. Built with
+/// [`Notice::info`] or [`Notice::error`]: an error notice always carries its code and advice.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Notice {
+    level: NoticeLevel,
+    message: String,
+    /// What the marketer can do about it; `None` for information.
+    advice: Option<String>,
+    /// The error's code, for the window to branch on; `None` for information.
+    code: Option<patchbay_core::ErrorCode>,
+    provider: Option<String>,
+}
+
+impl Notice {
+    pub fn info(message: impl Into<String>, provider: Option<&str>) -> Self {
+        Self {
+            level: NoticeLevel::Info,
+            message: message.into(),
+            advice: None,
+            code: None,
+            provider: provider.map(str::to_string),
+        }
+    }
+
+    pub fn error(error: patchbay_core::UserError, provider: Option<&str>) -> Self {
+        Self {
+            level: NoticeLevel::Error,
+            message: error.message,
+            advice: Some(error.advice),
+            code: Some(error.code),
+            provider: provider.map(str::to_string),
+        }
+    }
 }

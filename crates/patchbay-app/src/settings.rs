@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use patchbay_core::providers::ProviderDef;
+use patchbay_core::providers::{DefinitionError, ProviderDef};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -31,7 +31,34 @@ pub struct ProviderSettings {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Settings {
     pub demo_mode: bool,
+    /// Whether this build has demo mode at all (a build without the embedded sandbox has
+    /// only the real world). Read-only: what the page sends back is ignored.
+    #[serde(default)]
+    pub demo_available: bool,
     pub providers: Vec<ProviderSettings>,
+    /// Definition files in the user's override folder that Patchbay rejected (the built-in
+    /// definition is used instead). Read-only, like `demo_available`.
+    #[serde(default)]
+    pub definition_errors: Vec<DefinitionProblem>,
+}
+
+/// A rejected definition file, as Settings lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DefinitionProblem {
+    /// The file's path.
+    pub file: String,
+    /// What is wrong and what Patchbay does instead, for people.
+    pub message: String,
+}
+
+impl From<&DefinitionError> for DefinitionProblem {
+    fn from(e: &DefinitionError) -> Self {
+        let user = e.to_user();
+        Self {
+            file: e.file.display().to_string(),
+            message: format!("{} {}", user.message, user.advice),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -73,7 +100,8 @@ pub enum SettingsError {
 /// The shortest background refresh interval a settings file may ask for (tests use a few
 /// seconds; the settings page offers 5 minutes and up).
 pub const MIN_REFRESH_SECS: u32 = 5;
-const MAX_REFRESH_SECS: u32 = 7 * 24 * 3600;
+/// The longest: a week.
+pub const MAX_REFRESH_SECS: u32 = 7 * 24 * 3600;
 
 fn clean(v: &Option<String>) -> Option<String> {
     v.as_deref()
@@ -157,9 +185,13 @@ impl StoredSettings {
         plan
     }
 
+    /// The page's model over the definitions in use (the window fills in the keychain's and
+    /// the worlds' parts: client secrets saved, demo mode shown, definition errors).
     pub fn view(&self, defs: &[ProviderDef]) -> Settings {
         Settings {
             demo_mode: self.demo_mode(),
+            demo_available: cfg!(feature = "demo"),
+            definition_errors: Vec::new(),
             providers: defs
                 .iter()
                 .map(|d| {
@@ -238,72 +270,5 @@ impl StoredSettings {
             demo_mode: Some(view.demo_mode),
             providers,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn with_base(url: &str) -> Result<StoredSettings, SettingsError> {
-        let defs = patchbay_core::providers::builtin();
-        let mut view = StoredSettings::default().view(&defs);
-        view.providers[0].base_url = Some(url.into());
-        StoredSettings::from_view(&view, &defs)
-    }
-
-    #[test]
-    fn background_refresh_is_the_default_off_or_an_interval_in_range() {
-        let defs = patchbay_core::providers::builtin();
-        let mut view = StoredSettings::default().view(&defs);
-        let (first, second) = (defs[0].id.to_string(), defs[1].id.to_string());
-        view.providers[0].refresh_secs = Some(0);
-        view.providers[1].refresh_secs = Some(600);
-        let stored = StoredSettings::from_view(&view, &defs).unwrap();
-        let plan = stored.plan_settings();
-        assert_eq!(plan.interval(&first), None, "0 turns it off");
-        assert_eq!(
-            plan.interval(&second),
-            Some(std::time::Duration::from_secs(600))
-        );
-        assert_eq!(
-            plan.interval(&defs[2].id),
-            Some(plan.default_interval),
-            "no choice is the default"
-        );
-        // The file round-trips the choices for the settings page.
-        let again = stored.view(&defs);
-        assert_eq!(again.providers[0].refresh_secs, Some(0));
-        assert_eq!(again.providers[1].refresh_secs, Some(600));
-        assert_eq!(again.providers[2].refresh_secs, None);
-        for bad in [1, MIN_REFRESH_SECS - 1, MAX_REFRESH_SECS + 1] {
-            view.providers[1].refresh_secs = Some(bad);
-            assert!(
-                matches!(
-                    StoredSettings::from_view(&view, &defs),
-                    Err(SettingsError::BadRefresh { .. })
-                ),
-                "{bad}"
-            );
-        }
-    }
-
-    #[test]
-    fn a_base_url_is_https_or_a_local_test_server() {
-        for ok in ["https://api.example.com/v1", "http://127.0.0.1:8080/api"] {
-            assert!(with_base(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "http://api.example.com/v1",
-            "http://localhost:8080/api",
-            "https://user:pw@api.example.com",
-            "ftp://api.example.com",
-            "not a url",
-        ] {
-            assert!(
-                matches!(with_base(bad), Err(SettingsError::BadBaseUrl { .. })),
-                "{bad}"
-            );
-        }
     }
 }

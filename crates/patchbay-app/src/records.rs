@@ -1,0 +1,361 @@
+//! Records: a sync (the `patchbay-sync` engine) fetches through the core and writes each page
+//! to the local cache; the table, search, sort, detail, chart and export read the cache. So
+//! the records view opens instantly from what was fetched before and keeps working offline.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+pub use patchbay_cache::ExportFormat;
+use patchbay_cache::{Cache, Query, Sort};
+use patchbay_core::providers::{ProviderDef, ResourceDef};
+use patchbay_core::{AccountId, Patchbay};
+use patchbay_sync::{Pass, ProgressSink, SyncStatus, SyncTarget};
+
+use crate::error::{self, internal, ErrorCode, Result, UserError};
+use crate::state::{AppState, WorldState};
+use crate::views::{
+    chart_column, saturate as n, DetailField, ExportProgress, ExportResult, RecordDetail,
+    RecordPage, RecordQuery, RecordRow, ResourceView, SyncSummary, WeekCount,
+};
+
+/// Rows a single `query_records` call may ask for: the window pages through the rest.
+const MAX_PAGE: u32 = 1000;
+
+/// The provider and resource definitions, or an error the window can show.
+pub fn resource(
+    core: &Patchbay,
+    provider: &str,
+    resource: &str,
+) -> Result<(Arc<ProviderDef>, ResourceDef)> {
+    let def = provider_def(core, provider)?;
+    let r = def
+        .resource(resource)
+        .cloned()
+        .ok_or_else(|| UserError::new(ErrorCode::ResourceUnknown, &def.display_name))?;
+    Ok((def, r))
+}
+
+fn cache_error(e: patchbay_cache::CacheError) -> UserError {
+    error::cache(&e)
+}
+
+/// The world's record cache, or why it could not be opened.
+fn cache(world: &WorldState) -> Result<Arc<Cache>> {
+    world.cache()
+}
+
+/// One account's list of records, as the window names it.
+#[derive(Debug, Clone, Copy)]
+pub struct ListRef<'a> {
+    pub provider: &'a str,
+    pub account: &'a str,
+    pub resource: &'a str,
+}
+
+/// A list of the world shown, ready to read: its cache, ids and definition; refused with a
+/// sentence when any of them is not there.
+struct Opened {
+    cache: Arc<Cache>,
+    provider: String,
+    account: AccountId,
+    resource: String,
+    def: ResourceDef,
+}
+
+impl Opened {
+    /// What a cache read needs, to move into its worker thread.
+    fn parts(self) -> (Arc<Cache>, String, AccountId, String) {
+        (self.cache, self.provider, self.account, self.resource)
+    }
+}
+
+fn open(state: &AppState, list: ListRef<'_>) -> Result<Opened> {
+    let account = error::account_id(list.account)?;
+    let world = state.active();
+    let (_, def) = self::resource(&world.core(), list.provider, list.resource)?;
+    Ok(Opened {
+        cache: cache(&world)?,
+        provider: list.provider.to_string(),
+        account,
+        resource: list.resource.to_string(),
+        def,
+    })
+}
+
+/// The provider's definition in the core, or an error the window can show.
+fn provider_def(core: &Patchbay, provider: &str) -> Result<Arc<ProviderDef>> {
+    core.providers()
+        .iter()
+        .find(|d| d.id == provider)
+        .cloned()
+        .ok_or_else(error::unknown_provider)
+}
+
+/// A provider's lists with their columns.
+pub fn list_resources(state: &AppState, provider_id: &str) -> Result<Vec<ResourceView>> {
+    let def = provider_def(&state.active().core(), provider_id)?;
+    Ok(def.resources.iter().map(ResourceView::from).collect())
+}
+
+/// The sync panel of one account: each list's last run, next run, error or quota pause.
+pub fn statuses(state: &AppState, provider_id: &str, account_id: &str) -> Result<Vec<SyncStatus>> {
+    let account = error::account_id(account_id)?;
+    let world = state.active();
+    provider_def(&world.core(), provider_id)?;
+    Ok(world
+        .background()
+        .map(|b| b.statuses(provider_id, &account))
+        .unwrap_or_default())
+}
+
+/// Passes a sync's progress on and marks the first page fetched and stored (connect
+/// latency, see `timing`).
+struct TimedSink<'a> {
+    inner: &'a dyn ProgressSink,
+    provider: String,
+    first_fetched: AtomicBool,
+    first_stored: AtomicBool,
+}
+
+impl ProgressSink for TimedSink<'_> {
+    fn progress(&self, p: patchbay_core::views::SyncProgress) {
+        if self.first_stored.swap(false, Ordering::Relaxed) {
+            crate::timing::mark("first_page_stored", &self.provider);
+        }
+        self.inner.progress(p);
+    }
+
+    fn fetched(&self, p: &patchbay_core::views::SyncProgress) {
+        if self.first_fetched.swap(false, Ordering::Relaxed) {
+            crate::timing::mark("first_page", &self.provider);
+        }
+        self.inner.fetched(p);
+    }
+}
+
+/// Refreshes one list of one account (the sync engine, `patchbay-sync`: resumed after an
+/// interruption, incremental when it can be) through the world's background schedule: it
+/// waits for a background refresh of the same account to end first. `sink` hears of each
+/// page once it is stored.
+pub async fn sync(
+    state: &AppState,
+    list: ListRef<'_>,
+    sink: &dyn ProgressSink,
+) -> Result<SyncSummary> {
+    let account = error::account_id(list.account)?;
+    let world = state.active();
+    cache(&world)?;
+    let background = world
+        .background()
+        .ok_or_else(|| internal("refreshing your records"))?;
+    let target = SyncTarget {
+        provider: list.provider.to_string(),
+        account,
+        resource: list.resource.to_string(),
+    };
+    let sink = TimedSink {
+        inner: sink,
+        provider: list.provider.to_string(),
+        first_fetched: AtomicBool::new(true),
+        first_stored: AtomicBool::new(true),
+    };
+    let report = background
+        .sync_now(&target, Pass::Auto, &sink)
+        .await
+        .map_err(|e| e.to_user())?;
+    Ok(report.into())
+}
+
+fn to_query(q: RecordQuery) -> Result<Query> {
+    if q.search.len() > 1000 {
+        return Err(UserError::of(ErrorCode::RecordsQueryTooLong));
+    }
+    Ok(Query {
+        search: q.search,
+        sort: q.sort.map(|s| Sort {
+            key: s.key,
+            descending: s.descending,
+        }),
+        offset: u64::from(q.offset),
+        limit: u64::from(q.limit.min(MAX_PAGE)),
+    })
+}
+
+/// Runs blocking cache work off the async threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| internal("reading your records"))?
+}
+
+/// A page of the list's table: searched, sorted, from `offset` (at most 1000 rows). Nothing
+/// fetched yet is an empty table.
+pub async fn query(state: &AppState, list: ListRef<'_>, q: RecordQuery) -> Result<RecordPage> {
+    let (cache, provider, account, resource) = open(state, list)?.parts();
+    let q = to_query(q)?;
+    blocking(move || {
+        let started = std::time::Instant::now();
+        let answer = cache.query(&provider, account.as_str(), &resource, &q);
+        tracing::debug!(
+            target: crate::timing::TARGET,
+            step = "query",
+            searched = !q.search.is_empty(),
+            ms = format_args!("{:.2}", started.elapsed().as_secs_f64() * 1000.0),
+            "timing"
+        );
+        let page = match answer {
+            Ok(p) => p,
+            // Nothing fetched yet is an empty table, not an error.
+            Err(patchbay_cache::CacheError::NotCached { .. }) => {
+                return Ok(RecordPage {
+                    total: 0,
+                    matched: 0,
+                    rows: Vec::new(),
+                })
+            }
+            Err(e) => return Err(cache_error(e)),
+        };
+        Ok(RecordPage {
+            total: n(page.total),
+            matched: n(page.matched),
+            rows: page
+                .rows
+                .into_iter()
+                .map(|r| RecordRow {
+                    index: u32::try_from(r.index).unwrap_or(u32::MAX),
+                    cells: r.cells,
+                })
+                .collect(),
+        })
+    })
+    .await
+}
+
+/// Every field of one record, and the record as the provider sent it.
+pub async fn detail(state: &AppState, list: ListRef<'_>, index: u32) -> Result<RecordDetail> {
+    let (cache, provider, account, resource) = open(state, list)?.parts();
+    blocking(move || {
+        let d = cache
+            .detail(&provider, account.as_str(), &resource, i64::from(index))
+            .map_err(cache_error)?
+            .ok_or_else(|| UserError::of(ErrorCode::RecordsNotFound))?;
+        Ok(RecordDetail {
+            fields: d
+                .fields
+                .into_iter()
+                .map(|f| DetailField {
+                    label: f.label,
+                    value: f.value,
+                })
+                .collect(),
+            raw_json: d.raw_json,
+        })
+    })
+    .await
+}
+
+/// Records per week for the list's chart (leads and contacts; other lists have none).
+pub async fn weekly(state: &AppState, list: ListRef<'_>) -> Result<Vec<WeekCount>> {
+    let Opened {
+        cache,
+        provider,
+        account,
+        resource,
+        def,
+    } = open(state, list)?;
+    let Some(column) = chart_column(&def).map(str::to_string) else {
+        return Ok(Vec::new());
+    };
+    blocking(
+        move || match cache.weekly_counts(&provider, account.as_str(), &resource, &column) {
+            Ok(weeks) => Ok(weeks
+                .into_iter()
+                .map(|w| WeekCount {
+                    week_start: w.week_start,
+                    count: n(w.count),
+                })
+                .collect()),
+            Err(patchbay_cache::CacheError::NotCached { .. }) => Ok(Vec::new()),
+            Err(e) => Err(cache_error(e)),
+        },
+    )
+    .await
+}
+
+/// Writes the current view (every matched row, in order) to a new file in `dir` (the user's
+/// Downloads folder; `None` when the system has none), streamed, telling `progress` how far
+/// it came (at most every 2000 rows, and at the end).
+pub async fn export(
+    state: &AppState,
+    dir: Option<std::path::PathBuf>,
+    list: ListRef<'_>,
+    q: RecordQuery,
+    format: ExportFormat,
+    progress: impl Fn(ExportProgress) + Send + 'static,
+) -> Result<ExportResult> {
+    let (cache, provider, account, resource) = open(state, list)?.parts();
+    let dir =
+        dir.ok_or_else(|| UserError::of(ErrorCode::ExportNoFolder))?;
+    let (p, r) = (provider.clone(), resource.clone());
+    let mut progress = move |done: u64, total: u64| {
+        if done.is_multiple_of(2000) || done == total {
+            progress(ExportProgress {
+                provider: p.clone(),
+                resource: r.clone(),
+                done: n(done),
+                total: n(total),
+            });
+        }
+    };
+    let mut q = to_query(q)?;
+    // The export holds every matched row, not just the window's page.
+    q.offset = 0;
+    q.limit = u64::MAX / 2;
+    blocking(move || {
+        std::fs::create_dir_all(&dir).map_err(|e| error::export_write(&e, &dir))?;
+        let stamp = patchbay_core::app::rfc3339_utc(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+        )
+        .replace(':', "-");
+        let extension = match format {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Json => "json",
+        };
+        let path = dir.join(format!(
+            "patchbay-{provider}-{resource}-{stamp}.{extension}"
+        ));
+        let file = std::fs::File::create(&path).map_err(|e| error::export_write(&e, &path))?;
+        let mut out = std::io::BufWriter::new(file);
+        let rows = cache
+            .export(
+                &provider,
+                account.as_str(),
+                &resource,
+                &q,
+                format,
+                &mut out,
+                &mut progress,
+            )
+            .map_err(cache_error)?;
+        std::io::Write::flush(&mut out).map_err(|e| error::export_write(&e, &path))?;
+        Ok(ExportResult {
+            path: path.display().to_string(),
+            rows: n(rows),
+        })
+    })
+    .await
+}
+
+/// Deletes every cached record of one account (Disconnect without "keep").
+pub(crate) async fn forget(world: &WorldState, provider: String, account: AccountId) -> Result<()> {
+    let cache = cache(world)?;
+    blocking(move || {
+        cache
+            .delete(&provider, account.as_str(), None)
+            .map_err(cache_error)
+    })
+    .await
+}

@@ -1,0 +1,66 @@
+//! The settings page: read, save and the user's own client secrets. Saving rebuilds the real
+//! world over the new definitions and shows the chosen world.
+
+use patchbay_core::providers::ProviderDef;
+use patchbay_core::secret::SecretString;
+
+use crate::error::{self, ErrorCode, Result, UserError};
+use crate::settings::{Settings, StoredSettings};
+use crate::state::AppState;
+
+fn real_definitions(state: &AppState) -> Vec<ProviderDef> {
+    state
+        .real_core()
+        .providers()
+        .iter()
+        .map(|d| (**d).clone())
+        .collect()
+}
+
+/// The page's model: the stored choices over the real world's definitions, which world is
+/// shown, which client secrets are saved, and the definition files that were rejected.
+pub async fn get(state: &AppState) -> Settings {
+    let real = state.real();
+    let core = real.core();
+    let mut view = state.settings().view(&real_definitions(state));
+    view.demo_mode = state.demo_mode();
+    view.definition_errors = real.definition_errors().to_vec();
+    for p in &mut view.providers {
+        p.needs_client_secret = core.needs_client_secret(&p.id);
+        if p.needs_client_secret {
+            p.client_secret_saved = core.has_client_secret(&p.id).await;
+        }
+    }
+    view
+}
+
+/// Validates and stores what the page sent, then applies it.
+pub async fn save(state: &AppState, settings: Settings) -> Result<Settings> {
+    let stored = StoredSettings::from_view(&settings, &real_definitions(state))
+        .map_err(|e| error::settings(&e))?;
+    stored
+        .save(&state.paths.settings)
+        .map_err(|e| error::settings(&e))?;
+    state.set_settings(stored);
+    state.rebuild().await;
+    Ok(get(state).await)
+}
+
+/// Keeps the user's own client secret (BoomTown) in the keychain; `None` forgets it.
+pub async fn set_client_secret(
+    state: &AppState,
+    provider_id: &str,
+    secret: Option<String>,
+) -> Result<Settings> {
+    let real = state.real_core();
+    if !real.needs_client_secret(provider_id) {
+        return Err(UserError::new(
+            ErrorCode::SettingsNoClientSecret,
+            &error::provider_name(&real, provider_id),
+        ));
+    }
+    real.set_client_secret(provider_id, secret.map(SecretString::from))
+        .await
+        .map_err(|e| real.api_error_view(provider_id, &e))?;
+    Ok(get(state).await)
+}

@@ -1,0 +1,9 @@
+//! patchbay-app's tests: one binary, a module per area.
+
+mod callback;
+mod notice;
+mod records;
+mod settings;
+mod settings_page;
+mod support;
+mod tiles;

@@ -1,0 +1,48 @@
+//! The settings page over a started app: rejected definition files reach Settings, with
+//! what is wrong, until they are fixed.
+
+use patchbay_app::settings_page;
+
+use crate::support::start;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_definition_file_is_listed_in_settings_with_what_is_wrong() {
+    let bad = ("boomtown.toml", "id = \"boomtown\"\nthis is not toml\n");
+    let (_folder, overrides, state) = start(&[bad]).await;
+
+    let settings = settings_page::get(&state).await;
+    assert!(!settings.demo_mode);
+    assert_eq!(settings.demo_available, cfg!(feature = "demo"));
+    let [problem] = settings.definition_errors.as_slice() else {
+        panic!("one rejected file: {:?}", settings.definition_errors);
+    };
+    assert!(problem.file.ends_with("boomtown.toml"), "{}", problem.file);
+    assert!(
+        problem.message.starts_with("Patchbay ignored ")
+            && problem.message.contains("boomtown.toml")
+            && problem.message.contains("built-in settings"),
+        "a sentence saying which file and what Patchbay does instead: {}",
+        problem.message
+    );
+    // The built-in BoomTown is used instead: all five providers are there.
+    assert_eq!(settings.providers.len(), 5);
+
+    // Saving the page keeps reporting it (the rebuilt world loads the folder again), and
+    // what the page sends back in the read-only fields changes nothing.
+    let mut sent = settings.clone();
+    sent.definition_errors.clear();
+    let saved = settings_page::save(&state, sent).await.unwrap();
+    assert_eq!(saved.definition_errors, settings.definition_errors);
+
+    // Fixed, and saved again: no more problems.
+    std::fs::remove_file(overrides.join("boomtown.toml")).unwrap();
+    let fixed = settings_page::save(&state, saved).await.unwrap();
+    assert_eq!(fixed.definition_errors, []);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_valid_override_file_reports_nothing() {
+    let valid = include_str!("../../../patchbay-core/providers/boomtown.toml");
+    let (_folder, _, state) = start(&[("boomtown.toml", valid)]).await;
+    assert_eq!(settings_page::get(&state).await.definition_errors, []);
+}

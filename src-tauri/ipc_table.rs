@@ -1,0 +1,87 @@
+// The window's IPC contract, declared once: every command (its arguments, its answer and the
+// function in commands.rs that serves it) and every event (its name and payload). `ipc.rs`
+// expands it into the Tauri commands, the handler, typed emitters and the contract the
+// TypeScript client is generated from; `build.rs` includes this file for the ACL manifest's
+// command list; a test checks capabilities/main.json against it.
+//
+// Why this and not tauri-specta: the TypeScript types already come from ts-rs (12.x, stable,
+// the source of every binding); tauri-specta 2 is a release candidate pinned with `=` to a
+// prerelease specta, its client imports @tauri-apps/api directly (the window reaches Tauri
+// only through ui/src/platform.ts) and wraps every answer, and it would replace all the ts-rs
+// derives. A declarative table over ts-rs gives the same single source with neither cost.
+//
+// Each command: `/// docs` (they become the client's JSDoc), `name(arg: Type, ...) -> Answer
+// => adapter;`. The window sends argument keys in camelCase, as Tauri takes them.
+macro_rules! ipc_table {
+    ($expand:ident) => {
+        $expand! {
+            commands {
+                /// Every provider's tile in the world the window shows.
+                list_providers() -> Vec<ProviderTile> => commands::list_providers;
+                /// Starts a browser connect for a new account of the provider (or a reconnect:
+                /// Rust recognises the same account when it comes back). The tiles follow
+                /// through `providers-changed`, never through this answer.
+                connect(provider_id: String) -> () => commands::connect;
+                /// "Test and save" for an API-key provider: Rust tries the key and keeps it only
+                /// if it works. A rejected key comes back as a CommandError; the account arrives
+                /// by `providers-changed`.
+                save_api_key(provider_id: String, values: BTreeMap<String, String>) -> ()
+                    => commands::save_api_key;
+                /// Opens the provider's page where its API key lives, in the system browser.
+                open_key_help(provider_id: String) -> () => commands::open_key_help;
+                /// Gives up the provider's connect that waits for the browser.
+                cancel_connect(provider_id: String) -> () => commands::cancel_connect;
+                /// Forgets one account's sign-in (the provider's other accounts stay); the
+                /// records saved on this computer go too unless `keepRecords`.
+                disconnect(provider_id: String, account_id: String, keep_records: bool) -> ()
+                    => commands::disconnect;
+                /// A provider's lists, with their columns.
+                list_resources(provider_id: String) -> Vec<ResourceView> => commands::list_resources;
+                /// The settings page's model.
+                get_settings() -> Settings => commands::get_settings;
+                /// Validates, stores and applies the settings page; answers what is now in force.
+                save_settings(settings: Settings) -> Settings => commands::save_settings;
+                /// Keeps the user's own client secret in the keychain (null forgets it).
+                set_client_secret(provider_id: String, secret: Option<String>) -> Settings
+                    => commands::set_client_secret;
+                /// Refreshes one list of one account, sending `sync-progress` as pages are
+                /// stored; it waits for a background refresh of the same account first.
+                sync_resource(provider_id: String, account_id: String, resource_id: String)
+                    -> SyncSummary => commands::sync_resource;
+                /// Where the background refresh of each list of one account stands: last
+                /// success, next run, the last run's counts, the daily request budget, a pause
+                /// or an error.
+                sync_statuses(provider_id: String, account_id: String) -> Vec<SyncStatus>
+                    => commands::sync_statuses;
+                /// A page of a list's table, searched and sorted, from the local cache.
+                query_records(provider_id: String, account_id: String, resource_id: String,
+                    query: RecordQuery) -> RecordPage => commands::query_records;
+                /// Every field of one record.
+                record_detail(provider_id: String, account_id: String, resource_id: String,
+                    index: u32) -> RecordDetail => commands::record_detail;
+                /// Records per week, for the chart of leads and contacts.
+                weekly_counts(provider_id: String, account_id: String, resource_id: String)
+                    -> Vec<WeekCount> => commands::weekly_counts;
+                /// Writes the current view (every matched row, in order) as CSV to the
+                /// Downloads folder, sending `export-progress`.
+                export_csv(provider_id: String, account_id: String, resource_id: String,
+                    query: RecordQuery) -> ExportResult => commands::export_csv;
+                /// The same view as JSON: an array of the records as the provider sent them.
+                export_json(provider_id: String, account_id: String, resource_id: String,
+                    query: RecordQuery) -> ExportResult => commands::export_json;
+            }
+            events {
+                /// The active world's tiles, after any connection change (and a world switch).
+                ProvidersChanged = "providers-changed": Vec<ProviderTile>;
+                /// A sync stored a page, or finished (manual or in the background).
+                SyncProgress = "sync-progress": SyncProgress;
+                /// A list's refresh started, finished, failed or was rescheduled.
+                SyncStatus = "sync-status": SyncStatus;
+                /// A quiet, dismissable message (a refused link, a cancelled connect).
+                Notice = "notice": Notice;
+                /// How far an export has come.
+                ExportProgress = "export-progress": ExportProgress;
+            }
+        }
+    };
+}
