@@ -9,6 +9,7 @@ pub mod budget;
 pub mod discovery;
 pub mod error;
 pub mod http;
+pub mod identity_fields;
 pub mod loopback;
 pub mod oauth;
 pub mod paging;
