@@ -224,7 +224,7 @@ async fn funnel_counts_equal_the_truth() {
             (FunnelStepKind::Orders, o.len() as u64),
         ]
     );
-    assert!(o.len() > 0, "the population reaches the last step");
+    assert!(!o.is_empty(), "the population reaches the last step");
     assert!(
         (funnel.steps[3].revenue - revenue).abs() < 0.01,
         "{} {revenue}",
