@@ -96,7 +96,7 @@ CREATE TABLE identity_spec (
 CREATE TABLE person (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
     name          TEXT,
-    name_key      TEXT,
+    name_folded   TEXT,
     email         TEXT,
     phone         TEXT,
     first_seen    INTEGER,
@@ -112,7 +112,7 @@ CREATE TABLE person (
     orders        INTEGER NOT NULL DEFAULT 0,
     revenue       REAL NOT NULL DEFAULT 0
 );
-CREATE INDEX person_name_key ON person(name_key);
+CREATE INDEX person_name_folded ON person(name_folded);
 CREATE INDEX person_first_seen ON person(first_seen);
 CREATE INDEX person_last_seen ON person(last_seen);
 CREATE INDEX person_revenue ON person(revenue);
@@ -139,7 +139,7 @@ CREATE TABLE record_person (
     amount      REAL,
     currency    TEXT,
     attended    INTEGER,
-    keys        TEXT NOT NULL,
+    identifiers TEXT NOT NULL,
     PRIMARY KEY (resource_id, record_id)
 );
 CREATE INDEX record_person_person ON record_person(person_id);

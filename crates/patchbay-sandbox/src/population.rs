@@ -17,9 +17,9 @@ use crate::changes::RecordState;
 use crate::data::{Gen, Person, FIRST_NAMES, LAST_NAMES};
 use crate::providers::{boomtown, clickfunnels, emailoctopus, webinargeek, whatconverts, Provider};
 
-/// Where record ids of people who appear in one collection only start: far above any member
-/// index a collection of 200,000 records reaches.
-const OWN_PEOPLE: u64 = 1 << 32;
+/// Where the ids of people who appear in one collection only start: above any member index
+/// a collection reaches. Such an id is `OWN_PEOPLE + collection << 40 + parent << 20 + index`.
+const OWN_PEOPLE: u64 = 1 << 48;
 
 /// The population member behind record `index` of a collection.
 pub fn member(seed: u64, provider: Provider, resource: &str, parent: u64, index: u64) -> u64 {
@@ -32,11 +32,33 @@ pub fn member(seed: u64, provider: Provider, resource: &str, parent: u64, index:
     if g.chance(60) {
         index + parent
     } else {
-        OWN_PEOPLE + (g.next_u64() >> 24)
+        // Each provider has one people collection (orders are their contacts' people).
+        OWN_PEOPLE + ((provider.tag() - 1) << 40) + ((parent & 0xf_ffff) << 20) + (index & 0xf_ffff)
     }
 }
 
-/// Who member `id` is: a name, their addresses and their number, as they would type them.
+/// Area codes in use, for the numbers below.
+const AREA_CODES: [&str; 60] = [
+    "201", "202", "203", "205", "206", "207", "208", "209", "210", "212", "213", "214", "215",
+    "216", "217", "218", "219", "224", "225", "228", "229", "231", "234", "239", "240", "248",
+    "251", "252", "253", "254", "256", "260", "262", "267", "269", "270", "276", "281", "301",
+    "302", "303", "304", "305", "307", "308", "309", "310", "312", "313", "314", "315", "316",
+    "317", "318", "319", "320", "321", "323", "325", "330",
+];
+
+/// Member `id`'s phone number slot, so two members never share a number: shared members
+/// (ids below 300,000) take their id; each collection's own people a band of 60,000 after
+/// them (unique while its parents × 1,000 + index stays under 60,000: the tests' sizes).
+fn phone_slot(id: u64) -> u64 {
+    if id < OWN_PEOPLE {
+        return id % 300_000;
+    }
+    let own = id - OWN_PEOPLE;
+    let (collection, parent, index) = (own >> 40, (own >> 20) & 0xf_ffff, own & 0xf_ffff);
+    300_000 + collection * 60_000 + (parent * 1_000 + index) % 60_000
+}
+
+/// Who member `id` is: a name, their addresses and their number.
 fn identity(seed: u64, id: u64) -> (&'static str, &'static str, String, Option<String>, String) {
     let mut g = Gen::record(seed, Provider::WhatConverts, "population", 0, id);
     let first = g.pick(FIRST_NAMES);
@@ -50,13 +72,11 @@ fn identity(seed: u64, id: u64) -> (&'static str, &'static str, String, Option<S
     let second = g
         .chance(15)
         .then(|| format!("{}{id}@work.example", first.to_ascii_lowercase()));
-    // A US number: area codes in use, an exchange of [2-9][2-9][0-9] (never N11), any line.
-    let area = g.pick(&[
-        "512", "303", "206", "305", "312", "602", "617", "404", "619", "615",
-    ]);
-    let exchange = (2 + g.below(8)) * 100 + (2 + g.below(8)) * 10 + g.below(10);
-    let line = g.below(10_000);
-    let e164 = format!("+1{area}{exchange}{line:04}");
+    // 555 numbers, as the rest of the generated data uses (fiction's exchange).
+    let slot = phone_slot(id);
+    let area = AREA_CODES[(slot % AREA_CODES.len() as u64) as usize];
+    let line = slot / AREA_CODES.len() as u64 % 10_000;
+    let e164 = format!("+1{area}555{line:04}");
     (first, last, email, second, e164)
 }
 
@@ -143,91 +163,133 @@ fn id_text(v: &Value) -> String {
     }
 }
 
-/// Every record of the people collections as generated (before any `apply_changes`), with
-/// its true person: WhatConverts leads, ClickFunnels contacts and orders, every webinar's
-/// registrations, BoomTown leads and every list's EmailOctopus contacts. Orders belong to
-/// the person of the contact they name.
-pub fn people_records(seed: u64, records: u64) -> Vec<PeopleRecord> {
+/// The people collections.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    WhatConvertsLeads,
+    ClickFunnelsContacts,
+    ClickFunnelsOrders,
+    WebinarGeekRegistrations,
+    BoomTownLeads,
+    EmailOctopusContacts,
+}
+
+/// Record `index` of a collection (of parent `parent`: a webinar's or a list's index; `total`
+/// records in it), as generated, with the person behind it.
+fn generated(seed: u64, kind: Kind, parent: u64, index: u64, total: u64) -> PeopleRecord {
     let st = RecordState::default();
     let json = |v: Result<Value, serde_json::Error>| v.expect("records serialise to JSON");
-    let mut out = Vec::new();
-    let mut push =
-        |provider: &'static str, resource: &'static str, person: u64, record: Value, id: String| {
-            out.push(PeopleRecord {
-                truth: TruthRow {
-                    provider,
-                    resource,
-                    record_id: id,
-                    person,
-                },
-                record,
-            })
-        };
-    for i in 0..records {
-        let lead = json(serde_json::to_value(whatconverts::lead_at(seed, i, st)));
-        let id = whatconverts::lead_id(i).to_string();
-        push(
+    let (provider, resource, person, record) = match kind {
+        Kind::WhatConvertsLeads => (
             "whatconverts",
             "leads",
-            member(seed, Provider::WhatConverts, "leads", 0, i),
-            lead,
-            id,
-        );
-        let contact = json(serde_json::to_value(clickfunnels::contact_at(seed, i, st)));
-        let id = id_text(&contact);
-        push(
+            member(seed, Provider::WhatConverts, "leads", 0, index),
+            json(serde_json::to_value(whatconverts::lead_at(seed, index, st))),
+        ),
+        Kind::ClickFunnelsContacts => (
             "clickfunnels",
             "contacts",
-            member(seed, Provider::ClickFunnels, "contacts", 0, i),
-            contact,
-            id,
-        );
-        let order = clickfunnels::order_at(seed, i, records, st);
-        let contact_index =
-            order["contact_id"].as_u64().unwrap_or(0) - clickfunnels::FIRST_CONTACT_ID;
-        let id = id_text(&order);
-        push(
-            "clickfunnels",
-            "orders",
-            member(seed, Provider::ClickFunnels, "contacts", 0, contact_index),
-            order,
-            id,
-        );
-        let lead = json(serde_json::to_value(boomtown::lead_at(seed, i, st)));
-        let id = id_text(&lead);
-        push(
+            member(seed, Provider::ClickFunnels, "contacts", 0, index),
+            json(serde_json::to_value(clickfunnels::contact_at(
+                seed, index, st,
+            ))),
+        ),
+        Kind::ClickFunnelsOrders => {
+            let order = clickfunnels::order_at(seed, index, total, st);
+            // An order is its contact's person's.
+            let contact =
+                order["contact_id"].as_u64().unwrap_or(0) - clickfunnels::FIRST_CONTACT_ID;
+            let person = member(seed, Provider::ClickFunnels, "contacts", 0, contact);
+            ("clickfunnels", "orders", person, order)
+        }
+        Kind::WebinarGeekRegistrations => (
+            "webinargeek",
+            "registrations",
+            member(
+                seed,
+                Provider::WebinarGeek,
+                "subscriptions",
+                parent + 1,
+                index,
+            ),
+            json(serde_json::to_value(webinargeek::subscription(
+                seed, parent, index, total,
+            ))),
+        ),
+        Kind::BoomTownLeads => (
             "boomtown",
             "leads",
-            member(seed, Provider::BoomTown, "leads", 0, i),
-            lead,
-            id,
-        );
+            member(seed, Provider::BoomTown, "leads", 0, index),
+            json(serde_json::to_value(boomtown::lead_at(seed, index, st))),
+        ),
+        Kind::EmailOctopusContacts => (
+            "emailoctopus",
+            "contacts",
+            member(seed, Provider::EmailOctopus, "contacts", parent + 1, index),
+            json(serde_json::to_value(emailoctopus::contact_at(
+                seed, parent, index, st,
+            ))),
+        ),
+    };
+    let record_id = match kind {
+        Kind::WhatConvertsLeads => whatconverts::lead_id(index).to_string(),
+        _ => id_text(&record),
+    };
+    PeopleRecord {
+        truth: TruthRow {
+            provider,
+            resource,
+            record_id,
+            person,
+        },
+        record,
+    }
+}
+
+/// Every record of the people collections as generated (before any `apply_changes`), with
+/// its true person: WhatConverts leads, ClickFunnels contacts and orders, every webinar's
+/// registrations, BoomTown leads and every list's EmailOctopus contacts (`records` webinars
+/// and lists of `records` each, as the sandbox serves them).
+pub fn people_records(seed: u64, records: u64) -> Vec<PeopleRecord> {
+    let mut out = Vec::new();
+    for i in 0..records {
+        for kind in [
+            Kind::WhatConvertsLeads,
+            Kind::ClickFunnelsContacts,
+            Kind::ClickFunnelsOrders,
+            Kind::BoomTownLeads,
+        ] {
+            out.push(generated(seed, kind, 0, i, records));
+        }
         for j in 0..records {
-            let reg = json(serde_json::to_value(webinargeek::subscription(
-                seed, i, j, records,
-            )));
-            let id = id_text(&reg);
-            push(
-                "webinargeek",
-                "registrations",
-                member(seed, Provider::WebinarGeek, "subscriptions", i + 1, j),
-                reg,
-                id,
-            );
-            let sub = json(serde_json::to_value(emailoctopus::contact_at(
-                seed, i, j, st,
-            )));
-            let id = id_text(&sub);
-            push(
-                "emailoctopus",
-                "contacts",
-                member(seed, Provider::EmailOctopus, "contacts", i + 1, j),
-                sub,
-                id,
-            );
+            out.push(generated(
+                seed,
+                Kind::WebinarGeekRegistrations,
+                i,
+                j,
+                records,
+            ));
+            out.push(generated(seed, Kind::EmailOctopusContacts, i, j, records));
         }
     }
     out
+}
+
+/// `per_provider` records of one people collection of each of the five providers
+/// (WhatConverts leads, ClickFunnels contacts, the first webinar's registrations, BoomTown
+/// leads, the first list's contacts), with their truth: a workload of the same size for every
+/// tool, for benchmarks.
+pub fn five_providers(seed: u64, per_provider: u64) -> Vec<PeopleRecord> {
+    let kinds = [
+        Kind::WhatConvertsLeads,
+        Kind::ClickFunnelsContacts,
+        Kind::WebinarGeekRegistrations,
+        Kind::BoomTownLeads,
+        Kind::EmailOctopusContacts,
+    ];
+    (0..per_provider)
+        .flat_map(|i| kinds.map(|kind| generated(seed, kind, 0, i, per_provider)))
+        .collect()
 }
 
 /// [`people_records`] without the records: who is behind each one.

@@ -290,7 +290,7 @@ impl Cache {
     pub fn merge_suggestions(&self, id: i64) -> Result<Vec<MergeSuggestion>, CacheError> {
         self.with_reader(|conn| {
             let name_key: Option<String> = conn
-                .prepare_cached("SELECT name_key FROM person WHERE id = ?1")?
+                .prepare_cached("SELECT name_folded FROM person WHERE id = ?1")?
                 .query_row([id], |r| r.get(0))
                 .optional()?
                 .ok_or(CacheError::UnknownPerson(id))?;
@@ -299,7 +299,7 @@ impl Cache {
             };
             let rows = conn
                 .prepare_cached(&format!(
-                    "SELECT {PERSON_COLUMNS} FROM person p WHERE p.name_key = ?1 AND p.id <> ?2
+                    "SELECT {PERSON_COLUMNS} FROM person p WHERE p.name_folded = ?1 AND p.id <> ?2
                      ORDER BY p.id LIMIT 50"
                 ))?
                 .query_map(params![name_key, id], person_row)?

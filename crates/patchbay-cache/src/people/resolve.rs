@@ -102,7 +102,7 @@ impl Resolver {
         let keys_json = serde_json::to_string(&facts.keys).unwrap_or_default();
         let existing: Option<(i64, String)> = tx
             .prepare_cached(
-                "SELECT person_id, keys FROM record_person WHERE resource_id = ?1 AND record_id = ?2",
+                "SELECT person_id, identifiers FROM record_person WHERE resource_id = ?1 AND record_id = ?2",
             )?
             .query_row(params![self.resource_id, record_id], |r| {
                 Ok((r.get(0)?, r.get(1)?))
@@ -147,11 +147,11 @@ fn write_facts(
 ) -> Result<(), CacheError> {
     tx.prepare_cached(
         "INSERT INTO record_person (resource_id, record_id, person_id, role, at, name, email, phone,
-             source, medium, campaign, amount, currency, attended, keys)
+             source, medium, campaign, amount, currency, attended, identifiers)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
          ON CONFLICT (resource_id, record_id) DO UPDATE SET person_id = ?3, role = ?4, at = ?5,
              name = ?6, email = ?7, phone = ?8, source = ?9, medium = ?10, campaign = ?11,
-             amount = ?12, currency = ?13, attended = ?14, keys = ?15",
+             amount = ?12, currency = ?13, attended = ?14, identifiers = ?15",
     )?
     .execute(params![
         resource_id,
@@ -252,7 +252,7 @@ fn reresolve(tx: &Connection, persons: &[i64], changes: &mut Changes) -> Result<
     }
     let records: Vec<(i64, String, String)> = tx
         .prepare_cached(
-            "SELECT resource_id, record_id, keys FROM record_person WHERE person_id = 0",
+            "SELECT resource_id, record_id, identifiers FROM record_person WHERE person_id = 0",
         )?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<Result<_, _>>()?;
@@ -341,7 +341,7 @@ fn recompute(tx: &Connection, person: i64) -> Result<(), CacheError> {
     let name: Option<String> = tx
         .prepare_cached("SELECT name FROM person WHERE id = ?1")?
         .query_row([person], |r| r.get(0))?;
-    tx.prepare_cached("UPDATE person SET name_key = ?2 WHERE id = ?1")?
+    tx.prepare_cached("UPDATE person SET name_folded = ?2 WHERE id = ?1")?
         .execute(params![
             person,
             name.as_deref().and_then(normalize::name_key)

@@ -175,7 +175,7 @@ impl IdentitySpec {
             amount: self
                 .amount
                 .as_deref()
-                .and_then(|p| number(record.pointer(p)?)),
+                .and_then(|p| extract::number(record.pointer(p)?)),
             currency: text_at(record, &self.currency),
             source: text_at(record, &self.source),
             medium: text_at(record, &self.medium),
@@ -183,49 +183,17 @@ impl IdentitySpec {
             attended: self
                 .attended
                 .as_deref()
-                .and_then(|p| boolean(record.pointer(p)?)),
+                .and_then(|p| extract::boolean(record.pointer(p)?)),
         }
     }
 }
 
+/// A date as the records table reads it: the formats providers send, or epoch seconds
+/// (WebinarGeek) or milliseconds.
 fn date(v: &Value) -> Option<i64> {
     match v {
         Value::String(s) => extract::parse_date(s),
-        // Epoch seconds (WebinarGeek), or milliseconds above 10^11.
-        Value::Number(n) => n.as_f64().map(|n| {
-            if n.abs() >= 1e11 {
-                (n / 1000.0) as i64
-            } else {
-                n as i64
-            }
-        }),
-        _ => None,
-    }
-}
-
-fn number(v: &Value) -> Option<f64> {
-    match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s
-            .chars()
-            .filter(|c| c.is_ascii_digit() || matches!(c, '.' | '-'))
-            .collect::<String>()
-            .parse()
-            .ok(),
-        _ => None,
-    }
-    .filter(|n: &f64| n.is_finite())
-}
-
-fn boolean(v: &Value) -> Option<bool> {
-    match v {
-        Value::Bool(b) => Some(*b),
-        Value::Number(n) => n.as_f64().map(|n| n != 0.0),
-        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-            "true" | "yes" | "1" => Some(true),
-            "false" | "no" | "0" => Some(false),
-            _ => None,
-        },
+        Value::Number(n) => n.as_f64().and_then(extract::epoch_seconds),
         _ => None,
     }
 }

@@ -149,6 +149,22 @@ async fn identity_precision_and_recall_against_the_sandbox_truth() {
         recall
     );
     assert!(precision >= 0.99 && recall >= 0.99, "{precision} {recall}");
+    // Every lead's number, in whichever format, was read as a phone.
+    let with_leads = cache
+        .people(&PeopleQuery {
+            tool: Some("whatconverts".into()),
+            limit: 10_000,
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(with_leads.matched > 0);
+    assert!(
+        with_leads
+            .rows
+            .iter()
+            .all(|p| p.phone.as_deref().is_some_and(|p| p.starts_with("+1"))),
+        "a lead's phone was not read"
+    );
     let people: std::collections::HashSet<u64> = records.iter().map(|r| r.truth.person).collect();
     let after = cache
         .people(&PeopleQuery {
