@@ -43,7 +43,13 @@ fn columns() -> Vec<ColumnSpec> {
 }
 
 /// Stores `records` of one resource in pages; answers seconds.
-fn store(cache: &Cache, provider: &str, resource: &str, records: &[&PeopleRecord], mode: SyncMode) -> Result<f64, Error> {
+fn store(
+    cache: &Cache,
+    provider: &str,
+    resource: &str,
+    records: &[&PeopleRecord],
+    mode: SyncMode,
+) -> Result<f64, Error> {
     let started = Instant::now();
     let mut w = cache.begin_sync(provider, ACCOUNT, resource, &columns(), mode)?;
     for page in records.chunks(PAGE) {
@@ -120,7 +126,13 @@ pub fn run(records: u64) -> Result<(), Error> {
     let base = of(&all, "whatconverts", "leads");
     store(&bare, "whatconverts", "leads", &base, SyncMode::Full)?;
     let page_plain = store(&bare, "whatconverts", "leads", &more, SyncMode::Incremental)?;
-    let page_people = store(&people, "whatconverts", "leads", &more, SyncMode::Incremental)?;
+    let page_people = store(
+        &people,
+        "whatconverts",
+        "leads",
+        &more,
+        SyncMode::Incremental,
+    )?;
     println!(
         "{}",
         json!({"figure": "people", "what": "one_page", "records": more.len(),
