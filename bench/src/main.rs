@@ -8,6 +8,8 @@
 //!   as they arrive, none kept), printing one JSON line with the records and seconds.
 //! - `incremental [RECORDS]`: figure 7, a full sync then a `Pass::Auto` refresh after a 1%
 //!   change set, all in this process (sandbox, core, cache in a temporary directory).
+//! - `people [RECORDS]`: figure 9, People: resolving five providers × RECORDS records (default
+//!   100000) and one more page, against the cache's plain insert rate (`people.rs`).
 //! - `limits [PROVIDER]`: figure 8, each provider's full sync under its documented limits
 //!   against the least time those limits allow.
 //!
@@ -28,6 +30,7 @@ use sha2::{Digest, Sha256};
 mod incremental;
 mod inprocess;
 mod limits;
+mod people;
 
 const CLIENT_ID: &str = "patchbay-desktop";
 const LOOPBACK_REDIRECT: &str = "http://127.0.0.1:53682/oauth/callback";
@@ -36,7 +39,8 @@ const USAGE: &str = "usage:
   patchbay-bench token SANDBOX_URL PROVIDER
   patchbay-bench sync SANDBOX_URL PROVIDER RESOURCE [--shipped-rate-limit]
   patchbay-bench incremental [RECORDS]      (default 100000)
-  patchbay-bench limits [PROVIDER]          (default: all five)";
+  patchbay-bench limits [PROVIDER]          (default: all five)
+  patchbay-bench people [RECORDS]           (default 100000 per provider)";
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -61,6 +65,14 @@ fn main() -> ExitCode {
         ["incremental"] => rt.block_on(incremental::run(100_000)),
         ["incremental", records] => match records.parse::<usize>() {
             Ok(n) if n > 0 => rt.block_on(incremental::run(n)),
+            _ => {
+                eprintln!("RECORDS must be a whole number above 0, not {records:?}\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        },
+        ["people"] => people::run(100_000),
+        ["people", records] => match records.parse::<u64>() {
+            Ok(n) if n > 0 => people::run(n),
             _ => {
                 eprintln!("RECORDS must be a whole number above 0, not {records:?}\n{USAGE}");
                 return ExitCode::from(2);

@@ -294,8 +294,7 @@ pub async fn export(
     progress: impl Fn(ExportProgress) + Send + 'static,
 ) -> Result<ExportResult> {
     let (cache, provider, account, resource) = open(state, list)?.parts();
-    let dir =
-        dir.ok_or_else(|| UserError::of(ErrorCode::ExportNoFolder))?;
+    let dir = dir.ok_or_else(|| UserError::of(ErrorCode::ExportNoFolder))?;
     let (p, r) = (provider.clone(), resource.clone());
     let mut progress = move |done: u64, total: u64| {
         if done.is_multiple_of(2000) || done == total {

@@ -195,7 +195,11 @@ impl StoredSettings {
             providers: defs
                 .iter()
                 .map(|d| {
-                    let o = self.providers.get(d.id.as_str()).cloned().unwrap_or_default();
+                    let o = self
+                        .providers
+                        .get(d.id.as_str())
+                        .cloned()
+                        .unwrap_or_default();
                     ProviderSettings {
                         id: d.id.to_string(),
                         display_name: d.display_name.clone(),

@@ -45,6 +45,12 @@ pub enum CacheError {
         resource: String,
     },
 
+    #[error("That person is no longer in People (their records were merged, split or removed). Search for them again.")]
+    UnknownPerson(i64),
+
+    #[error("That merge or split was already undone, or never made.")]
+    UnknownDecision(i64),
+
     #[error("There is no column `{0}` in this view.")]
     UnknownColumn(String),
 

@@ -104,7 +104,7 @@ pub(crate) fn text(v: &Value) -> String {
     }
 }
 
-fn number(v: &Value) -> Option<f64> {
+pub(crate) fn number(v: &Value) -> Option<f64> {
     match v {
         Value::Number(n) => n.as_f64(),
         // Providers send money as "$1,234.50" or "1234.5"; keep digits, sign and point.
@@ -124,7 +124,7 @@ fn number(v: &Value) -> Option<f64> {
     .filter(|n: &f64| n.is_finite())
 }
 
-fn boolean(v: &Value) -> Option<bool> {
+pub(crate) fn boolean(v: &Value) -> Option<bool> {
     match v {
         Value::Bool(b) => Some(*b),
         Value::Number(n) => n.as_f64().map(|n| n != 0.0),
@@ -175,7 +175,7 @@ fn date_cell(kind: ColumnKind, v: &Value) -> Cell {
 }
 
 /// Numbers above 10^11 are taken as milliseconds (10^11 seconds is the year 5138).
-fn epoch_seconds(n: f64) -> Option<i64> {
+pub(crate) fn epoch_seconds(n: f64) -> Option<i64> {
     let secs = if n.abs() >= 1e11 { n / 1000.0 } else { n };
     OffsetDateTime::from_unix_timestamp(secs.trunc() as i64)
         .ok()

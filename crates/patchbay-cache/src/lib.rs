@@ -19,6 +19,7 @@ mod extract;
 mod fts;
 mod ids;
 mod migrations;
+mod people;
 mod query;
 mod schema;
 mod writer;
@@ -37,6 +38,11 @@ pub use error::CacheError;
 pub use migrations::{DEFAULT_ACCOUNT, SCHEMA_VERSION};
 /// The one column type, shared with the core's definitions and the window.
 pub use patchbay_model::ColumnKind;
+pub use people::{
+    AttributionBy, AttributionRow, BelongsTo, DateRange, DecisionId, Funnel, FunnelStep,
+    FunnelStepKind, IdentitySpec, MergeSuggestion, PeoplePage, PeopleQuery, PeopleSort,
+    PeopleSortKey, PersonDetail, PersonRow, RecordRef, RecordRole, TimelineEntry,
+};
 pub use writer::{PageStats, SyncWriter};
 
 /// One column the records table shows, read from each record with an RFC 6901 JSON pointer.

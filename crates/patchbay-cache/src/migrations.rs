@@ -79,7 +79,89 @@ ALTER TABLE sync_state ADD COLUMN updated INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sync_state ADD COLUMN watermark TEXT;
 ";
 
-const STEPS: &[&str] = &[V1, V2, V3, V4];
+/// Version 5 is People: each record of a resource with identity fields (`identity_spec`, set
+/// from its definition) is resolved to a person. `person_key` maps each email, phone and record
+/// key to its one person; `record_person` keeps what each record says (and its keys, to resolve
+/// again after a deletion or a decision); `person` keeps each person's figures for the People
+/// table, with indexes for its sorts; `person_fts` finds a person by any of their records'
+/// names, emails and phones. The user's merges and splits are `person_decision` with the
+/// records they name. Files from before start with no people: the next sync resolves them.
+const V5: &str = "
+CREATE TABLE identity_spec (
+    provider TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    spec     TEXT NOT NULL,
+    PRIMARY KEY (provider, resource)
+);
+CREATE TABLE person (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    name          TEXT,
+    name_folded   TEXT,
+    email         TEXT,
+    phone         TEXT,
+    first_seen    INTEGER,
+    last_seen     INTEGER,
+    source        TEXT,
+    medium        TEXT,
+    campaign      TEXT,
+    tools         TEXT NOT NULL DEFAULT '',
+    records       INTEGER NOT NULL DEFAULT 0,
+    leads         INTEGER NOT NULL DEFAULT 0,
+    registrations INTEGER NOT NULL DEFAULT 0,
+    attended      INTEGER NOT NULL DEFAULT 0,
+    orders        INTEGER NOT NULL DEFAULT 0,
+    revenue       REAL NOT NULL DEFAULT 0
+);
+CREATE INDEX person_name_folded ON person(name_folded);
+CREATE INDEX person_first_seen ON person(first_seen);
+CREATE INDEX person_last_seen ON person(last_seen);
+CREATE INDEX person_revenue ON person(revenue);
+CREATE INDEX person_source ON person(source);
+CREATE TABLE person_key (
+    kind      TEXT NOT NULL,
+    value     TEXT NOT NULL,
+    person_id INTEGER NOT NULL,
+    PRIMARY KEY (kind, value)
+) WITHOUT ROWID;
+CREATE INDEX person_key_person ON person_key(person_id);
+CREATE TABLE record_person (
+    resource_id INTEGER NOT NULL,
+    record_id   TEXT NOT NULL,
+    person_id   INTEGER NOT NULL,
+    role        TEXT NOT NULL,
+    at          INTEGER,
+    name        TEXT,
+    email       TEXT,
+    phone       TEXT,
+    source      TEXT,
+    medium      TEXT,
+    campaign    TEXT,
+    amount      REAL,
+    currency    TEXT,
+    attended    INTEGER,
+    identifiers TEXT NOT NULL,
+    PRIMARY KEY (resource_id, record_id)
+);
+CREATE INDEX record_person_person ON record_person(person_id);
+CREATE INDEX record_person_role_at ON record_person(role, at);
+CREATE TABLE person_decision (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind      TEXT NOT NULL CHECK (kind IN ('merge', 'split')),
+    made_at   TEXT NOT NULL,
+    undone_at TEXT
+);
+CREATE TABLE decision_record (
+    decision_id INTEGER NOT NULL REFERENCES person_decision(id),
+    resource_id INTEGER NOT NULL,
+    record_id   TEXT NOT NULL,
+    PRIMARY KEY (decision_id, resource_id, record_id)
+);
+CREATE INDEX decision_record_record ON decision_record(resource_id, record_id);
+CREATE VIRTUAL TABLE person_fts USING fts5(body, content='', contentless_delete=1,
+    tokenize='unicode61 remove_diacritics 2', prefix='1 2 3');
+";
+
+const STEPS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The account that data cached before accounts existed (schema version 2 and older) belongs to.
 /// V3 writes this literal into migrated files, so it can never change.
@@ -151,8 +233,22 @@ pub(crate) fn check_tables(conn: &Connection) -> Result<(), CacheError> {
     Ok(())
 }
 
+/// FTS5 keeps its index in shadow tables named after the virtual table.
+const FTS_SHADOWS: [&str; 5] = ["_data", "_idx", "_docsize", "_config", "_content"];
+
 fn is_cache_table(name: &str) -> bool {
-    if matches!(name, "resources" | "sync_state") || name.starts_with("sqlite_") {
+    if matches!(
+        name,
+        "resources"
+            | "sync_state"
+            | "identity_spec"
+            | "person"
+            | "person_key"
+            | "record_person"
+            | "person_decision"
+            | "decision_record"
+    ) || name.starts_with("sqlite_")
+    {
         return true;
     }
     let numbered = |rest: &str| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit());
@@ -162,9 +258,12 @@ fn is_cache_table(name: &str) -> bool {
     {
         return numbered(rest);
     }
+    if let Some(shadow) = name.strip_prefix("person_fts") {
+        return shadow.is_empty() || FTS_SHADOWS.contains(&shadow);
+    }
     if let Some(rest) = name.strip_prefix("fts_") {
         // FTS5 keeps its index in shadow tables named after the virtual table.
-        let base = ["_data", "_idx", "_docsize", "_config", "_content"]
+        let base = FTS_SHADOWS
             .iter()
             .find_map(|s| rest.strip_suffix(s))
             .unwrap_or(rest);
@@ -186,6 +285,9 @@ mod tests {
             "fts_12",
             "fts_12_data",
             "fts_3_config",
+            "person",
+            "person_fts",
+            "person_fts_data",
         ] {
             assert!(is_cache_table(ok), "{ok}");
         }
@@ -196,6 +298,8 @@ mod tests {
             "fts_a_data",
             "secrets",
             "fts_1_other",
+            "person_fts_other",
+            "persons",
         ] {
             assert!(!is_cache_table(bad), "{bad}");
         }

@@ -18,6 +18,7 @@ use time::OffsetDateTime;
 use tracing::{debug, info};
 
 use crate::ids::{fts_table, raw_table, record_table, validate, validate_list};
+use crate::people::resolve::{self as people, Changes, Resolver};
 use crate::schema::{self, Resource};
 use crate::{extract, Cache, CacheError, ColumnSpec, SyncMarks, SyncMode, SyncStats, Unfinished};
 
@@ -28,6 +29,8 @@ pub struct SyncWriter<'c> {
     sql: RowSql,
     mode: SyncMode,
     generation: i64,
+    /// Resolves stored records to people, when the resource has identity fields.
+    people: Option<Resolver>,
 }
 
 /// Marks a resource as being synced for as long as its `SyncWriter` lives (also when it is
@@ -382,6 +385,7 @@ impl Cache {
             "UPDATE resources SET complete = 0 WHERE id = ?1",
             [resource_id],
         )?;
+        let people = Resolver::load(&tx, resource_id, provider, account, resource)?;
         tx.commit()?;
         Ok(SyncWriter {
             cache: self,
@@ -390,6 +394,7 @@ impl Cache {
             sql: RowSql::new(resource_id, columns),
             mode,
             generation,
+            people,
         })
     }
 
@@ -488,6 +493,7 @@ impl Cache {
             .query_map(params![provider, account, resource], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         for id in &ids {
+            people::forget_resource(&tx, *id)?;
             schema::drop_tables(&tx, *id)?;
             tx.execute("DELETE FROM sync_state WHERE resource_id = ?1", [id])?;
             tx.execute("DELETE FROM resources WHERE id = ?1", [id])?;
@@ -540,6 +546,7 @@ impl SyncWriter<'_> {
             return Err(CacheError::SyncSuperseded);
         }
         let mut stats = PageStats::default();
+        let mut changes = Changes::default();
         for (record_id, record) in records {
             if record_id.is_empty() {
                 return Err(CacheError::Record("a record has an empty id".into()));
@@ -561,6 +568,9 @@ impl SyncWriter<'_> {
                         self.sql
                             .put_row(&tx, record_id, &clean, self.generation, None)?;
                     self.sql.put_raw(&tx, idx, &raw)?;
+                    if let Some(people) = &self.people {
+                        people.observe(&tx, &mut changes, record_id, &clean)?;
+                    }
                     if is_new {
                         stats.added += 1;
                     } else {
@@ -569,6 +579,8 @@ impl SyncWriter<'_> {
                 }
             }
         }
+        // People follow the page in its transaction: they are never behind the stored records.
+        changes.settle(&tx)?;
         tx.execute(
             "UPDATE resources SET row_count = row_count + ?1 WHERE id = ?2",
             params![stats.added as i64, self.resource_id],
@@ -605,6 +617,13 @@ impl SyncWriter<'_> {
             return Err(CacheError::SyncSuperseded);
         }
         let deleted = if self.mode == SyncMode::Full {
+            if self.people.is_some() {
+                let gone: Vec<String> = tx
+                    .prepare(&format!("SELECT record_id FROM {rec} WHERE seen_gen <> ?1"))?
+                    .query_map([self.generation], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?;
+                people::forget(&tx, self.resource_id, gone.iter().map(String::as_str))?;
+            }
             tx.execute(
                 &format!(
                     "DELETE FROM {fts} WHERE rowid IN (SELECT idx FROM {rec} WHERE seen_gen <> ?1)"

@@ -113,6 +113,9 @@ error_codes! {
     // Reading and exporting records.
     RecordsQueryTooLong = "records.query_too_long",
     RecordsNotFound = "records.not_found",
+    // People (one person across the tools).
+    PeopleUnknownPerson = "people.unknown_person",
+    PeopleUnknownDecision = "people.unknown_decision",
     ExportNoFolder = "export.no_folder",
     ExportWriteFailed = "export.write_failed",
     // The app itself.
@@ -344,6 +347,14 @@ impl ErrorCode {
             RecordsNotFound => (
                 "That record is no longer here.".to_string(),
                 "Press Refresh to update the list.",
+            ),
+            PeopleUnknownPerson => (
+                "That person is no longer here: a merge or a refresh changed who is who.".to_string(),
+                "Go back to People and open the person again.",
+            ),
+            PeopleUnknownDecision => (
+                "That merge or split was already undone.".to_string(),
+                "Go back to People to see who is who now.",
             ),
             ExportNoFolder => (
                 "Patchbay could not find your Downloads folder.".to_string(),

@@ -12,6 +12,7 @@ pub mod discovery;
 pub mod error;
 pub mod error_code;
 pub mod http;
+pub mod identity_fields;
 pub mod loopback;
 pub mod oauth;
 pub mod paging;

@@ -170,6 +170,10 @@ pub struct ResourceDef {
     /// How to fetch only what changed since the last sync; without it every sync is a full pass.
     #[serde(default)]
     pub incremental: Option<IncrementalDef>,
+    /// Which fields say who the person is and what they did (People); `None` for resources
+    /// that hold no people (funnels, webinars, lists).
+    #[serde(default)]
+    pub identity: Option<crate::identity_fields::IdentityFields>,
 }
 
 /// One query parameter whose values are read one after another (see [`ResourceDef::split`]).
@@ -479,6 +483,10 @@ fn validate(def: &ProviderDef) -> Result<(), Refusal> {
             check_pointer("pointer", &p.pointer)?;
         }
         validate_incremental(r)?;
+        if let Some(identity) = &r.identity {
+            let ids: Vec<&str> = def.resources.iter().map(|o| o.id.as_str()).collect();
+            identity.check(&r.id, &ids)?;
+        }
         match &r.paging {
             Paging::PagePerPage { page_size, .. } | Paging::OffsetLimit { page_size, .. }
                 if *page_size == 0 =>

@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/_sandbox/changes", post(changes))
         .route("/_sandbox/clock", post(clock))
         .route("/_sandbox/records/{provider}/{resource}", get(records))
+        .route("/_sandbox/truth", get(truth))
 }
 
 #[derive(Debug, Deserialize)]
@@ -88,4 +89,11 @@ async fn records(
         Ok(c) => Json(state.store.records(c, &state.clock)).into_response(),
         Err(e) => error(StatusCode::NOT_FOUND, &e),
     }
+}
+
+/// Who is really behind every record of the people collections (`population::truth`), so
+/// end-to-end tests can check People against it.
+async fn truth(State(state): State<AppState>) -> Response {
+    let rows = crate::population::truth(state.config.seed, state.config.records as u64);
+    Json(rows).into_response()
 }

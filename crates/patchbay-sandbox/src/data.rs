@@ -124,6 +124,7 @@ impl Gen {
                 domain
             ),
             // 555-0100..0199 numbers are reserved for fiction.
+            second_email: None,
             phone: format!("+1 ({area}) 555-0{line}"),
             phone_e164: format!("+1{area}5550{line}"),
             city,
@@ -138,6 +139,8 @@ pub struct Person {
     pub first: &'static str,
     pub last: &'static str,
     pub email: String,
+    /// Some people have a second address (`population`).
+    pub second_email: Option<String>,
     pub phone: String,
     pub phone_e164: String,
     pub city: &'static str,

@@ -19,6 +19,7 @@ mod oauth;
 mod observe;
 mod pagination;
 mod pkce;
+pub mod population;
 mod providers;
 mod quota;
 mod ratelimit;
@@ -209,6 +210,12 @@ impl Sandbox {
             Ok(c) => self.state.store.records(c, &self.state.clock),
             Err(_) => Vec::new(),
         }
+    }
+
+    /// Every record of the people collections as generated, with the true person behind it
+    /// (also served as JSON, without the records, at `/_sandbox/truth`).
+    pub fn people_records(&self) -> Vec<population::PeopleRecord> {
+        population::people_records(self.state.config.seed, self.state.config.records as u64)
     }
 
     /// Moves the simulated clock forward (records' dates, churn, daily quotas). Token

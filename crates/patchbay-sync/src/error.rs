@@ -72,6 +72,8 @@ pub fn cache_code(e: &CacheError) -> ErrorCode {
         CacheError::SyncRunning { .. } => ErrorCode::CacheSyncRunning,
         CacheError::SyncSuperseded => ErrorCode::CacheSyncSuperseded,
         CacheError::ExportWrite(_) => ErrorCode::ExportWriteFailed,
+        CacheError::UnknownPerson(_) => ErrorCode::PeopleUnknownPerson,
+        CacheError::UnknownDecision(_) => ErrorCode::PeopleUnknownDecision,
         CacheError::InvalidId(_)
         | CacheError::UnknownColumn(_)
         | CacheError::NotADateColumn(_)

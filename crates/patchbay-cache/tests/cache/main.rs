@@ -4,6 +4,7 @@
 mod accounts;
 mod export;
 mod migrations;
+mod people;
 mod query;
 mod secrets;
 mod sync;

@@ -1,7 +1,6 @@
 //! One account's life after connect: "Connected as", disconnect, and the one-time move of
 //! single-account data into the first account.
 
-use url::Url;
 use super::CoreState;
 use crate::accounts::AccountEntry;
 use crate::discovery;
@@ -9,6 +8,7 @@ use crate::error::ApiError;
 use crate::session::{client_secret_key, tokens_key, BoundSecret, StoredTokens};
 use crate::vault::VaultKey;
 use crate::world::AccountId;
+use url::Url;
 
 impl CoreState {
     /// "Connected as": the account name, looked up again from the provider.

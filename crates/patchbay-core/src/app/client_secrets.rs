@@ -1,12 +1,12 @@
 //! The user's own client secret (BoomTown outside demo mode), bound to the token endpoint
 //! it was saved for.
 
-use url::Url;
 use super::CoreState;
 use crate::error::ApiError;
 use crate::providers::ClientAuth;
 use crate::secret::{ExposeSecret, SecretString};
 use crate::session::{client_secret_key, BoundSecret};
+use url::Url;
 
 impl CoreState {
     /// Whether the provider's token endpoint wants the user's own client secret (BoomTown

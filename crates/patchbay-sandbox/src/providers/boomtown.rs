@@ -102,6 +102,9 @@ pub struct Lead {
     first_name: &'static str,
     last_name: &'static str,
     email: String,
+    /// A lead's second address, when they have one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secondary_email: Option<String>,
     phone: String,
     source: &'static str,
     status: &'static str,
@@ -119,7 +122,7 @@ pub struct Lead {
 /// last visit; an added lead's is its creation; an update (a new status) sets it to then.
 pub fn lead_at(seed: u64, index: u64, st: RecordState) -> Lead {
     let mut g = Gen::record(seed, P, "leads", 0, index);
-    let person = g.person(index);
+    let person = crate::population::person(seed, P, "leads", 0, index, g.person(index));
     let price_min = 150_000 + g.below(40) * 10_000;
     let price_max = price_min + (5 + g.below(30)) * 10_000;
     let generated = g.unix_time();
@@ -135,6 +138,7 @@ pub fn lead_at(seed: u64, index: u64, st: RecordState) -> Lead {
         first_name: person.first,
         last_name: person.last,
         email: person.email,
+        secondary_email: person.second_email,
         phone: person.phone,
         source: g.pick(LEAD_SOURCES),
         status: g.pick(STATUSES),

@@ -54,11 +54,14 @@ impl Resource {
     fn first_id(self) -> u64 {
         match self {
             Resource::Funnels => 10_001,
-            Resource::Contacts => 20_000_001,
+            Resource::Contacts => FIRST_CONTACT_ID,
             Resource::Orders => 30_000_001,
         }
     }
 }
+
+/// The first contact's id (orders name their contact by it).
+pub const FIRST_CONTACT_ID: u64 = 20_000_001;
 
 pub fn routes() -> Router<AppState> {
     let base = "/clickfunnels/api/v2";
@@ -294,7 +297,7 @@ pub struct Contact {
 /// Contact `index` as the overlay has it: an update gives a new last name and tag.
 pub fn contact_at(seed: u64, index: u64, st: RecordState) -> Contact {
     let mut g = Gen::record(seed, P, "contacts", 0, index);
-    let person = g.person(index);
+    let person = crate::population::person(seed, P, "contacts", 0, index, g.person(index));
     let generated = g.unix_time();
     let unsubscribed = g
         .chance(8)

@@ -250,7 +250,8 @@ pub fn contact_attrs(seed: u64, list_index: u64, index: u64, st: RecordState) ->
 
 fn contact_parts(seed: u64, list_index: u64, index: u64, st: RecordState) -> (Contact, Attrs) {
     let mut g = Gen::record(seed, P, "contacts", list_index + 1, index);
-    let person = g.person(index);
+    let person =
+        crate::population::person(seed, P, "contacts", list_index + 1, index, g.person(index));
     let generated = g.unix_time();
     let generated_update =
         (generated + g.below(200 * 86_400) as i64).min(crate::dates::DATA_END - 1);

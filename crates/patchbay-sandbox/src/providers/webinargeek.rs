@@ -156,7 +156,7 @@ struct SubscriptionsPage {
 }
 
 #[derive(Debug, Serialize)]
-struct Subscription {
+pub(crate) struct Subscription {
     id: u64,
     webinar_id: u64,
     email: String,
@@ -170,14 +170,32 @@ struct Subscription {
     source: &'static str,
 }
 
-fn subscription(seed: u64, webinar_index: u64, index: u64, total: u64) -> Subscription {
+pub(crate) fn subscription(seed: u64, webinar_index: u64, index: u64, total: u64) -> Subscription {
     let mut g = Gen::record(seed, P, "subscriptions", webinar_index + 1, index);
-    let person = g.person(index);
+    let person = crate::population::person(
+        seed,
+        P,
+        "subscriptions",
+        webinar_index + 1,
+        index,
+        g.person(index),
+    );
+    // A registrant who has a second address sometimes registers with it (their phone still
+    // says who they are).
+    let email = match &person.second_email {
+        Some(second)
+            if Gen::record(seed, P, "subscriptions/second", webinar_index + 1, index)
+                .chance(50) =>
+        {
+            second.clone()
+        }
+        _ => person.email.clone(),
+    };
     let watched = g.chance(55);
     Subscription {
         id: FIRST_SUBSCRIPTION_ID + webinar_index * total + index,
         webinar_id: FIRST_WEBINAR_ID + webinar_index,
-        email: person.email,
+        email,
         firstname: person.first,
         surname: person.last,
         phone: person.phone_e164,

@@ -165,7 +165,7 @@ const LANDING: &[&str] = &["/", "/offers", "/contact", "/services/implants", "/b
 /// updated one has a new quote and `last_updated` at the update.
 pub fn lead_at(seed: u64, index: u64, state: RecordState) -> Lead {
     let mut g = Gen::record(seed, P, "leads", 0, index);
-    let person = g.person(index);
+    let person = crate::population::person(seed, P, "leads", 0, index, g.person(index));
     let (source, medium) = SOURCES[g.below(SOURCES.len() as u64) as usize];
     let quotable = g.pick(&["Yes", "No", "Not Set"]);
     let quote = if quotable == "Yes" {

@@ -1,0 +1,494 @@
+//! People against the sandbox's truth: its shared population is synced into a real cache file
+//! with the built-in definitions' identity fields, and the persons the cache finds are
+//! compared with the persons the sandbox says are behind each record.
+
+use std::collections::HashMap;
+
+use patchbay_cache::{
+    Cache, ColumnKind, DateRange, FunnelStepKind, IdentitySpec, PeopleQuery, RecordRef, SyncMode,
+};
+use patchbay_sandbox::population::PeopleRecord;
+use patchbay_sandbox::{Sandbox, SandboxConfig};
+use serde_json::{json, Value};
+
+use crate::{col, open as temp_cache};
+
+const ACCOUNT: &str = "a1";
+
+/// The built-in definition's identity section of a provider's resource, as the cache reads it.
+fn identity(provider: &str, resource: &str) -> IdentitySpec {
+    let defs = patchbay_core::providers::builtin();
+    let def = defs.iter().find(|d| d.id == provider).unwrap();
+    let res = def.resources.iter().find(|r| r.id == resource).unwrap();
+    let fields = res.identity.as_ref().unwrap();
+    serde_json::from_value(serde_json::to_value(fields).unwrap()).unwrap()
+}
+
+fn place(r: &PeopleRecord) -> RecordRef {
+    RecordRef {
+        provider: r.truth.provider.into(),
+        account: ACCOUNT.into(),
+        resource: r.truth.resource.into(),
+        record_id: r.truth.record_id.clone(),
+    }
+}
+
+/// Stores records through the sync writer, a page of 250 at a time, as a sync does.
+fn store(cache: &Cache, records: &[&PeopleRecord], mode: SyncMode) {
+    let mut by_resource: HashMap<(&str, &str), Vec<&PeopleRecord>> = HashMap::new();
+    for r in records {
+        by_resource
+            .entry((r.truth.provider, r.truth.resource))
+            .or_default()
+            .push(r);
+    }
+    let columns = [col("id", "Id", "/id", ColumnKind::Text)];
+    for ((provider, resource), rows) in by_resource {
+        cache
+            .set_identity(provider, resource, Some(&identity(provider, resource)))
+            .unwrap();
+        let mut w = cache
+            .begin_sync(provider, ACCOUNT, resource, &columns, mode)
+            .unwrap();
+        for page in rows.chunks(250) {
+            let page: Vec<(String, Value)> = page
+                .iter()
+                .map(|r| (r.truth.record_id.clone(), r.record.clone()))
+                .collect();
+            w.write_page(&page, Some("next")).unwrap();
+        }
+        w.finish().unwrap();
+    }
+}
+
+/// Pairwise precision and recall of the cache's persons against the truth.
+fn score(cache: &Cache, records: &[PeopleRecord]) -> (f64, f64) {
+    let mut cells: HashMap<(i64, u64), u64> = HashMap::new();
+    let mut found: HashMap<i64, u64> = HashMap::new();
+    let mut truth: HashMap<u64, u64> = HashMap::new();
+    for r in records {
+        let person = cache
+            .person_of(&place(r))
+            .unwrap()
+            .unwrap_or_else(|| panic!("{:?} was not resolved", r.truth));
+        *cells.entry((person, r.truth.person)).or_default() += 1;
+        *found.entry(person).or_default() += 1;
+        *truth.entry(r.truth.person).or_default() += 1;
+    }
+    let pairs = |n: &u64| n * n.saturating_sub(1) / 2;
+    let together: u64 = cells.values().map(pairs).sum();
+    let claimed: u64 = found.values().map(pairs).sum();
+    let real: u64 = truth.values().map(pairs).sum();
+    (
+        together as f64 / claimed.max(1) as f64,
+        together as f64 / real.max(1) as f64,
+    )
+}
+
+async fn population(records: usize) -> (Sandbox, Vec<PeopleRecord>) {
+    let sb = Sandbox::start(
+        "127.0.0.1:0".parse().unwrap(),
+        SandboxConfig {
+            records,
+            seed: 7,
+            ..SandboxConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    let records = sb.people_records();
+    // The truth the app's end-to-end tests read is the same as the library's.
+    let served: Vec<Value> = reqwest::get(format!("{}/_sandbox/truth", sb.url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(served.len(), records.len());
+    assert_eq!(
+        served[0],
+        json!({"provider": records[0].truth.provider, "resource": records[0].truth.resource,
+               "record_id": records[0].truth.record_id, "person": records[0].truth.person})
+    );
+    (sb, records)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn identity_precision_and_recall_against_the_sandbox_truth() {
+    let (_sb, records) = population(40).await;
+    let (_dir, cache) = temp_cache();
+    // All but the last 100 records first; then those, as one more page of a later sync.
+    let (first, last) = records.split_at(records.len() - 100);
+    store(&cache, &first.iter().collect::<Vec<_>>(), SyncMode::Full);
+    let (precision, recall) = score(&cache, first);
+    println!(
+        "identity over {} records: precision {:.4}, recall {:.4}",
+        first.len(),
+        precision,
+        recall
+    );
+    assert!(precision >= 0.99 && recall >= 0.99, "{precision} {recall}");
+
+    let before = cache
+        .people(&PeopleQuery {
+            limit: 1,
+            ..Default::default()
+        })
+        .unwrap()
+        .total;
+    store(
+        &cache,
+        &last.iter().collect::<Vec<_>>(),
+        SyncMode::Incremental,
+    );
+    let (precision, recall) = score(&cache, &records);
+    println!(
+        "identity over {} records after one more page: precision {:.4}, recall {:.4}",
+        records.len(),
+        precision,
+        recall
+    );
+    assert!(precision >= 0.99 && recall >= 0.99, "{precision} {recall}");
+    // Every lead's number, in whichever format, was read as a phone.
+    let with_leads = cache
+        .people(&PeopleQuery {
+            tool: Some("whatconverts".into()),
+            limit: 10_000,
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(with_leads.matched > 0);
+    assert!(
+        with_leads
+            .rows
+            .iter()
+            .all(|p| p.phone.as_deref().is_some_and(|p| p.starts_with("+1"))),
+        "a lead's phone was not read"
+    );
+    let people: std::collections::HashSet<u64> = records.iter().map(|r| r.truth.person).collect();
+    let after = cache
+        .people(&PeopleQuery {
+            limit: 1,
+            ..Default::default()
+        })
+        .unwrap()
+        .total;
+    assert!(after >= before, "the last page only adds or joins people");
+    let off = (after as f64 - people.len() as f64).abs() / people.len() as f64;
+    assert!(off < 0.01, "{after} people found, {} real", people.len());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn funnel_counts_equal_the_truth() {
+    let (_sb, records) = population(30).await;
+    let (_dir, cache) = temp_cache();
+    store(&cache, &records.iter().collect::<Vec<_>>(), SyncMode::Full);
+    // The truth's funnel: people with a lead, then of those with a registration, then of those
+    // who attended one, then of those with an order (and those orders' revenue).
+    let mut lead = HashMap::new();
+    let mut reg = HashMap::new();
+    let mut attended = HashMap::new();
+    let mut orders: HashMap<u64, f64> = HashMap::new();
+    for r in &records {
+        let p = r.truth.person;
+        match (r.truth.provider, r.truth.resource) {
+            (_, "leads") => {
+                lead.insert(p, ());
+            }
+            ("webinargeek", _) => {
+                reg.insert(p, ());
+                if r.record["watched"] == json!(true) {
+                    attended.insert(p, ());
+                }
+            }
+            ("clickfunnels", "orders") => {
+                let amount: f64 = r.record["total_amount"].as_str().unwrap().parse().unwrap();
+                *orders.entry(p).or_default() += amount;
+            }
+            _ => {}
+        }
+    }
+    let l: Vec<u64> = lead.keys().copied().collect();
+    let g: Vec<u64> = l.iter().copied().filter(|p| reg.contains_key(p)).collect();
+    let a: Vec<u64> = g
+        .iter()
+        .copied()
+        .filter(|p| attended.contains_key(p))
+        .collect();
+    let o: Vec<u64> = a
+        .iter()
+        .copied()
+        .filter(|p| orders.contains_key(p))
+        .collect();
+    let revenue: f64 = o.iter().map(|p| orders[p]).sum();
+    let funnel = cache.funnel(&DateRange::default()).unwrap();
+    let counts: Vec<(FunnelStepKind, u64)> =
+        funnel.steps.iter().map(|s| (s.step, s.people)).collect();
+    println!(
+        "funnel {counts:?}, truth {} {} {} {}",
+        l.len(),
+        g.len(),
+        a.len(),
+        o.len()
+    );
+    assert_eq!(
+        counts,
+        vec![
+            (FunnelStepKind::Leads, l.len() as u64),
+            (FunnelStepKind::Registrations, g.len() as u64),
+            (FunnelStepKind::Attended, a.len() as u64),
+            (FunnelStepKind::Orders, o.len() as u64),
+        ]
+    );
+    assert!(!o.is_empty(), "the population reaches the last step");
+    assert!(
+        (funnel.steps[3].revenue - revenue).abs() < 0.01,
+        "{} {revenue}",
+        funnel.steps[3].revenue
+    );
+    let rate = funnel.steps[1].rate.unwrap();
+    assert!((rate - g.len() as f64 / l.len() as f64).abs() < 1e-9);
+}
+
+fn lead(id: &str, email: Option<&str>, phone: Option<&str>, name: &str) -> (String, Value) {
+    (
+        id.to_string(),
+        json!({"lead_id": id, "contact_email_address": email, "contact_phone_number": phone,
+               "contact_name": name, "date_created": "2025-03-04T10:00:00Z",
+               "lead_source": "google", "lead_medium": "cpc", "lead_campaign": "Spring"}),
+    )
+}
+
+fn leads_cache() -> (tempfile::TempDir, Cache) {
+    let (dir, cache) = temp_cache();
+    cache
+        .set_identity(
+            "whatconverts",
+            "leads",
+            Some(&identity("whatconverts", "leads")),
+        )
+        .unwrap();
+    (dir, cache)
+}
+
+fn write(cache: &Cache, mode: SyncMode, records: &[(String, Value)]) {
+    let columns = [col("id", "Id", "/lead_id", ColumnKind::Text)];
+    let mut w = cache
+        .begin_sync("whatconverts", ACCOUNT, "leads", &columns, mode)
+        .unwrap();
+    w.write_page(records, None).unwrap();
+    w.finish().unwrap();
+}
+
+fn person(cache: &Cache, id: &str) -> i64 {
+    cache
+        .person_of(&RecordRef {
+            provider: "whatconverts".into(),
+            account: ACCOUNT.into(),
+            resource: "leads".into(),
+            record_id: id.into(),
+        })
+        .unwrap()
+        .unwrap()
+}
+
+#[test]
+fn a_bridging_record_merges_two_people_and_its_removal_splits_them() {
+    let (_dir, cache) = leads_cache();
+    let a = lead("1", Some(" Ana@Example.com"), None, "Ana Ruiz");
+    let b = lead("2", None, Some("(512) 555-0142"), "Ana R.");
+    write(&cache, SyncMode::Incremental, &[a.clone(), b.clone()]);
+    assert_ne!(person(&cache, "1"), person(&cache, "2"));
+    let bridge = lead(
+        "3",
+        Some("ana@example.com "),
+        Some("+15125550142"),
+        "Ana Ruiz",
+    );
+    write(&cache, SyncMode::Incremental, &[bridge]);
+    let one = person(&cache, "1");
+    assert_eq!(person(&cache, "2"), one);
+    assert_eq!(person(&cache, "3"), one);
+    let detail = cache.person(one).unwrap();
+    assert_eq!(detail.person.leads, 3);
+    assert_eq!(detail.timeline.len(), 3);
+    assert_eq!(detail.person.source.as_deref(), Some("google"));
+    assert!(
+        detail.timeline[0]
+            .summary
+            .starts_with("Lead · google / cpc"),
+        "{}",
+        detail.timeline[0].summary
+    );
+    assert!(detail.timeline.iter().all(|t| t.index.is_some()));
+    // A full pass without the bridge: the provider deleted it, so the two are apart again.
+    write(&cache, SyncMode::Full, &[a, b]);
+    assert_ne!(person(&cache, "1"), person(&cache, "2"));
+    assert_eq!(
+        cache
+            .people(&PeopleQuery {
+                limit: 10,
+                ..Default::default()
+            })
+            .unwrap()
+            .total,
+        2
+    );
+    // Search finds a person by any record's phone, also as bare digits.
+    let found = cache
+        .people(&PeopleQuery {
+            search: "5125550142".into(),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        found.rows.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![person(&cache, "2")]
+    );
+}
+
+#[test]
+fn a_name_only_match_is_a_suggestion_until_confirmed_and_undo_splits_again() {
+    let (_dir, cache) = leads_cache();
+    write(
+        &cache,
+        SyncMode::Incremental,
+        &[
+            lead("1", Some("maria@example.com"), None, "Maria Lopez"),
+            lead("2", Some("m.lopez@example.org"), None, "  maria  LOPEZ"),
+            lead("3", Some("someone@example.org"), None, "Chen Wang"),
+        ],
+    );
+    let (one, two) = (person(&cache, "1"), person(&cache, "2"));
+    assert_ne!(one, two, "a name alone never merges");
+    let suggested = cache.merge_suggestions(one).unwrap();
+    assert_eq!(
+        suggested.iter().map(|s| s.person.id).collect::<Vec<_>>(),
+        vec![two]
+    );
+    assert!(suggested[0].reason.contains("Same name"));
+
+    let (decision, merged) = cache.confirm_merge(one, two).unwrap();
+    assert_eq!(person(&cache, "1"), merged);
+    assert_eq!(person(&cache, "2"), merged);
+    assert_eq!(cache.person(merged).unwrap().timeline.len(), 2);
+    // The decision holds through later syncs of the same records.
+    write(
+        &cache,
+        SyncMode::Incremental,
+        &[lead(
+            "2",
+            Some("m.lopez@example.org"),
+            Some("512 555 0199"),
+            "Maria Lopez",
+        )],
+    );
+    assert_eq!(person(&cache, "1"), person(&cache, "2"));
+
+    cache.undo_decision(decision).unwrap();
+    assert_ne!(person(&cache, "1"), person(&cache, "2"));
+    assert!(
+        cache.undo_decision(decision).is_err(),
+        "an undone decision cannot be undone again"
+    );
+
+    // A split keeps records apart that their email would join; undo joins them again.
+    write(
+        &cache,
+        SyncMode::Incremental,
+        &[lead("4", Some("MARIA@example.com"), None, "Maria Lopez")],
+    );
+    let maria = person(&cache, "1");
+    assert_eq!(person(&cache, "4"), maria);
+    let four = RecordRef {
+        provider: "whatconverts".into(),
+        account: ACCOUNT.into(),
+        resource: "leads".into(),
+        record_id: "4".into(),
+    };
+    let (split, apart) = cache.split_person(maria, &[four]).unwrap();
+    assert_eq!(person(&cache, "4"), apart);
+    assert_ne!(person(&cache, "1"), apart);
+    cache.undo_decision(split).unwrap();
+    assert_eq!(person(&cache, "1"), person(&cache, "4"));
+}
+
+#[test]
+fn people_filter_sort_and_export() {
+    let (_dir, cache) = leads_cache();
+    write(
+        &cache,
+        SyncMode::Incremental,
+        &[
+            lead("1", Some("a@example.com"), None, "Ana"),
+            lead("2", Some("b@example.com"), None, "Bo"),
+        ],
+    );
+    let page = cache
+        .people(&PeopleQuery {
+            sort: Some(patchbay_cache::PeopleSort {
+                key: patchbay_cache::PeopleSortKey::Name,
+                descending: true,
+            }),
+            tool: Some("whatconverts".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        page.rows
+            .iter()
+            .map(|r| r.name.clone().unwrap())
+            .collect::<Vec<_>>(),
+        ["Bo", "Ana"]
+    );
+    assert_eq!(page.rows[0].tools, ["whatconverts"]);
+    let none = cache
+        .people(&PeopleQuery {
+            tool: Some("boomtown".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!((none.total, none.matched), (2, 0));
+    let out_of_range = cache
+        .people(&PeopleQuery {
+            range: DateRange {
+                from: Some("2025-03-05".into()),
+                to: None,
+            },
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(out_of_range.matched, 0);
+    let bad = cache.people(&PeopleQuery {
+        range: DateRange {
+            from: Some("last tuesday".into()),
+            to: None,
+        },
+        limit: 10,
+        ..Default::default()
+    });
+    assert!(bad.unwrap_err().to_string().contains("is not a date"));
+    let mut csv = Vec::new();
+    assert_eq!(
+        cache.people_csv(&PeopleQuery::default(), &mut csv).unwrap(),
+        2
+    );
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(csv.starts_with("Name,Email,Phone,First seen"), "{csv}");
+    assert!(
+        csv.contains("Ana,a@example.com,,2025-03-04T10:00:00Z"),
+        "{csv}"
+    );
+    let by_source = cache
+        .attribution(&DateRange::default(), patchbay_cache::AttributionBy::Source)
+        .unwrap();
+    assert_eq!(by_source.len(), 1);
+    assert_eq!(
+        (by_source[0].value.as_str(), by_source[0].people),
+        ("google", 2)
+    );
+}
