@@ -1,6 +1,6 @@
 //! The active world's provider tiles, as the window shows them.
 
-use patchbay_core::views::{self as core_views, AccountState, AccountView};
+use patchbay_core::views::{AccountState, AccountView};
 
 use crate::state::AppState;
 use crate::views::ProviderTile;
@@ -28,24 +28,18 @@ pub async fn tiles(state: &AppState) -> Vec<ProviderTile> {
     core.tiles()
         .await
         .into_iter()
-        .map(|t| ProviderTile {
-            auth: core
-                .auth_method(&t.id)
-                .unwrap_or(core_views::AuthMethodView::Oauth),
-            accounts: t
-                .accounts
+        .map(|mut t| {
+            let provider = t.id.clone();
+            t.accounts = std::mem::take(&mut t.accounts)
                 .into_iter()
                 .map(|a| {
                     with_cached_sync(a, |account| {
                         // A small indexed read; an unreadable cache only means no date.
-                        cache.and_then(|c| c.last_synced(&t.id, account).ok().flatten())
+                        cache.and_then(|c| c.last_synced(&provider, account).ok().flatten())
                     })
                 })
-                .collect(),
-            id: t.id,
-            display_name: t.display_name,
-            holds: t.holds,
-            waiting_authorize_url: t.waiting_authorize_url,
+                .collect();
+            t
         })
         .collect()
 }

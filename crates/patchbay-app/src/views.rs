@@ -2,52 +2,14 @@
 //! TypeScript (`ui/src/bindings/`) by the shell. Built from the core's and the cache's types;
 //! none of them can hold a token, a code or a verifier.
 
-use patchbay_core::providers::{ColumnType, ResourceDef};
+use patchbay_core::providers::ResourceDef;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-/// One provider's tile: its accounts in the active world, and a connect waiting for the
-/// browser. The window renders tiles from the `providers-changed` event (and the first
-/// `list_providers`) only.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct ProviderTile {
-    pub id: String,
-    pub display_name: String,
-    pub holds: String,
-    /// How the tile connects: the browser (OAuth) or a form for an API key.
-    pub auth: patchbay_core::views::AuthMethodView,
-    /// The consent page of a connect waiting for the browser, offered for copying.
-    pub waiting_authorize_url: Option<String>,
-    pub accounts: Vec<patchbay_core::views::AccountView>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum ColumnKind {
-    Text,
-    Integer,
-    Number,
-    Money,
-    Date,
-    Email,
-    Phone,
-    Boolean,
-}
-
-impl From<ColumnType> for ColumnKind {
-    fn from(t: ColumnType) -> Self {
-        match t {
-            ColumnType::Text | ColumnType::Url => ColumnKind::Text,
-            ColumnType::Integer => ColumnKind::Integer,
-            ColumnType::Number => ColumnKind::Number,
-            ColumnType::Money => ColumnKind::Money,
-            ColumnType::Boolean => ColumnKind::Boolean,
-            ColumnType::Date | ColumnType::DateTime => ColumnKind::Date,
-            ColumnType::Email => ColumnKind::Email,
-            ColumnType::Phone => ColumnKind::Phone,
-        }
-    }
-}
+/// One provider's tile, as the core builds it (the app adds the cache's last sync date).
+pub use patchbay_core::views::ProviderTile;
+/// The one column type, shared with the definitions and the cache.
+pub use patchbay_model::ColumnKind;
 
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ColumnView {
@@ -74,7 +36,7 @@ pub fn chart_column(r: &ResourceDef) -> Option<&str> {
     }
     r.columns
         .iter()
-        .find(|c| matches!(c.kind, ColumnType::Date | ColumnType::DateTime))
+        .find(|c| matches!(c.kind, ColumnKind::Date | ColumnKind::DateTime))
         .map(|c| c.key.as_str())
 }
 
@@ -89,7 +51,7 @@ impl From<&ResourceDef> for ResourceView {
                 .map(|c| ColumnView {
                     key: c.key.clone(),
                     label: c.label.clone(),
-                    kind: c.kind.into(),
+                    kind: c.kind,
                 })
                 .collect(),
             chart_by_week: chart_column(r).is_some(),

@@ -36,8 +36,6 @@ pub use connection::{
 };
 /// The one column type, shared with the cache and the window.
 pub use patchbay_model::ColumnKind;
-/// The old name, until the core's `views.rs` and the shell say [`ColumnKind`].
-pub use patchbay_model::ColumnKind as ColumnType;
 
 /// One provider: a definition file, parsed and checked ([`parse_definition`]).
 #[derive(Debug, Clone)]

@@ -53,6 +53,8 @@ pub struct ProviderTile {
     pub id: String,
     pub display_name: String,
     pub holds: String,
+    /// How the tile connects: the browser (OAuth) or a form for an API key.
+    pub auth: AuthMethodView,
     /// The consent page of a connect waiting for the browser, offered for copying.
     pub waiting_authorize_url: Option<String>,
     pub accounts: Vec<AccountView>,
@@ -63,80 +65,6 @@ pub struct ProviderTile {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectionChange {
     pub provider_id: String,
-}
-
-/// One column of a resource's table.
-#[derive(Debug, Clone, Serialize, TS)]
-#[ts(export)]
-pub struct ColumnView {
-    pub key: String,
-    pub label: String,
-    pub kind: crate::providers::ColumnType,
-}
-
-/// One list of records a provider holds ("Leads", "Registrations").
-#[derive(Debug, Clone, Serialize, TS)]
-#[ts(export)]
-pub struct ResourceView {
-    pub provider_id: String,
-    pub id: String,
-    pub label: String,
-    pub columns: Vec<ColumnView>,
-}
-
-impl ResourceView {
-    pub fn new(provider_id: &str, r: &crate::providers::ResourceDef) -> Self {
-        Self {
-            provider_id: provider_id.to_string(),
-            id: r.id.to_string(),
-            label: r.label.clone(),
-            columns: r
-                .columns
-                .iter()
-                .map(|c| ColumnView {
-                    key: c.key.clone(),
-                    label: c.label.clone(),
-                    kind: c.kind,
-                })
-                .collect(),
-        }
-    }
-}
-
-/// One cell of a table row.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[serde(untagged)]
-#[ts(export)]
-pub enum Cell {
-    Null,
-    Bool(bool),
-    Number(f64),
-    Text(String),
-}
-
-impl Cell {
-    pub fn from_json(v: Option<&serde_json::Value>) -> Self {
-        match v {
-            None | Some(serde_json::Value::Null) => Cell::Null,
-            Some(serde_json::Value::Bool(b)) => Cell::Bool(*b),
-            Some(serde_json::Value::Number(n)) => n
-                .as_f64()
-                .map(Cell::Number)
-                .unwrap_or_else(|| Cell::Text(n.to_string())),
-            Some(serde_json::Value::String(s)) => Cell::Text(s.clone()),
-            Some(other) => Cell::Text(other.to_string()),
-        }
-    }
-}
-
-/// Rows of a resource, projected on its columns.
-#[derive(Debug, Clone, Serialize, TS)]
-#[ts(export)]
-pub struct RecordPage {
-    pub provider_id: String,
-    pub resource_id: String,
-    pub columns: Vec<ColumnView>,
-    pub rows: Vec<Vec<Cell>>,
 }
 
 /// Progress of a sync: records fetched so far, and the total when the provider tells it.

@@ -245,7 +245,7 @@ impl Background {
         let core = &self.inner.core;
         let mut lists = Vec::new();
         for tile in core.tiles().await {
-            let Ok(resources) = core.resources(&tile.id) else {
+            let Some(resources) = list_ids(core, &tile.id) else {
                 continue;
             };
             for account in tile.accounts {
@@ -253,11 +253,11 @@ impl Background {
                     continue;
                 }
                 for r in &resources {
-                    let key = ListKey::new(&tile.id, &account.account_id, &r.id);
+                    let key = ListKey::new(&tile.id, &account.account_id, r);
                     let stats = self
                         .inner
                         .cache
-                        .stats(&tile.id, &account.account_id, &r.id)
+                        .stats(&tile.id, &account.account_id, r)
                         .ok()
                         .flatten();
                     let last = match stats {
@@ -309,15 +309,23 @@ impl Background {
 
     /// The sync panel's lines for one account: each of its provider's lists.
     pub fn statuses(&self, provider: &str, account: &AccountId) -> Vec<SyncStatus> {
-        let Ok(resources) = self.inner.core.resources(provider) else {
+        let Some(resources) = list_ids(&self.inner.core, provider) else {
             return Vec::new();
         };
         resources
             .iter()
             .map(|r| {
-                let key = ListKey::new(provider, account.as_str(), &r.id);
+                let key = ListKey::new(provider, account.as_str(), r);
                 self.inner.status(&key, self.scheduler.state(&key))
             })
             .collect()
     }
+}
+
+/// The ids of a provider's lists, `None` for a provider the core does not know.
+fn list_ids(core: &Patchbay, provider: &str) -> Option<Vec<String>> {
+    core.providers()
+        .iter()
+        .find(|d| d.id == provider)
+        .map(|d| d.resources.iter().map(|r| r.id.to_string()).collect())
 }

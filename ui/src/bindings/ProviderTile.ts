@@ -3,9 +3,7 @@ import type { AccountView } from "./AccountView";
 import type { AuthMethodView } from "./AuthMethodView";
 
 /**
- * One provider's tile: its accounts in the active world, and a connect waiting for the
- * browser. The window renders tiles from the `providers-changed` event (and the first
- * `list_providers`) only.
+ * One provider tile on the main window: its accounts, and the connect waiting for approval.
  */
 export type ProviderTile = { id: string, display_name: string, holds: string, 
 /**

@@ -1,15 +1,13 @@
-//! What the window reads: tiles with their accounts' states, lists and their rows, how a
-//! tile connects, errors named after their provider.
+//! What the window reads: tiles with their accounts' states and how each connects, errors
+//! named after their provider.
 
 use std::sync::Arc;
 
 use super::CoreState;
 use crate::error::{ApiError, ConnectError};
-use crate::paging::Record;
 use crate::providers::ProviderDef;
 use crate::views::{
-    AccountState, AccountView, AuthMethodView, Cell, ProviderTile, ReconnectReason, RecordPage,
-    ResourceView, UserError,
+    AccountState, AccountView, AuthMethodView, ProviderTile, ReconnectReason, UserError,
 };
 use crate::world::AccountId;
 
@@ -44,6 +42,7 @@ impl CoreState {
             id: def.id.to_string(),
             display_name: def.display_name.clone(),
             holds: def.holds.clone(),
+            auth: AuthMethodView::of(def),
             waiting_authorize_url: self.pending.authorize_url(&def.id),
             accounts,
         }
@@ -73,49 +72,6 @@ impl CoreState {
                 error: self.api_error_view(provider_id, &e),
             },
         }
-    }
-
-    /// The lists a provider holds, with their columns.
-    pub fn resources(&self, provider_id: &str) -> Result<Vec<ResourceView>, ApiError> {
-        let def = self
-            .def(provider_id)
-            .ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
-        Ok(def
-            .resources
-            .iter()
-            .map(|r| ResourceView::new(provider_id, r))
-            .collect())
-    }
-
-    /// Projects records on a resource's columns for the table.
-    pub fn rows(
-        &self,
-        provider_id: &str,
-        resource_id: &str,
-        records: &[Record],
-    ) -> Result<RecordPage, ApiError> {
-        let def = self
-            .def(provider_id)
-            .ok_or_else(|| ApiError::UnknownProvider(provider_id.into()))?;
-        let r = def
-            .resource(resource_id)
-            .ok_or_else(|| ApiError::UnknownResource(resource_id.into()))?;
-        let view = ResourceView::new(provider_id, r);
-        let rows = records
-            .iter()
-            .map(|rec| {
-                r.columns
-                    .iter()
-                    .map(|c| Cell::from_json(rec.pointer(&c.pointer)))
-                    .collect()
-            })
-            .collect();
-        Ok(RecordPage {
-            provider_id: provider_id.into(),
-            resource_id: resource_id.into(),
-            columns: view.columns,
-            rows,
-        })
     }
 
     /// A connect error for the window, named after the provider.

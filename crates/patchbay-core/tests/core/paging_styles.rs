@@ -25,7 +25,14 @@ async fn leads_with(paging_for: &str, paging: Paging, records: usize) -> Vec<ser
         }
     });
     let account = connect_account(&core, paging_for).await;
-    let id = core.resources(paging_for).unwrap()[0].id.clone();
+    let id = core
+        .providers()
+        .iter()
+        .find(|d| d.id == paging_for)
+        .unwrap()
+        .resources[0]
+        .id
+        .to_string();
     core.sync(paging_for, &account, &id, |_| {}).await.unwrap()
 }
 
