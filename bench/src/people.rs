@@ -12,7 +12,7 @@
 
 use std::time::Instant;
 
-use patchbay_cache::{Cache, ColumnKind, ColumnSpec, IdentitySpec, PeopleQuery, SyncMode};
+use patchbay_cache::{Cache, ColumnKind, ColumnSpec, IdentityFields, PeopleQuery, SyncMode};
 use patchbay_core::providers::builtin;
 use patchbay_sandbox::population::{five_providers, PeopleRecord};
 use serde_json::{json, Value};
@@ -22,7 +22,7 @@ use crate::Error;
 const PAGE: usize = 1000;
 const ACCOUNT: &str = "bench";
 
-fn identity(provider: &str, resource: &str) -> Result<IdentitySpec, Error> {
+fn identity(provider: &str, resource: &str) -> Result<IdentityFields, Error> {
     let defs = builtin();
     let fields = defs
         .iter()

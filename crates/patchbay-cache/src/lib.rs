@@ -40,7 +40,7 @@ pub use migrations::{DEFAULT_ACCOUNT, SCHEMA_VERSION};
 pub use patchbay_model::ColumnKind;
 pub use people::{
     AttributionBy, AttributionRow, BelongsTo, DateRange, DecisionId, Funnel, FunnelStep,
-    FunnelStepKind, IdentitySpec, MergeSuggestion, PeoplePage, PeopleQuery, PeopleSort,
+    FunnelStepKind, IdentityFields, MergeSuggestion, PeoplePage, PeopleQuery, PeopleSort,
     PeopleSortKey, PersonDetail, PersonRow, RecordRef, RecordRole, TimelineEntry,
 };
 pub use writer::{PageStats, SyncWriter};

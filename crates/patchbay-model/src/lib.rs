@@ -3,6 +3,7 @@
 
 mod column;
 mod id;
+pub mod identity;
 
 pub use column::ColumnKind;
 pub use id::{BadId, Id};

@@ -12,7 +12,7 @@ mod spec;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-pub use spec::{BelongsTo, IdentitySpec, RecordRole};
+pub use spec::{BelongsTo, IdentityFields, RecordRole};
 
 /// A user's merge or split, to undo it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -193,7 +193,7 @@ impl crate::Cache {
         &self,
         provider: &str,
         resource: &str,
-        spec: Option<&IdentitySpec>,
+        spec: Option<&IdentityFields>,
     ) -> Result<(), crate::CacheError> {
         crate::ids::validate(provider)?;
         crate::ids::validate(resource)?;

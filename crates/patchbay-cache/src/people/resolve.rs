@@ -14,7 +14,7 @@ use std::collections::HashSet;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
-use super::spec::{Facts, IdentitySpec, Place};
+use super::spec::{Facts, IdentityFields, Place};
 use super::{decisions, normalize};
 use crate::CacheError;
 
@@ -54,7 +54,7 @@ pub(crate) struct Resolver {
     provider: String,
     account: String,
     resource: String,
-    spec: IdentitySpec,
+    spec: IdentityFields,
 }
 
 impl Resolver {
@@ -98,7 +98,7 @@ impl Resolver {
             account: &self.account,
             resource: &self.resource,
         };
-        let facts = self.spec.facts(&place, record_id, record);
+        let facts = super::spec::facts(&self.spec, &place, record_id, record);
         let keys_json = serde_json::to_string(&facts.keys).unwrap_or_default();
         let existing: Option<(i64, String)> = tx
             .prepare_cached(

@@ -1,85 +1,12 @@
 //! A resource's identity fields (the `[resources.identity]` section of its definition, which
 //! the caller passes in as it is: same field names) and what they read from one record.
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use ts_rs::TS;
 
 use super::normalize;
 use crate::extract;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IdentitySpec {
-    pub counts_as: RecordRole,
-    #[serde(default)]
-    pub emails: Vec<String>,
-    #[serde(default)]
-    pub phones: Vec<String>,
-    #[serde(default)]
-    pub phone_region: Option<String>,
-    #[serde(default)]
-    pub first_name: Option<String>,
-    #[serde(default)]
-    pub last_name: Option<String>,
-    #[serde(default)]
-    pub full_name: Option<String>,
-    #[serde(default)]
-    pub date: Option<String>,
-    #[serde(default)]
-    pub amount: Option<String>,
-    #[serde(default)]
-    pub currency: Option<String>,
-    #[serde(default)]
-    pub source: Option<String>,
-    #[serde(default)]
-    pub medium: Option<String>,
-    #[serde(default)]
-    pub campaign: Option<String>,
-    #[serde(default)]
-    pub attended: Option<String>,
-    #[serde(default)]
-    pub belongs_to: Option<BelongsTo>,
-}
-
-/// Which step of a customer's journey a record is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum RecordRole {
-    Lead,
-    Registration,
-    Order,
-    Contact,
-}
-
-impl RecordRole {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            RecordRole::Lead => "lead",
-            RecordRole::Registration => "registration",
-            RecordRole::Order => "order",
-            RecordRole::Contact => "contact",
-        }
-    }
-
-    pub(crate) fn parse(s: &str) -> Option<RecordRole> {
-        [
-            RecordRole::Lead,
-            RecordRole::Registration,
-            RecordRole::Order,
-            RecordRole::Contact,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == s)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BelongsTo {
-    pub resource: String,
-    pub pointer: String,
-}
+pub use patchbay_model::identity::{BelongsTo, IdentityFields, RecordRole};
 
 /// Where a record lives, to name its own key and the keys of the records it points at.
 pub(crate) struct Place<'a> {
@@ -133,58 +60,62 @@ fn texts_at<'r>(record: &'r Value, pointers: &'r [String]) -> impl Iterator<Item
         })
 }
 
-impl IdentitySpec {
-    pub(crate) fn facts(&self, place: &Place<'_>, record_id: &str, record: &Value) -> Facts {
-        let region = self.phone_region.as_deref().unwrap_or("US");
-        let emails: Vec<String> = texts_at(record, &self.emails)
-            .filter_map(|e| normalize::email(&e))
-            .collect();
-        let phones: Vec<String> = texts_at(record, &self.phones)
-            .filter_map(|p| normalize::phone(&p, region))
-            .collect();
-        let mut keys: Vec<(String, String)> = emails
-            .iter()
-            .map(|e| ("email".to_string(), e.clone()))
-            .chain(phones.iter().map(|p| ("phone".to_string(), p.clone())))
-            .collect();
-        if let Some(link) = &self.belongs_to {
-            if let Some(target) = record
-                .pointer(&link.pointer)
-                .map(extract::text)
-                .filter(|t| !t.is_empty())
-            {
-                keys.push(place.record_key(&link.resource, &target));
-            }
+/// What one record says about its person, read through its resource's identity fields.
+pub(crate) fn facts(
+    spec: &IdentityFields,
+    place: &Place<'_>,
+    record_id: &str,
+    record: &Value,
+) -> Facts {
+    let region = spec.phone_region.as_deref().unwrap_or("US");
+    let emails: Vec<String> = texts_at(record, &spec.emails)
+        .filter_map(|e| normalize::email(&e))
+        .collect();
+    let phones: Vec<String> = texts_at(record, &spec.phones)
+        .filter_map(|p| normalize::phone(&p, region))
+        .collect();
+    let mut keys: Vec<(String, String)> = emails
+        .iter()
+        .map(|e| ("email".to_string(), e.clone()))
+        .chain(phones.iter().map(|p| ("phone".to_string(), p.clone())))
+        .collect();
+    if let Some(link) = &spec.belongs_to {
+        if let Some(target) = record
+            .pointer(&link.pointer)
+            .map(extract::text)
+            .filter(|t| !t.is_empty())
+        {
+            keys.push(place.record_key(&link.resource, &target));
         }
-        keys.sort();
-        keys.dedup();
-        keys.insert(0, place.record_key(place.resource, record_id));
-        let name = text_at(record, &self.full_name).or_else(|| {
-            let parts: Vec<String> = [&self.first_name, &self.last_name]
-                .into_iter()
-                .filter_map(|p| text_at(record, p))
-                .collect();
-            (!parts.is_empty()).then(|| parts.join(" "))
-        });
-        Facts {
-            keys,
-            name,
-            email: emails.into_iter().next(),
-            phone: phones.into_iter().next(),
-            at: self.date.as_deref().and_then(|p| date(record.pointer(p)?)),
-            amount: self
-                .amount
-                .as_deref()
-                .and_then(|p| extract::number(record.pointer(p)?)),
-            currency: text_at(record, &self.currency),
-            source: text_at(record, &self.source),
-            medium: text_at(record, &self.medium),
-            campaign: text_at(record, &self.campaign),
-            attended: self
-                .attended
-                .as_deref()
-                .and_then(|p| extract::boolean(record.pointer(p)?)),
-        }
+    }
+    keys.sort();
+    keys.dedup();
+    keys.insert(0, place.record_key(place.resource, record_id));
+    let name = text_at(record, &spec.full_name).or_else(|| {
+        let parts: Vec<String> = [&spec.first_name, &spec.last_name]
+            .into_iter()
+            .filter_map(|p| text_at(record, p))
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(" "))
+    });
+    Facts {
+        keys,
+        name,
+        email: emails.into_iter().next(),
+        phone: phones.into_iter().next(),
+        at: spec.date.as_deref().and_then(|p| date(record.pointer(p)?)),
+        amount: spec
+            .amount
+            .as_deref()
+            .and_then(|p| extract::number(record.pointer(p)?)),
+        currency: text_at(record, &spec.currency),
+        source: text_at(record, &spec.source),
+        medium: text_at(record, &spec.medium),
+        campaign: text_at(record, &spec.campaign),
+        attended: spec
+            .attended
+            .as_deref()
+            .and_then(|p| extract::boolean(record.pointer(p)?)),
     }
 }
 
@@ -205,7 +136,7 @@ mod tests {
 
     #[test]
     fn a_record_gives_its_own_key_and_normalised_ones() {
-        let spec: IdentitySpec = serde_json::from_value(json!({
+        let spec: IdentityFields = serde_json::from_value(json!({
             "counts_as": "order",
             "emails": ["/email", "/others"],
             "phones": ["/phone"],
@@ -219,7 +150,8 @@ mod tests {
             account: "a1",
             resource: "orders",
         };
-        let f = spec.facts(
+        let f = facts(
+            &spec,
             &place,
             "9",
             &json!({
@@ -247,12 +179,12 @@ mod tests {
 
     #[test]
     fn the_definition_files_spelling_is_read() {
-        assert!(serde_json::from_value::<IdentitySpec>(json!({"counts_as": "visit"})).is_err());
+        assert!(serde_json::from_value::<IdentityFields>(json!({"counts_as": "visit"})).is_err());
         assert!(
-            serde_json::from_value::<IdentitySpec>(json!({"counts_as": "lead", "mail": []}))
+            serde_json::from_value::<IdentityFields>(json!({"counts_as": "lead", "mail": []}))
                 .is_err()
         );
-        let s: IdentitySpec =
+        let s: IdentityFields =
             serde_json::from_value(json!({"counts_as": "registration", "attended": "/w"})).unwrap();
         assert_eq!(s.counts_as, RecordRole::Registration);
     }

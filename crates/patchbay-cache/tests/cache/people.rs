@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use patchbay_cache::{
-    Cache, ColumnKind, DateRange, FunnelStepKind, IdentitySpec, PeopleQuery, RecordRef, SyncMode,
+    Cache, ColumnKind, DateRange, FunnelStepKind, IdentityFields, PeopleQuery, RecordRef, SyncMode,
 };
 use patchbay_sandbox::population::PeopleRecord;
 use patchbay_sandbox::{Sandbox, SandboxConfig};
@@ -16,7 +16,7 @@ use crate::{col, open as temp_cache};
 const ACCOUNT: &str = "a1";
 
 /// The built-in definition's identity section of a provider's resource, as the cache reads it.
-fn identity(provider: &str, resource: &str) -> IdentitySpec {
+fn identity(provider: &str, resource: &str) -> IdentityFields {
     let defs = patchbay_core::providers::builtin();
     let def = defs.iter().find(|d| d.id == provider).unwrap();
     let res = def.resources.iter().find(|r| r.id == resource).unwrap();
