@@ -176,23 +176,8 @@ async fn sync(sandbox: &str, provider: &str, resource: &str, shipped: bool) -> R
     };
     let core = Patchbay::new(defs, Arc::new(MemoryVault::new()), config);
 
-    let authorize = core.begin_connect(provider).await?;
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let resp = http.get(authorize.as_str()).send().await?;
-    let location = resp
-        .headers()
-        .get("location")
-        .ok_or("authorize did not redirect: start the sandbox with --auto-approve")?
-        .to_str()?
-        .to_string();
-    let account = match core.complete(&location).await? {
-        patchbay_core::ConnectOutcome::Connected { account_id, .. } => {
-            patchbay_core::AccountId::parse(&account_id)?
-        }
-        other => return Err(format!("not connected: {other:?}").into()),
-    };
+    // The sandbox must run with --auto-approve (it approves at once).
+    let account = inprocess::connect(&core, provider).await?;
 
     let concurrency = core
         .providers()
