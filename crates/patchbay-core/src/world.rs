@@ -47,11 +47,7 @@ pub struct BadAccountId(pub String);
 
 impl AccountId {
     pub fn parse(s: &str) -> Result<Self, BadAccountId> {
-        let ok = !s.is_empty()
-            && s.len() <= 32
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-        if ok {
+        if patchbay_model::is_id_text(s, 32) {
             Ok(Self(s.to_string()))
         } else {
             Err(BadAccountId(s.chars().take(40).collect()))

@@ -28,15 +28,21 @@ impl BadId {
     }
 }
 
+/// The one id rule: 1 to `max_len` of a-z, 0-9 and `_`, so an id names keychain entries,
+/// cache tables and files without quoting. [`Id`] applies it at 64; shorter ids (accounts)
+/// apply it with their own length.
+pub fn is_id_text(s: &str, max_len: usize) -> bool {
+    !s.is_empty()
+        && s.len() <= max_len
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
 impl Id {
     pub const MAX_LEN: usize = 64;
 
     pub fn parse(s: &str) -> Result<Self, BadId> {
-        let ok = !s.is_empty()
-            && s.len() <= Self::MAX_LEN
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-        if ok {
+        if is_id_text(s, Self::MAX_LEN) {
             Ok(Self(s.to_string()))
         } else {
             Err(BadId(s.chars().take(80).collect()))

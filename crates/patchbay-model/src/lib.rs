@@ -6,4 +6,4 @@ mod id;
 pub mod identity;
 
 pub use column::ColumnKind;
-pub use id::{BadId, Id};
+pub use id::{is_id_text, BadId, Id};
