@@ -46,6 +46,7 @@ fn generated() -> Vec<(String, String)> {
         DetailField,
         ExportProgress,
         ExportResult,
+        ListRef,
         Notice,
         NoticeLevel,
         ProviderSettings,

@@ -4,11 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use patchbay_app::records::{self, ExportFormat, ListRef};
+use patchbay_app::records::{self, ExportFormat};
 use patchbay_app::settings::Settings;
 use patchbay_app::views::{
-    ExportResult, ProviderTile, RecordDetail, RecordPage, RecordQuery, ResourceView, SyncSummary,
-    WeekCount,
+    ExportResult, ListRef, ProviderTile, RecordDetail, RecordPage, RecordQuery, ResourceView,
+    SyncSummary, WeekCount,
 };
 use patchbay_app::{connections, settings_page, tiles, AppState};
 use patchbay_sync::SyncStatus;
@@ -21,14 +21,6 @@ type Result<T> = std::result::Result<T, CommandError>;
 
 fn state<R: Runtime>(app: &AppHandle<R>) -> tauri::State<'_, AppState> {
     app.state::<AppState>()
-}
-
-fn list<'a>(provider: &'a str, account: &'a str, resource: &'a str) -> ListRef<'a> {
-    ListRef {
-        provider,
-        account,
-        resource,
-    }
 }
 
 pub async fn list_providers<R: Runtime>(app: &AppHandle<R>) -> Result<Vec<ProviderTile>> {
@@ -101,15 +93,9 @@ pub async fn set_client_secret<R: Runtime>(
     settings_page::set_client_secret(&state(app), &provider_id, secret).await
 }
 
-pub async fn sync_resource<R: Runtime>(
-    app: &AppHandle<R>,
-    provider_id: String,
-    account_id: String,
-    resource_id: String,
-) -> Result<SyncSummary> {
-    let list = list(&provider_id, &account_id, &resource_id);
+pub async fn sync_resource<R: Runtime>(app: &AppHandle<R>, list: ListRef) -> Result<SyncSummary> {
     let window = crate::window_events::Window(app.clone());
-    records::sync(&state(app), list, &window).await
+    records::sync(&state(app), &list, &window).await
 }
 
 pub async fn sync_statuses<R: Runtime>(
@@ -122,63 +108,48 @@ pub async fn sync_statuses<R: Runtime>(
 
 pub async fn query_records<R: Runtime>(
     app: &AppHandle<R>,
-    provider_id: String,
-    account_id: String,
-    resource_id: String,
+    list: ListRef,
     query: RecordQuery,
 ) -> Result<RecordPage> {
-    let list = list(&provider_id, &account_id, &resource_id);
-    records::query(&state(app), list, query).await
+    records::query(&state(app), &list, query).await
 }
 
 pub async fn record_detail<R: Runtime>(
     app: &AppHandle<R>,
-    provider_id: String,
-    account_id: String,
-    resource_id: String,
+    list: ListRef,
     index: u32,
 ) -> Result<RecordDetail> {
-    let list = list(&provider_id, &account_id, &resource_id);
-    records::detail(&state(app), list, index).await
+    records::detail(&state(app), &list, index).await
 }
 
 pub async fn weekly_counts<R: Runtime>(
     app: &AppHandle<R>,
-    provider_id: String,
-    account_id: String,
-    resource_id: String,
+    list: ListRef,
 ) -> Result<Vec<WeekCount>> {
-    let list = list(&provider_id, &account_id, &resource_id);
-    records::weekly(&state(app), list).await
+    records::weekly(&state(app), &list).await
 }
 
 pub async fn export_csv<R: Runtime>(
     app: &AppHandle<R>,
-    provider_id: String,
-    account_id: String,
-    resource_id: String,
+    list: ListRef,
     query: RecordQuery,
 ) -> Result<ExportResult> {
-    let list = list(&provider_id, &account_id, &resource_id);
-    export(app, list, query, ExportFormat::Csv).await
+    export(app, &list, query, ExportFormat::Csv).await
 }
 
 pub async fn export_json<R: Runtime>(
     app: &AppHandle<R>,
-    provider_id: String,
-    account_id: String,
-    resource_id: String,
+    list: ListRef,
     query: RecordQuery,
 ) -> Result<ExportResult> {
-    let list = list(&provider_id, &account_id, &resource_id);
-    export(app, list, query, ExportFormat::Json).await
+    export(app, &list, query, ExportFormat::Json).await
 }
 
 /// An export into the user's Downloads folder (their home when there is none), its progress
 /// sent as `export-progress`.
 async fn export<R: Runtime>(
     app: &AppHandle<R>,
-    list: ListRef<'_>,
+    list: &ListRef,
     query: RecordQuery,
     format: ExportFormat,
 ) -> Result<ExportResult> {

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use patchbay_app::settings::Settings;
 use patchbay_app::views::{
-    ExportProgress, ExportResult, Notice, ProviderTile, RecordDetail, RecordPage, RecordQuery,
-    ResourceView, SyncSummary, WeekCount,
+    ExportProgress, ExportResult, ListRef, Notice, ProviderTile, RecordDetail, RecordPage,
+    RecordQuery, ResourceView, SyncSummary, WeekCount,
 };
 use patchbay_core::views::SyncProgress;
 use patchbay_sync::SyncStatus;

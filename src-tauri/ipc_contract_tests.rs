@@ -204,10 +204,8 @@ fn the_contract_has_the_keys_and_types_tauri_and_ts_rs_use() {
     let keys = |n: &str| -> Vec<&str> { by_name[n].args.iter().map(|a| a.key.as_str()).collect() };
     // snake_case parameters become the camelCase keys Tauri takes.
     assert_eq!(keys("list_providers"), Vec::<&str>::new());
-    assert_eq!(
-        keys("sync_resource"),
-        ["providerId", "accountId", "resourceId"]
-    );
+    assert_eq!(keys("sync_resource"), ["list"]);
+    assert_eq!(keys("query_records"), ["list", "query"]);
     assert_eq!(
         keys("disconnect"),
         ["providerId", "accountId", "keepRecords"]
@@ -215,7 +213,7 @@ fn the_contract_has_the_keys_and_types_tauri_and_ts_rs_use() {
     assert_eq!(by_name["set_client_secret"].args[1].ts, "string | null");
     assert_eq!(by_name["list_providers"].result, "Array<ProviderTile>");
     assert_eq!(by_name["connect"].result, "null");
-    assert_eq!(by_name["record_detail"].args[3].ts, "number");
+    assert_eq!(by_name["record_detail"].args[1].ts, "number");
     let client = render_client(&[], &ipc::events());
     assert!(
         client.contains(
@@ -460,7 +458,8 @@ fn every_command_answers_the_window_on_the_mock_runtime() {
          which belong in its throwaway HOME and private keychain"
     );
     let mut h = Harness::start();
-    let unknown = json!({ "providerId": "whatconverts", "accountId": "Not An Account!", "resourceId": "leads" });
+    let list = |account: &str| json!({ "list": { "provider": "whatconverts", "account": account, "resource": "leads" } });
+    let unknown = list("Not An Account!");
     let query = json!({ "search": "", "sort": null, "offset": 0, "limit": 50 });
     let with = |base: &Value, key: &str, value: Value| {
         let mut v = base.clone();
@@ -653,7 +652,7 @@ fn every_command_answers_the_window_on_the_mock_runtime() {
     assert_eq!(h.error_code("export_json", q), "account.unknown");
 
     // A well-formed id of no connected account: nothing to sync, nothing cached.
-    let absent = with(&unknown, "accountId", json!("a0123456789"));
+    let absent = list("a0123456789");
     assert_eq!(
         h.error_code("sync_resource", absent.clone()),
         "api.not_connected"

@@ -46,29 +46,23 @@ macro_rules! ipc_table {
                     => commands::set_client_secret;
                 /// Refreshes one list of one account, sending `sync-progress` as pages are
                 /// stored; it waits for a background refresh of the same account first.
-                sync_resource(provider_id: String, account_id: String, resource_id: String)
-                    -> SyncSummary => commands::sync_resource;
+                sync_resource(list: ListRef) -> SyncSummary => commands::sync_resource;
                 /// Where the background refresh of each list of one account stands: last
                 /// success, next run, the last run's counts, the daily request budget, a pause
                 /// or an error.
                 sync_statuses(provider_id: String, account_id: String) -> Vec<SyncStatus>
                     => commands::sync_statuses;
                 /// A page of a list's table, searched and sorted, from the local cache.
-                query_records(provider_id: String, account_id: String, resource_id: String,
-                    query: RecordQuery) -> RecordPage => commands::query_records;
+                query_records(list: ListRef, query: RecordQuery) -> RecordPage => commands::query_records;
                 /// Every field of one record.
-                record_detail(provider_id: String, account_id: String, resource_id: String,
-                    index: u32) -> RecordDetail => commands::record_detail;
+                record_detail(list: ListRef, index: u32) -> RecordDetail => commands::record_detail;
                 /// Records per week, for the chart of leads and contacts.
-                weekly_counts(provider_id: String, account_id: String, resource_id: String)
-                    -> Vec<WeekCount> => commands::weekly_counts;
+                weekly_counts(list: ListRef) -> Vec<WeekCount> => commands::weekly_counts;
                 /// Writes the current view (every matched row, in order) as CSV to the
                 /// Downloads folder, sending `export-progress`.
-                export_csv(provider_id: String, account_id: String, resource_id: String,
-                    query: RecordQuery) -> ExportResult => commands::export_csv;
+                export_csv(list: ListRef, query: RecordQuery) -> ExportResult => commands::export_csv;
                 /// The same view as JSON: an array of the records as the provider sent them.
-                export_json(provider_id: String, account_id: String, resource_id: String,
-                    query: RecordQuery) -> ExportResult => commands::export_json;
+                export_json(list: ListRef, query: RecordQuery) -> ExportResult => commands::export_json;
             }
             events {
                 /// The active world's tiles, after any connection change (and a world switch).

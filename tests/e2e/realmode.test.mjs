@@ -430,9 +430,7 @@ test("killed during a big sync: after a restart the account is connected, the st
     const accountId = listed[0].id;
     // What the cache holds before anything syncs again.
     const stored = await invoke(app.session, "query_records", {
-      providerId: "whatconverts",
-      accountId,
-      resourceId: "leads",
+      list: { provider: "whatconverts", account: accountId, resource: "leads" },
       query: { search: "", sort: null, offset: 0, limit: 1 },
     });
     console.error(`after the restart the cache holds ${stored.total}`);
@@ -480,9 +478,7 @@ test("killed during a big sync: after a restart the account is connected, the st
     assert.deepEqual(pagesOf(refresh), [], "Refresh reads no page of the whole list again");
     await waitForRecords(app.session, "whatconverts", BIG, { account: accountId });
     const final = await invoke(app.session, "query_records", {
-      providerId: "whatconverts",
-      accountId,
-      resourceId: "leads",
+      list: { provider: "whatconverts", account: accountId, resource: "leads" },
       query: { search: "", sort: null, offset: 0, limit: 1 },
     });
     assert.equal(final.total, BIG, "exactly the sandbox's leads, none twice");

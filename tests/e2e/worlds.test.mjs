@@ -93,9 +93,7 @@ async function demoLeadCount() {
 /** The first rows of an account's cached leads, straight from the cache (no sync). */
 async function cachedLeads(session, accountId) {
   return invoke(session, "query_records", {
-    providerId: "whatconverts",
-    accountId,
-    resourceId: "leads",
+    list: { provider: "whatconverts", account: accountId, resource: "leads" },
     query: { search: "", sort: null, offset: 0, limit: 20 },
   });
 }

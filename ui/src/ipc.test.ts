@@ -11,7 +11,7 @@ afterEach(() => {
 describe('ipc', () => {
   test('each command goes out under its snake_case name with camelCase args', async () => {
     backend = new FakeBackend().install();
-    const ref = ['whatconverts', 'wc-acme', 'leads'] as const;
+    const list = { provider: 'whatconverts', account: 'wc-acme', resource: 'leads' };
     const query = { search: 'x', sort: { key: 'name', descending: true }, offset: 100, limit: 50 };
     await ipc.listProviders();
     await ipc.connect('clickfunnels');
@@ -20,12 +20,12 @@ describe('ipc', () => {
     await ipc.openKeyHelp('emailoctopus');
     await ipc.disconnect('whatconverts', 'wc-acme', true);
     await ipc.listResources('whatconverts');
-    await ipc.syncResource(...ref);
-    await ipc.queryRecords(...ref, query);
-    await ipc.recordDetail(...ref, 7);
-    await ipc.weeklyCounts(...ref);
-    await ipc.exportCsv(...ref, query);
-    await ipc.exportJson(...ref, query);
+    await ipc.syncResource(list);
+    await ipc.queryRecords(list, query);
+    await ipc.recordDetail(list, 7);
+    await ipc.weeklyCounts(list);
+    await ipc.exportCsv(list, query);
+    await ipc.exportJson(list, query);
     const settings = await ipc.getSettings();
     await ipc.saveSettings(settings);
     await ipc.setClientSecret('boomtown', null);
@@ -37,12 +37,12 @@ describe('ipc', () => {
       { cmd: 'open_key_help', args: { providerId: 'emailoctopus' } },
       { cmd: 'disconnect', args: { providerId: 'whatconverts', accountId: 'wc-acme', keepRecords: true } },
       { cmd: 'list_resources', args: { providerId: 'whatconverts' } },
-      { cmd: 'sync_resource', args: { providerId: 'whatconverts', accountId: 'wc-acme', resourceId: 'leads' } },
-      { cmd: 'query_records', args: { providerId: 'whatconverts', accountId: 'wc-acme', resourceId: 'leads', query } },
-      { cmd: 'record_detail', args: { providerId: 'whatconverts', accountId: 'wc-acme', resourceId: 'leads', index: 7 } },
-      { cmd: 'weekly_counts', args: { providerId: 'whatconverts', accountId: 'wc-acme', resourceId: 'leads' } },
-      { cmd: 'export_csv', args: { providerId: 'whatconverts', accountId: 'wc-acme', resourceId: 'leads', query } },
-      { cmd: 'export_json', args: { providerId: 'whatconverts', accountId: 'wc-acme', resourceId: 'leads', query } },
+      { cmd: 'sync_resource', args: { list } },
+      { cmd: 'query_records', args: { list, query } },
+      { cmd: 'record_detail', args: { list, index: 7 } },
+      { cmd: 'weekly_counts', args: { list } },
+      { cmd: 'export_csv', args: { list, query } },
+      { cmd: 'export_json', args: { list, query } },
       { cmd: 'get_settings', args: {} },
       { cmd: 'save_settings', args: { settings } },
       { cmd: 'set_client_secret', args: { providerId: 'boomtown', secret: null } },
@@ -66,15 +66,15 @@ describe('ipc', () => {
 
   test('positional arguments go out under Rust\'s keys, and nothing else', async () => {
     backend = new FakeBackend().install();
-    await ipc.weeklyCounts('whatconverts', 'wc-acme', 'leads');
-    expect(backend.calls.at(-1)?.args).toEqual({ providerId: 'whatconverts', accountId: 'wc-acme', resourceId: 'leads' });
+    await ipc.recordDetail({ provider: 'whatconverts', account: 'wc-acme', resource: 'leads' }, 3);
+    expect(backend.calls.at(-1)?.args).toEqual({ list: { provider: 'whatconverts', account: 'wc-acme', resource: 'leads' }, index: 3 });
   });
 
   test('responses come back as Rust sent them, unchanged', async () => {
     backend = new FakeBackend().install();
     const sent = { total: 3, matched: 2, rows: [{ index: 10, cells: ['a', ''] }, { index: 11, cells: ['b', '$1.00'] }] };
     backend.on('query_records', () => sent);
-    const page = await ipc.queryRecords('whatconverts', 'wc-acme', 'leads', { search: '', sort: null, offset: 10, limit: 2 });
+    const page = await ipc.queryRecords({ provider: 'whatconverts', account: 'wc-acme', resource: 'leads' }, { search: '', sort: null, offset: 10, limit: 2 });
     expect(page).toEqual(sent);
   });
 

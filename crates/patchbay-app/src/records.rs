@@ -14,7 +14,7 @@ use patchbay_sync::{Pass, ProgressSink, SyncStatus, SyncTarget};
 use crate::error::{self, internal, ErrorCode, Result, UserError};
 use crate::state::{AppState, WorldState};
 use crate::views::{
-    chart_column, saturate as n, DetailField, ExportProgress, ExportResult, RecordDetail,
+    chart_column, saturate as n, DetailField, ExportProgress, ExportResult, ListRef, RecordDetail,
     RecordPage, RecordQuery, RecordRow, ResourceView, SyncSummary, WeekCount,
 };
 
@@ -44,14 +44,6 @@ fn cache(world: &WorldState) -> Result<Arc<Cache>> {
     world.cache()
 }
 
-/// One account's list of records, as the window names it.
-#[derive(Debug, Clone, Copy)]
-pub struct ListRef<'a> {
-    pub provider: &'a str,
-    pub account: &'a str,
-    pub resource: &'a str,
-}
-
 /// A list of the world shown, ready to read: its cache, ids and definition; refused with a
 /// sentence when any of them is not there.
 struct Opened {
@@ -69,15 +61,15 @@ impl Opened {
     }
 }
 
-fn open(state: &AppState, list: ListRef<'_>) -> Result<Opened> {
-    let account = error::account_id(list.account)?;
+fn open(state: &AppState, list: &ListRef) -> Result<Opened> {
+    let account = error::account_id(&list.account)?;
     let world = state.active();
-    let (_, def) = self::resource(&world.core(), list.provider, list.resource)?;
+    let (_, def) = self::resource(&world.core(), &list.provider, &list.resource)?;
     Ok(Opened {
         cache: cache(&world)?,
-        provider: list.provider.to_string(),
+        provider: list.provider.clone(),
         account,
-        resource: list.resource.to_string(),
+        resource: list.resource.clone(),
         def,
     })
 }
@@ -139,23 +131,23 @@ impl ProgressSink for TimedSink<'_> {
 /// page once it is stored.
 pub async fn sync(
     state: &AppState,
-    list: ListRef<'_>,
+    list: &ListRef,
     sink: &dyn ProgressSink,
 ) -> Result<SyncSummary> {
-    let account = error::account_id(list.account)?;
+    let account = error::account_id(&list.account)?;
     let world = state.active();
     cache(&world)?;
     let background = world
         .background()
         .ok_or_else(|| internal("refreshing your records"))?;
     let target = SyncTarget {
-        provider: list.provider.to_string(),
+        provider: list.provider.clone(),
         account,
-        resource: list.resource.to_string(),
+        resource: list.resource.clone(),
     };
     let sink = TimedSink {
         inner: sink,
-        provider: list.provider.to_string(),
+        provider: list.provider.clone(),
         first_fetched: AtomicBool::new(true),
         first_stored: AtomicBool::new(true),
     };
@@ -190,7 +182,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
 
 /// A page of the list's table: searched, sorted, from `offset` (at most 1000 rows). Nothing
 /// fetched yet is an empty table.
-pub async fn query(state: &AppState, list: ListRef<'_>, q: RecordQuery) -> Result<RecordPage> {
+pub async fn query(state: &AppState, list: &ListRef, q: RecordQuery) -> Result<RecordPage> {
     let (cache, provider, account, resource) = open(state, list)?.parts();
     let q = to_query(q)?;
     blocking(move || {
@@ -232,7 +224,7 @@ pub async fn query(state: &AppState, list: ListRef<'_>, q: RecordQuery) -> Resul
 }
 
 /// Every field of one record, and the record as the provider sent it.
-pub async fn detail(state: &AppState, list: ListRef<'_>, index: u32) -> Result<RecordDetail> {
+pub async fn detail(state: &AppState, list: &ListRef, index: u32) -> Result<RecordDetail> {
     let (cache, provider, account, resource) = open(state, list)?.parts();
     blocking(move || {
         let d = cache
@@ -255,7 +247,7 @@ pub async fn detail(state: &AppState, list: ListRef<'_>, index: u32) -> Result<R
 }
 
 /// Records per week for the list's chart (leads and contacts; other lists have none).
-pub async fn weekly(state: &AppState, list: ListRef<'_>) -> Result<Vec<WeekCount>> {
+pub async fn weekly(state: &AppState, list: &ListRef) -> Result<Vec<WeekCount>> {
     let Opened {
         cache,
         provider,
@@ -288,7 +280,7 @@ pub async fn weekly(state: &AppState, list: ListRef<'_>) -> Result<Vec<WeekCount
 pub async fn export(
     state: &AppState,
     dir: Option<std::path::PathBuf>,
-    list: ListRef<'_>,
+    list: &ListRef,
     q: RecordQuery,
     format: ExportFormat,
     progress: impl Fn(ExportProgress) + Send + 'static,

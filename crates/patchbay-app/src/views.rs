@@ -95,6 +95,24 @@ pub fn saturate(v: u64) -> u32 {
     u32::try_from(v).unwrap_or(u32::MAX)
 }
 
+/// One account's list of records, as the window names it in every records command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ListRef {
+    pub provider: String,
+    pub account: String,
+    pub resource: String,
+}
+
+impl ListRef {
+    pub fn new(provider: &str, account: &str, resource: &str) -> ListRef {
+        ListRef {
+            provider: provider.into(),
+            account: account.into(),
+            resource: resource.into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct SortSpec {
     pub key: String,

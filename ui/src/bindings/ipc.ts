@@ -4,6 +4,7 @@
 import { invoke, listen, type Unlisten } from '../platform';
 import type { ExportProgress } from "./ExportProgress";
 import type { ExportResult } from "./ExportResult";
+import type { ListRef } from "./ListRef";
 import type { Notice } from "./Notice";
 import type { ProviderTile } from "./ProviderTile";
 import type { RecordDetail } from "./RecordDetail";
@@ -97,8 +98,8 @@ export function setClientSecret(providerId: string, secret: string | null): Prom
  * Refreshes one list of one account, sending `sync-progress` as pages are
  * stored; it waits for a background refresh of the same account first.
  */
-export function syncResource(providerId: string, accountId: string, resourceId: string): Promise<SyncSummary> {
-  return invoke<SyncSummary>('sync_resource', { providerId, accountId, resourceId });
+export function syncResource(list: ListRef): Promise<SyncSummary> {
+  return invoke<SyncSummary>('sync_resource', { list });
 }
 
 /**
@@ -113,37 +114,37 @@ export function syncStatuses(providerId: string, accountId: string): Promise<Arr
 /**
  * A page of a list's table, searched and sorted, from the local cache.
  */
-export function queryRecords(providerId: string, accountId: string, resourceId: string, query: RecordQuery): Promise<RecordPage> {
-  return invoke<RecordPage>('query_records', { providerId, accountId, resourceId, query });
+export function queryRecords(list: ListRef, query: RecordQuery): Promise<RecordPage> {
+  return invoke<RecordPage>('query_records', { list, query });
 }
 
 /**
  * Every field of one record.
  */
-export function recordDetail(providerId: string, accountId: string, resourceId: string, index: number): Promise<RecordDetail> {
-  return invoke<RecordDetail>('record_detail', { providerId, accountId, resourceId, index });
+export function recordDetail(list: ListRef, index: number): Promise<RecordDetail> {
+  return invoke<RecordDetail>('record_detail', { list, index });
 }
 
 /**
  * Records per week, for the chart of leads and contacts.
  */
-export function weeklyCounts(providerId: string, accountId: string, resourceId: string): Promise<Array<WeekCount>> {
-  return invoke<Array<WeekCount>>('weekly_counts', { providerId, accountId, resourceId });
+export function weeklyCounts(list: ListRef): Promise<Array<WeekCount>> {
+  return invoke<Array<WeekCount>>('weekly_counts', { list });
 }
 
 /**
  * Writes the current view (every matched row, in order) as CSV to the
  * Downloads folder, sending `export-progress`.
  */
-export function exportCsv(providerId: string, accountId: string, resourceId: string, query: RecordQuery): Promise<ExportResult> {
-  return invoke<ExportResult>('export_csv', { providerId, accountId, resourceId, query });
+export function exportCsv(list: ListRef, query: RecordQuery): Promise<ExportResult> {
+  return invoke<ExportResult>('export_csv', { list, query });
 }
 
 /**
  * The same view as JSON: an array of the records as the provider sent them.
  */
-export function exportJson(providerId: string, accountId: string, resourceId: string, query: RecordQuery): Promise<ExportResult> {
-  return invoke<ExportResult>('export_json', { providerId, accountId, resourceId, query });
+export function exportJson(list: ListRef, query: RecordQuery): Promise<ExportResult> {
+  return invoke<ExportResult>('export_json', { list, query });
 }
 
 /**

@@ -3,6 +3,7 @@
 // `UPDATE_BINDINGS=1 cargo test -p patchbay --lib` to rewrite it.
 import type { ExportProgress } from "./ExportProgress";
 import type { ExportResult } from "./ExportResult";
+import type { ListRef } from "./ListRef";
 import type { Notice } from "./Notice";
 import type { ProviderTile } from "./ProviderTile";
 import type { RecordDetail } from "./RecordDetail";
@@ -27,13 +28,13 @@ export type Commands = {
   get_settings: { args: Record<string, never>, result: Settings },
   save_settings: { args: { settings: Settings }, result: Settings },
   set_client_secret: { args: { providerId: string, secret: string | null }, result: Settings },
-  sync_resource: { args: { providerId: string, accountId: string, resourceId: string }, result: SyncSummary },
+  sync_resource: { args: { list: ListRef }, result: SyncSummary },
   sync_statuses: { args: { providerId: string, accountId: string }, result: Array<SyncStatus> },
-  query_records: { args: { providerId: string, accountId: string, resourceId: string, query: RecordQuery }, result: RecordPage },
-  record_detail: { args: { providerId: string, accountId: string, resourceId: string, index: number }, result: RecordDetail },
-  weekly_counts: { args: { providerId: string, accountId: string, resourceId: string }, result: Array<WeekCount> },
-  export_csv: { args: { providerId: string, accountId: string, resourceId: string, query: RecordQuery }, result: ExportResult },
-  export_json: { args: { providerId: string, accountId: string, resourceId: string, query: RecordQuery }, result: ExportResult },
+  query_records: { args: { list: ListRef, query: RecordQuery }, result: RecordPage },
+  record_detail: { args: { list: ListRef, index: number }, result: RecordDetail },
+  weekly_counts: { args: { list: ListRef }, result: Array<WeekCount> },
+  export_csv: { args: { list: ListRef, query: RecordQuery }, result: ExportResult },
+  export_json: { args: { list: ListRef, query: RecordQuery }, result: ExportResult },
 };
 
 /** Each command's argument keys, in the order of the Rust parameters. */
@@ -48,13 +49,13 @@ export const COMMAND_ARGS = {
   get_settings: [],
   save_settings: ["settings"],
   set_client_secret: ["providerId", "secret"],
-  sync_resource: ["providerId", "accountId", "resourceId"],
+  sync_resource: ["list"],
   sync_statuses: ["providerId", "accountId"],
-  query_records: ["providerId", "accountId", "resourceId", "query"],
-  record_detail: ["providerId", "accountId", "resourceId", "index"],
-  weekly_counts: ["providerId", "accountId", "resourceId"],
-  export_csv: ["providerId", "accountId", "resourceId", "query"],
-  export_json: ["providerId", "accountId", "resourceId", "query"],
+  query_records: ["list", "query"],
+  record_detail: ["list", "index"],
+  weekly_counts: ["list"],
+  export_csv: ["list", "query"],
+  export_json: ["list", "query"],
 } as const satisfies { [K in keyof Commands]: ReadonlyArray<keyof Commands[K]["args"]> };
 
 /** Every event the app emits and its payload. */

@@ -39,7 +39,7 @@ describe('records view', () => {
     const mounted = await openWhatConverts((b) => {
       release = b.holdSync();
     });
-    await expect.poll(() => mounted.backend.callsOf('sync_resource').map((c) => c.args)).toEqual([{ providerId: 'whatconverts', accountId: 'wc-acme', resourceId: 'leads' }]);
+    await expect.poll(() => mounted.backend.callsOf('sync_resource').map((c) => c.args)).toEqual([{ list: { provider: 'whatconverts', account: 'wc-acme', resource: 'leads' } }]);
     const bar = page.getByRole('progressbar');
     await expect.element(bar).toBeVisible();
 
@@ -213,7 +213,7 @@ describe('records view', () => {
     await expect.element(calls).toHaveAttribute('aria-selected', 'true');
     expect(document.activeElement).toBe(calls.element());
     expect(leads.element().getAttribute('aria-selected')).toBe('false');
-    await expect.poll(() => mounted.backend.callsOf('sync_resource').map((c) => c.args.resourceId)).toEqual(['leads', 'calls']);
+    await expect.poll(() => mounted.backend.listsOf('sync_resource').map((l) => l.resource)).toEqual(['leads', 'calls']);
 
     await userEvent.keyboard('{End}');
     await expect.element(forms).toHaveAttribute('aria-selected', 'true');
@@ -227,7 +227,7 @@ describe('records view', () => {
 
     // The panel is labelled by the selected tab; returning to Leads does not re-sync.
     expect(page.getByRole('tabpanel').element().getAttribute('aria-labelledby')).toBe(leads.element().id);
-    expect(mounted.backend.callsOf('sync_resource').filter((c) => c.args.resourceId === 'leads')).toHaveLength(1);
+    expect(mounted.backend.listsOf('sync_resource').filter((l) => l.resource === 'leads')).toHaveLength(1);
   });
 
   test('the weekly chart shows on chart_by_week resources with a text alternative', async () => {
@@ -248,7 +248,7 @@ describe('records view', () => {
     const panel = page.getByTestId('detail-panel');
     await expect.element(panel).toBeVisible();
     await expect.element(panel).toHaveTextContent('lead2@example.com');
-    expect(mounted.backend.callsOf('record_detail').at(-1)?.args).toEqual({ providerId: 'whatconverts', accountId: 'wc-acme', resourceId: 'leads', index: 2 });
+    expect(mounted.backend.callsOf('record_detail').at(-1)?.args).toEqual({ list: { provider: 'whatconverts', account: 'wc-acme', resource: 'leads' }, index: 2 });
 
     await userEvent.keyboard('{Escape}');
     await expect.element(panel).not.toBeVisible();
@@ -288,9 +288,7 @@ describe('records view', () => {
     await page.getByTestId('export').click();
     await expect.element(page.getByTestId('export-result')).toHaveTextContent('Saved 111 records to /home/ana/Downloads/whatconverts-leads.csv');
     expect(mounted.backend.callsOf('export_csv').at(-1)?.args).toEqual({
-      providerId: 'whatconverts',
-      accountId: 'wc-acme',
-      resourceId: 'leads',
+      list: { provider: 'whatconverts', account: 'wc-acme', resource: 'leads' },
       query: { search: 'lead1', sort: null, offset: 0, limit: 111 },
     });
   });
@@ -417,7 +415,7 @@ describe('records view', () => {
     for (const cmd of recordCommands) {
       const calls = mounted.backend.callsOf(cmd);
       expect(calls.length, cmd).toBeGreaterThan(0);
-      for (const call of calls) expect(call.args, cmd).toMatchObject({ providerId: 'whatconverts', accountId: 'wc-acme' });
+      for (const call of calls) expect(call.args, cmd).toMatchObject({ list: { provider: 'whatconverts', account: 'wc-acme' } });
     }
   });
 

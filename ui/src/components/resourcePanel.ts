@@ -1,3 +1,4 @@
+import type { ListRef } from '../bindings/ListRef';
 import type { RecordRow } from '../bindings/RecordRow';
 import type { ResourceView } from '../bindings/ResourceView';
 import type { SortSpec } from '../bindings/SortSpec';
@@ -64,7 +65,8 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
   const queryError = createErrorAlert();
   const rowCount = h('p', { class: 'row-count', role: 'status', 'data-testid': 'row-count' }, 'Loading records…');
 
-  const source = new RecordSource((query) => ipc.queryRecords(providerId, accountId, resource.id, query), {
+  const list: ListRef = { provider: providerId, account: accountId, resource: resource.id };
+  const source = new RecordSource((query) => ipc.queryRecords(list, query), {
     onPage({ matched, total }) {
       queryError.show(null);
       rowCount.textContent = `${formatCount(matched)} of ${records(total)}`;
@@ -110,7 +112,7 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
       const first = row.cells.find((c) => c.trim() !== '');
       void options.detail.open(
         first ?? 'Record details',
-        ipc.recordDetail(providerId, accountId, resource.id, row.index),
+        ipc.recordDetail(list, row.index),
         from,
       );
     },
@@ -177,7 +179,7 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
       exportStatus.textContent = `Exporting… ${p.done.toLocaleString('en-US')} of ${records(p.total)}`;
     }).catch(() => null);
     try {
-      const result = await run(providerId, accountId, resource.id, source.query());
+      const result = await run(list, source.query());
       exportStatus.textContent = `Saved ${records(result.rows)} to ${result.path}`;
     } catch (error) {
       exportStatus.textContent = '';
@@ -194,7 +196,7 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
     if (!chart) return;
     chartError.show(null);
     try {
-      chart.update(await ipc.weeklyCounts(providerId, accountId, resource.id));
+      chart.update(await ipc.weeklyCounts(list));
     } catch (error) {
       chartError.showError(error, "We couldn't draw the weekly chart.");
     }
@@ -209,7 +211,7 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
     progress.update({ fetched: 0, total: null });
     progress.setVisible(true);
     try {
-      const summary = await ipc.syncResource(providerId, accountId, resource.id);
+      const summary = await ipc.syncResource(list);
       syncStatus.textContent = `Synced ${records(summary.total)} · ${formatTime(summary.synced_at)}`;
     } catch (error) {
       syncError.showError(error, `We couldn't fetch your ${noun} from ${options.providerName}. Please try again.`);

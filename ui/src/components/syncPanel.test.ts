@@ -241,7 +241,7 @@ describe('sync panel', () => {
     const mounted = await openWhatConverts();
     await mounted.backend.emit('sync-status', syncStatus({ resource: 'calls', last_run: run({ added: 4, finished_at: '2026-11-23T09:15:00Z' }) }));
     await expect.poll(() => cell('calls', 'changes').textContent).toBe('4 added · 0 updated · 0 removed');
-    expect(mounted.backend.callsOf('query_records').every((c) => c.args.resourceId === 'leads')).toBe(true);
+    expect(mounted.backend.listsOf('query_records').every((l) => l.resource === 'leads')).toBe(true);
   });
 
   test('an event that comes while sync_statuses is answering wins over the older answer', async () => {

@@ -31,7 +31,7 @@ type Rows = {
 };
 
 const query: RecordQuery = { search: 'lead', sort: { key: 'name', descending: true }, offset: 50, limit: 25 };
-const ref = { providerId: 'whatconverts', accountId: 'wc-acme', resourceId: 'leads' };
+const ref = { list: { provider: 'whatconverts', account: 'wc-acme', resource: 'leads' } };
 
 function rows(settings: Commands['save_settings']['args']['settings']): Rows {
   return {
@@ -54,23 +54,23 @@ function rows(settings: Commands['save_settings']['args']['settings']): Rows {
       args: { providerId: 'boomtown', secret: null },
       send: (a) => ipc.setClientSecret(a.providerId, a.secret),
     },
-    sync_resource: { args: ref, send: (a) => ipc.syncResource(a.providerId, a.accountId, a.resourceId) },
+    sync_resource: { args: ref, send: (a) => ipc.syncResource(a.list) },
     query_records: {
       args: { ...ref, query },
-      send: (a) => ipc.queryRecords(a.providerId, a.accountId, a.resourceId, a.query),
+      send: (a) => ipc.queryRecords(a.list, a.query),
     },
     record_detail: {
       args: { ...ref, index: 7 },
-      send: (a) => ipc.recordDetail(a.providerId, a.accountId, a.resourceId, a.index),
+      send: (a) => ipc.recordDetail(a.list, a.index),
     },
-    weekly_counts: { args: ref, send: (a) => ipc.weeklyCounts(a.providerId, a.accountId, a.resourceId) },
+    weekly_counts: { args: ref, send: (a) => ipc.weeklyCounts(a.list) },
     export_csv: {
       args: { ...ref, query },
-      send: (a) => ipc.exportCsv(a.providerId, a.accountId, a.resourceId, a.query),
+      send: (a) => ipc.exportCsv(a.list, a.query),
     },
     export_json: {
       args: { ...ref, query },
-      send: (a) => ipc.exportJson(a.providerId, a.accountId, a.resourceId, a.query),
+      send: (a) => ipc.exportJson(a.list, a.query),
     },
     sync_statuses: {
       args: { providerId: 'whatconverts', accountId: 'wc-acme' },

@@ -12,6 +12,7 @@ import { COMMAND_ARGS, EVENT_NAMES, type Commands, type Events } from '../bindin
 import type { AccountView } from '../bindings/AccountView';
 import type { AuthMethodView } from '../bindings/AuthMethodView';
 import type { CommandError } from '../bindings/CommandError';
+import type { ListRef } from '../bindings/ListRef';
 import type { ErrorCode } from '../bindings/ErrorCode';
 import type { ProviderTile } from '../bindings/ProviderTile';
 import type { RecordPage } from '../bindings/RecordPage';
@@ -223,6 +224,11 @@ export class FakeBackend {
 
   callsOf(cmd: string): Call[] {
     return this.calls.filter((c) => c.cmd === cmd);
+  }
+
+  /** The lists a records command was sent for, in order. */
+  listsOf(cmd: 'sync_resource' | 'query_records' | 'record_detail' | 'weekly_counts' | 'export_csv' | 'export_json'): ListRef[] {
+    return this.callsOf(cmd).map((c) => c.args.list as ListRef);
   }
 
   lastQuery(): RecordQuery | undefined {
