@@ -369,7 +369,6 @@ async fn fetch_pages_into(
             let t_pages = number_at(&first.body, total_pages)
                 .or_else(|| size.and_then(|(_, sz)| t_items.map(|t| t.div_ceil(sz))));
             p.set_total(t_items.map(|t| t as usize));
-            let mut last_len = first_items.len();
             match t_pages {
                 Some(pages) => {
                     let end = first_page + pages.max(1);
@@ -380,42 +379,26 @@ async fn fetch_pages_into(
                             PagePosition::Page { next }
                         }
                     };
-                    p.add(&first_items, &at(from + 1));
-                    let mut out = kept(first_items);
-                    let rest: Vec<u64> = (from + 1..end).collect();
-                    let pages = fetch_concurrently(
-                        rest,
-                        concurrency,
-                        |n| get(page_url(n)),
-                        at,
-                        resource,
-                        p,
-                        keep,
-                    )
-                    .await?;
-                    out.extend(pages);
-                    Ok(out)
+                    let rest = (from + 1..end).collect();
+                    let pages = Pages { resource, p, keep };
+                    pages
+                        .first_then_concurrently(
+                            first_items,
+                            rest,
+                            concurrency,
+                            |n| get(page_url(n)),
+                            at,
+                        )
+                        .await
                 }
                 None => {
-                    let more = |len: usize| len > 0 && size.is_none_or(|(_, sz)| len as u64 >= sz);
-                    let at = |n: u64, len: usize| {
-                        if more(len) {
-                            PagePosition::Page { next: n + 1 }
-                        } else {
-                            PagePosition::End
-                        }
-                    };
-                    p.add(&first_items, &at(from, last_len));
-                    let mut out = kept(first_items);
-                    let mut n = from;
-                    while more(last_len) {
-                        n += 1;
-                        let page = items(&mut get(page_url(n)).await?.body, &resource.items)?;
-                        last_len = page.len();
-                        p.add(&page, &at(n, last_len));
-                        out.extend(kept(page));
-                    }
-                    Ok(out)
+                    // Without a total, a full page means another may follow.
+                    let full = |len: usize| len > 0 && size.is_none_or(|(_, sz)| len as u64 >= sz);
+                    let at = |next| PagePosition::Page { next };
+                    let pages = Pages { resource, p, keep };
+                    pages
+                        .one_after_another(first_items, from, 1, full, at, |n| get(page_url(n)))
+                        .await
                 }
             }
         }
@@ -442,7 +425,6 @@ async fn fetch_pages_into(
             let first_items = items(&mut first.body, &resource.items)?;
             let total = number_at(&first.body, total_items);
             p.set_total(total.map(|t| t as usize));
-            let mut last_len = first_items.len() as u64;
             match total {
                 Some(total) => {
                     let at = |next: u64| {
@@ -452,46 +434,30 @@ async fn fetch_pages_into(
                             PagePosition::Offset { next }
                         }
                     };
-                    p.add(&first_items, &at(from + page_size));
-                    let mut out = kept(first_items);
-                    let offsets: Vec<u64> = (1..)
+                    let offsets = (1..)
                         .map(|i| from + i * page_size)
                         .take_while(|o| *o < total)
                         .collect();
-                    let pages = fetch_concurrently(
-                        offsets,
-                        concurrency,
-                        |o| get(page_url(o)),
-                        at,
-                        resource,
-                        p,
-                        keep,
-                    )
-                    .await?;
-                    out.extend(pages);
-                    Ok(out)
+                    let pages = Pages { resource, p, keep };
+                    pages
+                        .first_then_concurrently(
+                            first_items,
+                            offsets,
+                            concurrency,
+                            |o| get(page_url(o)),
+                            at,
+                        )
+                        .await
                 }
                 None => {
-                    let at = |offset: u64, len: u64| {
-                        if len >= *page_size {
-                            PagePosition::Offset {
-                                next: offset + page_size,
-                            }
-                        } else {
-                            PagePosition::End
-                        }
-                    };
-                    p.add(&first_items, &at(from, last_len));
-                    let mut out = kept(first_items);
-                    let mut offset = from;
-                    while last_len >= *page_size {
-                        offset += page_size;
-                        let page = items(&mut get(page_url(offset)).await?.body, &resource.items)?;
-                        last_len = page.len() as u64;
-                        p.add(&page, &at(offset, last_len));
-                        out.extend(kept(page));
-                    }
-                    Ok(out)
+                    let full = |len: usize| len as u64 >= *page_size;
+                    let at = |next| PagePosition::Offset { next };
+                    let pages = Pages { resource, p, keep };
+                    pages
+                        .one_after_another(first_items, from, *page_size, full, at, |o| {
+                            get(page_url(o))
+                        })
+                        .await
                 }
             }
         }
@@ -626,42 +592,96 @@ impl Frontier {
     }
 }
 
-/// Fetches pages keyed by `keys` with at most `concurrency` in flight; reports each page as
-/// it arrives, with the position `at(first key not reported)` (or `at` past the last key when
-/// all were); returns the records in key order.
-async fn fetch_concurrently<F, Fut>(
-    keys: Vec<u64>,
-    concurrency: usize,
-    fetch: F,
-    at: impl Fn(u64) -> PagePosition,
-    resource: &ResourceDef,
-    p: &Progress<'_>,
+/// A list's pages as they are read: each is counted (and its records kept when asked) as
+/// it arrives, with where a resumed read would start after it.
+struct Pages<'a, 'p> {
+    resource: &'a ResourceDef,
+    p: &'a Progress<'p>,
     keep: Keep,
-) -> Result<Vec<Record>, ApiError>
-where
-    F: Fn(u64) -> Fut,
-    Fut: std::future::Future<Output = Result<ApiResponse, ApiError>>,
-{
-    let mut pages: BTreeMap<u64, Vec<Value>> = BTreeMap::new();
-    let mut frontier = Frontier::new(keys.clone());
-    let mut stream = futures::stream::iter(keys)
-        .map(|k| {
-            let fut = fetch(k);
-            async move { (k, fut.await) }
-        })
-        .buffer_unordered(concurrency);
-    while let Some((k, resp)) = stream.next().await {
-        let page = items(&mut resp?.body, &resource.items)?;
-        let position = match frontier.report(k) {
-            Some(next) => at(next),
-            None => PagePosition::End,
+}
+
+impl Pages<'_, '_> {
+    /// A list whose first page told its size: that page, then the others (`rest`, by page
+    /// number or offset) `concurrency` at a time. A page's records are counted as it arrives,
+    /// but the resume position only moves past pages with no gap before them (`Frontier`),
+    /// so an interrupted read never skips one; the records come back in list order.
+    async fn first_then_concurrently<F, Fut>(
+        &self,
+        first: Vec<Value>,
+        rest: Vec<u64>,
+        concurrency: usize,
+        fetch: F,
+        at: impl Fn(u64) -> PagePosition,
+    ) -> Result<Vec<Record>, ApiError>
+    where
+        F: Fn(u64) -> Fut,
+        Fut: std::future::Future<Output = Result<ApiResponse, ApiError>>,
+    {
+        let after_first = rest.first().map_or(PagePosition::End, |&k| at(k));
+        self.p.add(&first, &after_first);
+        let mut out = if self.keep == Keep::All {
+            first
+        } else {
+            Vec::new()
         };
-        p.add(&page, &position);
-        if keep == Keep::All {
-            pages.insert(k, page);
+        let mut pages: BTreeMap<u64, Vec<Value>> = BTreeMap::new();
+        let mut frontier = Frontier::new(rest.clone());
+        let mut stream = futures::stream::iter(rest)
+            .map(|k| {
+                let fut = fetch(k);
+                async move { (k, fut.await) }
+            })
+            .buffer_unordered(concurrency);
+        while let Some((k, resp)) = stream.next().await {
+            let page = items(&mut resp?.body, &self.resource.items)?;
+            let position = match frontier.report(k) {
+                Some(next) => at(next),
+                None => PagePosition::End,
+            };
+            self.p.add(&page, &position);
+            if self.keep == Keep::All {
+                pages.insert(k, page);
+            }
+        }
+        out.extend(pages.into_values().flatten());
+        Ok(out)
+    }
+
+    /// A list that does not tell its size: pages one after another from `from`, `step`
+    /// apart, while each is `full`.
+    async fn one_after_another<F, Fut>(
+        &self,
+        first: Vec<Value>,
+        from: u64,
+        step: u64,
+        full: impl Fn(usize) -> bool,
+        at: impl Fn(u64) -> PagePosition,
+        fetch: F,
+    ) -> Result<Vec<Record>, ApiError>
+    where
+        F: Fn(u64) -> Fut,
+        Fut: std::future::Future<Output = Result<ApiResponse, ApiError>>,
+    {
+        let mut out = Vec::new();
+        let (mut key, mut page) = (from, first);
+        loop {
+            let more = full(page.len());
+            let position = if more {
+                at(key + step)
+            } else {
+                PagePosition::End
+            };
+            self.p.add(&page, &position);
+            if self.keep == Keep::All {
+                out.extend(page);
+            }
+            if !more {
+                return Ok(out);
+            }
+            key += step;
+            page = items(&mut fetch(key).await?.body, &self.resource.items)?;
         }
     }
-    Ok(pages.into_values().flatten().collect())
 }
 
 #[cfg(test)]
