@@ -26,37 +26,26 @@ struct Run {
 /// Top-level resources only: a child resource (EmailOctopus contacts, WebinarGeek
 /// registrations) has `records` records under each of `records` parents in the sandbox.
 const RUNS: [Run; 5] = [
-    Run {
-        provider: "whatconverts",
-        resource: "leads",
-        records: 50_000,
-        sandbox_bucket: (20, 10),
-    },
-    Run {
-        provider: "clickfunnels",
-        resource: "contacts",
-        records: 20_000,
-        sandbox_bucket: (20, 10),
-    },
-    Run {
-        provider: "webinargeek",
-        resource: "webinars",
-        records: 10_000,
-        sandbox_bucket: (10, 5),
-    },
-    Run {
-        provider: "boomtown",
-        resource: "leads",
-        records: 20_000,
-        sandbox_bucket: (20, 10),
-    },
-    Run {
-        provider: "emailoctopus",
-        resource: "lists",
-        records: 20_000,
-        sandbox_bucket: (100, 10),
-    },
+    limited_run("whatconverts", "leads", 50_000, (20, 10)),
+    limited_run("clickfunnels", "contacts", 20_000, (20, 10)),
+    limited_run("webinargeek", "webinars", 10_000, (10, 5)),
+    limited_run("boomtown", "leads", 20_000, (20, 10)),
+    limited_run("emailoctopus", "lists", 20_000, (100, 10)),
 ];
+
+const fn limited_run(
+    provider: &'static str,
+    resource: &'static str,
+    records: usize,
+    sandbox_bucket: (u32, u32),
+) -> Run {
+    Run {
+        provider,
+        resource,
+        records,
+        sandbox_bucket,
+    }
+}
 
 pub async fn run(only: Option<&str>) -> Result<(), Error> {
     let runs: Vec<&Run> = RUNS
