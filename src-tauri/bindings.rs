@@ -26,6 +26,7 @@ fn generated() -> Vec<(String, String)> {
             )),*]
         };
     }
+    use patchbay_app::people;
     use patchbay_app::settings::{DefinitionProblem, ProviderSettings, Settings};
     use patchbay_app::views::*;
     use patchbay_core::views::{
@@ -64,6 +65,25 @@ fn generated() -> Vec<(String, String)> {
         patchbay_sync::SyncRun,
         patchbay_sync::SyncStatus,
         WeekCount,
+        PeopleDecision,
+        PersonId,
+        people::AttributionBy,
+        people::AttributionRow,
+        people::DateRange,
+        people::DecisionId,
+        people::Funnel,
+        people::FunnelStep,
+        people::FunnelStepKind,
+        people::MergeSuggestion,
+        people::PeoplePage,
+        people::PeopleQuery,
+        people::PeopleSort,
+        people::PeopleSortKey,
+        people::PersonDetail,
+        people::PersonRow,
+        people::RecordRef,
+        people::RecordRole,
+        people::TimelineEntry,
     ];
     // The shell's `CommandError` is the core's `UserError` (one type); the IPC client keeps
     // its name through this re-export.

@@ -4,13 +4,17 @@
 
 use std::collections::BTreeMap;
 
+use patchbay_app::people::{
+    AttributionBy, AttributionRow, DateRange, DecisionId, Funnel, MergeSuggestion, PeoplePage,
+    PeopleQuery, PersonDetail, RecordRef,
+};
 use patchbay_app::records::{self, ExportFormat};
 use patchbay_app::settings::Settings;
 use patchbay_app::views::{
-    ExportResult, ListRef, ProviderTile, RecordDetail, RecordPage, RecordQuery, ResourceView,
-    SyncSummary, WeekCount,
+    ExportResult, ListRef, PeopleDecision, PersonId, ProviderTile, RecordDetail, RecordPage,
+    RecordQuery, ResourceView, SyncSummary, WeekCount,
 };
-use patchbay_app::{connections, settings_page, tiles, AppState};
+use patchbay_app::{connections, people, settings_page, tiles, AppState};
 use patchbay_sync::SyncStatus;
 use tauri::{AppHandle, Manager, Runtime};
 
@@ -145,6 +149,69 @@ pub async fn export_json<R: Runtime>(
     export(app, &list, query, ExportFormat::Json).await
 }
 
+pub async fn people<R: Runtime>(app: &AppHandle<R>, query: PeopleQuery) -> Result<PeoplePage> {
+    people::people(&state(app), query).await
+}
+
+pub async fn person<R: Runtime>(app: &AppHandle<R>, person: PersonId) -> Result<PersonDetail> {
+    people::person(&state(app), person).await
+}
+
+pub async fn merge_suggestions<R: Runtime>(
+    app: &AppHandle<R>,
+    person: PersonId,
+) -> Result<Vec<MergeSuggestion>> {
+    people::merge_suggestions(&state(app), person).await
+}
+
+pub async fn attribution<R: Runtime>(
+    app: &AppHandle<R>,
+    range: DateRange,
+    by: AttributionBy,
+) -> Result<Vec<AttributionRow>> {
+    people::attribution(&state(app), range, by).await
+}
+
+pub async fn funnel<R: Runtime>(app: &AppHandle<R>, range: DateRange) -> Result<Funnel> {
+    people::funnel(&state(app), range).await
+}
+
+pub async fn export_people_csv<R: Runtime>(
+    app: &AppHandle<R>,
+    query: PeopleQuery,
+) -> Result<ExportResult> {
+    people::export_csv(&state(app), downloads(app), query).await
+}
+
+pub async fn merge_people<R: Runtime>(
+    app: &AppHandle<R>,
+    a: PersonId,
+    b: PersonId,
+) -> Result<PeopleDecision> {
+    people::merge(&state(app), a, b).await
+}
+
+pub async fn split_person<R: Runtime>(
+    app: &AppHandle<R>,
+    person: PersonId,
+    records: Vec<RecordRef>,
+) -> Result<PeopleDecision> {
+    people::split(&state(app), person, records).await
+}
+
+pub async fn undo_people_decision<R: Runtime>(
+    app: &AppHandle<R>,
+    decision: DecisionId,
+) -> Result<()> {
+    people::undo(&state(app), decision).await
+}
+
+/// The user's Downloads folder (their home when there is none).
+fn downloads<R: Runtime>(app: &AppHandle<R>) -> Option<std::path::PathBuf> {
+    let paths = app.path();
+    paths.download_dir().or_else(|_| paths.home_dir()).ok()
+}
+
 /// An export into the user's Downloads folder (their home when there is none), its progress
 /// sent as `export-progress`.
 async fn export<R: Runtime>(
@@ -153,8 +220,7 @@ async fn export<R: Runtime>(
     query: RecordQuery,
     format: ExportFormat,
 ) -> Result<ExportResult> {
-    let paths = app.path();
-    let dir = paths.download_dir().or_else(|_| paths.home_dir()).ok();
+    let dir = downloads(app);
     let window = app.clone();
     let progress = move |p| emit::<event::ExportProgress, R>(&window, p);
     records::export(&state(app), dir, list, query, format, progress).await

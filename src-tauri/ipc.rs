@@ -5,10 +5,14 @@
 
 use std::collections::BTreeMap;
 
+use patchbay_app::people::{
+    AttributionBy, AttributionRow, DateRange, DecisionId, Funnel, MergeSuggestion, PeoplePage,
+    PeopleQuery, PersonDetail, RecordRef,
+};
 use patchbay_app::settings::Settings;
 use patchbay_app::views::{
-    ExportProgress, ExportResult, ListRef, Notice, ProviderTile, RecordDetail, RecordPage,
-    RecordQuery, ResourceView, SyncSummary, WeekCount,
+    ExportProgress, ExportResult, ListRef, Notice, PeopleDecision, PersonId, ProviderTile,
+    RecordDetail, RecordPage, RecordQuery, ResourceView, SyncSummary, WeekCount,
 };
 use patchbay_core::views::SyncProgress;
 use patchbay_sync::SyncStatus;

@@ -690,6 +690,60 @@ fn every_command_answers_the_window_on_the_mock_runtime() {
         "provider.unknown"
     );
 
+    // People, before anything synced: an empty table, an empty funnel, no such person, and
+    // the refusals that need no cache.
+    let people_query = json!({ "search": "", "sort": null, "tool": null, "source": null,
+        "range": { "from": null, "to": null }, "has_order": null, "offset": 0, "limit": 50 });
+    assert_eq!(
+        h.ok("people", json!({ "query": people_query })),
+        json!({ "total": 0, "matched": 0, "rows": [] })
+    );
+    assert_eq!(
+        h.error_code("person", json!({ "person": 1 })),
+        "people.unknown_person"
+    );
+    assert_eq!(
+        h.error_code("merge_suggestions", json!({ "person": 1 })),
+        "people.unknown_person"
+    );
+    let all_time = json!({ "from": null, "to": null });
+    assert_eq!(
+        h.ok("attribution", json!({ "range": all_time, "by": "source" })),
+        json!([])
+    );
+    let funnel = h.ok("funnel", json!({ "range": all_time }));
+    let steps: Vec<(&str, u64)> = funnel["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["step"].as_str().unwrap(), s["people"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("leads", 0),
+            ("registrations", 0),
+            ("attended", 0),
+            ("orders", 0)
+        ]
+    );
+    let exported = h.ok("export_people_csv", json!({ "query": people_query }));
+    assert_eq!(exported["rows"], 0);
+    let header = std::fs::read_to_string(exported["path"].as_str().unwrap()).unwrap();
+    assert!(header.starts_with("Name,Email,Phone,"), "{header}");
+    assert_eq!(
+        h.error_code("merge_people", json!({ "a": 3, "b": 3 })),
+        "people.same_person"
+    );
+    assert_eq!(
+        h.error_code("split_person", json!({ "person": 3, "records": [] })),
+        "people.nothing_to_split"
+    );
+    assert_eq!(
+        h.error_code("undo_people_decision", json!({ "decision": 5 })),
+        "people.unknown_decision"
+    );
+
     assert_eq!(
         h.exercised,
         h.contract.keys().cloned().collect::<BTreeSet<_>>(),

@@ -63,6 +63,28 @@ macro_rules! ipc_table {
                 export_csv(list: ListRef, query: RecordQuery) -> ExportResult => commands::export_csv;
                 /// The same view as JSON: an array of the records as the provider sent them.
                 export_json(list: ListRef, query: RecordQuery) -> ExportResult => commands::export_json;
+                /// A page of the People table (one row per person across the tools), searched,
+                /// filtered and sorted, from the local cache.
+                people(query: PeopleQuery) -> PeoplePage => commands::people;
+                /// One person: who they are and every record of theirs from every tool.
+                person(person: PersonId) -> PersonDetail => commands::person;
+                /// People who may be the same as this one (same name, nothing else shared).
+                merge_suggestions(person: PersonId) -> Vec<MergeSuggestion>
+                    => commands::merge_suggestions;
+                /// People first seen in the range, by first-touch source, medium or campaign.
+                attribution(range: DateRange, by: AttributionBy) -> Vec<AttributionRow>
+                    => commands::attribution;
+                /// Leads, registrations, attendance and orders of the people in the range.
+                funnel(range: DateRange) -> Funnel => commands::funnel;
+                /// Writes every person the table matches as CSV to the Downloads folder.
+                export_people_csv(query: PeopleQuery) -> ExportResult => commands::export_people_csv;
+                /// The user says two people are one; answers the decision, to undo it.
+                merge_people(a: PersonId, b: PersonId) -> PeopleDecision => commands::merge_people;
+                /// The user says these records of a person are someone else's.
+                split_person(person: PersonId, records: Vec<RecordRef>) -> PeopleDecision
+                    => commands::split_person;
+                /// Takes a merge or split back.
+                undo_people_decision(decision: DecisionId) -> () => commands::undo_people_decision;
             }
             events {
                 /// The active world's tiles, after any connection change (and a world switch).

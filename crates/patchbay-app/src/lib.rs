@@ -10,6 +10,7 @@ pub mod connections;
 #[cfg(feature = "demo")]
 mod demo;
 pub mod error;
+pub mod people;
 pub mod records;
 pub mod settings;
 pub mod settings_page;

@@ -35,12 +35,12 @@ pub fn resource(
     Ok((def, r))
 }
 
-fn cache_error(e: patchbay_cache::CacheError) -> UserError {
+pub(crate) fn cache_error(e: patchbay_cache::CacheError) -> UserError {
     error::cache(&e)
 }
 
 /// The world's record cache, or why it could not be opened.
-fn cache(world: &WorldState) -> Result<Arc<Cache>> {
+pub(crate) fn cache(world: &WorldState) -> Result<Arc<Cache>> {
     world.cache()
 }
 
@@ -174,7 +174,9 @@ fn to_query(q: RecordQuery) -> Result<Query> {
 }
 
 /// Runs blocking cache work off the async threads.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|_| internal("reading your records"))?
@@ -303,23 +305,11 @@ pub async fn export(
     q.offset = 0;
     q.limit = u64::MAX / 2;
     blocking(move || {
-        std::fs::create_dir_all(&dir).map_err(|e| error::export_write(&e, &dir))?;
-        let stamp = patchbay_core::app::rfc3339_utc(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0),
-        )
-        .replace(':', "-");
         let extension = match format {
             ExportFormat::Csv => "csv",
             ExportFormat::Json => "json",
         };
-        let path = dir.join(format!(
-            "patchbay-{provider}-{resource}-{stamp}.{extension}"
-        ));
-        let file = std::fs::File::create(&path).map_err(|e| error::export_write(&e, &path))?;
-        let mut out = std::io::BufWriter::new(file);
+        let (path, mut out) = export_file(&dir, &format!("{provider}-{resource}"), extension)?;
         let rows = cache
             .export(
                 &provider,
@@ -338,6 +328,26 @@ pub async fn export(
         })
     })
     .await
+}
+
+/// A new export file in `dir`, named for what it holds and when
+/// (`patchbay-{name}-{UTC time}.{extension}`), made along with its folder.
+pub(crate) fn export_file(
+    dir: &std::path::Path,
+    name: &str,
+    extension: &str,
+) -> Result<(std::path::PathBuf, std::io::BufWriter<std::fs::File>)> {
+    std::fs::create_dir_all(dir).map_err(|e| error::export_write(&e, dir))?;
+    let stamp = patchbay_core::app::rfc3339_utc(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    )
+    .replace(':', "-");
+    let path = dir.join(format!("patchbay-{name}-{stamp}.{extension}"));
+    let file = std::fs::File::create(&path).map_err(|e| error::export_write(&e, &path))?;
+    Ok((path, std::io::BufWriter::new(file)))
 }
 
 /// Deletes every cached record of one account (Disconnect without "keep").

@@ -98,6 +98,9 @@ impl WorldState {
         sinks: &Sinks,
     ) -> Arc<Self> {
         let core = Arc::new(core);
+        if let Ok(cache) = &cache {
+            set_identities(&core, cache);
+        }
         let background = cache.as_ref().ok().map(|cache| {
             Arc::new(Background::start(
                 &tokio::runtime::Handle::current(),
@@ -115,6 +118,20 @@ impl WorldState {
             background,
             definition_errors,
         })
+    }
+}
+
+/// Tells the cache which fields of each list say who a person is (the definitions' identity
+/// sections), before anything syncs: People is resolved as pages are stored. An unchanged
+/// section costs one read; a changed one re-resolves that list's cached records.
+fn set_identities(core: &Patchbay, cache: &patchbay_cache::Cache) {
+    for def in core.providers().iter() {
+        for r in &def.resources {
+            if let Err(e) = cache.set_identity(&def.id, &r.id, r.identity.as_ref()) {
+                // People then misses this list; its records still sync and show.
+                tracing::error!(provider = %def.id, resource = %r.id, error = %e, "People could not use this list");
+            }
+        }
     }
 }
 

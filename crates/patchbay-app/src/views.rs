@@ -167,6 +167,18 @@ pub struct ExportResult {
     pub rows: u32,
 }
 
+/// A person of the People table (`PersonRow::id`), as the window sends it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PersonId(#[ts(type = "number")] pub i64);
+
+/// A merge or split the user made: the decision (to undo it) and the person it left.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PeopleDecision {
+    pub decision: patchbay_cache::DecisionId,
+    #[ts(type = "number")]
+    pub person: i64,
+}
+
 /// How far an export has come (rows written of rows matched).
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ExportProgress {

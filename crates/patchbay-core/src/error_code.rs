@@ -116,6 +116,8 @@ error_codes! {
     // People (one person across the tools).
     PeopleUnknownPerson = "people.unknown_person",
     PeopleUnknownDecision = "people.unknown_decision",
+    PeopleSamePerson = "people.same_person",
+    PeopleNothingToSplit = "people.nothing_to_split",
     ExportNoFolder = "export.no_folder",
     ExportWriteFailed = "export.write_failed",
     // The app itself.
@@ -355,6 +357,14 @@ impl ErrorCode {
             PeopleUnknownDecision => (
                 "That merge or split was already undone.".to_string(),
                 "Go back to People to see who is who now.",
+            ),
+            PeopleSamePerson => (
+                "These are already the same person.".to_string(),
+                "Pick another person to merge with.",
+            ),
+            PeopleNothingToSplit => (
+                "No record was chosen to split off.".to_string(),
+                "Tick the records that belong to someone else, then press Split.",
             ),
             ExportNoFolder => (
                 "Patchbay could not find your Downloads folder.".to_string(),
