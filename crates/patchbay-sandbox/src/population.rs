@@ -141,12 +141,18 @@ fn recase(email: &str) -> String {
 }
 
 /// The true person behind one record the sandbox serves.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TruthRow {
     pub provider: &'static str,
     pub resource: &'static str,
     pub record_id: String,
     pub person: u64,
+    /// A registration's: whether the person watched the webinar (the funnel's third step).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attended: Option<bool>,
+    /// An order's total (the funnel's revenue).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<f64>,
 }
 
 /// One record of a people collection, with the person behind it.
@@ -235,12 +241,22 @@ fn generated(seed: u64, kind: Kind, parent: u64, index: u64, total: u64) -> Peop
         Kind::WhatConvertsLeads => whatconverts::lead_id(index).to_string(),
         _ => id_text(&record),
     };
+    let attended = matches!(kind, Kind::WebinarGeekRegistrations)
+        .then(|| record["watched"].as_bool().unwrap_or(false));
+    let amount = matches!(kind, Kind::ClickFunnelsOrders).then(|| {
+        record["total_amount"]
+            .as_str()
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(0.0)
+    });
     PeopleRecord {
         truth: TruthRow {
             provider,
             resource,
             record_id,
             person,
+            attended,
+            amount,
         },
         record,
     }
