@@ -41,7 +41,7 @@ export function createAttributionChart(onBy: (by: AttributionBy) => void): Attri
   const empty = h('p', { class: 'muted', hidden: true }, 'No people in this range yet.');
   const table = h('table', { class: 'attribution-table' },
     h('caption', { class: 'visually-hidden' }, 'People and revenue by first touch'),
-    h('thead', {}, h('tr', {}, valueHeader, h('th', { scope: 'col' }, 'People'), h('th', { scope: 'col' }, 'Revenue'))),
+    h('thead', {}, h('tr', {}, valueHeader, h('th', { scope: 'col', class: 'num' }, 'People'), h('th', { scope: 'col', class: 'num' }, 'Revenue'))),
     tbody,
   );
   const el = h('section', { class: 'chart-block attribution', 'aria-labelledby': headingId, 'data-testid': 'attribution' },

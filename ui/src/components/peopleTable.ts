@@ -111,7 +111,11 @@ export function createPeopleTable(options: PeopleTableOptions): PeopleTable {
 
   function buildRow(row: PersonRow): HTMLTableRowElement {
     return h('tr', { class: 'person-row', tabindex: -1, 'data-testid': 'person-row', 'data-person-id': row.id },
-      ...columns.map((col) => h('td', { class: col.numeric ? 'num' : null }, col.cell(row))));
+      ...columns.map((col) => {
+        const text = col.cell(row);
+        // A cut-off cell (long emails, many tools) shows in full on hover.
+        return h('td', { class: col.numeric ? 'num' : col.key === null ? 'tools' : null, title: col.numeric ? null : text }, text);
+      }));
   }
 
   function indexOf(target: EventTarget | null): number {

@@ -66,7 +66,7 @@ export function createPersonPage(options: PersonPageOptions): PersonPage {
   const totals = h('dl', { class: 'person-totals', 'data-testid': 'person-totals' });
   const suggestions = h('ul', { class: 'merge-list' });
   const suggestionsBlock = h('section', { class: 'person-block', 'data-testid': 'merge-suggestions', hidden: true },
-    h('h3', {}, 'May be the same person'),
+    h('h3', {}, 'Possible matches'),
     suggestions,
   );
 
