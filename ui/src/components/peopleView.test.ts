@@ -144,6 +144,14 @@ describe('People screen', () => {
     await expect.element(page.getByTestId('attribution').getByRole('columnheader', { name: 'Campaign' })).toBeVisible();
   });
 
+  test('a failed attribution switch shows the alert', async () => {
+    const mounted = await openPeople();
+    await expect.poll(() => document.querySelectorAll('[data-testid="attribution-row"]').length).toBe(3);
+    mounted.backend.fail('attribution', 'Patchbay could not read its saved records.', 'cache.damaged');
+    await page.getByRole('radio', { name: 'Medium' }).click();
+    await expect.element(page.getByTestId('people-view').getByRole('alert')).toHaveTextContent('Patchbay could not read its saved records.');
+  });
+
   test('export sends the current query and shows the path', async () => {
     const mounted = await openPeople();
     await page.getByRole('searchbox', { name: 'Search people' }).fill('maria');

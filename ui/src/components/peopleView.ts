@@ -96,7 +96,10 @@ export function createPeopleView(options: PeopleViewOptions): PeopleView {
 
   const funnel = createFunnelChart();
   const attribution = createAttributionChart((by) => {
-    void loadAttribution(by);
+    chartsError.show(null);
+    loadAttribution(by).catch((error: unknown) => {
+      if (by === attribution.by()) chartsError.showError(error, "We couldn't show where people came from. Please try again.");
+    });
   });
   const chartsError = createErrorAlert();
 
