@@ -2,6 +2,7 @@ import type { AccountView } from './bindings/AccountView';
 import type { ProviderTile } from './bindings/ProviderTile';
 import { createDemoBanner } from './components/demoBanner';
 import { createNoticeArea } from './components/noticeArea';
+import { createPeopleView } from './components/peopleView';
 import { createRecordsView, type RecordsView } from './components/recordsView';
 import { createSettingsPage } from './components/settingsPage';
 import { createTileList } from './components/tileList';
@@ -16,9 +17,10 @@ export interface App {
   destroy(): void;
 }
 
-type Screen = 'tiles' | 'records' | 'settings';
+type Screen = 'tiles' | 'records' | 'settings' | 'people';
 
 export function createApp(): App {
+  const peopleButton = h('button', { type: 'button', class: 'secondary', 'data-testid': 'people' }, 'People');
   const settingsButton = h('button', { type: 'button', class: 'secondary', 'data-testid': 'settings' }, 'Settings');
   const banner = createDemoBanner();
   const main = h('main', { class: 'main', id: 'main' });
@@ -38,7 +40,8 @@ export function createApp(): App {
     },
   });
   const el = h('div', { class: 'app' },
-    h('header', { class: 'app-header' }, h('h1', {}, 'Patchbay'), settingsButton),
+    h('header', { class: 'app-header' }, h('h1', {}, 'Patchbay'),
+      h('nav', { class: 'header-actions', 'aria-label': 'Screens' }, peopleButton, settingsButton)),
     banner.el,
     notices.el,
     main,
@@ -47,6 +50,8 @@ export function createApp(): App {
     showScreen('settings');
     void settingsPage.load();
   });
+
+  peopleButton.addEventListener('click', openPeople);
 
   let screen: Screen = 'tiles';
   let records: RecordsView | null = null;
@@ -58,8 +63,10 @@ export function createApp(): App {
       records = null;
     }
     screen = next;
-    if (next === 'settings') settingsButton.setAttribute('aria-current', 'page');
-    else settingsButton.removeAttribute('aria-current');
+    for (const [button, on] of [[settingsButton, next === 'settings'], [peopleButton, next === 'people']] as const) {
+      if (on) button.setAttribute('aria-current', 'page');
+      else button.removeAttribute('aria-current');
+    }
     main.replaceChildren(content ?? (next === 'settings' ? settingsPage.el : tiles.el));
   }
 
@@ -68,6 +75,12 @@ export function createApp(): App {
     const first = tiles.el.querySelector<HTMLElement>('h2');
     first?.setAttribute('tabindex', '-1');
     first?.focus();
+  }
+
+  function openPeople(): void {
+    const view = createPeopleView({ providers: () => tiles.tiles(), onBack: showTiles });
+    showScreen('people', view.el);
+    void view.start();
   }
 
   function openRecords(tile: ProviderTile, account: AccountView): void {

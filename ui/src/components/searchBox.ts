@@ -6,12 +6,18 @@ export interface SearchBox {
   value(): string;
 }
 
+export interface SearchBoxOptions {
+  /** The visible label and the box's accessible name ("Search records"). */
+  label?: string;
+  testId?: string;
+}
+
 /**
  * "Search records": the first keystroke queries at once; while that query runs, further
  * keystrokes only replace the text to search next, so fast typing never piles up queries and
  * the table always ends on the last text typed.
  */
-export function createSearchBox(onSearch: (text: string) => Promise<void>): SearchBox {
+export function createSearchBox(onSearch: (text: string) => Promise<void>, options: SearchBoxOptions = {}): SearchBox {
   const id = uid('search');
   const input = h('input', {
     id,
@@ -19,7 +25,7 @@ export function createSearchBox(onSearch: (text: string) => Promise<void>): Sear
     class: 'search-input',
     autocomplete: 'off',
     spellcheck: 'false',
-    'data-testid': 'search',
+    'data-testid': options.testId ?? 'search',
   });
   let running = false;
   let next: string | null = null;
@@ -44,6 +50,6 @@ export function createSearchBox(onSearch: (text: string) => Promise<void>): Sear
     if (running) next = text;
     else if (text !== last) void run(text);
   });
-  const el = h('div', { class: 'search', role: 'search' }, h('label', { for: id }, 'Search records'), input);
+  const el = h('div', { class: 'search', role: 'search' }, h('label', { for: id }, options.label ?? 'Search records'), input);
   return { el, value: () => input.value.trim() };
 }

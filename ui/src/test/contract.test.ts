@@ -7,6 +7,7 @@ import ipcSource from '../bindings/ipc.ts?raw';
 import * as ipc from '../ipc';
 import { invoke } from '../platform';
 import { COMMAND_ARGS, EVENT_NAMES, type Commands, type Events } from '../bindings/ipcContract';
+import type { PeopleQuery } from '../bindings/PeopleQuery';
 import type { RecordQuery } from '../bindings/RecordQuery';
 import { FakeBackend, syncStatus, tiles, type CommandName, type EventName } from './fakeBackend';
 
@@ -31,6 +32,17 @@ type Rows = {
 };
 
 const query: RecordQuery = { search: 'lead', sort: { key: 'name', descending: true }, offset: 50, limit: 25 };
+const peopleQuery: PeopleQuery = {
+  search: 'maria',
+  sort: { key: 'last_seen', descending: true },
+  tool: 'webinargeek',
+  source: null,
+  range: { from: '2026-01-01', to: null },
+  has_order: true,
+  offset: 0,
+  limit: 50,
+};
+const range = { from: '2026-01-01', to: '2026-03-31' };
 const ref = { list: { provider: 'whatconverts', account: 'wc-acme', resource: 'leads' } };
 
 function rows(settings: Commands['save_settings']['args']['settings']): Rows {
@@ -76,6 +88,18 @@ function rows(settings: Commands['save_settings']['args']['settings']): Rows {
       args: { providerId: 'whatconverts', accountId: 'wc-acme' },
       send: (a) => ipc.syncStatuses(a.providerId, a.accountId),
     },
+    people: { args: { query: peopleQuery }, send: (a) => ipc.people(a.query) },
+    person: { args: { person: 1 }, send: (a) => ipc.person(a.person) },
+    merge_suggestions: { args: { person: 1 }, send: (a) => ipc.mergeSuggestions(a.person) },
+    attribution: { args: { range, by: 'campaign' }, send: (a) => ipc.attribution(a.range, a.by) },
+    funnel: { args: { range }, send: (a) => ipc.funnel(a.range) },
+    export_people_csv: { args: { query: peopleQuery }, send: (a) => ipc.exportPeopleCsv(a.query) },
+    merge_people: { args: { a: 1, b: 3 }, send: (a) => ipc.mergePeople(a.a, a.b) },
+    split_person: {
+      args: { person: 1, records: [{ provider: 'boomtown', account: 'bt-harbor', resource: 'leads', record_id: 'bt-l-3' }] },
+      send: (a) => ipc.splitPerson(a.person, a.records),
+    },
+    undo_people_decision: { args: { decision: 1 }, send: (a) => ipc.undoPeopleDecision(a.decision) },
   };
 }
 
@@ -194,5 +218,9 @@ describe('the fake backend refuses what Rust would not take', () => {
     await expect(ipc.setClientSecret('whatconverts', 'x')).rejects.toMatchObject({ code: 'settings.no_client_secret' });
     await expect(ipc.cancelConnect('clickfunnels')).resolves.toBeNull();
     expect(backend.callsOf('save_api_key')).toHaveLength(2);
+    await expect(ipc.person(999)).rejects.toMatchObject({ code: 'people.unknown_person' });
+    await expect(ipc.mergePeople(1, 1)).rejects.toMatchObject({ code: 'people.same_person' });
+    await expect(ipc.splitPerson(1, [])).rejects.toMatchObject({ code: 'people.nothing_to_split' });
+    await expect(ipc.undoPeopleDecision(42)).rejects.toMatchObject({ code: 'people.unknown_decision' });
   });
 });

@@ -21,6 +21,8 @@ import type { ResourceView } from '../bindings/ResourceView';
 import type { Settings } from '../bindings/Settings';
 import type { SyncStatus } from '../bindings/SyncStatus';
 import type { WeekCount } from '../bindings/WeekCount';
+import type { PeopleQuery } from '../bindings/PeopleQuery';
+import { FakePeopleStore } from './fakePeople';
 
 export interface Call {
   cmd: string;
@@ -52,6 +54,10 @@ function reject(code: ErrorCode, message: string, advice = 'Try again.'): Promis
   const error: CommandError = { code, message, advice };
   // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
   return Promise.reject(error);
+}
+
+function unknownPerson(): Promise<never> {
+  return reject('people.unknown_person', 'This person is no longer in Patchbay.', 'Go back to People and search again.');
 }
 
 const EMAILOCTOPUS_AUTH: AuthMethodView = {
@@ -231,6 +237,15 @@ export class FakeBackend {
     return this.callsOf(cmd).map((c) => c.args.list as ListRef);
   }
 
+  /** The People the fake resolves across the tools (see fakePeople.ts). */
+  peopleStore = new FakePeopleStore();
+
+  /** The last query the People table sent (people or export_people_csv). */
+  lastPeopleQuery(cmd: 'people' | 'export_people_csv' = 'people'): PeopleQuery | undefined {
+    const call = this.callsOf(cmd).at(-1);
+    return call?.args.query as PeopleQuery | undefined;
+  }
+
   lastQuery(): RecordQuery | undefined {
     const call = this.callsOf('query_records').at(-1);
     return call?.args.query as RecordQuery | undefined;
@@ -372,6 +387,28 @@ export class FakeBackend {
     save_settings: ({ settings }) => {
       this.settings = settings;
       return this.settings;
+    },
+    people: ({ query }) => this.peopleStore.page(query),
+    person: ({ person }) => this.peopleStore.detail(person) ?? unknownPerson(),
+    merge_suggestions: ({ person }) => this.peopleStore.suggestions(person) ?? unknownPerson(),
+    attribution: ({ by }) => this.peopleStore.attribution[by],
+    funnel: () => this.peopleStore.funnel,
+    export_people_csv: ({ query }) => ({
+      path: '/home/ana/Downloads/patchbay-people.csv',
+      rows: this.peopleStore.matching(query).length,
+    }),
+    merge_people: ({ a, b }) => {
+      if (a === b) return reject('people.same_person', 'These are already the same person.');
+      return this.peopleStore.merge(a, b) ?? unknownPerson();
+    },
+    split_person: ({ person, records }) => {
+      const decision = this.peopleStore.split(person, records);
+      if (decision === 'empty') return reject('people.nothing_to_split', 'Choose some of this person\'s records to split off, not all of them.');
+      return decision ?? unknownPerson();
+    },
+    undo_people_decision: ({ decision }) => {
+      if (!this.peopleStore.undo(decision)) return reject('people.unknown_decision', 'That change was already undone.');
+      return null;
     },
   };
 }
