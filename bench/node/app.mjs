@@ -17,6 +17,8 @@
 // 5. Search: keystrokes sent one at a time over those rows; for each, the window's marks from
 //    the input event (`patchbay:search-input`) to the answer in the table's DOM
 //    (`patchbay:search-shown`) and to the frame that draws it (`patchbay:search-painted`).
+// 5b. People search: the same over the People table, everyone those leads are
+//    (`patchbay:people-search-shown` / `-painted`).
 //
 // Network: 127.0.0.1 only (the sandboxes); every process started here is stopped.
 import { readFileSync, readdirSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
@@ -153,6 +155,43 @@ if (PHASES.includes("connect")) {
   }
 }
 
+/**
+ * Search latency: words from the first rows' cells typed a key at a time into `box` and
+ * deleted a key at a time, each key waited for; then, for each key, the window's marks from
+ * the input event (`search-input`) to `<marks>-shown` (the answer in the DOM) and
+ * `<marks>-painted` (the frame that draws it).
+ */
+async function typeAndMeasure(session, { rows, cells: cellCss, box: boxCss, marks, matched, emit: out }) {
+  const cells = await session.execute(
+    "return [...document.querySelectorAll(arguments[0])].slice(0, 6)" +
+      ".flatMap((r) => [...r.querySelectorAll(arguments[1])].map((c) => c.textContent.trim()));",
+    [rows, cellCss],
+  );
+  const words = [...new Set(cells.flatMap((c) => c.split(/[^A-Za-z0-9]+/)).filter((w) => /^[A-Za-z]{4,9}$/.test(w)))].slice(0, 6);
+  if (words.length < 3) throw new Error(`too few words to search for in: ${cells.join(" | ")}`);
+  const box = await session.find(boxCss);
+  await session.execute("performance.clearMarks();");
+  let keystrokes = 0;
+  const press = async (key) => {
+    keystrokes += 1;
+    await session.type(box, key);
+    await waitFor("the search answer", async () => (await pageMarks(session, `${marks}-painted`)).length >= keystrokes, {
+      timeoutMs: 30000,
+      intervalMs: 20,
+    });
+  };
+  for (const word of words) {
+    for (const ch of word.toLowerCase()) await press(ch);
+    const found = await matched();
+    for (let i = 0; i < word.length; i++) await press("\uE003"); // Backspace
+    emit({ figure: `${marks.replace(/-/g, "_")}_word`, word_length: word.length, matched: found });
+  }
+  const inputs = await pageMarks(session, "search-input");
+  const shown = await pageMarks(session, `${marks}-shown`);
+  const painted = await pageMarks(session, `${marks}-painted`);
+  inputs.forEach((t, i) => out({ keystroke: i + 1, ms: shown[i] - t, painted_ms: painted[i] - t }));
+}
+
 // --- 4 and 5. memory and search over RECORDS records -----------------------------------------
 if (PHASES.includes("records")) {
   const sandbox = await startSandbox(["--seed", "11", "--records", records, "--no-rate-limits"]);
@@ -188,35 +227,32 @@ if (PHASES.includes("records")) {
     emit({ figure: "memory", state: "records", records: Number(records), connect_to_synced_ms: syncedMs, ...memoryOf(APP) });
 
     // Words from the first rows' cells, typed a key at a time and deleted a key at a time.
-    const cells = await session.execute(
-      "return [...document.querySelectorAll('[data-testid=\"records-grid\"] [role=\"row\"]:not(.grid-header-row)')]" +
-        ".slice(0, 6).flatMap((r) => [...r.querySelectorAll('[role=\"gridcell\"]')].map((c) => c.textContent.trim()));",
-    );
-    const words = [...new Set(cells.flatMap((c) => c.split(/[^A-Za-z0-9]+/)).filter((w) => /^[A-Za-z]{4,9}$/.test(w)))].slice(0, 6);
-    if (words.length < 3) throw new Error(`too few words to search for in: ${cells.join(" | ")}`);
-    const box = await session.find('[data-testid="search"]');
-    await session.execute("performance.clearMarks();");
-    let keystrokes = 0;
-    const press = async (key) => {
-      keystrokes += 1;
-      await session.type(box, key);
-      await waitFor("the search answer", async () => (await pageMarks(session, "search-painted")).length >= keystrokes, {
-        timeoutMs: 30000,
-        intervalMs: 20,
-      });
-    };
-    for (const word of words) {
-      for (const ch of word.toLowerCase()) await press(ch);
-      const matched = (await rowCount(session))?.matched;
-      for (let i = 0; i < word.length; i++) await press("\uE003"); // Backspace
-      emit({ figure: "search_word", word_length: word.length, matched });
-    }
-    const inputs = await pageMarks(session, "search-input");
-    const shown = await pageMarks(session, "search-shown");
-    const painted = await pageMarks(session, "search-painted");
-    inputs.forEach((t, i) => {
-      emit({ figure: "search", keystroke: i + 1, records: Number(records), ms: shown[i] - t, painted_ms: painted[i] - t });
+    await typeAndMeasure(session, {
+      rows: '[data-testid="records-grid"] [role="row"]:not(.grid-header-row)',
+      cells: '[role="gridcell"]',
+      box: '[data-testid="search"]',
+      marks: "search",
+      matched: async () => (await rowCount(session))?.matched,
+      emit: (s) => emit({ figure: "search", records: Number(records), ...s }),
     });
+
+    // 5b. People search over everyone those leads are (resolved as they were stored).
+    await session.click(await session.find('[data-testid="people"]'));
+    await waitFor("the People table", async () => (await session.findAll('[data-testid="person-row"]')).length > 0, { timeoutMs: 60000 });
+    const peopleCount = async () => {
+      const m = /^([\d,]+) of ([\d,]+) /.exec(await session.text(await session.find('[data-testid="people-count"]')));
+      return m ? { matched: Number(m[1].replace(/,/g, "")), total: Number(m[2].replace(/,/g, "")) } : null;
+    };
+    const people = (await peopleCount())?.total;
+    await typeAndMeasure(session, {
+      rows: '[data-testid="person-row"]',
+      cells: "td",
+      box: '[data-testid="people-search"]',
+      marks: "people-search",
+      matched: async () => (await peopleCount())?.matched,
+      emit: (s) => emit({ figure: "people_search", people, ...s }),
+    });
+
     // The display's own pace under Xvfb: an idle page's frame interval, for reading the
     // painted figures (the same wait is in every one of them).
     const frame = await session.cmd("POST", "/execute/async", {
