@@ -346,7 +346,9 @@ pub(crate) fn export_file(
     )
     .replace(':', "-");
     let path = dir.join(format!("patchbay-{name}-{stamp}.{extension}"));
-    let file = std::fs::File::create(&path).map_err(|e| error::export_write(&e, &path))?;
+    // 0600: the export holds the marketer's records (the Downloads folder is theirs to keep).
+    let file = patchbay_core::private_fs::create_private_file(&path)
+        .map_err(|e| error::export_write(&e, &path))?;
     Ok((path, std::io::BufWriter::new(file)))
 }
 

@@ -123,16 +123,15 @@ impl StoredSettings {
     }
 
     pub fn save(&self, path: &Path) -> Result<(), SettingsError> {
+        // The folder 0700, the file 0600 (written beside it, then renamed over it).
         let write = || -> std::io::Result<()> {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)?;
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                patchbay_core::private_fs::create_private_dir_all(dir)?;
             }
-            let tmp = path.with_extension("json.tmp");
-            std::fs::write(
-                &tmp,
-                serde_json::to_vec_pretty(self).expect("settings serialise"),
-            )?;
-            std::fs::rename(tmp, path)
+            patchbay_core::private_fs::write_private_atomically(
+                path,
+                &serde_json::to_vec_pretty(self).expect("settings serialise"),
+            )
         };
         write().map_err(|source| SettingsError::Write {
             path: path.to_path_buf(),

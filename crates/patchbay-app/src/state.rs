@@ -176,13 +176,29 @@ pub(crate) fn open_cache(
     world: World,
 ) -> Result<Arc<patchbay_cache::Cache>, patchbay_core::UserError> {
     let file = paths.cache_file(world);
-    if let Some(dir) = file.parent() {
-        if let Err(e) = std::fs::create_dir_all(dir) {
-            tracing::error!(world = world.as_str(), dir = %dir.display(), error = %e, "the cache's folder could not be made");
-            return Err(patchbay_core::UserError::of(
-                patchbay_core::ErrorCode::CacheOpen,
-            ));
+    // The folder 0700 and the file 0600 before SQLite opens it: SQLite gives the -wal and
+    // -shm files the database's mode, so all three are the user's only. Files of an older
+    // version are made 0600 too (their -wal/-shm, rebuilt by SQLite, follow).
+    let private = || -> std::io::Result<()> {
+        if let Some(dir) = file.parent() {
+            patchbay_core::private_fs::create_private_dir_all(dir)?;
         }
+        patchbay_core::private_fs::ensure_private_file(&file)?;
+        for side in ["-wal", "-shm"] {
+            let mut name = file.as_os_str().to_owned();
+            name.push(side);
+            let side = std::path::PathBuf::from(name);
+            if side.exists() {
+                patchbay_core::private_fs::ensure_private_file(&side)?;
+            }
+        }
+        Ok(())
+    };
+    if let Err(e) = private() {
+        tracing::error!(world = world.as_str(), file = %file.display(), error = %e, "the cache's folder or file could not be made");
+        return Err(patchbay_core::UserError::of(
+            patchbay_core::ErrorCode::CacheOpen,
+        ));
     }
     patchbay_cache::Cache::open(&file).map(Arc::new).map_err(|e| {
         tracing::error!(world = world.as_str(), error = %e, "the record cache could not be opened");

@@ -6,6 +6,7 @@ use std::io::Write;
 use rusqlite::params_from_iter;
 use tracing::info;
 
+use crate::csv_cell::formula_safe;
 use crate::query::{bind, display_columns, matched, plan, Shape};
 use crate::{fts, schema, Cache, CacheError, ExportFormat, Query};
 
@@ -62,13 +63,22 @@ impl Cache {
                 match format {
                     ExportFormat::Csv => {
                         let mut csv = csv::Writer::from_writer(&mut *out);
-                        csv.write_record(res.columns.iter().map(|c| c.label.as_str()))?;
+                        // Labels and values alike: a spreadsheet never runs a cell as a
+                        // formula (see `csv_cell`; JSON below keeps the values as they are).
+                        csv.write_record(
+                            res.columns
+                                .iter()
+                                .map(|c| formula_safe(&c.label).into_owned()),
+                        )?;
                         let width = res.columns.len();
                         while let Some(row) = rows.next()? {
                             let mut cells = Vec::with_capacity(width);
                             for i in 0..width {
-                                cells
-                                    .push(row.get::<_, Option<String>>(i + 1)?.unwrap_or_default());
+                                let cell = row.get::<_, Option<String>>(i + 1)?.unwrap_or_default();
+                                cells.push(match formula_safe(&cell) {
+                                    std::borrow::Cow::Borrowed(_) => cell,
+                                    std::borrow::Cow::Owned(quoted) => quoted,
+                                });
                             }
                             csv.write_record(&cells)?;
                             done += 1;

@@ -13,6 +13,7 @@
 //! Threading: [`Cache`] is `Send + Sync`. Writes go through one connection behind a mutex; reads
 //! use a small pool of read-only connections, and WAL mode lets them run while a sync writes.
 
+pub mod csv_cell;
 mod error;
 mod export;
 mod extract;

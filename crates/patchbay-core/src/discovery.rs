@@ -117,9 +117,25 @@ pub fn metadata_url(issuer: &str) -> Result<Url, String> {
     Ok(url)
 }
 
-/// The one URL rule: https, or http to a loopback IP literal (never the name localhost).
-fn secure(u: &str) -> bool {
-    Url::parse(u).is_ok_and(|u| crate::url_rules::https_or_loopback(&u).is_ok())
+/// The one URL rule: https, or http to a loopback IP literal only when the issuer itself is
+/// one (never the name localhost): an https server's metadata cannot point Patchbay at
+/// whatever listens on this machine.
+fn secure(u: &str, issuer: &str) -> bool {
+    let issuer = Url::parse(issuer).ok();
+    Url::parse(u).is_ok_and(|u| crate::url_rules::https_or_loopback(&u, issuer.as_ref()).is_ok())
+}
+
+/// A JSON answer of an OAuth server, read up to [`crate::http::OAUTH_BODY_CAP`].
+async fn json_capped(resp: reqwest::Response) -> Result<Value, String> {
+    let bytes = crate::http::read_capped(resp, crate::http::OAUTH_BODY_CAP)
+        .await
+        .map_err(|e| match e {
+            crate::http::CappedReadError::TooLarge { .. } => "the answer is too large".to_string(),
+            crate::http::CappedReadError::Broken(e) => {
+                format!("the answer broke off: {}", e.without_url())
+            }
+        })?;
+    serde_json::from_slice(&bytes).map_err(|_| "the answer is not JSON".to_string())
 }
 
 /// Fetches and checks the metadata: same issuer (RFC 8414 section 3.3), S256, the code flow,
@@ -135,10 +151,9 @@ pub async fn fetch_metadata(http: &reqwest::Client, issuer: &str) -> Result<Meta
     if !resp.status().is_success() {
         return Err(format!("metadata answered HTTP {}", resp.status().as_u16()));
     }
-    let v: Value = resp
-        .json()
+    let v = json_capped(resp)
         .await
-        .map_err(|_| "metadata is not JSON".to_string())?;
+        .map_err(|e| format!("metadata: {e}"))?;
     let text = |k: &str| v[k].as_str().map(str::to_string);
     let got = text("issuer").unwrap_or_default();
     if got.trim_end_matches('/') != issuer.trim_end_matches('/') {
@@ -175,8 +190,10 @@ pub async fn fetch_metadata(http: &reqwest::Client, issuer: &str) -> Result<Meta
     .into_iter()
     .flatten()
     {
-        if !secure(u) {
-            return Err(format!("metadata endpoint {u:?} is not https"));
+        if !secure(u, issuer) {
+            return Err(format!(
+                "metadata endpoint {u:?} is not https (nor loopback under a loopback issuer)"
+            ));
         }
     }
     Ok(md)
@@ -210,7 +227,7 @@ pub async fn register(
         )
     })?;
     let status = resp.status().as_u16();
-    let v: Value = resp.json().await.unwrap_or(Value::Null);
+    let v = json_capped(resp).await.unwrap_or(Value::Null);
     if !(200..300).contains(&status) {
         let error = v["error"].as_str().unwrap_or("no error code");
         return Err(format!("HTTP {status}: {error}"));
@@ -228,7 +245,7 @@ pub async fn register(
         iss_parameter_supported: md.iss_parameter_supported,
         registration_client_uri: v["registration_client_uri"]
             .as_str()
-            .filter(|u| secure(u))
+            .filter(|u| secure(u, &md.issuer))
             .map(str::to_string),
         registration_access_token: v["registration_access_token"]
             .as_str()
@@ -278,6 +295,33 @@ mod tests {
                 .as_str(),
             "http://127.0.0.1:9/.well-known/oauth-authorization-server/clickfunnels"
         );
+    }
+
+    #[test]
+    fn metadata_endpoints_are_loopback_only_under_a_loopback_issuer() {
+        let token = "http://127.0.0.1:9/clickfunnels/oauth/token";
+        assert!(secure(token, "http://127.0.0.1:9/clickfunnels"));
+        assert!(!secure(token, "https://accounts.myclickfunnels.com"));
+        assert!(!secure(
+            "http://localhost:9/clickfunnels/oauth/token",
+            "http://127.0.0.1:9/clickfunnels"
+        ));
+        assert!(secure(
+            "https://accounts.myclickfunnels.com/oauth/token",
+            "https://accounts.myclickfunnels.com"
+        ));
+        // The endpoints kept after discovery are held to the same rule.
+        let from = |issuer: &str, token: &str| {
+            crate::providers::AuthServer::from_metadata(
+                issuer,
+                true,
+                &format!("{issuer}/oauth/authorize"),
+                token,
+                None,
+            )
+        };
+        assert!(from("https://accounts.myclickfunnels.com", token).is_err());
+        assert!(from("http://127.0.0.1:9/clickfunnels", token).is_ok());
     }
 
     #[test]

@@ -217,8 +217,38 @@ pub enum ApiError {
         /// When the request was refused (the "in 3 h 12 min" of the message counts from it).
         refused_at: time::OffsetDateTime,
     },
+    /// Past the provider's `[limits]`: a list the provider says (or shows) is larger than one
+    /// list may be, or a response body past its cap. Nothing past the limit was read.
+    #[error("{what} is {}, past the limit of {limit}", got.map_or("more".to_string(), |g| g.to_string()))]
+    TooLarge {
+        what: TooLargeWhat,
+        limit: u64,
+        /// What the provider claimed or sent, when known (a body is not read to its end).
+        got: Option<u64>,
+    },
     #[error(transparent)]
     Vault(#[from] VaultError),
+}
+
+/// What went past a provider's `[limits]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TooLargeWhat {
+    /// Pages of one list.
+    Pages,
+    /// Records of one list.
+    Records,
+    /// Bytes of one response body.
+    Body,
+}
+
+impl std::fmt::Display for TooLargeWhat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TooLargeWhat::Pages => "the number of pages",
+            TooLargeWhat::Records => "the number of records",
+            TooLargeWhat::Body => "the response body in bytes",
+        })
+    }
 }
 
 impl From<crate::budget::QuotaRefusal> for ApiError {
@@ -250,6 +280,7 @@ impl ApiError {
             ApiError::OriginChanged => ErrorCode::ApiOriginChanged,
             ApiError::RefusedUrl(_) => ErrorCode::ApiRefusedUrl,
             ApiError::QuotaExhausted { .. } => ErrorCode::ApiQuotaExhausted,
+            ApiError::TooLarge { .. } => ErrorCode::ApiTooLarge,
             ApiError::Vault(v) => v.code(),
         }
     }
@@ -274,7 +305,7 @@ impl ApiError {
                 code,
                 format!(
                     "{name} allows {} requests a day and today's are used. Patchbay will continue after {} UTC (in {}).",
-                    thousands(*limit),
+                    thousands(u64::from(*limit)),
                     resets_at
                         .to_offset(time::UtcOffset::UTC)
                         .format(time::macros::format_description!("[hour]:[minute]"))
@@ -282,13 +313,36 @@ impl ApiError {
                     wait_words(*resets_at - *refused_at),
                 ),
             ),
+            ApiError::TooLarge { what, limit, got } => {
+                let unit = match what {
+                    TooLargeWhat::Pages => "pages",
+                    TooLargeWhat::Records => "records",
+                    TooLargeWhat::Body => "bytes",
+                };
+                let sentence = match (what, got) {
+                    (TooLargeWhat::Body, _) => format!(
+                        "{name} sent a page larger than {} MiB, more than Patchbay reads at once, so it stopped reading this list.",
+                        (limit / (1024 * 1024)).max(1)
+                    ),
+                    (_, Some(got)) => format!(
+                        "{name} says this list has {} {unit}, more than the {} Patchbay reads in one list, so it stopped reading it.",
+                        thousands(*got),
+                        thousands(*limit)
+                    ),
+                    (_, None) => format!(
+                        "{name} sent more than the {} {unit} Patchbay reads in one list, so it stopped reading it.",
+                        thousands(*limit)
+                    ),
+                };
+                UserError::with_message(code, sentence)
+            }
             _ => UserError::new(code, name),
         }
     }
 }
 
-/// `1000` as "1,000".
-fn thousands(n: u32) -> String {
+/// `1000` as "1,000" (a provider's count may be absurd: 20 digits).
+fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

@@ -86,6 +86,9 @@ error_codes! {
     ApiOriginChanged = "api.origin_changed",
     ApiRefusedUrl = "api.refused_url",
     ApiQuotaExhausted = "api.quota_exhausted",
+    /// A list or a response past the provider's `[limits]`: more pages or records than one
+    /// list may have, or a body past its cap. Nothing past the limit was read.
+    ApiTooLarge = "api.too_large",
     // The keychain.
     VaultNoKeychain = "vault.no_keychain",
     VaultLocked = "vault.locked",
@@ -284,6 +287,10 @@ impl ErrorCode {
             ApiQuotaExhausted => (
                 format!("{name}'s requests for today are used."),
                 "Nothing to do: Patchbay goes on by itself after the reset, and what it saved stays available.",
+            ),
+            ApiTooLarge => (
+                format!("{name} sent more than Patchbay reads at once, so it stopped reading this list."),
+                "Try again later; if it keeps happening, filter the list in the provider's web app or ask your Patchbay administrator to raise the limit.",
             ),
             VaultNoKeychain => (
                 "Patchbay found no keychain to keep your connection safe.".to_string(),

@@ -77,6 +77,46 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
+/// The cap on an OAuth server's answers (token, metadata, registration): a few hundred bytes
+/// each, so 1 MiB is generous.
+pub const OAUTH_BODY_CAP: u64 = 1024 * 1024;
+
+/// Why [`read_capped`] stopped.
+#[derive(Debug)]
+pub enum CappedReadError {
+    /// The body is larger than the cap: by its `Content-Length` (`declared`), or found while
+    /// reading (then only the cap and one chunk were read).
+    TooLarge { declared: Option<u64> },
+    /// The connection broke while the body was read.
+    Broken(reqwest::Error),
+}
+
+/// Reads a response body of at most `cap` bytes, chunk by chunk, and stops as soon as it
+/// would pass the cap: a provider's `Content-Length` (or its lack) never decides how much
+/// is held in memory, and a larger declared length is refused before reading anything.
+pub async fn read_capped(
+    mut resp: reqwest::Response,
+    cap: u64,
+) -> Result<Vec<u8>, CappedReadError> {
+    let declared = resp.content_length();
+    if let Some(len) = declared.filter(|&len| len > cap) {
+        return Err(CappedReadError::TooLarge {
+            declared: Some(len),
+        });
+    }
+    // Sized from the declared length only up to a small bound: it is the provider's word.
+    let start = declared.unwrap_or(0).min(cap).min(1024 * 1024);
+    let mut body = Vec::with_capacity(usize::try_from(start).unwrap_or(0));
+    while let Some(chunk) = resp.chunk().await.map_err(CappedReadError::Broken)? {
+        let len = (body.len() as u64).saturating_add(chunk.len() as u64);
+        if len > cap {
+            return Err(CappedReadError::TooLarge { declared: None });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// A reqwest client: HTTP redirects off (RFC 9700: never follow redirects from the token
 /// endpoint), connect and request timeouts.
 pub fn build_client(settings: &HttpSettings) -> reqwest::Client {
@@ -162,6 +202,8 @@ pub enum TokenHttpError {
     Status(u16),
     #[error("could not build the token request: {0}")]
     Build(String),
+    #[error("the token endpoint's answer is larger than {OAUTH_BODY_CAP} bytes")]
+    TooLarge,
 }
 
 impl<'c> oauth2::AsyncHttpClient<'c> for TokenHttp {
@@ -186,9 +228,14 @@ impl<'c> oauth2::AsyncHttpClient<'c> for TokenHttp {
             for (name, value) in resp.headers().iter() {
                 builder = builder.header(name.as_str(), value.as_bytes());
             }
-            let bytes = resp.bytes().await.map_err(TokenHttpError::Network)?;
+            let bytes = read_capped(resp, OAUTH_BODY_CAP)
+                .await
+                .map_err(|e| match e {
+                    CappedReadError::TooLarge { .. } => TokenHttpError::TooLarge,
+                    CappedReadError::Broken(e) => TokenHttpError::Network(e),
+                })?;
             builder
-                .body(bytes.to_vec())
+                .body(bytes)
                 .map_err(|e| TokenHttpError::Build(e.to_string()))
         })
     }

@@ -16,6 +16,7 @@ pub mod identity_fields;
 pub mod loopback;
 pub mod oauth;
 pub mod paging;
+pub mod private_fs;
 pub mod providers;
 pub mod secret;
 pub mod session;

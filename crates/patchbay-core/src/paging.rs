@@ -16,8 +16,8 @@ use futures::StreamExt;
 use serde_json::Value;
 use url::Url;
 
-use crate::error::ApiError;
-use crate::providers::{Paging, ResourceDef};
+use crate::error::{ApiError, TooLargeWhat};
+use crate::providers::{Limits, Paging, ResourceDef};
 use crate::session::{value_text, ApiResponse, Connection};
 
 /// A record as the provider sent it.
@@ -107,6 +107,10 @@ struct Progress<'a> {
     /// total minus these is what this read must see.
     skipped: Option<usize>,
     requests: AtomicU64,
+    /// Pages this read reported, held to `limits.max_pages`.
+    pages: AtomicU64,
+    /// The provider's `[limits]`: the list's pages and records are held to them.
+    limits: Limits,
     total: parking_lot::Mutex<Option<usize>>,
     /// Distinct records seen (by id; a record without one counts once each), to notice a
     /// list that lost records while it was paged.
@@ -116,10 +120,54 @@ struct Progress<'a> {
 }
 
 impl Progress<'_> {
-    fn set_total(&self, t: Option<usize>) {
-        *self.total.lock() = t;
+    /// Takes the provider's count of the list's records, refusing one past the limit before
+    /// anything of the list is reported.
+    fn set_total(&self, t: Option<u64>) -> Result<(), ApiError> {
+        if let Some(t) = t {
+            self.check_records(t, true)?;
+        }
+        *self.total.lock() = t.and_then(|t| usize::try_from(t).ok());
+        Ok(())
     }
-    fn add(&self, page: &[Record], position: &PagePosition) {
+
+    /// Refuses a list of `records` records past the limit (`claimed`: the provider's count,
+    /// shown in the message; otherwise the count of what arrived).
+    fn check_records(&self, records: u64, claimed: bool) -> Result<(), ApiError> {
+        if records > self.limits.max_records {
+            return Err(ApiError::TooLarge {
+                what: TooLargeWhat::Records,
+                limit: self.limits.max_records,
+                got: claimed.then_some(records),
+            });
+        }
+        Ok(())
+    }
+
+    /// Refuses a list the provider says has `pages` pages, past the limit.
+    fn check_pages(&self, pages: u64) -> Result<(), ApiError> {
+        if pages > self.limits.max_pages {
+            return Err(ApiError::TooLarge {
+                what: TooLargeWhat::Pages,
+                limit: self.limits.max_pages,
+                got: Some(pages),
+            });
+        }
+        Ok(())
+    }
+
+    /// Reports one page, unless it takes the read past the limits (a list without a total,
+    /// or one that sends more than it said): then nothing of it is reported.
+    fn add(&self, page: &[Record], position: &PagePosition) -> Result<(), ApiError> {
+        let pages = self.pages.fetch_add(1, Ordering::SeqCst).saturating_add(1);
+        if pages > self.limits.max_pages {
+            return Err(ApiError::TooLarge {
+                what: TooLargeWhat::Pages,
+                limit: self.limits.max_pages,
+                got: None,
+            });
+        }
+        let so_far = self.fetched.load(Ordering::SeqCst) as u64;
+        self.check_records(so_far.saturating_add(page.len() as u64), false)?;
         {
             let mut distinct = self.distinct.lock();
             for r in page {
@@ -143,6 +191,7 @@ impl Progress<'_> {
             total,
             position,
         });
+        Ok(())
     }
 }
 
@@ -259,8 +308,8 @@ fn skipped_by(paging: &Paging, start: &Start) -> Option<usize> {
                 ..
             },
             Start::Page(n),
-        ) => Some(((n - first_page) * page_size) as usize),
-        (Paging::OffsetLimit { .. }, Start::Offset(o)) => Some(*o as usize),
+        ) => usize::try_from(n.saturating_sub(*first_page).saturating_mul(*page_size)).ok(),
+        (Paging::OffsetLimit { .. }, Start::Offset(o)) => usize::try_from(*o).ok(),
         // A server-sized page or an opaque cursor: what came before is unknown.
         _ => None,
     }
@@ -287,6 +336,8 @@ async fn fetch_pages(
         fetched: skipped.unwrap_or(0).into(),
         skipped,
         requests: AtomicU64::new(0),
+        pages: AtomicU64::new(0),
+        limits: conn.def().limits,
         total: parking_lot::Mutex::new(None),
         distinct: parking_lot::Mutex::new((HashSet::new(), 0)),
         id_pointer: &resource.id_pointer,
@@ -365,13 +416,18 @@ async fn fetch_pages_into(
             };
             let mut first = get(page_url(from)).await?;
             let first_items = items(&mut first.body, &resource.items)?;
+            // The totals are the provider's word: held to the limits before they size
+            // anything, and every sum with them checked.
             let t_items = number_at(&first.body, total_items);
+            p.set_total(t_items)?;
             let t_pages = number_at(&first.body, total_pages)
                 .or_else(|| size.and_then(|(_, sz)| t_items.map(|t| t.div_ceil(sz))));
-            p.set_total(t_items.map(|t| t as usize));
             match t_pages {
                 Some(pages) => {
-                    let end = first_page + pages.max(1);
+                    p.check_pages(pages)?;
+                    let end = first_page.checked_add(pages.max(1)).ok_or_else(|| {
+                        ApiError::Decode(format!("page {first_page} plus {pages} pages overflows"))
+                    })?;
                     let at = |next: u64| {
                         if next >= end {
                             PagePosition::End
@@ -379,7 +435,7 @@ async fn fetch_pages_into(
                             PagePosition::Page { next }
                         }
                     };
-                    let rest = (from + 1..end).collect();
+                    let rest = (from.saturating_add(1)..end).collect();
                     let pages = Pages { resource, p, keep };
                     pages
                         .first_then_concurrently(
@@ -424,9 +480,10 @@ async fn fetch_pages_into(
             let mut first = get(page_url(from)).await?;
             let first_items = items(&mut first.body, &resource.items)?;
             let total = number_at(&first.body, total_items);
-            p.set_total(total.map(|t| t as usize));
+            p.set_total(total)?;
             match total {
                 Some(total) => {
+                    p.check_pages(total.div_ceil(*page_size))?;
                     let at = |next: u64| {
                         if next >= total {
                             PagePosition::End
@@ -434,8 +491,8 @@ async fn fetch_pages_into(
                             PagePosition::Offset { next }
                         }
                     };
-                    let offsets = (1..)
-                        .map(|i| from + i * page_size)
+                    let offsets = (1u64..)
+                        .map_while(|i| i.checked_mul(*page_size)?.checked_add(from))
                         .take_while(|o| *o < total)
                         .collect();
                     let pages = Pages { resource, p, keep };
@@ -488,7 +545,7 @@ async fn fetch_pages_into(
                 if next.as_ref().is_some_and(|n| !seen.insert(n.clone())) {
                     return Err(ApiError::Decode("the next-page cursor repeats".into()));
                 }
-                p.add(&page, &cursor_position(&next));
+                p.add(&page, &cursor_position(&next))?;
                 out.extend(kept(page));
                 match next {
                     Some(n) => cursor = Some(n),
@@ -523,7 +580,7 @@ async fn fetch_pages_into(
                 }
                 let mut resp = get(with_params(base, &params)).await?;
                 if std::mem::take(&mut first) && !resumed {
-                    p.set_total(number_at(&resp.body, total_items).map(|t| t as usize));
+                    p.set_total(number_at(&resp.body, total_items))?;
                 }
                 let page = items(&mut resp.body, &resource.items)?;
                 let n = match resp.body.pointer(next) {
@@ -533,7 +590,7 @@ async fn fetch_pages_into(
                 if n.as_ref().is_some_and(|n| !seen.insert(n.clone())) {
                     return Err(ApiError::Decode("the next-page cursor repeats".into()));
                 }
-                p.add(&page, &cursor_position(&n));
+                p.add(&page, &cursor_position(&n))?;
                 out.extend(kept(page));
                 match n {
                     Some(n) => cursor = Some(n),
@@ -618,7 +675,7 @@ impl Pages<'_, '_> {
         Fut: std::future::Future<Output = Result<ApiResponse, ApiError>>,
     {
         let after_first = rest.first().map_or(PagePosition::End, |&k| at(k));
-        self.p.add(&first, &after_first);
+        self.p.add(&first, &after_first)?;
         let mut out = if self.keep == Keep::All {
             first
         } else {
@@ -638,7 +695,7 @@ impl Pages<'_, '_> {
                 Some(next) => at(next),
                 None => PagePosition::End,
             };
-            self.p.add(&page, &position);
+            self.p.add(&page, &position)?;
             if self.keep == Keep::All {
                 pages.insert(k, page);
             }
@@ -665,20 +722,21 @@ impl Pages<'_, '_> {
         let mut out = Vec::new();
         let (mut key, mut page) = (from, first);
         loop {
-            let more = full(page.len());
-            let position = if more {
-                at(key + step)
+            let next = if full(page.len()) {
+                Some(key.checked_add(step).ok_or_else(|| {
+                    ApiError::Decode(format!("the page after {key} is past the last number"))
+                })?)
             } else {
-                PagePosition::End
+                None
             };
-            self.p.add(&page, &position);
+            self.p.add(&page, &next.map_or(PagePosition::End, &at))?;
             if self.keep == Keep::All {
                 out.extend(page);
             }
-            if !more {
+            let Some(next) = next else {
                 return Ok(out);
-            }
-            key += step;
+            };
+            key = next;
             page = items(&mut fetch(key).await?.body, &self.resource.items)?;
         }
     }

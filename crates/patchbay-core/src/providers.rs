@@ -27,13 +27,15 @@ use url::Url;
 
 mod check;
 mod connection;
+mod limits;
 
-use check::{check_pointer, check_template, Refusal};
+use check::{check_pointer, check_template, home_of, Refusal};
 use connection::ConnectionFile;
 pub use connection::{
     AuthServer, ClientAuth, ConnectionDef, Issuer, KeyFieldDef, KeySend, OAuthDef, RedirectKind,
     Registration, ServerSource,
 };
+pub use limits::{Limits, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_PAGES, DEFAULT_MAX_RECORDS};
 /// The one column type, shared with the cache and the window.
 pub use patchbay_model::ColumnKind;
 
@@ -50,6 +52,8 @@ pub struct ProviderDef {
     /// it stays a template; it passed the URL rule with stand-in values at load).
     pub api_base: String,
     pub rate_limit: RateLimit,
+    /// How much Patchbay reads from the provider (pages and records of a list, body size).
+    pub limits: Limits,
     pub account: AccountDef,
     pub resources: Vec<ResourceDef>,
 }
@@ -65,6 +69,8 @@ struct DefinitionFile {
     api_base: String,
     #[serde(default)]
     rate_limit: RateLimit,
+    #[serde(default)]
+    limits: Limits,
     account: AccountDef,
     #[serde(default)]
     resources: Vec<ResourceDef>,
@@ -387,17 +393,20 @@ pub fn parse_definition(file: &Path, text: &str) -> Result<ProviderDef, Definiti
         line: find_key_line(text, &key),
         message,
     };
+    // Where the provider lives: its other URLs may be loopback only if this one is.
+    let home = home_of(raw.connection.issuer(), &raw.api_base);
     let def = ProviderDef {
-        connection: raw.connection.into_def().map_err(at_key)?,
+        connection: raw.connection.into_def(home.as_ref()).map_err(at_key)?,
         id: raw.id,
         display_name: raw.display_name,
         holds: raw.holds,
         api_base: raw.api_base,
         rate_limit: raw.rate_limit,
+        limits: raw.limits,
         account: raw.account,
         resources: raw.resources,
     };
-    validate(&def).map_err(at_key)?;
+    validate(&def, home.as_ref()).map_err(at_key)?;
     Ok(def)
 }
 
@@ -416,7 +425,7 @@ fn find_key_line(text: &str, key: &str) -> Option<usize> {
 
 /// What the types cannot say: placeholders that resolve, URLs and pointers that are well
 /// formed, resources that refer to each other correctly.
-fn validate(def: &ProviderDef) -> Result<(), Refusal> {
+fn validate(def: &ProviderDef, home: Option<&Url>) -> Result<(), Refusal> {
     if let Some(name) = placeholders(&def.api_base)
         .into_iter()
         .find(|n| !def.account.vars.contains_key(n))
@@ -426,15 +435,17 @@ fn validate(def: &ProviderDef) -> Result<(), Refusal> {
             format!("api_base uses {{{name}}}, which [account] vars does not provide"),
         ));
     }
-    check_template("api_base", "api_base", &def.api_base)?;
+    check_template("api_base", "api_base", &def.api_base, home)?;
     check_template(
         "path",
         "account path",
         &format!("{}{}", def.api_base, def.account.path),
+        home,
     )?;
     def.rate_limit.check()?;
+    def.limits.check()?;
     if let Some(u) = &def.account.url {
-        check_template("url", "account url", u)?;
+        check_template("url", "account url", u, home)?;
     }
     check_pointer("name", &def.account.name)?;
     for p in def.account.vars.values() {
@@ -463,6 +474,7 @@ fn validate(def: &ProviderDef) -> Result<(), Refusal> {
             "path",
             &format!("resource {:?} path", r.id),
             &format!("{}{}", def.api_base, r.path),
+            home,
         )?;
         if let Some(p) = &r.parent {
             if !def
@@ -955,6 +967,38 @@ mod tests {
     }
 
     #[test]
+    fn limits_are_data_with_defaults_and_checked() {
+        let defs = builtin();
+        let wc = defs.iter().find(|d| d.id == "whatconverts").unwrap();
+        assert_eq!(
+            wc.limits,
+            Limits {
+                max_pages: 4000,
+                ..Limits::default()
+            }
+        );
+        let bt = defs.iter().find(|d| d.id == "boomtown").unwrap();
+        assert_eq!(bt.limits, Limits::default());
+        assert_eq!(bt.limits.max_body_bytes, 32 * 1024 * 1024);
+        let text = include_str!("../providers/whatconverts.toml");
+        for (bad, key) in [
+            ("max_pages = 0", "max_pages"),
+            ("max_records = 0", "max_records"),
+            ("max_body_bytes = 10", "max_body_bytes"),
+            ("max_body_bytes = 9999999999999", "max_body_bytes"),
+        ] {
+            let e = edited(text, "max_pages = 4000", bad).unwrap_err();
+            assert!(e.message.contains(key), "{bad}: {e}");
+            assert_eq!(
+                e.line,
+                find_key_line(&text.replace("max_pages = 4000", bad), key)
+            );
+        }
+        let e = edited(text, "max_pages = 4000", "max_bytes = 1").unwrap_err();
+        assert!(e.message.contains("unknown field"), "{e}");
+    }
+
+    #[test]
     fn definition_urls_follow_the_url_rule() {
         let cf = include_str!("../providers/clickfunnels.toml");
         let bt = include_str!("../providers/boomtown.toml");
@@ -979,6 +1023,54 @@ mod tests {
             assert_eq!(e.line, find_key_line(cf, "discovery"), "{bad}: {e}");
             assert!(!e.message.contains("pw@"), "{e}");
         }
+        // Under an https issuer no endpoint may be on this machine (RFC 8252 §8.3 and a
+        // downgrade to whatever listens there); under a loopback issuer it may.
+        for (key, from) in [
+            ("token_url", "https://auth.boomtownroi.com/oauth/token"),
+            (
+                "authorize_url",
+                "https://auth.boomtownroi.com/oauth/authorize",
+            ),
+            ("revoke_url", "https://auth.boomtownroi.com/oauth/revoke"),
+            ("api_base", "https://api.boomtownroi.com/v1"),
+        ] {
+            let e = edited(
+                bt,
+                &format!("{key} = \"{from}\""),
+                &format!("{key} = \"http://127.0.0.1:8080/x\""),
+            )
+            .unwrap_err();
+            assert!(
+                e.message.contains("url.loopback_outside_demo"),
+                "{key}: {e}"
+            );
+            assert_eq!(e.line, find_key_line(bt, key), "{key}: {e}");
+        }
+        let local = bt.replace(
+            "https://auth.boomtownroi.com",
+            "http://127.0.0.1:9/boomtown",
+        );
+        edited(
+            &local,
+            "api_base = \"https://api.boomtownroi.com/v1\"",
+            "api_base = \"http://[::1]:9/boomtown/v1\"",
+        )
+        .expect("every URL on loopback under a loopback issuer");
+        // An API-key provider's home is its API base.
+        let wg = include_str!("../providers/webinargeek.toml");
+        let e = edited(
+            wg,
+            "api_base = \"https://app.webinargeek.com/api/v2\"",
+            "api_base = \"http://localhost:9/api/v2\"",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("url.localhost_name"), "{e}");
+        edited(
+            wg,
+            "api_base = \"https://app.webinargeek.com/api/v2\"",
+            "api_base = \"http://127.0.0.1:9/webinargeek/api/v2\"",
+        )
+        .expect("an API-key provider on loopback is its own home");
         let e = edited(
             bt,
             "token_url = \"https://auth.boomtownroi.com/oauth/token\"",

@@ -121,11 +121,14 @@ pub fn endpoint_allowed(url: &Url, world: World, issuer: Option<&Url>) -> Result
     }
 }
 
-/// The rule without the world: https, or plain http to a loopback IP literal, and never user
-/// info or a fragment. For what is checked before the world is known (definition files,
-/// discovery metadata); [`endpoint_allowed`] decides at use whether loopback may be used.
-pub fn https_or_loopback(url: &Url) -> Result<(), UrlRuleError> {
-    endpoint_allowed(url, World::Demo, None)
+/// The rule without the world, for what is checked before the world is known (definition
+/// files, discovery metadata): https always; plain http only to a loopback IP literal and only
+/// when `home` (the provider's issuer, or its API base when it has none) is itself plain http
+/// on a loopback IP literal, so an https provider's definition or metadata cannot name an
+/// endpoint on this machine; never the name `localhost` (RFC 8252 §8.3), user info or a
+/// fragment. [`endpoint_allowed`] decides again at use, with the world.
+pub fn https_or_loopback(url: &Url, home: Option<&Url>) -> Result<(), UrlRuleError> {
+    endpoint_allowed(url, World::Real, home)
 }
 
 fn is_localhost_name(url: &Url) -> bool {
@@ -347,6 +350,43 @@ mod tests {
                 &url("http://127.0.0.1:9/t"),
                 World::Real,
                 Some(&tls_local)
+            )),
+            "url.loopback_outside_demo"
+        );
+    }
+
+    #[test]
+    fn before_the_world_is_known_loopback_needs_a_loopback_home() {
+        let local_home = url("http://127.0.0.1:9/boomtown");
+        let https_home = url("https://auth.boomtownroi.com");
+        for u in ["http://127.0.0.1:9/token", "http://[::1]:9/token"] {
+            let u = url(u);
+            assert_eq!(code(https_or_loopback(&u, Some(&local_home))), "ok");
+            assert_eq!(
+                code(https_or_loopback(&u, Some(&https_home))),
+                "url.loopback_outside_demo"
+            );
+            assert_eq!(
+                code(https_or_loopback(&u, None)),
+                "url.loopback_outside_demo"
+            );
+        }
+        for home in [Some(&local_home), Some(&https_home), None] {
+            assert_eq!(
+                code(https_or_loopback(&url("https://a.example/t"), home)),
+                "ok"
+            );
+            // Never the name, even under a loopback home.
+            assert_eq!(
+                code(https_or_loopback(&url("http://localhost:9/t"), home)),
+                "url.localhost_name"
+            );
+        }
+        // A home named localhost is not a loopback home.
+        assert_eq!(
+            code(https_or_loopback(
+                &url("http://127.0.0.1:9/t"),
+                Some(&url("http://localhost:9/x"))
             )),
             "url.loopback_outside_demo"
         );

@@ -17,6 +17,13 @@ pub struct FaultSpec {
     pub drop: f64,
     /// Probability of a 200 whose body is not valid JSON.
     pub malformed: f64,
+    /// Probability of a 200 whose list totals (every number under a key starting with
+    /// `total`, at the top or one object down) claim [`INFLATED_TOTAL`], as a hostile or
+    /// broken provider might.
+    pub inflated: f64,
+    /// Probability of a 200 whose JSON is followed by [`OVERSIZED_PADDING`] bytes of spaces
+    /// (still valid JSON), streamed without a `Content-Length`.
+    pub oversized: f64,
     /// Added delay, uniform in the range (inclusive).
     pub latency: Option<(Duration, Duration)>,
     /// Also inject into the token endpoint (opt-in: most tests want OAuth to be reliable).
@@ -30,7 +37,7 @@ pub enum FaultSpecError {
     #[error("fault item `{0}` is not KEY=VALUE")]
     NotKeyValue(String),
     #[error(
-        "unknown fault `{0}` (expected a status 400..=599, drop, malformed, latency or tokens)"
+        "unknown fault `{0}` (expected a status 400..=599, drop, malformed, inflated, oversized, latency or tokens)"
     )]
     UnknownKey(String),
     #[error("probability `{0}` must be a number between 0 and 1")]
@@ -51,13 +58,23 @@ pub enum Fault {
     Status(u16),
     Drop,
     Malformed,
+    Inflated,
+    Oversized,
 }
+
+/// The total an `inflated` page claims: a trillion pages or records.
+pub const INFLATED_TOTAL: u64 = 1_000_000_000_000;
+
+/// What an `oversized` page adds after its JSON: 40 MiB, past a client's default 32 MiB cap.
+pub const OVERSIZED_PADDING: u64 = 40 * 1024 * 1024;
 
 impl FaultSpec {
     pub fn is_empty(&self) -> bool {
         self.statuses.is_empty()
             && self.drop == 0.0
             && self.malformed == 0.0
+            && self.inflated == 0.0
+            && self.oversized == 0.0
             && self.latency.is_none()
     }
 }
@@ -75,6 +92,8 @@ impl FromStr for FaultSpec {
             match key {
                 "drop" => spec.drop = probability(value)?,
                 "malformed" => spec.malformed = probability(value)?,
+                "inflated" => spec.inflated = probability(value)?,
+                "oversized" => spec.oversized = probability(value)?,
                 "latency" => spec.latency = Some(latency(value)?),
                 "tokens" => {
                     spec.tokens = value
@@ -96,7 +115,11 @@ impl FromStr for FaultSpec {
                 },
             }
         }
-        let total = spec.drop + spec.malformed + spec.statuses.iter().map(|(_, p)| p).sum::<f64>();
+        let total = spec.drop
+            + spec.malformed
+            + spec.inflated
+            + spec.oversized
+            + spec.statuses.iter().map(|(_, p)| p).sum::<f64>();
         if total > 1.0 + 1e-9 {
             return Err(FaultSpecError::TooLikely(total));
         }
@@ -202,6 +225,10 @@ impl FaultInjector {
             Some(Fault::Drop)
         } else if pick(spec.malformed) {
             Some(Fault::Malformed)
+        } else if pick(spec.inflated) {
+            Some(Fault::Inflated)
+        } else if pick(spec.oversized) {
+            Some(Fault::Oversized)
         } else {
             spec.statuses
                 .iter()
@@ -231,6 +258,9 @@ mod tests {
         assert_eq!(spec.retry_after, None);
         let long: FaultSpec = "429=1.0,retry_after=3600".parse().unwrap();
         assert_eq!(long.retry_after, Some(3600));
+        let hostile: FaultSpec = "inflated=0.5,oversized=0.5".parse().unwrap();
+        assert_eq!((hostile.inflated, hostile.oversized), (0.5, 0.5));
+        assert!(!hostile.is_empty());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use crate::faults::Fault;
+use crate::faults::{Fault, INFLATED_TOTAL, OVERSIZED_PADDING};
 use crate::oauth::GrantTypeSeen;
 use crate::providers::Provider;
 use crate::requests_log::{redact_query, LoggedRequest};
@@ -90,11 +90,16 @@ pub async fn observe(State(state): State<AppState>, request: Request, next: Next
             }
             response
         }
-        Some(Fault::Malformed) => {
+        Some(f @ (Fault::Malformed | Fault::Inflated | Fault::Oversized)) => {
             let response = next.run(request).await;
             if response.status() == StatusCode::OK {
-                entry.fault = Some("malformed".to_string());
-                malformed(response).await
+                let (name, response) = match f {
+                    Fault::Malformed => ("malformed", malformed(response).await),
+                    Fault::Inflated => ("inflated", inflated(response).await),
+                    _ => ("oversized", oversized(response)),
+                };
+                entry.fault = Some(name.to_string());
+                response
             } else {
                 response
             }
@@ -127,4 +132,69 @@ async fn malformed(response: Response) -> Response {
     broken.extend_from_slice(b"\x00<");
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(broken))
+}
+
+/// The same response claiming [`INFLATED_TOTAL`] in every `total*` number, at the top of the
+/// body or one object down (`pagination.total_pages`).
+async fn inflated(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    fn inflate(v: &mut serde_json::Value, depth: u8) {
+        let Some(map) = v.as_object_mut() else { return };
+        for (k, x) in map.iter_mut() {
+            if k.starts_with("total") && x.is_number() {
+                *x = json!(INFLATED_TOTAL);
+            } else if depth == 0 {
+                inflate(x, 1);
+            }
+        }
+    }
+    inflate(&mut v, 0);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(v.to_string()))
+}
+
+/// The same response followed by [`OVERSIZED_PADDING`] spaces, made as they are sent (never
+/// held whole), without a `Content-Length`.
+fn oversized(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let padded = Padded {
+        body,
+        padding: OVERSIZED_PADDING,
+    };
+    Response::from_parts(parts, Body::new(padded))
+}
+
+/// A body, then `padding` spaces in 64 KiB frames; no size hint, so it goes chunked.
+struct Padded {
+    body: Body,
+    padding: u64,
+}
+
+impl hyper::body::Body for Padded {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        use std::task::Poll;
+        const CHUNK: u64 = 64 * 1024;
+        match std::pin::Pin::new(&mut self.body).poll_frame(cx) {
+            Poll::Ready(None) => {}
+            other => return other,
+        }
+        if self.padding == 0 {
+            return Poll::Ready(None);
+        }
+        let n = self.padding.min(CHUNK);
+        self.padding -= n;
+        let spaces = axum::body::Bytes::from(vec![b' '; n as usize]);
+        Poll::Ready(Some(Ok(hyper::body::Frame::data(spaces))))
+    }
 }

@@ -356,7 +356,9 @@ fn mint(
 ) -> Issued {
     let access_token = random_token();
     let expires_at = match lifetime {
-        AccessLifetime::Expiring => Some(Instant::now() + ttl),
+        // A lifetime past what an Instant holds (tests ask for `u64::MAX` seconds, to see what
+        // a client makes of such an `expires_in`) never runs out here.
+        AccessLifetime::Expiring => Instant::now().checked_add(ttl),
         AccessLifetime::UntilRevoked => None,
     };
     inner.access.insert(

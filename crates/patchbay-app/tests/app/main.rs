@@ -2,6 +2,7 @@
 
 mod callback;
 mod notice;
+mod private_files;
 mod records;
 mod settings;
 mod settings_page;

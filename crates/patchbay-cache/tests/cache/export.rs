@@ -58,6 +58,69 @@ fn csv_is_quoted_sorted_and_complete() {
 }
 
 #[test]
+fn csv_cells_never_start_a_formula_and_json_keeps_the_values() {
+    // OWASP CSV injection: = + - @ tab and carriage return starts get a ' in front.
+    let hostile = [
+        lead(
+            1,
+            "=HYPERLINK(\"https://evil.example\",\"x\")",
+            json!(1),
+            json!(null),
+        ),
+        lead(2, "+1+cmd|' /C calc'!A0", json!(2), json!(null)),
+        lead(3, "@SUM(1+1)", json!(3), json!(null)),
+        lead(4, "\t=1+1", json!(4), json!(null)),
+        lead(5, "\r=1+1", json!(5), json!(null)),
+        lead(6, "-2+3", json!(6), json!(null)),
+        // A negative amount is quoted too (the rule has no number exemption; see csv_cell).
+        lead(7, "Maria", json!(-12.5), json!(null)),
+    ];
+    let (_dir, cache) = filled(&hostile);
+    let by_visits = Query {
+        sort: Some(Sort {
+            key: "visits".into(),
+            descending: false,
+        }),
+        ..q("")
+    };
+    let (text, _, n) = export(&cache, &by_visits, ExportFormat::Csv);
+    assert_eq!(n, 7);
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let names: Vec<&str> = rows.iter().map(|r| &r[0]).collect();
+    assert_eq!(
+        names,
+        [
+            "'=HYPERLINK(\"https://evil.example\",\"x\")",
+            "'+1+cmd|' /C calc'!A0",
+            "'@SUM(1+1)",
+            "'\t=1+1",
+            "'\r=1+1",
+            "'-2+3",
+            "Maria",
+        ]
+    );
+    let amount = &rows[6][3];
+    assert!(amount.starts_with("'-12.5"), "{amount:?}");
+    for row in &rows {
+        for cell in row {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{cell:?} could run as a formula"
+            );
+        }
+    }
+    // JSON is the records as they came.
+    let (json_text, _, _) = export(&cache, &by_visits, ExportFormat::Json);
+    let records: Vec<Value> = serde_json::from_str(&json_text).unwrap();
+    assert_eq!(
+        records[0]["name"],
+        "=HYPERLINK(\"https://evil.example\",\"x\")"
+    );
+    assert_eq!(records[6]["amount"], json!(-12.5));
+}
+
+#[test]
 fn json_is_the_raw_records_of_the_search_in_order_with_progress() {
     let records: Vec<_> = (0..1203u32)
         .map(|i| {

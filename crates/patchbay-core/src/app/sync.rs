@@ -124,8 +124,9 @@ impl CoreState {
             provider_id: provider_id.to_string(),
             account_id: account.to_string(),
             resource_id: resource_id.to_string(),
-            fetched: fetched as u32,
-            total: total.map(|t| t as u32),
+            // Counts past u32 (only under a definition's raised limits) show as its maximum.
+            fetched: u32::try_from(fetched).unwrap_or(u32::MAX),
+            total: total.map(|t| u32::try_from(t).unwrap_or(u32::MAX)),
             done,
         };
         let mut requests = 0u64;

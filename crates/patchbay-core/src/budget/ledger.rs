@@ -4,7 +4,6 @@
 //! It holds counts and names, never a credential. `None` as the path keeps it in memory.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use parking_lot::Mutex;
@@ -231,19 +230,9 @@ fn read(path: &Path) -> HashMap<UsageKey, DayCount> {
 fn write_atomically(path: &Path, file: &LedgerFile) -> std::io::Result<()> {
     let bytes = serde_json::to_vec(file).map_err(std::io::Error::other)?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
+        crate::private_fs::create_private_dir_all(dir)?;
     }
-    let mut tmp_name = path.as_os_str().to_owned();
-    tmp_name.push(format!(".{}.tmp", std::process::id()));
-    let tmp = PathBuf::from(tmp_name);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut out = options.open(&tmp)?;
-    out.write_all(&bytes)?;
-    drop(out);
-    std::fs::rename(&tmp, path)
+    crate::private_fs::write_private_atomically(path, &bytes)
 }
 
 #[cfg(test)]

@@ -79,20 +79,36 @@ impl AuthServer {
         revocation_endpoint: Option<&str>,
     ) -> Result<Self, String> {
         let why = |(_, message): Refusal| message;
+        let issuer = Issuer::parse(issuer, iss_parameter_supported).map_err(why)?;
+        // The endpoints are held to the issuer: loopback only under a loopback issuer.
+        let home = Some(issuer.url().clone());
         Ok(Self {
-            issuer: Some(Issuer::parse(issuer, iss_parameter_supported).map_err(why)?),
             authorize_url: check_url(
                 "authorization_endpoint",
                 "the authorization endpoint",
                 authorization_endpoint,
+                home.as_ref(),
             )
             .map_err(why)?,
-            token_url: check_url("token_endpoint", "the token endpoint", token_endpoint)
-                .map_err(why)?,
+            token_url: check_url(
+                "token_endpoint",
+                "the token endpoint",
+                token_endpoint,
+                home.as_ref(),
+            )
+            .map_err(why)?,
             revoke_url: revocation_endpoint
-                .map(|r| check_url("revocation_endpoint", "the revocation endpoint", r))
+                .map(|r| {
+                    check_url(
+                        "revocation_endpoint",
+                        "the revocation endpoint",
+                        r,
+                        home.as_ref(),
+                    )
+                })
                 .transpose()
                 .map_err(why)?,
+            issuer: Some(issuer),
         })
     }
 }
@@ -109,10 +125,12 @@ pub struct Issuer {
 }
 
 impl Issuer {
-    /// An issuer that passes the URL rule (as a definition's URLs do).
+    /// An issuer that passes the URL rule (as a definition's URLs do); it is its own home
+    /// (a loopback issuer is a provider on this machine: a test sandbox).
     pub fn parse(text: &str, iss_parameter_supported: bool) -> Result<Self, Refusal> {
+        let home = Url::parse(text).ok();
         Ok(Self {
-            url: check_url("issuer", "issuer", text)?,
+            url: check_url("issuer", "issuer", text, home.as_ref())?,
             text: text.to_string(),
             iss_parameter_supported,
         })
@@ -318,16 +336,25 @@ fn refusal(key: &str, message: impl Into<String>) -> Refusal {
 }
 
 impl ConnectionFile {
-    pub(super) fn into_def(self) -> Result<ConnectionDef, Refusal> {
+    /// The issuer as written (or the one whose metadata names the endpoints), if any.
+    pub(super) fn issuer(&self) -> Option<&str> {
         match self {
-            ConnectionFile::Oauth(o) => o.into_def().map(|o| ConnectionDef::Oauth(Box::new(o))),
+            ConnectionFile::Oauth(o) => o.discovery.as_deref().or(o.issuer.as_deref()),
+            ConnectionFile::ApiKey(_) => None,
+        }
+    }
+
+    /// The connection, its URLs held to the provider's `home` (see `check::home_of`).
+    pub(super) fn into_def(self, home: Option<&Url>) -> Result<ConnectionDef, Refusal> {
+        match self {
+            ConnectionFile::Oauth(o) => o.into_def(home).map(|o| ConnectionDef::Oauth(Box::new(o))),
             ConnectionFile::ApiKey(k) => k.into_def(),
         }
     }
 }
 
 impl OAuthFile {
-    fn into_def(self) -> Result<OAuthDef, Refusal> {
+    fn into_def(self, home: Option<&Url>) -> Result<OAuthDef, Refusal> {
         let server = match self.discovery {
             Some(d) => {
                 // Everything the metadata says must come from it, or the two could disagree.
@@ -346,7 +373,7 @@ impl OAuthFile {
                     }
                 }
                 ServerSource::Discovery {
-                    discovery: check_url("discovery", "discovery", &d)?,
+                    discovery: check_url("discovery", "discovery", &d, home)?,
                     registration: self.registration,
                     found: None,
                 }
@@ -362,7 +389,7 @@ impl OAuthFile {
                     let v = v.filter(|v| !v.is_empty()).ok_or_else(|| {
                         refusal(key, format!("{key} is required unless discovery is set"))
                     })?;
-                    check_url(key, key, &v)
+                    check_url(key, key, &v, home)
                 };
                 let issuer = match self.issuer {
                     Some(i) => Some(Issuer::parse(&i, self.iss_parameter_supported)?),
@@ -380,7 +407,7 @@ impl OAuthFile {
                     token_url: required("token_url", self.token_url)?,
                     revoke_url: self
                         .revoke_url
-                        .map(|r| check_url("revoke_url", "revoke_url", &r))
+                        .map(|r| check_url("revoke_url", "revoke_url", &r, home))
                         .transpose()?,
                 })
             }

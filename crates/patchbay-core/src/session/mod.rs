@@ -24,10 +24,11 @@ pub(crate) use endpoints::check_endpoint;
 pub(crate) use endpoints::Endpoints;
 pub(crate) use request::value_text;
 pub use request::ApiResponse;
-pub(crate) use tokens::unix_now;
 pub use tokens::{
-    client_secret_key, tokens_key, BoundSecret, KeyValues, Origin, StoredTokens, REFRESH_MARGIN,
+    client_secret_key, tokens_key, BoundSecret, KeyValues, Origin, StoredTokens,
+    MAX_TOKEN_LIFETIME, REFRESH_MARGIN,
 };
+pub(crate) use tokens::{expiry_at, unix_now};
 
 #[derive(Debug, Default)]
 struct TokenState {
@@ -157,7 +158,7 @@ impl Connection {
         if !self.def.access_token_expires() {
             return None;
         }
-        expires_in.map(|d| unix_now().saturating_add(d.as_secs()))
+        expires_in.map(|d| expiry_at(unix_now(), d))
     }
 
     /// Where credentials issued now, under the definition in use, belong.

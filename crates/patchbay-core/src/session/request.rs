@@ -13,6 +13,7 @@ use url::Url;
 use super::retry::{classify, Body, Next, Received, ResponseFacts, Schedule};
 use super::{check_endpoint, Connection, KeyValues};
 use crate::error::ApiError;
+use crate::http::{read_capped, CappedReadError};
 use crate::providers::{ConnectionDef, KeySend};
 
 /// How one request authenticates.
@@ -175,12 +176,17 @@ impl Connection {
         self.budget.observe(&headers);
         match status {
             200..=299 => {
-                let body = match resp.bytes().await {
+                let limit = self.def.limits.max_body_bytes;
+                let body = match read_capped(resp, limit).await {
                     Ok(bytes) => match serde_json::from_slice::<Value>(&bytes) {
                         Ok(v) => Body::Json(v),
                         Err(e) => Body::Malformed(e.to_string()),
                     },
-                    Err(e) => Body::Broken(describe(&e)),
+                    Err(CappedReadError::TooLarge { declared }) => {
+                        tracing::warn!(provider = %self.def.id, limit, ?declared, "response body past the limit; not read further");
+                        Body::TooLarge { limit, declared }
+                    }
+                    Err(CappedReadError::Broken(e)) => Body::Broken(describe(&e)),
                 };
                 (Received::Success { body, headers }, None)
             }
@@ -279,9 +285,12 @@ impl WithoutUrl for reqwest::Error {
 /// Why the provider refused a request, from its body: an OAuth-style `error`, or RFC 7807
 /// problem details (EmailOctopus v2); empty when the body says nothing readable.
 async fn rejection_detail(resp: reqwest::Response) -> String {
-    resp.json::<Value>()
+    // A reason is a sentence: a longer body is not read (nor its reason shown).
+    const CAP: u64 = 64 * 1024;
+    read_capped(resp, CAP)
         .await
         .ok()
+        .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
         .and_then(|v| {
             ["error", "title", "detail", "error_message"]
                 .iter()

@@ -52,6 +52,11 @@ pub(crate) enum Body {
     Malformed(String),
     /// The connection broke while it was read (described).
     Broken(String),
+    /// Larger than the provider's `max_body_bytes` (`limit`): reading stopped there.
+    TooLarge {
+        limit: u64,
+        declared: Option<u64>,
+    },
 }
 
 /// The next step of a call.
@@ -104,6 +109,15 @@ pub(crate) fn classify(facts: ResponseFacts) -> Next {
             body: Body::Broken(detail),
             ..
         } => retry_or(detail.clone(), ApiError::Network(detail)),
+        // The same request would bring the same body: never sent again.
+        Received::Success {
+            body: Body::TooLarge { limit, declared },
+            ..
+        } => Next::Fail(ApiError::TooLarge {
+            what: crate::error::TooLargeWhat::Body,
+            limit,
+            got: declared,
+        }),
         // A key cannot be refreshed, and a token refused right after a refresh is refused.
         Received::Status { status: 401, .. } if !facts.refreshable || facts.refreshed => {
             Next::Fail(ApiError::Unauthorized)

@@ -15,6 +15,19 @@ use crate::world::AccountId;
 /// Refresh this long before the access token expires.
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 
+/// The longest an access token is believed to live, whatever `expires_in` says: a year. A
+/// provider's `expires_in` is untrusted (`u64::MAX` would overflow the expiry or make the
+/// token immortal); a token that really lives longer is just refreshed (or reconnected, for a
+/// provider without refresh tokens) after a year. Providers whose tokens never expire say so
+/// in their definition (`access_token_expires = false`), not through `expires_in`.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// When a token issued at `now` (Unix seconds) with `expires_in` expires, `expires_in` clamped
+/// to [`MAX_TOKEN_LIFETIME`]; never overflows.
+pub(crate) fn expiry_at(now: u64, expires_in: Duration) -> u64 {
+    now.saturating_add(expires_in.min(MAX_TOKEN_LIFETIME).as_secs())
+}
+
 /// What the vault holds for a connection. Debug never shows a token.
 #[derive(Debug, Clone)]
 pub struct StoredTokens {
@@ -182,7 +195,7 @@ impl StoredTokens {
 
     pub(crate) fn needs_refresh(&self, now: u64) -> bool {
         self.expires_at
-            .is_some_and(|e| now + REFRESH_MARGIN.as_secs() >= e)
+            .is_some_and(|e| now.saturating_add(REFRESH_MARGIN.as_secs()) >= e)
     }
 }
 

@@ -15,6 +15,7 @@ mod adversarial_worlds;
 mod api_shape;
 mod budgets;
 mod connect_flow;
+mod hostile_provider;
 mod keyring_vault;
 mod no_secrets_in_logs;
 mod paging_styles;
