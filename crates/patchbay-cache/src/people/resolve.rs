@@ -197,14 +197,19 @@ fn write_facts(
 /// The person these keys name, after merging every person they name; a new one if none.
 fn attach(tx: &Connection, keys: &Keys, changes: &mut Changes) -> Result<i64, CacheError> {
     let mut found: Vec<i64> = Vec::new();
+    // Keys no one has yet: the only ones to add (the others name the person after merging).
+    let mut new_keys: Vec<&(String, String)> = Vec::new();
     {
         let mut lookup =
             tx.prepare_cached("SELECT person_id FROM person_key WHERE kind = ?1 AND value = ?2")?;
-        for (kind, value) in keys {
-            if let Some(p) = lookup.query_row([kind, value], |r| r.get(0)).optional()? {
-                if !found.contains(&p) {
-                    found.push(p);
-                }
+        for key in keys {
+            match lookup
+                .query_row([&key.0, &key.1], |r| r.get(0))
+                .optional()?
+            {
+                Some(p) if !found.contains(&p) => found.push(p),
+                Some(_) => {}
+                None => new_keys.push(key),
             }
         }
     }
@@ -226,7 +231,7 @@ fn attach(tx: &Connection, keys: &Keys, changes: &mut Changes) -> Result<i64, Ca
     let mut put = tx.prepare_cached(
         "INSERT OR IGNORE INTO person_key (kind, value, person_id) VALUES (?1, ?2, ?3)",
     )?;
-    for (kind, value) in keys {
+    for (kind, value) in new_keys {
         put.execute(params![kind, value, person])?;
     }
     Ok(person)
