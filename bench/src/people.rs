@@ -137,6 +137,9 @@ pub fn run(records: u64) -> Result<(), Error> {
         "{}",
         json!({"figure": "people", "what": "one_page", "records": more.len(),
                "seconds": page_people, "plain_seconds": page_plain,
+               "records_per_s": more.len() as f64 / page_people,
+               "plain_records_per_s": more.len() as f64 / page_plain,
+               "ratio_to_plain": page_plain / page_people,
                "people_after": people.people(&PeopleQuery::default())?.total})
     );
     Ok(())

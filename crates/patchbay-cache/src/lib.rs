@@ -210,6 +210,12 @@ impl Cache {
         writer
             .pragma_update(None, "secure_delete", true)
             .map_err(open_err)?;
+        // A page's transaction touches pages all over the people tables (keys by address and
+        // number, records by person): with SQLite's default 2 MiB page cache they spill to
+        // the WAL mid-transaction and are read back. The writer may keep up to 64 MiB.
+        writer
+            .pragma_update(None, "cache_size", -65536)
+            .map_err(open_err)?;
         migrations::migrate(&mut writer).map_err(|e| match e {
             CacheError::Sqlite(source) => CacheError::opening(path, source),
             other => other,

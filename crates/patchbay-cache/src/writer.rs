@@ -169,8 +169,11 @@ impl RowSql {
         RowSql {
             columns: columns.to_vec(),
             find: format!("SELECT idx FROM {rec} WHERE record_id = ?1"),
+            // One table with its unique key in WHERE (the raw JSON a subquery by row index):
+            // as a join, SQLite's plan would depend on the bound id, and rusqlite's statement
+            // cache clearing the bindings would make SQLite prepare it again for every record.
             find_raw: format!(
-                "SELECT r.idx, w.raw_json FROM {rec} r LEFT JOIN {raw} w ON w.idx = r.idx
+                "SELECT r.idx, (SELECT w.raw_json FROM {raw} w WHERE w.idx = r.idx) FROM {rec} r
                  WHERE r.record_id = ?1",
                 raw = raw_table(resource_id)
             ),

@@ -42,6 +42,13 @@ pub(crate) fn effective_keys(
     Ok(keys)
 }
 
+/// Whether any merge or split stands (made and not undone).
+pub(crate) fn any_standing(tx: &Connection) -> Result<bool, CacheError> {
+    Ok(tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM person_decision WHERE undone_at IS NULL)")?
+        .query_row([], |r| r.get(0))?)
+}
+
 fn resource_of(tx: &Connection, r: &RecordRef) -> Result<i64, CacheError> {
     crate::schema::require(tx, &r.provider, &r.account, &r.resource).map(|res| res.id)
 }

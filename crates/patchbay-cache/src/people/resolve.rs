@@ -9,7 +9,7 @@
 //! The user's decisions ride on the keys (`decisions.rs`): a confirmed merge adds a key both
 //! records share; a split renames the split records' keys so nothing else matches them.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
@@ -27,6 +27,10 @@ pub(crate) struct Changes {
     dirty: HashSet<i64>,
     /// Persons whose records must be resolved again (a record left or changed its keys).
     unsettled: HashSet<i64>,
+    /// Persons created by these changes: they have no search entry to replace yet.
+    fresh: HashSet<i64>,
+    /// Whether any merge or split stands, read once: without one, a record's keys are its own.
+    decisions: Option<bool>,
 }
 
 impl Changes {
@@ -37,10 +41,27 @@ impl Changes {
         reresolve(tx, &unsettled, &mut self)?;
         let mut dirty: Vec<i64> = self.dirty.into_iter().collect();
         dirty.sort_unstable();
-        for pid in dirty {
-            recompute(tx, pid)?;
+        recompute(tx, &dirty, &self.fresh)
+    }
+
+    /// A record's keys with the standing decisions applied ([`decisions::effective_keys`]),
+    /// skipping the lookup while no decision stands (nearly always: they are the user's).
+    fn effective_keys(
+        &mut self,
+        tx: &Connection,
+        resource_id: i64,
+        record_id: &str,
+        keys: Keys,
+    ) -> Result<Keys, CacheError> {
+        let standing = match self.decisions {
+            Some(standing) => standing,
+            None => *self.decisions.insert(decisions::any_standing(tx)?),
+        };
+        if standing {
+            decisions::effective_keys(tx, resource_id, record_id, keys)
+        } else {
+            Ok(keys)
         }
-        Ok(())
     }
 
     pub(crate) fn unsettle(&mut self, person: i64) {
@@ -117,7 +138,7 @@ impl Resolver {
                     changes.unsettle(old_person);
                 }
                 let keys =
-                    decisions::effective_keys(tx, self.resource_id, record_id, facts.keys.clone())?;
+                    changes.effective_keys(tx, self.resource_id, record_id, facts.keys.clone())?;
                 attach(tx, &keys, changes)?
             }
         };
@@ -176,14 +197,19 @@ fn write_facts(
 /// The person these keys name, after merging every person they name; a new one if none.
 fn attach(tx: &Connection, keys: &Keys, changes: &mut Changes) -> Result<i64, CacheError> {
     let mut found: Vec<i64> = Vec::new();
+    // Keys no one has yet: the only ones to add (the others name the person after merging).
+    let mut new_keys: Vec<&(String, String)> = Vec::new();
     {
         let mut lookup =
             tx.prepare_cached("SELECT person_id FROM person_key WHERE kind = ?1 AND value = ?2")?;
-        for (kind, value) in keys {
-            if let Some(p) = lookup.query_row([kind, value], |r| r.get(0)).optional()? {
-                if !found.contains(&p) {
-                    found.push(p);
-                }
+        for key in keys {
+            match lookup
+                .query_row([&key.0, &key.1], |r| r.get(0))
+                .optional()?
+            {
+                Some(p) if !found.contains(&p) => found.push(p),
+                Some(_) => {}
+                None => new_keys.push(key),
             }
         }
     }
@@ -197,13 +223,15 @@ fn attach(tx: &Connection, keys: &Keys, changes: &mut Changes) -> Result<i64, Ca
         None => {
             tx.prepare_cached("INSERT INTO person DEFAULT VALUES")?
                 .execute([])?;
-            tx.last_insert_rowid()
+            let person = tx.last_insert_rowid();
+            changes.fresh.insert(person);
+            person
         }
     };
     let mut put = tx.prepare_cached(
         "INSERT OR IGNORE INTO person_key (kind, value, person_id) VALUES (?1, ?2, ?3)",
     )?;
-    for (kind, value) in keys {
+    for (kind, value) in new_keys {
         put.execute(params![kind, value, person])?;
     }
     Ok(person)
@@ -241,12 +269,20 @@ fn reresolve(tx: &Connection, persons: &[i64], changes: &mut Changes) -> Result<
     if persons.is_empty() {
         return Ok(());
     }
-    // Person 0 never exists (ids start at 1): it marks the records being placed again.
+    // Person 0 never exists (ids start at 1): it marks the records being placed again. The
+    // persons go as one JSON array, so each statement runs (and is planned) once, not once
+    // per person.
+    let ids = serde_json::to_string(persons).unwrap_or_default();
+    tx.prepare_cached(
+        "UPDATE record_person SET person_id = 0
+         WHERE person_id IN (SELECT value FROM json_each(?1))",
+    )?
+    .execute([&ids])?;
+    tx.prepare_cached(
+        "DELETE FROM person_key WHERE person_id IN (SELECT value FROM json_each(?1))",
+    )?
+    .execute([&ids])?;
     for &p in persons {
-        tx.prepare_cached("UPDATE record_person SET person_id = 0 WHERE person_id = ?1")?
-            .execute([p])?;
-        tx.prepare_cached("DELETE FROM person_key WHERE person_id = ?1")?
-            .execute([p])?;
         remove_person(tx, p)?;
         changes.dirty.remove(&p);
     }
@@ -258,7 +294,7 @@ fn reresolve(tx: &Connection, persons: &[i64], changes: &mut Changes) -> Result<
         .collect::<Result<_, _>>()?;
     for (resource_id, record_id, keys) in records {
         let keys: Keys = serde_json::from_str(&keys).unwrap_or_default();
-        let keys = decisions::effective_keys(tx, resource_id, &record_id, keys)?;
+        let keys = changes.effective_keys(tx, resource_id, &record_id, keys)?;
         let person = attach(tx, &keys, changes)?;
         tx.prepare_cached(
             "UPDATE record_person SET person_id = ?3 WHERE resource_id = ?1 AND record_id = ?2",
@@ -304,58 +340,163 @@ pub(crate) fn forget_resource(tx: &Connection, resource_id: i64) -> Result<(), C
     changes.settle(tx)
 }
 
-/// A person's figures, from their records; a person without records is removed.
-fn recompute(tx: &Connection, person: i64) -> Result<(), CacheError> {
-    let updated = tx
-        .prepare_cached(
-            "UPDATE person SET
-               records = (SELECT count(*) FROM record_person WHERE person_id = ?1),
-               first_seen = (SELECT min(at) FROM record_person WHERE person_id = ?1),
-               last_seen = (SELECT max(at) FROM record_person WHERE person_id = ?1),
-               name = (SELECT name FROM record_person WHERE person_id = ?1 AND name IS NOT NULL
-                       ORDER BY at IS NULL, at, resource_id, record_id LIMIT 1),
-               email = (SELECT email FROM record_person WHERE person_id = ?1 AND email IS NOT NULL
-                        ORDER BY at IS NULL, at, resource_id, record_id LIMIT 1),
-               phone = (SELECT phone FROM record_person WHERE person_id = ?1 AND phone IS NOT NULL
-                        ORDER BY at IS NULL, at, resource_id, record_id LIMIT 1),
-               source = (SELECT source FROM record_person WHERE person_id = ?1 AND source IS NOT NULL
-                         ORDER BY at IS NULL, at, resource_id, record_id LIMIT 1),
-               medium = (SELECT medium FROM record_person WHERE person_id = ?1 AND source IS NOT NULL
-                         ORDER BY at IS NULL, at, resource_id, record_id LIMIT 1),
-               campaign = (SELECT campaign FROM record_person WHERE person_id = ?1 AND source IS NOT NULL
-                           ORDER BY at IS NULL, at, resource_id, record_id LIMIT 1),
-               leads = (SELECT count(*) FROM record_person WHERE person_id = ?1 AND role = 'lead'),
-               registrations = (SELECT count(*) FROM record_person WHERE person_id = ?1 AND role = 'registration'),
-               attended = (SELECT count(*) FROM record_person WHERE person_id = ?1 AND role = 'registration' AND attended = 1),
-               orders = (SELECT count(*) FROM record_person WHERE person_id = ?1 AND role = 'order'),
-               revenue = (SELECT coalesce(sum(amount), 0) FROM record_person WHERE person_id = ?1 AND role = 'order'),
-               tools = (SELECT coalesce(group_concat(provider, ','), '') FROM (
-                          SELECT DISTINCT r.provider FROM record_person rp JOIN resources r ON r.id = rp.resource_id
-                          WHERE rp.person_id = ?1 ORDER BY r.provider))
-             WHERE id = ?1 AND EXISTS (SELECT 1 FROM record_person WHERE person_id = ?1)",
-        )?
-        .execute([person])?;
-    if updated == 0 {
-        return remove_person(tx, person);
+/// How many persons one batch of [`recompute`] reads at a time: their record rows are held in
+/// memory together, and their ids travel as one JSON array parameter.
+const BATCH: usize = 500;
+
+/// One person's figures, as `person` keeps them.
+#[derive(Default)]
+struct Figures {
+    records: i64,
+    first_seen: Option<i64>,
+    last_seen: Option<i64>,
+    leads: i64,
+    registrations: i64,
+    attended: i64,
+    orders: i64,
+    revenue: f64,
+    // The first non-empty value in the person's records, oldest first (undated last, then by
+    // record); medium and campaign come from the record the source came from.
+    name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    source: Option<String>,
+    medium: Option<String>,
+    campaign: Option<String>,
+    /// Provider ids of the person's records.
+    tools: Vec<String>,
+    /// The (name, email, phone) of each of the person's records, for search.
+    texts: Vec<(Option<String>, Option<String>, Option<String>)>,
+}
+
+/// The figures and search text of `persons` (sorted), from their records; a person without
+/// records is removed. Set-based, a batch of persons per statement: the page's persons are
+/// read in two queries instead of a dozen subqueries per person, and the statements bind one
+/// JSON array, so SQLite does not re-plan them for every person (a statement whose plan
+/// depends on a bound value is prepared again each time rusqlite's cache hands it out).
+/// `fresh` persons were created by this batch of changes: they have no search entry yet.
+fn recompute(tx: &Connection, persons: &[i64], fresh: &HashSet<i64>) -> Result<(), CacheError> {
+    for batch in persons.chunks(BATCH) {
+        let ids = serde_json::to_string(batch).unwrap_or_default();
+        let mut figures: HashMap<i64, Figures> = HashMap::with_capacity(batch.len());
+        {
+            let mut totals = tx.prepare_cached(
+                "SELECT person_id, count(*), min(at), max(at),
+                        count(CASE WHEN role = 'lead' THEN 1 END),
+                        count(CASE WHEN role = 'registration' THEN 1 END),
+                        count(CASE WHEN role = 'registration' AND attended = 1 THEN 1 END),
+                        count(CASE WHEN role = 'order' THEN 1 END),
+                        coalesce(sum(CASE WHEN role = 'order' THEN amount END), 0)
+                 FROM record_person WHERE person_id IN (SELECT value FROM json_each(?1))
+                 GROUP BY person_id",
+            )?;
+            let mut rows = totals.query([&ids])?;
+            while let Some(r) = rows.next()? {
+                figures.insert(
+                    r.get(0)?,
+                    Figures {
+                        records: r.get(1)?,
+                        first_seen: r.get(2)?,
+                        last_seen: r.get(3)?,
+                        leads: r.get(4)?,
+                        registrations: r.get(5)?,
+                        attended: r.get(6)?,
+                        orders: r.get(7)?,
+                        revenue: r.get(8)?,
+                        ..Figures::default()
+                    },
+                );
+            }
+        }
+        {
+            let mut texts = tx.prepare_cached(
+                "SELECT rp.person_id, rp.name, rp.email, rp.phone, rp.source, rp.medium,
+                        rp.campaign, r.provider
+                 FROM record_person rp JOIN resources r ON r.id = rp.resource_id
+                 WHERE rp.person_id IN (SELECT value FROM json_each(?1))
+                 ORDER BY rp.person_id, rp.at IS NULL, rp.at, rp.resource_id, rp.record_id",
+            )?;
+            let mut rows = texts.query([&ids])?;
+            while let Some(r) = rows.next()? {
+                let person: i64 = r.get(0)?;
+                let Some(f) = figures.get_mut(&person) else {
+                    continue;
+                };
+                let name: Option<String> = r.get(1)?;
+                let email: Option<String> = r.get(2)?;
+                let phone: Option<String> = r.get(3)?;
+                let source: Option<String> = r.get(4)?;
+                if f.name.is_none() {
+                    f.name.clone_from(&name);
+                }
+                if f.email.is_none() {
+                    f.email.clone_from(&email);
+                }
+                if f.phone.is_none() {
+                    f.phone.clone_from(&phone);
+                }
+                if f.source.is_none() && source.is_some() {
+                    f.source = source;
+                    f.medium = r.get(5)?;
+                    f.campaign = r.get(6)?;
+                }
+                // Repeats go in store_figures (sorted): a person may have thousands of records.
+                f.tools.push(r.get(7)?);
+                f.texts.push((name, email, phone));
+            }
+        }
+        for &person in batch {
+            match figures.remove(&person) {
+                Some(f) => store_figures(tx, person, f, !fresh.contains(&person))?,
+                None => remove_person(tx, person)?,
+            }
+        }
     }
-    let name: Option<String> = tx
-        .prepare_cached("SELECT name FROM person WHERE id = ?1")?
-        .query_row([person], |r| r.get(0))?;
-    tx.prepare_cached("UPDATE person SET name_folded = ?2 WHERE id = ?1")?
-        .execute(params![
-            person,
-            name.as_deref().and_then(normalize::name_key)
-        ])?;
+    Ok(())
+}
+
+/// Writes one person's figures and search entry (replacing the old one when `indexed`).
+fn store_figures(
+    tx: &Connection,
+    person: i64,
+    mut f: Figures,
+    indexed: bool,
+) -> Result<(), CacheError> {
+    f.tools.sort_unstable();
+    f.tools.dedup();
+    f.texts.sort_unstable();
+    f.texts.dedup();
+    let name_folded = f.name.as_deref().and_then(normalize::name_key);
+    tx.prepare_cached(
+        "UPDATE person SET records = ?2, first_seen = ?3, last_seen = ?4, name = ?5,
+             name_folded = ?6, email = ?7, phone = ?8, source = ?9, medium = ?10,
+             campaign = ?11, leads = ?12, registrations = ?13, attended = ?14, orders = ?15,
+             revenue = ?16, tools = ?17
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        person,
+        f.records,
+        f.first_seen,
+        f.last_seen,
+        f.name,
+        name_folded,
+        f.email,
+        f.phone,
+        f.source,
+        f.medium,
+        f.campaign,
+        f.leads,
+        f.registrations,
+        f.attended,
+        f.orders,
+        f.revenue,
+        f.tools.join(","),
+    ])?;
     // Search finds a person by anything any of their records says: every name, address and
     // number (also as bare digits, so "5125550142" finds "+1 (512) 555-0142").
-    let texts: Vec<(Option<String>, Option<String>, Option<String>)> = tx
-        .prepare_cached(
-            "SELECT DISTINCT name, email, phone FROM record_person WHERE person_id = ?1",
-        )?
-        .query_map([person], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<Result<_, _>>()?;
     let mut body = String::new();
-    for (name, email, phone) in texts {
+    for (name, email, phone) in f.texts {
         for t in [name, email].into_iter().flatten() {
             body.push_str(&t);
             body.push('\n');
@@ -367,8 +508,10 @@ fn recompute(tx: &Connection, person: i64) -> Result<(), CacheError> {
             body.push('\n');
         }
     }
-    tx.prepare_cached("DELETE FROM person_fts WHERE rowid = ?1")?
-        .execute([person])?;
+    if indexed {
+        tx.prepare_cached("DELETE FROM person_fts WHERE rowid = ?1")?
+            .execute([person])?;
+    }
     tx.prepare_cached("INSERT INTO person_fts (rowid, body) VALUES (?1, ?2)")?
         .execute(params![person, body])?;
     Ok(())
