@@ -18,6 +18,22 @@ pub fn log_dir() -> Option<std::path::PathBuf> {
     Some(base.join(IDENTIFIER).join("logs"))
 }
 
+/// The log folder, made 0700 (an older version's too: the folder is ours alone). The
+/// appender creates its daily files under the umask; a folder no one else may enter keeps
+/// them, with the customers' names they may mention, private.
+fn private_log_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    patchbay_core::private_fs::create_private_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            dir,
+            std::fs::Permissions::from_mode(patchbay_core::private_fs::DIR_MODE),
+        )?;
+    }
+    Ok(())
+}
+
 const IDENTIFIER: &str = "dev.patchbay.desktop";
 
 /// Installs the subscriber. Keep the guard alive for the life of the app: dropping it flushes
@@ -25,22 +41,19 @@ const IDENTIFIER: &str = "dev.patchbay.desktop";
 pub fn init() -> Option<WorkerGuard> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let stderr = fmt::layer().with_writer(std::io::stderr);
-    let (file_layer, guard) = match log_dir().and_then(|dir| {
-        std::fs::create_dir_all(&dir).ok()?;
-        Some(dir)
-    }) {
-        Some(dir) => {
-            let (writer, guard) = tracing_appender::non_blocking(tracing_appender::rolling::daily(
-                dir,
-                "patchbay.log",
-            ));
-            (
-                Some(fmt::layer().with_ansi(false).with_writer(writer)),
-                Some(guard),
-            )
-        }
-        None => (None, None),
-    };
+    let (file_layer, guard) =
+        match log_dir().and_then(|dir| private_log_dir(&dir).ok().map(|()| dir)) {
+            Some(dir) => {
+                let (writer, guard) = tracing_appender::non_blocking(
+                    tracing_appender::rolling::daily(dir, "patchbay.log"),
+                );
+                (
+                    Some(fmt::layer().with_ansi(false).with_writer(writer)),
+                    Some(guard),
+                )
+            }
+            None => (None, None),
+        };
     let _ = tracing_subscriber::registry()
         .with(filter)
         .with(stderr)

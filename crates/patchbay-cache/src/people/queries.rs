@@ -419,7 +419,8 @@ impl Cache {
             let n = page.rows.len() as u64;
             for p in page.rows {
                 let opt = |s: Option<String>| s.unwrap_or_default();
-                w.write_record([
+                // Names and emails come from web forms: no cell may start a formula.
+                let row = [
                     opt(p.name),
                     opt(p.email),
                     opt(p.phone),
@@ -434,7 +435,11 @@ impl Cache {
                     p.attended.to_string(),
                     p.orders.to_string(),
                     format!("{:.2}", p.revenue),
-                ])?;
+                ];
+                w.write_record(
+                    row.iter()
+                        .map(|c| crate::csv_cell::formula_safe(c).into_owned()),
+                )?;
             }
             written += n;
             if n < MAX_LIMIT {

