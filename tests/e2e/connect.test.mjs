@@ -20,6 +20,7 @@ import {
   sandboxLeads,
   sandboxToken,
   parseCsv,
+  csvSafe,
   searchMatches,
   spyHeard,
   tileState as stateOf,
@@ -144,7 +145,7 @@ test("connect WhatConverts through the browser, then restart and disconnect", as
     assert.deepEqual(parsed[0], columns.map((c) => c.label), "the CSV header is the columns' labels");
     assert.equal(parsed.length, 301, "a header and one record per lead");
     for (let i = 0; i < 300; i++) {
-      assert.deepEqual(parsed[i + 1], expectedCells[i], `CSV record ${i + 1} (lead ${leads[i].lead_id})`);
+      assert.deepEqual(parsed[i + 1], expectedCells[i].map(csvSafe), `CSV record ${i + 1} (lead ${leads[i].lead_id})`);
     }
     const jsonAll = await exportView(app.session, "export-json", "json");
     assert.equal(jsonAll.rows, 300);
@@ -178,7 +179,7 @@ test("connect WhatConverts through the browser, then restart and disconnect", as
     assert.equal(csvNarrow.rows, matching.length);
     assert.deepEqual(
       parseCsv(readFileSync(csvNarrow.path, "utf8")),
-      [columns.map((c) => c.label), ...matching.map((l) => displayCells(columns, l))],
+      [columns.map((c) => c.label), ...matching.map((l) => displayCells(columns, l).map(csvSafe))],
       "the narrowed CSV: the header and the matching leads",
     );
     const grants = (await tokenRequests("whatconverts")).slice(grantsBefore);

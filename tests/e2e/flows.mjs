@@ -287,6 +287,10 @@ export async function sandboxLeads(base, headers) {
   throw new Error("more than 1000 pages of leads");
 }
 
+/** A cell as a CSV export writes it: one that could start a spreadsheet formula (=, +, -, @,
+ * tab, CR) after a quote (OWASP's CSV injection rule), phone numbers like "+1 (202) ..." too. */
+export const csvSafe = (cell) => (/^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell);
+
 /** RFC 4180: fields split on commas, quoted fields may hold commas, "" and line breaks;
  * records end at CRLF or LF outside quotes. Returns an array of records (arrays of strings). */
 export function parseCsv(text) {
