@@ -265,7 +265,7 @@ test("a bad setting is refused with a sentence, and the app keeps running", asyn
   const app = await launch({ env });
   try {
     await app.session.click(await waitFor("Settings", () => app.session.find('[data-testid="settings"]')));
-    const field = await waitFor("the BoomTown client id field", () => app.session.find('[data-testid="client-id-boomtown"]'));
+    const field = await waitFor("the BoomTown client id field", () => app.session.find('[data-testid="settings-page"][aria-busy="false"] [data-testid="client-id-boomtown"]'));
     await app.session.type(field, "not a client id!");
     await app.session.click(await app.session.find('[data-testid="save-settings"]'));
     const message = await waitFor("an error next to the form", async () => {

@@ -85,7 +85,7 @@ export async function invoke(session, cmd, args = {}) {
 export async function setDemoMode(session, on) {
   await backToTiles(session);
   await clickTestId(session, "settings", "the Settings button");
-  const sw = await waitFor("the demo mode switch", () => session.find('[data-testid="demo-switch"]'));
+  const sw = await waitFor("the demo mode switch", () => session.find('[data-testid="settings-page"][aria-busy="false"] [data-testid="demo-switch"]'));
   // The page fills the switch from get_settings: wait for it to say the current world.
   const current = (await invoke(session, "get_settings")).demo_mode;
   await waitFor("the switch to show the saved setting", async () =>

@@ -116,7 +116,8 @@ const shownErrors = (session, provider) =>
 async function openSettings(session) {
   await backToTiles(session);
   await clickTestId(session, "settings", "the Settings button");
-  await waitFor("the BoomTown settings", () => session.find('[data-testid="client-secret-boomtown"]'));
+  // Loaded: the fields of an earlier visit are replaced once the settings arrive.
+  await waitFor("the BoomTown settings", () => session.find('[data-testid="settings-page"][aria-busy="false"] [data-testid="client-secret-boomtown"]'));
 }
 
 async function saveSettings(session) {

@@ -215,10 +215,14 @@ export function createSettingsPage(options: SettingsPageOptions): SettingsPage {
       heading.focus();
       error.show(null);
       status.textContent = '';
+      // The fields of the last visit stay shown until the current settings replace them.
+      el.setAttribute('aria-busy', 'true');
       try {
         fill(await ipc.getSettings());
       } catch (err) {
         error.showError(err, "We couldn't load your settings. Please try again.");
+      } finally {
+        el.setAttribute('aria-busy', 'false');
       }
     },
   };
