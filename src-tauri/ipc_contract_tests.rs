@@ -698,6 +698,12 @@ fn every_command_answers_the_window_on_the_mock_runtime() {
         h.ok("people", json!({ "query": people_query })),
         json!({ "total": 0, "matched": 0, "rows": [] })
     );
+    let mut too_long = people_query.clone();
+    too_long["search"] = json!("lead ".repeat(201));
+    assert_eq!(
+        h.error_code("people", json!({ "query": too_long })),
+        "records.query_too_long"
+    );
     assert_eq!(
         h.error_code("person", json!({ "person": 1 })),
         "people.unknown_person"

@@ -11,19 +11,14 @@ pub use patchbay_cache::{
 };
 
 use crate::error::{ErrorCode, Result, UserError};
-use crate::records::{blocking, cache, cache_error, export_file};
+use crate::records::{blocking, cache, cache_error, check_search, export_file};
 use crate::state::AppState;
 use crate::views::{saturate as n, ExportResult, PeopleDecision, PersonId};
 
 /// Rows a single `people` call may ask for: the window pages through the rest.
 const MAX_PAGE: u64 = 1000;
-/// Longer searches are refused, as for records.
-const MAX_SEARCH: usize = 1000;
-
 fn check(q: &PeopleQuery) -> Result<PeopleQuery> {
-    if q.search.len() > MAX_SEARCH {
-        return Err(UserError::of(ErrorCode::RecordsQueryTooLong));
-    }
+    check_search(&q.search)?;
     let mut q = q.clone();
     q.limit = q.limit.min(MAX_PAGE);
     Ok(q)

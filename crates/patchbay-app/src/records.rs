@@ -158,10 +158,16 @@ pub async fn sync(
     Ok(report.into())
 }
 
-fn to_query(q: RecordQuery) -> Result<Query> {
-    if q.search.len() > 1000 {
+/// A search the window sends (records or People): refused past 1000 bytes, which no one types.
+pub(crate) fn check_search(search: &str) -> Result<()> {
+    if search.len() > 1000 {
         return Err(UserError::of(ErrorCode::RecordsQueryTooLong));
     }
+    Ok(())
+}
+
+fn to_query(q: RecordQuery) -> Result<Query> {
+    check_search(&q.search)?;
     Ok(Query {
         search: q.search,
         sort: q.sort.map(|s| Sort {
