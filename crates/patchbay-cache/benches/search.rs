@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use patchbay_cache::{
-    Cache, ColumnKind, ColumnSpec, ExportFormat, Query, Sort, SyncMode, DEFAULT_ACCOUNT,
+    Cache, ColumnKind, ColumnSpec, ExportFormat, IdentityFields, PeopleQuery, Query, Sort,
+    SyncMode, DEFAULT_ACCOUNT,
 };
 use serde_json::json;
 
@@ -91,6 +92,19 @@ fn columns() -> Vec<ColumnSpec> {
 
 fn build(path: &std::path::Path) -> Cache {
     let cache = Cache::open(path).unwrap();
+    // Each lead is also resolved to a person as it is stored, as in the app.
+    let identity: IdentityFields = serde_json::from_value(json!({
+        "counts_as": "lead",
+        "emails": ["/email"],
+        "phones": ["/phone"],
+        "full_name": "/name",
+        "date": "/created",
+        "source": "/source",
+    }))
+    .unwrap();
+    cache
+        .set_identity("whatconverts", "leads", Some(&identity))
+        .unwrap();
     let cols = columns();
     let started = Instant::now();
     let mut w = cache
@@ -202,6 +216,30 @@ fn bench(c: &mut Criterion) {
                         .unwrap(),
                 )
             })
+        });
+    }
+    group.finish();
+
+    // People search, a keystroke at a time as typed into the People screen's box.
+    let mut group = c.benchmark_group("people_200k");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    for search in ["m", "ma", "mar", "mari", "maria", "maria lop", "zzqx", ""] {
+        let query = PeopleQuery {
+            search: search.into(),
+            offset: 0,
+            limit: 100,
+            ..Default::default()
+        };
+        let page = cache.people(&query).unwrap();
+        eprintln!(
+            "people '{search}': matched {} of {}",
+            page.matched, page.total
+        );
+        group.bench_function(format!("people search '{search}'"), |b| {
+            b.iter(|| black_box(cache.people(&query).unwrap()))
         });
     }
     group.finish();

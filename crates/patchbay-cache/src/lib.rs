@@ -256,6 +256,9 @@ impl Cache {
                 )
                 .map_err(open_err)?;
                 c.busy_timeout(Duration::from_secs(5)).map_err(open_err)?;
+                // `rarray(?)`: a query passes a list of ids it already holds (the People
+                // search's matches) instead of running the search again.
+                rusqlite::vtab::array::load_module(&c).map_err(open_err)?;
                 c
             }
         };

@@ -3,9 +3,11 @@
 //! with figures kept up to date by resolution) and `record_person` (one row per record).
 
 use std::io::Write;
+use std::rc::Rc;
 
-use rusqlite::types::Value as SqlValue;
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+use rusqlite::types::{ToSql, Value as SqlValue};
+use rusqlite::vtab::array::Array;
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -83,20 +85,15 @@ pub(crate) fn bounds(range: &DateRange) -> Result<(i64, i64), CacheError> {
     Ok((from, to))
 }
 
-/// `WHERE` terms and their values for a query's search and filters.
-fn filters(q: &PeopleQuery) -> Result<(String, Vec<SqlValue>), CacheError> {
-    let mut terms = vec!["1".to_string()];
+/// `WHERE` terms and their values for a query's filters (the search is read apart, once:
+/// [`search_hits`]); no terms when nothing is filtered.
+fn filters(q: &PeopleQuery) -> Result<(Vec<String>, Vec<SqlValue>), CacheError> {
+    let mut terms = Vec::new();
     let mut values = Vec::new();
     let bind = |v: SqlValue, values: &mut Vec<SqlValue>| {
         values.push(v);
         format!("?{}", values.len())
     };
-    if let Some(expr) = fts::match_expression(&q.search) {
-        let p = bind(SqlValue::Text(expr), &mut values);
-        terms.push(format!(
-            "p.id IN (SELECT rowid FROM person_fts WHERE person_fts MATCH {p})"
-        ));
-    }
     if let Some(tool) = &q.tool {
         let p = bind(SqlValue::Text(tool.clone()), &mut values);
         terms.push(format!(
@@ -121,7 +118,24 @@ fn filters(q: &PeopleQuery) -> Result<(String, Vec<SqlValue>), CacheError> {
         Some(false) => terms.push("p.orders = 0".into()),
         None => {}
     }
-    Ok((terms.join(" AND "), values))
+    Ok((terms, values))
+}
+
+/// The ids of the people a search matches, ascending; `None` when nothing is searched.
+///
+/// Why read them into memory: the People table needs both how many match and one page of
+/// them. Matching a short prefix ("m") merges the search index's lists for every word that
+/// starts with it, the costliest step of a keystroke; done once here, the count and the page
+/// reuse the ids (`rarray`) instead of matching twice.
+fn search_hits(conn: &Connection, search: &str) -> Result<Option<Rc<Vec<SqlValue>>>, CacheError> {
+    let Some(expr) = fts::match_expression(search) else {
+        return Ok(None);
+    };
+    let ids = conn
+        .prepare_cached("SELECT rowid FROM person_fts WHERE person_fts MATCH ?1 ORDER BY rowid")?
+        .query_map([expr], |r| r.get::<_, i64>(0).map(SqlValue::Integer))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(Rc::new(ids)))
 }
 
 fn order_by(q: &PeopleQuery) -> String {
@@ -197,22 +211,54 @@ impl Cache {
                 q.limit
             )));
         }
-        let (filter, values) = filters(q)?;
+        let (mut terms, values) = filters(q)?;
         self.with_reader(|conn| {
-            let total: i64 = conn.query_row("SELECT count(*) FROM person", [], |r| r.get(0))?;
-            let matched: i64 = conn.query_row(
-                &format!("SELECT count(*) FROM person p WHERE {filter}"),
-                params_from_iter(&values),
-                |r| r.get(0),
-            )?;
+            let total: i64 = conn
+                .prepare_cached("SELECT count(*) FROM person")?
+                .query_row([], |r| r.get(0))?;
+            let hits = search_hits(conn, &q.search)?;
+            let offset = q.offset.min(i64::MAX as u64);
+            // A search alone, in id order: the matches are the answer; only the page's rows
+            // are read from the table.
+            if let (Some(hits), true, None) = (&hits, terms.is_empty(), q.sort) {
+                let start = (offset as usize).min(hits.len());
+                let end = start.saturating_add(q.limit as usize).min(hits.len());
+                let page: Array = Rc::new(hits[start..end].to_vec());
+                let rows = conn
+                    .prepare_cached(&format!(
+                        "SELECT {PERSON_COLUMNS} FROM person p WHERE p.id IN rarray(?1) ORDER BY p.id"
+                    ))?
+                    .query_map([page], person_row)?
+                    .collect::<Result<_, _>>()?;
+                return Ok(PeoplePage {
+                    total: total as u64,
+                    matched: hits.len() as u64,
+                    rows,
+                });
+            }
+            let mut params: Vec<&dyn ToSql> = values.iter().map(|v| v as &dyn ToSql).collect();
+            if let Some(hits) = &hits {
+                params.push(hits);
+                terms.push(format!("p.id IN rarray(?{})", params.len()));
+            }
+            let filter = if terms.is_empty() {
+                "1".to_string()
+            } else {
+                terms.join(" AND ")
+            };
+            let matched: i64 = if filter == "1" {
+                total
+            } else {
+                conn.prepare(&format!("SELECT count(*) FROM person p WHERE {filter}"))?
+                    .query_row(params.as_slice(), |r| r.get(0))?
+            };
             let rows = conn
                 .prepare(&format!(
-                    "SELECT {PERSON_COLUMNS} FROM person p WHERE {filter} ORDER BY {} LIMIT {} OFFSET {}",
+                    "SELECT {PERSON_COLUMNS} FROM person p WHERE {filter} ORDER BY {} LIMIT {} OFFSET {offset}",
                     order_by(q),
                     q.limit,
-                    q.offset.min(i64::MAX as u64)
                 ))?
-                .query_map(params_from_iter(&values), person_row)?
+                .query_map(params.as_slice(), person_row)?
                 .collect::<Result<_, _>>()?;
             Ok(PeoplePage {
                 total: total as u64,

@@ -493,6 +493,89 @@ fn people_filter_sort_and_export() {
     );
 }
 
+/// A search's matches are read once and serve the count and the page: every page of a
+/// search, a search with a sort, and a search with a filter agree with the people it matches.
+#[test]
+fn a_search_pages_sorts_and_filters_over_its_matches() {
+    let (_dir, cache) = leads_cache();
+    let names = [
+        "Maria Lopez",
+        "Bo Chan",
+        "Mark Lee",
+        "Ana Diaz",
+        "Marta Kim",
+        "Mo Farah",
+        "Omar Ruiz",
+        "Marisol Vega",
+        "Ed Marsh",
+        "Tim Mars",
+    ];
+    let leads: Vec<_> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| lead(&i.to_string(), Some(&format!("p{i}@example.com")), None, n))
+        .collect();
+    write(&cache, SyncMode::Incremental, &leads);
+    // "mar" is a prefix of a first or last name for these, and of no email.
+    let expected: Vec<&str> = vec![
+        "Maria Lopez",
+        "Mark Lee",
+        "Marta Kim",
+        "Marisol Vega",
+        "Ed Marsh",
+        "Tim Mars",
+    ];
+    let search = |sort, tool: Option<&str>, offset, limit| {
+        cache
+            .people(&PeopleQuery {
+                search: "mar".into(),
+                sort,
+                tool: tool.map(str::to_string),
+                offset,
+                limit,
+                ..Default::default()
+            })
+            .unwrap()
+    };
+    let name = |r: &patchbay_cache::PersonRow| r.name.clone().unwrap();
+    // Pages of two, and one past the end: together, every match once, in id order.
+    let mut paged = Vec::new();
+    for offset in [0, 2, 4, 6] {
+        let page = search(None, None, offset, 2);
+        assert_eq!((page.total, page.matched), (10, 6));
+        paged.extend(page.rows.iter().map(name));
+    }
+    assert_eq!(paged, expected);
+    assert!(search(None, None, u64::MAX, 2).rows.is_empty());
+    // Sorted by name, descending: the same people, in the other order.
+    let sort = Some(patchbay_cache::PeopleSort {
+        key: patchbay_cache::PeopleSortKey::Name,
+        descending: true,
+    });
+    let sorted = search(sort, None, 0, 10);
+    let mut want = expected.clone();
+    want.sort_by(|a, b| b.to_lowercase().cmp(&a.to_lowercase()));
+    assert_eq!(
+        (
+            sorted.matched,
+            sorted.rows.iter().map(name).collect::<Vec<_>>()
+        ),
+        (6, want.iter().map(|s| s.to_string()).collect())
+    );
+    // With a filter: the search's matches that pass it.
+    let other_tool = search(None, Some("boomtown"), 0, 10);
+    assert_eq!(
+        (other_tool.total, other_tool.matched, other_tool.rows.len()),
+        (10, 0, 0)
+    );
+    let this_tool = search(None, Some("whatconverts"), 2, 3);
+    assert_eq!(this_tool.matched, 6);
+    assert_eq!(
+        this_tool.rows.iter().map(name).collect::<Vec<_>>(),
+        expected[2..5]
+    );
+}
+
 #[test]
 fn the_people_csv_never_starts_a_formula() {
     let (_dir, cache) = leads_cache();
