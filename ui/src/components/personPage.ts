@@ -215,38 +215,39 @@ export function createPersonPage(options: PersonPageOptions): PersonPage {
     options.onChanged();
   }
 
-  async function mergeWith(other: PersonRow): Promise<void> {
+  /** One merge or split: the decision is made, kept for Undo, and the page shows its result. */
+  async function decide(run: () => Promise<PeopleDecision>, done: string, failure: string): Promise<void> {
     error.show(null);
     busy(true);
     const before = current;
     try {
-      const decision = await ipc.mergePeople(current, other.id);
-      decided(decision, `Merged ${personName(other)} into this person.`, before);
+      const decision = await run();
+      decided(decision, done, before);
       await load();
       heading.focus();
     } catch (e) {
-      error.showError(e, "We couldn't merge these people. Please try again.");
+      error.showError(e, failure);
     } finally {
       busy(false);
     }
   }
 
+  async function mergeWith(other: PersonRow): Promise<void> {
+    await decide(
+      () => ipc.mergePeople(current, other.id),
+      `Merged ${personName(other)} into this person.`,
+      "We couldn't merge these people. Please try again.",
+    );
+  }
+
   async function split(): Promise<void> {
     const entries = checked();
     if (entries.length === 0) return;
-    error.show(null);
-    busy(true);
-    const before = current;
-    try {
-      const decision = await ipc.splitPerson(current, entries.map((e) => e.record));
-      decided(decision, `Split off ${records(entries.length)} into a new person.`, before);
-      await load();
-      heading.focus();
-    } catch (e) {
-      error.showError(e, "We couldn't split these records off. Please try again.");
-    } finally {
-      busy(false);
-    }
+    await decide(
+      () => ipc.splitPerson(current, entries.map((e) => e.record)),
+      `Split off ${records(entries.length)} into a new person.`,
+      "We couldn't split these records off. Please try again.",
+    );
   }
 
   async function undo(): Promise<void> {
