@@ -554,7 +554,7 @@ fn a_search_pages_sorts_and_filters_over_its_matches() {
     });
     let sorted = search(sort, None, 0, 10);
     let mut want = expected.clone();
-    want.sort_by(|a, b| b.to_lowercase().cmp(&a.to_lowercase()));
+    want.sort_by_key(|name| std::cmp::Reverse(name.to_lowercase()));
     assert_eq!(
         (
             sorted.matched,
