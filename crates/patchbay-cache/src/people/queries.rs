@@ -241,12 +241,13 @@ impl Cache {
                 params.push(hits);
                 terms.push(format!("p.id IN rarray(?{})", params.len()));
             }
-            let filter = if terms.is_empty() {
-                "1".to_string()
-            } else {
+            let filtered = !terms.is_empty();
+            let filter = if filtered {
                 terms.join(" AND ")
+            } else {
+                "1".to_string()
             };
-            let matched: i64 = if filter == "1" {
+            let matched: i64 = if !filtered {
                 total
             } else {
                 conn.prepare(&format!("SELECT count(*) FROM person p WHERE {filter}"))?
