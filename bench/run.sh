@@ -58,6 +58,7 @@ start_sandbox() {
   "$REL/patchbay-sandbox" --addr 127.0.0.1:0 --records "$RECORDS" --no-rate-limits \
     --auto-approve >"$out" 2>"$OUT/sandbox.err" &
   pids+=($!)
+  SANDBOX_PID=$!
   for _ in $(seq 100); do
     if grep -q '^listening on ' "$out" 2>/dev/null; then break; fi
     sleep 0.1
@@ -96,8 +97,12 @@ if want sync; then
         provider=clickfunnels resource=contacts token=$cf_token
       fi
       say "round $round/$ROUNDS, $style ($provider $resource)"
-      line="$("$REL/patchbay-bench" sync "$SANDBOX_URL" "$provider" "$resource")"
+      # The sandbox's pid: the core's sync line also says what serving it cost the sandbox.
+      line="$(BENCH_SANDBOX_PID=$SANDBOX_PID "$REL/patchbay-bench" sync "$SANDBOX_URL" "$provider" "$resource")"
       emit "{\"figure\":\"sync\",\"style\":\"$style\",\"round\":$round,${line#\{}"
+      # 1b. The parse floor over the same pages (fetched once, then parsed single-threaded).
+      line="$("$REL/patchbay-bench" floor "$SANDBOX_URL" "$provider" "$resource")"
+      emit "{\"style\":\"$style\",\"round\":$round,${line#\{}"
       line="$(node bench/node/sync.mjs "$SANDBOX_URL" "$provider" "$token")"
       emit "{\"figure\":\"sync\",\"style\":\"$style\",\"round\":$round,${line#\{}"
       if [ "$style" = page_number ]; then

@@ -82,7 +82,28 @@ for (const [style, label] of Object.entries(styles)) {
   f.ratio_vs_best_limit = round(
     f.records_per_s.patchbay_core / Math.max(f.records_per_s.wrk_c1 ?? 0, f.records_per_s.wrk_c4 ?? 0),
   );
+  // 1b. CPU per 1,000 records: the client's over the sync (every thread), the parse floor's
+  // (the same pages split and their columns read, single-threaded, no Value) and the sandbox's
+  // cost to serve them.
+  const per1000 = (xs) => median(xs.filter((x) => x != null));
+  const floor = samples.filter((s) => s.figure === "floor" && s.style === style);
+  f.cpu_ms_per_1000 = {
+    client: round(per1000(core.map((s) => (s.client_cpu_s == null ? null : (s.client_cpu_s * 1e6) / s.records))), 1),
+    parse_floor: round(per1000(floor.map((s) => s.cpu_ms_per_1000)), 1),
+    sandbox: round(per1000(core.map((s) => (s.sandbox_cpu_s == null ? null : (s.sandbox_cpu_s * 1e6) / s.records))), 1),
+  };
   figures[`sync_${style}`] = f;
+  const cpu = f.cpu_ms_per_1000;
+  if (cpu.client != null && cpu.parse_floor) {
+    f.ratio_client_cpu_vs_floor = round(cpu.client / cpu.parse_floor);
+    rows.push([
+      `Sync ${style.replace("_", "-")}: client CPU vs parse floor`,
+      `${cpu.client} ms/1k rec`,
+      `${cpu.parse_floor} ms/1k rec (floor)${cpu.sandbox == null ? "" : `; sandbox ${cpu.sandbox}`}`,
+      `${f.ratio_client_cpu_vs_floor}x`,
+      "<= 2x",
+    ]);
+  }
   rows.push([
     `Sync ${style.replace("_", "-")}: vs tutorial client`,
     `${fmt(f.records_per_s.patchbay_core)} rec/s`,

@@ -6,6 +6,10 @@
 //! - `sync SANDBOX_URL PROVIDER RESOURCE`: connects a `patchbay_core::Patchbay` (MemoryVault)
 //!   and syncs every record of RESOURCE the way the app does (`sync_stream`: pages handed over
 //!   as they arrive, none kept), printing one JSON line with the records and seconds.
+//!   It also prints the client's CPU seconds (this process, every thread) and, when
+//!   `BENCH_SANDBOX_PID` names the sandbox's process, the sandbox's CPU seconds over the sync.
+//! - `floor SANDBOX_URL PROVIDER RESOURCE`: figure 1b, the parse floor: the same pages fetched
+//!   once, then split and their columns read single-threaded with no `Value` (`floor.rs`).
 //! - `incremental [RECORDS]`: figure 7, a full sync then a `Pass::Auto` refresh after a 1%
 //!   change set, all in this process (sandbox, core, cache in a temporary directory).
 //! - `people [RECORDS]`: figure 9, People: resolving five providers × RECORDS records (default
@@ -27,6 +31,8 @@ use patchbay_core::vault::MemoryVault;
 use patchbay_core::{CoreConfig, Patchbay};
 use sha2::{Digest, Sha256};
 
+mod cpu;
+mod floor;
 mod incremental;
 mod inprocess;
 mod limits;
@@ -38,6 +44,7 @@ const LOOPBACK_REDIRECT: &str = "http://127.0.0.1:53682/oauth/callback";
 const USAGE: &str = "usage:
   patchbay-bench token SANDBOX_URL PROVIDER
   patchbay-bench sync SANDBOX_URL PROVIDER RESOURCE [--shipped-rate-limit]
+  patchbay-bench floor SANDBOX_URL PROVIDER RESOURCE
   patchbay-bench incremental [RECORDS]      (default 100000)
   patchbay-bench limits [PROVIDER]          (default: all five)
   patchbay-bench people [RECORDS]           (default 100000 per provider)";
@@ -62,6 +69,7 @@ fn main() -> ExitCode {
         ["sync", url, provider, resource, "--shipped-rate-limit"] => {
             rt.block_on(sync(url, provider, resource, true))
         }
+        ["floor", url, provider, resource] => rt.block_on(floor::run(url, provider, resource)),
         ["incremental"] => rt.block_on(incremental::run(100_000)),
         ["incremental", records] => match records.parse::<usize>() {
             Ok(n) if n > 0 => rt.block_on(incremental::run(n)),
@@ -186,11 +194,21 @@ async fn sync(sandbox: &str, provider: &str, resource: &str, shipped: bool) -> R
         .map(|d| d.rate_limit.concurrency)
         .unwrap_or(1);
     // What the app does: each page handed over as it arrives, none kept (the app stores them).
+    let sandbox_pid: Option<u32> = std::env::var("BENCH_SANDBOX_PID")
+        .ok()
+        .and_then(|p| p.parse().ok());
+    let sandbox_cpu = || sandbox_pid.and_then(cpu::of_process);
+    let (cpu_start, sandbox_start) = (cpu::process_time(), sandbox_cpu());
     let start = Instant::now();
     let records = core
         .sync_stream(provider, &account, resource, |_, _| {})
         .await?;
     let seconds = start.elapsed().as_secs_f64();
+    let client_cpu_s = cpu::process_time().saturating_sub(cpu_start).as_secs_f64();
+    let sandbox_cpu_s = match (sandbox_start, sandbox_cpu()) {
+        (Some(a), Some(b)) => Some(b.saturating_sub(a).as_secs_f64()),
+        _ => None,
+    };
     println!(
         "{}",
         serde_json::json!({
@@ -201,6 +219,8 @@ async fn sync(sandbox: &str, provider: &str, resource: &str, shipped: bool) -> R
             "seconds": seconds,
             "concurrency": concurrency,
             "peak_rss_kib": peak_rss_kib(),
+            "client_cpu_s": client_cpu_s,
+            "sandbox_cpu_s": sandbox_cpu_s,
         })
     );
     Ok(())
