@@ -31,6 +31,10 @@ use patchbay_core::vault::MemoryVault;
 use patchbay_core::{CoreConfig, Patchbay};
 use sha2::{Digest, Sha256};
 
+/// The app's allocator (src-tauri/main.rs), so the client here spends what the app spends.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod cpu;
 mod floor;
 mod incremental;
