@@ -75,7 +75,7 @@ async fn revocation_is_form_encoded(auth: ClientAuth) -> Result<(), String> {
         .disconnect("boomtown", &id)
         .await
         .map_err(|e| format!("disconnect failed: {e}"))?;
-    if !vault.get(&tokens_entry("boomtown", &id)).unwrap().is_none() {
+    if vault.get(&tokens_entry("boomtown", &id)).unwrap().is_some() {
         return Err("the tokens outlived the disconnect".into());
     }
     match (outcome, revocations(&sb).as_slice()) {
@@ -97,7 +97,7 @@ async fn refused_revocation_is_reported() -> Result<(), String> {
         .disconnect("boomtown", &id)
         .await
         .map_err(|e| format!("disconnect failed: {e}"))?;
-    if !vault.get(&tokens_entry("boomtown", &id)).unwrap().is_none() {
+    if vault.get(&tokens_entry("boomtown", &id)).unwrap().is_some() {
         return Err("the tokens outlived the disconnect".into());
     }
     match outcome {
