@@ -40,6 +40,12 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install cargo-nextest --locked --quiet
 fi
 
+# cargo-deny checks the dependency graph (licences, bans, sources) against Cargo.lock.
+if ! cargo deny --version 2>/dev/null | grep -q '^cargo-deny 0\.20\.2$'; then
+  say "installing cargo-deny"
+  cargo install --locked cargo-deny@0.20.2 --quiet
+fi
+
 # tauri-driver bridges WebDriver to WebKitWebDriver for the end-to-end tests.
 if ! command -v tauri-driver >/dev/null; then
   say "installing tauri-driver"

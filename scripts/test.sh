@@ -22,6 +22,9 @@ step() {
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
+step "cargo deny: licences, bans, sources of Cargo.lock (advisories need the network: skipped)"
+cargo deny --offline --locked check licenses bans sources
+
 step "front end: lint, type check, unit tests, build"
 (cd ui && npm run --silent lint && npm run --silent typecheck && npm test --silent && npm run --silent build)
 

@@ -71,7 +71,11 @@ pub async fn disconnect<R: Runtime>(
     keep_records: bool,
 ) -> Result<()> {
     let state = state(app);
-    connections::disconnect(&state, &provider_id, &account_id, keep_records).await
+    let notice = connections::disconnect(&state, &provider_id, &account_id, keep_records).await?;
+    if let Some(notice) = notice {
+        emit::<event::Notice, R>(app, notice);
+    }
+    Ok(())
 }
 
 pub async fn list_resources<R: Runtime>(

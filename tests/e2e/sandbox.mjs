@@ -8,7 +8,8 @@ import { ROOT } from "./app.mjs";
 const BIN = process.env.PATCHBAY_SANDBOX_BIN ?? resolve(ROOT, "target/debug/patchbay-sandbox");
 
 export async function startSandbox(args = []) {
-  const child = spawn(BIN, ["--addr", "127.0.0.1:0", ...args], {
+  // The request log is served only when asked; the app's embedded sandbox never asks.
+  const child = spawn(BIN, ["--addr", "127.0.0.1:0", "--serve-request-log", ...args], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const lines = createInterface({ input: child.stdout });

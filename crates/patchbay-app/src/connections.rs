@@ -3,11 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use patchbay_core::app::Revocation;
 use patchbay_core::secret::SecretString;
 use patchbay_core::views::AuthMethodView;
 
 use crate::error::{self, ErrorCode, Result, UserError};
 use crate::state::AppState;
+use crate::views::Notice;
 
 /// Starts a connect (a new account, or a reconnect: the provider's answer tells which) and
 /// returns the consent page to open in the system browser (never a webview).
@@ -65,21 +67,44 @@ pub fn cancel(state: &AppState, provider_id: &str) {
 }
 
 /// Revokes and forgets one account; its cached records go too unless the user keeps them.
-/// The provider's other accounts are untouched.
+/// The provider's other accounts are untouched. A revocation the provider refused or missed
+/// does not stop the disconnect; it comes back as an error notice (`api.revoke_failed`) telling
+/// the user to remove Patchbay from the provider's connected apps.
 pub async fn disconnect(
     state: &AppState,
     provider_id: &str,
     account_id: &str,
     keep_records: bool,
-) -> Result<()> {
+) -> Result<Option<Notice>> {
     let account = error::account_id(account_id)?;
     let world = state.active();
     let core = world.core();
-    core.disconnect(provider_id, &account)
+    let revocation = core
+        .disconnect(provider_id, &account)
         .await
         .map_err(|e| core.api_error_view(provider_id, &e))?;
     if !keep_records {
         crate::records::forget(&world, provider_id.to_string(), account).await?;
     }
-    Ok(())
+    Ok(revocation_notice(
+        &revocation,
+        &error::provider_name(&core, provider_id),
+        provider_id,
+    ))
+}
+
+/// What the window is told about a disconnect's revocation: nothing when it was done, an
+/// error notice with what to do at the provider when it failed.
+pub fn revocation_notice(
+    revocation: &Revocation,
+    provider_name: &str,
+    provider_id: &str,
+) -> Option<Notice> {
+    match revocation {
+        Revocation::Done => None,
+        Revocation::Failed(_) => Some(Notice::error(
+            UserError::new(ErrorCode::ApiRevokeFailed, provider_name),
+            Some(provider_id),
+        )),
+    }
 }

@@ -12,6 +12,12 @@ use crate::state::{lock_read, lock_write, open_cache, AppState, WorldState};
 /// connections). The lock also keeps two starts from racing.
 pub(crate) type SandboxSlot = tokio::sync::Mutex<Option<Sandbox>>;
 
+/// How the app starts its own sandbox: the defaults, so its request log (states and PKCE
+/// challenges) is never served to the machine; only tests turn that on.
+pub(crate) fn embedded_sandbox_config() -> SandboxConfig {
+    SandboxConfig::default()
+}
+
 /// The sandbox the demo world talks to: `PATCHBAY_SANDBOX_URL` when set (tests start their
 /// own and read its request log), else one started in this process on 127.0.0.1.
 async fn demo_sandbox() -> Result<(String, Option<Sandbox>), String> {
@@ -22,7 +28,7 @@ async fn demo_sandbox() -> Result<(String, Option<Sandbox>), String> {
         }
         return Ok((url.trim_end_matches('/').to_string(), None));
     }
-    let sandbox = Sandbox::start(([127, 0, 0, 1], 0).into(), SandboxConfig::default())
+    let sandbox = Sandbox::start(([127, 0, 0, 1], 0).into(), embedded_sandbox_config())
         .await
         .map_err(|e| format!("the demo sandbox could not start: {e}"))?;
     Ok((sandbox.url(), Some(sandbox)))
@@ -64,5 +70,13 @@ impl AppState {
             &self.sinks,
         );
         lock_write(&self.demo, Some(world));
+    }
+}
+
+#[cfg(test)]
+mod embedded_sandbox_tests {
+    #[test]
+    fn the_embedded_sandbox_never_serves_its_request_log() {
+        assert!(!super::embedded_sandbox_config().serve_request_log);
     }
 }

@@ -11,7 +11,7 @@ pub fn with_cached_sync(
     mut account: AccountView,
     cached_sync: impl FnOnce(&str) -> Option<String>,
 ) -> AccountView {
-    if let AccountState::Connected { last_synced } = &mut account.state {
+    if let AccountState::Connected { last_synced, .. } = &mut account.state {
         if last_synced.is_none() {
             *last_synced = cached_sync(&account.account_id);
         }

@@ -89,12 +89,18 @@ error_codes! {
     /// A list or a response past the provider's `[limits]`: more pages or records than one
     /// list may have, or a body past its cap. Nothing past the limit was read.
     ApiTooLarge = "api.too_large",
+    /// Disconnect removed the local credentials but the provider refused or missed the
+    /// revocation (RFC 7009): the grant may still be live there.
+    ApiRevokeFailed = "api.revoke_failed",
     // The keychain.
     VaultNoKeychain = "vault.no_keychain",
     VaultLocked = "vault.locked",
     VaultCorrupt = "vault.corrupt",
     VaultPlatform = "vault.platform",
     VaultFile = "vault.file",
+    /// The keychain refused the tokens a refresh rotated: they are used from memory and
+    /// written again on the next use (a warning on the account, not an error).
+    VaultNotSaved = "vault.not_saved",
     // A provider definition file the user added.
     DefinitionsInvalid = "definitions.invalid",
     // Settings.
@@ -292,6 +298,10 @@ impl ErrorCode {
                 format!("{name} sent more than Patchbay reads at once, so it stopped reading this list."),
                 "Try again later; if it keeps happening, filter the list in the provider's web app or ask your Patchbay administrator to raise the limit.",
             ),
+            ApiRevokeFailed => (
+                format!("Patchbay could not withdraw its access at {name}, so it may still be allowed there."),
+                "Remove Patchbay from the connected apps in that account's settings; Patchbay already deleted its own copy of the connection.",
+            ),
             VaultNoKeychain => (
                 "Patchbay found no keychain to keep your connection safe.".to_string(),
                 "Unlock or install your system keyring, or choose file storage in Settings.",
@@ -303,6 +313,10 @@ impl ErrorCode {
             VaultCorrupt | VaultPlatform | VaultFile => (
                 "Patchbay could not use your keychain.".to_string(),
                 "Try again, or reconnect the app.",
+            ),
+            VaultNotSaved => (
+                format!("Patchbay could not save {name}'s renewed connection in your keychain."),
+                "Keep Patchbay open and unlock your keychain: Patchbay saves it again by itself; if you quit first, you will have to reconnect.",
             ),
             DefinitionsInvalid => (
                 "Patchbay ignored a provider definition file with a mistake in it.".to_string(),

@@ -407,11 +407,14 @@ pub fn authorize_request(
         .set_token_uri(TokenUrl::from_url(token_url.clone()))
         .set_redirect_uri(RedirectUrl::new(redirect_uri.to_string()).map_err(|e| e.to_string())?);
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (url, state) = client
+    let mut request = client
         .authorize_url(CsrfToken::new_random)
         .add_scopes(def.scopes().iter().cloned().map(Scope::new))
-        .set_pkce_challenge(challenge)
-        .url();
+        .set_pkce_challenge(challenge);
+    if asks_offline_access_from_openid(def.scopes()) {
+        request = request.add_extra_param("prompt", "consent");
+    }
+    let (url, state) = request.url();
     let pending = PendingAuth {
         provider_id: def.id.to_string(),
         state,
@@ -421,6 +424,14 @@ pub fn authorize_request(
         issued_at: Instant::now(),
     };
     Ok((url, pending))
+}
+
+/// OpenID Connect Core 1.0 section 11: an OpenID server ignores `offline_access` (and issues
+/// no refresh token) unless the request has `prompt=consent`, so it is added exactly when the
+/// scopes ask for both `openid` and `offline_access`. A plain OAuth server never sees it.
+fn asks_offline_access_from_openid(scopes: &[String]) -> bool {
+    let has = |s: &str| scopes.iter().any(|x| x == s);
+    has("openid") && has("offline_access")
 }
 
 #[cfg(test)]
@@ -464,6 +475,28 @@ mod tests {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c)));
         assert!(!format!("{pending:?}").contains(v.as_str()));
+    }
+
+    #[test]
+    fn prompt_consent_only_when_offline_access_is_asked_of_an_openid_server() {
+        let prompt = |scopes: &[&str]| {
+            let mut d = def();
+            d.oauth_mut().unwrap().scopes = scopes.iter().map(|s| s.to_string()).collect();
+            let (url, _) = authorize_request(&d, CUSTOM_SCHEME_REDIRECT).unwrap();
+            let prompts: Vec<String> = url
+                .query_pairs()
+                .filter(|(k, _)| k == "prompt")
+                .map(|(_, v)| v.into_owned())
+                .collect();
+            prompts
+        };
+        assert_eq!(
+            prompt(&["openid", "leads:read", "offline_access"]),
+            ["consent"]
+        );
+        assert!(prompt(&["openid", "leads:read"]).is_empty());
+        assert!(prompt(&["leads:read", "offline_access"]).is_empty());
+        assert!(prompt(&["leads:read"]).is_empty());
     }
 
     #[test]

@@ -26,6 +26,9 @@ pub enum AccountState {
     Connected {
         /// This run's last finished sync (RFC 3339); the shell adds the cache's after a restart.
         last_synced: Option<String>,
+        /// Connected, but something the user should know (`vault.not_saved`: the refreshed
+        /// tokens are only in memory until the keychain takes them).
+        warning: Option<UserError>,
     },
     NeedsReconnect {
         reason: ReconnectReason,

@@ -47,6 +47,11 @@ pub struct SandboxConfig {
     /// The sandbox clock moves only by `Sandbox::advance_clock` (and `/_sandbox/clock`), not
     /// with real time: churn then holds still while a test reads. Default `false`.
     pub frozen_clock: bool,
+    /// Serve the request log at `/_sandbox/requests`. It holds every request's path and
+    /// query (states and PKCE challenges among them), so only tests turn it on
+    /// (`--serve-request-log`); the app's embedded sandbox never does. `Sandbox::requests`
+    /// works either way. Default `false`.
+    pub serve_request_log: bool,
 }
 
 /// How a provider's API authenticates callers.
@@ -92,6 +97,7 @@ impl Default for SandboxConfig {
             latency: Duration::ZERO,
             churn: None,
             frozen_clock: false,
+            serve_request_log: false,
         }
     }
 }

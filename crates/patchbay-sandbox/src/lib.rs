@@ -15,6 +15,7 @@ mod errors;
 mod faults;
 mod filters;
 mod holds;
+mod host_check;
 mod oauth;
 mod observe;
 mod pagination;

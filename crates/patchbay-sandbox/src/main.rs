@@ -65,6 +65,10 @@ struct Args {
     /// The sandbox clock moves only through `POST /_sandbox/clock`, not with real time.
     #[arg(long)]
     frozen_clock: bool,
+    /// Serve the request log at `/_sandbox/requests` (for tests; it shows states and PKCE
+    /// challenges to anyone on this machine).
+    #[arg(long)]
+    serve_request_log: bool,
 }
 
 #[tokio::main]
@@ -87,6 +91,7 @@ async fn main() {
         rate_limits: !args.no_rate_limits,
         churn: args.churn,
         frozen_clock: args.frozen_clock,
+        serve_request_log: args.serve_request_log,
         latency: args.latency.unwrap_or_default(),
         ..SandboxConfig::default()
     };

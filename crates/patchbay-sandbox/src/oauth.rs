@@ -276,27 +276,10 @@ fn authenticate_client(
     params: &HashMap<String, String>,
 ) -> Result<String, Response> {
     let invalid = |d: &str| Err(oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", d));
-    let basic = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(s, _)| s.eq_ignore_ascii_case("basic"))
-        .and_then(|(_, b)| {
-            use base64::Engine;
-            base64::engine::general_purpose::STANDARD
-                .decode(b.trim())
-                .ok()
-        })
-        .and_then(|raw| String::from_utf8(raw).ok())
-        .and_then(|pair| {
-            let (id, secret) = pair.split_once(':')?;
-            let dec = |s: &str| {
-                url::form_urlencoded::parse(format!("x={s}").as_bytes())
-                    .next()
-                    .map(|(_, v)| v.into_owned())
-            };
-            Some((dec(id)?, dec(secret)?))
-        });
+    let basic = match basic_credentials(headers) {
+        Ok(b) => b,
+        Err(detail) => return invalid(detail),
+    };
     let body_id = non_empty(params, "client_id").map(str::to_string);
     let client_id = match (&basic, body_id) {
         (Some((a, _)), Some(b)) if *a != b => {
@@ -322,6 +305,58 @@ fn authenticate_client(
         }
     }
     Ok(client_id)
+}
+
+/// The client id and secret of an `Authorization: Basic` header, each form-decoded strictly
+/// (RFC 6749 2.3.1): a part that is not exactly `application/x-www-form-urlencoded` (a raw
+/// `%`, `:` or other reserved character) is refused, as strict servers such as oidc-provider
+/// do, so a client that sends them raw fails here too. `Ok(None)`: no Basic header.
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, &'static str> {
+    const BAD: &str =
+        "client_id and client_secret in the Basic header are not properly form-encoded";
+    let Some((scheme, b64)) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+    else {
+        return Ok(None);
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Ok(None);
+    }
+    use base64::Engine;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .map_err(|_| "the Basic header is not base64")?;
+    let pair = String::from_utf8(raw).map_err(|_| BAD)?;
+    let (id, secret) = pair.split_once(':').ok_or(BAD)?;
+    Ok(Some((
+        strict_form_decode(id).ok_or(BAD)?,
+        strict_form_decode(secret).ok_or(BAD)?,
+    )))
+}
+
+/// Decodes one form-encoded value, or `None` when it holds a character form encoding never
+/// leaves as it is, or a `%` not followed by two hex digits.
+pub(crate) fn strict_form_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3)?;
+                if !hex.iter().all(u8::is_ascii_hexdigit) {
+                    return None;
+                }
+                i += 3;
+            }
+            b if b.is_ascii_alphanumeric() || b"*-._+~".contains(&b) => i += 1,
+            _ => return None,
+        }
+    }
+    url::form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
 }
 
 fn approve(state: &AppState, pending: PendingRequest) -> Response {

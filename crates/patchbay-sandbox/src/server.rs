@@ -63,8 +63,10 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .merge(oauth::routes())
         .merge(crate::registration::routes())
-        .merge(crate::admin::routes())
-        .route("/_sandbox/requests", get(requests).delete(clear_requests));
+        .merge(crate::admin::routes());
+    if state.config.serve_request_log {
+        router = router.route("/_sandbox/requests", get(requests).delete(clear_requests));
+    }
     for p in Provider::ALL {
         router = router.merge(
             p.api_routes()
@@ -78,6 +80,11 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             observe::observe,
+        ))
+        // Outermost: a request for another host is answered before anything sees it.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::host_check::own_host_only,
         ))
         .with_state(state)
 }

@@ -9,4 +9,9 @@ export type AccountState = { "kind": "connected",
 /**
  * This run's last finished sync (RFC 3339); the shell adds the cache's after a restart.
  */
-last_synced: string | null, } | { "kind": "needs_reconnect", reason: ReconnectReason, } | { "kind": "unavailable", error: UserError, };
+last_synced: string | null, 
+/**
+ * Connected, but something the user should know (`vault.not_saved`: the refreshed
+ * tokens are only in memory until the keychain takes them).
+ */
+warning: UserError | null, } | { "kind": "needs_reconnect", reason: ReconnectReason, } | { "kind": "unavailable", error: UserError, };

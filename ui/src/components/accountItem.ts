@@ -46,6 +46,8 @@ export function createAccountItem(providerId: string, providerName: string, init
   let account = initial;
   const name = h('span', { class: 'account-name' });
   const state = h('span', { class: 'account-state', id: uid('account-state') });
+  // A connected account can still need the user (its refreshed tokens are not in the keychain).
+  const warning = h('span', { class: 'account-warning', role: 'status' });
   // Each button is described by where the account stands (why it needs a reconnect).
   const open = h('button', { type: 'button', class: 'small', 'aria-describedby': state.id }, 'Open');
   const reconnect = h('button', { type: 'button', class: 'small', 'aria-describedby': state.id }, 'Reconnect');
@@ -56,7 +58,7 @@ export function createAccountItem(providerId: string, providerName: string, init
     actions.reconnect(account);
   });
   const el = h('li', { class: 'account', tabindex: -1 },
-    h('span', { class: 'account-text' }, name, state),
+    h('span', { class: 'account-text' }, name, state, warning),
     open,
     reconnect,
   );
@@ -71,6 +73,11 @@ export function createAccountItem(providerId: string, providerName: string, init
       el.setAttribute('aria-label', next.name);
       name.textContent = next.name;
       state.textContent = accountStateText(providerName, next.state);
+      const warned = next.state.kind === 'connected' ? next.state.warning : null;
+      warning.hidden = !warned;
+      warning.textContent = warned ? `${warned.message} ${warned.advice}` : '';
+      if (warned) warning.dataset.code = warned.code;
+      else delete warning.dataset.code;
       open.hidden = next.state.kind !== 'connected';
       open.dataset.testid = `open-account-${providerId}-${String(position)}`;
       open.setAttribute('aria-label', `Open ${next.name} in ${providerName}`);

@@ -268,6 +268,28 @@ describe('provider tiles', () => {
     expect(m.backend.callsOf('connect')).toHaveLength(0);
   });
 
+  test('a connected account with unsaved tokens shows the warning and still offers Open', async () => {
+    const warning: UserError = {
+      code: 'vault.not_saved',
+      message: "Patchbay could not save WebinarGeek's renewed connection in your keychain.",
+      advice: 'Keep Patchbay open and unlock your keychain.',
+    };
+    m = await mountApp((b) => {
+      b.providers = changed(b, 'webinargeek', () => ({
+        accounts: [{ account_id: 'wg-1', name: 'Webinar Co', state: { kind: 'connected', last_synced: null, warning } }],
+      }));
+    });
+    const item = page.getByTestId('account-webinargeek-0');
+    await expect.element(item).toHaveTextContent(`${warning.message} ${warning.advice}`);
+    await expect.element(item.getByRole('status')).toHaveAttribute('data-code', 'vault.not_saved');
+    await expect.element(page.getByTestId('open-account-webinargeek-0')).toBeVisible();
+    // Saved again: the warning goes.
+    await m.backend.emit('providers-changed', changed(m.backend, 'webinargeek', () => ({
+      accounts: [{ account_id: 'wg-1', name: 'Webinar Co', state: { kind: 'connected', last_synced: null, warning: null } }],
+    })));
+    await expect.element(item).not.toHaveTextContent(warning.message);
+  });
+
   test('a rejected connect shows its message next to the tile', async () => {
     m = await mountApp((b) => {
       b.fail('connect', 'ClickFunnels is not answering right now. Please try again in a few minutes.');

@@ -69,7 +69,7 @@ const EMAILOCTOPUS_AUTH: AuthMethodView = {
 
 /** A connected account, as Rust lists it. */
 export function connectedAccount(accountId: string, name: string, lastSynced: string | null = null): AccountView {
-  return { account_id: accountId, name, state: { kind: 'connected', last_synced: lastSynced } };
+  return { account_id: accountId, name, state: { kind: 'connected', last_synced: lastSynced, warning: null } };
 }
 
 export function tiles(): ProviderTile[] {

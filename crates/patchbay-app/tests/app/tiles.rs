@@ -16,6 +16,7 @@ fn a_connected_account_falls_back_to_the_cached_sync_time() {
     let connected = |synced: Option<&str>| {
         account(AccountState::Connected {
             last_synced: synced.map(str::to_string),
+            warning: None,
         })
     };
     let cached = |id: &str| {
@@ -23,7 +24,7 @@ fn a_connected_account_falls_back_to_the_cached_sync_time() {
         Some("2026-11-20T10:00:00Z".to_string())
     };
     let shown = |a: AccountView| match a.state {
-        AccountState::Connected { last_synced } => last_synced,
+        AccountState::Connected { last_synced, .. } => last_synced,
         other => panic!("not connected: {other:?}"),
     };
     // After a restart the core knows nothing yet: the cache tells.

@@ -10,6 +10,16 @@ use crate::vault::VaultKey;
 use crate::world::AccountId;
 use url::Url;
 
+/// What a disconnect did at the provider; the local credentials are deleted either way.
+#[derive(Debug)]
+pub enum Revocation {
+    /// Revoked, or nothing to revoke there (an API key, no revocation endpoint).
+    Done,
+    /// The provider refused the revocation or could not be reached: the grant may still be
+    /// live there, and the user has to remove Patchbay from the provider's connected apps.
+    Failed(ApiError),
+}
+
 impl CoreState {
     /// "Connected as": the account name, looked up again from the provider.
     pub async fn account(
@@ -23,16 +33,25 @@ impl CoreState {
     }
 
     /// Removes one account: revokes its refresh token (RFC 7009, only where it was issued)
-    /// and deletes its vault entries whatever the revocation's outcome. The provider's other
-    /// accounts are untouched.
-    pub async fn disconnect(&self, provider_id: &str, account: &AccountId) -> Result<(), ApiError> {
+    /// and deletes its vault entries whatever the revocation's outcome, which it answers so
+    /// the user can be told when the grant may still be live. The provider's other accounts
+    /// are untouched.
+    pub async fn disconnect(
+        &self,
+        provider_id: &str,
+        account: &AccountId,
+    ) -> Result<Revocation, ApiError> {
         let conn = self.account_connection(provider_id, account).await?;
-        match conn.revoke().await {
-            Ok(()) => tracing::info!(provider = %provider_id, "token revoked"),
-            Err(e) => {
-                tracing::warn!(provider = %provider_id, error = %e, "revocation failed; deleting the tokens anyway")
+        let revocation = match conn.revoke().await {
+            Ok(()) => {
+                tracing::info!(provider = %provider_id, "token revoked");
+                Revocation::Done
             }
-        }
+            Err(e) => {
+                tracing::warn!(provider = %provider_id, error = %e, "revocation failed; deleting the tokens anyway");
+                Revocation::Failed(e)
+            }
+        };
         self.last_synced
             .lock()
             .remove(&(provider_id.to_string(), account.clone()));
@@ -42,7 +61,7 @@ impl CoreState {
             .lock()
             .remove(&(provider_id.to_string(), account.clone()));
         self.changed(provider_id);
-        Ok(())
+        Ok(revocation)
     }
 
     /// Moves single-account data (keychain entries written before worlds and accounts) into

@@ -102,10 +102,12 @@ impl CoreState {
             .expected_origin()
             .await
             .map_err(api_during_connect(&provider_id))?;
+        let (expires_at, lifetime) = conn.expiry_of(resp.expires_in());
         let tokens = StoredTokens {
             access: resp.access_token().clone(),
             refresh: resp.refresh_token().cloned(),
-            expires_at: conn.expiry_of(resp.expires_in()),
+            expires_at,
+            lifetime,
             account: String::new(),
             vars: BTreeMap::new(),
             api_key: None,

@@ -33,6 +33,7 @@ use crate::views::ConnectionChange;
 use crate::world::{AccountId, World};
 
 pub use crate::dates::rfc3339_utc;
+pub use account_ops::Revocation;
 pub use sync_types::{SyncCursor, SyncOutcome, SyncPage, SyncPlan};
 
 /// Settings of a [`Patchbay`]; tests shorten the timings.

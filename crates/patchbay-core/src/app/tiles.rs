@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::CoreState;
 use crate::error::{ApiError, ConnectError};
+use crate::error_code::ErrorCode;
 use crate::providers::ProviderDef;
 use crate::views::{
     AccountState, AccountView, AuthMethodView, ProviderTile, ReconnectReason, UserError,
@@ -55,13 +56,22 @@ impl CoreState {
             };
         };
         match conn.origin_matches().await {
-            Ok(Some(true)) => AccountState::Connected {
-                last_synced: self
-                    .last_synced
-                    .lock()
-                    .get(&(provider_id.to_string(), account.clone()))
-                    .cloned(),
-            },
+            Ok(Some(true)) => {
+                // Asked before the sync-time lock is taken: that guard must not cross an await.
+                let warning = if conn.tokens_unsaved().await {
+                    Some(self.error_view(provider_id, ErrorCode::VaultNotSaved))
+                } else {
+                    None
+                };
+                AccountState::Connected {
+                    last_synced: self
+                        .last_synced
+                        .lock()
+                        .get(&(provider_id.to_string(), account.clone()))
+                        .cloned(),
+                    warning,
+                }
+            }
             Ok(Some(false)) => AccountState::NeedsReconnect {
                 reason: ReconnectReason::AddressChanged,
             },
@@ -82,6 +92,14 @@ impl CoreState {
             .map(|d| d.display_name.as_str())
             .unwrap_or("The app");
         e.to_user(name)
+    }
+
+    /// A code's words for the window, named after the provider.
+    fn error_view(&self, provider_id: &str, code: ErrorCode) -> UserError {
+        let name = self
+            .def(provider_id)
+            .map_or("The app", |d| d.display_name.as_str());
+        UserError::new(code, name)
     }
 
     /// An API error for the window, named after the provider.

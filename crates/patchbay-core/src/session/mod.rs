@@ -25,7 +25,7 @@ pub(crate) use endpoints::Endpoints;
 pub(crate) use request::value_text;
 pub use request::ApiResponse;
 pub use tokens::{
-    client_secret_key, tokens_key, BoundSecret, KeyValues, Origin, StoredTokens,
+    client_secret_key, refresh_margin, tokens_key, BoundSecret, KeyValues, Origin, StoredTokens,
     MAX_TOKEN_LIFETIME, REFRESH_MARGIN,
 };
 pub(crate) use tokens::{expiry_at, unix_now};
@@ -39,6 +39,10 @@ struct TokenState {
     /// The generation whose origin was checked against the definition (checked once per
     /// token set, not on every request: the definition of a connection never changes).
     origin_checked: Option<u64>,
+    /// The tokens in memory are newer than the vault's: the keychain write after a refresh
+    /// failed. They are used anyway (the provider retired the old refresh token, so falling
+    /// back to it would end the connection) and written again on the next use.
+    unsaved: bool,
 }
 
 /// Runs a blocking vault call off the async threads.
@@ -152,13 +156,20 @@ impl Connection {
         self
     }
 
-    /// When a token issued now with `expires_in` expires: never for a provider whose access
-    /// tokens do not expire (its `expires_in` is informational).
-    pub(crate) fn expiry_of(&self, expires_in: Option<Duration>) -> Option<u64> {
+    /// When a token issued now with `expires_in` expires (Unix seconds) and the lifetime it
+    /// was issued for (seconds, clamped): neither for a provider whose access tokens do not
+    /// expire (its `expires_in` is informational).
+    pub(crate) fn expiry_of(&self, expires_in: Option<Duration>) -> (Option<u64>, Option<u64>) {
         if !self.def.access_token_expires() {
-            return None;
+            return (None, None);
         }
-        expires_in.map(|d| expiry_at(unix_now(), d))
+        match expires_in {
+            Some(d) => (
+                Some(expiry_at(unix_now(), d)),
+                Some(d.min(MAX_TOKEN_LIFETIME).as_secs()),
+            ),
+            None => (None, None),
+        }
     }
 
     /// Where credentials issued now, under the definition in use, belong.
@@ -239,6 +250,30 @@ impl Connection {
         self.state.lock().await.needs_reconnect
     }
 
+    /// Whether the tokens in use are only in memory (their keychain write failed; it is
+    /// retried on the next use). The tile warns: quitting now would lose the connection.
+    pub async fn tokens_unsaved(&self) -> bool {
+        self.state.lock().await.unsaved
+    }
+
+    /// Writes tokens kept only in memory to the vault again; they stay unsaved when it fails.
+    async fn retry_unsaved(&self, state: &mut TokenState) {
+        if !state.unsaved {
+            return;
+        }
+        if let Some(tokens) = &state.tokens {
+            match self.persist(tokens).await {
+                Ok(()) => {
+                    state.unsaved = false;
+                    tracing::info!(provider = %self.def.id, "refreshed tokens saved to the keychain");
+                }
+                Err(e) => {
+                    tracing::warn!(provider = %self.def.id, error = %e, "the refreshed tokens are still not in the keychain");
+                }
+            }
+        }
+    }
+
     /// Installs freshly issued tokens: written to the vault first, then used.
     pub(crate) async fn install(&self, tokens: StoredTokens) -> Result<(), VaultError> {
         let mut state = self.state.lock().await;
@@ -247,6 +282,7 @@ impl Connection {
         state.loaded = true;
         state.generation += 1;
         state.needs_reconnect = false;
+        state.unsaved = false;
         Ok(())
     }
 
@@ -273,6 +309,7 @@ impl Connection {
         state.tokens = None;
         state.generation += 1;
         state.needs_reconnect = needs_reconnect;
+        state.unsaved = false;
         let vault = self.vault.clone();
         let key = self.key.clone();
         blocking(move || vault.delete(&key)).await

@@ -1,5 +1,6 @@
 //! The access token a request uses: loaded once, refreshed before expiry or after a 401, one
-//! refresh at a time, rotated refresh tokens written to the vault before use.
+//! refresh at a time, rotated refresh tokens written to the vault before use (kept in memory
+//! and written again on the next use when the vault refuses).
 
 use std::sync::atomic::Ordering;
 
@@ -16,11 +17,13 @@ impl Connection {
         self.refreshes.load(Ordering::SeqCst)
     }
 
-    /// A valid access token and its generation; refreshes 60 s before expiry. Concurrent
+    /// A valid access token and its generation; refreshes before expiry by a margin that
+    /// scales with the token's lifetime ([`super::refresh_margin`]). Concurrent
     /// callers wait on the same lock, so one refresh serves them all.
     pub(crate) async fn access_token(&self) -> Result<(AccessToken, u64), ApiError> {
         let mut state = self.state.lock().await;
         self.ensure_loaded(&mut state).await?;
+        self.retry_unsaved(&mut state).await;
         let tokens = match &state.tokens {
             Some(t) => t,
             None if state.needs_reconnect => return Err(ApiError::NeedsReconnect),
@@ -73,20 +76,32 @@ impl Connection {
             .await;
         match result {
             Ok(resp) => {
+                let (expires_at, lifetime) = self.expiry_of(resp.expires_in());
                 let new = StoredTokens {
                     access: resp.access_token().clone(),
                     // Rotation: a new refresh token replaces the old one; else keep it.
                     refresh: resp.refresh_token().cloned().or(Some(refresh)),
-                    expires_at: self.expiry_of(resp.expires_in()),
+                    expires_at,
+                    lifetime,
                     account: current.account.clone(),
                     vars: current.vars.clone(),
                     api_key: None,
                     origin: current.origin.clone(),
                 };
-                // The rotated refresh token is in the vault before the new access token is used.
-                self.persist(&new).await?;
+                // The rotated refresh token goes to the vault before the new access token is
+                // used. When that write fails, the new tokens are still the only valid ones
+                // (the provider retired the old refresh token, and reusing it may revoke the
+                // whole family): kept in memory, used, and written again on the next use.
+                let saved = self.persist(&new).await;
                 state.tokens = Some(new);
                 state.generation += 1;
+                state.unsaved = match saved {
+                    Ok(()) => false,
+                    Err(e) => {
+                        tracing::warn!(provider = %self.def.id, error = %e, "the refreshed tokens could not be saved to the keychain; kept in memory, saving again on next use");
+                        true
+                    }
+                };
                 tracing::info!(provider = %self.def.id, "access token refreshed");
                 Ok(())
             }

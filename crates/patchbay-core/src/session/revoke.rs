@@ -48,7 +48,12 @@ impl Connection {
         };
         match (self.def.client_auth(), &secret) {
             (ClientAuth::ClientSecretBasic, Some(s)) => {
-                req = req.basic_auth(&client_id, Some(s.expose_secret()));
+                // RFC 6749 2.3.1: both are form-encoded before Basic, as the oauth2 crate does
+                // at the token endpoint; a strict server refuses them raw.
+                req = req.basic_auth(
+                    form_encoded(&client_id),
+                    Some(form_encoded(s.expose_secret())),
+                );
             }
             (ClientAuth::ClientSecretPost, Some(s)) => {
                 form.push(("client_id", client_id.as_str()));
@@ -68,5 +73,21 @@ impl Connection {
                 detail: "revocation refused".into(),
             }),
         }
+    }
+}
+
+/// `application/x-www-form-urlencoded` of one value (RFC 6749 appendix B).
+fn form_encoded(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::form_encoded;
+
+    #[test]
+    fn basic_credentials_are_form_encoded() {
+        assert_eq!(form_encoded("a+b%c:d é"), "a%2Bb%25c%3Ad+%C3%A9");
+        assert_eq!(form_encoded("plain-id_1.x*"), "plain-id_1.x*");
     }
 }

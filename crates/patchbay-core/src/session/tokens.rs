@@ -12,8 +12,20 @@ use crate::secret::{ExposeSecret, SecretString};
 use crate::vault::{VaultError, VaultKey};
 use crate::world::AccountId;
 
-/// Refresh this long before the access token expires.
+/// Refresh at most this long before the access token expires (and exactly this long for a
+/// token stored before lifetimes were kept).
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(60);
+
+/// How many seconds before expiry a token issued for `lifetime` seconds is refreshed: a tenth
+/// of its lifetime, at most [`REFRESH_MARGIN`], at least min(2 s, half the lifetime). A fixed
+/// 60 s would refresh a 30-second token (oidc-provider's shortest) before every request.
+pub fn refresh_margin(lifetime: Option<u64>) -> u64 {
+    let max = REFRESH_MARGIN.as_secs();
+    match lifetime {
+        None => max,
+        Some(l) => (l / 10).min(max).max(2.min(l / 2)),
+    }
+}
 
 /// The longest an access token is believed to live, whatever `expires_in` says: a year. A
 /// provider's `expires_in` is untrusted (`u64::MAX` would overflow the expiry or make the
@@ -35,6 +47,10 @@ pub struct StoredTokens {
     pub refresh: Option<RefreshToken>,
     /// Unix seconds.
     pub expires_at: Option<u64>,
+    /// How long the access token was issued for (seconds, clamped to [`MAX_TOKEN_LIFETIME`]):
+    /// the refresh margin scales with it. `None` for a token that does not expire and for
+    /// values stored before it was kept.
+    pub lifetime: Option<u64>,
     pub account: String,
     pub vars: BTreeMap<String, String>,
     /// For a provider connected with an API key: the key's fields (then `access` is empty).
@@ -100,6 +116,9 @@ struct TokensJson {
     refresh_token: Option<String>,
     #[serde(default)]
     expires_at: Option<u64>,
+    /// Absent in values written before lifetimes were kept.
+    #[serde(default)]
+    lifetime: Option<u64>,
     #[serde(default)]
     account: Option<String>,
     #[serde(default)]
@@ -133,6 +152,7 @@ impl StoredTokens {
             access: AccessToken::new(String::new()),
             refresh: None,
             expires_at: None,
+            lifetime: None,
             account,
             vars,
             api_key: Some(key),
@@ -147,6 +167,7 @@ impl StoredTokens {
             access_token: Some(self.access.secret().clone()),
             refresh_token: self.refresh.as_ref().map(|r| r.secret().clone()),
             expires_at: self.expires_at,
+            lifetime: self.lifetime,
             account: Some(self.account.clone()),
             vars: Some(self.vars.clone()),
             api_key: self.api_key.as_ref().map(|k| {
@@ -186,6 +207,7 @@ impl StoredTokens {
             access: AccessToken::new(access),
             refresh: json.refresh_token.map(RefreshToken::new),
             expires_at: json.expires_at,
+            lifetime: json.lifetime,
             account: json.account.unwrap_or_default(),
             vars: json.vars.unwrap_or_default(),
             api_key,
@@ -195,7 +217,7 @@ impl StoredTokens {
 
     pub(crate) fn needs_refresh(&self, now: u64) -> bool {
         self.expires_at
-            .is_some_and(|e| now.saturating_add(REFRESH_MARGIN.as_secs()) >= e)
+            .is_some_and(|e| now.saturating_add(refresh_margin(self.lifetime)) >= e)
     }
 }
 
@@ -278,6 +300,7 @@ mod tests {
             access: AccessToken::new("at-1".into()),
             refresh: Some(RefreshToken::new("rt-1".into())),
             expires_at: Some(1_800_000_000),
+            lifetime: Some(3600),
             account: "Acme".into(),
             vars: BTreeMap::from([("workspace".into(), "acme".into())]),
             api_key: None,
@@ -287,10 +310,52 @@ mod tests {
         assert_eq!(back.access.secret(), "at-1");
         assert_eq!(back.refresh.unwrap().secret(), "rt-1");
         assert_eq!(back.expires_at, Some(1_800_000_000));
+        assert_eq!(back.lifetime, Some(3600));
         assert_eq!(back.account, "Acme");
         assert_eq!(back.vars, t.vars);
         assert!(back.api_key.is_none());
         assert_eq!(back.origin, origin());
+    }
+
+    #[test]
+    fn the_refresh_margin_scales_with_the_lifetime() {
+        assert_eq!(
+            refresh_margin(None),
+            60,
+            "old entries keep the fixed margin"
+        );
+        assert_eq!(refresh_margin(Some(3600)), 60, "capped at a minute");
+        assert_eq!(refresh_margin(Some(300)), 30);
+        assert_eq!(refresh_margin(Some(30)), 3);
+        assert_eq!(refresh_margin(Some(10)), 2, "the 2 s floor");
+        assert_eq!(
+            refresh_margin(Some(3)),
+            1,
+            "never more than half the lifetime"
+        );
+        assert_eq!(refresh_margin(Some(1)), 0);
+        // A 30-second token is used for 27 s before it is refreshed.
+        let issued = 1_800_000_000;
+        let t = StoredTokens {
+            access: AccessToken::new("at".into()),
+            refresh: Some(RefreshToken::new("rt".into())),
+            expires_at: Some(issued + 30),
+            lifetime: Some(30),
+            account: String::new(),
+            vars: BTreeMap::new(),
+            api_key: None,
+            origin: origin(),
+        };
+        assert!(!t.needs_refresh(issued + 1));
+        assert!(!t.needs_refresh(issued + 26));
+        assert!(t.needs_refresh(issued + 27));
+        // Stored before lifetimes were kept: read as unknown, refreshed a minute early.
+        let old = SecretString::from(
+            r#"{"v":1,"access_token":"a","expires_at":1800000030,"origin":{"issuer":null,"token_endpoint":null,"api_base":"x","account_url":null}}"#,
+        );
+        let old = StoredTokens::from_secret(&old).unwrap();
+        assert_eq!(old.lifetime, None);
+        assert!(old.needs_refresh(issued));
     }
 
     #[test]

@@ -374,11 +374,7 @@ async fn run(core: &Patchbay, op: Op, provider: &str, id: &AccountId) -> Result<
             Some(c) => c.refresh_now().await.map(|()| 0).map_err(code),
             None => Err("no connection".into()),
         },
-        Op::Disconnect => core
-            .disconnect(provider, id)
-            .await
-            .map(|()| 0)
-            .map_err(code),
+        Op::Disconnect => core.disconnect(provider, id).await.map(|_| 0).map_err(code),
     }
 }
 

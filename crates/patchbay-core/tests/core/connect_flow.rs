@@ -110,7 +110,7 @@ async fn connect_sync_disconnect_all_five() {
     for tile in core.tiles().await {
         assert_eq!(tile.accounts.len(), 1, "{tile:?}");
         assert!(
-            matches!(&tile.accounts[0].state, AccountState::Connected { last_synced: Some(t) } if t.ends_with('Z')),
+            matches!(&tile.accounts[0].state, AccountState::Connected { last_synced: Some(t), .. } if t.ends_with('Z')),
             "{tile:?}"
         );
     }

@@ -6,9 +6,11 @@
 mod adversarial_support;
 mod common;
 
+mod adversarial_embedded_sandbox;
 mod adversarial_faults;
 mod adversarial_forged_links;
 mod adversarial_fuzz;
+mod adversarial_interop;
 mod adversarial_keychain;
 mod adversarial_tokens;
 mod adversarial_worlds;

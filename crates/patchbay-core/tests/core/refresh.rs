@@ -71,12 +71,14 @@ async fn fifty_concurrent_calls_share_one_refresh() {
 #[tokio::test]
 async fn expiry_margin_refreshes_before_the_call() {
     let sb = sandbox(SandboxConfig::default()).await;
-    // Tokens that live 30 s are inside the 60 s margin: refreshed before use, no 401.
-    sb.set_access_ttl(Duration::from_secs(30));
+    // A 2-second token's margin is 1 s (half its lifetime): after 1.2 s it is inside it, so
+    // it is refreshed before use, with no 401.
+    sb.set_access_ttl(Duration::from_secs(2));
     let (core, _vault) = core(&sb);
     let id = connect_account(&core, "whatconverts").await;
     let before = sb.requests().iter().filter(|r| r.status == 401).count();
     let conn = core.connection("whatconverts", &id).unwrap();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
     leads(&conn).await.unwrap();
     assert!(token_requests(&sb, "refresh_token") >= 1);
     assert_eq!(
@@ -284,4 +286,95 @@ async fn non_idempotent_requests_are_not_retried() {
         "{e:?}"
     );
     assert_eq!(sb.requests().len() - before, 12);
+}
+
+/// A vault whose writes can be made to fail (a keychain that locks while the app runs).
+#[derive(Debug, Default)]
+struct FlakyVault {
+    inner: MemoryVault,
+    refuse_writes: std::sync::atomic::AtomicBool,
+}
+
+impl FlakyVault {
+    fn refuse_writes(&self, refuse: bool) {
+        self.refuse_writes
+            .store(refuse, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Vault for FlakyVault {
+    fn kind(&self) -> patchbay_core::vault::VaultKind {
+        self.inner.kind()
+    }
+    fn get(
+        &self,
+        key: &VaultKey,
+    ) -> Result<Option<SecretString>, patchbay_core::vault::VaultError> {
+        self.inner.get(key)
+    }
+    fn set(
+        &self,
+        key: &VaultKey,
+        value: &SecretString,
+    ) -> Result<(), patchbay_core::vault::VaultError> {
+        if self.refuse_writes.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(patchbay_core::vault::VaultError::Locked {
+                detail: "locked for the test".into(),
+            });
+        }
+        self.inner.set(key, value)
+    }
+    fn delete(&self, key: &VaultKey) -> Result<(), patchbay_core::vault::VaultError> {
+        self.inner.delete(key)
+    }
+}
+
+#[tokio::test]
+async fn a_rotated_refresh_token_the_keychain_refuses_is_kept_and_saved_later() {
+    let sb = sandbox(SandboxConfig::default()).await;
+    let vault = Arc::new(FlakyVault::default());
+    let core = core_with(&sb, vault.clone(), |_| {});
+    let id = connect_account(&core, "whatconverts").await;
+    let conn = core.connection("whatconverts", &id).unwrap();
+    let first = stored(&vault.inner, &id);
+
+    // The keychain refuses the rotated tokens: the request still works, with the new ones.
+    vault.refuse_writes(true);
+    sb.expire_access_tokens();
+    leads(&conn).await.unwrap();
+    assert_eq!(token_requests(&sb, "refresh_token"), 1);
+    assert_eq!(
+        stored(&vault.inner, &id)["refresh_token"],
+        first["refresh_token"],
+        "the vault still holds the old tokens"
+    );
+    assert!(conn.tokens_unsaved().await);
+    match account_state(&core, "whatconverts").await {
+        Some(AccountState::Connected {
+            warning: Some(w), ..
+        }) => {
+            assert_eq!(w.code, "vault.not_saved");
+            assert!(w.message.contains("WhatConverts"), "{}", w.message);
+        }
+        other => panic!("connected with a warning expected: {other:?}"),
+    }
+    // The next request uses the new tokens (no second refresh, no reuse of the retired one,
+    // which would end the connection) and tries the keychain again, still locked.
+    leads(&conn).await.unwrap();
+    assert_eq!(token_requests(&sb, "refresh_token"), 1);
+    assert!(conn.tokens_unsaved().await);
+
+    // Unlocked: the next use saves the rotated refresh token and the warning goes.
+    vault.refuse_writes(false);
+    leads(&conn).await.unwrap();
+    let saved = stored(&vault.inner, &id);
+    assert_ne!(saved["refresh_token"], first["refresh_token"]);
+    assert!(!conn.tokens_unsaved().await);
+    assert!(matches!(
+        account_state(&core, "whatconverts").await,
+        Some(AccountState::Connected { warning: None, .. })
+    ));
+    // And the saved refresh token is the live one: a refresh with it works.
+    conn.refresh_now().await.unwrap();
+    leads(&conn).await.unwrap();
 }

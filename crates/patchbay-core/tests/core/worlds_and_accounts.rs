@@ -588,7 +588,8 @@ async fn two_accounts_of_one_provider_sync_and_disconnect_apart() {
             matches!(
                 &acc.state,
                 AccountState::Connected {
-                    last_synced: Some(_)
+                    last_synced: Some(_),
+                    ..
                 }
             ),
             "{t:?}"

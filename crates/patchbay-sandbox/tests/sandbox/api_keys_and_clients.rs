@@ -196,3 +196,43 @@ async fn a_confidential_client_must_send_its_secret_by_post_or_basic() {
         assert_eq!(resp.status(), 200, "basic={basic}");
     }
 }
+
+/// RFC 6749 2.3.1: the Basic parts are form-encoded first. The sandbox decodes them strictly,
+/// as oidc-provider does, so a client that sends a secret with special characters raw is
+/// refused, and the same secret form-encoded is accepted.
+#[tokio::test]
+async fn basic_credentials_must_be_form_encoded() {
+    const SECRET: &str = "a+b%c:d é";
+    let sb = start(SandboxConfig {
+        client_secrets: HashMap::from([("boomtown".to_string(), SECRET.to_string())]),
+        ..Default::default()
+    })
+    .await;
+    let http = http();
+    let revoke_url = format!("{}/boomtown/oauth/revoke", sb.url());
+    let revoke = |user: String, pass: String| {
+        http.post(&revoke_url)
+            .basic_auth(user, Some(pass))
+            .form(&[("token", "unknown-token")])
+            .send()
+    };
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let raw = revoke(CLIENT_ID.to_string(), SECRET.to_string())
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), 401);
+    let v: serde_json::Value = raw.json().await.unwrap();
+    assert_eq!(v["error"], "invalid_client");
+    assert!(
+        v["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("form-encoded"),
+        "{v}"
+    );
+    // A wrong secret, properly encoded, is still wrong.
+    let wrong = revoke(enc(CLIENT_ID), enc("a+b%c:e é")).await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let ok = revoke(enc(CLIENT_ID), enc(SECRET)).await.unwrap();
+    assert_eq!(ok.status(), 200);
+}

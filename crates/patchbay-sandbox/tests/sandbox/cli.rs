@@ -139,6 +139,7 @@ async fn quota_churn_and_latency_flags_take_effect() {
         "--records",
         "10",
         "--frozen-clock",
+        "--serve-request-log",
     ])
     .await;
     let http = reqwest::Client::builder().no_proxy().build().unwrap();

@@ -14,6 +14,7 @@ async fn faulty(spec: &str, seed: u64) -> Sandbox {
         rate_limits: false,
         seed,
         faults: spec.parse().unwrap(),
+        serve_request_log: true,
         ..SandboxConfig::default()
     })
     .await

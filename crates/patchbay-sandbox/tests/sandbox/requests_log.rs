@@ -8,7 +8,11 @@ use reqwest::StatusCode;
 
 #[tokio::test]
 async fn log_shows_calls_grant_types_and_statuses_but_no_secrets() {
-    let sb = start(SandboxConfig::default()).await;
+    let sb = start(SandboxConfig {
+        serve_request_log: true,
+        ..SandboxConfig::default()
+    })
+    .await;
     let http = http();
     let pkce = pkce();
     let code = get_code(&http, &sb, "whatconverts", &pkce).await;
@@ -121,7 +125,11 @@ async fn log_shows_calls_grant_types_and_statuses_but_no_secrets() {
 
 #[tokio::test]
 async fn codes_in_a_query_are_redacted() {
-    let sb = start(SandboxConfig::default()).await;
+    let sb = start(SandboxConfig {
+        serve_request_log: true,
+        ..SandboxConfig::default()
+    })
+    .await;
     let http = http();
     http.get(format!(
         "{}/boomtown/v1/leads?code=abc123secret&limit=5",

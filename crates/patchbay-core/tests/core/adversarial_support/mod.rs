@@ -25,6 +25,8 @@ pub const MINIMUMS: &[(&str, usize)] = &[
     ("tokens", 5),
     ("keychain", 5),
     ("worlds", 124),
+    ("interop", 6),
+    ("embedded-sandbox", 45),
 ];
 
 /// Families written by the end-to-end suite: the allow-list may name them, and that suite
