@@ -29,8 +29,11 @@ struct BreakAfterFivePages<'a> {
     broken: AtomicBool,
 }
 
+/// Breaks on records arrived, not stored, as `BreakAfter` does (and for the same reason).
 impl ProgressSink for BreakAfterFivePages<'_> {
-    fn progress(&self, p: SyncProgress) {
+    fn progress(&self, _: SyncProgress) {}
+
+    fn fetched(&self, p: &SyncProgress) {
         if p.fetched >= 1_250 && !self.broken.swap(true, Ordering::SeqCst) {
             self.sb.set_faults("500=1.0".parse::<FaultSpec>().unwrap());
         }
@@ -175,8 +178,13 @@ struct BreakAfter<'a> {
     broken: AtomicBool,
 }
 
+/// Breaks the provider when `after` records have *arrived*, not when they are stored: the
+/// fetch runs ahead of the writer (its channel is unbounded), so on a busy machine a trigger on
+/// stored progress could come after the last request and the sync would not fail at all.
 impl ProgressSink for BreakAfter<'_> {
-    fn progress(&self, p: SyncProgress) {
+    fn progress(&self, _: SyncProgress) {}
+
+    fn fetched(&self, p: &SyncProgress) {
         if p.fetched >= self.after && !self.broken.swap(true, Ordering::SeqCst) {
             self.sb.set_faults("500=1.0".parse::<FaultSpec>().unwrap());
         }
