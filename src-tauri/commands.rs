@@ -97,6 +97,10 @@ pub async fn set_client_secret<R: Runtime>(
     settings_page::set_client_secret(&state(app), &provider_id, secret).await
 }
 
+pub async fn set_welcome_seen<R: Runtime>(app: &AppHandle<R>, seen: bool) -> Result<Settings> {
+    settings_page::set_welcome_seen(&state(app), seen).await
+}
+
 pub async fn sync_resource<R: Runtime>(app: &AppHandle<R>, list: ListRef) -> Result<SyncSummary> {
     let window = crate::window_events::Window(app.clone());
     records::sync(&state(app), &list, &window).await

@@ -40,6 +40,10 @@ pub struct Settings {
     /// definition is used instead). Read-only, like `demo_available`.
     #[serde(default)]
     pub definition_errors: Vec<DefinitionProblem>,
+    /// Whether the user has seen the welcome screen (it opens by itself until then).
+    /// Read-only here: `set_welcome_seen` changes it, and saving the page keeps it as it is.
+    #[serde(default)]
+    pub welcome_seen: bool,
 }
 
 /// A rejected definition file, as Settings lists it.
@@ -78,6 +82,9 @@ pub struct StoredSettings {
     demo_mode: Option<bool>,
     #[serde(default)]
     providers: BTreeMap<String, Override>,
+    /// The welcome screen was closed once; a missing field (a first start) means not yet.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    welcome_seen: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -191,6 +198,7 @@ impl StoredSettings {
             demo_mode: self.demo_mode(),
             demo_available: cfg!(feature = "demo"),
             definition_errors: Vec::new(),
+            welcome_seen: self.welcome_seen,
             providers: defs
                 .iter()
                 .map(|d| {
@@ -272,6 +280,18 @@ impl StoredSettings {
         Ok(Self {
             demo_mode: Some(view.demo_mode),
             providers,
+            // Read-only on the page: the caller carries the stored value over (`with_welcome_seen`).
+            welcome_seen: false,
         })
+    }
+
+    pub fn welcome_seen(&self) -> bool {
+        self.welcome_seen
+    }
+
+    /// The same settings with the welcome screen marked seen or not.
+    pub fn with_welcome_seen(mut self, seen: bool) -> Self {
+        self.welcome_seen = seen;
+        self
     }
 }

@@ -37,7 +37,8 @@ pub async fn get(state: &AppState) -> Settings {
 /// Validates and stores what the page sent, then applies it.
 pub async fn save(state: &AppState, settings: Settings) -> Result<Settings> {
     let stored = StoredSettings::from_view(&settings, &real_definitions(state))
-        .map_err(|e| error::settings(&e))?;
+        .map_err(|e| error::settings(&e))?
+        .with_welcome_seen(state.settings().welcome_seen());
     stored
         .save(&state.paths.settings)
         .map_err(|e| error::settings(&e))?;
@@ -62,5 +63,16 @@ pub async fn set_client_secret(
     real.set_client_secret(provider_id, secret.map(SecretString::from))
         .await
         .map_err(|e| real.api_error_view(provider_id, &e))?;
+    Ok(get(state).await)
+}
+
+/// Remembers whether the welcome screen was seen (closed by one of its choices), so it opens
+/// by itself on the first start only. Nothing else in the settings changes.
+pub async fn set_welcome_seen(state: &AppState, seen: bool) -> Result<Settings> {
+    let stored = state.settings().with_welcome_seen(seen);
+    stored
+        .save(&state.paths.settings)
+        .map_err(|e| error::settings(&e))?;
+    state.set_settings(stored);
     Ok(get(state).await)
 }

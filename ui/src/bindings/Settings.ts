@@ -15,4 +15,9 @@ demo_available: boolean, providers: Array<ProviderSettings>,
  * Definition files in the user's override folder that Patchbay rejected (the built-in
  * definition is used instead). Read-only, like `demo_available`.
  */
-definition_errors: Array<DefinitionProblem>, };
+definition_errors: Array<DefinitionProblem>, 
+/**
+ * Whether the user has seen the welcome screen (it opens by itself until then).
+ * Read-only here: `set_welcome_seen` changes it, and saving the page keeps it as it is.
+ */
+welcome_seen: boolean, };

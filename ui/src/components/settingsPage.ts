@@ -176,9 +176,10 @@ export function createSettingsPage(options: SettingsPageOptions): SettingsPage {
       status.textContent = 'Saving…';
       save.disabled = true;
       const settings: Settings = {
-        // What Rust reports and ignores on the way back (demo_available, definition_errors).
+        // What Rust reports and ignores on the way back (demo_available, definition_errors, welcome_seen).
         demo_available: loaded?.demo_available ?? true,
         definition_errors: loaded?.definition_errors ?? [],
+        welcome_seen: loaded?.welcome_seen ?? true,
         demo_mode: demo.checked,
         providers: fields.map(({ provider, clientId, baseUrl, refresh }) => ({
           ...provider,

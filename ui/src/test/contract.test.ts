@@ -100,6 +100,7 @@ function rows(settings: Commands['save_settings']['args']['settings']): Rows {
       send: (a) => ipc.splitPerson(a.person, a.records),
     },
     undo_people_decision: { args: { decision: 1 }, send: (a) => ipc.undoPeopleDecision(a.decision) },
+    set_welcome_seen: { args: { seen: true }, send: (a) => ipc.setWelcomeSeen(a.seen) },
   };
 }
 

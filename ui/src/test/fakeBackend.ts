@@ -148,6 +148,7 @@ export class FakeBackend {
     demo_mode: true,
     demo_available: true,
     definition_errors: [],
+    welcome_seen: true,
     providers: this.providers.map((p) => ({
       id: p.id, display_name: p.display_name, client_id: null, base_url: null,
       needs_client_secret: p.id === 'boomtown', client_secret_saved: false, refresh_secs: null,
@@ -385,7 +386,12 @@ export class FakeBackend {
     sync_statuses: ({ providerId, accountId }) =>
       this.statuses.filter((s) => s.provider === providerId && s.account === accountId),
     save_settings: ({ settings }) => {
-      this.settings = settings;
+      // welcome_seen is read-only on the page, as in Rust.
+      this.settings = { ...settings, welcome_seen: this.settings.welcome_seen };
+      return this.settings;
+    },
+    set_welcome_seen: ({ seen }) => {
+      this.settings = { ...this.settings, welcome_seen: seen };
       return this.settings;
     },
     people: ({ query }) => this.peopleStore.page(query),

@@ -46,3 +46,33 @@ async fn a_valid_override_file_reports_nothing() {
     let (_folder, _, state) = start(&[("boomtown.toml", valid)]).await;
     assert_eq!(settings_page::get(&state).await.definition_errors, []);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_welcome_is_remembered_once_seen_and_saving_the_page_keeps_it() {
+    let (folder, _, state) = start(&[]).await;
+    let file = folder.path().join("settings.json");
+
+    // A first start: the welcome has not been seen.
+    let first = settings_page::get(&state).await;
+    assert!(!first.welcome_seen);
+
+    let seen = settings_page::set_welcome_seen(&state, true).await.unwrap();
+    assert!(seen.welcome_seen);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let stored: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(stored["welcome_seen"], true, "kept in the file: {text}");
+    // Nothing else changed: still the real world.
+    assert!(!seen.demo_mode);
+
+    // Saving the page, whatever it sends in the read-only field, keeps the stored choice.
+    let mut sent = seen.clone();
+    sent.welcome_seen = false;
+    let saved = settings_page::save(&state, sent).await.unwrap();
+    assert!(saved.welcome_seen, "saving Settings does not bring the welcome back");
+
+    // Help can bring it back for the next start, too.
+    let again = settings_page::set_welcome_seen(&state, false).await.unwrap();
+    assert!(!again.welcome_seen);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(!text.contains("welcome_seen"), "a false value is the default: {text}");
+}
