@@ -22,6 +22,8 @@ export interface ModalOptions {
   onClose?: () => void;
 }
 
+const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
 export function createModal(options: ModalOptions): Modal {
   const titleId = uid('dialog-title');
   const body = h('div', { class: 'modal-body' });
@@ -32,12 +34,30 @@ export function createModal(options: ModalOptions): Modal {
   }, h('h2', { id: titleId, class: 'modal-title' }, options.title), body);
   let opener: HTMLElement | null = null;
 
+  // showModal() makes the page behind inert, but Tab past the last control leaves for the
+  // browser's own chrome: wrap it round, as the WAI-ARIA dialog pattern asks.
+  el.addEventListener('keydown', (e) => {
+    if (e.key !== 'Tab') return;
+    const focusable = [...el.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((f) => f.offsetParent !== null || f === document.activeElement);
+    const first = focusable[0];
+    const last = focusable.at(-1);
+    if (!first || !last) return;
+    if (e.shiftKey && document.activeElement === first) {
+      e.preventDefault();
+      last.focus();
+    } else if (!e.shiftKey && document.activeElement === last) {
+      e.preventDefault();
+      first.focus();
+    }
+  });
+
   el.addEventListener('close', () => {
     const back = opener;
     opener = null;
-    options.onClose?.();
-    // Back to the control that opened the dialog, if it is still on the page.
+    // Back to the control that opened the dialog, if it is still on the page; then the
+    // owner hears of it (and may move the focus on, to a screen the choice opened).
     if (back?.isConnected) back.focus();
+    options.onClose?.();
   });
 
   return {

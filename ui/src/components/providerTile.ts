@@ -15,7 +15,8 @@ export interface TileActions {
   copyLink(tile: ProviderTile): Promise<boolean>;
   /** "Test and save" of the API-key form: an error sentence, or null once saved. */
   saveKey(tile: ProviderTile, values: Record<string, string>): Promise<Shown | null>;
-  openKeyHelp(tile: ProviderTile): void;
+  /** Opens the provider's key page in the system browser: null, or why it could not. */
+  openKeyHelp(tile: ProviderTile): Promise<Shown | null>;
 }
 
 export interface TileView {
@@ -121,8 +122,6 @@ export function createProviderTile(initial: ProviderTile, actions: TileActions):
   const error = createErrorAlert();
   const el = h('li', { class: 'tile-item' }, button, waitingActions, accountList, addAccount, error.el);
 
-  /** Where focus goes back when the key form closes: whatever opened it. */
-  let formOpener: HTMLElement = button;
   let keyForm: ApiKeyForm | null = null;
   /** The connect method the current key form (or its absence) was made for. */
   let formFor = '';
@@ -146,11 +145,10 @@ export function createProviderTile(initial: ProviderTile, actions: TileActions):
       helpText: auth.help_text,
       hasHelpLink: auth.help_url !== null,
       submit: (values) => actions.saveKey(tile, values),
-      openHelp: () => {
-        actions.openKeyHelp(tile);
-      },
+      openHelp: () => actions.openKeyHelp(tile),
       closed: () => {
-        (formOpener.isConnected && !formOpener.hidden ? formOpener : button).focus();
+        // The dialog gave focus back to its opener; if that went away meanwhile, the tile has it.
+        if (!el.contains(document.activeElement)) button.focus();
       },
     });
     el.append(keyForm.el);
@@ -160,8 +158,7 @@ export function createProviderTile(initial: ProviderTile, actions: TileActions):
   /** Connects a new account (or again): the browser, or the key form for an API-key provider. */
   function startConnect(from: HTMLElement): void {
     if (keyForm) {
-      formOpener = from;
-      keyForm.open();
+      keyForm.open(from);
     } else {
       actions.connect(tile);
     }

@@ -283,20 +283,20 @@ describe('provider tiles', () => {
   test('a rejected connect shows what to do under what happened', async () => {
     m = await mountApp((b) => {
       const error: UserError = {
-        code: 'connect.needs_client_credentials',
-        message: 'BoomTown needs your own client id and client secret in Settings.',
-        advice: 'Add them in Settings, then click Connect.',
+        code: 'connect.discovery',
+        message: 'ClickFunnels did not say where to sign in.',
+        advice: 'Try again in a few minutes.',
       };
       // Tauri rejects invoke() with the error object itself, not an Error.
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       b.on('connect', () => Promise.reject(error));
     });
-    await page.getByRole('button', { name: /^BoomTown/ }).click();
+    await page.getByRole('button', { name: /^ClickFunnels/ }).click();
     const alert = page.getByRole('alert');
-    await expect.element(alert).toHaveAttribute('data-code', 'connect.needs_client_credentials');
+    await expect.element(alert).toHaveAttribute('data-code', 'connect.discovery');
     const lines = [...alert.element().querySelectorAll('p')].map((p) => p.textContent);
-    expect(lines).toEqual(['BoomTown needs your own client id and client secret in Settings.', 'Add them in Settings, then click Connect.']);
-    expect(alert.element().querySelector('[data-testid="error-advice"]')?.textContent).toBe('Add them in Settings, then click Connect.');
+    expect(lines).toEqual(['ClickFunnels did not say where to sign in.', 'Try again in a few minutes.']);
+    expect(alert.element().querySelector('[data-testid="error-advice"]')?.textContent).toBe('Try again in a few minutes.');
   });
 
   test('a rejection that is not a CommandError shows a plain sentence, not internals', async () => {

@@ -316,6 +316,11 @@ export class FakeBackend {
       const tile = this.findTile(providerId);
       if (!tile) return reject('provider.unknown', `Patchbay has no provider called "${providerId}".`);
       if (tile.auth.kind === 'api_key') return reject('connect.uses_api_key', `${tile.display_name} connects with an API key.`);
+      // The real world's BoomTown wants the user's own client, as Rust's does.
+      const own = this.settings.providers.find((p) => p.id === providerId);
+      if (!this.settings.demo_mode && own?.needs_client_secret && (own.client_id === null || !own.client_secret_saved)) {
+        return reject('connect.needs_client_credentials', `${tile.display_name} needs your own client id and client secret in Settings.`);
+      }
       await this.setTile({ ...tile, waiting_authorize_url: `https://auth.example/${tile.id}?state=abc` });
       return null;
     },
