@@ -157,7 +157,7 @@ describe('API-key providers', () => {
   test('an API-key account that needs reconnecting opens the key form, not the browser', async () => {
     m = await mountApp((b) => {
       b.providers = b.providers.map((t) => (t.id === 'emailoctopus'
-        ? { ...t, accounts: [{ account_id: 'eo-octo', name: 'Octo Ltd', state: { kind: 'needs_reconnect', reason: 'ended' } }] }
+        ? { ...t, accounts: [{ account_id: 'eo-octo', name: 'Octo Ltd', state: { kind: 'needs_reconnect', reason: 'ended' }, records: null }] }
         : t));
     });
     await page.getByRole('button', { name: 'Reconnect Octo Ltd in EmailOctopus' }).click();

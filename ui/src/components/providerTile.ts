@@ -1,6 +1,6 @@
 import type { AccountView } from '../bindings/AccountView';
 import type { ProviderTile } from '../bindings/ProviderTile';
-import { h, placeAt } from '../lib/dom';
+import { h, placeAt, uid } from '../lib/dom';
 import { createAccountItem, type AccountItem } from './accountItem';
 import { createApiKeyForm, type ApiKeyForm } from './apiKeyForm';
 import { createErrorAlert } from './errorAlert';
@@ -55,6 +55,21 @@ export function summaryText(tile: ProviderTile): string {
   }
 }
 
+/** How the provider connects, in a marketer's words. */
+export function connectsText(tile: ProviderTile): string {
+  return tile.auth.kind === 'api_key' ? 'Connects with an API key you paste' : 'Connects by approving in your browser';
+}
+
+/** For a tile in trouble, what to do, in one sentence; null when all is well. */
+export function troubleText(tile: ProviderTile): string | null {
+  const states = tile.accounts.map((a) => a.state.kind);
+  if (states.length === 0 || states.includes('connected')) return null;
+  if (states.includes('needs_reconnect')) {
+    return tile.accounts.length === 1 ? 'Click Reconnect to let Patchbay in again.' : 'Click Reconnect on an account below to let Patchbay in again.';
+  }
+  return 'Unlock your keychain, then come back to this window.';
+}
+
 /** What the tile's own button does now. */
 type Primary =
   | { kind: 'none' }
@@ -103,11 +118,19 @@ function hintText(primary: Primary): string {
  */
 export function createProviderTile(initial: ProviderTile, actions: TileActions): TileView {
   let tile = initial;
+  // The monogram is decoration: the name beside it says the same to a screen reader.
+  const mark = h('span', { class: 'tile-mark', 'aria-hidden': 'true' });
   const name = h('span', { class: 'tile-name' });
   const holds = h('span', { class: 'tile-holds' });
+  const connects = h('span', { class: 'tile-connects', id: uid('tile-connects') });
   const state = h('span', { class: 'tile-state' });
   const hint = h('span', { class: 'tile-hint', 'aria-hidden': 'true' });
-  const button = h('button', { type: 'button', class: 'tile' }, name, holds, state, hint);
+  const button = h('button', { type: 'button', class: 'tile' },
+    h('span', { class: 'tile-head' }, mark, h('span', { class: 'tile-title' }, name, holds)),
+    connects, state, hint);
+  const trouble = h('p', { class: 'tile-trouble', hidden: true, id: uid('tile-trouble') });
+  // The button's name is short (name, holds, state); how it connects and what to do are its description.
+  button.setAttribute('aria-describedby', `${connects.id} ${trouble.id}`);
 
   const copyStatus = h('span', { class: 'copy-status', role: 'status' });
   const manualLink = h('input', { type: 'text', readonly: true, class: 'manual-link', hidden: true });
@@ -120,7 +143,7 @@ export function createProviderTile(initial: ProviderTile, actions: TileActions):
   const accountItems = new Map<string, AccountItem>();
   const addAccount = h('button', { type: 'button', class: 'secondary add-account', hidden: true }, 'Add another account');
   const error = createErrorAlert();
-  const el = h('li', { class: 'tile-item' }, button, waitingActions, accountList, addAccount, error.el);
+  const el = h('li', { class: 'tile-item' }, button, trouble, waitingActions, accountList, addAccount, error.el);
 
   let keyForm: ApiKeyForm | null = null;
   /** The connect method the current key form (or its absence) was made for. */
@@ -247,6 +270,13 @@ export function createProviderTile(initial: ProviderTile, actions: TileActions):
     const text = summaryText(next);
     name.textContent = next.display_name;
     holds.textContent = next.holds;
+    mark.textContent = next.mark.mark;
+    mark.style.backgroundColor = next.mark.colour;
+    connects.textContent = connectsText(next);
+    const advice = troubleText(next);
+    trouble.hidden = advice === null;
+    trouble.textContent = advice ?? '';
+    trouble.dataset.testid = `tile-trouble-${next.id}`;
     state.textContent = text;
     hint.textContent = hintText(primaryOf(next));
     button.setAttribute('aria-label', `${next.display_name} — ${next.holds} — ${text}`);

@@ -225,7 +225,7 @@ describe('provider tiles', () => {
   test('needs_reconnect accounts say why, in a sentence per reason', async () => {
     m = await mountApp((b) => {
       b.providers = changed(b, 'clickfunnels', () => ({
-        accounts: [{ account_id: 'cf-1', name: 'Funnel One', state: { kind: 'needs_reconnect', reason: 'address_changed' } }],
+        accounts: [{ account_id: 'cf-1', name: 'Funnel One', state: { kind: 'needs_reconnect', reason: 'address_changed' }, records: null }],
       }));
     });
     await expect.element(page.getByTestId('account-boomtown-0'))
@@ -258,7 +258,7 @@ describe('provider tiles', () => {
   test('an unavailable account shows its error and offers no Open', async () => {
     m = await mountApp((b) => {
       b.providers = changed(b, 'webinargeek', () => ({
-        accounts: [{ account_id: 'wg-1', name: 'Webinar Co', state: { kind: 'unavailable', error: { code: 'vault.locked', message: 'Your keychain is locked.', advice: 'Unlock it and try again.' } } }],
+        accounts: [{ account_id: 'wg-1', name: 'Webinar Co', state: { kind: 'unavailable', error: { code: 'vault.locked', message: 'Your keychain is locked.', advice: 'Unlock it and try again.' } }, records: null }],
       }));
     });
     await expect.element(page.getByTestId('account-webinargeek-0')).toHaveTextContent('Your keychain is locked. Unlock it and try again.');
@@ -318,7 +318,7 @@ describe('provider tiles', () => {
   test('providers-changed updates tiles without opening anything when nobody asked', async () => {
     m = await mountApp();
     await m.backend.emit('providers-changed', changed(m.backend, 'whatconverts', () => ({
-      accounts: [{ account_id: 'wc-acme', name: 'Acme Realty', state: { kind: 'needs_reconnect', reason: 'ended' } }],
+      accounts: [{ account_id: 'wc-acme', name: 'Acme Realty', state: { kind: 'needs_reconnect', reason: 'ended' }, records: null }],
     })));
     await expect.element(page.getByRole('button', { name: /^WhatConverts/ })).toHaveAccessibleName(/Acme Realty · needs reconnecting$/);
     await expect.element(page.getByTestId('account-whatconverts-0')).toHaveTextContent('WhatConverts ended the connection.');

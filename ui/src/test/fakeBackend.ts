@@ -20,6 +20,7 @@ import type { RecordQuery } from '../bindings/RecordQuery';
 import type { ResourceView } from '../bindings/ResourceView';
 import type { Settings } from '../bindings/Settings';
 import type { SyncStatus } from '../bindings/SyncStatus';
+import type { TileMark } from '../bindings/TileMark';
 import type { WeekCount } from '../bindings/WeekCount';
 import type { PeopleQuery } from '../bindings/PeopleQuery';
 import { FakePeopleStore } from './fakePeople';
@@ -67,21 +68,30 @@ const EMAILOCTOPUS_AUTH: AuthMethodView = {
   help_text: 'Find your API key in EmailOctopus under Integrations & API.',
 };
 
+/** The tile marks of the built-in definitions (crates/patchbay-core/providers/*.toml). */
+const MARKS: Record<string, TileMark> = {
+  whatconverts: { mark: 'WC', colour: '#1f6e52' },
+  clickfunnels: { mark: 'CF', colour: '#1d4fa8' },
+  webinargeek: { mark: 'WG', colour: '#a0372a' },
+  boomtown: { mark: 'BT', colour: '#6b3fa0' },
+  emailoctopus: { mark: 'EO', colour: '#0e6e8c' },
+};
+
 /** A connected account, as Rust lists it. */
-export function connectedAccount(accountId: string, name: string, lastSynced: string | null = null): AccountView {
-  return { account_id: accountId, name, state: { kind: 'connected', last_synced: lastSynced } };
+export function connectedAccount(accountId: string, name: string, lastSynced: string | null = null, records: number | null = null): AccountView {
+  return { account_id: accountId, name, state: { kind: 'connected', last_synced: lastSynced }, records };
 }
 
 export function tiles(): ProviderTile[] {
   const tile = (id: string, display_name: string, holds: string, accounts: AccountView[] = []): ProviderTile => ({
-    id, display_name, holds, auth: { kind: 'oauth' }, waiting_authorize_url: null, accounts,
+    id, display_name, holds, mark: MARKS[id] ?? { mark: '?', colour: '#5a6270' }, auth: { kind: 'oauth' }, waiting_authorize_url: null, accounts,
   });
   return [
     tile('whatconverts', 'WhatConverts', 'Leads', [connectedAccount('wc-acme', 'Acme Realty', '2026-11-20T10:00:00Z')]),
     tile('clickfunnels', 'ClickFunnels', 'Contacts and orders'),
     tile('webinargeek', 'WebinarGeek', 'Webinars and registrations'),
     tile('boomtown', 'BoomTown', 'Real-estate leads', [
-      { account_id: 'bt-harbor', name: 'Harbor Homes', state: { kind: 'needs_reconnect', reason: 'ended' } },
+      { account_id: 'bt-harbor', name: 'Harbor Homes', state: { kind: 'needs_reconnect', reason: 'ended' }, records: null },
     ]),
     { ...tile('emailoctopus', 'EmailOctopus', 'Lists and contacts'), auth: EMAILOCTOPUS_AUTH },
   ];
