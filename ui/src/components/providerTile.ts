@@ -122,12 +122,17 @@ export function createProviderTile(initial: ProviderTile, actions: TileActions):
   const mark = h('span', { class: 'tile-mark', 'aria-hidden': 'true' });
   const name = h('span', { class: 'tile-name' });
   const holds = h('span', { class: 'tile-holds' });
-  const connects = h('span', { class: 'tile-connects', id: uid('tile-connects') });
+  // Outside the button, so its name stays the words it shows (WCAG 2.5.3); it describes it.
+  const connects = h('p', { class: 'tile-connects', id: uid('tile-connects') });
   const state = h('span', { class: 'tile-state' });
   const hint = h('span', { class: 'tile-hint', 'aria-hidden': 'true' });
+  // The button's name holds every word it shows (WCAG 2.5.3: "WhatConverts — Leads — Not
+  // connected"); the monogram and the hint are drawn by CSS from data attributes, so they
+  // are seen and not read twice.
   const button = h('button', { type: 'button', class: 'tile' },
-    h('span', { class: 'tile-head' }, mark, h('span', { class: 'tile-title' }, name, holds)),
-    connects, state, hint);
+    // Spaces between the parts, so their words never run together when read as text.
+    h('span', { class: 'tile-head' }, mark, h('span', { class: 'tile-title' }, name, ' ', holds)),
+    ' ', state, hint);
   const trouble = h('p', { class: 'tile-trouble', hidden: true, id: uid('tile-trouble') });
   // The button's name is short (name, holds, state); how it connects and what to do are its description.
   button.setAttribute('aria-describedby', `${connects.id} ${trouble.id}`);
@@ -143,7 +148,7 @@ export function createProviderTile(initial: ProviderTile, actions: TileActions):
   const accountItems = new Map<string, AccountItem>();
   const addAccount = h('button', { type: 'button', class: 'secondary add-account', hidden: true }, 'Add another account');
   const error = createErrorAlert();
-  const el = h('li', { class: 'tile-item' }, button, trouble, waitingActions, accountList, addAccount, error.el);
+  const el = h('li', { class: 'tile-item' }, button, connects, trouble, waitingActions, accountList, addAccount, error.el);
 
   let keyForm: ApiKeyForm | null = null;
   /** The connect method the current key form (or its absence) was made for. */
@@ -270,7 +275,7 @@ export function createProviderTile(initial: ProviderTile, actions: TileActions):
     const text = summaryText(next);
     name.textContent = next.display_name;
     holds.textContent = next.holds;
-    mark.textContent = next.mark.mark;
+    mark.dataset.mark = next.mark.mark;
     mark.style.backgroundColor = next.mark.colour;
     connects.textContent = connectsText(next);
     const advice = troubleText(next);
@@ -278,7 +283,7 @@ export function createProviderTile(initial: ProviderTile, actions: TileActions):
     trouble.textContent = advice ?? '';
     trouble.dataset.testid = `tile-trouble-${next.id}`;
     state.textContent = text;
-    hint.textContent = hintText(primaryOf(next));
+    hint.dataset.hint = hintText(primaryOf(next));
     button.setAttribute('aria-label', `${next.display_name} — ${next.holds} — ${text}`);
     button.dataset.provider = next.id;
     button.dataset.testid = `tile-${next.id}`;
@@ -300,7 +305,8 @@ export function createProviderTile(initial: ProviderTile, actions: TileActions):
     syncKeyForm(next);
     updateAccounts(next, waiting);
     addAccount.hidden = next.accounts.length === 0 || waiting;
-    addAccount.setAttribute('aria-label', `Add another ${next.display_name} account`);
+    // The words shown are the name (WCAG 2.5.3), and they say which provider.
+    addAccount.textContent = `Add another ${next.display_name} account`;
     addAccount.dataset.testid = `add-account-${next.id}`;
 
     // A button that just went away (Add another account once the wait starts, Cancel once it

@@ -16,11 +16,14 @@ describe('tiles with identity', () => {
     await expect.element(wc).toBeVisible();
     const mark = wc.element().querySelector<HTMLElement>('.tile-mark');
     if (!mark) throw new Error('no monogram');
-    expect(mark.textContent).toBe('WC');
+    expect(mark.dataset.mark).toBe('WC');
+    expect(getComputedStyle(mark, '::before').content).toContain('"WC"');
     expect(mark.getAttribute('aria-hidden')).toBe('true');
     expect(getComputedStyle(mark).backgroundColor).toBe('rgb(31, 110, 82)');
-    const marks = [...document.querySelectorAll('.tile-mark')].map((e) => e.textContent);
+    const marks = [...document.querySelectorAll<HTMLElement>('.tile-mark')].map((e) => e.dataset.mark);
     expect(marks).toEqual(['WC', 'CF', 'WG', 'BT', 'EO']);
+    // The name is what the tile shows in words, not the monogram or the hint again.
+    await expect.element(wc).toHaveAccessibleName('WhatConverts — Leads — Acme Realty · connected');
     await expect.element(wc).toHaveAccessibleDescription(/Connects by approving in your browser/);
     await expect.element(page.getByTestId('tile-emailoctopus')).toHaveAccessibleDescription(/Connects with an API key you paste/);
   });
