@@ -38,6 +38,13 @@ export function createApp(): App {
   const notices = createNoticeArea();
   const settingsPage = createSettingsPage({
     onBack: showTiles,
+    onReplaceKey(providerId) {
+      showTiles();
+      // In the real world the tile takes a key; in the demo it signs in with the browser.
+      if (!tiles.openKeyDialog(providerId)) {
+        notices.add({ level: 'info', provider: providerId, message: 'Keys are replaced in your real accounts: turn demo mode off in Settings, then use Replace again.', advice: null, code: null });
+      }
+    },
     onSaved(settings) {
       banner.setDemo(settings.demo_mode);
       void tiles.load();

@@ -5,7 +5,8 @@ use patchbay_core::providers::ProviderDef;
 use patchbay_core::secret::SecretString;
 
 use crate::error::{self, ErrorCode, Result, UserError};
-use crate::settings::{Settings, StoredSettings};
+use crate::secret_storage::SecretsKeptIn;
+use crate::settings::{ConnectionKind, SavedKey, Settings, StoredSettings};
 use crate::state::AppState;
 
 fn real_definitions(state: &AppState) -> Vec<ProviderDef> {
@@ -24,8 +25,22 @@ pub async fn get(state: &AppState) -> Settings {
     let core = real.core();
     let mut view = state.settings().view(&real_definitions(state));
     view.demo_mode = state.demo_mode();
+    view.secrets_kept_in = SecretsKeptIn::of(state.vault.kind());
     view.definition_errors = real.definition_errors().to_vec();
+    let tiles = core.tiles().await;
     for p in &mut view.providers {
+        if p.kind == ConnectionKind::ApiKey {
+            // Every account in the index holds a key (Forget removes both).
+            p.saved_keys = tiles
+                .iter()
+                .filter(|t| t.id == p.id)
+                .flat_map(|t| &t.accounts)
+                .map(|a| SavedKey {
+                    account_id: a.account_id.clone(),
+                    label: a.name.clone(),
+                })
+                .collect();
+        }
         p.needs_client_secret = core.needs_client_secret(&p.id);
         if p.needs_client_secret {
             p.client_secret_saved = core.has_client_secret(&p.id).await;
@@ -74,5 +89,21 @@ pub async fn set_welcome_seen(state: &AppState, seen: bool) -> Result<Settings> 
         .save(&state.paths.settings)
         .map_err(|e| error::settings(&e))?;
     state.set_settings(stored);
+    Ok(get(state).await)
+}
+
+/// Forgets the key saved for one account of an API-key provider in the real world (whichever
+/// world the window shows): the key leaves the keychain and the account its tile. The
+/// records already fetched stay on this computer.
+pub async fn forget_saved_key(
+    state: &AppState,
+    provider_id: &str,
+    account_id: &str,
+) -> Result<Settings> {
+    let account = error::account_id(account_id)?;
+    let core = state.real_core();
+    core.disconnect(provider_id, &account)
+        .await
+        .map_err(|e| core.api_error_view(provider_id, &e))?;
     Ok(get(state).await)
 }

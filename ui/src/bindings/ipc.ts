@@ -232,6 +232,14 @@ export function setWelcomeSeen(seen: boolean): Promise<Settings> {
 }
 
 /**
+ * Forgets the key saved for one account of an API-key provider in the real
+ * world (Settings' Forget); its records stay. Answers the settings now.
+ */
+export function forgetSavedKey(providerId: string, accountId: string): Promise<Settings> {
+  return invoke<Settings>('forget_saved_key', { providerId, accountId });
+}
+
+/**
  * The active world's tiles, after any connection change (and a world switch).
  */
 export function onProvidersChanged(handler: (payload: Array<ProviderTile>) => void): Promise<Unlisten> {

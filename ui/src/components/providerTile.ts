@@ -25,6 +25,8 @@ export interface TileView {
   /** Shows a failure (its sentence and advice) next to the tile, or clears it with null. */
   showError(what: Shown | null): void;
   setBusy(busy: boolean): void;
+  /** Opens the API-key dialog (Replace from Settings); false when the tile connects otherwise. */
+  openKeyForm(): boolean;
 }
 
 /** The tile as a whole, for its button's `data-state` (and the end-to-end tests that read it). */
@@ -325,6 +327,11 @@ export function createProviderTile(initial: ProviderTile, actions: TileActions):
     },
     setBusy(busy) {
       button.setAttribute('aria-busy', busy ? 'true' : 'false');
+    },
+    openKeyForm() {
+      if (!keyForm) return false;
+      keyForm.open(button);
+      return true;
     },
   };
 }

@@ -21,6 +21,8 @@ export interface TileList {
   /** Applies a fresh list (the providers-changed event). */
   setTiles(tiles: ProviderTile[]): void;
   tiles(): ProviderTile[];
+  /** Opens a provider's API-key dialog; false when its tile does not take a key here. */
+  openKeyDialog(providerId: string): boolean;
 }
 
 /**
@@ -215,6 +217,13 @@ export function createTileList(options: TileListOptions): TileList {
     el,
     setTiles,
     tiles: () => current,
+    openKeyDialog(providerId) {
+      const tile = current.find((t) => t.id === providerId);
+      const view = views.get(providerId);
+      if (!tile || !view) return false;
+      ask(tile);
+      return view.openKeyForm();
+    },
     async load() {
       loadError.show(null);
       list.setAttribute('aria-busy', 'true');

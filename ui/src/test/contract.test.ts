@@ -101,6 +101,10 @@ function rows(settings: Commands['save_settings']['args']['settings']): Rows {
     },
     undo_people_decision: { args: { decision: 1 }, send: (a) => ipc.undoPeopleDecision(a.decision) },
     set_welcome_seen: { args: { seen: true }, send: (a) => ipc.setWelcomeSeen(a.seen) },
+    forget_saved_key: {
+      args: { providerId: 'whatconverts', accountId: 'wc-acme' },
+      send: (a) => ipc.forgetSavedKey(a.providerId, a.accountId),
+    },
   };
 }
 

@@ -159,8 +159,13 @@ export class FakeBackend {
     demo_available: true,
     definition_errors: [],
     welcome_seen: true,
+    secret_storage: 'keychain_only',
+    secrets_kept_in: 'keychain',
     providers: this.providers.map((p) => ({
       id: p.id, display_name: p.display_name, client_id: null, base_url: null,
+      // The real world's methods: WhatConverts, WebinarGeek and EmailOctopus take an API key.
+      kind: ['whatconverts', 'webinargeek', 'emailoctopus'].includes(p.id) ? 'api_key' as const : 'oauth' as const,
+      saved_keys: p.id === 'whatconverts' ? [{ account_id: 'wc-acme', label: 'Acme Realty' }] : [],
       needs_client_secret: p.id === 'boomtown', client_secret_saved: false, refresh_secs: null,
     })),
   };
@@ -401,8 +406,24 @@ export class FakeBackend {
     sync_statuses: ({ providerId, accountId }) =>
       this.statuses.filter((s) => s.provider === providerId && s.account === accountId),
     save_settings: ({ settings }) => {
-      // welcome_seen is read-only on the page, as in Rust.
-      this.settings = { ...settings, welcome_seen: this.settings.welcome_seen };
+      // Read-only on the page, as in Rust.
+      this.settings = {
+        ...settings,
+        welcome_seen: this.settings.welcome_seen,
+        secrets_kept_in: this.settings.secrets_kept_in,
+        providers: settings.providers.map((p) => ({ ...p, saved_keys: this.settings.providers.find((q) => q.id === p.id)?.saved_keys ?? [] })),
+      };
+      return this.settings;
+    },
+    forget_saved_key: ({ providerId, accountId }) => {
+      const provider = this.settings.providers.find((p) => p.id === providerId);
+      if (!provider?.saved_keys.some((k) => k.account_id === accountId)) {
+        return reject('account.unknown', 'That account is no longer in Patchbay.');
+      }
+      this.settings = {
+        ...this.settings,
+        providers: this.settings.providers.map((p) => (p.id === providerId ? { ...p, saved_keys: p.saved_keys.filter((k) => k.account_id !== accountId) } : p)),
+      };
       return this.settings;
     },
     set_welcome_seen: ({ seen }) => {

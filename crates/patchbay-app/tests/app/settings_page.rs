@@ -76,3 +76,24 @@ async fn the_welcome_is_remembered_once_seen_and_saving_the_page_keeps_it() {
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(!text.contains("welcome_seen"), "a false value is the default: {text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_provider_says_how_it_connects_so_settings_asks_only_what_it_needs() {
+    use patchbay_app::settings::ConnectionKind;
+    let (_folder, _, state) = start(&[]).await;
+    let settings = settings_page::get(&state).await;
+    let kind = |id: &str| settings.providers.iter().find(|p| p.id == id).unwrap().kind;
+    assert_eq!(kind("whatconverts"), ConnectionKind::ApiKey);
+    assert_eq!(kind("emailoctopus"), ConnectionKind::ApiKey);
+    assert_eq!(kind("webinargeek"), ConnectionKind::ApiKey);
+    assert_eq!(kind("clickfunnels"), ConnectionKind::Oauth);
+    assert_eq!(kind("boomtown"), ConnectionKind::Oauth);
+    // Nothing connected yet: no saved key anywhere.
+    assert!(settings.providers.iter().all(|p| p.saved_keys.is_empty()));
+
+    // Forget refuses an account id that cannot be one, before touching the keychain.
+    let e = settings_page::forget_saved_key(&state, "whatconverts", "../x")
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, patchbay_core::ErrorCode::AccountUnknown, "{e:?}");
+}
