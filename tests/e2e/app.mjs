@@ -38,10 +38,11 @@ export function prepareWelcome(seen, env = {}) {
 }
 
 /** Starts the app. The welcome screen would cover the window on a first start: it is marked
- * seen unless the test asks for it (`welcome: true`). */
+ * seen unless the test asks for it (`welcome: true`), or leaves the file as the app saved it
+ * (`welcome: "as saved"`). */
 export async function launch({ env = {}, welcome = false } = {}) {
   if (!existsSync(APP)) throw new Error(`no app binary at ${APP}: build it with cargo build`);
-  prepareWelcome(!welcome, env);
+  if (welcome !== "as saved") prepareWelcome(!welcome, env);
   const driver = await startDriver({ env: { ...process.env, ...env } });
   let session;
   try {
