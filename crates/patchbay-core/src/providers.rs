@@ -37,9 +37,9 @@ pub use connection::{
     Registration, ServerSource,
 };
 pub use limits::{Limits, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_PAGES, DEFAULT_MAX_RECORDS};
-pub use tile_mark::TileMark;
 /// The one column type, shared with the cache and the window.
 pub use patchbay_model::ColumnKind;
+pub use tile_mark::TileMark;
 
 /// One provider: a definition file, parsed and checked ([`parse_definition`]).
 #[derive(Debug, Clone)]

@@ -10,7 +10,10 @@ use crate::support::start_with;
 
 /// No Secret Service to talk to: the keychain is unavailable, as on a bare Linux session.
 fn no_keychain() {
-    std::env::set_var("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/patchbay-test-bus");
+    std::env::set_var(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/patchbay-test-bus",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -68,13 +68,21 @@ async fn the_welcome_is_remembered_once_seen_and_saving_the_page_keeps_it() {
     let mut sent = seen.clone();
     sent.welcome_seen = false;
     let saved = settings_page::save(&state, sent).await.unwrap();
-    assert!(saved.welcome_seen, "saving Settings does not bring the welcome back");
+    assert!(
+        saved.welcome_seen,
+        "saving Settings does not bring the welcome back"
+    );
 
     // Help can bring it back for the next start, too.
-    let again = settings_page::set_welcome_seen(&state, false).await.unwrap();
+    let again = settings_page::set_welcome_seen(&state, false)
+        .await
+        .unwrap();
     assert!(!again.welcome_seen);
     let text = std::fs::read_to_string(&file).unwrap();
-    assert!(!text.contains("welcome_seen"), "a false value is the default: {text}");
+    assert!(
+        !text.contains("welcome_seen"),
+        "a false value is the default: {text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -56,11 +56,7 @@ fn a_connected_account_falls_back_to_the_cached_sync_time() {
 #[test]
 fn an_account_carries_the_number_of_its_cached_records() {
     use patchbay_app::tiles::with_record_count;
-    let connected = || {
-        account(AccountState::Connected {
-            last_synced: None,
-        })
-    };
+    let connected = || account(AccountState::Connected { last_synced: None });
     let asked = with_record_count(connected(), |id| {
         assert_eq!(id, "a1", "the cache is asked about this account");
         Some(1234)

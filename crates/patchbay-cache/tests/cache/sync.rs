@@ -535,7 +535,11 @@ fn the_last_finished_sync_of_a_provider_survives_reopening() {
 fn an_accounts_record_count_is_what_its_finished_syncs_hold() {
     let dir = tempfile::tempdir().unwrap();
     let cache = Cache::open(&dir.path().join("cache.sqlite3")).unwrap();
-    assert_eq!(cache.record_count(P, A).unwrap(), None, "nothing fetched yet");
+    assert_eq!(
+        cache.record_count(P, A).unwrap(),
+        None,
+        "nothing fetched yet"
+    );
     let mut w = cache
         .begin_sync(P, A, R, &columns(), SyncMode::Full)
         .unwrap();
@@ -549,7 +553,11 @@ fn an_accounts_record_count_is_what_its_finished_syncs_hold() {
     .unwrap();
     w.finish().unwrap();
     assert_eq!(cache.record_count(P, A).unwrap(), Some(2));
-    assert_eq!(cache.record_count("boomtown", A).unwrap(), None, "another provider's");
+    assert_eq!(
+        cache.record_count("boomtown", A).unwrap(),
+        None,
+        "another provider's"
+    );
     assert!(matches!(
         cache.record_count("not a provider", A),
         Err(CacheError::InvalidId(_))

@@ -8,8 +8,7 @@ use ts_rs::TS;
 
 /// A checked tile mark: 1 to 3 letters or digits, and a `#rrggbb` colour that white text is
 /// readable on (the window draws the monogram in white).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(try_from = "TileMarkFile")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export)]
 pub struct TileMark {
     /// The monogram, as written ("WC").
@@ -62,7 +61,11 @@ impl TileMark {
             .filter(|c| c.is_alphanumeric())
             .take(2)
             .collect();
-        let mark = if mark.is_empty() { "?".to_string() } else { mark };
+        let mark = if mark.is_empty() {
+            "?".to_string()
+        } else {
+            mark
+        };
         Self {
             mark,
             colour: DEFAULT_COLOUR.to_string(),
@@ -78,10 +81,11 @@ impl TileMark {
     }
 }
 
-impl TryFrom<TileMarkFile> for TileMark {
-    type Error = String;
-    fn try_from(f: TileMarkFile) -> Result<Self, String> {
-        Self::new(&f.mark, &f.colour)
+/// Read through [`TileMark::new`], so a definition cannot hold a mark it would refuse.
+impl<'de> Deserialize<'de> for TileMark {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let f = TileMarkFile::deserialize(d)?;
+        Self::new(&f.mark, &f.colour).map_err(serde::de::Error::custom)
     }
 }
 
