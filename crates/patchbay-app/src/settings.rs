@@ -26,6 +26,8 @@ pub struct SavedKey {
     pub account_id: String,
     /// What the provider calls the account the key opens.
     pub label: String,
+    /// When the key was saved (RFC 3339 UTC); `None` for a key saved before Patchbay kept it.
+    pub saved_at: Option<String>,
 }
 
 /// One provider's overrides, as the settings page edits them.

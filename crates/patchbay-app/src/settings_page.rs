@@ -27,17 +27,19 @@ pub async fn get(state: &AppState) -> Settings {
     view.demo_mode = state.demo_mode();
     view.secrets_kept_in = SecretsKeptIn::of(state.vault.kind());
     view.definition_errors = real.definition_errors().to_vec();
-    let tiles = core.tiles().await;
     for p in &mut view.providers {
         if p.kind == ConnectionKind::ApiKey {
-            // Every account in the index holds a key (Forget removes both).
-            p.saved_keys = tiles
-                .iter()
-                .filter(|t| t.id == p.id)
-                .flat_map(|t| &t.accounts)
+            // Every account in the index holds a key (Forget removes both); an index that
+            // cannot be read (a locked keychain) lists none, and the tile says why.
+            p.saved_keys = core
+                .accounts(&p.id)
+                .await
+                .unwrap_or_default()
+                .into_iter()
                 .map(|a| SavedKey {
-                    account_id: a.account_id.clone(),
-                    label: a.name.clone(),
+                    account_id: a.id.to_string(),
+                    label: a.name,
+                    saved_at: a.connected_at,
                 })
                 .collect();
         }

@@ -7,4 +7,8 @@ export type SavedKey = { account_id: string,
 /**
  * What the provider calls the account the key opens.
  */
-label: string, };
+label: string, 
+/**
+ * When the key was saved (RFC 3339 UTC); `None` for a key saved before Patchbay kept it.
+ */
+saved_at: string | null, };

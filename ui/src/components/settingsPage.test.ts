@@ -204,7 +204,7 @@ describe('settings page', () => {
       expect(page.getByTestId(`client-id-${id}`).query()).toBeNull();
     }
     expect(page.getByTestId('provider-settings-clickfunnels').getByRole('group', { name: 'Use your own app' }).query()).not.toBeNull();
-    await expect.element(page.getByTestId('saved-key-whatconverts')).toHaveTextContent('Acme Realty');
+    await expect.element(page.getByTestId('saved-key-whatconverts')).toHaveTextContent(/^Acme Realty · saved .*2026/);
     await expect.element(page.getByTestId('provider-settings-emailoctopus')).toHaveTextContent('No EmailOctopus key is saved.');
 
     await page.getByRole('button', { name: 'Forget the key of Acme Realty' }).click();

@@ -2,6 +2,7 @@ import type { ProviderSettings } from '../bindings/ProviderSettings';
 import type { Settings } from '../bindings/Settings';
 import * as ipc from '../ipc';
 import { h, uid } from '../lib/dom';
+import { formatDate } from '../lib/format';
 import { createErrorAlert } from './errorAlert';
 
 export interface SettingsPageOptions {
@@ -250,7 +251,9 @@ export function createSettingsPage(options: SettingsPageOptions): SettingsPage {
         })();
       });
       return h('li', { class: 'saved-key', 'data-testid': `saved-key-${provider.id}` },
-        h('span', { class: 'saved-key-label' }, key.label),
+        h('span', { class: 'saved-key-text' },
+          h('span', { class: 'saved-key-label' }, key.label),
+          h('span', { class: 'hint' }, key.saved_at ? ` · saved ${formatDate(key.saved_at)}` : ' · saved before Patchbay kept dates')),
         h('span', { class: 'saved-key-actions' }, replace, forget));
     });
     return h('section', { class: 'saved-keys', 'aria-label': `${provider.display_name} API keys` },

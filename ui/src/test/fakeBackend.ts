@@ -165,7 +165,7 @@ export class FakeBackend {
       id: p.id, display_name: p.display_name, client_id: null, base_url: null,
       // The real world's methods: WhatConverts, WebinarGeek and EmailOctopus take an API key.
       kind: ['whatconverts', 'webinargeek', 'emailoctopus'].includes(p.id) ? 'api_key' as const : 'oauth' as const,
-      saved_keys: p.id === 'whatconverts' ? [{ account_id: 'wc-acme', label: 'Acme Realty' }] : [],
+      saved_keys: p.id === 'whatconverts' ? [{ account_id: 'wc-acme', label: 'Acme Realty', saved_at: '2026-11-20T10:00:00Z' }] : [],
       needs_client_secret: p.id === 'boomtown', client_secret_saved: false, refresh_secs: null,
     })),
   };
