@@ -101,6 +101,18 @@ pub async fn set_client_secret<R: Runtime>(
     settings_page::set_client_secret(&state(app), &provider_id, secret).await
 }
 
+pub async fn set_welcome_seen<R: Runtime>(app: &AppHandle<R>, seen: bool) -> Result<Settings> {
+    settings_page::set_welcome_seen(&state(app), seen).await
+}
+
+pub async fn forget_saved_key<R: Runtime>(
+    app: &AppHandle<R>,
+    provider_id: String,
+    account_id: String,
+) -> Result<Settings> {
+    settings_page::forget_saved_key(&state(app), &provider_id, &account_id).await
+}
+
 pub async fn sync_resource<R: Runtime>(app: &AppHandle<R>, list: ListRef) -> Result<SyncSummary> {
     let window = crate::window_events::Window(app.clone());
     records::sync(&state(app), &list, &window).await

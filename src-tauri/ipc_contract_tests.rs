@@ -750,6 +750,23 @@ fn every_command_answers_the_window_on_the_mock_runtime() {
         "people.unknown_decision"
     );
 
+    // The welcome: remembered, kept in the answer, and brought back by Help's choice.
+    let seen = h.ok("set_welcome_seen", json!({ "seen": true }));
+    assert_eq!(seen["welcome_seen"], json!(true), "{seen}");
+    assert_eq!(
+        seen["secret_storage"],
+        json!("keychain_only"),
+        "the default storage: {seen}"
+    );
+    // Forget a key: an id that cannot be an account is refused before the keychain is read.
+    assert_eq!(
+        h.error_code(
+            "forget_saved_key",
+            json!({ "providerId": "whatconverts", "accountId": "Not An Account!" })
+        ),
+        "account.unknown"
+    );
+
     assert_eq!(
         h.exercised,
         h.contract.keys().cloned().collect::<BTreeSet<_>>(),

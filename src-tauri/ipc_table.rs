@@ -85,6 +85,13 @@ macro_rules! ipc_table {
                     => commands::split_person;
                 /// Takes a merge or split back.
                 undo_people_decision(decision: DecisionId) -> () => commands::undo_people_decision;
+                /// Remembers that the welcome screen was seen (it opens by itself until then;
+                /// Help opens it again); answers the settings now in force.
+                set_welcome_seen(seen: bool) -> Settings => commands::set_welcome_seen;
+                /// Forgets the key saved for one account of an API-key provider in the real
+                /// world (Settings' Forget); its records stay. Answers the settings now.
+                forget_saved_key(provider_id: String, account_id: String) -> Settings
+                    => commands::forget_saved_key;
             }
             events {
                 /// The active world's tiles, after any connection change (and a world switch).

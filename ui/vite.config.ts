@@ -1,8 +1,15 @@
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
+import type { BrowserCommand } from 'vitest/node';
 
 // Chromium from Debian (apt), never a downloaded browser build.
 const chromiumPath = '/usr/bin/chromium';
+
+/** Lets a test check both themes: the page's prefers-color-scheme, as the OS would set it. */
+const setColorScheme: BrowserCommand<[scheme: 'light' | 'dark']> = async (ctx, scheme) => {
+  if (ctx.provider.name !== 'playwright') throw new Error('setColorScheme needs the playwright provider');
+  await (ctx as unknown as { page: { emulateMedia(o: { colorScheme: string }): Promise<void> } }).page.emulateMedia({ colorScheme: scheme });
+};
 
 export default defineConfig({
   // Tauri serves ui/dist at its own origin: default base, no external resources.
@@ -49,6 +56,7 @@ export default defineConfig({
         },
       }),
       instances: [{ browser: 'chromium' }],
+      commands: { setColorScheme },
     },
   },
 });

@@ -11,7 +11,7 @@ import { connect } from "node:net";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { APP, ROOT, appGone, makeTestBrowserTheDefault } from "./app.mjs";
+import { APP, ROOT, appGone, makeTestBrowserTheDefault, prepareWelcome } from "./app.mjs";
 import { startSandbox } from "./sandbox.mjs";
 import { Session, freePort, sleep, waitFor } from "./webdriver.mjs";
 import { startRecordingProxy } from "../adversarial/proxy.mjs";
@@ -142,6 +142,7 @@ before(async () => {
     PATCHBAY_TEST_BROWSER_DIR: browserDir,
     RUST_LOG: "debug",
   };
+  prepareWelcome(true, env);
   const driver = await startDriverCapturing({ ...process.env, ...env });
   let session;
   try {

@@ -1,7 +1,7 @@
 // Starts the real Patchbay binary under tauri-driver for one test and stops every process it
 // started. The caller runs inside Xvfb and its own dbus-run-session (scripts/e2e.sh).
 import { join, resolve } from "node:path";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { execFileSync, spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { Session, startDriver, waitFor } from "./webdriver.mjs";
@@ -18,8 +18,31 @@ export const PROVIDERS = [
   ["emailoctopus", "EmailOctopus"],
 ];
 
-export async function launch({ env = {} } = {}) {
+/** The settings file the app reads, in the throwaway config folder of scripts/e2e.sh. */
+export function settingsFile(env = {}) {
+  const config = env.XDG_CONFIG_HOME ?? process.env.XDG_CONFIG_HOME;
+  if (!config?.startsWith(tmpdir())) throw new Error("run through scripts/e2e.sh (throwaway HOME)");
+  return join(config, "dev.patchbay.desktop", "settings.json");
+}
+
+/** Marks the welcome screen seen (or not) in the settings the app will read, keeping the
+ * rest of what a test prepared there. */
+export function prepareWelcome(seen, env = {}) {
+  const file = settingsFile(env);
+  let settings = {};
+  if (existsSync(file)) settings = JSON.parse(readFileSync(file, "utf8"));
+  if (seen) settings.welcome_seen = true;
+  else delete settings.welcome_seen;
+  mkdirSync(join(file, ".."), { recursive: true });
+  writeFileSync(file, JSON.stringify(settings, null, 2));
+}
+
+/** Starts the app. The welcome screen would cover the window on a first start: it is marked
+ * seen unless the test asks for it (`welcome: true`), or leaves the file as the app saved it
+ * (`welcome: "as saved"`). */
+export async function launch({ env = {}, welcome = false } = {}) {
   if (!existsSync(APP)) throw new Error(`no app binary at ${APP}: build it with cargo build`);
+  if (welcome !== "as saved") prepareWelcome(!welcome, env);
   const driver = await startDriver({ env: { ...process.env, ...env } });
   let session;
   try {

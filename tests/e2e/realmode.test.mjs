@@ -12,7 +12,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { APP, ROOT, SHOTS, appGone, launch, makeTestBrowserTheDefault } from "./app.mjs";
+import { APP, ROOT, SHOTS, appGone, launch, makeTestBrowserTheDefault, prepareWelcome } from "./app.mjs";
 import {
   accounts,
   backToTiles,
@@ -361,6 +361,7 @@ function appPid() {
 
 /** launch() with the driver kept, so the app can be killed and the driver still stopped. */
 async function launchKillable() {
+  prepareWelcome(true, env);
   const driver = await startDriver({ env: { ...process.env, ...env } });
   let session;
   try {

@@ -6,8 +6,11 @@ import { createPeopleView } from './components/peopleView';
 import { createRecordsView, type RecordsView } from './components/recordsView';
 import { createSettingsPage } from './components/settingsPage';
 import { createTileList } from './components/tileList';
+import { createWelcomeDialog, type WelcomeChoice } from './components/welcomeDialog';
 import * as ipc from './ipc';
+import type { Settings } from './bindings/Settings';
 import { h } from './lib/dom';
+import { shownError } from './lib/userError';
 import { mark, markShownAndPainted } from './lib/timing';
 
 export interface App {
@@ -22,6 +25,7 @@ type Screen = 'tiles' | 'records' | 'settings' | 'people';
 export function createApp(): App {
   const peopleButton = h('button', { type: 'button', class: 'secondary', 'data-testid': 'people' }, 'People');
   const settingsButton = h('button', { type: 'button', class: 'secondary', 'data-testid': 'settings' }, 'Settings');
+  const helpButton = h('button', { type: 'button', class: 'secondary', 'data-testid': 'help', 'aria-haspopup': 'dialog' }, 'Help');
   const banner = createDemoBanner();
   const main = h('main', { class: 'main', id: 'main' });
   const tiles = createTileList({
@@ -34,6 +38,13 @@ export function createApp(): App {
   const notices = createNoticeArea();
   const settingsPage = createSettingsPage({
     onBack: showTiles,
+    onReplaceKey(providerId) {
+      showTiles();
+      // In the real world the tile takes a key; in the demo it signs in with the browser.
+      if (!tiles.openKeyDialog(providerId)) {
+        notices.add({ level: 'info', provider: providerId, message: 'Keys are replaced in your real accounts: turn demo mode off in Settings, then use Replace again.', advice: null, code: null });
+      }
+    },
     onSaved(settings) {
       banner.setDemo(settings.demo_mode);
       void tiles.load();
@@ -41,7 +52,7 @@ export function createApp(): App {
   });
   const el = h('div', { class: 'app' },
     h('header', { class: 'app-header' }, h('h1', {}, 'Patchbay'),
-      h('nav', { class: 'header-actions', 'aria-label': 'Screens' }, peopleButton, settingsButton)),
+      h('nav', { class: 'header-actions', 'aria-label': 'Screens' }, peopleButton, settingsButton, helpButton)),
     banner.el,
     notices.el,
     main,
@@ -52,6 +63,42 @@ export function createApp(): App {
   });
 
   peopleButton.addEventListener('click', openPeople);
+
+  const welcome = createWelcomeDialog({
+    onClosed(choice) {
+      void (async () => {
+        // Seen once closed, whichever way: it does not open by itself again. Remembered
+        // before a world is saved, so the two writes of the settings file never cross.
+        try {
+          await ipc.setWelcomeSeen(true);
+        } catch (e) {
+          notices.add({ level: 'error', provider: null, ...shownError(e, 'Patchbay could not remember that you saw the welcome; it will show again next time.') });
+        }
+        if (choice) await chooseWorld(choice);
+      })();
+    },
+  });
+  el.append(welcome.el);
+  helpButton.addEventListener('click', () => {
+    void ipc.getSettings().then(
+      (s) => { welcome.open(s.demo_available, helpButton); },
+      () => { welcome.open(true, helpButton); },
+    );
+  });
+
+  /** Shows the world the welcome's button chose (saving Settings' demo mode when it changes). */
+  async function chooseWorld(choice: WelcomeChoice): Promise<void> {
+    const demo = choice === 'demo';
+    try {
+      const current = await ipc.getSettings();
+      const saved: Settings = current.demo_mode === demo ? current : await ipc.saveSettings({ ...current, demo_mode: demo });
+      banner.setDemo(saved.demo_mode);
+      if (screen !== 'tiles') showTiles();
+      await tiles.load();
+    } catch (e) {
+      notices.add({ level: 'error', provider: null, ...shownError(e, 'Patchbay could not switch worlds. Try again from Settings.') });
+    }
+  }
 
   let screen: Screen = 'tiles';
   let records: RecordsView | null = null;
@@ -124,6 +171,7 @@ export function createApp(): App {
       await Promise.all([
         ipc.getSettings().then((s) => {
           banner.setDemo(s.demo_mode);
+          if (!s.welcome_seen) welcome.open(s.demo_available, null);
         }, () => {
           banner.setDemo(false);
         }),
@@ -133,6 +181,8 @@ export function createApp(): App {
       ]);
     },
     destroy() {
+      welcome.close();
+      welcome.el.remove();
       records?.destroy();
       for (const unlisten of unlisteners.splice(0)) unlisten();
     },

@@ -4,15 +4,43 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use patchbay_core::providers::{DefinitionError, ProviderDef};
+use patchbay_core::providers::{ConnectionDef, DefinitionError, ProviderDef};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+
+use crate::secret_storage::{SecretStorage, SecretsKeptIn};
+
+/// How a provider connects in the real world, which decides what Settings asks for: a client
+/// of one's own for OAuth, the saved keys for an API key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionKind {
+    #[default]
+    Oauth,
+    ApiKey,
+}
+
+/// A key saved for one account of an API-key provider (the key itself never leaves Rust).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SavedKey {
+    pub account_id: String,
+    /// What the provider calls the account the key opens.
+    pub label: String,
+    /// When the key was saved (RFC 3339 UTC); `None` for a key saved before Patchbay kept it.
+    pub saved_at: Option<String>,
+}
 
 /// One provider's overrides, as the settings page edits them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ProviderSettings {
     pub id: String,
     pub display_name: String,
+    /// How it connects in the real world. Read-only.
+    #[serde(default)]
+    pub kind: ConnectionKind,
+    /// An API-key provider's saved keys, one per account, in the real world. Read-only.
+    #[serde(default)]
+    pub saved_keys: Vec<SavedKey>,
     pub client_id: Option<String>,
     pub base_url: Option<String>,
     /// The real provider wants the user's own client secret (BoomTown); it goes to the
@@ -40,6 +68,18 @@ pub struct Settings {
     /// definition is used instead). Read-only, like `demo_available`.
     #[serde(default)]
     pub definition_errors: Vec<DefinitionProblem>,
+    /// Whether the user has seen the welcome screen (it opens by itself until then).
+    /// Read-only here: `set_welcome_seen` changes it, and saving the page keeps it as it is.
+    #[serde(default)]
+    pub welcome_seen: bool,
+    /// Where secrets are kept: the keychain only, or a 0600 file when there is no keychain.
+    /// Read at start: a change applies the next time Patchbay starts.
+    #[serde(default)]
+    pub secret_storage: SecretStorage,
+    /// Where the running app keeps secrets now (the choice at start, and whether a keychain
+    /// answered). Read-only.
+    #[serde(default)]
+    pub secrets_kept_in: SecretsKeptIn,
 }
 
 /// A rejected definition file, as Settings lists it.
@@ -78,6 +118,11 @@ pub struct StoredSettings {
     demo_mode: Option<bool>,
     #[serde(default)]
     providers: BTreeMap<String, Override>,
+    /// The welcome screen was closed once; a missing field (a first start) means not yet.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    welcome_seen: bool,
+    #[serde(default)]
+    secret_storage: SecretStorage,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -191,6 +236,9 @@ impl StoredSettings {
             demo_mode: self.demo_mode(),
             demo_available: cfg!(feature = "demo"),
             definition_errors: Vec::new(),
+            welcome_seen: self.welcome_seen,
+            secret_storage: self.secret_storage,
+            secrets_kept_in: SecretsKeptIn::Keychain,
             providers: defs
                 .iter()
                 .map(|d| {
@@ -202,6 +250,11 @@ impl StoredSettings {
                     ProviderSettings {
                         id: d.id.to_string(),
                         display_name: d.display_name.clone(),
+                        kind: match d.connection {
+                            ConnectionDef::Oauth(_) => ConnectionKind::Oauth,
+                            ConnectionDef::ApiKey { .. } => ConnectionKind::ApiKey,
+                        },
+                        saved_keys: Vec::new(),
                         client_id: clean(&o.client_id),
                         base_url: clean(&o.base_url),
                         needs_client_secret: false,
@@ -272,6 +325,23 @@ impl StoredSettings {
         Ok(Self {
             demo_mode: Some(view.demo_mode),
             providers,
+            // Read-only on the page: the caller carries the stored value over (`with_welcome_seen`).
+            welcome_seen: false,
+            secret_storage: view.secret_storage,
         })
+    }
+
+    pub fn secret_storage(&self) -> SecretStorage {
+        self.secret_storage
+    }
+
+    pub fn welcome_seen(&self) -> bool {
+        self.welcome_seen
+    }
+
+    /// The same settings with the welcome screen marked seen or not.
+    pub fn with_welcome_seen(mut self, seen: bool) -> Self {
+        self.welcome_seen = seen;
+        self
     }
 }

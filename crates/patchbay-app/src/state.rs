@@ -237,7 +237,8 @@ impl AppState {
     /// is on). Call it on the tokio runtime the app runs on: background work is spawned there.
     pub async fn start(paths: Paths, notify: Notify, sinks: Sinks) -> Self {
         let settings = StoredSettings::load(&paths.settings);
-        let vault = patchbay_core::vault::system_vault(None);
+        // The user's storage choice is read at start: a change in Settings applies next start.
+        let vault = crate::secret_storage::vault(settings.secret_storage(), &paths.data_dir);
         let real = Self::real_world(&settings, &vault, &paths, &notify, &sinks);
         let state = Self {
             real: RwLock::new(real),

@@ -19,6 +19,16 @@ pub fn with_cached_sync(
     account
 }
 
+/// The account with the number of its records in the cache (a count past `u32` shows as
+/// `u32::MAX`: the tile says "4,294,967,295 records", which is never reached in practice).
+pub fn with_record_count(
+    mut account: AccountView,
+    count: impl FnOnce(&str) -> Option<u64>,
+) -> AccountView {
+    account.records = count(&account.account_id).map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+    account
+}
+
 /// Every provider's tile in the active world.
 pub async fn tiles(state: &AppState) -> Vec<ProviderTile> {
     let world = state.active();
@@ -33,9 +43,12 @@ pub async fn tiles(state: &AppState) -> Vec<ProviderTile> {
             t.accounts = std::mem::take(&mut t.accounts)
                 .into_iter()
                 .map(|a| {
-                    with_cached_sync(a, |account| {
+                    let a = with_cached_sync(a, |account| {
                         // A small indexed read; an unreadable cache only means no date.
                         cache.and_then(|c| c.last_synced(&provider, account).ok().flatten())
+                    });
+                    with_record_count(a, |account| {
+                        cache.and_then(|c| c.record_count(&provider, account).ok().flatten())
                     })
                 })
                 .collect();

@@ -311,6 +311,21 @@ impl Cache {
         })
     }
 
+    /// How many records of this account of `provider` the cache holds, every list together;
+    /// `None` when no list of it has been fetched.
+    pub fn record_count(&self, provider: &str, account: &str) -> Result<Option<u64>, CacheError> {
+        validate(provider)?;
+        validate(account)?;
+        self.with_reader(|conn| {
+            let total: Option<i64> = conn
+                .prepare_cached(
+                    "SELECT sum(row_count) FROM resources WHERE provider = ?1 AND account = ?2",
+                )?
+                .query_row([provider, account], |r| r.get(0))?;
+            Ok(total.map(|n| u64::try_from(n).unwrap_or(0)))
+        })
+    }
+
     /// The accounts of `provider` the cache holds something for (records, or a sync that has
     /// begun), sorted. After an upgrade from a single-account install this is
     /// [`crate::DEFAULT_ACCOUNT`] alone.

@@ -24,6 +24,10 @@ pub struct AccountEntry {
     /// The account variables of the definition (a workspace subdomain, a profile id).
     #[serde(default)]
     pub vars: BTreeMap<String, String>,
+    /// When its current credentials (a key, or tokens) were saved, RFC 3339 UTC; `None` for
+    /// an entry written before Patchbay kept the date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connected_at: Option<String>,
 }
 
 impl AccountEntry {
@@ -116,6 +120,7 @@ mod tests {
             id: AccountId::parse(id).unwrap(),
             name: name.into(),
             vars: BTreeMap::new(),
+            connected_at: None,
         }
     }
 

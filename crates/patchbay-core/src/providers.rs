@@ -28,6 +28,7 @@ use url::Url;
 mod check;
 mod connection;
 mod limits;
+mod tile_mark;
 
 use check::{check_pointer, check_template, home_of, Refusal};
 use connection::ConnectionFile;
@@ -38,6 +39,7 @@ pub use connection::{
 pub use limits::{Limits, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_PAGES, DEFAULT_MAX_RECORDS};
 /// The one column type, shared with the cache and the window.
 pub use patchbay_model::ColumnKind;
+pub use tile_mark::TileMark;
 
 /// One provider: a definition file, parsed and checked ([`parse_definition`]).
 #[derive(Debug, Clone)]
@@ -46,6 +48,8 @@ pub struct ProviderDef {
     pub display_name: String,
     /// What the provider holds, in a marketer's words ("Leads", "Funnels, contacts, orders").
     pub holds: String,
+    /// The monogram and colour of its tile (`[tile]`), or its first letters on grey.
+    pub tile: TileMark,
     /// How the app gets access: OAuth (with its endpoints and client) or an API key.
     pub connection: ConnectionDef,
     /// The API's base URL (may hold `{var}` placeholders filled from the account look-up, so
@@ -65,6 +69,8 @@ struct DefinitionFile {
     id: Id,
     display_name: String,
     holds: String,
+    #[serde(default)]
+    tile: Option<TileMark>,
     connection: ConnectionFile,
     api_base: String,
     #[serde(default)]
@@ -398,6 +404,9 @@ pub fn parse_definition(file: &Path, text: &str) -> Result<ProviderDef, Definiti
     let def = ProviderDef {
         connection: raw.connection.into_def(home.as_ref()).map_err(at_key)?,
         id: raw.id,
+        tile: raw
+            .tile
+            .unwrap_or_else(|| TileMark::fallback(&raw.display_name)),
         display_name: raw.display_name,
         holds: raw.holds,
         api_base: raw.api_base,

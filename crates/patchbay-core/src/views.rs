@@ -47,6 +47,9 @@ pub struct AccountView {
     /// What the provider calls the account.
     pub name: String,
     pub state: AccountState,
+    /// How many records of this account the local cache holds (every list together); `None`
+    /// when nothing has been fetched yet. The shell fills it in from the cache.
+    pub records: Option<u32>,
 }
 
 /// One provider tile on the main window: its accounts, and the connect waiting for approval.
@@ -56,6 +59,8 @@ pub struct ProviderTile {
     pub id: String,
     pub display_name: String,
     pub holds: String,
+    /// Its monogram and colour, from the definition.
+    pub mark: crate::providers::TileMark,
     /// How the tile connects: the browser (OAuth) or a form for an API key.
     pub auth: AuthMethodView,
     /// The consent page of a connect waiting for the browser, offered for copying.

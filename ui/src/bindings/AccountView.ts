@@ -8,4 +8,9 @@ export type AccountView = { account_id: string,
 /**
  * What the provider calls the account.
  */
-name: string, state: AccountState, };
+name: string, state: AccountState, 
+/**
+ * How many records of this account the local cache holds (every list together); `None`
+ * when nothing has been fetched yet. The shell fills it in from the cache.
+ */
+records: number | null, };

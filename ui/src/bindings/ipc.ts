@@ -224,6 +224,22 @@ export function undoPeopleDecision(decision: DecisionId): Promise<void> {
 }
 
 /**
+ * Remembers that the welcome screen was seen (it opens by itself until then;
+ * Help opens it again); answers the settings now in force.
+ */
+export function setWelcomeSeen(seen: boolean): Promise<Settings> {
+  return invoke<Settings>('set_welcome_seen', { seen });
+}
+
+/**
+ * Forgets the key saved for one account of an API-key provider in the real
+ * world (Settings' Forget); its records stay. Answers the settings now.
+ */
+export function forgetSavedKey(providerId: string, accountId: string): Promise<Settings> {
+  return invoke<Settings>('forget_saved_key', { providerId, accountId });
+}
+
+/**
  * The active world's tiles, after any connection change (and a world switch).
  */
 export function onProvidersChanged(handler: (payload: Array<ProviderTile>) => void): Promise<Unlisten> {

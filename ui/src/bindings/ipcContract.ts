@@ -56,6 +56,8 @@ export type Commands = {
   merge_people: { args: { a: PersonId, b: PersonId }, result: PeopleDecision },
   split_person: { args: { person: PersonId, records: Array<RecordRef> }, result: PeopleDecision },
   undo_people_decision: { args: { decision: DecisionId }, result: null },
+  set_welcome_seen: { args: { seen: boolean }, result: Settings },
+  forget_saved_key: { args: { providerId: string, accountId: string }, result: Settings },
 };
 
 /** Each command's argument keys, in the order of the Rust parameters. */
@@ -86,6 +88,8 @@ export const COMMAND_ARGS = {
   merge_people: ["a", "b"],
   split_person: ["person", "records"],
   undo_people_decision: ["decision"],
+  set_welcome_seen: ["seen"],
+  forget_saved_key: ["providerId", "accountId"],
 } as const satisfies { [K in keyof Commands]: ReadonlyArray<keyof Commands[K]["args"]> };
 
 /** Every event the app emits and its payload. */

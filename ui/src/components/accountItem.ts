@@ -2,7 +2,7 @@ import type { AccountState } from '../bindings/AccountState';
 import type { AccountView } from '../bindings/AccountView';
 import type { ReconnectReason } from '../bindings/ReconnectReason';
 import { h, uid } from '../lib/dom';
-import { formatTime } from '../lib/format';
+import { formatTime, records } from '../lib/format';
 
 export interface AccountItemActions {
   open(account: AccountView): void;
@@ -27,10 +27,13 @@ export function reconnectSentence(providerName: string, reason: ReconnectReason)
   }
 }
 
-export function accountStateText(providerName: string, state: AccountState): string {
+export function accountStateText(providerName: string, state: AccountState, count: number | null = null): string {
   switch (state.kind) {
-    case 'connected':
-      return state.last_synced ? `Connected · last synced ${formatTime(state.last_synced)}` : 'Connected · not synced yet';
+    case 'connected': {
+      // How much is here and how fresh it is: "Connected · 1,234 records · last synced …".
+      const held = count === null ? '' : ` · ${records(count)}`;
+      return state.last_synced ? `Connected${held} · last synced ${formatTime(state.last_synced)}` : `Connected${held} · not synced yet`;
+    }
     case 'needs_reconnect':
       return reconnectSentence(providerName, state.reason);
     case 'unavailable':
@@ -72,7 +75,7 @@ export function createAccountItem(providerId: string, providerName: string, init
       el.dataset.state = next.state.kind;
       el.setAttribute('aria-label', next.name);
       name.textContent = next.name;
-      state.textContent = accountStateText(providerName, next.state);
+      state.textContent = accountStateText(providerName, next.state, next.records);
       const warned = next.state.kind === 'connected' ? next.state.warning : null;
       warning.hidden = !warned;
       warning.textContent = warned ? `${warned.message} ${warned.advice}` : '';

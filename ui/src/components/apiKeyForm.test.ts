@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { page } from 'vitest/browser';
+import { page, userEvent } from 'vitest/browser';
 import { connectedAccount } from '../test/fakeBackend';
 import { mountApp, type Mounted } from '../test/mount';
 
@@ -10,16 +10,74 @@ afterEach(() => {
 });
 
 const form = () => page.getByTestId('key-form-emailoctopus');
+const dialog = () => page.getByRole('dialog', { name: 'Connect EmailOctopus with an API key' });
 const keyField = () => page.getByLabelText('API key', { exact: true });
 
 describe('API-key providers', () => {
-  test('clicking the tile opens the key form instead of the browser', async () => {
+  test('clicking the tile opens the key form in a modal dialog instead of the browser', async () => {
     m = await mountApp();
     await page.getByRole('button', { name: /^EmailOctopus/ }).click();
     await expect.element(form()).toBeVisible();
+    await expect.element(dialog()).toBeVisible();
+    // Modal: the rest of the window is inert, the focus is in the first field.
+    expect(document.querySelector('dialog:modal')).toBe(dialog().element());
+    expect(document.activeElement).toBe(keyField().element());
     await expect.element(page.getByRole('heading', { name: 'Connect EmailOctopus with an API key' })).toBeVisible();
+    // Where the key lives, in the provider's own words.
+    await expect.element(dialog().getByText('Find your API key in EmailOctopus under Integrations & API.')).toBeVisible();
     expect(keyField().element()).toHaveAttribute('type', 'password');
     expect(m.backend.callsOf('connect')).toHaveLength(0);
+  });
+
+  test('a masked field shows and hides its value, and is masked again next time', async () => {
+    m = await mountApp();
+    await page.getByRole('button', { name: /^EmailOctopus/ }).click();
+    await keyField().fill('abc');
+    const reveal = page.getByRole('button', { name: 'Show EmailOctopus API key' });
+    await expect.element(reveal).toHaveAttribute('aria-pressed', 'false');
+    await reveal.click();
+    expect(keyField().element()).toHaveAttribute('type', 'text');
+    const hide = page.getByRole('button', { name: 'Hide EmailOctopus API key' });
+    await expect.element(hide).toHaveAttribute('aria-pressed', 'true');
+    await hide.click();
+    expect(keyField().element()).toHaveAttribute('type', 'password');
+    await reveal.click();
+    await page.getByTestId('key-cancel').click();
+    await page.getByRole('button', { name: /^EmailOctopus/ }).click();
+    expect(keyField().element()).toHaveAttribute('type', 'password');
+    expect((keyField().element() as HTMLInputElement).value).toBe('');
+  });
+
+  test('the fields and the Show button have one height', async () => {
+    m = await mountApp((b) => {
+      b.providers = b.providers.map((t) => (t.id === 'emailoctopus' && t.auth.kind === 'api_key'
+        ? { ...t, auth: { ...t.auth, fields: [{ key: 'api_token', label: 'API token', secret: false }, { key: 'api_key', label: 'API key', secret: true }] } }
+        : t));
+    });
+    await page.getByRole('button', { name: /^EmailOctopus/ }).click();
+    await expect.element(dialog()).toBeVisible();
+    const heights = [...dialog().element().querySelectorAll('input, .reveal')].map((e) => Math.round(e.getBoundingClientRect().height));
+    expect(heights).toHaveLength(3);
+    expect(new Set(heights).size).toBe(1);
+  });
+
+  test('keyboard only: Tab stays in the dialog, Escape closes it and the tile has focus again', async () => {
+    m = await mountApp();
+    const tile = page.getByRole('button', { name: /^EmailOctopus/ });
+    (tile.element() as HTMLElement).focus();
+    await userEvent.keyboard('{Enter}');
+    await expect.element(dialog()).toBeVisible();
+    for (let i = 0; i < 8; i++) {
+      await userEvent.keyboard('{Tab}');
+      expect(dialog().element().contains(document.activeElement)).toBe(true);
+    }
+    for (let i = 0; i < 8; i++) {
+      await userEvent.keyboard('{Shift>}{Tab}{/Shift}');
+      expect(dialog().element().contains(document.activeElement)).toBe(true);
+    }
+    await userEvent.keyboard('{Escape}');
+    await expect.element(page.getByTestId('key-dialog-emailoctopus')).not.toBeVisible();
+    expect(document.activeElement).toBe(tile.element());
   });
 
   test('an empty key is asked for before anything is sent', async () => {
@@ -53,15 +111,24 @@ describe('API-key providers', () => {
     expect(input.value).toBe('');
   });
 
-  test('the help link asks Rust to open the page; Escape closes the form', async () => {
+  test('the help link asks Rust to open the page in the browser; Escape closes the form', async () => {
     m = await mountApp();
     await page.getByRole('button', { name: /^EmailOctopus/ }).click();
     await page.getByTestId('key-help').click();
     expect(m.backend.callsOf('open_key_help').map((c) => c.args)).toEqual([{ providerId: 'emailoctopus' }]);
+    await expect.element(page.getByTestId('key-status')).toHaveTextContent('EmailOctopus opened in your browser.');
     await keyField().fill('half typed');
-    (keyField().element() as HTMLInputElement).dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));
+    await userEvent.keyboard('{Escape}');
     await expect.element(form()).not.toBeVisible();
     expect((keyField().element() as HTMLInputElement).value).toBe('');
+  });
+
+  test('a help page that cannot open is told inside the dialog', async () => {
+    m = await mountApp();
+    m.backend.fail('open_key_help', 'Patchbay could not open your browser. The page is https://emailoctopus.com/api-documentation', 'app.browser_unavailable');
+    await page.getByRole('button', { name: /^EmailOctopus/ }).click();
+    await page.getByTestId('key-help').click();
+    await expect.element(dialog().getByRole('alert')).toHaveTextContent(/could not open your browser/);
   });
 
   test('Add another account opens the key form; Cancel gives the focus back to it', async () => {
@@ -90,7 +157,7 @@ describe('API-key providers', () => {
   test('an API-key account that needs reconnecting opens the key form, not the browser', async () => {
     m = await mountApp((b) => {
       b.providers = b.providers.map((t) => (t.id === 'emailoctopus'
-        ? { ...t, accounts: [{ account_id: 'eo-octo', name: 'Octo Ltd', state: { kind: 'needs_reconnect', reason: 'ended' } }] }
+        ? { ...t, accounts: [{ account_id: 'eo-octo', name: 'Octo Ltd', state: { kind: 'needs_reconnect', reason: 'ended' }, records: null }] }
         : t));
     });
     await page.getByRole('button', { name: 'Reconnect Octo Ltd in EmailOctopus' }).click();

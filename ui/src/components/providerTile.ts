@@ -1,6 +1,6 @@
 import type { AccountView } from '../bindings/AccountView';
 import type { ProviderTile } from '../bindings/ProviderTile';
-import { h, placeAt } from '../lib/dom';
+import { h, placeAt, uid } from '../lib/dom';
 import { createAccountItem, type AccountItem } from './accountItem';
 import { createApiKeyForm, type ApiKeyForm } from './apiKeyForm';
 import { createErrorAlert } from './errorAlert';
@@ -15,7 +15,8 @@ export interface TileActions {
   copyLink(tile: ProviderTile): Promise<boolean>;
   /** "Test and save" of the API-key form: an error sentence, or null once saved. */
   saveKey(tile: ProviderTile, values: Record<string, string>): Promise<Shown | null>;
-  openKeyHelp(tile: ProviderTile): void;
+  /** Opens the provider's key page in the system browser: null, or why it could not. */
+  openKeyHelp(tile: ProviderTile): Promise<Shown | null>;
 }
 
 export interface TileView {
@@ -24,6 +25,8 @@ export interface TileView {
   /** Shows a failure (its sentence and advice) next to the tile, or clears it with null. */
   showError(what: Shown | null): void;
   setBusy(busy: boolean): void;
+  /** Opens the API-key dialog (Replace from Settings); false when the tile connects otherwise. */
+  openKeyForm(): boolean;
 }
 
 /** The tile as a whole, for its button's `data-state` (and the end-to-end tests that read it). */
@@ -52,6 +55,21 @@ export function summaryText(tile: ProviderTile): string {
     case 'unavailable':
       return `${only.name} · unavailable`;
   }
+}
+
+/** How the provider connects, in a marketer's words. */
+export function connectsText(tile: ProviderTile): string {
+  return tile.auth.kind === 'api_key' ? 'Connects with an API key you paste' : 'Connects by approving in your browser';
+}
+
+/** For a tile in trouble, what to do, in one sentence; null when all is well. */
+export function troubleText(tile: ProviderTile): string | null {
+  const states = tile.accounts.map((a) => a.state.kind);
+  if (states.length === 0 || states.includes('connected')) return null;
+  if (states.includes('needs_reconnect')) {
+    return tile.accounts.length === 1 ? 'Click Reconnect to let Patchbay in again.' : 'Click Reconnect on an account below to let Patchbay in again.';
+  }
+  return 'Unlock your keychain, then come back to this window.';
 }
 
 /** What the tile's own button does now. */
@@ -102,11 +120,24 @@ function hintText(primary: Primary): string {
  */
 export function createProviderTile(initial: ProviderTile, actions: TileActions): TileView {
   let tile = initial;
+  // The monogram is decoration: the name beside it says the same to a screen reader.
+  const mark = h('span', { class: 'tile-mark', 'aria-hidden': 'true' });
   const name = h('span', { class: 'tile-name' });
   const holds = h('span', { class: 'tile-holds' });
+  // Outside the button, so its name stays the words it shows (WCAG 2.5.3); it describes it.
+  const connects = h('p', { class: 'tile-connects', id: uid('tile-connects') });
   const state = h('span', { class: 'tile-state' });
   const hint = h('span', { class: 'tile-hint', 'aria-hidden': 'true' });
-  const button = h('button', { type: 'button', class: 'tile' }, name, holds, state, hint);
+  // The button's name holds every word it shows (WCAG 2.5.3: "WhatConverts — Leads — Not
+  // connected"); the monogram and the hint are drawn by CSS from data attributes, so they
+  // are seen and not read twice.
+  const button = h('button', { type: 'button', class: 'tile' },
+    // Spaces between the parts, so their words never run together when read as text.
+    h('span', { class: 'tile-head' }, mark, h('span', { class: 'tile-title' }, name, ' ', holds)),
+    ' ', state, hint);
+  const trouble = h('p', { class: 'tile-trouble', hidden: true, id: uid('tile-trouble') });
+  // The button's name is short (name, holds, state); how it connects and what to do are its description.
+  button.setAttribute('aria-describedby', `${connects.id} ${trouble.id}`);
 
   const copyStatus = h('span', { class: 'copy-status', role: 'status' });
   const manualLink = h('input', { type: 'text', readonly: true, class: 'manual-link', hidden: true });
@@ -119,10 +150,8 @@ export function createProviderTile(initial: ProviderTile, actions: TileActions):
   const accountItems = new Map<string, AccountItem>();
   const addAccount = h('button', { type: 'button', class: 'secondary add-account', hidden: true }, 'Add another account');
   const error = createErrorAlert();
-  const el = h('li', { class: 'tile-item' }, button, waitingActions, accountList, addAccount, error.el);
+  const el = h('li', { class: 'tile-item' }, button, connects, trouble, waitingActions, accountList, addAccount, error.el);
 
-  /** Where focus goes back when the key form closes: whatever opened it. */
-  let formOpener: HTMLElement = button;
   let keyForm: ApiKeyForm | null = null;
   /** The connect method the current key form (or its absence) was made for. */
   let formFor = '';
@@ -146,11 +175,10 @@ export function createProviderTile(initial: ProviderTile, actions: TileActions):
       helpText: auth.help_text,
       hasHelpLink: auth.help_url !== null,
       submit: (values) => actions.saveKey(tile, values),
-      openHelp: () => {
-        actions.openKeyHelp(tile);
-      },
+      openHelp: () => actions.openKeyHelp(tile),
       closed: () => {
-        (formOpener.isConnected && !formOpener.hidden ? formOpener : button).focus();
+        // The dialog gave focus back to its opener; if that went away meanwhile, the tile has it.
+        if (!el.contains(document.activeElement)) button.focus();
       },
     });
     el.append(keyForm.el);
@@ -160,8 +188,7 @@ export function createProviderTile(initial: ProviderTile, actions: TileActions):
   /** Connects a new account (or again): the browser, or the key form for an API-key provider. */
   function startConnect(from: HTMLElement): void {
     if (keyForm) {
-      formOpener = from;
-      keyForm.open();
+      keyForm.open(from);
     } else {
       actions.connect(tile);
     }
@@ -250,8 +277,15 @@ export function createProviderTile(initial: ProviderTile, actions: TileActions):
     const text = summaryText(next);
     name.textContent = next.display_name;
     holds.textContent = next.holds;
+    mark.dataset.mark = next.mark.mark;
+    mark.style.backgroundColor = next.mark.colour;
+    connects.textContent = connectsText(next);
+    const advice = troubleText(next);
+    trouble.hidden = advice === null;
+    trouble.textContent = advice ?? '';
+    trouble.dataset.testid = `tile-trouble-${next.id}`;
     state.textContent = text;
-    hint.textContent = hintText(primaryOf(next));
+    hint.dataset.hint = hintText(primaryOf(next));
     button.setAttribute('aria-label', `${next.display_name} — ${next.holds} — ${text}`);
     button.dataset.provider = next.id;
     button.dataset.testid = `tile-${next.id}`;
@@ -273,7 +307,8 @@ export function createProviderTile(initial: ProviderTile, actions: TileActions):
     syncKeyForm(next);
     updateAccounts(next, waiting);
     addAccount.hidden = next.accounts.length === 0 || waiting;
-    addAccount.setAttribute('aria-label', `Add another ${next.display_name} account`);
+    // The words shown are the name (WCAG 2.5.3), and they say which provider.
+    addAccount.textContent = `Add another ${next.display_name} account`;
     addAccount.dataset.testid = `add-account-${next.id}`;
 
     // A button that just went away (Add another account once the wait starts, Cancel once it
@@ -292,6 +327,11 @@ export function createProviderTile(initial: ProviderTile, actions: TileActions):
     },
     setBusy(busy) {
       button.setAttribute('aria-busy', busy ? 'true' : 'false');
+    },
+    openKeyForm() {
+      if (!keyForm) return false;
+      keyForm.open(button);
+      return true;
     },
   };
 }

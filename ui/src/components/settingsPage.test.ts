@@ -27,7 +27,10 @@ describe('settings page', () => {
     await expect.element(page.getByTestId('client-id-clickfunnels')).toHaveValue('old-id');
 
     await demo.click();
-    await page.getByTestId('client-id-whatconverts').fill('  my-client  ');
+    await page.getByTestId('client-id-boomtown').fill('  my-client  ');
+    // Base URLs are under Advanced, closed until asked for.
+    expect(page.getByTestId('base-url-boomtown').element()).not.toBeVisible();
+    await page.getByTestId('advanced-boomtown').getByText('Advanced').click();
     await page.getByTestId('base-url-boomtown').fill('https://sandbox.boomtown.test');
     await page.getByTestId('client-id-clickfunnels').fill('');
     await page.getByRole('button', { name: 'Save' }).click();
@@ -36,10 +39,10 @@ describe('settings page', () => {
     const saved = mounted.backend.callsOf('save_settings').at(-1)?.args.settings as Settings;
     expect(saved.demo_mode).toBe(false);
     expect(saved.providers.map((p) => [p.id, p.client_id, p.base_url])).toEqual([
-      ['whatconverts', 'my-client', null],
+      ['whatconverts', null, null],
       ['clickfunnels', null, null],
       ['webinargeek', null, null],
-      ['boomtown', null, 'https://sandbox.boomtown.test'],
+      ['boomtown', 'my-client', 'https://sandbox.boomtown.test'],
       ['emailoctopus', null, null],
     ]);
     // The banner follows the saved demo mode.
@@ -96,9 +99,10 @@ describe('settings page', () => {
 
   test('every input has a label', async () => {
     await openSettings();
-    await expect.element(page.getByTestId('client-id-emailoctopus')).toBeVisible();
+    await expect.element(page.getByTestId('client-id-boomtown')).toBeVisible();
     const inputs = [...document.querySelectorAll<HTMLInputElement>('.settings-page input')];
-    expect(inputs.length).toBe(12); // demo switch, 5 × (client id, base URL), BoomTown's secret
+    // demo switch, 2 storage choices, 5 base URLs, 2 OAuth client ids, BoomTown's secret
+    expect(inputs.length).toBe(11);
     for (const input of inputs) expect(input.labels?.length ?? 0).toBeGreaterThan(0);
   });
 
@@ -191,5 +195,58 @@ describe('settings page', () => {
     });
     await page.getByRole('button', { name: 'Save' }).click();
     await expect.element(page.getByRole('alert')).toHaveTextContent('That base URL is not a web address.');
+  });
+
+  test('API-key providers ask for no client id: they list their saved keys, with Replace and Forget', async () => {
+    const mounted = await openSettings();
+    await expect.element(page.getByTestId('provider-settings-whatconverts')).toBeVisible();
+    for (const id of ['whatconverts', 'webinargeek', 'emailoctopus']) {
+      expect(page.getByTestId(`client-id-${id}`).query()).toBeNull();
+    }
+    expect(page.getByTestId('provider-settings-clickfunnels').getByRole('group', { name: 'Use your own app' }).query()).not.toBeNull();
+    await expect.element(page.getByTestId('saved-key-whatconverts')).toHaveTextContent(/^Acme Realty · saved .*2026/);
+    await expect.element(page.getByTestId('provider-settings-emailoctopus')).toHaveTextContent('No EmailOctopus key is saved.');
+
+    await page.getByRole('button', { name: 'Forget the key of Acme Realty' }).click();
+    await expect.element(page.getByTestId('settings-status')).toHaveTextContent('The WhatConverts key of Acme Realty is forgotten. Its records stay on this computer.');
+    expect(mounted.backend.callsOf('forget_saved_key').map((c) => c.args)).toEqual([{ providerId: 'whatconverts', accountId: 'wc-acme' }]);
+    expect(page.getByTestId('saved-key-whatconverts').query()).toBeNull();
+  });
+
+  test('Replace opens the key dialog of the tile in the real world; in the demo it says where to do it', async () => {
+    await openSettings((b) => {
+      b.settings = { ...b.settings, demo_mode: false };
+      b.providers = b.providers.map((t) => (t.id === 'whatconverts'
+        ? { ...t, auth: { kind: 'api_key', fields: [{ key: 'api_token', label: 'API token', secret: false }], help_url: null, help_text: 'In WhatConverts, open Integrations → API Keys.' } }
+        : t));
+    });
+    await page.getByRole('button', { name: 'Replace the key of Acme Realty' }).click();
+    await expect.element(page.getByRole('dialog', { name: 'Connect WhatConverts with an API key' })).toBeVisible();
+    m?.unmount();
+    m = undefined;
+
+    await openSettings();
+    await page.getByRole('button', { name: 'Replace the key of Acme Realty' }).click();
+    await expect.element(page.getByTestId('notice')).toHaveTextContent(/turn demo mode off/);
+  });
+
+  test('secret storage is a two-way choice with its warning, saved with the page, and says where secrets are now', async () => {
+    const mounted = await openSettings((b) => {
+      b.settings = { ...b.settings, secrets_kept_in: 'nowhere' };
+    });
+    await expect.element(page.getByTestId('secret-storage-keychain')).toBeChecked();
+    await expect.element(page.getByTestId('secrets-kept-in')).toHaveTextContent(/Now: nowhere/);
+    await expect.element(page.getByTestId('secret-storage')).toHaveTextContent(/not encrypted/);
+    await page.getByLabelText('A file, when this computer has no keychain').click();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.element(page.getByTestId('settings-status')).toHaveTextContent('Settings saved.');
+    const saved = mounted.backend.callsOf('save_settings').at(-1)?.args.settings as Settings;
+    expect(saved.secret_storage).toBe('file_when_no_keychain');
+    await expect.element(page.getByTestId('secret-storage-file')).toBeChecked();
+  });
+
+  test('demo mode says what it keeps apart', async () => {
+    await openSettings();
+    await expect.element(page.getByRole('group', { name: 'Which accounts Patchbay shows' })).toHaveTextContent(/kept apart/);
   });
 });

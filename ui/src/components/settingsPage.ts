@@ -2,11 +2,14 @@ import type { ProviderSettings } from '../bindings/ProviderSettings';
 import type { Settings } from '../bindings/Settings';
 import * as ipc from '../ipc';
 import { h, uid } from '../lib/dom';
+import { formatDate } from '../lib/format';
 import { createErrorAlert } from './errorAlert';
 
 export interface SettingsPageOptions {
   onBack(): void;
   onSaved(settings: Settings): void;
+  /** Replace on a saved key: open the provider's key dialog for that account. */
+  onReplaceKey?(providerId: string, accountId: string): void;
 }
 
 export interface SettingsPage {
@@ -16,7 +19,8 @@ export interface SettingsPage {
 
 interface ProviderFields {
   provider: ProviderSettings;
-  clientId: HTMLInputElement;
+  /** Only for OAuth providers ("Use your own app"). */
+  clientId: HTMLInputElement | null;
   baseUrl: HTMLInputElement;
   /** Only for providers that want the user's own client secret. */
   secret: HTMLInputElement | null;
@@ -83,6 +87,18 @@ function field(label: string, input: HTMLInputElement | HTMLSelectElement, hint?
   return h('div', { class: 'field' }, h('label', { for: input.id }, label), input, hintEl);
 }
 
+/** Where the running app keeps secrets now, in a sentence. */
+function keptInText(settings: Settings): string {
+  switch (settings.secrets_kept_in) {
+    case 'keychain':
+      return 'Now: in your keychain.';
+    case 'file':
+      return 'Now: in the file, because this computer has no keychain.';
+    case 'nowhere':
+      return 'Now: nowhere. This computer has no keychain, so connecting fails until you choose the file (and restart) or set up a keychain.';
+  }
+}
+
 const blankToNull = (value: string): string | null => (value.trim() === '' ? null : value.trim());
 
 /** Demo switch and per-provider overrides (client id, base URL, background refresh). */
@@ -95,10 +111,27 @@ export function createSettingsPage(options: SettingsPageOptions): SettingsPage {
   const demo = h('input', { type: 'checkbox', role: 'switch', id: uid('demo'), 'data-testid': 'demo-switch' });
   const demoUnavailable = h('p', { class: 'hint', 'data-testid': 'demo-unavailable', hidden: true },
     'Demo mode is not in this build of Patchbay: it always uses your real accounts.');
-  const demoField = h('div', { class: 'field switch-field' },
-    demo,
-    h('label', { for: demo.id }, 'Demo mode (use the built-in sandbox instead of your real accounts)'),
+  const demoField = h('fieldset', { class: 'sub-fieldset world-choice' },
+    h('legend', {}, 'Which accounts Patchbay shows'),
+    h('div', { class: 'field switch-field' },
+      demo,
+      h('label', { for: demo.id }, 'Demo mode (use the built-in sandbox instead of your real accounts)'),
+    ),
+    h('p', { class: 'hint' },
+      'On: the demo, a safe playground with sample data. Off: your real accounts. The two are kept apart: each has its own sign-ins and keys in the keychain, its own saved records and its own accounts, so switching back and forth loses nothing and the demo never touches a real account.'),
     demoUnavailable,
+  );
+  // Where secrets go when this computer has no keychain (the no-keychain error points here).
+  const keychainOnly = h('input', { type: 'radio', name: 'secret-storage', id: uid('storage'), 'data-testid': 'secret-storage-keychain' });
+  const fileStorage = h('input', { type: 'radio', name: 'secret-storage', id: uid('storage'), 'data-testid': 'secret-storage-file' });
+  const keptIn = h('p', { class: 'hint', 'data-testid': 'secrets-kept-in' });
+  const storageField = h('fieldset', { class: 'sub-fieldset', 'data-testid': 'secret-storage' },
+    h('legend', {}, 'Where sign-ins and keys are kept'),
+    h('div', { class: 'radio-line' }, keychainOnly, h('label', { for: keychainOnly.id }, 'Your keychain only (recommended)')),
+    h('div', { class: 'radio-line' }, fileStorage, h('label', { for: fileStorage.id }, 'A file, when this computer has no keychain')),
+    h('p', { class: 'hint warning' },
+      'The file is readable only by your user account, but it is not encrypted: anyone who can read your files, or a backup of them, can use your sign-ins and keys. A working keychain is always used first. A change applies the next time Patchbay starts.'),
+    keptIn,
   );
   // Provider files from the user's own folder that Rust rejected: each with what is wrong.
   const definitionErrors = h('section', { class: 'definition-errors', role: 'alert', 'data-testid': 'definition-errors', hidden: true });
@@ -109,6 +142,7 @@ export function createSettingsPage(options: SettingsPageOptions): SettingsPage {
   const form = h('form', { class: 'settings-form', 'aria-labelledby': 'settings-title', novalidate: true },
     definitionErrors,
     demoField,
+    storageField,
     providersBox,
     h('div', { class: 'form-actions' }, save, status),
     error.el,
@@ -134,10 +168,15 @@ export function createSettingsPage(options: SettingsPageOptions): SettingsPage {
     demo.checked = settings.demo_mode;
     demo.disabled = !settings.demo_available;
     demoUnavailable.hidden = settings.demo_available;
+    fileStorage.checked = settings.secret_storage === 'file_when_no_keychain';
+    keychainOnly.checked = !fileStorage.checked;
+    keptIn.textContent = keptInText(settings);
     showDefinitionErrors(settings);
     fields = settings.providers.map((provider) => ({
       provider,
-      clientId: h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', 'data-testid': `client-id-${provider.id}` }),
+      clientId: provider.kind === 'oauth'
+        ? h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', 'data-testid': `client-id-${provider.id}` })
+        : null,
       baseUrl: h('input', { type: 'url', autocomplete: 'off', spellcheck: 'false', placeholder: 'https://', 'data-testid': `base-url-${provider.id}` }),
       secret: provider.needs_client_secret
         ? h('input', { type: 'password', autocomplete: 'off', spellcheck: 'false', 'data-testid': `client-secret-${provider.id}` })
@@ -145,28 +184,87 @@ export function createSettingsPage(options: SettingsPageOptions): SettingsPage {
       refresh: refreshSelect(provider),
     }));
     providersBox.replaceChildren(...fields.map(({ provider, clientId, baseUrl, secret, refresh }) => {
-      clientId.value = provider.client_id ?? '';
+      if (clientId) clientId.value = provider.client_id ?? '';
       baseUrl.value = provider.base_url ?? '';
-      return h('fieldset', { class: 'provider-fieldset' },
+      return h('fieldset', { class: 'provider-fieldset', 'data-testid': `provider-settings-${provider.id}` },
         h('legend', {}, provider.display_name),
         field(
           'Refresh in the background',
           refresh,
           `How often Patchbay fetches new and changed ${provider.display_name} records while it is open. Refresh still works any time.`,
         ),
-        field('Client ID', clientId, 'Leave empty to use Patchbay’s own.'),
-        field('Base URL', baseUrl, 'Leave empty for the provider’s usual address.'),
-        secret
-          ? field(
-              'Client secret',
-              secret,
-              provider.client_secret_saved
-                ? 'Saved in your keychain. Type a new one to replace it.'
-                : 'Kept in your keychain, never in a file.',
-            )
-          : null,
+        provider.kind === 'api_key' ? savedKeys(provider) : ownApp(provider, clientId, secret),
+        // What only an engineer would change: closed unless asked for.
+        h('details', { class: 'advanced', 'data-testid': `advanced-${provider.id}` },
+          h('summary', {}, 'Advanced'),
+          field('Base URL', baseUrl, 'Leave empty for the provider’s usual address.'),
+        ),
       );
     }));
+  }
+
+  /** An OAuth provider's own client: its id, and its secret where the provider wants one. */
+  function ownApp(provider: ProviderSettings, clientId: HTMLInputElement | null, secret: HTMLInputElement | null): HTMLElement {
+    return h('fieldset', { class: 'sub-fieldset' },
+      h('legend', {}, 'Use your own app'),
+      clientId
+        ? field('Client ID', clientId, provider.needs_client_secret
+          ? `${provider.display_name} lets in only apps it knows: paste the client id it gave you for Patchbay.`
+          : 'Leave empty to use Patchbay’s own.')
+        : null,
+      secret
+        ? field(
+            'Client secret',
+            secret,
+            provider.client_secret_saved
+              ? 'Saved in your keychain. Type a new one to replace it.'
+              : 'Kept in your keychain, never in a file.',
+          )
+        : null,
+    );
+  }
+
+  /** An API-key provider's saved keys: which account each opens, Replace and Forget. */
+  function savedKeys(provider: ProviderSettings): HTMLElement {
+    const keyStatus = h('p', { class: 'muted', role: 'status' });
+    const keyError = createErrorAlert();
+    const items = provider.saved_keys.map((key) => {
+      const replace = h('button', { type: 'button', class: 'secondary small', 'data-testid': `replace-key-${provider.id}-${key.account_id}` }, 'Replace');
+      const forget = h('button', { type: 'button', class: 'secondary small', 'data-testid': `forget-key-${provider.id}-${key.account_id}` }, 'Forget');
+      replace.setAttribute('aria-label', `Replace the key of ${key.label}`);
+      forget.setAttribute('aria-label', `Forget the key of ${key.label}`);
+      replace.addEventListener('click', () => {
+        options.onReplaceKey?.(provider.id, key.account_id);
+      });
+      forget.addEventListener('click', () => {
+        void (async () => {
+          keyError.show(null);
+          forget.disabled = true;
+          try {
+            const next = await ipc.forgetSavedKey(provider.id, key.account_id);
+            fill(next);
+            status.textContent = `The ${provider.display_name} key of ${key.label} is forgotten. Its records stay on this computer.`;
+          } catch (err) {
+            forget.disabled = false;
+            keyError.showError(err, `We couldn't forget that ${provider.display_name} key. Please try again.`);
+          }
+        })();
+      });
+      return h('li', { class: 'saved-key', 'data-testid': `saved-key-${provider.id}` },
+        h('span', { class: 'saved-key-text' },
+          h('span', { class: 'saved-key-label' }, key.label),
+          h('span', { class: 'hint' }, key.saved_at ? ` · saved ${formatDate(key.saved_at)}` : ' · saved before Patchbay kept dates')),
+        h('span', { class: 'saved-key-actions' }, replace, forget));
+    });
+    return h('section', { class: 'saved-keys', 'aria-label': `${provider.display_name} API keys` },
+      h('h3', {}, 'API keys'),
+      items.length > 0
+        ? h('ul', { class: 'saved-key-list', role: 'list' }, ...items)
+        : h('p', { class: 'muted' }, `No ${provider.display_name} key is saved. Click its tile in your real accounts to paste one.`),
+      h('p', { class: 'hint' }, 'Keys are kept in your keychain; Patchbay never shows them again.'),
+      keyStatus,
+      keyError.el,
+    );
   }
 
   form.addEventListener('submit', (e) => {
@@ -176,13 +274,16 @@ export function createSettingsPage(options: SettingsPageOptions): SettingsPage {
       status.textContent = 'Saving…';
       save.disabled = true;
       const settings: Settings = {
-        // What Rust reports and ignores on the way back (demo_available, definition_errors).
+        // What Rust reports and ignores on the way back (demo_available, definition_errors, welcome_seen).
         demo_available: loaded?.demo_available ?? true,
         definition_errors: loaded?.definition_errors ?? [],
+        welcome_seen: loaded?.welcome_seen ?? true,
+        secrets_kept_in: loaded?.secrets_kept_in ?? 'keychain',
+        secret_storage: fileStorage.checked ? 'file_when_no_keychain' : 'keychain_only',
         demo_mode: demo.checked,
         providers: fields.map(({ provider, clientId, baseUrl, refresh }) => ({
           ...provider,
-          client_id: blankToNull(clientId.value),
+          client_id: clientId ? blankToNull(clientId.value) : provider.client_id,
           base_url: blankToNull(baseUrl.value),
           refresh_secs: refreshSecs(provider, refresh),
         })),

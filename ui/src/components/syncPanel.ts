@@ -60,7 +60,8 @@ export function createSyncPanel(options: SyncPanelOptions): SyncPanel {
   const loadNote = h('p', { class: 'muted sync-panel-note', hidden: true });
   const el = h('section', { class: 'sync-panel', 'aria-labelledby': titleId, 'data-testid': 'sync-panel' },
     h('h3', { id: titleId, class: 'sync-panel-title' }, 'Background refresh'),
-    h('div', { class: 'sync-table-wrap' },
+    // Scrolls sideways in a narrow window: focusable, so the keyboard can scroll it too.
+    h('div', { class: 'sync-table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Each list and when it refreshes' },
       h('table', { class: 'sync-table' },
         h('thead', {},
           h('tr', {},

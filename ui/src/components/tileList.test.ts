@@ -225,7 +225,7 @@ describe('provider tiles', () => {
   test('needs_reconnect accounts say why, in a sentence per reason', async () => {
     m = await mountApp((b) => {
       b.providers = changed(b, 'clickfunnels', () => ({
-        accounts: [{ account_id: 'cf-1', name: 'Funnel One', state: { kind: 'needs_reconnect', reason: 'address_changed' } }],
+        accounts: [{ account_id: 'cf-1', name: 'Funnel One', state: { kind: 'needs_reconnect', reason: 'address_changed' }, records: null }],
       }));
     });
     await expect.element(page.getByTestId('account-boomtown-0'))
@@ -258,7 +258,7 @@ describe('provider tiles', () => {
   test('an unavailable account shows its error and offers no Open', async () => {
     m = await mountApp((b) => {
       b.providers = changed(b, 'webinargeek', () => ({
-        accounts: [{ account_id: 'wg-1', name: 'Webinar Co', state: { kind: 'unavailable', error: { code: 'vault.locked', message: 'Your keychain is locked.', advice: 'Unlock it and try again.' } } }],
+        accounts: [{ account_id: 'wg-1', name: 'Webinar Co', state: { kind: 'unavailable', error: { code: 'vault.locked', message: 'Your keychain is locked.', advice: 'Unlock it and try again.' } }, records: null }],
       }));
     });
     await expect.element(page.getByTestId('account-webinargeek-0')).toHaveTextContent('Your keychain is locked. Unlock it and try again.');
@@ -276,7 +276,7 @@ describe('provider tiles', () => {
     };
     m = await mountApp((b) => {
       b.providers = changed(b, 'webinargeek', () => ({
-        accounts: [{ account_id: 'wg-1', name: 'Webinar Co', state: { kind: 'connected', last_synced: null, warning } }],
+        accounts: [{ account_id: 'wg-1', name: 'Webinar Co', state: { kind: 'connected', last_synced: null, warning }, records: null }],
       }));
     });
     const item = page.getByTestId('account-webinargeek-0');
@@ -285,7 +285,7 @@ describe('provider tiles', () => {
     await expect.element(page.getByTestId('open-account-webinargeek-0')).toBeVisible();
     // Saved again: the warning goes.
     await m.backend.emit('providers-changed', changed(m.backend, 'webinargeek', () => ({
-      accounts: [{ account_id: 'wg-1', name: 'Webinar Co', state: { kind: 'connected', last_synced: null, warning: null } }],
+      accounts: [{ account_id: 'wg-1', name: 'Webinar Co', state: { kind: 'connected', last_synced: null, warning: null }, records: null }],
     })));
     await expect.element(item).not.toHaveTextContent(warning.message);
   });
@@ -305,20 +305,20 @@ describe('provider tiles', () => {
   test('a rejected connect shows what to do under what happened', async () => {
     m = await mountApp((b) => {
       const error: UserError = {
-        code: 'connect.needs_client_credentials',
-        message: 'BoomTown needs your own client id and client secret in Settings.',
-        advice: 'Add them in Settings, then click Connect.',
+        code: 'connect.discovery',
+        message: 'ClickFunnels did not say where to sign in.',
+        advice: 'Try again in a few minutes.',
       };
       // Tauri rejects invoke() with the error object itself, not an Error.
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       b.on('connect', () => Promise.reject(error));
     });
-    await page.getByRole('button', { name: /^BoomTown/ }).click();
+    await page.getByRole('button', { name: /^ClickFunnels/ }).click();
     const alert = page.getByRole('alert');
-    await expect.element(alert).toHaveAttribute('data-code', 'connect.needs_client_credentials');
+    await expect.element(alert).toHaveAttribute('data-code', 'connect.discovery');
     const lines = [...alert.element().querySelectorAll('p')].map((p) => p.textContent);
-    expect(lines).toEqual(['BoomTown needs your own client id and client secret in Settings.', 'Add them in Settings, then click Connect.']);
-    expect(alert.element().querySelector('[data-testid="error-advice"]')?.textContent).toBe('Add them in Settings, then click Connect.');
+    expect(lines).toEqual(['ClickFunnels did not say where to sign in.', 'Try again in a few minutes.']);
+    expect(alert.element().querySelector('[data-testid="error-advice"]')?.textContent).toBe('Try again in a few minutes.');
   });
 
   test('a rejection that is not a CommandError shows a plain sentence, not internals', async () => {
@@ -340,7 +340,7 @@ describe('provider tiles', () => {
   test('providers-changed updates tiles without opening anything when nobody asked', async () => {
     m = await mountApp();
     await m.backend.emit('providers-changed', changed(m.backend, 'whatconverts', () => ({
-      accounts: [{ account_id: 'wc-acme', name: 'Acme Realty', state: { kind: 'needs_reconnect', reason: 'ended' } }],
+      accounts: [{ account_id: 'wc-acme', name: 'Acme Realty', state: { kind: 'needs_reconnect', reason: 'ended' }, records: null }],
     })));
     await expect.element(page.getByRole('button', { name: /^WhatConverts/ })).toHaveAccessibleName(/Acme Realty · needs reconnecting$/);
     await expect.element(page.getByTestId('account-whatconverts-0')).toHaveTextContent('WhatConverts ended the connection.');

@@ -3,9 +3,10 @@ import type { AccountView } from '../bindings/AccountView';
 import type { ProviderTile } from '../bindings/ProviderTile';
 import * as ipc from '../ipc';
 import { h, placeAt } from '../lib/dom';
+import { createClientSetupDialog, type ClientSetupDialog } from './clientSetupDialog';
 import { createErrorAlert } from './errorAlert';
 import { createProviderTile, type TileActions, type TileView } from './providerTile';
-import { shownError } from '../lib/userError';
+import { asUserError, shownError, type Shown } from '../lib/userError';
 
 export interface TileListOptions {
   /** The user asked for an account's records. */
@@ -20,6 +21,8 @@ export interface TileList {
   /** Applies a fresh list (the providers-changed event). */
   setTiles(tiles: ProviderTile[]): void;
   tiles(): ProviderTile[];
+  /** Opens a provider's API-key dialog; false when its tile does not take a key here. */
+  openKeyDialog(providerId: string): boolean;
 }
 
 /**
@@ -89,11 +92,56 @@ export function createTileList(options: TileListOptions): TileList {
     }
   }
 
+  /** The client set-up dialog of each provider that asked for one, made when first needed. */
+  const clientDialogs = new Map<string, ClientSetupDialog>();
+
+  /** Keeps the user's own client id (settings) and secret (keychain) for `tile`. */
+  async function saveClient(tile: ProviderTile, clientId: string, secret: string): Promise<Shown | null> {
+    try {
+      const settings = await ipc.getSettings();
+      await ipc.saveSettings({
+        ...settings,
+        providers: settings.providers.map((p) => (p.id === tile.id ? { ...p, client_id: clientId } : p)),
+      });
+      await ipc.setClientSecret(tile.id, secret);
+      return null;
+    } catch (error) {
+      return shownError(error, `We couldn't save the ${tile.display_name} client. Please try again.`);
+    }
+  }
+
+  function openClientSetup(tile: ProviderTile): void {
+    let dialog = clientDialogs.get(tile.id);
+    if (!dialog) {
+      dialog = createClientSetupDialog({
+        providerId: tile.id,
+        providerName: tile.display_name,
+        save: (clientId, secret) => saveClient(tile, clientId, secret),
+        saved: () => {
+          actions.connect(current.find((t) => t.id === tile.id) ?? tile);
+        },
+      });
+      clientDialogs.set(tile.id, dialog);
+      el.append(dialog.el);
+    }
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : list;
+    dialog.open(opener);
+  }
+
   const actions: TileActions = {
     connect(tile) {
       ask(tile);
-      void run(tile, ipc.connect, 'connect').then((ok) => {
-        if (!ok) asking.delete(tile.id);
+      const view = views.get(tile.id);
+      view?.showError(null);
+      view?.setBusy(true);
+      ipc.connect(tile.id).then(() => {
+        view?.setBusy(false);
+      }, (error: unknown) => {
+        view?.setBusy(false);
+        asking.delete(tile.id);
+        // A provider that wants the user's own client asks for it right here, in a dialog.
+        if (asUserError(error)?.code === 'connect.needs_client_credentials') openClientSetup(tile);
+        else view?.showError(shownError(error, `We couldn't connect ${tile.display_name}. Please try again.`));
       });
     },
     open(tile, account) {
@@ -113,11 +161,13 @@ export function createTileList(options: TileListOptions): TileList {
         return shownError(error, `We couldn't check that key with ${tile.display_name}. Please try again.`);
       }
     },
-    openKeyHelp(tile) {
-      const view = views.get(tile.id);
-      ipc.openKeyHelp(tile.id).catch((error: unknown) => {
-        view?.showError(shownError(error, "We couldn't open your browser."));
-      });
+    async openKeyHelp(tile) {
+      try {
+        await ipc.openKeyHelp(tile.id);
+        return null;
+      } catch (error) {
+        return shownError(error, "We couldn't open your browser.");
+      }
     },
     copyLink(tile) {
       return tile.waiting_authorize_url !== null ? copyText(tile.waiting_authorize_url) : Promise.resolve(false);
@@ -167,6 +217,13 @@ export function createTileList(options: TileListOptions): TileList {
     el,
     setTiles,
     tiles: () => current,
+    openKeyDialog(providerId) {
+      const tile = current.find((t) => t.id === providerId);
+      const view = views.get(providerId);
+      if (!tile || !view) return false;
+      ask(tile);
+      return view.openKeyForm();
+    },
     async load() {
       loadError.show(null);
       list.setAttribute('aria-busy', 'true');

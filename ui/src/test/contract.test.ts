@@ -100,6 +100,11 @@ function rows(settings: Commands['save_settings']['args']['settings']): Rows {
       send: (a) => ipc.splitPerson(a.person, a.records),
     },
     undo_people_decision: { args: { decision: 1 }, send: (a) => ipc.undoPeopleDecision(a.decision) },
+    set_welcome_seen: { args: { seen: true }, send: (a) => ipc.setWelcomeSeen(a.seen) },
+    forget_saved_key: {
+      args: { providerId: 'whatconverts', accountId: 'wc-acme' },
+      send: (a) => ipc.forgetSavedKey(a.providerId, a.accountId),
+    },
   };
 }
 

@@ -20,6 +20,7 @@ import type { RecordQuery } from '../bindings/RecordQuery';
 import type { ResourceView } from '../bindings/ResourceView';
 import type { Settings } from '../bindings/Settings';
 import type { SyncStatus } from '../bindings/SyncStatus';
+import type { TileMark } from '../bindings/TileMark';
 import type { WeekCount } from '../bindings/WeekCount';
 import type { PeopleQuery } from '../bindings/PeopleQuery';
 import { FakePeopleStore } from './fakePeople';
@@ -67,21 +68,30 @@ const EMAILOCTOPUS_AUTH: AuthMethodView = {
   help_text: 'Find your API key in EmailOctopus under Integrations & API.',
 };
 
+/** The tile marks of the built-in definitions (crates/patchbay-core/providers/*.toml). */
+const MARKS: Record<string, TileMark> = {
+  whatconverts: { mark: 'WC', colour: '#1f6e52' },
+  clickfunnels: { mark: 'CF', colour: '#1d4fa8' },
+  webinargeek: { mark: 'WG', colour: '#a0372a' },
+  boomtown: { mark: 'BT', colour: '#6b3fa0' },
+  emailoctopus: { mark: 'EO', colour: '#0e6e8c' },
+};
+
 /** A connected account, as Rust lists it. */
-export function connectedAccount(accountId: string, name: string, lastSynced: string | null = null): AccountView {
-  return { account_id: accountId, name, state: { kind: 'connected', last_synced: lastSynced, warning: null } };
+export function connectedAccount(accountId: string, name: string, lastSynced: string | null = null, records: number | null = null): AccountView {
+  return { account_id: accountId, name, state: { kind: 'connected', last_synced: lastSynced, warning: null }, records };
 }
 
 export function tiles(): ProviderTile[] {
   const tile = (id: string, display_name: string, holds: string, accounts: AccountView[] = []): ProviderTile => ({
-    id, display_name, holds, auth: { kind: 'oauth' }, waiting_authorize_url: null, accounts,
+    id, display_name, holds, mark: MARKS[id] ?? { mark: '?', colour: '#5a6270' }, auth: { kind: 'oauth' }, waiting_authorize_url: null, accounts,
   });
   return [
     tile('whatconverts', 'WhatConverts', 'Leads', [connectedAccount('wc-acme', 'Acme Realty', '2026-11-20T10:00:00Z')]),
     tile('clickfunnels', 'ClickFunnels', 'Contacts and orders'),
     tile('webinargeek', 'WebinarGeek', 'Webinars and registrations'),
     tile('boomtown', 'BoomTown', 'Real-estate leads', [
-      { account_id: 'bt-harbor', name: 'Harbor Homes', state: { kind: 'needs_reconnect', reason: 'ended' } },
+      { account_id: 'bt-harbor', name: 'Harbor Homes', state: { kind: 'needs_reconnect', reason: 'ended' }, records: null },
     ]),
     { ...tile('emailoctopus', 'EmailOctopus', 'Lists and contacts'), auth: EMAILOCTOPUS_AUTH },
   ];
@@ -148,8 +158,14 @@ export class FakeBackend {
     demo_mode: true,
     demo_available: true,
     definition_errors: [],
+    welcome_seen: true,
+    secret_storage: 'keychain_only',
+    secrets_kept_in: 'keychain',
     providers: this.providers.map((p) => ({
       id: p.id, display_name: p.display_name, client_id: null, base_url: null,
+      // The real world's methods: WhatConverts, WebinarGeek and EmailOctopus take an API key.
+      kind: ['whatconverts', 'webinargeek', 'emailoctopus'].includes(p.id) ? 'api_key' as const : 'oauth' as const,
+      saved_keys: p.id === 'whatconverts' ? [{ account_id: 'wc-acme', label: 'Acme Realty', saved_at: '2026-11-20T10:00:00Z' }] : [],
       needs_client_secret: p.id === 'boomtown', client_secret_saved: false, refresh_secs: null,
     })),
   };
@@ -315,6 +331,11 @@ export class FakeBackend {
       const tile = this.findTile(providerId);
       if (!tile) return reject('provider.unknown', `Patchbay has no provider called "${providerId}".`);
       if (tile.auth.kind === 'api_key') return reject('connect.uses_api_key', `${tile.display_name} connects with an API key.`);
+      // The real world's BoomTown wants the user's own client, as Rust's does.
+      const own = this.settings.providers.find((p) => p.id === providerId);
+      if (!this.settings.demo_mode && own?.needs_client_secret && (own.client_id === null || !own.client_secret_saved)) {
+        return reject('connect.needs_client_credentials', `${tile.display_name} needs your own client id and client secret in Settings.`);
+      }
       await this.setTile({ ...tile, waiting_authorize_url: `https://auth.example/${tile.id}?state=abc` });
       return null;
     },
@@ -385,7 +406,28 @@ export class FakeBackend {
     sync_statuses: ({ providerId, accountId }) =>
       this.statuses.filter((s) => s.provider === providerId && s.account === accountId),
     save_settings: ({ settings }) => {
-      this.settings = settings;
+      // Read-only on the page, as in Rust.
+      this.settings = {
+        ...settings,
+        welcome_seen: this.settings.welcome_seen,
+        secrets_kept_in: this.settings.secrets_kept_in,
+        providers: settings.providers.map((p) => ({ ...p, saved_keys: this.settings.providers.find((q) => q.id === p.id)?.saved_keys ?? [] })),
+      };
+      return this.settings;
+    },
+    forget_saved_key: ({ providerId, accountId }) => {
+      const provider = this.settings.providers.find((p) => p.id === providerId);
+      if (!provider?.saved_keys.some((k) => k.account_id === accountId)) {
+        return reject('account.unknown', 'That account is no longer in Patchbay.');
+      }
+      this.settings = {
+        ...this.settings,
+        providers: this.settings.providers.map((p) => (p.id === providerId ? { ...p, saved_keys: p.saved_keys.filter((k) => k.account_id !== accountId) } : p)),
+      };
+      return this.settings;
+    },
+    set_welcome_seen: ({ seen }) => {
+      this.settings = { ...this.settings, welcome_seen: seen };
       return this.settings;
     },
     people: ({ query }) => this.peopleStore.page(query),

@@ -4,6 +4,7 @@ mod callback;
 mod notice;
 mod private_files;
 mod records;
+mod secret_storage;
 mod settings;
 mod settings_page;
 mod support;

@@ -28,6 +28,14 @@ pub fn require_private_keychain() {
 /// An app over files in a new folder, in the real world (demo mode off: no sandbox), with
 /// the user's definition `files` (name, text) in its `providers` folder.
 pub async fn start(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf, AppState) {
+    start_with(files, r#"{"demo_mode": false}"#).await
+}
+
+/// [`start`] over a settings file of the test's own.
+pub async fn start_with(
+    files: &[(&str, &str)],
+    settings: &str,
+) -> (tempfile::TempDir, PathBuf, AppState) {
     require_private_keychain();
     let folder = tempfile::tempdir().unwrap();
     let dir = folder.path();
@@ -36,7 +44,7 @@ pub async fn start(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf, AppSt
     for (name, text) in files {
         std::fs::write(overrides.join(name), text).unwrap();
     }
-    std::fs::write(dir.join("settings.json"), r#"{"demo_mode": false}"#).unwrap();
+    std::fs::write(dir.join("settings.json"), settings).unwrap();
     let paths = Paths {
         settings: dir.join("settings.json"),
         data_dir: dir.join("data"),

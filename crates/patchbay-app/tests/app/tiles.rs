@@ -8,6 +8,7 @@ fn account(state: AccountState) -> AccountView {
         account_id: "a1".into(),
         name: "Ana".into(),
         state,
+        records: None,
     }
 }
 
@@ -51,4 +52,26 @@ fn a_connected_account_falls_back_to_the_cached_sync_time() {
         |_| panic!("asked the cache for an account that is not connected"),
     );
     assert!(matches!(not.state, AccountState::NeedsReconnect { .. }));
+}
+
+#[test]
+fn an_account_carries_the_number_of_its_cached_records() {
+    use patchbay_app::tiles::with_record_count;
+    let connected = || {
+        account(AccountState::Connected {
+            last_synced: None,
+            warning: None,
+        })
+    };
+    let asked = with_record_count(connected(), |id| {
+        assert_eq!(id, "a1", "the cache is asked about this account");
+        Some(1234)
+    });
+    assert_eq!(asked.records, Some(1234));
+    assert_eq!(with_record_count(connected(), |_| None).records, None);
+    assert_eq!(
+        with_record_count(connected(), |_| Some(u64::MAX)).records,
+        Some(u32::MAX),
+        "a count too large for the window is capped, not wrapped"
+    );
 }

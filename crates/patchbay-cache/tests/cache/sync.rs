@@ -530,3 +530,36 @@ fn the_last_finished_sync_of_a_provider_survives_reopening() {
         Err(CacheError::InvalidId(_))
     ));
 }
+
+#[test]
+fn an_accounts_record_count_is_what_its_finished_syncs_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::open(&dir.path().join("cache.sqlite3")).unwrap();
+    assert_eq!(
+        cache.record_count(P, A).unwrap(),
+        None,
+        "nothing fetched yet"
+    );
+    let mut w = cache
+        .begin_sync(P, A, R, &columns(), SyncMode::Full)
+        .unwrap();
+    w.write_page(
+        &[
+            lead(1, "Maria Lopez", json!(10), json!("2024-03-05")),
+            lead(2, "Ana Silva", json!(20), json!("2024-03-06")),
+        ],
+        None,
+    )
+    .unwrap();
+    w.finish().unwrap();
+    assert_eq!(cache.record_count(P, A).unwrap(), Some(2));
+    assert_eq!(
+        cache.record_count("boomtown", A).unwrap(),
+        None,
+        "another provider's"
+    );
+    assert!(matches!(
+        cache.record_count("not a provider", A),
+        Err(CacheError::InvalidId(_))
+    ));
+}

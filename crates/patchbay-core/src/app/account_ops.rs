@@ -105,7 +105,15 @@ impl CoreState {
             )
             .await?;
             self.accounts
-                .upsert(&def.id, AccountEntry { id, name, vars })
+                .upsert(
+                    &def.id,
+                    AccountEntry {
+                        id,
+                        name,
+                        vars,
+                        connected_at: None,
+                    },
+                )
                 .await?;
             self.vault_delete(&old_tokens).await?;
             tracing::info!(provider = %def.id, "single-account connection moved into the first account");

@@ -156,6 +156,7 @@ impl CoreState {
             id,
             name: tokens.account.clone(),
             vars: tokens.vars.clone(),
+            connected_at: Some(crate::dates::now_rfc3339()),
         };
         match existing {
             Some(id) => {

@@ -37,12 +37,14 @@ impl CoreState {
                 account_id: entry.id.to_string(),
                 name: entry.name,
                 state,
+                records: None,
             });
         }
         ProviderTile {
             id: def.id.to_string(),
             display_name: def.display_name.clone(),
             holds: def.holds.clone(),
+            mark: def.tile.clone(),
             auth: AuthMethodView::of(def),
             waiting_authorize_url: self.pending.authorize_url(&def.id),
             accounts,

@@ -172,6 +172,13 @@ async fn api_keys_registrations_and_client_secrets_live_in_the_keychain() {
     let wc = patchbay_core::AccountId::parse(&account_id).unwrap();
     let key = patchbay_core::session::tokens_key(&config.vault_namespace(), "whatconverts", &wc);
     assert!(vault.get(&key).unwrap().is_some());
+    // The index keeps when the key was saved (Settings shows it beside the key's account).
+    let listed = core.accounts("whatconverts").await.unwrap();
+    let saved_at = listed[0].connected_at.as_deref().expect("a saved date");
+    assert!(
+        saved_at.starts_with("20") && saved_at.ends_with('Z'),
+        "RFC 3339 UTC: {saved_at}"
+    );
     // ClickFunnels' registration is kept in the keychain too.
     let url = core.begin_connect("clickfunnels").await.unwrap();
     let client = reqwest::Client::builder()
