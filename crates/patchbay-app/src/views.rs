@@ -16,6 +16,12 @@ pub struct ColumnView {
     pub key: String,
     pub label: String,
     pub kind: ColumnKind,
+    /// Money columns: the ISO 4217 code of every value, from the definition.
+    pub currency: Option<String>,
+    /// Money columns: the key of the column that holds each record's currency code.
+    pub currency_column: Option<String>,
+    /// Shown as a small badge (statuses, yes/no).
+    pub badge: bool,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -52,6 +58,9 @@ impl From<&ResourceDef> for ResourceView {
                     key: c.key.clone(),
                     label: c.label.clone(),
                     kind: c.kind,
+                    currency: c.currency.clone(),
+                    currency_column: c.currency_column.clone(),
+                    badge: c.badge,
                 })
                 .collect(),
             chart_by_week: chart_column(r).is_some(),

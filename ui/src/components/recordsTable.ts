@@ -7,7 +7,9 @@ import {
 import type { ColumnView } from '../bindings/ColumnView';
 import type { RecordRow } from '../bindings/RecordRow';
 import type { SortSpec } from '../bindings/SortSpec';
+import { currencyOf, formatCell, systemLocale, type CellLocale } from '../lib/cellFormat';
 import { h } from '../lib/dom';
+import { renderCell } from './recordCell';
 
 export const ROW_HEIGHT = 36;
 const OVERSCAN = 12;
@@ -21,6 +23,8 @@ export interface RecordsTableOptions {
   onRange(start: number, end: number): void;
   onSort(sort: SortSpec | null): void;
   onOpen(row: RecordRow): void;
+  /** The locale and time zone cells are read in; the system's unless a test fixes them. */
+  where?: CellLocale;
 }
 
 export interface RecordsTable {
@@ -45,6 +49,7 @@ type AriaSort = 'ascending' | 'descending';
  */
 export function createRecordsTable(options: RecordsTableOptions): RecordsTable {
   const { columns } = options;
+  const where = options.where ?? systemLocale();
   let visible = columns.map((_, i) => i);
   let sort: SortSpec | null = null;
   let count = 0;
@@ -111,11 +116,14 @@ export function createRecordsTable(options: RecordsTableOptions): RecordsTable {
     if (row) {
       visible.forEach((ci, pos) => {
         const col = columns[ci];
+        if (!col) return;
+        const cell = formatCell(col, row.cells[ci] ?? '', where, currencyOf(col, columns, row.cells));
+        const align = cell.kind === 'value' && cell.align === 'end' ? ' align-end' : '';
         rowEl.append(h('div', {
           role: 'gridcell',
-          class: `grid-cell kind-${col?.kind ?? 'text'}`,
+          class: `grid-cell kind-${col.kind}${align}`,
           'aria-colindex': pos + 1,
-        }, row.cells[ci] ?? ''));
+        }, ...renderCell(cell, col.label)));
       });
     } else {
       rowEl.setAttribute('aria-busy', 'true');

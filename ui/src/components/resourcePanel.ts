@@ -5,6 +5,7 @@ import type { SortSpec } from '../bindings/SortSpec';
 import type { SyncProgress } from '../bindings/SyncProgress';
 import type { SyncStatus } from '../bindings/SyncStatus';
 import * as ipc from '../ipc';
+import { detailValues, systemLocale } from '../lib/cellFormat';
 import { debounce } from '../lib/debounce';
 import { h } from '../lib/dom';
 import { formatCount, formatTime, records } from '../lib/format';
@@ -110,11 +111,12 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
     onOpen(row: RecordRow) {
       const from = document.activeElement instanceof HTMLElement ? document.activeElement : null;
       const first = row.cells.find((c) => c.trim() !== '');
-      void options.detail.open(
-        first ?? 'Record details',
-        ipc.recordDetail(list, row.index),
-        from,
-      );
+      // The panel shows every value in full, in the user's locale and time zone.
+      const load = ipc.recordDetail(list, row.index).then((d) => {
+        const values = detailValues(resource.columns, d.fields.map((f) => f.value), systemLocale());
+        return { ...d, fields: d.fields.map((f, i) => ({ ...f, value: values[i] ?? f.value })) };
+      });
+      void options.detail.open(first ?? 'Record details', load, from);
     },
   });
 

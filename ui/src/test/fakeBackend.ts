@@ -23,6 +23,8 @@ import type { SyncStatus } from '../bindings/SyncStatus';
 import type { WeekCount } from '../bindings/WeekCount';
 import type { PeopleQuery } from '../bindings/PeopleQuery';
 import { FakePeopleStore } from './fakePeople';
+import type { ColumnKind } from '../bindings/ColumnKind';
+import type { ColumnView } from '../bindings/ColumnView';
 
 export interface Call {
   cmd: string;
@@ -87,14 +89,19 @@ export function tiles(): ProviderTile[] {
   ];
 }
 
+/** A column as Rust sends it: no currency and no badge unless given. */
+export function column(key: string, label: string, kind: ColumnKind, more: Partial<ColumnView> = {}): ColumnView {
+  return { key, label, kind, currency: null, currency_column: null, badge: false, ...more };
+}
+
 export const LEADS: ResourceView = {
   id: 'leads',
   label: 'Leads',
   chart_by_week: true,
   columns: [
-    { key: 'name', label: 'Name', kind: 'text' },
-    { key: 'email', label: 'Email', kind: 'email' },
-    { key: 'value', label: 'Value', kind: 'money' },
+    column('name', 'Name', 'text'),
+    column('email', 'Email', 'email'),
+    column('value', 'Value', 'money', { currency: 'USD' }),
   ],
 };
 export const CALLS: ResourceView = {
@@ -102,15 +109,15 @@ export const CALLS: ResourceView = {
   label: 'Calls',
   chart_by_week: false,
   columns: [
-    { key: 'caller', label: 'Caller', kind: 'phone' },
-    { key: 'duration', label: 'Duration', kind: 'integer' },
+    column('caller', 'Caller', 'phone'),
+    column('duration', 'Duration', 'integer'),
   ],
 };
 export const FORMS: ResourceView = {
   id: 'forms',
   label: 'Forms',
   chart_by_week: false,
-  columns: [{ key: 'form', label: 'Form', kind: 'text' }],
+  columns: [column('form', 'Form', 'text')],
 };
 
 export function leadCells(i: number): string[] {
