@@ -84,6 +84,11 @@ fn generated() -> Vec<(String, String)> {
         people::RecordRef,
         people::RecordRole,
         people::TimelineEntry,
+        Condition,
+        FilterTest,
+        ValueCount,
+        DatePreset,
+        FilterSpec,
     ];
     // The shell's `CommandError` is the core's `UserError` (one type); the IPC client keeps
     // its name through this re-export.

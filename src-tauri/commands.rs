@@ -12,7 +12,7 @@ use patchbay_app::records::{self, ExportFormat};
 use patchbay_app::settings::Settings;
 use patchbay_app::views::{
     ExportResult, ListRef, PeopleDecision, PersonId, ProviderTile, RecordDetail, RecordPage,
-    RecordQuery, ResourceView, SyncSummary, WeekCount,
+    RecordQuery, ResourceView, SyncSummary, ValueCount, WeekCount,
 };
 use patchbay_app::{connections, people, settings_page, tiles, AppState};
 use patchbay_sync::SyncStatus;
@@ -129,8 +129,18 @@ pub async fn record_detail<R: Runtime>(
 pub async fn weekly_counts<R: Runtime>(
     app: &AppHandle<R>,
     list: ListRef,
+    query: RecordQuery,
 ) -> Result<Vec<WeekCount>> {
-    records::weekly(&state(app), &list).await
+    records::weekly(&state(app), &list, query).await
+}
+
+pub async fn value_counts<R: Runtime>(
+    app: &AppHandle<R>,
+    list: ListRef,
+    column: String,
+    query: RecordQuery,
+) -> Result<Vec<ValueCount>> {
+    records::value_counts(&state(app), &list, column, query).await
 }
 
 pub async fn export_csv<R: Runtime>(

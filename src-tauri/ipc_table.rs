@@ -56,8 +56,9 @@ macro_rules! ipc_table {
                 query_records(list: ListRef, query: RecordQuery) -> RecordPage => commands::query_records;
                 /// Every field of one record.
                 record_detail(list: ListRef, index: u32) -> RecordDetail => commands::record_detail;
-                /// Records per week, for the chart of leads and contacts.
-                weekly_counts(list: ListRef) -> Vec<WeekCount> => commands::weekly_counts;
+                /// Records per week, for the chart of leads and contacts, of the rows the table
+                /// shows (the query's search and filters; its sort and paging are ignored).
+                weekly_counts(list: ListRef, query: RecordQuery) -> Vec<WeekCount> => commands::weekly_counts;
                 /// Writes the current view (every matched row, in order) as CSV to the
                 /// Downloads folder, sending `export-progress`.
                 export_csv(list: ListRef, query: RecordQuery) -> ExportResult => commands::export_csv;
@@ -85,6 +86,10 @@ macro_rules! ipc_table {
                     => commands::split_person;
                 /// Takes a merge or split back.
                 undo_people_decision(decision: DecisionId) -> () => commands::undo_people_decision;
+                /// The most common values of a column among the rows the table shows (the
+                /// other filters and the search), with their counts: a one-of filter's choices.
+                value_counts(list: ListRef, column: String, query: RecordQuery) -> Vec<ValueCount>
+                    => commands::value_counts;
             }
             events {
                 /// The active world's tiles, after any connection change (and a world switch).

@@ -128,9 +128,38 @@ pub struct SortSpec {
     pub descending: bool,
 }
 
+/// One filter of the records table (a column and its test), checked and run by the cache.
+pub use patchbay_cache::filter::{Condition, FilterTest};
+
+/// A date range relative to the day it is used: a saved view keeps "last 30 days" as such, and
+/// the window turns it into dates in the user's time zone each time the view opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub enum DatePreset {
+    /// Today and the 6 days before.
+    #[serde(rename = "last_7_days")]
+    Last7Days,
+    /// From the first of this month.
+    #[serde(rename = "this_month")]
+    ThisMonth,
+    /// Today and the 29 days before.
+    #[serde(rename = "last_30_days")]
+    Last30Days,
+}
+
+/// A filter as the filter bar holds it and a saved view keeps it: a condition the cache runs
+/// as it is, or a date preset the window resolves first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FilterSpec {
+    Condition { condition: Condition },
+    DatePreset { column: String, preset: DatePreset },
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct RecordQuery {
     pub search: String,
+    /// Every condition holds (AND), together with the search.
+    pub filter: Vec<Condition>,
     pub sort: Option<SortSpec>,
     pub offset: u32,
     pub limit: u32,
@@ -161,6 +190,13 @@ pub struct DetailField {
 pub struct RecordDetail {
     pub fields: Vec<DetailField>,
     pub raw_json: String,
+}
+
+/// How many of the shown rows hold one value of a column (a one-of filter's choice).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ValueCount {
+    pub value: String,
+    pub count: u32,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

@@ -155,6 +155,7 @@ fn build(path: &std::path::Path) -> Cache {
 }
 
 fn q(search: &str, sort: Option<(&str, bool)>, offset: u64) -> Query {
+    filter: Vec::new(),
     Query {
         search: search.into(),
         sort: sort.map(|(k, d)| Sort {

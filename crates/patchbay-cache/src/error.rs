@@ -63,6 +63,11 @@ pub enum CacheError {
     #[error("Invalid query: {0}")]
     InvalidQuery(String),
 
+    /// A filter that does not fit its column (or is not a filter at all); the text says which
+    /// rule it broke, for the log.
+    #[error("That filter can't be used: {0}.")]
+    InvalidFilter(String),
+
     #[error(
         "This refresh was stopped because the cached records were deleted or another refresh \
          started. Press Refresh again."

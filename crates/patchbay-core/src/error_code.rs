@@ -116,6 +116,8 @@ error_codes! {
     // Reading and exporting records.
     RecordsQueryTooLong = "records.query_too_long",
     RecordsNotFound = "records.not_found",
+    /// A filter that does not fit its column (a date range on text, an end before the start).
+    RecordsFilterInvalid = "records.filter_invalid",
     // People (one person across the tools).
     PeopleUnknownPerson = "people.unknown_person",
     PeopleUnknownDecision = "people.unknown_decision",
@@ -356,6 +358,10 @@ impl ErrorCode {
             RecordsNotFound => (
                 "That record is no longer here.".to_string(),
                 "Press Refresh to update the list.",
+            ),
+            RecordsFilterInvalid => (
+                "One of the filters can't be used on its column.".to_string(),
+                "Check its dates or numbers (the start before the end), or remove it.",
             ),
             PeopleUnknownPerson => (
                 "That person is no longer here: a merge or a refresh changed who is who.".to_string(),

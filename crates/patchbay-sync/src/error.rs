@@ -74,6 +74,7 @@ pub fn cache_code(e: &CacheError) -> ErrorCode {
         CacheError::ExportWrite(_) => ErrorCode::ExportWriteFailed,
         CacheError::UnknownPerson(_) => ErrorCode::PeopleUnknownPerson,
         CacheError::UnknownDecision(_) => ErrorCode::PeopleUnknownDecision,
+        CacheError::InvalidFilter(_) => ErrorCode::RecordsFilterInvalid,
         CacheError::InvalidId(_)
         | CacheError::UnknownColumn(_)
         | CacheError::NotADateColumn(_)

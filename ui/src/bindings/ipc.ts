@@ -27,6 +27,7 @@ import type { Settings } from "./Settings";
 import type { SyncProgress } from "./SyncProgress";
 import type { SyncStatus } from "./SyncStatus";
 import type { SyncSummary } from "./SyncSummary";
+import type { ValueCount } from "./ValueCount";
 import type { WeekCount } from "./WeekCount";
 
 export type { Unlisten };
@@ -138,10 +139,11 @@ export function recordDetail(list: ListRef, index: number): Promise<RecordDetail
 }
 
 /**
- * Records per week, for the chart of leads and contacts.
+ * Records per week, for the chart of leads and contacts, of the rows the table
+ * shows (the query's search and filters; its sort and paging are ignored).
  */
-export function weeklyCounts(list: ListRef): Promise<Array<WeekCount>> {
-  return invoke<Array<WeekCount>>('weekly_counts', { list });
+export function weeklyCounts(list: ListRef, query: RecordQuery): Promise<Array<WeekCount>> {
+  return invoke<Array<WeekCount>>('weekly_counts', { list, query });
 }
 
 /**
@@ -221,6 +223,14 @@ export function splitPerson(person: PersonId, records: Array<RecordRef>): Promis
  */
 export function undoPeopleDecision(decision: DecisionId): Promise<void> {
   return invoke<undefined>('undo_people_decision', { decision });
+}
+
+/**
+ * The most common values of a column among the rows the table shows (the
+ * other filters and the search), with their counts: a one-of filter's choices.
+ */
+export function valueCounts(list: ListRef, column: string, query: RecordQuery): Promise<Array<ValueCount>> {
+  return invoke<Array<ValueCount>>('value_counts', { list, column, query });
 }
 
 /**

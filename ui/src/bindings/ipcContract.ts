@@ -26,6 +26,7 @@ import type { Settings } from "./Settings";
 import type { SyncProgress } from "./SyncProgress";
 import type { SyncStatus } from "./SyncStatus";
 import type { SyncSummary } from "./SyncSummary";
+import type { ValueCount } from "./ValueCount";
 import type { WeekCount } from "./WeekCount";
 
 /** Every command the app registers: its arguments (the keys the window sends) and its answer. */
@@ -44,7 +45,7 @@ export type Commands = {
   sync_statuses: { args: { providerId: string, accountId: string }, result: Array<SyncStatus> },
   query_records: { args: { list: ListRef, query: RecordQuery }, result: RecordPage },
   record_detail: { args: { list: ListRef, index: number }, result: RecordDetail },
-  weekly_counts: { args: { list: ListRef }, result: Array<WeekCount> },
+  weekly_counts: { args: { list: ListRef, query: RecordQuery }, result: Array<WeekCount> },
   export_csv: { args: { list: ListRef, query: RecordQuery }, result: ExportResult },
   export_json: { args: { list: ListRef, query: RecordQuery }, result: ExportResult },
   people: { args: { query: PeopleQuery }, result: PeoplePage },
@@ -56,6 +57,7 @@ export type Commands = {
   merge_people: { args: { a: PersonId, b: PersonId }, result: PeopleDecision },
   split_person: { args: { person: PersonId, records: Array<RecordRef> }, result: PeopleDecision },
   undo_people_decision: { args: { decision: DecisionId }, result: null },
+  value_counts: { args: { list: ListRef, column: string, query: RecordQuery }, result: Array<ValueCount> },
 };
 
 /** Each command's argument keys, in the order of the Rust parameters. */
@@ -74,7 +76,7 @@ export const COMMAND_ARGS = {
   sync_statuses: ["providerId", "accountId"],
   query_records: ["list", "query"],
   record_detail: ["list", "index"],
-  weekly_counts: ["list"],
+  weekly_counts: ["list", "query"],
   export_csv: ["list", "query"],
   export_json: ["list", "query"],
   people: ["query"],
@@ -86,6 +88,7 @@ export const COMMAND_ARGS = {
   merge_people: ["a", "b"],
   split_person: ["person", "records"],
   undo_people_decision: ["decision"],
+  value_counts: ["list", "column", "query"],
 } as const satisfies { [K in keyof Commands]: ReadonlyArray<keyof Commands[K]["args"]> };
 
 /** Every event the app emits and its payload. */

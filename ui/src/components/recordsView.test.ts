@@ -275,10 +275,10 @@ describe('records view', () => {
     await expect.poll(() => rows().length).toBeGreaterThan(1);
     await page.getByRole('button', { name: 'Columns' }).click();
     await page.getByRole('checkbox', { name: 'Email' }).click();
-    await expect.poll(() => document.querySelectorAll('[role="columnheader"]').length).toBe(2);
+    await expect.poll(() => document.querySelectorAll('[role="columnheader"]').length).toBe(3);
     expect(rows()[0]?.textContent).not.toContain('@example.com');
     await page.getByRole('checkbox', { name: 'Email' }).click();
-    await expect.poll(() => document.querySelectorAll('[role="columnheader"]').length).toBe(3);
+    await expect.poll(() => document.querySelectorAll('[role="columnheader"]').length).toBe(4);
   });
 
   test('Export CSV sends the current view and shows the written path', async () => {
@@ -289,7 +289,7 @@ describe('records view', () => {
     await expect.element(page.getByTestId('export-result')).toHaveTextContent('Saved 111 records to /home/ana/Downloads/whatconverts-leads.csv');
     expect(mounted.backend.callsOf('export_csv').at(-1)?.args).toEqual({
       list: { provider: 'whatconverts', account: 'wc-acme', resource: 'leads' },
-      query: { search: 'lead1', sort: null, offset: 0, limit: 111 },
+      query: { search: 'lead1', filter: [], sort: null, offset: 0, limit: 111 },
     });
   });
 
@@ -443,5 +443,23 @@ describe('records view', () => {
     const offsets = mounted.backend.callsOf('query_records').map((c) => (c.args.query as { offset: number }).offset);
     expect(offsets).toContain(99_900);
     expect(offsets.length).toBeLessThan(10);
+  });
+});
+
+describe('records view filters', () => {
+  test('a one-of filter narrows the table, and the chart and the export follow it', async () => {
+    const mounted = await openWhatConverts();
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('250 of 250 records');
+    await userEvent.selectOptions(page.getByLabelText('Filter by'), 'Source');
+    // 250 leads take the three sources in turn: 84 google, 83 each of the others.
+    await expect.element(page.getByRole('checkbox', { name: 'google (84)' })).toBeVisible();
+    await page.getByRole('checkbox', { name: 'newsletter (83)' }).click();
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('83 of 250 records');
+    const filter = [{ column: 'source', test: { op: 'one_of', values: ['newsletter'] } }];
+    await expect.poll(() => mounted.backend.callsOf('weekly_counts').at(-1)?.args).toMatchObject({ query: { filter } });
+    await expect.poll(() => rows()[0]?.textContent).toContain('newsletter');
+    await page.getByTestId('export').click();
+    await expect.element(page.getByTestId('export-result')).toHaveTextContent('Saved 83 records');
+    expect(mounted.backend.callsOf('export_csv').at(-1)?.args).toMatchObject({ query: { filter } });
   });
 });

@@ -5,7 +5,10 @@ import type { SortSpec } from '../bindings/SortSpec';
 import type { SyncProgress } from '../bindings/SyncProgress';
 import type { SyncStatus } from '../bindings/SyncStatus';
 import * as ipc from '../ipc';
+import type { FilterSpec } from '../bindings/FilterSpec';
+import type { RecordQuery } from '../bindings/RecordQuery';
 import { detailValues, systemLocale } from '../lib/cellFormat';
+import { toConditions } from '../lib/filters';
 import { debounce } from '../lib/debounce';
 import { h } from '../lib/dom';
 import { formatCount, formatTime, records } from '../lib/format';
@@ -14,6 +17,7 @@ import { markShownAndPainted } from '../lib/timing';
 import { createColumnChooser } from './columnChooser';
 import type { DetailPanel } from './detailPanel';
 import { createErrorAlert } from './errorAlert';
+import { createFilterBar } from './filterBar';
 import { createProgressBar } from './progressBar';
 import { createRecordsTable } from './recordsTable';
 import { createSearchBox } from './searchBox';
@@ -54,6 +58,7 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
   let shownCount: number | null = null;
   let search = '';
   let sort: SortSpec | null = null;
+  let filters: FilterSpec[] = [];
   let searchAnswered = true;
   let rowsShown = false;
   let firstRowsLoading = false;
@@ -106,7 +111,7 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
     onSort(next) {
       sort = next;
       table.scrollToTop();
-      void source.setQuery(search, sort);
+      void source.setQuery(search, sort, conditions());
     },
     onOpen(row: RecordRow) {
       const from = document.activeElement instanceof HTMLElement ? document.activeElement : null;
@@ -120,11 +125,32 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
     },
   });
 
-  const searchBox = createSearchBox((text) => {
-    search = text;
+  /** The filters as the cache runs them: date presets resolved for today, in the user's zone. */
+  function conditions(): RecordQuery['filter'] {
+    return toConditions(filters, new Date());
+  }
+
+  /** The rows shown changed (search or filters): the table, the chart and the choices follow. */
+  function narrowed(): Promise<void> {
     searchAnswered = false;
     table.scrollToTop();
-    return source.setQuery(search, sort);
+    // The source takes the new query at once; the choices and the chart then read it.
+    const rows = source.setQuery(search, sort, conditions());
+    filterBar.refreshChoices();
+    return Promise.all([rows, loadChart()]).then(() => undefined);
+  }
+
+  const searchBox = createSearchBox((text) => {
+    search = text;
+    return narrowed();
+  });
+  const filterBar = createFilterBar({
+    columns: resource.columns,
+    loadChoices: (column) => ipc.valueCounts(list, column, source.query()),
+    onChange(next) {
+      filters = next;
+      void narrowed();
+    },
   });
   const chooser = createColumnChooser(resource.columns, (visible) => {
     table.setVisibleColumns(visible);
@@ -162,6 +188,7 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
     exportBar,
     exportStatus,
     exportError.el,
+    filterBar.el,
     queryError.el,
     table.el,
     chart ? h('div', { class: 'chart-wrap' }, chart.el, chartError.el) : null,
@@ -198,7 +225,7 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
     if (!chart) return;
     chartError.show(null);
     try {
-      chart.update(await ipc.weeklyCounts(list));
+      chart.update(await ipc.weeklyCounts(list, source.query()));
     } catch (error) {
       chartError.showError(error, "We couldn't draw the weekly chart.");
     }

@@ -31,7 +31,7 @@ type Rows = {
   };
 };
 
-const query: RecordQuery = { search: 'lead', sort: { key: 'name', descending: true }, offset: 50, limit: 25 };
+const query: RecordQuery = { search: 'lead', filter: [{ column: 'source', test: { op: 'one_of', values: ['google'] } }], sort: { key: 'name', descending: true }, offset: 50, limit: 25 };
 const peopleQuery: PeopleQuery = {
   search: 'maria',
   sort: { key: 'last_seen', descending: true },
@@ -75,7 +75,7 @@ function rows(settings: Commands['save_settings']['args']['settings']): Rows {
       args: { ...ref, index: 7 },
       send: (a) => ipc.recordDetail(a.list, a.index),
     },
-    weekly_counts: { args: ref, send: (a) => ipc.weeklyCounts(a.list) },
+    weekly_counts: { args: { ...ref, query }, send: (a) => ipc.weeklyCounts(a.list, a.query) },
     export_csv: {
       args: { ...ref, query },
       send: (a) => ipc.exportCsv(a.list, a.query),
@@ -100,6 +100,7 @@ function rows(settings: Commands['save_settings']['args']['settings']): Rows {
       send: (a) => ipc.splitPerson(a.person, a.records),
     },
     undo_people_decision: { args: { decision: 1 }, send: (a) => ipc.undoPeopleDecision(a.decision) },
+    value_counts: { args: { ...ref, column: 'source', query }, send: (a) => ipc.valueCounts(a.list, a.column, a.query) },
   };
 }
 

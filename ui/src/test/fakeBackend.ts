@@ -25,6 +25,8 @@ import type { PeopleQuery } from '../bindings/PeopleQuery';
 import { FakePeopleStore } from './fakePeople';
 import type { ColumnKind } from '../bindings/ColumnKind';
 import type { ColumnView } from '../bindings/ColumnView';
+import type { Condition } from '../bindings/Condition';
+import type { ValueCount } from '../bindings/ValueCount';
 
 export interface Call {
   cmd: string;
@@ -102,6 +104,7 @@ export const LEADS: ResourceView = {
     column('name', 'Name', 'text'),
     column('email', 'Email', 'email'),
     column('value', 'Value', 'money', { currency: 'USD' }),
+    column('source', 'Source', 'text'),
   ],
 };
 export const CALLS: ResourceView = {
@@ -120,8 +123,11 @@ export const FORMS: ResourceView = {
   columns: [column('form', 'Form', 'text')],
 };
 
+/** The fake leads' sources, in turn: Google's share is a third, give or take one. */
+export const LEAD_SOURCES = ['google', 'facebook', 'newsletter'];
+
 export function leadCells(i: number): string[] {
-  return [`Lead ${i}`, `lead${i}@example.com`, `$${(i % 1000).toString()}.00`];
+  return [`Lead ${i}`, `lead${i}@example.com`, `$${(i % 1000).toString()}.00`, LEAD_SOURCES[i % LEAD_SOURCES.length] ?? ''];
 }
 
 /**
@@ -300,12 +306,44 @@ export class FakeBackend {
     await this.setTile({ ...tile, waiting_authorize_url: null, accounts });
   }
 
-  private query(q: RecordQuery): RecordPage {
-    const needle = q.search.toLowerCase();
-    let positions: number[] = [];
-    for (let i = 0; i < this.rowCount; i += 1) {
-      if (needle === '' || leadCells(i).some((c) => c.toLowerCase().includes(needle))) positions.push(i);
+  /** The leads' text filters, as the cache runs them (case-insensitive); other tests keep every row. */
+  private static passes(cells: string[], condition: Condition): boolean {
+    const cell = (cells[LEADS.columns.findIndex((c) => c.key === condition.column)] ?? '').toLowerCase();
+    const t = condition.test;
+    switch (t.op) {
+      case 'one_of': return t.values.some((v) => v.toLowerCase() === cell);
+      case 'equals': return t.value.toLowerCase() === cell;
+      case 'contains': return cell.includes(t.value.toLowerCase());
+      case 'is_empty': return cell === '';
+      default: return true;
     }
+  }
+
+  private positions(q: RecordQuery, skipColumn: string | null = null): number[] {
+    const needle = q.search.toLowerCase();
+    const positions: number[] = [];
+    for (let i = 0; i < this.rowCount; i += 1) {
+      const cells = leadCells(i);
+      if (needle !== '' && !cells.some((c) => c.toLowerCase().includes(needle))) continue;
+      if (!q.filter.every((c) => c.column === skipColumn || FakeBackend.passes(cells, c))) continue;
+      positions.push(i);
+    }
+    return positions;
+  }
+
+  /** A one-of filter's choices: counts of a column's values among the other filters' rows. */
+  private valueCounts(column: string, q: RecordQuery): ValueCount[] {
+    const at = LEADS.columns.findIndex((c) => c.key === column);
+    const counts = new Map<string, number>();
+    for (const i of this.positions(q, column)) {
+      const v = leadCells(i)[at] ?? '';
+      if (v !== '') counts.set(v, (counts.get(v) ?? 0) + 1);
+    }
+    return [...counts].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count || a.value.localeCompare(b.value)).slice(0, 50);
+  }
+
+  private query(q: RecordQuery): RecordPage {
+    let positions = this.positions(q);
     if (q.sort?.descending) positions = positions.reverse();
     return {
       total: this.rowCount,
@@ -413,6 +451,7 @@ export class FakeBackend {
       if (decision === 'empty') return reject('people.nothing_to_split', 'Choose some of this person\'s records to split off, not all of them.');
       return decision ?? unknownPerson();
     },
+    value_counts: ({ column, query }) => this.valueCounts(column, query),
     undo_people_decision: ({ decision }) => {
       if (!this.peopleStore.undo(decision)) return reject('people.unknown_decision', 'That change was already undone.');
       return null;

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod export;
+mod filter;
 mod migrations;
 mod people;
 mod query;
@@ -72,6 +73,7 @@ pub fn filled(records: &[(String, Value)]) -> (TempDir, Cache) {
 }
 
 pub fn q(search: &str) -> Query {
+    filter: Vec::new(),
     Query {
         search: search.into(),
         sort: None,
