@@ -253,12 +253,15 @@ describe('records view', () => {
     await userEvent.keyboard('{Escape}');
     await expect.element(panel).not.toBeVisible();
 
-    const row = rows()[2];
-    row?.focus();
+    rows()[2]?.querySelector<HTMLElement>('[role="gridcell"]')?.focus();
     await userEvent.keyboard('{ArrowDown}');
-    await expect.poll(() => document.activeElement?.getAttribute('aria-rowindex')).toBe('5');
+    await expect.poll(() => document.activeElement?.closest('[role="row"]')?.getAttribute('aria-rowindex')).toBe('5');
     await userEvent.keyboard('{Enter}');
     await expect.element(panel).toHaveTextContent('lead3@example.com');
+    // Escape in the table closes the detail too, and focus stays on the cell.
+    (document.activeElement as HTMLElement | null)?.focus();
+    await userEvent.keyboard('{Escape}');
+    await expect.element(panel).not.toBeVisible();
   });
 
   test('a failed record_detail shows an alert in the panel', async () => {
@@ -461,5 +464,18 @@ describe('records view filters', () => {
     await page.getByTestId('export').click();
     await expect.element(page.getByTestId('export-result')).toHaveTextContent('Saved 83 records');
     expect(mounted.backend.callsOf('export_csv').at(-1)?.args).toMatchObject({ query: { filter } });
+  });
+});
+
+describe('records view keys', () => {
+  test('/ focuses the search from the table, but is typed as usual in a field', async () => {
+    await openWhatConverts();
+    await expect.poll(() => rows().length).toBeGreaterThan(1);
+    rows()[0]?.querySelector<HTMLElement>('[role="gridcell"]')?.focus();
+    await userEvent.keyboard('/');
+    const search = page.getByRole('searchbox', { name: 'Search records' });
+    await expect.element(search).toHaveFocus();
+    await userEvent.keyboard('a/b');
+    await expect.element(search).toHaveValue('a/b');
   });
 });

@@ -8,6 +8,7 @@ import * as ipc from '../ipc';
 import type { FilterSpec } from '../bindings/FilterSpec';
 import type { RecordQuery } from '../bindings/RecordQuery';
 import { detailValues, systemLocale } from '../lib/cellFormat';
+import { loadLayout, saveLayout } from '../lib/columnLayout';
 import { toConditions } from '../lib/filters';
 import { debounce } from '../lib/debounce';
 import { h } from '../lib/dom';
@@ -101,9 +102,14 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
     source.ensure(start, end);
   }, 40);
 
+  const layout = loadLayout(providerId, resource.id, resource.columns);
   const table = createRecordsTable({
     label: `${options.providerName} ${noun}`,
     columns: resource.columns,
+    layout,
+    onLayout(next) {
+      saveLayout(providerId, resource.id, next);
+    },
     getRow: (position) => source.get(position),
     onRange: (start, end) => {
       ensureRange(start, end);
@@ -154,7 +160,7 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
   });
   const chooser = createColumnChooser(resource.columns, (visible) => {
     table.setVisibleColumns(visible);
-  });
+  }, layout.hidden);
 
   const exportButton = h('button', { type: 'button', 'data-testid': 'export' }, 'Export CSV');
   const exportJsonButton = h('button', { type: 'button', class: 'secondary', 'data-testid': 'export-json' }, 'Export JSON');
@@ -193,6 +199,20 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
     table.el,
     chart ? h('div', { class: 'chart-wrap' }, chart.el, chartError.el) : null,
   );
+
+  // `/` goes to the search (as in mail and chat apps) unless the user is typing somewhere;
+  // Escape in the table closes the record's detail.
+  el.addEventListener('keydown', (e) => {
+    const target = e.target as HTMLElement;
+    const typing = target.closest('input, textarea, select, [contenteditable="true"]') !== null;
+    if (e.key === '/' && !typing && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      e.preventDefault();
+      searchBox.focus();
+    } else if (e.key === 'Escape' && table.el.contains(target) && options.detail.isOpen()) {
+      e.preventDefault();
+      options.detail.close();
+    }
+  });
 
   async function exportView(run: typeof ipc.exportCsv): Promise<void> {
     exportError.show(null);
