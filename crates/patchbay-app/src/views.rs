@@ -122,7 +122,7 @@ impl ListRef {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SortSpec {
     pub key: String,
     pub descending: bool,
@@ -154,6 +154,37 @@ pub enum FilterSpec {
     Condition { condition: Condition },
     DatePreset { column: String, preset: DatePreset },
 }
+
+/// A list's columns as the user arranged them: order, hidden ones, widths in pixels.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct ViewColumns {
+    /// Every column key, in display order.
+    pub order: Vec<String>,
+    pub hidden: Vec<String>,
+    /// Widths of the columns the user resized.
+    pub widths: std::collections::BTreeMap<String, u32>,
+}
+
+/// What a saved view keeps: the filters (date presets stay relative), search, sort and columns.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct ViewSettings {
+    pub search: String,
+    pub filter: Vec<FilterSpec>,
+    pub sort: Option<SortSpec>,
+    pub columns: ViewColumns,
+}
+
+/// A named view of one list of one account, kept in the world's cache.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct SavedView {
+    pub id: ViewId,
+    pub name: String,
+    pub settings: ViewSettings,
+}
+
+/// A saved view's id (the cache's row id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ViewId(#[ts(type = "number")] pub i64);
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct RecordQuery {

@@ -155,9 +155,9 @@ fn build(path: &std::path::Path) -> Cache {
 }
 
 fn q(search: &str, sort: Option<(&str, bool)>, offset: u64) -> Query {
-    filter: Vec::new(),
     Query {
         search: search.into(),
+        filter: Vec::new(),
         sort: sort.map(|(k, d)| Sort {
             key: k.into(),
             descending: d,

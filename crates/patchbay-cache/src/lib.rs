@@ -23,6 +23,7 @@ mod ids;
 mod migrations;
 mod people;
 mod query;
+mod saved_views;
 mod schema;
 mod writer;
 
@@ -46,6 +47,7 @@ pub use people::{
     FunnelStepKind, IdentityFields, MergeSuggestion, PeoplePage, PeopleQuery, PeopleSort,
     PeopleSortKey, PersonDetail, PersonRow, RecordRef, RecordRole, TimelineEntry,
 };
+pub use saved_views::{SavedView, MAX_NAME as MAX_VIEW_NAME};
 pub use writer::{PageStats, SyncWriter};
 
 /// One column the records table shows, read from each record with an RFC 6901 JSON pointer.

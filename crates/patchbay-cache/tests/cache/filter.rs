@@ -30,11 +30,11 @@ fn leads() -> Vec<Lead> {
         .map(|id| Lead {
             id,
             name: format!("Lead {id} {}", WORDS[(id % 4) as usize]),
-            // Every 11th lead has no source; the rest cycle unevenly (Google most often).
+            // Every 11th lead has no source; the rest cycle unevenly (Direct most often).
             source: if id % 11 == 0 {
                 None
             } else {
-                Some(SOURCES[((id * id) % 7).min(4) as usize])
+                Some(SOURCES[(id % 7).min(4) as usize])
             },
             value: (id % 13 != 0).then(|| f64::from(id % 500) + 0.5),
             created: START + i64::from(id) * STEP,

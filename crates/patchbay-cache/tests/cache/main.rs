@@ -7,6 +7,7 @@ mod filter;
 mod migrations;
 mod people;
 mod query;
+mod saved_views;
 mod secrets;
 mod sync;
 
@@ -73,9 +74,9 @@ pub fn filled(records: &[(String, Value)]) -> (TempDir, Cache) {
 }
 
 pub fn q(search: &str) -> Query {
-    filter: Vec::new(),
     Query {
         search: search.into(),
+        filter: Vec::new(),
         sort: None,
         offset: 0,
         limit: 100,

@@ -302,7 +302,7 @@ fn a_version_2_database_becomes_the_default_account_with_nothing_lost() {
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
     assert_eq!(version, SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 5);
+    assert_eq!(SCHEMA_VERSION, 6);
     let states: i64 = conn
         .query_row("SELECT count(*) FROM sync_state", [], |r| r.get(0))
         .unwrap();
