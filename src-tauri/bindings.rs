@@ -89,6 +89,10 @@ fn generated() -> Vec<(String, String)> {
         ValueCount,
         DatePreset,
         FilterSpec,
+        SavedView,
+        ViewColumns,
+        ViewId,
+        ViewSettings,
     ];
     // The shell's `CommandError` is the core's `UserError` (one type); the IPC client keeps
     // its name through this re-export.

@@ -90,6 +90,19 @@ macro_rules! ipc_table {
                 /// other filters and the search), with their counts: a one-of filter's choices.
                 value_counts(list: ListRef, column: String, query: RecordQuery) -> Vec<ValueCount>
                     => commands::value_counts;
+                /// The list's saved views, by name.
+                list_views(list: ListRef) -> Vec<SavedView> => commands::list_views;
+                /// Saves the table's filters, search, sort and columns as a new view.
+                save_view(list: ListRef, name: String, settings: ViewSettings) -> SavedView
+                    => commands::save_view;
+                /// Renames a view and/or replaces its settings (null keeps what it has).
+                update_view(list: ListRef, id: ViewId, name: Option<String>, settings: Option<ViewSettings>)
+                    -> SavedView => commands::update_view;
+                /// A copy of a view under a new name.
+                duplicate_view(list: ListRef, id: ViewId, name: String) -> SavedView
+                    => commands::duplicate_view;
+                /// Deletes a saved view.
+                delete_view(list: ListRef, id: ViewId) -> () => commands::delete_view;
             }
             events {
                 /// The active world's tiles, after any connection change (and a world switch).

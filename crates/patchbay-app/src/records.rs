@@ -272,8 +272,8 @@ pub async fn weekly(state: &AppState, list: &ListRef, q: RecordQuery) -> Result<
     let Some(column) = chart_column(&def).map(str::to_string) else {
         return Ok(Vec::new());
     };
-    blocking(
-        move || match cache.weekly_counts(&provider, account.as_str(), &resource, &column, &shown) {
+    blocking(move || {
+        match cache.weekly_counts(&provider, account.as_str(), &resource, &column, &shown) {
             Ok(weeks) => Ok(weeks
                 .into_iter()
                 .map(|w| WeekCount {
@@ -283,8 +283,8 @@ pub async fn weekly(state: &AppState, list: &ListRef, q: RecordQuery) -> Result<
                 .collect()),
             Err(patchbay_cache::CacheError::NotCached { .. }) => Ok(Vec::new()),
             Err(e) => Err(cache_error(e)),
-        },
-    )
+        }
+    })
     .await
 }
 

@@ -111,7 +111,13 @@ pub async fn duplicate(
             .find(|v| v.id == id.0)
             .ok_or_else(|| cache_error(patchbay_cache::CacheError::UnknownView(id.0)))?;
         cache
-            .create_view(&l.provider, &l.account, &l.resource, &name, &original.settings)
+            .create_view(
+                &l.provider,
+                &l.account,
+                &l.resource,
+                &name,
+                &original.settings,
+            )
             .map(from_cache)
             .map_err(cache_error)
     })

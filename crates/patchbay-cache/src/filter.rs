@@ -135,7 +135,9 @@ pub(crate) fn compile(
                 let lo = min.unwrap_or(f64::NEG_INFINITY);
                 let hi = max.unwrap_or(f64::INFINITY);
                 if lo.is_nan() || hi.is_nan() || (min.is_none() && max.is_none()) || lo > hi {
-                    return Err(invalid("a number range needs a lowest or a highest value, in that order"));
+                    return Err(invalid(
+                        "a number range needs a lowest or a highest value, in that order",
+                    ));
                 }
                 let mut parts = Vec::new();
                 if let Some(lo) = min {
@@ -307,16 +309,14 @@ mod tests {
                 },
             ),
             cond("name", FilterTest::OneOf { values: vec![] }),
-            cond(
-                "name",
-                FilterTest::Contains {
-                    value: "  ".into(),
-                },
-            ),
+            cond("name", FilterTest::Contains { value: "  ".into() }),
         ];
         for c in bad {
             let err = compile(&res(), std::slice::from_ref(&c), "t", 1).unwrap_err();
-            assert!(matches!(err, CacheError::InvalidFilter(_)), "{c:?}: {err:?}");
+            assert!(
+                matches!(err, CacheError::InvalidFilter(_)),
+                "{c:?}: {err:?}"
+            );
         }
         let many = vec![cond("name", FilterTest::IsEmpty); MAX_CONDITIONS + 1];
         assert!(matches!(

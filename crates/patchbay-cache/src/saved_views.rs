@@ -33,7 +33,8 @@ fn check_name(name: &str) -> Result<String, CacheError> {
 }
 
 fn check_settings(settings: &str) -> Result<(), CacheError> {
-    if settings.len() > MAX_SETTINGS || serde_json::from_str::<serde_json::Value>(settings).is_err() {
+    if settings.len() > MAX_SETTINGS || serde_json::from_str::<serde_json::Value>(settings).is_err()
+    {
         return Err(CacheError::InvalidQuery(
             "a saved view's settings must be JSON of at most 64 KiB".into(),
         ));
@@ -60,11 +61,7 @@ fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<SavedView> {
     })
 }
 
-fn one(
-    conn: &Connection,
-    list: (&str, &str, &str),
-    id: i64,
-) -> Result<SavedView, CacheError> {
+fn one(conn: &Connection, list: (&str, &str, &str), id: i64) -> Result<SavedView, CacheError> {
     conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM saved_view
          WHERE id = ?1 AND provider = ?2 AND account = ?3 AND resource = ?4"
@@ -111,9 +108,20 @@ impl Cache {
             "INSERT INTO saved_view (provider, account, resource, name, settings, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?
-        .execute(params![provider, account, resource, name, settings, now_rfc3339()])
+        .execute(params![
+            provider,
+            account,
+            resource,
+            name,
+            settings,
+            now_rfc3339()
+        ])
         .map_err(name_taken(&name))?;
-        one(&conn, (provider, account, resource), conn.last_insert_rowid())
+        one(
+            &conn,
+            (provider, account, resource),
+            conn.last_insert_rowid(),
+        )
     }
 
     /// Changes a view's name, its settings, or both (`None` keeps what it has).

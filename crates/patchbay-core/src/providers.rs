@@ -537,20 +537,29 @@ fn check_currency(r: &ResourceDef, c: &ColumnDef) -> Result<(), Refusal> {
     if has_currency && c.kind != ColumnKind::Money {
         return Err((
             "currency".into(),
-            format!("column {:?} has a currency but is not of type \"money\"", c.key),
+            format!(
+                "column {:?} has a currency but is not of type \"money\"",
+                c.key
+            ),
         ));
     }
     if c.currency.is_some() && c.currency_column.is_some() {
         return Err((
             "currency".into(),
-            format!("column {:?} has both currency and currency_column; keep one", c.key),
+            format!(
+                "column {:?} has both currency and currency_column; keep one",
+                c.key
+            ),
         ));
     }
     if let Some(code) = &c.currency {
         if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err((
                 "currency".into(),
-                format!("column {:?} has currency {code:?}; use an ISO 4217 code such as \"USD\"", c.key),
+                format!(
+                    "column {:?} has currency {code:?}; use an ISO 4217 code such as \"USD\"",
+                    c.key
+                ),
             ));
         }
     }

@@ -2,4 +2,8 @@
 import type { Condition } from "./Condition";
 import type { DatePreset } from "./DatePreset";
 
+/**
+ * A filter as the filter bar holds it and a saved view keeps it: a condition the cache runs
+ * as it is, or a date preset the window resolves first.
+ */
 export type FilterSpec = { "kind": "condition", condition: Condition, } | { "kind": "date_preset", column: string, preset: DatePreset, };

@@ -22,11 +22,14 @@ import type { RecordPage } from "./RecordPage";
 import type { RecordQuery } from "./RecordQuery";
 import type { RecordRef } from "./RecordRef";
 import type { ResourceView } from "./ResourceView";
+import type { SavedView } from "./SavedView";
 import type { Settings } from "./Settings";
 import type { SyncProgress } from "./SyncProgress";
 import type { SyncStatus } from "./SyncStatus";
 import type { SyncSummary } from "./SyncSummary";
 import type { ValueCount } from "./ValueCount";
+import type { ViewId } from "./ViewId";
+import type { ViewSettings } from "./ViewSettings";
 import type { WeekCount } from "./WeekCount";
 
 /** Every command the app registers: its arguments (the keys the window sends) and its answer. */
@@ -58,6 +61,11 @@ export type Commands = {
   split_person: { args: { person: PersonId, records: Array<RecordRef> }, result: PeopleDecision },
   undo_people_decision: { args: { decision: DecisionId }, result: null },
   value_counts: { args: { list: ListRef, column: string, query: RecordQuery }, result: Array<ValueCount> },
+  list_views: { args: { list: ListRef }, result: Array<SavedView> },
+  save_view: { args: { list: ListRef, name: string, settings: ViewSettings }, result: SavedView },
+  update_view: { args: { list: ListRef, id: ViewId, name: string | null, settings: ViewSettings | null }, result: SavedView },
+  duplicate_view: { args: { list: ListRef, id: ViewId, name: string }, result: SavedView },
+  delete_view: { args: { list: ListRef, id: ViewId }, result: null },
 };
 
 /** Each command's argument keys, in the order of the Rust parameters. */
@@ -89,6 +97,11 @@ export const COMMAND_ARGS = {
   split_person: ["person", "records"],
   undo_people_decision: ["decision"],
   value_counts: ["list", "column", "query"],
+  list_views: ["list"],
+  save_view: ["list", "name", "settings"],
+  update_view: ["list", "id", "name", "settings"],
+  duplicate_view: ["list", "id", "name"],
+  delete_view: ["list", "id"],
 } as const satisfies { [K in keyof Commands]: ReadonlyArray<keyof Commands[K]["args"]> };
 
 /** Every event the app emits and its payload. */

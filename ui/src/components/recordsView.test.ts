@@ -479,3 +479,56 @@ describe('records view keys', () => {
     await expect.element(search).toHaveValue('a/b');
   });
 });
+
+describe('saved views', () => {
+  test('save the table as a view, leave it, open it again; rename, duplicate and delete', async () => {
+    const mounted = await openWhatConverts();
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('250 of 250 records');
+    await userEvent.selectOptions(page.getByLabelText('Filter by'), 'Source');
+    await page.getByRole('checkbox', { name: 'google (84)' }).click();
+    await page.getByRole('searchbox', { name: 'Search records' }).fill('lead1');
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent(/^\d+ of 250 records$/);
+    const narrowed = page.getByTestId('row-count').element().textContent;
+
+    await page.getByRole('button', { name: 'Save view…' }).click();
+    await userEvent.keyboard('Google leads{Enter}');
+    await expect.element(page.getByTestId('view-status')).toHaveTextContent('Saved “Google leads”.');
+    expect(mounted.backend.views.map((v) => v.settings)).toEqual([{
+      search: 'lead1',
+      filter: [{ kind: 'condition', condition: { column: 'source', test: { op: 'one_of', values: ['google'] } } }],
+      sort: null,
+      columns: { order: ['name', 'email', 'value', 'source'], hidden: [], widths: {} },
+    }]);
+
+    // Back to every record, then the view again: its filter, search and count come back.
+    await userEvent.selectOptions(page.getByLabelText('View', { exact: true }), 'All records');
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await page.getByRole('searchbox', { name: 'Search records' }).fill('');
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('250 of 250 records');
+    await userEvent.selectOptions(page.getByLabelText('View', { exact: true }), 'Google leads');
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent(narrowed);
+    await expect.element(page.getByRole('searchbox', { name: 'Search records' })).toHaveValue('lead1');
+    await expect.element(page.getByRole('checkbox', { name: /^google/ })).toBeChecked();
+    expect(mounted.backend.lastQuery()).toMatchObject({ search: 'lead1', filter: [{ column: 'source' }] });
+
+    // A name already taken is refused in words; the form stays open to fix it.
+    await page.getByRole('button', { name: 'Duplicate' }).click();
+    await expect.element(page.getByLabelText('Name of the copy')).toHaveValue('Google leads (copy)');
+    await page.getByLabelText('Name of the copy').fill('GOOGLE LEADS');
+    await userEvent.keyboard('{Enter}');
+    await expect.element(page.getByRole('alert')).toHaveTextContent('This list already has a view with that name.');
+    await page.getByLabelText('Name of the copy').fill('Google again');
+    await userEvent.keyboard('{Enter}');
+    await expect.element(page.getByTestId('view-status')).toHaveTextContent('Saved “Google again”.');
+
+    await page.getByRole('button', { name: 'Rename…' }).click();
+    await page.getByLabelText('New name').fill('Google, lead 1');
+    await userEvent.keyboard('{Enter}');
+    await expect.poll(() => mounted.backend.views.map((v) => v.name).sort()).toEqual(['Google leads', 'Google, lead 1']);
+
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await expect.element(page.getByTestId('view-status')).toHaveTextContent('Deleted “Google, lead 1”.');
+    expect(mounted.backend.views.map((v) => v.name)).toEqual(['Google leads']);
+    expect([...page.getByTestId('view-select').element().querySelectorAll('option')].map((o) => o.textContent)).toEqual(['All records', 'Google leads']);
+  });
+});

@@ -8,7 +8,7 @@ import * as ipc from '../ipc';
 import type { FilterSpec } from '../bindings/FilterSpec';
 import type { RecordQuery } from '../bindings/RecordQuery';
 import { detailValues, systemLocale } from '../lib/cellFormat';
-import { loadLayout, saveLayout } from '../lib/columnLayout';
+import { fitLayout, loadLayout, saveLayout } from '../lib/columnLayout';
 import { toConditions } from '../lib/filters';
 import { debounce } from '../lib/debounce';
 import { h } from '../lib/dom';
@@ -22,6 +22,7 @@ import { createFilterBar } from './filterBar';
 import { createProgressBar } from './progressBar';
 import { createRecordsTable } from './recordsTable';
 import { createSearchBox } from './searchBox';
+import { createViewList } from './viewList';
 import { changesText } from './syncPanel';
 import { createWeeklyChart } from './weeklyChart';
 
@@ -162,6 +163,23 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
     table.setVisibleColumns(visible);
   }, layout.hidden);
 
+  const views = createViewList({
+    list,
+    current: () => ({ search, filter: filters, sort, columns: table.layout() }),
+    apply(settings) {
+      search = settings.search;
+      searchBox.set(settings.search);
+      filters = settings.filter;
+      filterBar.set(settings.filter);
+      sort = settings.sort;
+      table.setSort(settings.sort);
+      const columns = fitLayout(resource.columns, settings.columns);
+      table.setLayout(columns);
+      chooser.setHidden(columns.hidden);
+      void narrowed();
+    },
+  });
+
   const exportButton = h('button', { type: 'button', 'data-testid': 'export' }, 'Export CSV');
   const exportJsonButton = h('button', { type: 'button', class: 'secondary', 'data-testid': 'export-json' }, 'Export JSON');
   const exportStatus = h('p', { class: 'muted export-status', role: 'status', 'data-testid': 'export-result' });
@@ -185,6 +203,7 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
   const el = h('div', { class: 'resource-panel', 'data-resource': resource.id },
     h('div', { class: 'sync-row' }, progress.el, syncStatus, refreshButton),
     syncError.el,
+    views.el,
     h('div', { class: 'toolbar' },
       searchBox.el,
       chooser.el,
@@ -281,6 +300,7 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
       started = true;
       // What an earlier sync stored shows at once (and offline); the sync then refreshes it.
       void source.reload();
+      void views.load();
       void sync();
     },
     handleProgress(p) {

@@ -2,14 +2,10 @@
 // per provider and list in localStorage (a preference of this window, not data), and in a
 // saved view with its filters.
 import type { ColumnView } from '../bindings/ColumnView';
+import type { ViewColumns } from '../bindings/ViewColumns';
 
-export interface ColumnLayout {
-  /** Every column key, in display order. */
-  order: string[];
-  hidden: string[];
-  /** Widths in pixels, of the columns the user resized. */
-  widths: Record<string, number>;
-}
+/** Rust's type, so a saved view keeps exactly this. */
+export type ColumnLayout = ViewColumns;
 
 export const MIN_WIDTH = 60;
 export const MAX_WIDTH = 800;

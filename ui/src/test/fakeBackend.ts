@@ -26,6 +26,7 @@ import { FakePeopleStore } from './fakePeople';
 import type { ColumnKind } from '../bindings/ColumnKind';
 import type { ColumnView } from '../bindings/ColumnView';
 import type { Condition } from '../bindings/Condition';
+import type { SavedView } from '../bindings/SavedView';
 import type { ValueCount } from '../bindings/ValueCount';
 
 export interface Call {
@@ -331,6 +332,19 @@ export class FakeBackend {
     return positions;
   }
 
+  /** Saved views, as the cache keeps them (one list is enough for the window's tests). */
+  views: SavedView[] = [];
+  private nextView = 1;
+
+  /** As Rust: a blank name or one taken (ignoring case) is refused. */
+  private viewNamed(name: string): Promise<never> | null {
+    if (name.trim() === '') return reject('views.name_invalid', 'A view needs a name.');
+    if (this.views.some((v) => v.name.toLowerCase() === name.trim().toLowerCase())) {
+      return reject('views.name_taken', 'This list already has a view with that name.');
+    }
+    return null;
+  }
+
   /** A one-of filter's choices: counts of a column's values among the other filters' rows. */
   private valueCounts(column: string, q: RecordQuery): ValueCount[] {
     const at = LEADS.columns.findIndex((c) => c.key === column);
@@ -452,6 +466,39 @@ export class FakeBackend {
       return decision ?? unknownPerson();
     },
     value_counts: ({ column, query }) => this.valueCounts(column, query),
+    list_views: () => [...this.views].sort((a, b) => a.name.localeCompare(b.name)),
+    save_view: ({ name, settings }) => {
+      const taken = this.viewNamed(name);
+      if (taken) return taken;
+      const view = { id: this.nextView++, name: name.trim(), settings };
+      this.views.push(view);
+      return view;
+    },
+    update_view: ({ id, name, settings }) => {
+      const view = this.views.find((v) => v.id === id);
+      if (!view) return reject('views.not_found', 'That saved view is no longer here.');
+      if (name !== null) {
+        const other = this.views.find((v) => v.id !== id && v.name.toLowerCase() === name.trim().toLowerCase());
+        if (other) return reject('views.name_taken', 'This list already has a view with that name.');
+        view.name = name.trim();
+      }
+      if (settings !== null) view.settings = settings;
+      return { ...view };
+    },
+    duplicate_view: ({ id, name }) => {
+      const view = this.views.find((v) => v.id === id);
+      if (!view) return reject('views.not_found', 'That saved view is no longer here.');
+      const taken = this.viewNamed(name);
+      if (taken) return taken;
+      const copy = { id: this.nextView++, name: name.trim(), settings: view.settings };
+      this.views.push(copy);
+      return copy;
+    },
+    delete_view: ({ id }) => {
+      const before = this.views.length;
+      this.views = this.views.filter((v) => v.id !== id);
+      return this.views.length === before ? reject('views.not_found', 'That saved view is no longer here.') : null;
+    },
     undo_people_decision: ({ decision }) => {
       if (!this.peopleStore.undo(decision)) return reject('people.unknown_decision', 'That change was already undone.');
       return null;

@@ -168,7 +168,11 @@ fn one_of_and_a_date_range_combine_with_search_and_sort() {
     // Dense (no search: the sort index is walked) and sparse (a search narrows first).
     let (got, matched) = names(&cache, &query("", filter.clone(), Some(("value", true))));
     let want = expected(&all, &["Google", "Bing"], from, to, None);
-    assert!(want.len() > 100, "the test needs a real page count: {}", want.len());
+    assert!(
+        want.len() > 100,
+        "the test needs a real page count: {}",
+        want.len()
+    );
     assert_eq!(matched, want.len() as u64);
     assert_eq!(got, want);
 
@@ -220,7 +224,10 @@ fn text_tests_ignore_case_and_empty_means_no_value() {
     );
     let letter = all
         .iter()
-        .filter(|l| l.source.is_some_and(|s| s.to_lowercase().contains("letter")))
+        .filter(|l| {
+            l.source
+                .is_some_and(|s| s.to_lowercase().contains("letter"))
+        })
         .count() as u64;
     assert!(letter > 0);
     assert_eq!(
@@ -260,7 +267,12 @@ fn number_ranges_read_the_amount_not_its_text() {
         .iter()
         .filter(|l| l.value.is_some_and(|v| (99.5..=120.0).contains(&v)))
         .collect();
-    want.sort_by(|a, b| a.value.unwrap().total_cmp(&b.value.unwrap()).then(a.id.cmp(&b.id)));
+    want.sort_by(|a, b| {
+        a.value
+            .unwrap()
+            .total_cmp(&b.value.unwrap())
+            .then(a.id.cmp(&b.id))
+    });
     let want: Vec<String> = want.into_iter().map(|l| l.name.clone()).collect();
     assert_eq!(names(&cache, &q).0, want);
 }
@@ -330,10 +342,16 @@ fn one_of_counts_leave_out_the_column_own_condition() {
         })
         .filter(|(_, n)| *n > 0)
         .collect();
-    want.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.to_lowercase().cmp(&b.0.to_lowercase())));
+    want.sort_by(|a, b| {
+        b.1.cmp(&a.1)
+            .then(a.0.to_lowercase().cmp(&b.0.to_lowercase()))
+    });
     let got: Vec<(String, u64)> = counts.into_iter().map(|c| (c.value, c.count)).collect();
     assert_eq!(got, want);
-    assert_eq!(cache.value_counts(P, A, R, "source", &q, 2).unwrap().len(), 2);
+    assert_eq!(
+        cache.value_counts(P, A, R, "source", &q, 2).unwrap().len(),
+        2
+    );
 }
 
 #[test]
@@ -352,11 +370,17 @@ fn a_filter_that_does_not_fit_is_refused_with_its_own_error() {
     );
     for err in [
         cache.query(P, A, R, &bad).unwrap_err(),
+        cache.weekly_counts(P, A, R, "created", &bad).unwrap_err(),
         cache
-            .weekly_counts(P, A, R, "created", &bad)
-            .unwrap_err(),
-        cache
-            .export(P, A, R, &bad, ExportFormat::Csv, &mut Vec::new(), &mut |_, _| {})
+            .export(
+                P,
+                A,
+                R,
+                &bad,
+                ExportFormat::Csv,
+                &mut Vec::new(),
+                &mut |_, _| {},
+            )
             .unwrap_err(),
     ] {
         assert!(matches!(err, CacheError::InvalidFilter(_)), "{err:?}");

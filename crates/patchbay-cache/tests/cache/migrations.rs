@@ -213,7 +213,9 @@ fn a_version_2_database_becomes_the_default_account_with_nothing_lost() {
     assert_eq!(detail.record_id, "w5");
     assert_eq!(detail.fields[0].value, "Ines Duarte");
     assert!(detail.raw_json.contains("Ines Duarte"));
-    let weeks = cache.weekly_counts(P, d, R, "created", &patchbay_cache::Query::default()).unwrap();
+    let weeks = cache
+        .weekly_counts(P, d, R, "created", &patchbay_cache::Query::default())
+        .unwrap();
     let week = |w: &str, n| WeekCount {
         week_start: w.into(),
         count: n,

@@ -59,7 +59,10 @@ fn names_are_unique_per_list_ignoring_case_and_must_be_real() {
     let renamed = cache
         .update_view(P, A, R, v.id, Some("Google ads"), None)
         .unwrap();
-    assert_eq!((renamed.name.as_str(), renamed.settings.as_str()), ("Google ads", "{}"));
+    assert_eq!(
+        (renamed.name.as_str(), renamed.settings.as_str()),
+        ("Google ads", "{}")
+    );
     let replaced = cache
         .update_view(P, A, R, v.id, None, Some(r#"{"search":"new"}"#))
         .unwrap();

@@ -136,12 +136,19 @@ fn delete_leaves_no_rows_behind() {
     view("emailoctopus", "contacts");
     // One resource, then a whole provider (the disconnect case, with an unfinished sync).
     cache.delete(P, A, Some(R)).unwrap();
-    assert_eq!(cache.views(P, A, "calls").unwrap().len(), 1, "a list's refresh keeps its views");
+    assert_eq!(
+        cache.views(P, A, "calls").unwrap().len(),
+        1,
+        "a list's refresh keeps its views"
+    );
     assert_eq!(cache.stats(P, A, R).unwrap(), None);
     assert!(cache.stats(P, A, "calls").unwrap().is_some());
     cache.delete(P, A, None).unwrap();
     assert_eq!(cache.stats(P, A, "calls").unwrap(), None);
-    assert!(cache.views(P, A, "calls").unwrap().is_empty(), "a disconnect deletes the views");
+    assert!(
+        cache.views(P, A, "calls").unwrap().is_empty(),
+        "a disconnect deletes the views"
+    );
     assert_eq!(cache.views("emailoctopus", A, "contacts").unwrap().len(), 1);
     assert_eq!(cache.resume_point(P, A, "calls").unwrap(), None);
     assert!(matches!(
