@@ -10,6 +10,8 @@
 //!   change set, all in this process (sandbox, core, cache in a temporary directory).
 //! - `people [RECORDS]`: figure 9, People: resolving five providers × RECORDS records (default
 //!   100000) and one more page, against the cache's plain insert rate (`people.rs`).
+//! - `filter [RECORDS]`: figure 10, a filter change to the table's count and first page over
+//!   RECORDS WhatConverts leads in the cache (default 100000): p50 and p95 (`filter.rs`).
 //! - `limits [PROVIDER]`: figure 8, each provider's full sync under its documented limits
 //!   against the least time those limits allow.
 //!
@@ -27,6 +29,7 @@ use patchbay_core::vault::MemoryVault;
 use patchbay_core::{CoreConfig, Patchbay};
 use sha2::{Digest, Sha256};
 
+mod filter;
 mod incremental;
 mod inprocess;
 mod limits;
@@ -40,7 +43,8 @@ const USAGE: &str = "usage:
   patchbay-bench sync SANDBOX_URL PROVIDER RESOURCE [--shipped-rate-limit]
   patchbay-bench incremental [RECORDS]      (default 100000)
   patchbay-bench limits [PROVIDER]          (default: all five)
-  patchbay-bench people [RECORDS]           (default 100000 per provider)";
+  patchbay-bench people [RECORDS]           (default 100000 per provider)
+  patchbay-bench filter [RECORDS]           (default 100000 leads)";
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -65,6 +69,14 @@ fn main() -> ExitCode {
         ["incremental"] => rt.block_on(incremental::run(100_000)),
         ["incremental", records] => match records.parse::<usize>() {
             Ok(n) if n > 0 => rt.block_on(incremental::run(n)),
+            _ => {
+                eprintln!("RECORDS must be a whole number above 0, not {records:?}\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        },
+        ["filter"] => filter::run(100_000),
+        ["filter", records] => match records.parse::<u64>() {
+            Ok(n) if n > 0 => filter::run(n),
             _ => {
                 eprintln!("RECORDS must be a whole number above 0, not {records:?}\n{USAGE}");
                 return ExitCode::from(2);

@@ -906,6 +906,53 @@ mod tests {
     }
 
     #[test]
+    fn a_currency_fits_money_columns_only_and_is_an_iso_code() {
+        let wc = include_str!("../providers/whatconverts.toml");
+        let quote = r#"pointer = "/quote_value", type = "money", currency = "USD" }"#;
+        assert!(wc.contains(quote));
+        let defs = builtin();
+        let wc_def = defs.iter().find(|d| d.id == "whatconverts").unwrap();
+        let leads = wc_def.resource("leads").unwrap();
+        let quote_col = leads
+            .columns
+            .iter()
+            .find(|c| c.key == "quote_value")
+            .unwrap();
+        assert_eq!(quote_col.currency.as_deref(), Some("USD"));
+        assert!(
+            leads
+                .columns
+                .iter()
+                .find(|c| c.key == "lead_status")
+                .unwrap()
+                .badge
+        );
+        for (bad, says) in [
+            (quote.replace("\"USD\"", "\"usd\""), "ISO 4217"),
+            (quote.replace("\"USD\"", "\"DOLLARS\""), "ISO 4217"),
+            (
+                quote.replace("type = \"money\", ", ""),
+                "not of type \"money\"",
+            ),
+            (
+                quote.replace("currency = \"USD\"", "currency_column = \"nope\""),
+                "not a column",
+            ),
+            (
+                quote.replace(
+                    "currency = \"USD\"",
+                    "currency = \"USD\", currency_column = \"city\"",
+                ),
+                "keep one",
+            ),
+        ] {
+            let text = wc.replace(quote, &bad);
+            let e = parse_definition(Path::new("whatconverts.toml"), &text).unwrap_err();
+            assert!(e.message.contains(says), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn only_clickfunnels_tokens_do_not_expire() {
         for d in builtin() {
             assert_eq!(d.access_token_expires(), d.id != "clickfunnels", "{}", d.id);
