@@ -153,6 +153,8 @@ test("filter leads to one source and the last 30 days, save the view, restart, o
     await choose(app.session, "view-select", VIEW);
     await waitForMatched(app.session, expected.length);
     assert.deepEqual((await shownIds(app.session)).sort(), expectedIds, "the view shows the sandbox's matching leads");
+    // The README's picture: the view list, the filters and the table under them.
+    await app.session.execute("document.querySelector('[data-testid=\"view-list\"]').scrollIntoView({ block: 'start' });");
     await app.session.screenshot(resolve(SHOTS, "workbench-view.png"));
 
     const csv = await exportView(app.session, "export", "csv");

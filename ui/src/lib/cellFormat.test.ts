@@ -55,9 +55,10 @@ describe('date and time cells', () => {
 });
 
 describe('numbers and money', () => {
-  test('numbers are grouped in the user locale and aligned right', () => {
-    const n = formatCell(column('n', 'N', 'integer'), '1234567', NEW_YORK);
+  test('numbers are grouped in the user locale and aligned right; whole numbers (ids) are not grouped', () => {
+    const n = formatCell(column('n', 'N', 'number'), '1234567', NEW_YORK);
     expect(n).toMatchObject({ text: '1,234,567', align: 'end' });
+    expect(formatCell(column('id', 'Lead', 'integer'), '1000302', NEW_YORK)).toMatchObject({ text: '1000302', align: 'end' });
     expect(shown(formatCell(column('n', 'N', 'number'), '1234.5', BERLIN))).toBe('1.234,5');
   });
 

@@ -85,7 +85,9 @@ function byKind(column: ColumnView, value: string, where: CellLocale, currency: 
     case 'integer':
     case 'number': {
       const n = parseNumber(value);
-      return n === null ? plain(value) : plain(new Intl.NumberFormat(where.locale).format(n), 'end');
+      // Whole numbers are mostly ids ("Lead 1000302"), which read wrong as "1,000,302".
+      const grouped = column.kind === 'number';
+      return n === null ? plain(value) : plain(new Intl.NumberFormat(where.locale, { useGrouping: grouped }).format(n), 'end');
     }
     case 'money':
       return formatMoney(value, where, currency);
