@@ -532,3 +532,32 @@ describe('saved views', () => {
     expect([...page.getByTestId('view-select').element().querySelectorAll('option')].map((o) => o.textContent)).toEqual(['All records', 'Google leads']);
   });
 });
+
+describe('saved views from an older definition', () => {
+  test('filters and a sort on columns the list no longer has are dropped, the rest applies', async () => {
+    const mounted = await openWhatConverts((b) => {
+      b.views = [{
+        id: 9,
+        name: 'Old',
+        settings: {
+          search: '',
+          filter: [
+            { kind: 'condition', condition: { column: 'gone', test: { op: 'is_empty' } } },
+            { kind: 'condition', condition: { column: 'source', test: { op: 'one_of', values: ['facebook'] } } },
+          ],
+          sort: { key: 'gone', descending: true },
+          columns: { order: ['gone', 'source', 'name'], hidden: ['email'], widths: { gone: 300 } },
+        },
+      }];
+    });
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('250 of 250 records');
+    await userEvent.selectOptions(page.getByLabelText('View', { exact: true }), 'Old');
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('83 of 250 records');
+    expect(mounted.backend.lastQuery()).toMatchObject({
+      sort: null,
+      filter: [{ column: 'source', test: { op: 'one_of', values: ['facebook'] } }],
+    });
+    const headers = [...document.querySelectorAll('[role="columnheader"] .sort-button')].map((b) => b.textContent.replace(/[▲▼]/g, ''));
+    expect(headers).toEqual(['Source', 'Name', 'Value']);
+  });
+});

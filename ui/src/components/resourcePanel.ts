@@ -169,10 +169,12 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
     apply(settings) {
       search = settings.search;
       searchBox.set(settings.search);
-      filters = settings.filter;
+      // Filters on columns the list no longer has are dropped, not sent to be refused.
       filterBar.set(settings.filter);
-      sort = settings.sort;
-      table.setSort(settings.sort);
+      filters = filterBar.specs();
+      const sortKey = settings.sort?.key;
+      sort = resource.columns.some((c) => c.key === sortKey) ? settings.sort : null;
+      table.setSort(sort);
       const columns = fitLayout(resource.columns, settings.columns);
       table.setLayout(columns);
       chooser.setHidden(columns.hidden);
