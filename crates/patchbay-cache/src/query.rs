@@ -219,6 +219,30 @@ pub(crate) fn matched(
     }
 }
 
+/// A `WHERE` from [`narrowing`] (or none) ready for one more term.
+fn then_where(filter: String) -> String {
+    if filter.is_empty() {
+        "WHERE".to_string()
+    } else {
+        format!("{filter} AND")
+    }
+}
+
+/// The (text, count) rows of a grouped count, each made into a `T`.
+fn counts<T>(
+    conn: &Connection,
+    sql: &str,
+    params: Vec<SqlValue>,
+    make: impl Fn(String, u64) -> T,
+) -> Result<Vec<T>, CacheError> {
+    Ok(conn
+        .prepare_cached(sql)?
+        .query_map(params_from_iter(params), |r| {
+            Ok(make(r.get(0)?, r.get::<_, i64>(1)? as u64))
+        })?
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
 pub(crate) fn row_count(conn: &Connection, res: &Resource) -> Result<u64, CacheError> {
     let n: i64 = conn
         .prepare_cached("SELECT row_count FROM resources WHERE id = ?1")?
@@ -335,27 +359,17 @@ impl Cache {
             }
             let match_expr = fts::match_expression(&shown.search);
             let (filter, params) = narrowing(&res, shown, match_expr.as_deref(), "t")?;
-            let filter = if filter.is_empty() {
-                "WHERE".to_string()
-            } else {
-                format!("{filter} AND")
-            };
+            let filter = then_where(filter);
             // '-6 days' then 'weekday 1' lands on the Monday on or before the date.
             let sql = format!(
                 "SELECT date(t.s{i}, 'unixepoch', '-6 days', 'weekday 1') AS week, count(*)
                  FROM {} AS t {filter} t.s{i} IS NOT NULL GROUP BY week ORDER BY week",
                 record_table(res.id)
             );
-            let weeks = conn
-                .prepare_cached(&sql)?
-                .query_map(params_from_iter(params), |r| {
-                    Ok(WeekCount {
-                        week_start: r.get(0)?,
-                        count: r.get::<_, i64>(1)? as u64,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(weeks)
+            counts(conn, &sql, params, |week_start, count| WeekCount {
+                week_start,
+                count,
+            })
         })
     }
 
@@ -382,26 +396,16 @@ impl Cache {
             let match_expr = fts::match_expression(&shown.search);
             let (filter, params) =
                 narrowing_without(&res, shown, match_expr.as_deref(), "t", Some(column_key))?;
-            let filter = if filter.is_empty() {
-                "WHERE".to_string()
-            } else {
-                format!("{filter} AND")
-            };
+            let filter = then_where(filter);
             let sql = format!(
                 "SELECT t.d{i}, count(*) AS n FROM {} AS t {filter} t.d{i} IS NOT NULL
                  GROUP BY t.d{i} ORDER BY n DESC, t.d{i} LIMIT {limit}",
                 record_table(res.id)
             );
-            let counts = conn
-                .prepare_cached(&sql)?
-                .query_map(params_from_iter(params), |r| {
-                    Ok(ValueCount {
-                        value: r.get(0)?,
-                        count: r.get::<_, i64>(1)? as u64,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(counts)
+            counts(conn, &sql, params, |value, count| ValueCount {
+                value,
+                count,
+            })
         })
     }
 
