@@ -189,7 +189,9 @@ pub struct ViewId(#[ts(type = "number")] pub i64);
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct RecordQuery {
     pub search: String,
-    /// Every condition holds (AND), together with the search.
+    /// Every condition holds (AND), together with the search. Absent is none (a caller from
+    /// before filters existed).
+    #[serde(default)]
     pub filter: Vec<Condition>,
     pub sort: Option<SortSpec>,
     pub offset: u32,

@@ -4,6 +4,7 @@ import type { SortSpec } from "./SortSpec";
 
 export type RecordQuery = { search: string, 
 /**
- * Every condition holds (AND), together with the search.
+ * Every condition holds (AND), together with the search. Absent is none (a caller from
+ * before filters existed).
  */
 filter: Array<Condition>, sort: SortSpec | null, offset: number, limit: number, };
