@@ -561,3 +561,24 @@ describe('saved views from an older definition', () => {
     expect(headers).toEqual(['Source', 'Name', 'Value']);
   });
 });
+
+describe('record detail', () => {
+  test('shows each value in full as its column reads: money with its currency', async () => {
+    await openWhatConverts((b) => {
+      b.on('record_detail', () => ({
+        fields: [
+          { label: 'Name', value: 'Ana' },
+          { label: 'Email', value: '' },
+          { label: 'Value', value: '1,234.5' },
+          { label: 'Source', value: 'google' },
+        ],
+        raw_json: '{}',
+      }));
+    });
+    await expect.poll(() => rows().length).toBeGreaterThan(1);
+    rows()[0]?.click();
+    const panel = page.getByTestId('detail-panel');
+    await expect.element(panel).toHaveTextContent('$1,234.50');
+    await expect.element(panel).not.toHaveTextContent('1,234.5Source');
+  });
+});
