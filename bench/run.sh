@@ -3,7 +3,7 @@
 # a ratio. Prints a table and writes target/bench/report.json (raw samples: target/bench/raw.jsonl).
 #
 #   bash bench/run.sh            # everything (builds the release app once, ~10 min on 2 cores)
-#   BENCH_ONLY=sync bash bench/run.sh        # only some figures (of: sync,size,startup,app,incremental,people)
+#   BENCH_ONLY=sync bash bench/run.sh        # only some figures (of: sync,size,startup,app,incremental,people,filter)
 #   BENCH_ROUNDS=5 BENCH_WRK_SECONDS=4 ...   # rounds per client (medians), wrk duration
 #   BENCH_NO_BUILD=1                         # use the release binaries already built
 #
@@ -17,7 +17,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 REL="$CARGO_TARGET_DIR/release"
 ROUNDS="${BENCH_ROUNDS:-5}"
 WRK_SECONDS="${BENCH_WRK_SECONDS:-4}"
-ONLY="${BENCH_ONLY:-sync,size,startup,app,incremental,people}"
+ONLY="${BENCH_ONLY:-sync,size,startup,app,incremental,people,filter}"
 RECORDS=100000
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -131,6 +131,11 @@ fi
 
 # --- 9. People: resolution over five providers and one more page, against plain inserts --
 # In-process (the sandbox's population as a library, caches in a temporary directory).
+if want filter; then
+  say "filter: a filter change to the table's count and first page over $RECORDS leads (p95 goal 50 ms)"
+  "$REL/patchbay-bench" filter "$RECORDS" | tee -a "$RAW"
+fi
+
 if want people; then
   say "people: five providers x $RECORDS records stored plain and with people; one more page"
   "$REL/patchbay-bench" people "$RECORDS" | tee -a "$RAW"

@@ -84,6 +84,15 @@ fn generated() -> Vec<(String, String)> {
         people::RecordRef,
         people::RecordRole,
         people::TimelineEntry,
+        Condition,
+        FilterTest,
+        ValueCount,
+        DatePreset,
+        FilterSpec,
+        SavedView,
+        ViewColumns,
+        ViewId,
+        ViewSettings,
     ];
     // The shell's `CommandError` is the core's `UserError` (one type); the IPC client keeps
     // its name through this re-export.

@@ -12,9 +12,9 @@ use patchbay_app::records::{self, ExportFormat};
 use patchbay_app::settings::Settings;
 use patchbay_app::views::{
     ExportResult, ListRef, PeopleDecision, PersonId, ProviderTile, RecordDetail, RecordPage,
-    RecordQuery, ResourceView, SyncSummary, WeekCount,
+    RecordQuery, ResourceView, SavedView, SyncSummary, ValueCount, ViewId, ViewSettings, WeekCount,
 };
-use patchbay_app::{connections, people, settings_page, tiles, AppState};
+use patchbay_app::{connections, people, saved_views, settings_page, tiles, AppState};
 use patchbay_sync::SyncStatus;
 use tauri::{AppHandle, Manager, Runtime};
 
@@ -145,8 +145,18 @@ pub async fn record_detail<R: Runtime>(
 pub async fn weekly_counts<R: Runtime>(
     app: &AppHandle<R>,
     list: ListRef,
+    query: RecordQuery,
 ) -> Result<Vec<WeekCount>> {
-    records::weekly(&state(app), &list).await
+    records::weekly(&state(app), &list, query).await
+}
+
+pub async fn value_counts<R: Runtime>(
+    app: &AppHandle<R>,
+    list: ListRef,
+    column: String,
+    query: RecordQuery,
+) -> Result<Vec<ValueCount>> {
+    records::value_counts(&state(app), &list, column, query).await
 }
 
 pub async fn export_csv<R: Runtime>(
@@ -240,4 +250,40 @@ async fn export<R: Runtime>(
     let window = app.clone();
     let progress = move |p| emit::<event::ExportProgress, R>(&window, p);
     records::export(&state(app), dir, list, query, format, progress).await
+}
+
+pub async fn list_views<R: Runtime>(app: &AppHandle<R>, list: ListRef) -> Result<Vec<SavedView>> {
+    saved_views::list(&state(app), &list).await
+}
+
+pub async fn save_view<R: Runtime>(
+    app: &AppHandle<R>,
+    list: ListRef,
+    name: String,
+    settings: ViewSettings,
+) -> Result<SavedView> {
+    saved_views::save(&state(app), &list, name, settings).await
+}
+
+pub async fn update_view<R: Runtime>(
+    app: &AppHandle<R>,
+    list: ListRef,
+    id: ViewId,
+    name: Option<String>,
+    settings: Option<ViewSettings>,
+) -> Result<SavedView> {
+    saved_views::update(&state(app), &list, id, name, settings).await
+}
+
+pub async fn duplicate_view<R: Runtime>(
+    app: &AppHandle<R>,
+    list: ListRef,
+    id: ViewId,
+    name: String,
+) -> Result<SavedView> {
+    saved_views::duplicate(&state(app), &list, id, name).await
+}
+
+pub async fn delete_view<R: Runtime>(app: &AppHandle<R>, list: ListRef, id: ViewId) -> Result<()> {
+    saved_views::delete(&state(app), &list, id).await
 }

@@ -12,7 +12,8 @@ use patchbay_app::people::{
 use patchbay_app::settings::Settings;
 use patchbay_app::views::{
     ExportProgress, ExportResult, ListRef, Notice, PeopleDecision, PersonId, ProviderTile,
-    RecordDetail, RecordPage, RecordQuery, ResourceView, SyncSummary, WeekCount,
+    RecordDetail, RecordPage, RecordQuery, ResourceView, SavedView, SyncSummary, ValueCount,
+    ViewId, ViewSettings, WeekCount,
 };
 use patchbay_core::views::SyncProgress;
 use patchbay_sync::SyncStatus;

@@ -460,7 +460,7 @@ fn every_command_answers_the_window_on_the_mock_runtime() {
     let mut h = Harness::start();
     let list = |account: &str| json!({ "list": { "provider": "whatconverts", "account": account, "resource": "leads" } });
     let unknown = list("Not An Account!");
-    let query = json!({ "search": "", "sort": null, "offset": 0, "limit": 50 });
+    let query = json!({ "search": "", "filter": [], "sort": null, "offset": 0, "limit": 50 });
     let with = |base: &Value, key: &str, value: Value| {
         let mut v = base.clone();
         v[key] = value;
@@ -644,8 +644,9 @@ fn every_command_answers_the_window_on_the_mock_runtime() {
         h.error_code("record_detail", with(&unknown, "index", json!(0))),
         "account.unknown"
     );
+    assert_eq!(h.error_code("weekly_counts", q.clone()), "account.unknown");
     assert_eq!(
-        h.error_code("weekly_counts", unknown.clone()),
+        h.error_code("value_counts", with(&q, "column", json!("lead_source"))),
         "account.unknown"
     );
     assert_eq!(h.error_code("export_csv", q.clone()), "account.unknown");
@@ -657,8 +658,92 @@ fn every_command_answers_the_window_on_the_mock_runtime() {
         h.error_code("sync_resource", absent.clone()),
         "api.not_connected"
     );
-    let page = h.ok("query_records", with(&absent, "query", query));
+    let page = h.ok("query_records", with(&absent, "query", query.clone()));
     assert_eq!(page, json!({ "total": 0, "matched": 0, "rows": [] }));
+
+    // Saved views of a list: saved, listed, renamed, copied and deleted, with their refusals.
+    let settings = json!({
+        "search": "smith",
+        "filter": [
+            { "kind": "date_preset", "column": "date_created", "preset": "last_30_days" },
+            { "kind": "condition", "condition": { "column": "lead_source", "test": { "op": "one_of", "values": ["google"] } } },
+        ],
+        "sort": { "key": "date_created", "descending": true },
+        "columns": { "order": ["lead_source", "lead_id"], "hidden": ["city"], "widths": { "lead_source": 240 } },
+    });
+    let saved = h.ok(
+        "save_view",
+        with(
+            &with(&absent, "name", json!("Google, last 30 days")),
+            "settings",
+            settings.clone(),
+        ),
+    );
+    assert_eq!(
+        (&saved["name"], &saved["settings"]),
+        (&json!("Google, last 30 days"), &settings)
+    );
+    let id = saved["id"].clone();
+    assert_eq!(h.ok("list_views", absent.clone()), json!([saved]));
+    assert_eq!(
+        h.error_code(
+            "save_view",
+            with(
+                &with(&absent, "name", json!("google, LAST 30 days")),
+                "settings",
+                settings.clone()
+            )
+        ),
+        "views.name_taken"
+    );
+    assert_eq!(
+        h.error_code(
+            "save_view",
+            with(
+                &with(&absent, "name", json!("  ")),
+                "settings",
+                settings.clone()
+            )
+        ),
+        "views.name_invalid"
+    );
+    let update = with(
+        &with(&with(&absent, "id", id.clone()), "name", json!("Google")),
+        "settings",
+        Value::Null,
+    );
+    assert_eq!(h.ok("update_view", update)["name"], "Google");
+    let copy = h.ok(
+        "duplicate_view",
+        with(
+            &with(&absent, "id", id.clone()),
+            "name",
+            json!("Google (copy)"),
+        ),
+    );
+    assert_eq!(copy["settings"], settings);
+    assert_eq!(
+        h.ok("delete_view", with(&absent, "id", copy["id"].clone())),
+        Value::Null
+    );
+    assert_eq!(
+        h.error_code("delete_view", with(&absent, "id", copy["id"].clone())),
+        "views.not_found"
+    );
+    assert_eq!(
+        h.ok("list_views", absent.clone()).as_array().map(Vec::len),
+        Some(1)
+    );
+    // A filter that does not fit its column (a number range on text) has its own code.
+    let bad = with(
+        &query,
+        "filter",
+        json!([{ "column": "lead_source", "test": { "op": "number_range", "min": 1, "max": null } }]),
+    );
+    assert_eq!(
+        h.error_code("query_records", with(&absent, "query", bad)),
+        "records.filter_invalid"
+    );
     // Its sync panel: a line per list of the provider, never synced, not scheduled, with the
     // refused sync above as its last error.
     let account = |provider: &str, id: &str| json!({ "providerId": provider, "accountId": id });

@@ -56,8 +56,9 @@ macro_rules! ipc_table {
                 query_records(list: ListRef, query: RecordQuery) -> RecordPage => commands::query_records;
                 /// Every field of one record.
                 record_detail(list: ListRef, index: u32) -> RecordDetail => commands::record_detail;
-                /// Records per week, for the chart of leads and contacts.
-                weekly_counts(list: ListRef) -> Vec<WeekCount> => commands::weekly_counts;
+                /// Records per week, for the chart of leads and contacts, of the rows the table
+                /// shows (the query's search and filters; its sort and paging are ignored).
+                weekly_counts(list: ListRef, query: RecordQuery) -> Vec<WeekCount> => commands::weekly_counts;
                 /// Writes the current view (every matched row, in order) as CSV to the
                 /// Downloads folder, sending `export-progress`.
                 export_csv(list: ListRef, query: RecordQuery) -> ExportResult => commands::export_csv;
@@ -92,6 +93,23 @@ macro_rules! ipc_table {
                 /// world (Settings' Forget); its records stay. Answers the settings now.
                 forget_saved_key(provider_id: String, account_id: String) -> Settings
                     => commands::forget_saved_key;
+                /// The most common values of a column among the rows the table shows (the
+                /// other filters and the search), with their counts: a one-of filter's choices.
+                value_counts(list: ListRef, column: String, query: RecordQuery) -> Vec<ValueCount>
+                    => commands::value_counts;
+                /// The list's saved views, by name.
+                list_views(list: ListRef) -> Vec<SavedView> => commands::list_views;
+                /// Saves the table's filters, search, sort and columns as a new view.
+                save_view(list: ListRef, name: String, settings: ViewSettings) -> SavedView
+                    => commands::save_view;
+                /// Renames a view and/or replaces its settings (null keeps what it has).
+                update_view(list: ListRef, id: ViewId, name: Option<String>, settings: Option<ViewSettings>)
+                    -> SavedView => commands::update_view;
+                /// A copy of a view under a new name.
+                duplicate_view(list: ListRef, id: ViewId, name: String) -> SavedView
+                    => commands::duplicate_view;
+                /// Deletes a saved view.
+                delete_view(list: ListRef, id: ViewId) -> () => commands::delete_view;
             }
             events {
                 /// The active world's tiles, after any connection change (and a world switch).

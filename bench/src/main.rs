@@ -14,6 +14,8 @@
 //!   change set, all in this process (sandbox, core, cache in a temporary directory).
 //! - `people [RECORDS]`: figure 9, People: resolving five providers × RECORDS records (default
 //!   100000) and one more page, against the cache's plain insert rate (`people.rs`).
+//! - `filter [RECORDS]`: figure 10, a filter change to the table's count and first page over
+//!   RECORDS WhatConverts leads in the cache (default 100000): p50 and p95 (`filter.rs`).
 //! - `limits [PROVIDER]`: figure 8, each provider's full sync under its documented limits
 //!   against the least time those limits allow.
 //!
@@ -36,6 +38,7 @@ use sha2::{Digest, Sha256};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod cpu;
+mod filter;
 mod floor;
 mod incremental;
 mod inprocess;
@@ -51,7 +54,8 @@ const USAGE: &str = "usage:
   patchbay-bench floor SANDBOX_URL PROVIDER RESOURCE
   patchbay-bench incremental [RECORDS]      (default 100000)
   patchbay-bench limits [PROVIDER]          (default: all five)
-  patchbay-bench people [RECORDS]           (default 100000 per provider)";
+  patchbay-bench people [RECORDS]           (default 100000 per provider)
+  patchbay-bench filter [RECORDS]           (default 100000 leads)";
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -77,6 +81,14 @@ fn main() -> ExitCode {
         ["incremental"] => rt.block_on(incremental::run(100_000)),
         ["incremental", records] => match records.parse::<usize>() {
             Ok(n) if n > 0 => rt.block_on(incremental::run(n)),
+            _ => {
+                eprintln!("RECORDS must be a whole number above 0, not {records:?}\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        },
+        ["filter"] => filter::run(100_000),
+        ["filter", records] => match records.parse::<u64>() {
+            Ok(n) if n > 0 => filter::run(n),
             _ => {
                 eprintln!("RECORDS must be a whole number above 0, not {records:?}\n{USAGE}");
                 return ExitCode::from(2);

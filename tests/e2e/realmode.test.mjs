@@ -433,7 +433,7 @@ test("killed during a big sync: after a restart the account is connected, the st
     // What the cache holds before anything syncs again.
     const stored = await invoke(app.session, "query_records", {
       list: { provider: "whatconverts", account: accountId, resource: "leads" },
-      query: { search: "", sort: null, offset: 0, limit: 1 },
+      query: { search: "", filter: [], sort: null, offset: 0, limit: 1 },
     });
     console.error(`after the restart the cache holds ${stored.total}`);
     assert.ok(stored.total >= shownAtKill, `the records stored before the kill are kept: ${stored.total} >= ${shownAtKill}`);
@@ -481,7 +481,7 @@ test("killed during a big sync: after a restart the account is connected, the st
     await waitForRecords(app.session, "whatconverts", BIG, { account: accountId });
     const final = await invoke(app.session, "query_records", {
       list: { provider: "whatconverts", account: accountId, resource: "leads" },
-      query: { search: "", sort: null, offset: 0, limit: 1 },
+      query: { search: "", filter: [], sort: null, offset: 0, limit: 1 },
     });
     assert.equal(final.total, BIG, "exactly the sandbox's leads, none twice");
     const status = await app.session.text(await app.session.find('[data-testid="sync-status"]'));

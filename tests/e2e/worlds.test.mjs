@@ -94,7 +94,7 @@ async function demoLeadCount() {
 async function cachedLeads(session, accountId) {
   return invoke(session, "query_records", {
     list: { provider: "whatconverts", account: accountId, resource: "leads" },
-    query: { search: "", sort: null, offset: 0, limit: 20 },
+    query: { search: "", filter: [], sort: null, offset: 0, limit: 20 },
   });
 }
 

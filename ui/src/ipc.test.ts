@@ -12,7 +12,7 @@ describe('ipc', () => {
   test('each command goes out under its snake_case name with camelCase args', async () => {
     backend = new FakeBackend().install();
     const list = { provider: 'whatconverts', account: 'wc-acme', resource: 'leads' };
-    const query = { search: 'x', sort: { key: 'name', descending: true }, offset: 100, limit: 50 };
+    const query = { search: 'x', filter: [], sort: { key: 'name', descending: true }, offset: 100, limit: 50 };
     await ipc.listProviders();
     await ipc.connect('clickfunnels');
     await ipc.cancelConnect('clickfunnels');
@@ -23,7 +23,7 @@ describe('ipc', () => {
     await ipc.syncResource(list);
     await ipc.queryRecords(list, query);
     await ipc.recordDetail(list, 7);
-    await ipc.weeklyCounts(list);
+    await ipc.weeklyCounts(list, query);
     await ipc.exportCsv(list, query);
     await ipc.exportJson(list, query);
     const settings = await ipc.getSettings();
@@ -40,7 +40,7 @@ describe('ipc', () => {
       { cmd: 'sync_resource', args: { list } },
       { cmd: 'query_records', args: { list, query } },
       { cmd: 'record_detail', args: { list, index: 7 } },
-      { cmd: 'weekly_counts', args: { list } },
+      { cmd: 'weekly_counts', args: { list, query } },
       { cmd: 'export_csv', args: { list, query } },
       { cmd: 'export_json', args: { list, query } },
       { cmd: 'get_settings', args: {} },
@@ -74,7 +74,7 @@ describe('ipc', () => {
     backend = new FakeBackend().install();
     const sent = { total: 3, matched: 2, rows: [{ index: 10, cells: ['a', ''] }, { index: 11, cells: ['b', '$1.00'] }] };
     backend.on('query_records', () => sent);
-    const page = await ipc.queryRecords({ provider: 'whatconverts', account: 'wc-acme', resource: 'leads' }, { search: '', sort: null, offset: 10, limit: 2 });
+    const page = await ipc.queryRecords({ provider: 'whatconverts', account: 'wc-acme', resource: 'leads' }, { search: '', filter: [], sort: null, offset: 10, limit: 2 });
     expect(page).toEqual(sent);
   });
 

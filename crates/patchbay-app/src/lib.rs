@@ -12,6 +12,7 @@ mod demo;
 pub mod error;
 pub mod people;
 pub mod records;
+pub mod saved_views;
 pub mod secret_storage;
 pub mod settings;
 pub mod settings_page;

@@ -15,8 +15,11 @@ use crate::error::{self, internal, ErrorCode, Result, UserError};
 use crate::state::{AppState, WorldState};
 use crate::views::{
     chart_column, saturate as n, DetailField, ExportProgress, ExportResult, ListRef, RecordDetail,
-    RecordPage, RecordQuery, RecordRow, ResourceView, SyncSummary, WeekCount,
+    RecordPage, RecordQuery, RecordRow, ResourceView, SyncSummary, ValueCount, WeekCount,
 };
+
+/// Choices a one-of filter offers: the most common values of the column.
+const MAX_CHOICES: u32 = 50;
 
 /// Rows a single `query_records` call may ask for: the window pages through the rest.
 const MAX_PAGE: u32 = 1000;
@@ -170,6 +173,7 @@ fn to_query(q: RecordQuery) -> Result<Query> {
     check_search(&q.search)?;
     Ok(Query {
         search: q.search,
+        filter: q.filter,
         sort: q.sort.map(|s| Sort {
             key: s.key,
             descending: s.descending,
@@ -254,8 +258,10 @@ pub async fn detail(state: &AppState, list: &ListRef, index: u32) -> Result<Reco
     .await
 }
 
-/// Records per week for the list's chart (leads and contacts; other lists have none).
-pub async fn weekly(state: &AppState, list: &ListRef) -> Result<Vec<WeekCount>> {
+/// Records per week for the list's chart (leads and contacts; other lists have none), of the
+/// rows the table shows (its search and filters).
+pub async fn weekly(state: &AppState, list: &ListRef, q: RecordQuery) -> Result<Vec<WeekCount>> {
+    let shown = to_query(q)?;
     let Opened {
         cache,
         provider,
@@ -266,8 +272,8 @@ pub async fn weekly(state: &AppState, list: &ListRef) -> Result<Vec<WeekCount>> 
     let Some(column) = chart_column(&def).map(str::to_string) else {
         return Ok(Vec::new());
     };
-    blocking(
-        move || match cache.weekly_counts(&provider, account.as_str(), &resource, &column) {
+    blocking(move || {
+        match cache.weekly_counts(&provider, account.as_str(), &resource, &column, &shown) {
             Ok(weeks) => Ok(weeks
                 .into_iter()
                 .map(|w| WeekCount {
@@ -277,8 +283,41 @@ pub async fn weekly(state: &AppState, list: &ListRef) -> Result<Vec<WeekCount>> 
                 .collect()),
             Err(patchbay_cache::CacheError::NotCached { .. }) => Ok(Vec::new()),
             Err(e) => Err(cache_error(e)),
-        },
-    )
+        }
+    })
+    .await
+}
+
+/// The most common values of a column among the rows the table shows (the other filters and
+/// the search), with how many rows hold each: a one-of filter's choices.
+pub async fn value_counts(
+    state: &AppState,
+    list: &ListRef,
+    column: String,
+    q: RecordQuery,
+) -> Result<Vec<ValueCount>> {
+    let (cache, provider, account, resource) = open(state, list)?.parts();
+    let shown = to_query(q)?;
+    blocking(move || {
+        match cache.value_counts(
+            &provider,
+            account.as_str(),
+            &resource,
+            &column,
+            &shown,
+            MAX_CHOICES,
+        ) {
+            Ok(counts) => Ok(counts
+                .into_iter()
+                .map(|c| ValueCount {
+                    value: c.value,
+                    count: n(c.count),
+                })
+                .collect()),
+            Err(patchbay_cache::CacheError::NotCached { .. }) => Ok(Vec::new()),
+            Err(e) => Err(cache_error(e)),
+        }
+    })
     .await
 }
 

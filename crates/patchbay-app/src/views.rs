@@ -16,6 +16,12 @@ pub struct ColumnView {
     pub key: String,
     pub label: String,
     pub kind: ColumnKind,
+    /// Money columns: the ISO 4217 code of every value, from the definition.
+    pub currency: Option<String>,
+    /// Money columns: the key of the column that holds each record's currency code.
+    pub currency_column: Option<String>,
+    /// Shown as a small badge (statuses, yes/no).
+    pub badge: bool,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -52,6 +58,9 @@ impl From<&ResourceDef> for ResourceView {
                     key: c.key.clone(),
                     label: c.label.clone(),
                     kind: c.kind,
+                    currency: c.currency.clone(),
+                    currency_column: c.currency_column.clone(),
+                    badge: c.badge,
                 })
                 .collect(),
             chart_by_week: chart_column(r).is_some(),
@@ -113,15 +122,77 @@ impl ListRef {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SortSpec {
     pub key: String,
     pub descending: bool,
 }
 
+/// One filter of the records table (a column and its test), checked and run by the cache.
+pub use patchbay_cache::filter::{Condition, FilterTest};
+
+/// A date range relative to the day it is used: a saved view keeps "last 30 days" as such, and
+/// the window turns it into dates in the user's time zone each time the view opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub enum DatePreset {
+    /// Today and the 6 days before.
+    #[serde(rename = "last_7_days")]
+    Last7Days,
+    /// From the first of this month.
+    #[serde(rename = "this_month")]
+    ThisMonth,
+    /// Today and the 29 days before.
+    #[serde(rename = "last_30_days")]
+    Last30Days,
+}
+
+/// A filter as the filter bar holds it and a saved view keeps it: a condition the cache runs
+/// as it is, or a date preset the window resolves first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FilterSpec {
+    Condition { condition: Condition },
+    DatePreset { column: String, preset: DatePreset },
+}
+
+/// A list's columns as the user arranged them: order, hidden ones, widths in pixels.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct ViewColumns {
+    /// Every column key, in display order.
+    pub order: Vec<String>,
+    pub hidden: Vec<String>,
+    /// Widths of the columns the user resized.
+    pub widths: std::collections::BTreeMap<String, u32>,
+}
+
+/// What a saved view keeps: the filters (date presets stay relative), search, sort and columns.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct ViewSettings {
+    pub search: String,
+    pub filter: Vec<FilterSpec>,
+    pub sort: Option<SortSpec>,
+    pub columns: ViewColumns,
+}
+
+/// A named view of one list of one account, kept in the world's cache.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct SavedView {
+    pub id: ViewId,
+    pub name: String,
+    pub settings: ViewSettings,
+}
+
+/// A saved view's id (the cache's row id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ViewId(#[ts(type = "number")] pub i64);
+
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct RecordQuery {
     pub search: String,
+    /// Every condition holds (AND), together with the search. Absent is none (a caller from
+    /// before filters existed).
+    #[serde(default)]
+    pub filter: Vec<Condition>,
     pub sort: Option<SortSpec>,
     pub offset: u32,
     pub limit: u32,
@@ -152,6 +223,13 @@ pub struct DetailField {
 pub struct RecordDetail {
     pub fields: Vec<DetailField>,
     pub raw_json: String,
+}
+
+/// How many of the shown rows hold one value of a column (a one-of filter's choice).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ValueCount {
+    pub value: String,
+    pub count: u32,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

@@ -157,6 +157,7 @@ fn build(path: &std::path::Path) -> Cache {
 fn q(search: &str, sort: Option<(&str, bool)>, offset: u64) -> Query {
     Query {
         search: search.into(),
+        filter: Vec::new(),
         sort: sort.map(|(k, d)| Sort {
             key: k.into(),
             descending: d,

@@ -63,6 +63,20 @@ pub enum CacheError {
     #[error("Invalid query: {0}")]
     InvalidQuery(String),
 
+    #[error("There is no such saved view (it was deleted). Choose another view.")]
+    UnknownView(i64),
+
+    #[error("A view called “{0}” already exists for this list. Choose another name.")]
+    ViewNameTaken(String),
+
+    #[error("A view needs a name of 1 to 100 characters.")]
+    InvalidViewName,
+
+    /// A filter that does not fit its column (or is not a filter at all); the text says which
+    /// rule it broke, for the log.
+    #[error("That filter can't be used: {0}.")]
+    InvalidFilter(String),
+
     #[error(
         "This refresh was stopped because the cached records were deleted or another refresh \
          started. Press Refresh again."

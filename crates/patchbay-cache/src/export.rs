@@ -49,7 +49,7 @@ impl Cache {
                     |r| r.get(0),
                 )?;
                 let match_expr = fts::match_expression(&q.search);
-                let total = matched(conn, &res, match_expr.as_deref(), all as u64)?;
+                let total = matched(conn, &res, q, match_expr.as_deref(), all as u64)?;
                 let shape = Shape {
                     select: &select,
                     with_raw,

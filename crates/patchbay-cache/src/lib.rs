@@ -17,11 +17,13 @@ pub mod csv_cell;
 mod error;
 mod export;
 mod extract;
+pub mod filter;
 mod fts;
 mod ids;
 mod migrations;
 mod people;
 mod query;
+mod saved_views;
 mod schema;
 mod writer;
 
@@ -36,6 +38,7 @@ use serde::{Deserialize, Serialize};
 use tracing::{debug, info};
 
 pub use error::CacheError;
+pub use filter::{Condition, FilterTest};
 pub use migrations::{DEFAULT_ACCOUNT, SCHEMA_VERSION};
 /// The one column type, shared with the core's definitions and the window.
 pub use patchbay_model::ColumnKind;
@@ -44,6 +47,7 @@ pub use people::{
     FunnelStepKind, IdentityFields, MergeSuggestion, PeoplePage, PeopleQuery, PeopleSort,
     PeopleSortKey, PersonDetail, PersonRow, RecordRef, RecordRole, TimelineEntry,
 };
+pub use saved_views::{SavedView, MAX_NAME as MAX_VIEW_NAME};
 pub use writer::{PageStats, SyncWriter};
 
 /// One column the records table shows, read from each record with an RFC 6901 JSON pointer.
@@ -77,9 +81,12 @@ pub struct Sort {
     pub descending: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Query {
     pub search: String,
+    /// Every condition must hold (AND), together with the search.
+    #[serde(default)]
+    pub filter: Vec<Condition>,
     pub sort: Option<Sort>,
     pub offset: u64,
     pub limit: u64,
@@ -113,6 +120,13 @@ pub struct Detail {
     pub record_id: String,
     pub fields: Vec<Field>,
     pub raw_json: String,
+}
+
+/// How many rows show one value of a column (the counts beside a one-of filter's choices).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValueCount {
+    pub value: String,
+    pub count: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

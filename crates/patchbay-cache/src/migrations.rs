@@ -161,7 +161,23 @@ CREATE VIRTUAL TABLE person_fts USING fts5(body, content='', contentless_delete=
     tokenize='unicode61 remove_diacritics 2', prefix='1 2 3');
 ";
 
-const STEPS: &[&str] = &[V1, V2, V3, V4, V5];
+/// Version 6 keeps the records workbench's saved views: a named set of filters, search, sort and
+/// columns of one list of one account. The settings are the app's JSON (the cache only keeps
+/// them); the world is the file itself (each world has its own cache).
+const V6: &str = "
+CREATE TABLE saved_view (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    provider   TEXT NOT NULL,
+    account    TEXT NOT NULL,
+    resource   TEXT NOT NULL,
+    name       TEXT NOT NULL COLLATE NOCASE,
+    settings   TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (provider, account, resource, name)
+);
+";
+
+const STEPS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// The account that data cached before accounts existed (schema version 2 and older) belongs to.
 /// V3 writes this literal into migrated files, so it can never change.
@@ -247,6 +263,7 @@ fn is_cache_table(name: &str) -> bool {
             | "record_person"
             | "person_decision"
             | "decision_record"
+            | "saved_view"
     ) || name.starts_with("sqlite_")
     {
         return true;

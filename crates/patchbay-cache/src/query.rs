@@ -7,18 +7,65 @@ use rusqlite::{params_from_iter, Connection, OptionalExtension};
 use crate::ids::{fts_table, raw_table, record_table, validate, validate_list};
 use crate::schema::{self, sort_column, Resource};
 use crate::{
-    fts, Cache, CacheError, Detail, Field, Query, QueryPage, ResourceStats, Row, WeekCount,
+    filter, fts, Cache, CacheError, Detail, Field, Query, QueryPage, ResourceStats, Row,
+    ValueCount, WeekCount,
 };
 
 /// A virtual table asks for a screenful at a time; a bigger page is a bug in the caller and
 /// would hold the read connection for long.
 pub(crate) const MAX_LIMIT: u64 = 10_000;
 
-/// The rows of a query in display order: `SELECT r.idx, <select> ...`, with `?1` bound to the
-/// FTS expression when there is one.
+/// The rows of a query in display order: `SELECT r.idx, <select> ...`, with its parameters
+/// (`?1` the FTS expression when there is one, then the filters' values).
 pub(crate) struct Plan {
     pub sql: String,
-    pub match_expr: Option<String>,
+    pub params: Vec<SqlValue>,
+}
+
+/// The `WHERE` of a query over row-table alias `alias`: the search (as `?1`) and the filters,
+/// with their parameters; empty when nothing narrows the rows.
+pub(crate) fn narrowing(
+    res: &Resource,
+    q: &Query,
+    match_expr: Option<&str>,
+    alias: &str,
+) -> Result<(String, Vec<SqlValue>), CacheError> {
+    narrowing_without(res, q, match_expr, alias, None)
+}
+
+/// As [`narrowing`], leaving out the conditions on column `skip` (a one-of's counts are those
+/// of the rows the other filters leave, so choosing a value never hides the others).
+fn narrowing_without(
+    res: &Resource,
+    q: &Query,
+    match_expr: Option<&str>,
+    alias: &str,
+    skip: Option<&str>,
+) -> Result<(String, Vec<SqlValue>), CacheError> {
+    let mut terms = Vec::new();
+    let mut params = Vec::new();
+    if let Some(m) = match_expr {
+        let fts = fts_table(res.id);
+        terms.push(format!(
+            "{alias}.idx IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?1)"
+        ));
+        params.push(SqlValue::Text(m.to_string()));
+    }
+    let conditions: Vec<_> = q
+        .filter
+        .iter()
+        .filter(|c| Some(c.column.as_str()) != skip)
+        .cloned()
+        .collect();
+    let f = filter::compile(res, &conditions, alias, params.len() + 1)?;
+    terms.extend(f.terms);
+    params.extend(f.values);
+    let sql = if terms.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", terms.join(" AND "))
+    };
+    Ok((sql, params))
 }
 
 /// Builds ORDER BY terms over a table alias, optionally with `+` to keep an index out of them.
@@ -49,18 +96,16 @@ pub(crate) fn plan(
     shape: Shape<'_>,
 ) -> Result<Plan, CacheError> {
     let rec = record_table(res.id);
-    let fts = fts_table(res.id);
-    let filter = if match_expr.is_some() {
-        format!("WHERE t.idx IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?1)")
-    } else {
-        String::new()
-    };
+    // A page reads its ordered indexes from `t` first; an export reads the rows as `r`.
+    let alias = if shape.page.is_some() { "t" } else { "r" };
+    let (filter, params) = narrowing(res, q, match_expr.as_deref(), alias)?;
+    let narrowed = match_expr.is_some() || !q.filter.is_empty();
     let wanted = match shape.page {
         Some((limit, offset)) => limit.saturating_add(offset).min(matched),
         None => matched,
     };
     // Index entries to walk to fill the page, against rows to fetch and sort from the matches.
-    let dense = match_expr.is_none() || wanted.saturating_mul(total) / matched.max(1) < matched;
+    let dense = !narrowed || wanted.saturating_mul(total) / matched.max(1) < matched;
     // `order(alias, plus)`: the ORDER BY terms over table alias `alias`; `plus` keeps an index
     // from being used for them.
     let (indexed, order): (String, Box<OrderTerms>) = match &q.sort {
@@ -116,8 +161,7 @@ pub(crate) fn plan(
     let sql = if page.is_empty() {
         // Every row (export): one pass in order, streamed.
         format!(
-            "SELECT r.idx, {select} FROM {rec} AS r {indexed}{raw_join} {} ORDER BY {}",
-            filter.replace("t.idx", "r.idx"),
+            "SELECT r.idx, {select} FROM {rec} AS r {indexed}{raw_join} {filter} ORDER BY {}",
             order("r", plus)
         )
     } else {
@@ -131,7 +175,7 @@ pub(crate) fn plan(
             order("r", "")
         )
     };
-    Ok(Plan { sql, match_expr })
+    Ok(Plan { sql, params })
 }
 
 pub(crate) fn display_columns(res: &Resource) -> String {
@@ -142,18 +186,27 @@ pub(crate) fn display_columns(res: &Resource) -> String {
 }
 
 pub(crate) fn bind(plan: &Plan) -> Vec<SqlValue> {
-    plan.match_expr
-        .iter()
-        .map(|m| SqlValue::Text(m.clone()))
-        .collect()
+    plan.params.clone()
 }
 
+/// Rows matching the search and the filters.
 pub(crate) fn matched(
     conn: &Connection,
     res: &Resource,
+    q: &Query,
     match_expr: Option<&str>,
     total: u64,
 ) -> Result<u64, CacheError> {
+    if !q.filter.is_empty() {
+        let (filter, params) = narrowing(res, q, match_expr, "t")?;
+        let n: i64 = conn
+            .prepare_cached(&format!(
+                "SELECT count(*) FROM {} AS t {filter}",
+                record_table(res.id)
+            ))?
+            .query_row(params_from_iter(params), |r| r.get(0))?;
+        return Ok(n as u64);
+    }
     match match_expr {
         None => Ok(total),
         Some(m) => {
@@ -164,6 +217,30 @@ pub(crate) fn matched(
             Ok(n as u64)
         }
     }
+}
+
+/// A `WHERE` from [`narrowing`] (or none) ready for one more term.
+fn then_where(filter: String) -> String {
+    if filter.is_empty() {
+        "WHERE".to_string()
+    } else {
+        format!("{filter} AND")
+    }
+}
+
+/// The (text, count) rows of a grouped count, each made into a `T`.
+fn counts<T>(
+    conn: &Connection,
+    sql: &str,
+    params: Vec<SqlValue>,
+    make: impl Fn(String, u64) -> T,
+) -> Result<Vec<T>, CacheError> {
+    Ok(conn
+        .prepare_cached(sql)?
+        .query_map(params_from_iter(params), |r| {
+            Ok(make(r.get(0)?, r.get::<_, i64>(1)? as u64))
+        })?
+        .collect::<Result<Vec<_>, _>>()?)
 }
 
 pub(crate) fn row_count(conn: &Connection, res: &Resource) -> Result<u64, CacheError> {
@@ -189,7 +266,7 @@ impl Cache {
             let res = schema::require(conn, provider, account, resource)?;
             let total = row_count(conn, &res)?;
             let match_expr = fts::match_expression(&q.search);
-            let matched = matched(conn, &res, match_expr.as_deref(), total)?;
+            let matched = matched(conn, &res, q, match_expr.as_deref(), total)?;
             let shape = Shape {
                 select: &display_columns(&res),
                 with_raw: false,
@@ -257,14 +334,17 @@ impl Cache {
         })
     }
 
-    /// Records per week (weeks start on Monday, UTC) by a date or date-time column, oldest first.
-    /// Records without a readable date in that column are not counted.
+    /// Records per week (weeks start on Monday, UTC) by a date or date-time column, oldest first,
+    /// of the rows `shown` leaves (its search and filters; sort and paging are ignored), so the
+    /// chart counts what the table shows. Records without a readable date in that column are
+    /// not counted.
     pub fn weekly_counts(
         &self,
         provider: &str,
         account: &str,
         resource: &str,
         column_key: &str,
+        shown: &Query,
     ) -> Result<Vec<WeekCount>, CacheError> {
         self.with_reader(|conn| {
             let res = schema::require(conn, provider, account, resource)?;
@@ -277,22 +357,55 @@ impl Cache {
             if !spec.kind.is_date() {
                 return Err(CacheError::NotADateColumn(spec.label.clone()));
             }
+            let match_expr = fts::match_expression(&shown.search);
+            let (filter, params) = narrowing(&res, shown, match_expr.as_deref(), "t")?;
+            let filter = then_where(filter);
             // '-6 days' then 'weekday 1' lands on the Monday on or before the date.
             let sql = format!(
-                "SELECT date(s{i}, 'unixepoch', '-6 days', 'weekday 1') AS week, count(*)
-                 FROM {} WHERE s{i} IS NOT NULL GROUP BY week ORDER BY week",
+                "SELECT date(t.s{i}, 'unixepoch', '-6 days', 'weekday 1') AS week, count(*)
+                 FROM {} AS t {filter} t.s{i} IS NOT NULL GROUP BY week ORDER BY week",
                 record_table(res.id)
             );
-            let weeks = conn
-                .prepare_cached(&sql)?
-                .query_map([], |r| {
-                    Ok(WeekCount {
-                        week_start: r.get(0)?,
-                        count: r.get::<_, i64>(1)? as u64,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(weeks)
+            counts(conn, &sql, params, |week_start, count| WeekCount {
+                week_start,
+                count,
+            })
+        })
+    }
+
+    /// The most common values of a column among the rows `shown` leaves, most first (ties by
+    /// value), at most `limit`: the choices of a one-of filter with their counts. The
+    /// column's own conditions are left out, so the other choices keep their counts once one
+    /// is picked. Empty cells are not a choice (the "is empty" test is).
+    pub fn value_counts(
+        &self,
+        provider: &str,
+        account: &str,
+        resource: &str,
+        column_key: &str,
+        shown: &Query,
+        limit: u32,
+    ) -> Result<Vec<ValueCount>, CacheError> {
+        self.with_reader(|conn| {
+            let res = schema::require(conn, provider, account, resource)?;
+            let i = res
+                .columns
+                .iter()
+                .position(|c| c.key == column_key)
+                .ok_or_else(|| CacheError::UnknownColumn(column_key.to_string()))?;
+            let match_expr = fts::match_expression(&shown.search);
+            let (filter, params) =
+                narrowing_without(&res, shown, match_expr.as_deref(), "t", Some(column_key))?;
+            let filter = then_where(filter);
+            let sql = format!(
+                "SELECT t.d{i}, count(*) AS n FROM {} AS t {filter} t.d{i} IS NOT NULL
+                 GROUP BY t.d{i} ORDER BY n DESC, t.d{i} LIMIT {limit}",
+                record_table(res.id)
+            );
+            counts(conn, &sql, params, |value, count| ValueCount {
+                value,
+                count,
+            })
         })
     }
 

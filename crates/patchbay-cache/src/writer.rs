@@ -474,7 +474,8 @@ impl Cache {
     /// account (on disconnect); other accounts of the provider keep theirs (to remove a whole
     /// provider, delete each of its [`Cache::accounts`]). Nothing is left behind: the tables are
     /// dropped, SQLite overwrites the freed pages (secure_delete, set in `open`), and the WAL is
-    /// checkpointed and truncated.
+    /// checkpointed and truncated. Deleting every resource (a disconnect) deletes the account's
+    /// saved views too: their filters may hold a customer's name or address.
     pub fn delete(
         &self,
         provider: &str,
@@ -500,6 +501,12 @@ impl Cache {
             schema::drop_tables(&tx, *id)?;
             tx.execute("DELETE FROM sync_state WHERE resource_id = ?1", [id])?;
             tx.execute("DELETE FROM resources WHERE id = ?1", [id])?;
+        }
+        if resource.is_none() {
+            tx.execute(
+                "DELETE FROM saved_view WHERE provider = ?1 AND account = ?2",
+                params![provider, account],
+            )?;
         }
         tx.commit()?;
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;

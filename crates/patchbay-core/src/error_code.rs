@@ -122,6 +122,12 @@ error_codes! {
     // Reading and exporting records.
     RecordsQueryTooLong = "records.query_too_long",
     RecordsNotFound = "records.not_found",
+    /// A filter that does not fit its column (a date range on text, an end before the start).
+    RecordsFilterInvalid = "records.filter_invalid",
+    // Saved views of a list.
+    ViewsNotFound = "views.not_found",
+    ViewsNameTaken = "views.name_taken",
+    ViewsNameInvalid = "views.name_invalid",
     // People (one person across the tools).
     PeopleUnknownPerson = "people.unknown_person",
     PeopleUnknownDecision = "people.unknown_decision",
@@ -370,6 +376,22 @@ impl ErrorCode {
             RecordsNotFound => (
                 "That record is no longer here.".to_string(),
                 "Press Refresh to update the list.",
+            ),
+            ViewsNotFound => (
+                "That saved view is no longer here.".to_string(),
+                "Choose another view, or save this one again.",
+            ),
+            ViewsNameTaken => (
+                "This list already has a view with that name.".to_string(),
+                "Choose another name.",
+            ),
+            ViewsNameInvalid => (
+                "A view needs a name.".to_string(),
+                "Type a name of up to 100 characters.",
+            ),
+            RecordsFilterInvalid => (
+                "One of the filters can't be used on its column.".to_string(),
+                "Check its dates or numbers (the start before the end), or remove it.",
             ),
             PeopleUnknownPerson => (
                 "That person is no longer here: a merge or a refresh changed who is who.".to_string(),

@@ -269,6 +269,17 @@ pub struct ColumnDef {
     pub pointer: String,
     #[serde(rename = "type", default)]
     pub kind: ColumnKind,
+    /// For money columns: the ISO 4217 code every value is in (`currency = "USD"`), when the
+    /// provider has one currency per account.
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// For money columns: the key of the column holding each record's ISO 4217 code
+    /// (ClickFunnels orders carry their own), when values come in several currencies.
+    #[serde(default)]
+    pub currency_column: Option<String>,
+    /// Shown as a small badge (statuses, yes/no): a few distinct values a marketer scans for.
+    #[serde(default)]
+    pub badge: bool,
 }
 
 /// The five pagination styles, one engine (see `paging.rs`).
@@ -469,6 +480,7 @@ fn validate(def: &ProviderDef, home: Option<&Url>) -> Result<(), Refusal> {
         check_pointer("id_pointer", &r.id_pointer)?;
         for c in &r.columns {
             check_pointer("pointer", &c.pointer)?;
+            check_currency(r, c)?;
         }
         let known = |name: &str| {
             def.account.vars.contains_key(name) || r.parent.as_ref().is_some_and(|p| p.var == name)
@@ -521,6 +533,51 @@ fn validate(def: &ProviderDef, home: Option<&Url>) -> Result<(), Refusal> {
                 }
             }
             _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// A currency belongs to a money column, is an ISO 4217 code (three capital letters: the
+/// window formats with `Intl`, which rejects anything else), and a currency column is one of
+/// the resource's columns.
+fn check_currency(r: &ResourceDef, c: &ColumnDef) -> Result<(), Refusal> {
+    let has_currency = c.currency.is_some() || c.currency_column.is_some();
+    if has_currency && c.kind != ColumnKind::Money {
+        return Err((
+            "currency".into(),
+            format!(
+                "column {:?} has a currency but is not of type \"money\"",
+                c.key
+            ),
+        ));
+    }
+    if c.currency.is_some() && c.currency_column.is_some() {
+        return Err((
+            "currency".into(),
+            format!(
+                "column {:?} has both currency and currency_column; keep one",
+                c.key
+            ),
+        ));
+    }
+    if let Some(code) = &c.currency {
+        if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err((
+                "currency".into(),
+                format!(
+                    "column {:?} has currency {code:?}; use an ISO 4217 code such as \"USD\"",
+                    c.key
+                ),
+            ));
+        }
+    }
+    if let Some(other) = &c.currency_column {
+        if !r.columns.iter().any(|o| &o.key == other) {
+            return Err((
+                "currency_column".into(),
+                format!("column {:?} takes its currency from {other:?}, which is not a column of resource {:?}", c.key, r.id),
+            ));
         }
     }
     Ok(())
@@ -855,6 +912,53 @@ mod tests {
         let e = parse_definition(Path::new("webinargeek.toml"), &text).unwrap_err();
         assert!(e.message.contains("{webinar}"), "{e}");
         assert!(e.line.is_some());
+    }
+
+    #[test]
+    fn a_currency_fits_money_columns_only_and_is_an_iso_code() {
+        let wc = include_str!("../providers/whatconverts.toml");
+        let quote = r#"pointer = "/quote_value", type = "money", currency = "USD" }"#;
+        assert!(wc.contains(quote));
+        let defs = builtin();
+        let wc_def = defs.iter().find(|d| d.id == "whatconverts").unwrap();
+        let leads = wc_def.resource("leads").unwrap();
+        let quote_col = leads
+            .columns
+            .iter()
+            .find(|c| c.key == "quote_value")
+            .unwrap();
+        assert_eq!(quote_col.currency.as_deref(), Some("USD"));
+        assert!(
+            leads
+                .columns
+                .iter()
+                .find(|c| c.key == "lead_status")
+                .unwrap()
+                .badge
+        );
+        for (bad, says) in [
+            (quote.replace("\"USD\"", "\"usd\""), "ISO 4217"),
+            (quote.replace("\"USD\"", "\"DOLLARS\""), "ISO 4217"),
+            (
+                quote.replace("type = \"money\", ", ""),
+                "not of type \"money\"",
+            ),
+            (
+                quote.replace("currency = \"USD\"", "currency_column = \"nope\""),
+                "not a column",
+            ),
+            (
+                quote.replace(
+                    "currency = \"USD\"",
+                    "currency = \"USD\", currency_column = \"city\"",
+                ),
+                "keep one",
+            ),
+        ] {
+            let text = wc.replace(quote, &bad);
+            let e = parse_definition(Path::new("whatconverts.toml"), &text).unwrap_err();
+            assert!(e.message.contains(says), "{bad}: {e}");
+        }
     }
 
     #[test]

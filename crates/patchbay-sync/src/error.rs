@@ -74,6 +74,10 @@ pub fn cache_code(e: &CacheError) -> ErrorCode {
         CacheError::ExportWrite(_) => ErrorCode::ExportWriteFailed,
         CacheError::UnknownPerson(_) => ErrorCode::PeopleUnknownPerson,
         CacheError::UnknownDecision(_) => ErrorCode::PeopleUnknownDecision,
+        CacheError::InvalidFilter(_) => ErrorCode::RecordsFilterInvalid,
+        CacheError::UnknownView(_) => ErrorCode::ViewsNotFound,
+        CacheError::ViewNameTaken(_) => ErrorCode::ViewsNameTaken,
+        CacheError::InvalidViewName => ErrorCode::ViewsNameInvalid,
         CacheError::InvalidId(_)
         | CacheError::UnknownColumn(_)
         | CacheError::NotADateColumn(_)

@@ -23,10 +23,14 @@ import type { RecordPage } from "./RecordPage";
 import type { RecordQuery } from "./RecordQuery";
 import type { RecordRef } from "./RecordRef";
 import type { ResourceView } from "./ResourceView";
+import type { SavedView } from "./SavedView";
 import type { Settings } from "./Settings";
 import type { SyncProgress } from "./SyncProgress";
 import type { SyncStatus } from "./SyncStatus";
 import type { SyncSummary } from "./SyncSummary";
+import type { ValueCount } from "./ValueCount";
+import type { ViewId } from "./ViewId";
+import type { ViewSettings } from "./ViewSettings";
 import type { WeekCount } from "./WeekCount";
 
 export type { Unlisten };
@@ -138,10 +142,11 @@ export function recordDetail(list: ListRef, index: number): Promise<RecordDetail
 }
 
 /**
- * Records per week, for the chart of leads and contacts.
+ * Records per week, for the chart of leads and contacts, of the rows the table
+ * shows (the query's search and filters; its sort and paging are ignored).
  */
-export function weeklyCounts(list: ListRef): Promise<Array<WeekCount>> {
-  return invoke<Array<WeekCount>>('weekly_counts', { list });
+export function weeklyCounts(list: ListRef, query: RecordQuery): Promise<Array<WeekCount>> {
+  return invoke<Array<WeekCount>>('weekly_counts', { list, query });
 }
 
 /**
@@ -237,6 +242,49 @@ export function setWelcomeSeen(seen: boolean): Promise<Settings> {
  */
 export function forgetSavedKey(providerId: string, accountId: string): Promise<Settings> {
   return invoke<Settings>('forget_saved_key', { providerId, accountId });
+}
+
+/**
+ * The most common values of a column among the rows the table shows (the
+ * other filters and the search), with their counts: a one-of filter's choices.
+ */
+export function valueCounts(list: ListRef, column: string, query: RecordQuery): Promise<Array<ValueCount>> {
+  return invoke<Array<ValueCount>>('value_counts', { list, column, query });
+}
+
+/**
+ * The list's saved views, by name.
+ */
+export function listViews(list: ListRef): Promise<Array<SavedView>> {
+  return invoke<Array<SavedView>>('list_views', { list });
+}
+
+/**
+ * Saves the table's filters, search, sort and columns as a new view.
+ */
+export function saveView(list: ListRef, name: string, settings: ViewSettings): Promise<SavedView> {
+  return invoke<SavedView>('save_view', { list, name, settings });
+}
+
+/**
+ * Renames a view and/or replaces its settings (null keeps what it has).
+ */
+export function updateView(list: ListRef, id: ViewId, name: string | null, settings: ViewSettings | null): Promise<SavedView> {
+  return invoke<SavedView>('update_view', { list, id, name, settings });
+}
+
+/**
+ * A copy of a view under a new name.
+ */
+export function duplicateView(list: ListRef, id: ViewId, name: string): Promise<SavedView> {
+  return invoke<SavedView>('duplicate_view', { list, id, name });
+}
+
+/**
+ * Deletes a saved view.
+ */
+export function deleteView(list: ListRef, id: ViewId): Promise<void> {
+  return invoke<undefined>('delete_view', { list, id });
 }
 
 /**

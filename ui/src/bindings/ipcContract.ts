@@ -22,10 +22,14 @@ import type { RecordPage } from "./RecordPage";
 import type { RecordQuery } from "./RecordQuery";
 import type { RecordRef } from "./RecordRef";
 import type { ResourceView } from "./ResourceView";
+import type { SavedView } from "./SavedView";
 import type { Settings } from "./Settings";
 import type { SyncProgress } from "./SyncProgress";
 import type { SyncStatus } from "./SyncStatus";
 import type { SyncSummary } from "./SyncSummary";
+import type { ValueCount } from "./ValueCount";
+import type { ViewId } from "./ViewId";
+import type { ViewSettings } from "./ViewSettings";
 import type { WeekCount } from "./WeekCount";
 
 /** Every command the app registers: its arguments (the keys the window sends) and its answer. */
@@ -44,7 +48,7 @@ export type Commands = {
   sync_statuses: { args: { providerId: string, accountId: string }, result: Array<SyncStatus> },
   query_records: { args: { list: ListRef, query: RecordQuery }, result: RecordPage },
   record_detail: { args: { list: ListRef, index: number }, result: RecordDetail },
-  weekly_counts: { args: { list: ListRef }, result: Array<WeekCount> },
+  weekly_counts: { args: { list: ListRef, query: RecordQuery }, result: Array<WeekCount> },
   export_csv: { args: { list: ListRef, query: RecordQuery }, result: ExportResult },
   export_json: { args: { list: ListRef, query: RecordQuery }, result: ExportResult },
   people: { args: { query: PeopleQuery }, result: PeoplePage },
@@ -58,6 +62,12 @@ export type Commands = {
   undo_people_decision: { args: { decision: DecisionId }, result: null },
   set_welcome_seen: { args: { seen: boolean }, result: Settings },
   forget_saved_key: { args: { providerId: string, accountId: string }, result: Settings },
+  value_counts: { args: { list: ListRef, column: string, query: RecordQuery }, result: Array<ValueCount> },
+  list_views: { args: { list: ListRef }, result: Array<SavedView> },
+  save_view: { args: { list: ListRef, name: string, settings: ViewSettings }, result: SavedView },
+  update_view: { args: { list: ListRef, id: ViewId, name: string | null, settings: ViewSettings | null }, result: SavedView },
+  duplicate_view: { args: { list: ListRef, id: ViewId, name: string }, result: SavedView },
+  delete_view: { args: { list: ListRef, id: ViewId }, result: null },
 };
 
 /** Each command's argument keys, in the order of the Rust parameters. */
@@ -76,7 +86,7 @@ export const COMMAND_ARGS = {
   sync_statuses: ["providerId", "accountId"],
   query_records: ["list", "query"],
   record_detail: ["list", "index"],
-  weekly_counts: ["list"],
+  weekly_counts: ["list", "query"],
   export_csv: ["list", "query"],
   export_json: ["list", "query"],
   people: ["query"],
@@ -90,6 +100,12 @@ export const COMMAND_ARGS = {
   undo_people_decision: ["decision"],
   set_welcome_seen: ["seen"],
   forget_saved_key: ["providerId", "accountId"],
+  value_counts: ["list", "column", "query"],
+  list_views: ["list"],
+  save_view: ["list", "name", "settings"],
+  update_view: ["list", "id", "name", "settings"],
+  duplicate_view: ["list", "id", "name"],
+  delete_view: ["list", "id"],
 } as const satisfies { [K in keyof Commands]: ReadonlyArray<keyof Commands[K]["args"]> };
 
 /** Every event the app emits and its payload. */

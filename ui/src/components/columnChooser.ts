@@ -4,13 +4,15 @@ import { h, uid } from '../lib/dom';
 export interface ColumnChooser {
   el: HTMLElement;
   visible(): number[];
+  /** Ticks the columns not hidden (a saved view or a remembered layout), without `onChange`. */
+  setHidden(hidden: string[]): void;
 }
 
 /**
  * A disclosure with one checkbox per column. The last shown column cannot be
  * hidden, so the table never goes blank.
  */
-export function createColumnChooser(columns: ColumnView[], onChange: (visible: number[]) => void): ColumnChooser {
+export function createColumnChooser(columns: ColumnView[], onChange: (visible: number[]) => void, hidden: string[] = []): ColumnChooser {
   const panelId = uid('columns');
   const toggle = h('button', {
     type: 'button',
@@ -19,7 +21,7 @@ export function createColumnChooser(columns: ColumnView[], onChange: (visible: n
     'aria-controls': panelId,
     'data-testid': 'columns-toggle',
   }, 'Columns');
-  const boxes = columns.map((col) => h('input', { type: 'checkbox', checked: true, 'data-key': col.key }));
+  const boxes = columns.map((col) => h('input', { type: 'checkbox', checked: !hidden.includes(col.key), 'data-key': col.key }));
   const fieldset = h('fieldset', { id: panelId, class: 'column-chooser', hidden: true, 'data-testid': 'column-chooser' },
     h('legend', {}, 'Show columns'),
     ...boxes.map((box, i) => h('label', { class: 'check' }, box, columns[i]?.label ?? '')),
@@ -50,5 +52,14 @@ export function createColumnChooser(columns: ColumnView[], onChange: (visible: n
     }
   });
   sync();
-  return { el: h('div', { class: 'column-chooser-wrap' }, toggle, fieldset), visible };
+  return {
+    el: h('div', { class: 'column-chooser-wrap' }, toggle, fieldset),
+    visible,
+    setHidden(next) {
+      boxes.forEach((b, i) => {
+        b.checked = !next.includes(columns[i]?.key ?? '');
+      });
+      sync();
+    },
+  };
 }

@@ -253,12 +253,15 @@ describe('records view', () => {
     await userEvent.keyboard('{Escape}');
     await expect.element(panel).not.toBeVisible();
 
-    const row = rows()[2];
-    row?.focus();
+    rows()[2]?.querySelector<HTMLElement>('[role="gridcell"]')?.focus();
     await userEvent.keyboard('{ArrowDown}');
-    await expect.poll(() => document.activeElement?.getAttribute('aria-rowindex')).toBe('5');
+    await expect.poll(() => document.activeElement?.closest('[role="row"]')?.getAttribute('aria-rowindex')).toBe('5');
     await userEvent.keyboard('{Enter}');
     await expect.element(panel).toHaveTextContent('lead3@example.com');
+    // Escape in the table closes the detail too, and focus stays on the cell.
+    (document.activeElement as HTMLElement | null)?.focus();
+    await userEvent.keyboard('{Escape}');
+    await expect.element(panel).not.toBeVisible();
   });
 
   test('a failed record_detail shows an alert in the panel', async () => {
@@ -275,10 +278,10 @@ describe('records view', () => {
     await expect.poll(() => rows().length).toBeGreaterThan(1);
     await page.getByRole('button', { name: 'Columns' }).click();
     await page.getByRole('checkbox', { name: 'Email' }).click();
-    await expect.poll(() => document.querySelectorAll('[role="columnheader"]').length).toBe(2);
+    await expect.poll(() => document.querySelectorAll('[role="columnheader"]').length).toBe(3);
     expect(rows()[0]?.textContent).not.toContain('@example.com');
     await page.getByRole('checkbox', { name: 'Email' }).click();
-    await expect.poll(() => document.querySelectorAll('[role="columnheader"]').length).toBe(3);
+    await expect.poll(() => document.querySelectorAll('[role="columnheader"]').length).toBe(4);
   });
 
   test('Export CSV sends the current view and shows the written path', async () => {
@@ -289,7 +292,7 @@ describe('records view', () => {
     await expect.element(page.getByTestId('export-result')).toHaveTextContent('Saved 111 records to /home/ana/Downloads/whatconverts-leads.csv');
     expect(mounted.backend.callsOf('export_csv').at(-1)?.args).toEqual({
       list: { provider: 'whatconverts', account: 'wc-acme', resource: 'leads' },
-      query: { search: 'lead1', sort: null, offset: 0, limit: 111 },
+      query: { search: 'lead1', filter: [], sort: null, offset: 0, limit: 111 },
     });
   });
 
@@ -443,5 +446,139 @@ describe('records view', () => {
     const offsets = mounted.backend.callsOf('query_records').map((c) => (c.args.query as { offset: number }).offset);
     expect(offsets).toContain(99_900);
     expect(offsets.length).toBeLessThan(10);
+  });
+});
+
+describe('records view filters', () => {
+  test('a one-of filter narrows the table, and the chart and the export follow it', async () => {
+    const mounted = await openWhatConverts();
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('250 of 250 records');
+    await userEvent.selectOptions(page.getByLabelText('Filter by'), 'Source');
+    // 250 leads take the three sources in turn: 84 google, 83 each of the others.
+    await expect.element(page.getByRole('checkbox', { name: 'google (84)' })).toBeVisible();
+    await page.getByRole('checkbox', { name: 'newsletter (83)' }).click();
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('83 of 250 records');
+    const filter = [{ column: 'source', test: { op: 'one_of', values: ['newsletter'] } }];
+    await expect.poll(() => mounted.backend.callsOf('weekly_counts').at(-1)?.args).toMatchObject({ query: { filter } });
+    await expect.poll(() => rows()[0]?.textContent).toContain('newsletter');
+    await page.getByTestId('export').click();
+    await expect.element(page.getByTestId('export-result')).toHaveTextContent('Saved 83 records');
+    expect(mounted.backend.callsOf('export_csv').at(-1)?.args).toMatchObject({ query: { filter } });
+  });
+});
+
+describe('records view keys', () => {
+  test('/ focuses the search from the table, but is typed as usual in a field', async () => {
+    await openWhatConverts();
+    await expect.poll(() => rows().length).toBeGreaterThan(1);
+    rows()[0]?.querySelector<HTMLElement>('[role="gridcell"]')?.focus();
+    await userEvent.keyboard('/');
+    const search = page.getByRole('searchbox', { name: 'Search records' });
+    await expect.element(search).toHaveFocus();
+    await userEvent.keyboard('a/b');
+    await expect.element(search).toHaveValue('a/b');
+  });
+});
+
+describe('saved views', () => {
+  test('save the table as a view, leave it, open it again; rename, duplicate and delete', async () => {
+    const mounted = await openWhatConverts();
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('250 of 250 records');
+    await userEvent.selectOptions(page.getByLabelText('Filter by'), 'Source');
+    await page.getByRole('checkbox', { name: 'google (84)' }).click();
+    await page.getByRole('searchbox', { name: 'Search records' }).fill('lead1');
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent(/^\d+ of 250 records$/);
+    const narrowed = page.getByTestId('row-count').element().textContent;
+
+    await page.getByRole('button', { name: 'Save view…' }).click();
+    await userEvent.keyboard('Google leads{Enter}');
+    await expect.element(page.getByTestId('view-status')).toHaveTextContent('Saved “Google leads”.');
+    expect(mounted.backend.views.map((v) => v.settings)).toEqual([{
+      search: 'lead1',
+      filter: [{ kind: 'condition', condition: { column: 'source', test: { op: 'one_of', values: ['google'] } } }],
+      sort: null,
+      columns: { order: ['name', 'email', 'value', 'source'], hidden: [], widths: {} },
+    }]);
+
+    // Back to every record, then the view again: its filter, search and count come back.
+    await userEvent.selectOptions(page.getByLabelText('View', { exact: true }), 'All records');
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await page.getByRole('searchbox', { name: 'Search records' }).fill('');
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('250 of 250 records');
+    await userEvent.selectOptions(page.getByLabelText('View', { exact: true }), 'Google leads');
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent(narrowed);
+    await expect.element(page.getByRole('searchbox', { name: 'Search records' })).toHaveValue('lead1');
+    await expect.element(page.getByRole('checkbox', { name: /^google/ })).toBeChecked();
+    expect(mounted.backend.lastQuery()).toMatchObject({ search: 'lead1', filter: [{ column: 'source' }] });
+
+    // A name already taken is refused in words; the form stays open to fix it.
+    await page.getByRole('button', { name: 'Duplicate' }).click();
+    await expect.element(page.getByLabelText('Name of the copy')).toHaveValue('Google leads (copy)');
+    await page.getByLabelText('Name of the copy').fill('GOOGLE LEADS');
+    await userEvent.keyboard('{Enter}');
+    await expect.element(page.getByRole('alert')).toHaveTextContent('This list already has a view with that name.');
+    await page.getByLabelText('Name of the copy').fill('Google again');
+    await userEvent.keyboard('{Enter}');
+    await expect.element(page.getByTestId('view-status')).toHaveTextContent('Saved “Google again”.');
+
+    await page.getByRole('button', { name: 'Rename…' }).click();
+    await page.getByLabelText('New name').fill('Google, lead 1');
+    await userEvent.keyboard('{Enter}');
+    await expect.poll(() => mounted.backend.views.map((v) => v.name).sort()).toEqual(['Google leads', 'Google, lead 1']);
+
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await expect.element(page.getByTestId('view-status')).toHaveTextContent('Deleted “Google, lead 1”.');
+    expect(mounted.backend.views.map((v) => v.name)).toEqual(['Google leads']);
+    expect([...page.getByTestId('view-select').element().querySelectorAll('option')].map((o) => o.textContent)).toEqual(['All records', 'Google leads']);
+  });
+});
+
+describe('saved views from an older definition', () => {
+  test('filters and a sort on columns the list no longer has are dropped, the rest applies', async () => {
+    const mounted = await openWhatConverts((b) => {
+      b.views = [{
+        id: 9,
+        name: 'Old',
+        settings: {
+          search: '',
+          filter: [
+            { kind: 'condition', condition: { column: 'gone', test: { op: 'is_empty' } } },
+            { kind: 'condition', condition: { column: 'source', test: { op: 'one_of', values: ['facebook'] } } },
+          ],
+          sort: { key: 'gone', descending: true },
+          columns: { order: ['gone', 'source', 'name'], hidden: ['email'], widths: { gone: 300 } },
+        },
+      }];
+    });
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('250 of 250 records');
+    await userEvent.selectOptions(page.getByLabelText('View', { exact: true }), 'Old');
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('83 of 250 records');
+    expect(mounted.backend.lastQuery()).toMatchObject({
+      sort: null,
+      filter: [{ column: 'source', test: { op: 'one_of', values: ['facebook'] } }],
+    });
+    const headers = [...document.querySelectorAll('[role="columnheader"] .sort-button')].map((b) => b.textContent.replace(/[▲▼]/g, ''));
+    expect(headers).toEqual(['Source', 'Name', 'Value']);
+  });
+});
+
+describe('record detail', () => {
+  test('shows each value in full as its column reads: money with its currency', async () => {
+    await openWhatConverts((b) => {
+      b.on('record_detail', () => ({
+        fields: [
+          { label: 'Name', value: 'Ana' },
+          { label: 'Email', value: '' },
+          { label: 'Value', value: '1,234.5' },
+          { label: 'Source', value: 'google' },
+        ],
+        raw_json: '{}',
+      }));
+    });
+    await expect.poll(() => rows().length).toBeGreaterThan(1);
+    rows()[0]?.click();
+    const panel = page.getByTestId('detail-panel');
+    await expect.element(panel).toHaveTextContent('$1,234.50');
+    await expect.element(panel).not.toHaveTextContent('1,234.5Source');
   });
 });

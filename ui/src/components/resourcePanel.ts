@@ -5,6 +5,11 @@ import type { SortSpec } from '../bindings/SortSpec';
 import type { SyncProgress } from '../bindings/SyncProgress';
 import type { SyncStatus } from '../bindings/SyncStatus';
 import * as ipc from '../ipc';
+import type { FilterSpec } from '../bindings/FilterSpec';
+import type { RecordQuery } from '../bindings/RecordQuery';
+import { detailValues, systemLocale } from '../lib/cellFormat';
+import { fitLayout, loadLayout, saveLayout } from '../lib/columnLayout';
+import { toConditions } from '../lib/filters';
 import { debounce } from '../lib/debounce';
 import { h } from '../lib/dom';
 import { formatCount, formatTime, records } from '../lib/format';
@@ -13,9 +18,11 @@ import { markShownAndPainted } from '../lib/timing';
 import { createColumnChooser } from './columnChooser';
 import type { DetailPanel } from './detailPanel';
 import { createErrorAlert } from './errorAlert';
+import { createFilterBar } from './filterBar';
 import { createProgressBar } from './progressBar';
 import { createRecordsTable } from './recordsTable';
 import { createSearchBox } from './searchBox';
+import { createViewList } from './viewList';
 import { changesText } from './syncPanel';
 import { createWeeklyChart } from './weeklyChart';
 
@@ -53,6 +60,7 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
   let shownCount: number | null = null;
   let search = '';
   let sort: SortSpec | null = null;
+  let filters: FilterSpec[] = [];
   let searchAnswered = true;
   let rowsShown = false;
   let firstRowsLoading = false;
@@ -95,9 +103,14 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
     source.ensure(start, end);
   }, 40);
 
+  const layout = loadLayout(providerId, resource.id, resource.columns);
   const table = createRecordsTable({
     label: `${options.providerName} ${noun}`,
     columns: resource.columns,
+    layout,
+    onLayout(next) {
+      saveLayout(providerId, resource.id, next);
+    },
     getRow: (position) => source.get(position),
     onRange: (start, end) => {
       ensureRange(start, end);
@@ -105,27 +118,68 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
     onSort(next) {
       sort = next;
       table.scrollToTop();
-      void source.setQuery(search, sort);
+      void source.setQuery(search, sort, conditions());
     },
     onOpen(row: RecordRow) {
       const from = document.activeElement instanceof HTMLElement ? document.activeElement : null;
       const first = row.cells.find((c) => c.trim() !== '');
-      void options.detail.open(
-        first ?? 'Record details',
-        ipc.recordDetail(list, row.index),
-        from,
-      );
+      // The panel shows every value in full, in the user's locale and time zone.
+      const load = ipc.recordDetail(list, row.index).then((d) => {
+        const values = detailValues(resource.columns, d.fields.map((f) => f.value), systemLocale());
+        return { ...d, fields: d.fields.map((f, i) => ({ ...f, value: values[i] ?? f.value })) };
+      });
+      void options.detail.open(first ?? 'Record details', load, from);
     },
   });
 
-  const searchBox = createSearchBox((text) => {
-    search = text;
+  /** The filters as the cache runs them: date presets resolved for today, in the user's zone. */
+  function conditions(): RecordQuery['filter'] {
+    return toConditions(filters, new Date());
+  }
+
+  /** The rows shown changed (search or filters): the table, the chart and the choices follow. */
+  function narrowed(): Promise<void> {
     searchAnswered = false;
     table.scrollToTop();
-    return source.setQuery(search, sort);
+    // The source takes the new query at once; the choices and the chart then read it.
+    const rows = source.setQuery(search, sort, conditions());
+    filterBar.refreshChoices();
+    return Promise.all([rows, loadChart()]).then(() => undefined);
+  }
+
+  const searchBox = createSearchBox((text) => {
+    search = text;
+    return narrowed();
+  });
+  const filterBar = createFilterBar({
+    columns: resource.columns,
+    loadChoices: (column) => ipc.valueCounts(list, column, source.query()),
+    onChange(next) {
+      filters = next;
+      void narrowed();
+    },
   });
   const chooser = createColumnChooser(resource.columns, (visible) => {
     table.setVisibleColumns(visible);
+  }, layout.hidden);
+
+  const views = createViewList({
+    list,
+    current: () => ({ search, filter: filters, sort, columns: table.layout() }),
+    apply(settings) {
+      search = settings.search;
+      searchBox.set(settings.search);
+      // Filters on columns the list no longer has are dropped, not sent to be refused.
+      filterBar.set(settings.filter);
+      filters = filterBar.specs();
+      const sortKey = settings.sort?.key;
+      sort = resource.columns.some((c) => c.key === sortKey) ? settings.sort : null;
+      table.setSort(sort);
+      const columns = fitLayout(resource.columns, settings.columns);
+      table.setLayout(columns);
+      chooser.setHidden(columns.hidden);
+      void narrowed();
+    },
   });
 
   const exportButton = h('button', { type: 'button', 'data-testid': 'export' }, 'Export CSV');
@@ -151,6 +205,7 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
   const el = h('div', { class: 'resource-panel', 'data-resource': resource.id },
     h('div', { class: 'sync-row' }, progress.el, syncStatus, refreshButton),
     syncError.el,
+    views.el,
     h('div', { class: 'toolbar' },
       searchBox.el,
       chooser.el,
@@ -160,10 +215,25 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
     exportBar,
     exportStatus,
     exportError.el,
+    filterBar.el,
     queryError.el,
     table.el,
     chart ? h('div', { class: 'chart-wrap' }, chart.el, chartError.el) : null,
   );
+
+  // `/` goes to the search (as in mail and chat apps) unless the user is typing somewhere;
+  // Escape in the table closes the record's detail.
+  el.addEventListener('keydown', (e) => {
+    const target = e.target as HTMLElement;
+    const typing = target.closest('input, textarea, select, [contenteditable="true"]') !== null;
+    if (e.key === '/' && !typing && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      e.preventDefault();
+      searchBox.focus();
+    } else if (e.key === 'Escape' && table.el.contains(target) && options.detail.isOpen()) {
+      e.preventDefault();
+      options.detail.close();
+    }
+  });
 
   async function exportView(run: typeof ipc.exportCsv): Promise<void> {
     exportError.show(null);
@@ -196,7 +266,7 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
     if (!chart) return;
     chartError.show(null);
     try {
-      chart.update(await ipc.weeklyCounts(list));
+      chart.update(await ipc.weeklyCounts(list, source.query()));
     } catch (error) {
       chartError.showError(error, "We couldn't draw the weekly chart.");
     }
@@ -232,6 +302,7 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
       started = true;
       // What an earlier sync stored shows at once (and offline); the sync then refreshes it.
       void source.reload();
+      void views.load();
       void sync();
     },
     handleProgress(p) {

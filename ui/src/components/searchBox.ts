@@ -4,6 +4,9 @@ import { mark } from '../lib/timing';
 export interface SearchBox {
   el: HTMLElement;
   value(): string;
+  focus(): void;
+  /** Shows this search (a saved view was opened) without searching. */
+  set(text: string): void;
 }
 
 export interface SearchBoxOptions {
@@ -51,5 +54,16 @@ export function createSearchBox(onSearch: (text: string) => Promise<void>, optio
     else if (text !== last) void run(text);
   });
   const el = h('div', { class: 'search', role: 'search' }, h('label', { for: id }, options.label ?? 'Search records'), input);
-  return { el, value: () => input.value.trim() };
+  return {
+    el,
+    value: () => input.value.trim(),
+    focus() {
+      input.focus();
+    },
+    set(text) {
+      // A saved view's search: shown, and remembered as searched so typing continues from it.
+      input.value = text;
+      last = text.trim();
+    },
+  };
 }

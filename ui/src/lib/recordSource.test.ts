@@ -37,8 +37,8 @@ describe('RecordSource', () => {
     const first = source.setQuery('a', null);
     const second = source.setQuery('ab', { key: 'name', descending: true });
     expect(pending.map((p) => p.query)).toEqual([
-      { search: 'a', sort: null, offset: 0, limit: PAGE_SIZE },
-      { search: 'ab', sort: { key: 'name', descending: true }, offset: 0, limit: PAGE_SIZE },
+      { search: 'a', filter: [], sort: null, offset: 0, limit: PAGE_SIZE },
+      { search: 'ab', filter: [], sort: { key: 'name', descending: true }, offset: 0, limit: PAGE_SIZE },
     ]);
     pending[1]?.resolve(page(5, 0, 'new'));
     pending[0]?.resolve(page(500, 0, 'old'));
@@ -61,7 +61,7 @@ describe('RecordSource', () => {
     await Promise.resolve();
     await Promise.resolve();
     expect(source.get(150)?.cells).toEqual(['r150']);
-    expect(source.query()).toEqual({ search: '', sort: null, offset: 0, limit: 250 });
+    expect(source.query()).toEqual({ search: '', filter: [], sort: null, offset: 0, limit: 250 });
   });
 
   test('errors are reported, and a failed page can be asked for again', async () => {

@@ -1,3 +1,4 @@
+import type { Condition } from '../bindings/Condition';
 import type { RecordPage } from '../bindings/RecordPage';
 import type { RecordQuery } from '../bindings/RecordQuery';
 import type { RecordRow } from '../bindings/RecordRow';
@@ -23,6 +24,7 @@ export interface SourceEvents {
 export class RecordSource {
   private search = '';
   private sortSpec: SortSpec | null = null;
+  private filter: Condition[] = [];
   private pages = new Map<number, RecordRow[]>();
   private inFlight = new Set<number>();
   private generation = 0;
@@ -36,13 +38,14 @@ export class RecordSource {
 
   /** The current view as a query (for export): every matched row. */
   query(offset = 0, limit = this.matched ?? PAGE_SIZE): RecordQuery {
-    return { search: this.search, sort: this.sortSpec, offset, limit };
+    return { search: this.search, filter: this.filter, sort: this.sortSpec, offset, limit };
   }
 
-  /** Starts over with a new search and sort, and loads the first page. */
-  setQuery(search: string, sort: SortSpec | null): Promise<void> {
+  /** Starts over with a new search, sort and filters, and loads the first page. */
+  setQuery(search: string, sort: SortSpec | null, filter: Condition[] = this.filter): Promise<void> {
     this.search = search;
     this.sortSpec = sort;
+    this.filter = filter;
     return this.reload();
   }
 

@@ -9,6 +9,7 @@ import { invoke } from '../platform';
 import { COMMAND_ARGS, EVENT_NAMES, type Commands, type Events } from '../bindings/ipcContract';
 import type { PeopleQuery } from '../bindings/PeopleQuery';
 import type { RecordQuery } from '../bindings/RecordQuery';
+import type { ViewSettings } from '../bindings/ViewSettings';
 import { FakeBackend, syncStatus, tiles, type CommandName, type EventName } from './fakeBackend';
 
 let backend: FakeBackend | undefined;
@@ -31,7 +32,13 @@ type Rows = {
   };
 };
 
-const query: RecordQuery = { search: 'lead', sort: { key: 'name', descending: true }, offset: 50, limit: 25 };
+const query: RecordQuery = { search: 'lead', filter: [{ column: 'source', test: { op: 'one_of', values: ['google'] } }], sort: { key: 'name', descending: true }, offset: 50, limit: 25 };
+const viewSettings: ViewSettings = {
+  search: 'smith',
+  filter: [{ kind: 'date_preset', column: 'created', preset: 'last_30_days' }],
+  sort: null,
+  columns: { order: ['name'], hidden: [], widths: { name: 200 } },
+};
 const peopleQuery: PeopleQuery = {
   search: 'maria',
   sort: { key: 'last_seen', descending: true },
@@ -75,7 +82,7 @@ function rows(settings: Commands['save_settings']['args']['settings']): Rows {
       args: { ...ref, index: 7 },
       send: (a) => ipc.recordDetail(a.list, a.index),
     },
-    weekly_counts: { args: ref, send: (a) => ipc.weeklyCounts(a.list) },
+    weekly_counts: { args: { ...ref, query }, send: (a) => ipc.weeklyCounts(a.list, a.query) },
     export_csv: {
       args: { ...ref, query },
       send: (a) => ipc.exportCsv(a.list, a.query),
@@ -105,6 +112,12 @@ function rows(settings: Commands['save_settings']['args']['settings']): Rows {
       args: { providerId: 'whatconverts', accountId: 'wc-acme' },
       send: (a) => ipc.forgetSavedKey(a.providerId, a.accountId),
     },
+    value_counts: { args: { ...ref, column: 'source', query }, send: (a) => ipc.valueCounts(a.list, a.column, a.query) },
+    list_views: { args: ref, send: (a) => ipc.listViews(a.list) },
+    save_view: { args: { ...ref, name: 'Google', settings: viewSettings }, send: (a) => ipc.saveView(a.list, a.name, a.settings) },
+    update_view: { args: { ...ref, id: 3, name: 'Bing', settings: null }, send: (a) => ipc.updateView(a.list, a.id, a.name, a.settings) },
+    duplicate_view: { args: { ...ref, id: 3, name: 'Copy' }, send: (a) => ipc.duplicateView(a.list, a.id, a.name) },
+    delete_view: { args: { ...ref, id: 3 }, send: (a) => ipc.deleteView(a.list, a.id) },
   };
 }
 

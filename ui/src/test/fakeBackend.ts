@@ -24,6 +24,11 @@ import type { TileMark } from '../bindings/TileMark';
 import type { WeekCount } from '../bindings/WeekCount';
 import type { PeopleQuery } from '../bindings/PeopleQuery';
 import { FakePeopleStore } from './fakePeople';
+import type { ColumnKind } from '../bindings/ColumnKind';
+import type { ColumnView } from '../bindings/ColumnView';
+import type { Condition } from '../bindings/Condition';
+import type { SavedView } from '../bindings/SavedView';
+import type { ValueCount } from '../bindings/ValueCount';
 
 export interface Call {
   cmd: string;
@@ -97,14 +102,20 @@ export function tiles(): ProviderTile[] {
   ];
 }
 
+/** A column as Rust sends it: no currency and no badge unless given. */
+export function column(key: string, label: string, kind: ColumnKind, more: Partial<ColumnView> = {}): ColumnView {
+  return { key, label, kind, currency: null, currency_column: null, badge: false, ...more };
+}
+
 export const LEADS: ResourceView = {
   id: 'leads',
   label: 'Leads',
   chart_by_week: true,
   columns: [
-    { key: 'name', label: 'Name', kind: 'text' },
-    { key: 'email', label: 'Email', kind: 'email' },
-    { key: 'value', label: 'Value', kind: 'money' },
+    column('name', 'Name', 'text'),
+    column('email', 'Email', 'email'),
+    column('value', 'Value', 'money', { currency: 'USD' }),
+    column('source', 'Source', 'text'),
   ],
 };
 export const CALLS: ResourceView = {
@@ -112,19 +123,22 @@ export const CALLS: ResourceView = {
   label: 'Calls',
   chart_by_week: false,
   columns: [
-    { key: 'caller', label: 'Caller', kind: 'phone' },
-    { key: 'duration', label: 'Duration', kind: 'integer' },
+    column('caller', 'Caller', 'phone'),
+    column('duration', 'Duration', 'integer'),
   ],
 };
 export const FORMS: ResourceView = {
   id: 'forms',
   label: 'Forms',
   chart_by_week: false,
-  columns: [{ key: 'form', label: 'Form', kind: 'text' }],
+  columns: [column('form', 'Form', 'text')],
 };
 
+/** The fake leads' sources, in turn: Google's share is a third, give or take one. */
+export const LEAD_SOURCES = ['google', 'facebook', 'newsletter'];
+
 export function leadCells(i: number): string[] {
-  return [`Lead ${i}`, `lead${i}@example.com`, `$${(i % 1000).toString()}.00`];
+  return [`Lead ${i}`, `lead${i}@example.com`, `$${(i % 1000).toString()}.00`, LEAD_SOURCES[i % LEAD_SOURCES.length] ?? ''];
 }
 
 /**
@@ -309,12 +323,57 @@ export class FakeBackend {
     await this.setTile({ ...tile, waiting_authorize_url: null, accounts });
   }
 
-  private query(q: RecordQuery): RecordPage {
-    const needle = q.search.toLowerCase();
-    let positions: number[] = [];
-    for (let i = 0; i < this.rowCount; i += 1) {
-      if (needle === '' || leadCells(i).some((c) => c.toLowerCase().includes(needle))) positions.push(i);
+  /** The leads' text filters, as the cache runs them (case-insensitive); other tests keep every row. */
+  private static passes(cells: string[], condition: Condition): boolean {
+    const cell = (cells[LEADS.columns.findIndex((c) => c.key === condition.column)] ?? '').toLowerCase();
+    const t = condition.test;
+    switch (t.op) {
+      case 'one_of': return t.values.some((v) => v.toLowerCase() === cell);
+      case 'equals': return t.value.toLowerCase() === cell;
+      case 'contains': return cell.includes(t.value.toLowerCase());
+      case 'is_empty': return cell === '';
+      default: return true;
     }
+  }
+
+  private positions(q: RecordQuery, skipColumn: string | null = null): number[] {
+    const needle = q.search.toLowerCase();
+    const positions: number[] = [];
+    for (let i = 0; i < this.rowCount; i += 1) {
+      const cells = leadCells(i);
+      if (needle !== '' && !cells.some((c) => c.toLowerCase().includes(needle))) continue;
+      if (!q.filter.every((c) => c.column === skipColumn || FakeBackend.passes(cells, c))) continue;
+      positions.push(i);
+    }
+    return positions;
+  }
+
+  /** Saved views, as the cache keeps them (one list is enough for the window's tests). */
+  views: SavedView[] = [];
+  private nextView = 1;
+
+  /** As Rust: a blank name or one taken (ignoring case) is refused. */
+  private viewNamed(name: string): Promise<never> | null {
+    if (name.trim() === '') return reject('views.name_invalid', 'A view needs a name.');
+    if (this.views.some((v) => v.name.toLowerCase() === name.trim().toLowerCase())) {
+      return reject('views.name_taken', 'This list already has a view with that name.');
+    }
+    return null;
+  }
+
+  /** A one-of filter's choices: counts of a column's values among the other filters' rows. */
+  private valueCounts(column: string, q: RecordQuery): ValueCount[] {
+    const at = LEADS.columns.findIndex((c) => c.key === column);
+    const counts = new Map<string, number>();
+    for (const i of this.positions(q, column)) {
+      const v = leadCells(i)[at] ?? '';
+      if (v !== '') counts.set(v, (counts.get(v) ?? 0) + 1);
+    }
+    return [...counts].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count || a.value.localeCompare(b.value)).slice(0, 50);
+  }
+
+  private query(q: RecordQuery): RecordPage {
+    let positions = this.positions(q);
     if (q.sort?.descending) positions = positions.reverse();
     return {
       total: this.rowCount,
@@ -447,6 +506,40 @@ export class FakeBackend {
       const decision = this.peopleStore.split(person, records);
       if (decision === 'empty') return reject('people.nothing_to_split', 'Choose some of this person\'s records to split off, not all of them.');
       return decision ?? unknownPerson();
+    },
+    value_counts: ({ column, query }) => this.valueCounts(column, query),
+    list_views: () => [...this.views].sort((a, b) => a.name.localeCompare(b.name)),
+    save_view: ({ name, settings }) => {
+      const taken = this.viewNamed(name);
+      if (taken) return taken;
+      const view = { id: this.nextView++, name: name.trim(), settings };
+      this.views.push(view);
+      return view;
+    },
+    update_view: ({ id, name, settings }) => {
+      const view = this.views.find((v) => v.id === id);
+      if (!view) return reject('views.not_found', 'That saved view is no longer here.');
+      if (name !== null) {
+        const other = this.views.find((v) => v.id !== id && v.name.toLowerCase() === name.trim().toLowerCase());
+        if (other) return reject('views.name_taken', 'This list already has a view with that name.');
+        view.name = name.trim();
+      }
+      if (settings !== null) view.settings = settings;
+      return { ...view };
+    },
+    duplicate_view: ({ id, name }) => {
+      const view = this.views.find((v) => v.id === id);
+      if (!view) return reject('views.not_found', 'That saved view is no longer here.');
+      const taken = this.viewNamed(name);
+      if (taken) return taken;
+      const copy = { id: this.nextView++, name: name.trim(), settings: view.settings };
+      this.views.push(copy);
+      return copy;
+    },
+    delete_view: ({ id }) => {
+      const before = this.views.length;
+      this.views = this.views.filter((v) => v.id !== id);
+      return this.views.length === before ? reject('views.not_found', 'That saved view is no longer here.') : null;
     },
     undo_people_decision: ({ decision }) => {
       if (!this.peopleStore.undo(decision)) return reject('people.unknown_decision', 'That change was already undone.');

@@ -11,6 +11,7 @@ use crate::support::start;
 fn query(search: &str) -> RecordQuery {
     RecordQuery {
         search: search.into(),
+        filter: Vec::new(),
         sort: None,
         offset: 0,
         limit: 50,
@@ -26,7 +27,10 @@ async fn a_list_never_synced_is_an_empty_table_with_an_empty_chart() {
     let (_folder, _, state) = start(&[]).await;
     let page = records::query(&state, &leads(), query("")).await.unwrap();
     assert_eq!((page.total, page.matched, page.rows.len()), (0, 0, 0));
-    assert!(records::weekly(&state, &leads()).await.unwrap().is_empty());
+    assert!(records::weekly(&state, &leads(), query(""))
+        .await
+        .unwrap()
+        .is_empty());
     // Its sync panel: one line per list of the provider, nothing run yet.
     let statuses = records::statuses(&state, "whatconverts", "a0123456789").unwrap();
     assert_eq!(statuses.len(), 1);
@@ -62,9 +66,13 @@ async fn a_bad_list_is_refused_with_its_code_and_a_sentence() {
     );
     assert_eq!(c, ErrorCode::ProviderUnknown, "{m}");
     let (c, m) = code(
-        records::weekly(&state, &with("whatconverts", "a0123456789", "nope"))
-            .await
-            .unwrap_err(),
+        records::weekly(
+            &state,
+            &with("whatconverts", "a0123456789", "nope"),
+            query(""),
+        )
+        .await
+        .unwrap_err(),
     );
     assert_eq!(c, ErrorCode::ResourceUnknown, "{m}");
     assert!(m.starts_with("WhatConverts "), "names the provider: {m}");

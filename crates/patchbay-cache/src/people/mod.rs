@@ -5,7 +5,7 @@
 
 mod decisions;
 mod normalize;
-mod queries;
+pub(crate) mod queries;
 pub(crate) mod resolve;
 mod spec;
 

@@ -93,11 +93,15 @@ fn two_accounts_sync_the_same_resource_side_by_side() {
         count: n,
     };
     assert_eq!(
-        cache.weekly_counts(P, A, R, "created").unwrap(),
+        cache
+            .weekly_counts(P, A, R, "created", &patchbay_cache::Query::default())
+            .unwrap(),
         [week("2024-03-04", 2)]
     );
     assert_eq!(
-        cache.weekly_counts(P, B, R, "created").unwrap(),
+        cache
+            .weekly_counts(P, B, R, "created", &patchbay_cache::Query::default())
+            .unwrap(),
         [week("2024-01-01", 2), week("2024-01-08", 1)]
     );
 
@@ -269,7 +273,11 @@ fn bad_account_ids_are_refused() {
         refused(cache.resume_point(P, bad, R).map(drop));
         refused(cache.query(P, bad, R, &q("")).map(drop));
         refused(cache.detail(P, bad, R, 1).map(drop));
-        refused(cache.weekly_counts(P, bad, R, "created").map(drop));
+        refused(
+            cache
+                .weekly_counts(P, bad, R, "created", &patchbay_cache::Query::default())
+                .map(drop),
+        );
         refused(cache.stats(P, bad, R).map(drop));
         refused(cache.last_synced(P, bad).map(drop));
         refused(cache.delete(P, bad, None).map(drop));

@@ -3,9 +3,11 @@
 
 mod accounts;
 mod export;
+mod filter;
 mod migrations;
 mod people;
 mod query;
+mod saved_views;
 mod secrets;
 mod sync;
 
@@ -74,6 +76,7 @@ pub fn filled(records: &[(String, Value)]) -> (TempDir, Cache) {
 pub fn q(search: &str) -> Query {
     Query {
         search: search.into(),
+        filter: Vec::new(),
         sort: None,
         offset: 0,
         limit: 100,

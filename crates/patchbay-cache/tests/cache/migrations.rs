@@ -213,7 +213,9 @@ fn a_version_2_database_becomes_the_default_account_with_nothing_lost() {
     assert_eq!(detail.record_id, "w5");
     assert_eq!(detail.fields[0].value, "Ines Duarte");
     assert!(detail.raw_json.contains("Ines Duarte"));
-    let weeks = cache.weekly_counts(P, d, R, "created").unwrap();
+    let weeks = cache
+        .weekly_counts(P, d, R, "created", &patchbay_cache::Query::default())
+        .unwrap();
     let week = |w: &str, n| WeekCount {
         week_start: w.into(),
         count: n,
@@ -302,7 +304,7 @@ fn a_version_2_database_becomes_the_default_account_with_nothing_lost() {
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
     assert_eq!(version, SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 5);
+    assert_eq!(SCHEMA_VERSION, 6);
     let states: i64 = conn
         .query_row("SELECT count(*) FROM sync_state", [], |r| r.get(0))
         .unwrap();

@@ -242,7 +242,9 @@ fn detail_gives_labelled_fields_and_the_raw_record() {
 #[test]
 fn weekly_counts_bucket_by_monday() {
     let (_dir, cache) = filled(&people());
-    let weeks = cache.weekly_counts(P, A, R, "created").unwrap();
+    let weeks = cache
+        .weekly_counts(P, A, R, "created", &patchbay_cache::Query::default())
+        .unwrap();
     let w = |s: &str, n| WeekCount {
         week_start: s.into(),
         count: n,
@@ -252,11 +254,15 @@ fn weekly_counts_bucket_by_monday() {
         weeks,
         [w("2024-02-26", 1), w("2024-03-04", 2), w("2024-03-11", 1)]
     );
-    let err = cache.weekly_counts(P, A, R, "amount").unwrap_err();
+    let err = cache
+        .weekly_counts(P, A, R, "amount", &patchbay_cache::Query::default())
+        .unwrap_err();
     assert!(matches!(err, CacheError::NotADateColumn(_)), "{err}");
     assert!(err.to_string().contains("Amount"), "{err}");
     assert!(matches!(
-        cache.weekly_counts(P, A, R, "nope").unwrap_err(),
+        cache
+            .weekly_counts(P, A, R, "nope", &patchbay_cache::Query::default())
+            .unwrap_err(),
         CacheError::UnknownColumn(_)
     ));
 }

@@ -121,12 +121,35 @@ fn delete_leaves_no_rows_behind() {
             w.finish().unwrap();
         }
     }
+    let view = |p: &str, r: &str| {
+        cache
+            .create_view(
+                p,
+                A,
+                r,
+                "Zebulon's",
+                &serde_json::json!({ "search": format!("Quentin Zebulon {p} {r}") }).to_string(),
+            )
+            .unwrap()
+    };
+    view(P, "calls");
+    view("emailoctopus", "contacts");
     // One resource, then a whole provider (the disconnect case, with an unfinished sync).
     cache.delete(P, A, Some(R)).unwrap();
+    assert_eq!(
+        cache.views(P, A, "calls").unwrap().len(),
+        1,
+        "a list's refresh keeps its views"
+    );
     assert_eq!(cache.stats(P, A, R).unwrap(), None);
     assert!(cache.stats(P, A, "calls").unwrap().is_some());
     cache.delete(P, A, None).unwrap();
     assert_eq!(cache.stats(P, A, "calls").unwrap(), None);
+    assert!(
+        cache.views(P, A, "calls").unwrap().is_empty(),
+        "a disconnect deletes the views"
+    );
+    assert_eq!(cache.views("emailoctopus", A, "contacts").unwrap().len(), 1);
     assert_eq!(cache.resume_point(P, A, "calls").unwrap(), None);
     assert!(matches!(
         cache.query(P, A, "calls", &q("")).unwrap_err(),
@@ -158,7 +181,8 @@ fn delete_leaves_no_rows_behind() {
     let tables: Vec<String> = conn
         // People's tables are shared by every resource, not per resource.
         .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT IN ('resources', 'sync_state', 'sqlite_sequence',
-                  'identity_spec', 'person', 'person_key', 'record_person', 'person_decision', 'decision_record')
+                  'identity_spec', 'person', 'person_key', 'record_person', 'person_decision', 'decision_record',
+                  'saved_view')
                   AND name NOT LIKE 'person_fts%' ORDER BY name")
         .unwrap()
         .query_map([], |r| r.get(0))
@@ -173,10 +197,15 @@ fn delete_leaves_no_rows_behind() {
                 .all(|t| t.ends_with("_3") || t.starts_with("fts_3_")),
         "{tables:?}"
     );
-    let sequences: i64 = conn
-        .query_row("SELECT count(*) FROM sqlite_sequence", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(sequences, 1);
+    // AUTOINCREMENT counters: the remaining resource's rows and the saved views.
+    let sequences: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_sequence ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(sequences, ["rec_3", "saved_view"]);
     drop(conn);
     // Not even the bytes remain: freed pages are overwritten and the WAL truncated.
     let bytes = file_bytes(&path);
