@@ -9,6 +9,8 @@ mod commands;
 mod deep_link;
 mod error;
 mod ipc;
+#[cfg(target_os = "linux")]
+mod link_handler;
 mod logging;
 mod window_events;
 
