@@ -84,6 +84,9 @@ fn generated() -> Vec<(String, String)> {
         people::RecordRef,
         people::RecordRole,
         people::TimelineEntry,
+        patchbay_app::updates::UpdateInfo,
+        patchbay_app::updates::UpdateProgress,
+        patchbay_app::updates::UpdateReady,
     ];
     // The shell's `CommandError` is the core's `UserError` (one type); the IPC client keeps
     // its name through this re-export.

@@ -12,6 +12,7 @@ mod ipc;
 #[cfg(target_os = "linux")]
 mod link_handler;
 mod logging;
+mod update_check;
 mod window_events;
 
 #[cfg(test)]
@@ -46,6 +47,7 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> 
         if app.try_state::<DeepLink<R>>().is_some() {
             deep_link::listen(app.handle());
         }
+        update_check::start(app.handle());
         tracing::info!("Patchbay set up");
         Ok(())
     })

@@ -26,6 +26,9 @@ import type { Settings } from "./Settings";
 import type { SyncProgress } from "./SyncProgress";
 import type { SyncStatus } from "./SyncStatus";
 import type { SyncSummary } from "./SyncSummary";
+import type { UpdateInfo } from "./UpdateInfo";
+import type { UpdateProgress } from "./UpdateProgress";
+import type { UpdateReady } from "./UpdateReady";
 import type { WeekCount } from "./WeekCount";
 
 /** Every command the app registers: its arguments (the keys the window sends) and its answer. */
@@ -56,6 +59,8 @@ export type Commands = {
   merge_people: { args: { a: PersonId, b: PersonId }, result: PeopleDecision },
   split_person: { args: { person: PersonId, records: Array<RecordRef> }, result: PeopleDecision },
   undo_people_decision: { args: { decision: DecisionId }, result: null },
+  check_for_update: { args: Record<string, never>, result: UpdateInfo | null },
+  install_update: { args: Record<string, never>, result: UpdateReady },
 };
 
 /** Each command's argument keys, in the order of the Rust parameters. */
@@ -86,6 +91,8 @@ export const COMMAND_ARGS = {
   merge_people: ["a", "b"],
   split_person: ["person", "records"],
   undo_people_decision: ["decision"],
+  check_for_update: [],
+  install_update: [],
 } as const satisfies { [K in keyof Commands]: ReadonlyArray<keyof Commands[K]["args"]> };
 
 /** Every event the app emits and its payload. */
@@ -95,6 +102,7 @@ export type Events = {
   "sync-status": SyncStatus,
   "notice": Notice,
   "export-progress": ExportProgress,
+  "update-progress": UpdateProgress,
 };
 
-export const EVENT_NAMES = ["providers-changed", "sync-progress", "sync-status", "notice", "export-progress"] as const satisfies ReadonlyArray<keyof Events>;
+export const EVENT_NAMES = ["providers-changed", "sync-progress", "sync-status", "notice", "export-progress", "update-progress"] as const satisfies ReadonlyArray<keyof Events>;

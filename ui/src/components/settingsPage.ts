@@ -3,6 +3,7 @@ import type { Settings } from '../bindings/Settings';
 import * as ipc from '../ipc';
 import { h, uid } from '../lib/dom';
 import { createErrorAlert } from './errorAlert';
+import { createUpdateSection } from './updateSection';
 
 export interface SettingsPageOptions {
   onBack(): void;
@@ -116,6 +117,8 @@ export function createSettingsPage(options: SettingsPageOptions): SettingsPage {
   const el = h('section', { class: 'settings-page', 'data-testid': 'settings-page' },
     h('div', { class: 'view-head' }, back, heading),
     form,
+    // The page lives as long as the window, and so does the section's progress listener.
+    createUpdateSection().el,
   );
   let fields: ProviderFields[] = [];
   let loaded: Settings | null = null;

@@ -20,8 +20,9 @@ afterEach(() => {
 
 const sorted = (xs: Iterable<string>): string[] => [...xs].sort();
 
-/** What ipc.ts returns: a command that Rust answers with `()` (null) resolves to nothing. */
-type IpcAnswer<R> = R extends null ? Promise<void> : Promise<R>;
+/** What ipc.ts returns: a command that Rust answers with `()` (null) resolves to nothing; one
+ * that answers an Option resolves to the value or null (the brackets keep the union whole). */
+type IpcAnswer<R> = [R] extends [null] ? Promise<void> : Promise<R>;
 
 /** One row per command: arguments as Rust takes them, and the ipc.ts function that sends them. */
 type Rows = {
@@ -100,6 +101,8 @@ function rows(settings: Commands['save_settings']['args']['settings']): Rows {
       send: (a) => ipc.splitPerson(a.person, a.records),
     },
     undo_people_decision: { args: { decision: 1 }, send: (a) => ipc.undoPeopleDecision(a.decision) },
+    check_for_update: { args: {}, send: () => ipc.checkForUpdate() },
+    install_update: { args: {}, send: () => ipc.installUpdate() },
   };
 }
 
@@ -126,6 +129,7 @@ const listeners: Listeners = {
     payload: syncStatus({ running: true, budget: { used: 360, limit: 1000, remaining: 640, resets_at: '2026-11-24T00:00:00Z' } }),
     listen: ipc.onSyncStatus,
   },
+  'update-progress': { payload: { downloaded: 1, total: 9 }, listen: ipc.onUpdateProgress },
 };
 
 /** The first string argument of each `fn<...>('name'` call in the generated client. */
