@@ -235,7 +235,9 @@ pub fn update_source<R: Runtime>(app: &AppHandle<R>) -> Result<UpdateSource> {
         .and_then(|c| c.get("endpoints"))
         .and_then(|e| e.get(0))
         .and_then(|e| e.as_str());
-    let key = config.and_then(|c| c.get("pubkey")).and_then(|k| k.as_str());
+    let key = config
+        .and_then(|c| c.get("pubkey"))
+        .and_then(|k| k.as_str());
     UpdateSource::configured(endpoint, key)
 }
 

@@ -87,7 +87,11 @@ mod tests {
             "patchbay",
             &elsewhere.path().join("patchbay")
         ));
-        assert!(!resolves_to(None, "patchbay", &elsewhere.path().join("patchbay")));
+        assert!(!resolves_to(
+            None,
+            "patchbay",
+            &elsewhere.path().join("patchbay")
+        ));
     }
 
     #[cfg(unix)]
@@ -95,8 +99,11 @@ mod tests {
     fn a_symlink_on_path_to_this_binary_counts_as_this_binary() {
         let real = bin_dir_with("patchbay-real");
         let links = tempfile::tempdir().unwrap();
-        std::os::unix::fs::symlink(real.path().join("patchbay-real"), links.path().join("patchbay"))
-            .unwrap();
+        std::os::unix::fs::symlink(
+            real.path().join("patchbay-real"),
+            links.path().join("patchbay"),
+        )
+        .unwrap();
         let path = std::env::join_paths([links.path()]).unwrap();
         assert!(resolves_to(
             Some(&path),

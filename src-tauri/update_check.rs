@@ -18,7 +18,10 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
         match crate::commands::check_for_update(&app).await {
             Ok(Some(info)) => {
                 tracing::info!(version = %info.version, "an update is available");
-                emit::<event::Notice, R>(&app, Notice::info(updates::available_sentence(&info), None));
+                emit::<event::Notice, R>(
+                    &app,
+                    Notice::info(updates::available_sentence(&info), None),
+                );
             }
             Ok(None) => tracing::info!("Patchbay is up to date"),
             Err(e) => tracing::info!(code = %e.code, "the update check did not complete"),

@@ -64,7 +64,9 @@ async fn serve(
         )
         .route(
             &format!("/download/{PACKAGE}"),
-            get(|State(s): State<Served>| async move { s.package.as_ref().clone().into_response() }),
+            get(
+                |State(s): State<Served>| async move { s.package.as_ref().clone().into_response() },
+            ),
         )
         .with_state(served);
     let task = tokio::spawn(async move {
@@ -139,10 +141,27 @@ async fn a_signed_newer_version_is_found_downloaded_with_progress_verified_and_s
     let (verified, progress) = check_and_download(&endpoint, &keys).await;
     let verified = verified.expect("the signature verifies");
     let total = package.len() as u64;
-    assert_eq!(progress.first(), Some(&UpdateProgress { downloaded: 0, total: Some(total) }));
-    assert_eq!(progress.last(), Some(&UpdateProgress { downloaded: total, total: Some(total) }));
-    assert!(progress.len() > 2, "progress as chunks arrive: {progress:?}");
-    assert!(progress.windows(2).all(|w| w[0].downloaded <= w[1].downloaded));
+    assert_eq!(
+        progress.first(),
+        Some(&UpdateProgress {
+            downloaded: 0,
+            total: Some(total)
+        })
+    );
+    assert_eq!(
+        progress.last(),
+        Some(&UpdateProgress {
+            downloaded: total,
+            total: Some(total)
+        })
+    );
+    assert!(
+        progress.len() > 2,
+        "progress as chunks arrive: {progress:?}"
+    );
+    assert!(progress
+        .windows(2)
+        .all(|w| w[0].downloaded <= w[1].downloaded));
 
     let dir = tempfile::tempdir().unwrap();
     let ready = updates::save(verified, dir.path()).unwrap();
@@ -259,7 +278,10 @@ fn a_build_without_a_key_or_an_address_cannot_update() {
         (None, Some(keys.public_b64())),
         (Some("https://example.invalid/latest.json"), None),
         (Some("file:///etc/passwd"), Some(keys.public_b64())),
-        (Some("https://example.invalid/latest.json"), Some("not base64".into())),
+        (
+            Some("https://example.invalid/latest.json"),
+            Some("not base64".into()),
+        ),
     ] {
         let err = UpdateSource::new(endpoint, key.as_deref()).unwrap_err();
         assert_eq!(err.code, ErrorCode::UpdateNotConfigured, "{endpoint:?}");
