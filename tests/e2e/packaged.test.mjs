@@ -8,7 +8,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, statSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -41,6 +41,20 @@ const { connectThroughBrowser, testBrowser, waitForRecords } = await import("./f
 const { startSandbox } = await import("./sandbox.mjs");
 const { waitFor } = await import("./webdriver.mjs");
 
+/** The ids of the processes whose executable is `binary`. */
+function processesRunning(binary) {
+  const pids = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readlinkSync(`/proc/${entry}/exe`) === binary) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return pids;
+}
+
 const dataHome = process.env.XDG_DATA_HOME;
 const apps = join(dataHome ?? "/nonexistent", "applications");
 const defaultHandler = () => execFileSync("xdg-mime", ["query", "default", SCHEME_MIME], { encoding: "utf8" }).trim();
@@ -65,10 +79,10 @@ before(() => {
 test("the package holds the binary, its desktop entry with the scheme, the icons and the licence", () => {
   const files = execFileSync("dpkg-deb", ["-c", DEB], { encoding: "utf8" });
   for (const path of [
-    "./usr/bin/patchbay",
-    `./usr/share/applications/${ENTRY}`,
-    "./usr/share/icons/hicolor/128x128/apps/patchbay.png",
-    "./usr/share/doc/patchbay/copyright",
+    "usr/bin/patchbay",
+    `usr/share/applications/${ENTRY}`,
+    "usr/share/icons/hicolor/128x128/apps/patchbay.png",
+    "usr/share/doc/patchbay/copyright",
   ]) {
     assert.match(files, new RegExp(` ${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m"), `${path} in the .deb`);
   }
@@ -114,9 +128,9 @@ test("gio open: a cold start receives its link, the running instance receives th
     assert.ok(!existsSync(join(apps, "patchbay-handler.desktop")), "no per-user handler written");
   } finally {
     closeSync(fd);
-    // Stop the instance gio started (matched by the packaged binary's path).
-    const pids = spawnSync("pgrep", ["-f", `^${PACKAGED}( |$)`], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
-    for (const pid of pids) process.kill(Number(pid), "SIGTERM");
+    // Stop the instance gio started: its command line is the entry's `patchbay URL`, so it is
+    // found by what it runs (the packaged binary), not by its arguments.
+    for (const pid of processesRunning(PACKAGED)) process.kill(pid, "SIGTERM");
     await appGone();
   }
 });
