@@ -29,6 +29,9 @@ esac
 if [ ! -x ui/node_modules/.bin/tauri ]; then
   bash scripts/setup.sh
 fi
+# The CLI looks for the front end by finding a package.json, and bench/node has one too: name
+# both folders (before*Command in tauri.conf.json runs in the front end's folder, ui/).
+export TAURI_APP_PATH="$PWD" TAURI_FRONTEND_PATH="$PWD/ui"
 tauri() { ui/node_modules/.bin/tauri "$@"; }
 target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
 
