@@ -21,6 +21,8 @@ mod bindings;
 mod ipc_contract_tests;
 #[cfg(test)]
 mod security_tests;
+#[cfg(test)]
+mod update_tests;
 
 use tauri::{Manager, Runtime};
 use tauri_plugin_deep_link::DeepLink;
