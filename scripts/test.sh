@@ -40,6 +40,9 @@ cargo test --workspace --doc --locked
 step "build the app binary"
 cargo build -p patchbay -p patchbay-sandbox --bins --locked
 
+step "package that binary as .deb and .rpm (for the installed-package end-to-end test)"
+bash scripts/package.sh --debug
+
 step "end-to-end tests of the real app (Xvfb, tauri-driver, WebKitWebDriver)"
 bash scripts/e2e.sh
 

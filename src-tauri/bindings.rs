@@ -93,6 +93,9 @@ fn generated() -> Vec<(String, String)> {
         ViewColumns,
         ViewId,
         ViewSettings,
+        patchbay_app::updates::UpdateInfo,
+        patchbay_app::updates::UpdateProgress,
+        patchbay_app::updates::UpdateReady,
     ];
     // The shell's `CommandError` is the core's `UserError` (one type); the IPC client keeps
     // its name through this re-export.

@@ -15,10 +15,17 @@ pub use callback::from_args;
 pub fn listen<R: Runtime>(app: &AppHandle<R>) {
     let deep_links = app.deep_link();
     // Linux and Windows learn the scheme at run time: register it at every start so a moved
-    // or freshly unpacked binary still receives its links.
+    // or freshly unpacked binary still receives its links (unless a package declared it).
     #[cfg(any(target_os = "linux", windows))]
     {
-        if let Err(e) = deep_links.register_all() {
+        // An installed package's desktop entry already delivers them: leave it in charge.
+        #[cfg(target_os = "linux")]
+        let register = !crate::link_handler::package_delivers_links();
+        #[cfg(windows)]
+        let register = true;
+        if !register {
+            tracing::info!("the installed package's desktop entry handles dev.patchbay: links");
+        } else if let Err(e) = deep_links.register_all() {
             tracing::warn!(error = %e, "could not register the dev.patchbay: link handler");
         }
         // There a link arrives as argv: read it raw (the plugin's parsed URL has its dot

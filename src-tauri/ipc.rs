@@ -10,6 +10,7 @@ use patchbay_app::people::{
     PeopleQuery, PersonDetail, RecordRef,
 };
 use patchbay_app::settings::Settings;
+use patchbay_app::updates::{UpdateInfo, UpdateProgress, UpdateReady};
 use patchbay_app::views::{
     ExportProgress, ExportResult, ListRef, Notice, PeopleDecision, PersonId, ProviderTile,
     RecordDetail, RecordPage, RecordQuery, ResourceView, SavedView, SyncSummary, ValueCount,

@@ -851,6 +851,16 @@ fn every_command_answers_the_window_on_the_mock_runtime() {
         ),
         "account.unknown"
     );
+    // Updates: the mock context carries no `plugins.updater` (no key, no address), so this
+    // build says it cannot update itself, and nothing is fetched.
+    assert_eq!(
+        h.error_code("check_for_update", json!({})),
+        "update.not_configured"
+    );
+    assert_eq!(
+        h.error_code("install_update", json!({})),
+        "update.not_configured"
+    );
 
     assert_eq!(
         h.exercised,

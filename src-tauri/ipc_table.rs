@@ -110,6 +110,12 @@ macro_rules! ipc_table {
                     => commands::duplicate_view;
                 /// Deletes a saved view.
                 delete_view(list: ListRef, id: ViewId) -> () => commands::delete_view;
+                /// Asks the update server whether a newer Patchbay exists for this computer
+                /// (null when this is the newest).
+                check_for_update() -> Option<UpdateInfo> => commands::check_for_update;
+                /// Downloads the newer Patchbay, sending `update-progress`, keeps it only if its
+                /// signature verifies, and answers where it is and how to install it.
+                install_update() -> UpdateReady => commands::install_update;
             }
             events {
                 /// The active world's tiles, after any connection change (and a world switch).
@@ -122,6 +128,8 @@ macro_rules! ipc_table {
                 Notice = "notice": Notice;
                 /// How far an export has come.
                 ExportProgress = "export-progress": ExportProgress;
+                /// How far an update's download has come.
+                UpdateProgress = "update-progress": UpdateProgress;
             }
         }
     };

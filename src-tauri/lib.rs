@@ -9,7 +9,10 @@ mod commands;
 mod deep_link;
 mod error;
 mod ipc;
+#[cfg(target_os = "linux")]
+mod link_handler;
 mod logging;
+mod update_check;
 mod window_events;
 
 #[cfg(test)]
@@ -18,6 +21,8 @@ mod bindings;
 mod ipc_contract_tests;
 #[cfg(test)]
 mod security_tests;
+#[cfg(test)]
+mod update_tests;
 
 use tauri::{Manager, Runtime};
 use tauri_plugin_deep_link::DeepLink;
@@ -44,6 +49,7 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> 
         if app.try_state::<DeepLink<R>>().is_some() {
             deep_link::listen(app.handle());
         }
+        update_check::start(app.handle());
         tracing::info!("Patchbay set up");
         Ok(())
     })

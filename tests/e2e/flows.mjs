@@ -427,3 +427,19 @@ export async function exportView(session, testid, ext) {
   if (!m) throw new Error(`unexpected export result: ${text}`);
   return { rows: Number(m[1].replace(/,/g, "")), path: m[2] };
 }
+
+/**
+ * Clicks `provider`'s tile and waits for its records view: the system browser (browser.mjs,
+ * made the default) approves on the consent page and hands the dev.patchbay: link back to the
+ * desktop, which delivers it to the app. `browserLog` is shown when it does not arrive.
+ */
+export async function connectThroughBrowser(session, provider, { browserLog = () => "", timeoutMs = 30000 } = {}) {
+  await clickTestId(session, `tile-${provider}`, `the ${provider} tile`);
+  await waitFor(
+    `${provider}'s records view after approval`,
+    async () => (await session.findAll(`[data-testid="records-view"][data-provider="${provider}"]`)).length > 0,
+    { timeoutMs },
+  ).catch((e) => {
+    throw new Error(`${e.message}\nbrowser log:\n${browserLog()}`);
+  });
+}

@@ -19,6 +19,7 @@ pub mod settings_page;
 pub mod state;
 pub mod tiles;
 pub mod timing;
+pub mod updates;
 pub mod views;
 
 pub use error::Result;

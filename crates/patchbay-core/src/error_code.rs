@@ -135,6 +135,17 @@ error_codes! {
     PeopleNothingToSplit = "people.nothing_to_split",
     ExportNoFolder = "export.no_folder",
     ExportWriteFailed = "export.write_failed",
+    // Updates (patchbay_app::updates). A refused update changes nothing.
+    UpdateNotConfigured = "update.not_configured",
+    UpdateNetwork = "update.network",
+    UpdateBadManifest = "update.bad_manifest",
+    /// The manifest offers a package without a signature: never installed.
+    UpdateUnsigned = "update.unsigned",
+    /// The package does not match its signature, or was signed with another key.
+    UpdateBadSignature = "update.bad_signature",
+    UpdateSaveFailed = "update.save_failed",
+    /// Install was asked for, but the manifest offers nothing newer (any more).
+    UpdateNoneAvailable = "update.none_available",
     // The app itself.
     AppBrowserUnavailable = "app.browser_unavailable",
     /// A bug (a panicked task): the details are in the log.
@@ -416,6 +427,34 @@ impl ErrorCode {
             ExportWriteFailed => (
                 "Patchbay could not write the export file.".to_string(),
                 "Check that there is space on the disk and that you can write to your Downloads folder.",
+            ),
+            UpdateNotConfigured => (
+                "This copy of Patchbay cannot update itself.".to_string(),
+                "Download the newest version from Patchbay's release page.",
+            ),
+            UpdateNetwork => (
+                "Patchbay could not reach its update server.".to_string(),
+                "Check your internet connection and press Check for updates again.",
+            ),
+            UpdateBadManifest => (
+                "Patchbay's update server sent an answer Patchbay could not read.".to_string(),
+                "Nothing was changed. Try again later.",
+            ),
+            UpdateUnsigned => (
+                "The update is not signed, so Patchbay refused it.".to_string(),
+                "Nothing was changed. Download Patchbay from its release page instead.",
+            ),
+            UpdateBadSignature => (
+                "The update does not carry Patchbay's signature, so Patchbay refused it.".to_string(),
+                "Nothing was changed. Download Patchbay from its release page instead.",
+            ),
+            UpdateSaveFailed => (
+                "Patchbay could not save the update.".to_string(),
+                "Check that there is space on the disk and that you can write to your Downloads folder.",
+            ),
+            UpdateNoneAvailable => (
+                "This is already the newest Patchbay.".to_string(),
+                "Nothing needs installing.",
             ),
             AppBrowserUnavailable => (
                 "Patchbay could not open your browser.".to_string(),

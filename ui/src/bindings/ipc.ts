@@ -28,6 +28,9 @@ import type { Settings } from "./Settings";
 import type { SyncProgress } from "./SyncProgress";
 import type { SyncStatus } from "./SyncStatus";
 import type { SyncSummary } from "./SyncSummary";
+import type { UpdateInfo } from "./UpdateInfo";
+import type { UpdateProgress } from "./UpdateProgress";
+import type { UpdateReady } from "./UpdateReady";
 import type { ValueCount } from "./ValueCount";
 import type { ViewId } from "./ViewId";
 import type { ViewSettings } from "./ViewSettings";
@@ -288,6 +291,22 @@ export function deleteView(list: ListRef, id: ViewId): Promise<void> {
 }
 
 /**
+ * Asks the update server whether a newer Patchbay exists for this computer
+ * (null when this is the newest).
+ */
+export function checkForUpdate(): Promise<UpdateInfo | null> {
+  return invoke<UpdateInfo | null>('check_for_update');
+}
+
+/**
+ * Downloads the newer Patchbay, sending `update-progress`, keeps it only if its
+ * signature verifies, and answers where it is and how to install it.
+ */
+export function installUpdate(): Promise<UpdateReady> {
+  return invoke<UpdateReady>('install_update');
+}
+
+/**
  * The active world's tiles, after any connection change (and a world switch).
  */
 export function onProvidersChanged(handler: (payload: Array<ProviderTile>) => void): Promise<Unlisten> {
@@ -320,4 +339,11 @@ export function onNotice(handler: (payload: Notice) => void): Promise<Unlisten> 
  */
 export function onExportProgress(handler: (payload: ExportProgress) => void): Promise<Unlisten> {
   return listen<ExportProgress>('export-progress', handler);
+}
+
+/**
+ * How far an update's download has come.
+ */
+export function onUpdateProgress(handler: (payload: UpdateProgress) => void): Promise<Unlisten> {
+  return listen<UpdateProgress>('update-progress', handler);
 }

@@ -27,6 +27,9 @@ import type { Settings } from "./Settings";
 import type { SyncProgress } from "./SyncProgress";
 import type { SyncStatus } from "./SyncStatus";
 import type { SyncSummary } from "./SyncSummary";
+import type { UpdateInfo } from "./UpdateInfo";
+import type { UpdateProgress } from "./UpdateProgress";
+import type { UpdateReady } from "./UpdateReady";
 import type { ValueCount } from "./ValueCount";
 import type { ViewId } from "./ViewId";
 import type { ViewSettings } from "./ViewSettings";
@@ -68,6 +71,8 @@ export type Commands = {
   update_view: { args: { list: ListRef, id: ViewId, name: string | null, settings: ViewSettings | null }, result: SavedView },
   duplicate_view: { args: { list: ListRef, id: ViewId, name: string }, result: SavedView },
   delete_view: { args: { list: ListRef, id: ViewId }, result: null },
+  check_for_update: { args: Record<string, never>, result: UpdateInfo | null },
+  install_update: { args: Record<string, never>, result: UpdateReady },
 };
 
 /** Each command's argument keys, in the order of the Rust parameters. */
@@ -106,6 +111,8 @@ export const COMMAND_ARGS = {
   update_view: ["list", "id", "name", "settings"],
   duplicate_view: ["list", "id", "name"],
   delete_view: ["list", "id"],
+  check_for_update: [],
+  install_update: [],
 } as const satisfies { [K in keyof Commands]: ReadonlyArray<keyof Commands[K]["args"]> };
 
 /** Every event the app emits and its payload. */
@@ -115,6 +122,7 @@ export type Events = {
   "sync-status": SyncStatus,
   "notice": Notice,
   "export-progress": ExportProgress,
+  "update-progress": UpdateProgress,
 };
 
-export const EVENT_NAMES = ["providers-changed", "sync-progress", "sync-status", "notice", "export-progress"] as const satisfies ReadonlyArray<keyof Events>;
+export const EVENT_NAMES = ["providers-changed", "sync-progress", "sync-status", "notice", "export-progress", "update-progress"] as const satisfies ReadonlyArray<keyof Events>;

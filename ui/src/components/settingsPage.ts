@@ -4,6 +4,7 @@ import * as ipc from '../ipc';
 import { h, uid } from '../lib/dom';
 import { formatDate } from '../lib/format';
 import { createErrorAlert } from './errorAlert';
+import { createUpdateSection } from './updateSection';
 
 export interface SettingsPageOptions {
   onBack(): void;
@@ -150,6 +151,8 @@ export function createSettingsPage(options: SettingsPageOptions): SettingsPage {
   const el = h('section', { class: 'settings-page', 'data-testid': 'settings-page' },
     h('div', { class: 'view-head' }, back, heading),
     form,
+    // The page lives as long as the window, and so does the section's progress listener.
+    createUpdateSection().el,
   );
   let fields: ProviderFields[] = [];
   let loaded: Settings | null = null;

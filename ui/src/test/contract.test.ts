@@ -21,8 +21,9 @@ afterEach(() => {
 
 const sorted = (xs: Iterable<string>): string[] => [...xs].sort();
 
-/** What ipc.ts returns: a command that Rust answers with `()` (null) resolves to nothing. */
-type IpcAnswer<R> = R extends null ? Promise<void> : Promise<R>;
+/** What ipc.ts returns: a command that Rust answers with `()` (null) resolves to nothing; one
+ * that answers an Option resolves to the value or null (the brackets keep the union whole). */
+type IpcAnswer<R> = [R] extends [null] ? Promise<void> : Promise<R>;
 
 /** One row per command: arguments as Rust takes them, and the ipc.ts function that sends them. */
 type Rows = {
@@ -118,6 +119,8 @@ function rows(settings: Commands['save_settings']['args']['settings']): Rows {
     update_view: { args: { ...ref, id: 3, name: 'Bing', settings: null }, send: (a) => ipc.updateView(a.list, a.id, a.name, a.settings) },
     duplicate_view: { args: { ...ref, id: 3, name: 'Copy' }, send: (a) => ipc.duplicateView(a.list, a.id, a.name) },
     delete_view: { args: { ...ref, id: 3 }, send: (a) => ipc.deleteView(a.list, a.id) },
+    check_for_update: { args: {}, send: () => ipc.checkForUpdate() },
+    install_update: { args: {}, send: () => ipc.installUpdate() },
   };
 }
 
@@ -144,6 +147,7 @@ const listeners: Listeners = {
     payload: syncStatus({ running: true, budget: { used: 360, limit: 1000, remaining: 640, resets_at: '2026-11-24T00:00:00Z' } }),
     listen: ipc.onSyncStatus,
   },
+  'update-progress': { payload: { downloaded: 1, total: 9 }, listen: ipc.onUpdateProgress },
 };
 
 /** The first string argument of each `fn<...>('name'` call in the generated client. */

@@ -21,6 +21,7 @@ import type { ResourceView } from '../bindings/ResourceView';
 import type { Settings } from '../bindings/Settings';
 import type { SyncStatus } from '../bindings/SyncStatus';
 import type { TileMark } from '../bindings/TileMark';
+import type { UpdateInfo } from '../bindings/UpdateInfo';
 import type { WeekCount } from '../bindings/WeekCount';
 import type { PeopleQuery } from '../bindings/PeopleQuery';
 import { FakePeopleStore } from './fakePeople';
@@ -188,6 +189,8 @@ export class FakeBackend {
     { week_start: '2026-11-09', count: 7 },
     { week_start: '2026-11-16', count: 5 },
   ];
+  /** What check_for_update answers (null: up to date); install_update downloads it. */
+  update: UpdateInfo | null = null;
   /** What sync_statuses answers (filtered by provider and account, as Rust does). */
   statuses: SyncStatus[] = [];
   /** Calls and events that break the contract; uninstall() fails the test if any. */
@@ -540,6 +543,16 @@ export class FakeBackend {
       const before = this.views.length;
       this.views = this.views.filter((v) => v.id !== id);
       return this.views.length === before ? reject('views.not_found', 'That saved view is no longer here.') : null;
+    },
+    check_for_update: () => this.update,
+    // As in Rust: progress events while it downloads, then where the verified package is.
+    install_update: async () => {
+      const update = this.update;
+      if (!update) return reject('update.none_available', 'This is already the newest Patchbay.');
+      await this.emit('update-progress', { downloaded: 0, total: 2_000_000 });
+      await this.emit('update-progress', { downloaded: 2_000_000, total: 2_000_000 });
+      const path = `/home/ana/Downloads/Patchbay_${update.version}_amd64.deb`;
+      return { version: update.version, path, how_to_install: `Close Patchbay, then in a terminal run: sudo apt install '${path}'` };
     },
     undo_people_decision: ({ decision }) => {
       if (!this.peopleStore.undo(decision)) return reject('people.unknown_decision', 'That change was already undone.');

@@ -9,3 +9,4 @@ mod settings;
 mod settings_page;
 mod support;
 mod tiles;
+mod updates;
