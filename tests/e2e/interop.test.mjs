@@ -1,0 +1,290 @@
+// Interop with a strict, independent authorization server: panva's oidc-provider (a certified
+// OpenID Provider, from npm, installed by tests/e2e/package.json) runs in this process on
+// loopback, and the real BoomTown definition is pointed at it by an override file, as a user
+// could. The real app (real world, demo mode off) connects through the test browser with the
+// custom-scheme redirect and PKCE, reads records with the token, refreshes it when its short
+// life ends, and on Disconnect revokes it: once as a `client_secret_post` client, once as a
+// `client_secret_basic` client whose secret is full of characters RFC 6749 2.3.1 encodes.
+// Talks to 127.0.0.1 only.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import Provider from "oidc-provider";
+import { ROOT, SHOTS, launch, makeTestBrowserTheDefault } from "./app.mjs";
+import { backToTiles, clickTestId, invoke, setDemoMode, testBrowser, tileState, waitForRecords } from "./flows.mjs";
+import { sleep, waitFor } from "./webdriver.mjs";
+
+// A short access token, so the refresh happens within the test (the app refreshes a tenth of
+// the lifetime before expiry, at least 2 s).
+const ACCESS_TTL = 10;
+const REDIRECT = "dev.patchbay:/oauth/callback";
+const CLIENTS = {
+  post: { id: "patchbay-post", secret: "post-secret-9d2k", method: "client_secret_post" },
+  basic: { id: "patchbay-basic", secret: "a+b/c%d:e f&g=h", method: "client_secret_basic" },
+};
+const LEADS = [
+  { id: 1, first_name: "Ada", last_name: "Byron", email: "ada@example.test", created_at: "2026-11-02T10:00:00Z" },
+  { id: 2, first_name: "Alan", last_name: "Turing", email: "alan@example.test", created_at: "2026-11-03T10:00:00Z" },
+  { id: 3, first_name: "Grace", last_name: "Hopper", email: "grace@example.test", created_at: "2026-11-04T10:00:00Z" },
+];
+
+let server;
+let provider;
+let base;
+let browser;
+let env;
+/** What oidc-provider answered, endpoint by endpoint (recorded by a middleware around it). */
+const seen = [];
+/** Grant ids oidc-provider revoked. */
+const revokedGrants = [];
+/** API calls and whether oidc-provider knew their bearer token. */
+const apiCalls = [];
+
+const form = (body) => Object.fromEntries(new URLSearchParams(body));
+const readBody = (req) =>
+  new Promise((ok, fail) => {
+    let b = "";
+    req.on("data", (c) => (b += c));
+    req.on("end", () => ok(b));
+    req.on("error", fail);
+  });
+
+/**
+ * The interaction (login + consent) as a page the test browser reads like a person: one form
+ * with a consent field and Allow. Submitting it logs the one account in and grants the
+ * scopes asked for, then oidc-provider resumes the authorization.
+ */
+async function interaction(req, res, uid) {
+  if (req.method === "GET") {
+    await provider.interactionDetails(req, res); // the interaction exists and is this browser's
+    res.writeHead(200, { "content-type": "text/html" });
+    res.end(`<form method="post" action="/interaction/${uid}"><input type="hidden" name="consent" value="${uid}"><button name="decision" value="allow">Allow</button></form>`);
+    return;
+  }
+  const { decision } = form(await readBody(req));
+  const details = await provider.interactionDetails(req, res);
+  if (decision !== "allow") {
+    await provider.interactionFinished(req, res, { error: "access_denied" });
+    return;
+  }
+  const accountId = "carter-realty";
+  const grant = new provider.Grant({ accountId, clientId: details.params.client_id });
+  grant.addOIDCScope(details.params.scope);
+  const grantId = await grant.save();
+  await provider.interactionFinished(req, res, { login: { accountId }, consent: { grantId } }, { mergeWithLastSubmission: false });
+}
+
+/** BoomTown's API as far as the app uses it, answering only tokens oidc-provider issued. */
+async function api(req, res, path) {
+  const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
+  const known = token ? await provider.AccessToken.find(token) : undefined;
+  apiCalls.push({ path, ok: Boolean(known) });
+  const json = (status, body) => {
+    res.writeHead(status, { "content-type": "application/json" });
+    res.end(JSON.stringify(body));
+  };
+  if (!known) return json(401, { error: "invalid_token" });
+  if (path === "/users/me") return json(200, { team_name: "Carter Realty" });
+  if (path === "/leads") return json(200, { data: LEADS, total: LEADS.length });
+  return json(404, { error: "not_found" });
+}
+
+before(async () => {
+  server = createServer((req, res) => {
+    const url = new URL(req.url, base);
+    const uid = /^\/interaction\/([^/]+)$/.exec(url.pathname)?.[1];
+    const done = (p) =>
+      p.catch((e) => {
+        console.error(`interop server: ${e.stack}`);
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+    if (uid) return done(interaction(req, res, uid));
+    if (url.pathname.startsWith("/v1/")) return done(api(req, res, url.pathname.slice(3)));
+    return provider.callback()(req, res);
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  base = `http://127.0.0.1:${server.address().port}`;
+  provider = new Provider(base, {
+    clients: Object.values(CLIENTS).map((c) => ({
+      client_id: c.id,
+      client_secret: c.secret,
+      application_type: "native",
+      redirect_uris: [REDIRECT],
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"],
+      token_endpoint_auth_method: c.method,
+    })),
+    async findAccount(ctx, id) {
+      return { accountId: id, claims: async () => ({ sub: id }) };
+    },
+    features: { devInteractions: { enabled: false }, revocation: { enabled: true } },
+    interactions: { url: (ctx, i) => `/interaction/${i.uid}` },
+    pkce: { required: () => true },
+    scopes: ["openid", "offline_access"],
+    ttl: { AccessToken: ACCESS_TTL, AuthorizationCode: 60, IdToken: 3600, RefreshToken: 3600, Grant: 3600, Interaction: 600, Session: 3600 },
+    cookies: { keys: ["interop-test-cookie-key"] },
+  });
+  provider.use(async (ctx, next) => {
+    await next();
+    if (!ctx.oidc) return;
+    seen.push({
+      route: ctx.oidc.route,
+      status: ctx.status,
+      client: ctx.oidc.client?.clientId,
+      grantType: ctx.oidc.params?.grant_type,
+      challengeMethod: ctx.oidc.params?.code_challenge_method,
+      prompt: ctx.oidc.params?.prompt,
+      basic: /^Basic /i.test(ctx.get("authorization")),
+      secretInBody: Boolean(ctx.oidc.body?.client_secret),
+      body: ctx.status >= 400 ? JSON.stringify(ctx.body) : undefined,
+    });
+  });
+  provider.on("grant.revoked", (ctx, grantId) => revokedGrants.push(grantId));
+
+  const browserDir = mkdtempSync(join(tmpdir(), "patchbay-interop-browser-"));
+  browser = testBrowser(browserDir);
+  browser.decide("allow");
+  makeTestBrowserTheDefault();
+  env = {
+    // The demo world's sandbox is never used here (demo mode is off); loopback all the same.
+    PATCHBAY_SANDBOX_URL: base,
+    BROWSER: resolve(ROOT, "tests/e2e/browser.mjs"),
+    PATCHBAY_TEST_BROWSER_DIR: browserDir,
+  };
+  const app = await launch({ env });
+  try {
+    await waitFor("the tiles", () => app.session.find('[data-testid="tile-boomtown"]'));
+    await setDemoMode(app.session, false);
+  } finally {
+    await app.close();
+  }
+});
+
+after(async () => {
+  await new Promise((ok) => (server ? server.close(ok) : ok()));
+});
+
+/** The real BoomTown definition pointed at oidc-provider, authenticating the way `method` says. */
+function boomtownOverride(method) {
+  let text = readFileSync(resolve(ROOT, "crates/patchbay-core/providers/boomtown.toml"), "utf8");
+  for (const [from, to] of [
+    ['api_base = "https://api.boomtownroi.com/v1"', `api_base = "${base}/v1"`],
+    ['issuer = "https://auth.boomtownroi.com"', `issuer = "${base}"`],
+    ['authorize_url = "https://auth.boomtownroi.com/oauth/authorize"', `authorize_url = "${base}/auth"`],
+    ['token_url = "https://auth.boomtownroi.com/oauth/token"', `token_url = "${base}/token"`],
+    ['revoke_url = "https://auth.boomtownroi.com/oauth/revoke"', `revoke_url = "${base}/token/revocation"`],
+    ['scopes = ["leads:read"]', 'scopes = ["openid", "offline_access"]'],
+    ['client_auth = "client_secret_post"', `client_auth = "${method}"`],
+  ]) {
+    assert.ok(text.includes(from), `the built-in BoomTown definition has ${from}`);
+    text = text.replace(from, to);
+  }
+  const dir = join(process.env.XDG_CONFIG_HOME, "patchbay", "providers");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "boomtown.toml"), text);
+}
+
+async function typeInto(session, testid, value) {
+  const input = await session.find(`[data-testid="${testid}"]`);
+  await session.cmd("POST", `/element/${input}/clear`, {});
+  await session.type(input, value);
+}
+
+/** Settings' "Use your own app": the client id, and the secret into the keychain. */
+async function useOwnApp(session, client) {
+  await backToTiles(session);
+  await clickTestId(session, "settings", "the Settings button");
+  await waitFor("the BoomTown settings", () => session.find('[data-testid="settings-page"][aria-busy="false"] [data-testid="client-secret-boomtown"]'));
+  await typeInto(session, "client-id-boomtown", client.id);
+  await typeInto(session, "client-secret-boomtown", client.secret);
+  await clickTestId(session, "save-settings");
+  await waitFor("Settings saved", async () => (await session.text(await session.find('[data-testid="settings-status"]'))) === "Settings saved.");
+  const bt = (await invoke(session, "get_settings")).providers.find((p) => p.id === "boomtown");
+  assert.equal(bt.client_id, client.id);
+  assert.equal(bt.client_secret_saved, true, "the secret is in the keychain");
+  await backToTiles(session);
+}
+
+const since = (mark, route) => seen.slice(mark).filter((s) => s.route === route);
+
+async function connectUseAndDisconnect(client, { refresh }) {
+  boomtownOverride(client.method);
+  const app = await launch({ env });
+  try {
+    await waitFor("the tiles", () => app.session.find('[data-testid="tile-boomtown"]'));
+    assert.equal((await invoke(app.session, "get_settings")).demo_mode, false, "the real world is shown");
+    await useOwnApp(app.session, client);
+
+    // Connect: the browser approves at oidc-provider, the app redeems the code, reads records.
+    const mark = seen.length;
+    await clickTestId(app.session, "tile-boomtown");
+    await waitForRecords(app.session, "boomtown", LEADS.length).catch((e) => {
+      throw new Error(`${e.message}\noidc-provider saw: ${JSON.stringify(seen.slice(mark))}\nbrowser log:\n${browser.log()}`);
+    });
+    const [authz] = since(mark, "authorization");
+    assert.equal(authz.client, client.id, "the client id from Settings");
+    assert.equal(authz.challengeMethod, "S256", "PKCE with S256");
+    assert.equal(authz.prompt, "consent", "prompt=consent, so an OpenID server grants offline_access");
+    const codes = since(mark, "token").filter((t) => t.grantType === "authorization_code");
+    assert.deepEqual(codes.map((t) => [t.status, t.client]), [[200, client.id]], `the code redemption was accepted: ${JSON.stringify(codes)}`);
+    const basic = client.method === "client_secret_basic";
+    assert.equal(codes[0].basic, basic, `the token request authenticated with ${client.method}`);
+    assert.equal(codes[0].secretInBody, !basic, `the secret ${basic ? "not " : ""}in the body`);
+    assert.ok(apiCalls.some((c) => c.path === "/leads" && c.ok), "the API accepted oidc-provider's access token");
+    await backToTiles(app.session);
+    assert.equal(await tileState(app.session, "boomtown"), "connected");
+    await app.session.screenshot(resolve(SHOTS, `interop-${client.method}-connected.png`));
+
+    if (refresh) {
+      // Past the access token's life: the next API call refreshes it with the refresh token.
+      await sleep((ACCESS_TTL - 1) * 1000);
+      const refreshMark = seen.length;
+      const apiMark = apiCalls.length;
+      await clickTestId(app.session, "tile-boomtown");
+      await clickTestId(app.session, "refresh");
+      const refreshed = await waitFor("a refresh at oidc-provider", () => {
+        const r = since(refreshMark, "token").filter((t) => t.grantType === "refresh_token");
+        return r.length > 0 ? r : null;
+      }).catch((e) => {
+        throw new Error(`${e.message}\noidc-provider saw: ${JSON.stringify(seen.slice(refreshMark))}`);
+      });
+      assert.deepEqual(refreshed.map((t) => [t.status, t.client, t.basic]), [[200, client.id, basic]], "the refresh was accepted");
+      await waitFor("the API to accept the refreshed token", () => apiCalls.slice(apiMark).some((c) => c.path === "/leads" && c.ok));
+      assert.ok(apiCalls.slice(apiMark).every((c) => c.ok), `no call with an expired token: ${JSON.stringify(apiCalls.slice(apiMark))}`);
+      await backToTiles(app.session);
+    }
+
+    // Disconnect: the revocation is accepted and the grant is gone at the provider.
+    const revokeMark = seen.length;
+    const revokedMark = revokedGrants.length;
+    await clickTestId(app.session, "tile-boomtown");
+    await clickTestId(app.session, "disconnect");
+    await clickTestId(app.session, "disconnect-confirm");
+    await waitFor("the tile back to not connected", async () => (await tileState(app.session, "boomtown")) === "not_connected");
+    const revokes = since(revokeMark, "revocation");
+    assert.deepEqual(
+      revokes.map((r) => [r.status, r.client, r.basic, r.secretInBody]),
+      [[200, client.id, basic, !basic]],
+      `oidc-provider accepted the revocation with ${client.method}: ${JSON.stringify(revokes)}`,
+    );
+    await waitFor("the grant revoked at oidc-provider", () => revokedGrants.length > revokedMark);
+    for (const grantId of revokedGrants.slice(revokedMark)) {
+      assert.equal(await provider.Grant.find(grantId), undefined, "the grant is gone");
+    }
+    await app.session.screenshot(resolve(SHOTS, `interop-${client.method}-disconnected.png`));
+  } finally {
+    await app.close();
+  }
+}
+
+test("client_secret_post: connect with PKCE, records with the token, Disconnect revokes the grant", async () => {
+  await connectUseAndDisconnect(CLIENTS.post, { refresh: false });
+});
+
+test("client_secret_basic with a secret of special characters: connect, refresh, Disconnect revokes the grant", async () => {
+  await connectUseAndDisconnect(CLIENTS.basic, { refresh: true });
+});
