@@ -2,7 +2,7 @@
 // OpenID Provider, from npm, installed by tests/e2e/package.json) runs in this process on
 // loopback, and the real BoomTown definition is pointed at it by an override file, as a user
 // could. The real app (real world, demo mode off) connects through the test browser with the
-// custom-scheme redirect and PKCE, reads records with the token, refreshes it when its short
+// custom-scheme or the loopback redirect and PKCE, reads records with the token, refreshes it when its short
 // life ends, and on Disconnect revokes it: once as a `client_secret_post` client, once as a
 // `client_secret_basic` client whose secret is full of characters RFC 6749 2.3.1 encodes.
 // Talks to 127.0.0.1 only.
@@ -20,7 +20,9 @@ import { sleep, waitFor } from "./webdriver.mjs";
 // A short access token, so the refresh happens within the test (the app refreshes a tenth of
 // the lifetime before expiry, at least 2 s).
 const ACCESS_TTL = 10;
-const REDIRECT = "dev.patchbay:/oauth/callback";
+const CUSTOM_SCHEME = "dev.patchbay:/oauth/callback";
+// RFC 8252 7.3: oidc-provider lets a native client's loopback redirect use any port.
+const LOOPBACK = "http://127.0.0.1/oauth/callback";
 const CLIENTS = {
   post: { id: "patchbay-post", secret: "post-secret-9d2k", method: "client_secret_post" },
   basic: { id: "patchbay-basic", secret: "a+b/c%d:e f&g=h", method: "client_secret_basic" },
@@ -113,7 +115,7 @@ before(async () => {
       client_id: c.id,
       client_secret: c.secret,
       application_type: "native",
-      redirect_uris: [REDIRECT],
+      redirect_uris: [CUSTOM_SCHEME, LOOPBACK],
       grant_types: ["authorization_code", "refresh_token"],
       response_types: ["code"],
       token_endpoint_auth_method: c.method,
@@ -138,6 +140,7 @@ before(async () => {
       grantType: ctx.oidc.params?.grant_type,
       challengeMethod: ctx.oidc.params?.code_challenge_method,
       prompt: ctx.oidc.params?.prompt,
+      redirectUri: ctx.oidc.params?.redirect_uri,
       basic: /^Basic /i.test(ctx.get("authorization")),
       secretInBody: Boolean(ctx.oidc.body?.client_secret),
       body: ctx.status >= 400 ? JSON.stringify(ctx.body) : undefined,
@@ -168,8 +171,11 @@ after(async () => {
   await new Promise((ok) => (server ? server.close(ok) : ok()));
 });
 
-/** The real BoomTown definition pointed at oidc-provider, authenticating the way `method` says. */
-function boomtownOverride(method) {
+/**
+ * The real BoomTown definition pointed at oidc-provider, authenticating the way `method` says
+ * and redirecting the way `redirect` says (`custom_scheme` or `loopback`).
+ */
+function boomtownOverride(method, redirect) {
   let text = readFileSync(resolve(ROOT, "crates/patchbay-core/providers/boomtown.toml"), "utf8");
   for (const [from, to] of [
     ['api_base = "https://api.boomtownroi.com/v1"', `api_base = "${base}/v1"`],
@@ -179,6 +185,7 @@ function boomtownOverride(method) {
     ['revoke_url = "https://auth.boomtownroi.com/oauth/revoke"', `revoke_url = "${base}/token/revocation"`],
     ['scopes = ["leads:read"]', 'scopes = ["openid", "offline_access"]'],
     ['client_auth = "client_secret_post"', `client_auth = "${method}"`],
+    ['redirect = "custom_scheme"', `redirect = "${redirect}"`],
   ]) {
     assert.ok(text.includes(from), `the built-in BoomTown definition has ${from}`);
     text = text.replace(from, to);
@@ -211,8 +218,8 @@ async function useOwnApp(session, client) {
 
 const since = (mark, route) => seen.slice(mark).filter((s) => s.route === route);
 
-async function connectUseAndDisconnect(client, { refresh }) {
-  boomtownOverride(client.method);
+async function connectUseAndDisconnect(client, { redirect, refresh }) {
+  boomtownOverride(client.method, redirect);
   const app = await launch({ env });
   try {
     await waitFor("the tiles", () => app.session.find('[data-testid="tile-boomtown"]'));
@@ -229,6 +236,11 @@ async function connectUseAndDisconnect(client, { refresh }) {
     assert.equal(authz.client, client.id, "the client id from Settings");
     assert.equal(authz.challengeMethod, "S256", "PKCE with S256");
     assert.equal(authz.prompt, "consent", "prompt=consent, so an OpenID server grants offline_access");
+    if (redirect === "loopback") {
+      assert.match(authz.redirectUri, /^http:\/\/127\.0\.0\.1:\d+\/oauth\/callback$/, "the loopback redirect, on the listener's port");
+    } else {
+      assert.equal(authz.redirectUri, CUSTOM_SCHEME, "the custom-scheme redirect");
+    }
     const codes = since(mark, "token").filter((t) => t.grantType === "authorization_code");
     assert.deepEqual(codes.map((t) => [t.status, t.client]), [[200, client.id]], `the code redemption was accepted: ${JSON.stringify(codes)}`);
     const basic = client.method === "client_secret_basic";
@@ -281,10 +293,10 @@ async function connectUseAndDisconnect(client, { refresh }) {
   }
 }
 
-test("client_secret_post: connect with PKCE, records with the token, Disconnect revokes the grant", async () => {
-  await connectUseAndDisconnect(CLIENTS.post, { refresh: false });
+test("client_secret_post, loopback redirect: connect with PKCE, records with the token, Disconnect revokes the grant", async () => {
+  await connectUseAndDisconnect(CLIENTS.post, { redirect: "loopback", refresh: false });
 });
 
-test("client_secret_basic with a secret of special characters: connect, refresh, Disconnect revokes the grant", async () => {
-  await connectUseAndDisconnect(CLIENTS.basic, { refresh: true });
+test("client_secret_basic with a secret of special characters, custom-scheme redirect: connect, refresh, Disconnect revokes the grant", async () => {
+  await connectUseAndDisconnect(CLIENTS.basic, { redirect: "custom_scheme", refresh: true });
 });
