@@ -237,7 +237,7 @@ const since = (mark, route) => seen.slice(mark).filter((s) => s.route === route)
 
 async function connectUseAndDisconnect(client, { redirect, refresh }) {
   boomtownOverride(client.method, redirect);
-  const app = await launch({ env });
+  let app = await launch({ env });
   try {
     await waitFor("the tiles", () => app.session.find('[data-testid="tile-boomtown"]'));
     assert.equal((await invoke(app.session, "get_settings")).demo_mode, false, "the real world is shown");
@@ -245,6 +245,7 @@ async function connectUseAndDisconnect(client, { redirect, refresh }) {
 
     // Connect: the browser approves at oidc-provider, the app redeems the code, reads records.
     const mark = seen.length;
+    const connectedAt = Date.now();
     await clickTestId(app.session, "tile-boomtown");
     await waitForRecords(app.session, "boomtown", LEADS.length).catch((e) => {
       throw new Error(`${e.message}\noidc-provider saw: ${JSON.stringify(seen.slice(mark))}\nbrowser log:\n${browser.log()}`);
@@ -270,10 +271,19 @@ async function connectUseAndDisconnect(client, { redirect, refresh }) {
     await app.session.screenshot(resolve(SHOTS, `interop-${client.method}-connected.png`));
 
     if (refresh) {
-      // Past the access token's life: the next API call refreshes it with the refresh token.
-      await sleep((ACCESS_TTL - 1) * 1000);
+      // The tokens are kept: a new process finds the connection in the keychain, and past the
+      // access token's life its next API call refreshes it with the stored refresh token.
       const refreshMark = seen.length;
       const apiMark = apiCalls.length;
+      await app.close();
+      app = null;
+      app = await launch({ env });
+      const kept = await waitFor("BoomTown connected after a restart", async () => (await tileState(app.session, "boomtown")) === "connected").then(
+        () => true,
+        () => false,
+      );
+      check(name("connection kept across a restart"), kept, true, "the new process finds the connection in the keychain");
+      await sleep(Math.max(0, connectedAt + (ACCESS_TTL - 1) * 1000 - Date.now()));
       await clickTestId(app.session, "tile-boomtown");
       await clickTestId(app.session, "refresh");
       const refreshed = await waitFor("a refresh at oidc-provider", () => {
@@ -309,7 +319,7 @@ async function connectUseAndDisconnect(client, { redirect, refresh }) {
     check(name("grant gone at the provider"), [revoked.length > 0, left], [true, []], "the grant is revoked and gone");
     await app.session.screenshot(resolve(SHOTS, `interop-${client.method}-disconnected.png`));
   } finally {
-    await app.close();
+    await app?.close();
   }
 }
 
