@@ -2,9 +2,10 @@
 // OpenID Provider, from npm, installed by tests/e2e/package.json) runs in this process on
 // loopback, and the real BoomTown definition is pointed at it by an override file, as a user
 // could. The real app (real world, demo mode off) connects through the test browser with the
-// custom-scheme or the loopback redirect and PKCE, reads records with the token, refreshes it when its short
-// life ends, and on Disconnect revokes it: once as a `client_secret_post` client, once as a
-// `client_secret_basic` client whose secret is full of characters RFC 6749 2.3.1 encodes.
+// custom-scheme or the loopback redirect and PKCE, reads records with the token, refreshes it
+// when its short life ends, and on Disconnect revokes it: once as a `client_secret_post` client, once as a
+// `client_secret_basic` client whose secret is full of characters RFC 6749 2.3.1 encodes; a
+// revocation oidc-provider refuses is told to the user.
 // Talks to 127.0.0.1 only.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -329,4 +330,43 @@ test("client_secret_post, loopback redirect: connect with PKCE, records with the
 
 test("client_secret_basic with a secret of special characters, custom-scheme redirect: connect, refresh, Disconnect revokes the grant", async () => {
   await connectUseAndDisconnect(CLIENTS.basic, { redirect: "custom_scheme", refresh: true });
+});
+
+test("a revocation oidc-provider refuses (the secret changed since the connect) is told, with what to do", async () => {
+  const client = CLIENTS.basic;
+  const name = (what) => `refused revocation: ${what}`;
+  boomtownOverride(client.method, "custom_scheme");
+  const app = await launch({ env });
+  try {
+    await waitFor("the tiles", () => app.session.find('[data-testid="tile-boomtown"]'));
+    await useOwnApp(app.session, client);
+    const mark = seen.length;
+    await clickTestId(app.session, "tile-boomtown");
+    await waitForRecords(app.session, "boomtown", LEADS.length);
+    const granted = seen.slice(mark).filter((t) => t.route === "token" && t.status === 200).length;
+    assert.equal(granted, 1, "connected");
+    await backToTiles(app.session);
+    // The secret is replaced in Settings (say, rotated at BoomTown but mistyped here).
+    await useOwnApp(app.session, { ...client, secret: `${client.secret}-wrong` });
+
+    const revokeMark = seen.length;
+    const revokedMark = revokedGrants.length;
+    await clickTestId(app.session, "tile-boomtown");
+    await clickTestId(app.session, "disconnect");
+    await clickTestId(app.session, "disconnect-confirm");
+    await waitFor("the tile back to not connected", async () => (await tileState(app.session, "boomtown")) === "not_connected");
+    const revokes = since(revokeMark, "revocation");
+    check(name("oidc-provider refused the client"), revokes.map((r) => [r.status, r.client]), [[401, client.id]], JSON.stringify(revokes));
+    const notice = await waitFor("the revocation notice", () =>
+      app.session.execute(
+        "const n = document.querySelector('[data-testid=\"notice\"][data-code=\"api.revoke_failed\"]'); return n && !n.hidden ? n.textContent.trim() : null;",
+      ),
+    ).catch(() => "");
+    console.error(`refused revocation: the window said: ${notice}`);
+    check(name("the window says so"), [/BoomTown/.test(notice), /connected apps/.test(notice)], [true, true], `a notice naming BoomTown and what to do: ${notice}`);
+    check(name("no grant revoked"), revokedGrants.length, revokedMark, "the grant stays at the provider (which is why the user is told)");
+    await app.session.screenshot(resolve(SHOTS, "interop-revocation-refused.png"));
+  } finally {
+    await app.close();
+  }
 });
