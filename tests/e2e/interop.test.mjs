@@ -236,6 +236,16 @@ async function useOwnApp(session, client) {
 
 const since = (mark, route) => seen.slice(mark).filter((s) => s.route === route);
 
+/** Disconnects BoomTown's account in the window; answers the revocations oidc-provider saw. */
+async function disconnect(session) {
+  const mark = seen.length;
+  await clickTestId(session, "tile-boomtown");
+  await clickTestId(session, "disconnect");
+  await clickTestId(session, "disconnect-confirm");
+  await waitFor("the tile back to not connected", async () => (await tileState(session, "boomtown")) === "not_connected");
+  return since(mark, "revocation");
+}
+
 async function connectUseAndDisconnect(client, { redirect, refresh }) {
   boomtownOverride(client.method, redirect);
   let app = await launch({ env });
@@ -300,13 +310,8 @@ async function connectUseAndDisconnect(client, { redirect, refresh }) {
     }
 
     // Disconnect: the revocation is accepted and the grant is gone at the provider.
-    const revokeMark = seen.length;
     const revokedMark = revokedGrants.length;
-    await clickTestId(app.session, "tile-boomtown");
-    await clickTestId(app.session, "disconnect");
-    await clickTestId(app.session, "disconnect-confirm");
-    await waitFor("the tile back to not connected", async () => (await tileState(app.session, "boomtown")) === "not_connected");
-    const revokes = since(revokeMark, "revocation");
+    const revokes = await disconnect(app.session);
     check(
       name("revocation accepted"),
       revokes.map((r) => [r.status, r.client, r.basic, r.secretInBody]),
@@ -349,13 +354,8 @@ test("a revocation oidc-provider refuses (the secret changed since the connect) 
     // The secret is replaced in Settings (say, rotated at BoomTown but mistyped here).
     await useOwnApp(app.session, { ...client, secret: `${client.secret}-wrong` });
 
-    const revokeMark = seen.length;
     const revokedMark = revokedGrants.length;
-    await clickTestId(app.session, "tile-boomtown");
-    await clickTestId(app.session, "disconnect");
-    await clickTestId(app.session, "disconnect-confirm");
-    await waitFor("the tile back to not connected", async () => (await tileState(app.session, "boomtown")) === "not_connected");
-    const revokes = since(revokeMark, "revocation");
+    const revokes = await disconnect(app.session);
     check(name("oidc-provider refused the client"), revokes.map((r) => [r.status, r.client]), [[401, client.id]], JSON.stringify(revokes));
     const notice = await waitFor("the revocation notice", () =>
       app.session.execute(
