@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 # The binaries `cargo build` made (CARGO_TARGET_DIR when set, as the test command builds).
 export PATCHBAY_APP="${PATCHBAY_APP:-${CARGO_TARGET_DIR:-$PWD/target}/debug/patchbay}"
 export PATCHBAY_SANDBOX_BIN="${PATCHBAY_SANDBOX_BIN:-${CARGO_TARGET_DIR:-$PWD/target}/debug/patchbay-sandbox}"
+# The tests' own npm packages (oidc-provider for the interop test), exactly as locked.
+if [ ! -d tests/e2e/node_modules ] || [ tests/e2e/package-lock.json -nt tests/e2e/node_modules/.package-lock.json ]; then
+  (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error) || { echo "e2e: npm ci in tests/e2e failed" >&2; exit 1; }
+fi
 files=("$@")
 [ ${#files[@]} -gt 0 ] || files=(tests/e2e/*.test.mjs)
 failed=()

@@ -13,6 +13,40 @@ import { spawnSync } from "node:child_process";
 const dir = process.env.PATCHBAY_TEST_BROWSER_DIR;
 const log = (line) => dir && appendFileSync(join(dir, "browser.log"), `${line}\n`);
 
+// The cookies the authorization server set, sent back as a browser does: an OpenID Provider
+// (oidc-provider) ties its interaction and its resume to them. Loopback only, so no domains.
+const jar = new Map();
+function keep(res) {
+  for (const c of res.headers.getSetCookie()) {
+    const pair = c.split(";")[0];
+    const eq = pair.indexOf("=");
+    if (eq > 0) jar.set(pair.slice(0, eq).trim(), pair.slice(eq + 1));
+  }
+}
+
+/** fetch() that follows the http redirects `follows(nextUrl)` accepts, keeping cookies. */
+async function follow(url, init, follows) {
+  let at = new URL(url);
+  let req = init;
+  for (let hops = 0; hops < 10; hops++) {
+    const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+    const res = await fetch(at, {
+      ...req,
+      headers: cookie ? { cookie } : {},
+      redirect: "manual",
+      signal: AbortSignal.timeout(10000),
+    });
+    keep(res);
+    const location = res.headers.get("location");
+    if (res.status < 300 || res.status > 399 || !location) return res;
+    const next = new URL(location, at);
+    if (!next.protocol.startsWith("http") || next.hostname !== "127.0.0.1" || !follows(next)) return res;
+    at = next;
+    req = {}; // a 302/303 is followed with a GET
+  }
+  throw new Error(`too many redirects from ${url}`);
+}
+
 async function main() {
   const url = new URL(process.argv[2]);
   if (dir) appendFileSync(join(dir, "opened.txt"), `${url.href}\n`);
@@ -27,18 +61,21 @@ async function main() {
     log("opened; ignoring");
     return;
   }
-  const page = await (await fetch(url, { signal: AbortSignal.timeout(10000) })).text();
+  const page = await (await follow(url, {}, () => true)).text();
   const consent = /name="consent" value="([^"]+)"/.exec(page)?.[1];
   const action = /<form[^>]*action="([^"]+)"/.exec(page)?.[1];
   if (!consent || !action) throw new Error(`no consent form in the page: ${page.slice(0, 200)}`);
-  const res = await fetch(new URL(action, url), {
-    method: "POST",
-    body: new URLSearchParams({ consent, decision }),
-    redirect: "manual",
-    signal: AbortSignal.timeout(10000),
-  });
+  // After the form, only the server's own redirects are followed (an OpenID Provider resumes
+  // the authorization at its /auth/UID): the one to the app's redirect URI is handled below.
+  const form = new URL(action, url);
+  const res = await follow(
+    form,
+    { method: "POST", body: new URLSearchParams({ consent, decision }) },
+    (next) => next.origin === form.origin,
+  );
   const location = res.headers.get("location");
-  if (res.status === 303 && location?.startsWith("http://127.0.0.1:")) {
+  const redirected = res.status === 302 || res.status === 303;
+  if (redirected && location?.startsWith("http://127.0.0.1:")) {
     // A loopback redirect (RFC 8252 7.3): the browser itself follows it to the app's
     // listener, which answers with a page saying how the connection went.
     log(`pressed ${decision}; following the loopback redirect`);
@@ -48,7 +85,7 @@ async function main() {
     log(`loopback answered ${back.status}: ${title}`);
     return;
   }
-  if (res.status !== 303 || !location?.startsWith("dev.patchbay:")) {
+  if (!redirected || !location?.startsWith("dev.patchbay:")) {
     throw new Error(`consent answered ${res.status} ${location}`);
   }
   log(`pressed ${decision}; handing the redirect to the system`);

@@ -19,6 +19,9 @@ export const MINIMUM = {
   "deep-link-leak": 17,
   leaks: 70,
   "world-crossing": 4,
+  // Two clients (post, basic) of 10 cases each, the basic one's restart and refresh (3), and
+  // a refused revocation (3).
+  "interop-e2e": 26,
 };
 
 /** The allow-list's entries: `[[allow]]` tables of basic strings (the Rust loader checks the
