@@ -11,7 +11,7 @@ if [ "${1:-}" = "--reset" ]; then
   rm -rf "$dir"
   exit 0
 fi
-families=(forged-links forged-links-e2e fuzz faults tokens keychain leaks tauri-csp tauri-capabilities deep-link-leak loopback-strays world-crossing worlds interop interop-e2e embedded-sandbox)
+families=(forged-links forged-links-e2e fuzz faults tokens keychain leaks tauri-csp tauri-capabilities deep-link-leak loopback-strays world-crossing worlds interop interop-e2e embedded-sandbox private-files)
 status=0
 printf '\n\033[1m==> adversarial suite\033[0m\n'
 for f in "${families[@]}"; do

@@ -19,8 +19,8 @@ pub fn log_dir() -> Option<std::path::PathBuf> {
 }
 
 /// The log folder, made 0700 (an older version's too: the folder is ours alone). The
-/// appender creates its daily files under the umask; a folder no one else may enter keeps
-/// them, with the customers' names they may mention, private.
+/// appender creates its daily files under the umask, which `private_umask` has made 0077, so
+/// they are 0600 too: the customers' names they may mention stay private.
 fn private_log_dir(dir: &std::path::Path) -> std::io::Result<()> {
     patchbay_core::private_fs::create_private_dir_all(dir)?;
     #[cfg(unix)]
@@ -36,9 +36,24 @@ fn private_log_dir(dir: &std::path::Path) -> std::io::Result<()> {
 
 const IDENTIFIER: &str = "dev.patchbay.desktop";
 
+/// Every file and folder this process creates from here on is readable by the user alone:
+/// libraries that take no mode (the log appender's daily files, WebKit's storage) included.
+/// Patchbay's own files are made 0600 explicitly as well (`private_fs`); this covers the rest.
+#[cfg(unix)]
+fn private_umask() {
+    // SAFETY: umask(2) cannot fail; it is called before any thread that creates files starts.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
+
+#[cfg(not(unix))]
+fn private_umask() {}
+
 /// Installs the subscriber. Keep the guard alive for the life of the app: dropping it flushes
 /// the file writer.
 pub fn init() -> Option<WorkerGuard> {
+    private_umask();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let stderr = fmt::layer().with_writer(std::io::stderr);
     let (file_layer, guard) =

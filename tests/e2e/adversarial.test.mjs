@@ -541,3 +541,35 @@ test("no token, code or verifier in the logs, the IPC traffic or any file the ap
   const { line, details } = summary("leaks", "clean", results);
   assert.equal(details.length, 0, `${line}\n${details.join("\n")}`);
 });
+
+/** Permission bits of a path (what `stat -c %a` prints, as a number). */
+const modeOf = (p) => statSync(p).mode & 0o777;
+
+test("the cache, the settings and the logs are private: files 0600, folders 0700 (stat)", () => {
+  // The app has connected and synced by now, so its cache, settings and log exist; they hold
+  // customers' names, emails and phones, and must not be readable by other local users
+  // whatever the umask (issue 18).
+  const home = process.env.HOME;
+  const ours = filesUnder(home).filter((f) => f.includes("/dev.patchbay.desktop/"));
+  const app = ours.length > 0 ? ours[0].slice(0, ours[0].indexOf("/dev.patchbay.desktop/") + "/dev.patchbay.desktop".length) : null;
+  const caches = ours.filter((f) => /\/records\.sqlite3(-wal|-shm)?$/.test(f));
+  const logs = ours.filter((f) => f.includes("/dev.patchbay.desktop/logs/"));
+  const settings = ours.filter((f) => /\/settings\.json$/.test(f));
+  const results = [
+    { name: "the app's data folder exists", lost: app ? undefined : `nothing under ${home} in dev.patchbay.desktop` },
+    { name: "the cache file exists", lost: caches.some((f) => f.endsWith("records.sqlite3")) ? undefined : "no records.sqlite3" },
+    { name: "a log file exists", lost: logs.length > 0 ? undefined : "no file in dev.patchbay.desktop/logs" },
+  ];
+  const folders = new Set([app, ...caches.map((f) => f.slice(0, f.lastIndexOf("/"))), ...logs.map((f) => f.slice(0, f.lastIndexOf("/")))]);
+  for (const dir of folders) {
+    if (!dir) continue;
+    const mode = modeOf(dir);
+    results.push({ name: `folder ${dir.slice(home.length)} is 0700`, lost: mode === 0o700 ? undefined : `mode ${mode.toString(8)}` });
+  }
+  for (const file of [...caches, ...logs, ...settings]) {
+    const mode = modeOf(file);
+    results.push({ name: `file ${file.slice(home.length)} is 0600`, lost: mode === 0o600 ? undefined : `mode ${mode.toString(8)}` });
+  }
+  const { line, details } = summary("private-files", "private", results);
+  assert.equal(details.length, 0, `${line}\n${details.join("\n")}`);
+});

@@ -1,7 +1,7 @@
 // Starts the real Patchbay binary under tauri-driver for one test and stops every process it
 // started. The caller runs inside Xvfb and its own dbus-run-session (scripts/e2e.sh).
 import { join, resolve } from "node:path";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { execFileSync, spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { Session, startDriver, waitFor } from "./webdriver.mjs";
@@ -33,8 +33,12 @@ export function prepareWelcome(seen, env = {}) {
   if (existsSync(file)) settings = JSON.parse(readFileSync(file, "utf8"));
   if (seen) settings.welcome_seen = true;
   else delete settings.welcome_seen;
-  mkdirSync(join(file, ".."), { recursive: true });
-  writeFileSync(file, JSON.stringify(settings, null, 2));
+  // Private, as the app writes its own settings (0700 folder, 0600 file): the e2e stat check
+  // of the app's files (adversarial.test.mjs) then sees what the app made of them.
+  mkdirSync(join(file, ".."), { recursive: true, mode: 0o700 });
+  chmodSync(join(file, ".."), 0o700);
+  writeFileSync(file, JSON.stringify(settings, null, 2), { mode: 0o600 });
+  chmodSync(file, 0o600);
 }
 
 /** Starts the app. The welcome screen would cover the window on a first start: it is marked

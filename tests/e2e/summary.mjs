@@ -22,6 +22,9 @@ export const MINIMUM = {
   // Two clients (post, basic) of 10 cases each, the basic one's restart and refresh (3), and
   // a refused revocation (3).
   "interop-e2e": 26,
+  // Three "exists" checks, at least three folders (the app's, the cache's, the logs') and
+  // the cache file and a log file.
+  "private-files": 8,
 };
 
 /** The allow-list's entries: `[[allow]]` tables of basic strings (the Rust loader checks the
