@@ -52,6 +52,32 @@ export function badgeTone(value: string): BadgeTone {
 
 type ValueCell = Extract<CellText, { kind: 'value' }>;
 
+// Building an Intl formatter costs far more than using one (WebKit builds one per
+// `toLocaleString` call too): a screen of rows needs a few hundred cells, every keystroke of a
+// search, so each formatter is built once per locale and options and kept.
+const numberFormats = new Map<string, Intl.NumberFormat>();
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+function numberFormat(locale: string, options: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const key = `${locale}|${JSON.stringify(options)}`;
+  let format = numberFormats.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat(locale, options);
+    numberFormats.set(key, format);
+  }
+  return format;
+}
+
+function dateFormat(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale}|${JSON.stringify(options)}`;
+  let format = dateFormats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, options);
+    dateFormats.set(key, format);
+  }
+  return format;
+}
+
 function plain(text: string, align: 'start' | 'end' = 'start'): ValueCell {
   return { kind: 'value', text, full: text, align, badge: null, copy: null };
 }
@@ -87,7 +113,7 @@ function byKind(column: ColumnView, value: string, where: CellLocale, currency: 
       const n = parseNumber(value);
       // Whole numbers are mostly ids ("Lead 1000302"), which read wrong as "1,000,302".
       const grouped = column.kind === 'number';
-      return n === null ? plain(value) : plain(new Intl.NumberFormat(where.locale, { useGrouping: grouped }).format(n), 'end');
+      return n === null ? plain(value) : plain(numberFormat(where.locale, { useGrouping: grouped }).format(n), 'end');
     }
     case 'money':
       return formatMoney(value, where, currency);
@@ -119,15 +145,15 @@ function formatMoney(value: string, where: CellLocale, currency: string | null):
   if (n === null) return plain(value);
   if (currency) {
     try {
-      const text = new Intl.NumberFormat(where.locale, { style: 'currency', currency }).format(n);
+      const text = numberFormat(where.locale, { style: 'currency', currency }).format(n);
       return plain(text, 'end');
     } catch {
       // A code Intl does not know (a provider's typo): the amount with the code after it.
-      const text = `${new Intl.NumberFormat(where.locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(n)} ${currency}`;
+      const text = `${numberFormat(where.locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(n)} ${currency}`;
       return plain(text, 'end');
     }
   }
-  return plain(new Intl.NumberFormat(where.locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(n), 'end');
+  return plain(numberFormat(where.locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(n), 'end');
 }
 
 /** A point in time, or a calendar day that belongs to no time zone. */
@@ -167,26 +193,31 @@ function formatDate(kind: 'date' | 'date_time', value: string, where: CellLocale
   if (!when) return plain(value);
   if (when.day) {
     // A calendar day is the same day everywhere: formatted in UTC, where it was built.
-    const text = when.date.toLocaleDateString(where.locale, { dateStyle: 'medium', timeZone: 'UTC' });
-    const full = when.date.toLocaleDateString(where.locale, { dateStyle: 'full', timeZone: 'UTC' });
+    const text = dateFormat(where.locale, { dateStyle: 'medium', timeZone: 'UTC' }).format(when.date);
+    const full = dateFormat(where.locale, { dateStyle: 'full', timeZone: 'UTC' }).format(when.date);
     return { ...plain(text), full };
   }
   const { locale, timeZone } = where;
-  const full = when.date.toLocaleString(locale, { dateStyle: 'full', timeStyle: 'long', timeZone });
+  const full = dateFormat(locale, { dateStyle: 'full', timeStyle: 'long', timeZone }).format(when.date);
   const text = kind === 'date'
-    ? when.date.toLocaleDateString(locale, { dateStyle: 'medium', timeZone })
-    : when.date.toLocaleString(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone });
+    ? dateFormat(locale, { dateStyle: 'medium', timeZone }).format(when.date)
+    : dateFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(when.date);
   return { ...plain(text), full };
 }
 
 /** The region of the user's locale ("en-GB" → GB): numbers without a country code are read as local. */
+const regions = new Map<string, CountryCode | undefined>();
 function regionOf(locale: string): CountryCode | undefined {
+  if (regions.has(locale)) return regions.get(locale);
+  let region: CountryCode | undefined;
   try {
-    const region = new Intl.Locale(locale).maximize().region;
-    return region && /^[A-Z]{2}$/.test(region) ? (region as CountryCode) : undefined;
+    const found = new Intl.Locale(locale).maximize().region;
+    region = found && /^[A-Z]{2}$/.test(found) ? (found as CountryCode) : undefined;
   } catch {
-    return undefined;
+    region = undefined;
   }
+  regions.set(locale, region);
+  return region;
 }
 
 function formatPhone(value: string, where: CellLocale): ValueCell {
