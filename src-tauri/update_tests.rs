@@ -3,9 +3,9 @@
 //! its own key pair (minisign, in the updater's base64 formats, as `tauri signer` writes them)
 //! and signs the package with the trusted comment the Tauri CLI writes. Found; downloaded with
 //! `update-progress` events, verified by the plugin and, since a test binary was not installed
-//! from a package, saved with its install command; a tampered package, another key's
-//! signature, a signature for another version and an unsigned offer are refused, and nothing
-//! is saved.
+//! from a package, saved with its install command; installed by the plugin over an installed
+//! copy (a stand-in AppImage); a tampered package, another key's signature, a signature for
+//! another version and an unsigned offer are refused, and nothing is saved or replaced.
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -308,6 +308,89 @@ fn an_unsigned_update_is_refused_before_it_is_downloaded() {
         "The update is not signed, so Patchbay refused it."
     );
     assert_eq!(server.downloads.load(Ordering::SeqCst), 0);
+}
+
+/// A stand-in for an AppImage of `version`: an ELF header (the plugin installs nothing else
+/// over an AppImage), then a package's worth of bytes.
+#[cfg(target_os = "linux")]
+fn appimage(version: &str) -> Vec<u8> {
+    let mut bytes = b"\x7fELF\x02\x01\x01\0".to_vec();
+    bytes.extend_from_slice(version.as_bytes());
+    bytes.extend(package());
+    bytes
+}
+
+/// An installed AppImage of 0.1.0 in a folder of its own, executable as installed; the app is
+/// told to update it (the test binary itself is not the plugin's to replace).
+#[cfg(target_os = "linux")]
+fn installed_appimage(app: &App) -> (tempfile::TempDir, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    use tauri::Manager;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("Patchbay.AppImage");
+    std::fs::write(&path, appimage("0.1.0")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    app.app.manage(crate::updates::Destination::ThisCopy {
+        executable: Some(path.clone()),
+    });
+    (dir, path)
+}
+
+#[cfg(target_os = "linux")]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_installed_copy_is_replaced_by_the_verified_update_and_asks_for_a_restart() {
+    in_keyring_session();
+    const FILE: &str = "Patchbay_0.2.0_installed_amd64.AppImage";
+    let keys = Keys::new();
+    let body = appimage("0.2.0");
+    let server = serve(FILE, body.clone(), keys.sign_b64(&body, FILE, "0.2.0"));
+    let app = start_against(&server, &keys, "dev.patchbay.update-test-installed");
+    let (dir, installed) = installed_appimage(&app);
+
+    let ready = app.invoke("install_update").expect("installed");
+    assert_eq!(
+        ready,
+        json!({
+            "outcome": "installed",
+            "version": "0.2.0",
+            "sentence": "Patchbay 0.2.0 is installed. Restart Patchbay to use it."
+        })
+    );
+    assert_eq!(std::fs::read(&installed).unwrap(), body);
+    assert_eq!(mode(&installed), 0o755);
+    // Replaced in place: no backup or package left beside it, nothing in Downloads.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    assert_nothing_saved(FILE);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_tampered_update_leaves_the_installed_copy_as_it_was() {
+    in_keyring_session();
+    const FILE: &str = "Patchbay_0.2.0_tampered_installed_amd64.AppImage";
+    let keys = Keys::new();
+    let body = appimage("0.2.0");
+    let signature = keys.sign_b64(&body, FILE, "0.2.0");
+    let mut tampered = body;
+    tampered[4321] ^= 0x01;
+    let server = serve(FILE, tampered, signature);
+    let app = start_against(
+        &server,
+        &keys,
+        "dev.patchbay.update-test-tampered-installed",
+    );
+    let (dir, installed) = installed_appimage(&app);
+
+    assert_refused(&app, FILE, "update.bad_signature");
+    assert_eq!(std::fs::read(&installed).unwrap(), appimage("0.1.0"));
+    assert_eq!(mode(&installed), 0o755);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
 
 #[test]

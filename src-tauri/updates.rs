@@ -10,8 +10,10 @@
 
 use patchbay_app::updates::{self, ProgressCounter, UpdateInfo, UpdateReady};
 use patchbay_core::ErrorCode;
+use std::path::{Path, PathBuf};
 use tauri::plugin::TauriPlugin;
-use tauri::{AppHandle, Runtime};
+
+use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_updater::{Error as PluginError, Update, Updater, UpdaterExt};
 
 use crate::error::CommandError;
@@ -29,18 +31,51 @@ pub fn plugin<R: Runtime>() -> TauriPlugin<R, tauri_plugin_updater::Config> {
 
 /// Asks the update server whether a newer Patchbay exists for this computer.
 pub async fn check<R: Runtime>(app: &AppHandle<R>) -> Result<Option<UpdateInfo>> {
-    Ok(find(app).await?.map(|u| UpdateInfo {
+    Ok(find(app, None).await?.map(|u| UpdateInfo {
         version: u.version.clone(),
         current_version: u.current_version.clone(),
         notes: u.body.clone(),
     }))
 }
 
+/// Where a verified update goes. The build decides ([`Destination::of_this_build`]) unless the
+/// app manages one (the tests point it at a stand-in AppImage).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// Over this copy, through the plugin; `executable` names the file it replaces when it is
+    /// not the running binary.
+    ThisCopy { executable: Option<PathBuf> },
+    /// Saved in Downloads with the command that installs it.
+    Downloads,
+}
+
+impl Destination {
+    /// Over this copy where the bundler marked the binary as installed from a package the
+    /// plugin installs over (.deb, .rpm, AppImage, .msi, NSIS, a macOS app); saved otherwise.
+    /// A build from source is not such a copy: the plugin would write the package over the
+    /// running binary as if it were an AppImage.
+    pub fn of_this_build() -> Self {
+        if tauri::utils::platform::bundle_type().is_some() {
+            Self::ThisCopy { executable: None }
+        } else {
+            Self::Downloads
+        }
+    }
+}
+
 /// Downloads the newer Patchbay with progress; the plugin verifies its signature. Installs it
-/// where this copy came from a package the plugin can replace, else saves it and says how.
-/// A refusal writes nothing.
+/// over this copy where it can ([`Destination`]), else saves it and says how to install it.
+/// A refusal writes nothing and leaves this copy as it was.
 pub async fn install<R: Runtime>(app: &AppHandle<R>) -> Result<UpdateReady> {
-    let update = find(app)
+    let destination = app
+        .try_state::<Destination>()
+        .map(|d| d.inner().clone())
+        .unwrap_or_else(Destination::of_this_build);
+    let executable = match &destination {
+        Destination::ThisCopy { executable } => executable.as_deref(),
+        Destination::Downloads => None,
+    };
+    let update = find(app, executable)
         .await?
         .ok_or_else(|| CommandError::of(ErrorCode::UpdateNoneAvailable))?;
     updates::refuse_unsigned(&update.version, &update.signature)?;
@@ -52,7 +87,7 @@ pub async fn install<R: Runtime>(app: &AppHandle<R>) -> Result<UpdateReady> {
         )
         .await
         .map_err(refusal)?;
-    if !installed_from_package() {
+    if destination == Destination::Downloads {
         let dir = crate::commands::downloads(app)
             .ok_or_else(|| CommandError::of(ErrorCode::UpdateSaveFailed))?;
         return updates::save(&update.version, &update.download_url, &bytes, &dir);
@@ -71,16 +106,9 @@ pub async fn install<R: Runtime>(app: &AppHandle<R>) -> Result<UpdateReady> {
     Ok(updates::installed(&version))
 }
 
-/// Whether the bundler marked this binary as installed from a package the plugin installs
-/// over (.deb, .rpm, AppImage, .msi, NSIS, a macOS app). A build from source is not: the
-/// plugin would write the package over the running binary as if it were an AppImage.
-fn installed_from_package() -> bool {
-    tauri::utils::platform::bundle_type().is_some()
-}
-
 /// The newer version on offer, if any; a newer version built for other computers only is none.
-async fn find<R: Runtime>(app: &AppHandle<R>) -> Result<Option<Update>> {
-    match updater(app)?.check().await {
+async fn find<R: Runtime>(app: &AppHandle<R>, executable: Option<&Path>) -> Result<Option<Update>> {
+    match updater(app, executable)?.check().await {
         Ok(found) => Ok(found),
         Err(PluginError::TargetNotFound(_) | PluginError::TargetsNotFound(_)) => {
             tracing::info!("a newer version exists, but not for this computer");
@@ -90,7 +118,7 @@ async fn find<R: Runtime>(app: &AppHandle<R>) -> Result<Option<Update>> {
     }
 }
 
-fn updater<R: Runtime>(app: &AppHandle<R>) -> Result<Updater> {
+fn updater<R: Runtime>(app: &AppHandle<R>, executable: Option<&Path>) -> Result<Updater> {
     // The plugin cannot start without its `plugins.updater` section (its public key), so a
     // build without one has no plugin to ask.
     if !app.config().plugins.0.contains_key("updater") {
@@ -101,6 +129,9 @@ fn updater<R: Runtime>(app: &AppHandle<R>) -> Result<Updater> {
     let mut builder = app.updater_builder().timeout(CHECK_TIMEOUT);
     if let Some(endpoint) = updates::endpoint_override(setting.as_deref())? {
         builder = builder.endpoints(vec![endpoint]).map_err(refusal)?;
+    }
+    if let Some(executable) = executable {
+        builder = builder.executable_path(executable);
     }
     builder.build().map_err(refusal)
 }
@@ -189,6 +220,11 @@ mod tests {
     #[test]
     fn a_test_binary_is_not_installed_from_a_package() {
         // The tests' saved-package path depends on it; on macOS every binary counts as an app.
-        assert_eq!(installed_from_package(), cfg!(target_os = "macos"));
+        let expected = if cfg!(target_os = "macos") {
+            Destination::ThisCopy { executable: None }
+        } else {
+            Destination::Downloads
+        };
+        assert_eq!(Destination::of_this_build(), expected);
     }
 }
