@@ -11,7 +11,7 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine;
@@ -53,6 +53,8 @@ fn b64(text: &str) -> String {
 struct Server {
     endpoint: String,
     downloads: Arc<AtomicUsize>,
+    /// Every request's User-Agent.
+    user_agents: Arc<Mutex<Vec<String>>>,
 }
 
 fn serve(file: &'static str, body: Vec<u8>, signature: String) -> Server {
@@ -68,6 +70,8 @@ fn serve(file: &'static str, body: Vec<u8>, signature: String) -> Server {
     .to_string();
     let downloads = Arc::new(AtomicUsize::new(0));
     let counted = downloads.clone();
+    let user_agents = Arc::new(Mutex::new(Vec::new()));
+    let agents = user_agents.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { return };
@@ -80,6 +84,12 @@ fn serve(file: &'static str, body: Vec<u8>, signature: String) -> Server {
                 }
             }
             let line = String::from_utf8_lossy(&request);
+            let agent = line.lines().find_map(|l| {
+                let (name, value) = l.split_once(':')?;
+                name.eq_ignore_ascii_case("user-agent")
+                    .then(|| value.trim().to_string())
+            });
+            agents.lock().unwrap().extend(agent);
             let answer: &[u8] = if line.starts_with("GET /latest.json ") {
                 manifest.as_bytes()
             } else if line.starts_with(&format!("GET /{file} ")) {
@@ -103,6 +113,7 @@ fn serve(file: &'static str, body: Vec<u8>, signature: String) -> Server {
     Server {
         endpoint: format!("{base}/latest.json"),
         downloads,
+        user_agents,
     }
 }
 
@@ -247,6 +258,8 @@ fn a_signed_update_is_found_downloaded_with_progress_verified_and_saved() {
         )
     );
     std::fs::remove_file(&path).unwrap();
+    // The manifest twice (check, install) and the package, each as Patchbay.
+    assert_eq!(*server.user_agents.lock().unwrap(), ["Patchbay/0.1.0"; 3]);
 }
 
 #[test]

@@ -11,6 +11,7 @@
 use patchbay_app::updates::{self, ProgressCounter, UpdateInfo, UpdateReady};
 use patchbay_core::ErrorCode;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use tauri::plugin::TauriPlugin;
 
 use tauri::{AppHandle, Manager, Runtime};
@@ -21,8 +22,10 @@ use crate::ipc::{emit, event};
 
 type Result<T> = std::result::Result<T, CommandError>;
 
-/// A manifest that does not answer within this long fails the check instead of hanging it.
-const CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// A server that does not connect, or goes silent mid-answer, this long fails the check or the
+/// download instead of hanging it. (No limit on the whole download: a slow line is not a fault.)
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+const READ_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The plugin as the app registers it (the tests register the same one on the mock runtime).
 pub fn plugin<R: Runtime>() -> TauriPlugin<R, tauri_plugin_updater::Config> {
@@ -126,7 +129,12 @@ fn updater<R: Runtime>(app: &AppHandle<R>, executable: Option<&Path>) -> Result<
         return Err(CommandError::of(ErrorCode::UpdateNotConfigured));
     }
     let setting = std::env::var(updates::ENDPOINT_ENV).ok();
-    let mut builder = app.updater_builder().timeout(CHECK_TIMEOUT);
+    let mut builder = app.updater_builder().configure_client(|c| {
+        // The same User-Agent as every request Patchbay makes.
+        c.user_agent(concat!("Patchbay/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(CONNECT_TIMEOUT)
+            .read_timeout(READ_TIMEOUT)
+    });
     if let Some(endpoint) = updates::endpoint_override(setting.as_deref())? {
         builder = builder.endpoints(vec![endpoint]).map_err(refusal)?;
     }
