@@ -58,12 +58,28 @@ impl Destination {
     /// A build from source is not such a copy: the plugin would write the package over the
     /// running binary as if it were an AppImage.
     pub fn of_this_build() -> Self {
-        if tauri::utils::platform::bundle_type().is_some() {
+        let from_package = tauri::utils::platform::bundle_type().is_some();
+        // On macOS the marker says "app" for every binary: only one inside a .app bundle is.
+        #[cfg(target_os = "macos")]
+        let from_package =
+            from_package && std::env::current_exe().is_ok_and(|exe| inside_app_bundle(&exe));
+        if from_package {
             Self::ThisCopy { executable: None }
         } else {
             Self::Downloads
         }
     }
+}
+
+/// Whether `exe` is a macOS app's binary: `<name>.app/Contents/MacOS/<binary>`.
+#[cfg_attr(not(target_os = "macos"), allow(dead_code))]
+fn inside_app_bundle(exe: &Path) -> bool {
+    let macos = exe.parent();
+    let contents = macos.and_then(Path::parent);
+    let app = contents.and_then(Path::parent);
+    macos.and_then(Path::file_name) == Some("MacOS".as_ref())
+        && contents.and_then(Path::file_name) == Some("Contents".as_ref())
+        && app.and_then(Path::extension) == Some("app".as_ref())
 }
 
 /// Downloads the newer Patchbay with progress; the plugin verifies its signature. Installs it
@@ -227,12 +243,19 @@ mod tests {
 
     #[test]
     fn a_test_binary_is_not_installed_from_a_package() {
-        // The tests' saved-package path depends on it; on macOS every binary counts as an app.
-        let expected = if cfg!(target_os = "macos") {
-            Destination::ThisCopy { executable: None }
-        } else {
-            Destination::Downloads
-        };
-        assert_eq!(Destination::of_this_build(), expected);
+        // The tests' saved-package path depends on it.
+        assert_eq!(Destination::of_this_build(), Destination::Downloads);
+    }
+
+    #[test]
+    fn only_a_binary_inside_an_app_bundle_is_a_macos_app() {
+        assert!(inside_app_bundle(Path::new(
+            "/Applications/Patchbay.app/Contents/MacOS/patchbay"
+        )));
+        assert!(!inside_app_bundle(Path::new("/src/target/debug/patchbay")));
+        assert!(!inside_app_bundle(Path::new(
+            "/src/Patchbay.app/Contents/Resources/patchbay"
+        )));
+        assert!(!inside_app_bundle(Path::new("patchbay")));
     }
 }
