@@ -10,7 +10,7 @@ use patchbay_app::people::{
 };
 use patchbay_app::records::{self, ExportFormat};
 use patchbay_app::settings::Settings;
-use patchbay_app::updates::{self, UpdateInfo, UpdateReady, UpdateSource};
+use patchbay_app::updates::{UpdateInfo, UpdateReady};
 use patchbay_app::views::{
     ExportResult, ListRef, PeopleDecision, PersonId, ProviderTile, RecordDetail, RecordPage,
     RecordQuery, ResourceView, SavedView, SyncSummary, ValueCount, ViewId, ViewSettings, WeekCount,
@@ -234,7 +234,7 @@ pub async fn undo_people_decision<R: Runtime>(
 }
 
 /// The user's Downloads folder (their home when there is none).
-fn downloads<R: Runtime>(app: &AppHandle<R>) -> Option<std::path::PathBuf> {
+pub(crate) fn downloads<R: Runtime>(app: &AppHandle<R>) -> Option<std::path::PathBuf> {
     let paths = app.path();
     paths.download_dir().or_else(|_| paths.home_dir()).ok()
 }
@@ -289,53 +289,10 @@ pub async fn delete_view<R: Runtime>(app: &AppHandle<R>, list: ListRef, id: View
     saved_views::delete(&state(app), &list, id).await
 }
 
-/// Where updates come from: tauri.conf.json's `plugins.updater` (its first endpoint and its
-/// public key), the address overridable by `PATCHBAY_UPDATE_ENDPOINT`.
-pub fn update_source<R: Runtime>(app: &AppHandle<R>) -> Result<UpdateSource> {
-    let config = app.config().plugins.0.get("updater");
-    let endpoint = config
-        .and_then(|c| c.get("endpoints"))
-        .and_then(|e| e.get(0))
-        .and_then(|e| e.as_str());
-    let key = config
-        .and_then(|c| c.get("pubkey"))
-        .and_then(|k| k.as_str());
-    UpdateSource::configured(endpoint, key)
-}
-
-fn current_version<R: Runtime>(app: &AppHandle<R>) -> String {
-    app.package_info().version.to_string()
-}
-
 pub async fn check_for_update<R: Runtime>(app: &AppHandle<R>) -> Result<Option<UpdateInfo>> {
-    let source = update_source(app)?;
-    let client = updates::http_client()?;
-    let offer = updates::check(
-        &client,
-        &source,
-        &current_version(app),
-        &updates::platform_keys(),
-    )
-    .await?;
-    Ok(offer.map(|o| o.info))
+    crate::updates::check(app).await
 }
 
 pub async fn install_update<R: Runtime>(app: &AppHandle<R>) -> Result<UpdateReady> {
-    let source = update_source(app)?;
-    let client = updates::http_client()?;
-    let offer = updates::check(
-        &client,
-        &source,
-        &current_version(app),
-        &updates::platform_keys(),
-    )
-    .await?
-    .ok_or_else(|| CommandError::of(patchbay_core::ErrorCode::UpdateNoneAvailable))?;
-    let verified = updates::download(&client, &source, &offer, |p| {
-        emit::<event::UpdateProgress, R>(app, p)
-    })
-    .await?;
-    let dir = downloads(app)
-        .ok_or_else(|| CommandError::of(patchbay_core::ErrorCode::UpdateSaveFailed))?;
-    updates::save(verified, &dir)
+    crate::updates::install(app).await
 }

@@ -113,8 +113,9 @@ macro_rules! ipc_table {
                 /// Asks the update server whether a newer Patchbay exists for this computer
                 /// (null when this is the newest).
                 check_for_update() -> Option<UpdateInfo> => commands::check_for_update;
-                /// Downloads the newer Patchbay, sending `update-progress`, keeps it only if its
-                /// signature verifies, and answers where it is and how to install it.
+                /// Downloads the newer Patchbay, sending `update-progress`; only if its signature
+                /// verifies, installs it (restart needed) or, for a copy not installed from a
+                /// package, saves it and says how to install it.
                 install_update() -> UpdateReady => commands::install_update;
             }
             events {

@@ -13,6 +13,7 @@ mod ipc;
 mod link_handler;
 mod logging;
 mod update_check;
+mod updates;
 mod window_events;
 
 #[cfg(test)]
@@ -72,7 +73,8 @@ pub fn run() {
             deep_link::bring_to_front(app);
         }))
         .plugin(tauri_plugin_deep_link::init())
-        .plugin(tauri_plugin_opener::init());
+        .plugin(tauri_plugin_opener::init())
+        .plugin(updates::plugin());
     app_builder(builder)
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

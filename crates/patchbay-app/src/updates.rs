@@ -1,65 +1,25 @@
-//! Signed updates, without a window: read the update manifest, decide whether it offers a
-//! newer Patchbay for this computer, download its package with progress, and keep it only if
-//! its minisign signature verifies against the public key built into the app.
+//! Signed updates: what is Patchbay's own around tauri-plugin-updater, without a window.
 //!
-//! The manifest, the key and the signature are Tauri's updater formats (`latest.json` as the
-//! release workflow's tauri-action writes it; `plugins.updater.pubkey` in tauri.conf.json is
-//! the base64 of a minisign public key file; each artefact's `signature` is the base64 of its
-//! `.sig` file), so `tauri signer` signs what this module verifies. Verification is the
-//! updater's own crate (minisign-verify).
-//!
-//! Nothing is written before the signature verifies: a refused download leaves no file behind.
-//! A Linux package is then saved beside the user's other downloads with the one command that
-//! installs it (installing a .deb or .rpm needs the administrator's password, which Patchbay
-//! never asks for).
+//! The plugin reads the update manifest, downloads the package and verifies its minisign
+//! signature against `plugins.updater.pubkey`, and installs it where the running copy came
+//! from a package it can replace. This module keeps the decisions that are ours: whether the
+//! quiet check at start-up runs, where the address comes from when a test or a staging channel
+//! overrides it, what happens when this copy was not installed from such a package (the
+//! verified file is saved with the command that installs it), and the sentences a marketer
+//! reads. The shell (`src-tauri/updates.rs`) maps the plugin's errors to our `update.*` codes.
 
 use std::path::{Path, PathBuf};
 
-use base64::Engine;
-use minisign_verify::{PublicKey, Signature};
 use patchbay_core::{ErrorCode, UserError};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use ts_rs::TS;
 use url::Url;
 
-/// Overrides the configured manifest address (a test server, a staging channel).
+/// Overrides the build's update address (a test server, a staging channel).
 pub const ENDPOINT_ENV: &str = "PATCHBAY_UPDATE_ENDPOINT";
 /// `1` or `0`: whether the quiet check at start-up runs. Unset: on in release builds, off in
 /// debug builds (the tests' builds), so no test reaches out unless it asks.
 pub const CHECK_ENV: &str = "PATCHBAY_UPDATE_CHECK";
-
-/// Larger than any Patchbay package will be; a bigger answer is not ours.
-const MAX_DOWNLOAD: u64 = 512 * 1024 * 1024;
-
-/// Where updates come from and the key they must be signed with.
-#[derive(Debug, Clone)]
-pub struct UpdateSource {
-    endpoint: Url,
-    key: PublicKey,
-}
-
-impl UpdateSource {
-    /// The build's configuration (tauri.conf.json's `plugins.updater`), with `ENDPOINT_ENV`
-    /// taking the place of the configured address when set.
-    pub fn configured(endpoint: Option<&str>, public_key: Option<&str>) -> Result<Self, UserError> {
-        let from_env = std::env::var(ENDPOINT_ENV).ok().filter(|s| !s.is_empty());
-        Self::new(from_env.as_deref().or(endpoint), public_key)
-    }
-
-    /// `endpoint`: the manifest's address; `public_key`: the updater's base64 of a minisign
-    /// public key file. Either missing or unreadable means this build cannot update itself.
-    pub fn new(endpoint: Option<&str>, public_key: Option<&str>) -> Result<Self, UserError> {
-        let endpoint = endpoint
-            .and_then(|s| Url::parse(s).ok())
-            .filter(|u| matches!(u.scheme(), "https" | "http"))
-            .ok_or_else(|| not_configured("no update address"))?;
-        let key = public_key
-            .and_then(|k| decode_base64_text(k).ok())
-            .and_then(|text| PublicKey::decode(&text).ok())
-            .ok_or_else(|| not_configured("no readable public key"))?;
-        Ok(Self { endpoint, key })
-    }
-}
 
 /// Whether the quiet check at start-up runs: `PATCHBAY_UPDATE_CHECK` when set, else only in
 /// release builds.
@@ -71,7 +31,21 @@ pub fn startup_check_enabled(setting: Option<&str>, release_build: bool) -> bool
     }
 }
 
-/// A newer version the manifest offers for this computer.
+/// The address `PATCHBAY_UPDATE_ENDPOINT` gives (`setting`), if any. A value that is not an
+/// http(s) address is refused rather than ignored: falling back to the build's address would
+/// check somewhere the person did not ask for.
+pub fn endpoint_override(setting: Option<&str>) -> Result<Option<Url>, UserError> {
+    let Some(raw) = setting.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    Url::parse(raw)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "https" | "http"))
+        .map(Some)
+        .ok_or_else(|| not_configured("PATCHBAY_UPDATE_ENDPOINT is not an http(s) address"))
+}
+
+/// A newer version the update server offers for this computer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct UpdateInfo {
     pub version: String,
@@ -87,72 +61,45 @@ pub struct UpdateProgress {
     pub total: Option<u64>,
 }
 
-/// A verified update, saved: where, and how to install it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-pub struct UpdateReady {
-    pub version: String,
-    pub path: String,
-    /// One sentence with the command that installs it.
-    pub how_to_install: String,
+/// Counts a download's chunks as the plugin reports them.
+#[derive(Debug, Default)]
+pub struct ProgressCounter {
+    downloaded: u64,
 }
 
-/// The manifest's offer, with what is needed to fetch and verify it.
-#[derive(Debug, Clone)]
-pub struct Offer {
-    pub info: UpdateInfo,
-    url: Url,
-    signature: String,
-}
-
-/// A downloaded package whose signature verified. Only [`download`] makes one.
-#[derive(Debug)]
-pub struct Verified {
-    version: String,
-    file_name: String,
-    bytes: Vec<u8>,
-}
-
-/// Tauri's static update manifest.
-#[derive(Debug, Deserialize)]
-struct Manifest {
-    version: String,
-    notes: Option<String>,
-    #[serde(default)]
-    platforms: std::collections::BTreeMap<String, Artefact>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Artefact {
-    url: String,
-    #[serde(default)]
-    signature: String,
-}
-
-/// This computer's keys in the manifest, most specific first (`linux-x86_64-deb`, then
-/// `linux-x86_64`), as tauri-action writes them.
-pub fn platform_keys() -> Vec<String> {
-    let os = match std::env::consts::OS {
-        "macos" => "darwin",
-        other => other,
-    };
-    let base = format!("{os}-{}", std::env::consts::ARCH);
-    let mut keys = Vec::new();
-    if os == "linux" {
-        keys.push(format!("{base}-deb"));
+impl ProgressCounter {
+    /// One more chunk of `len` bytes out of `total`.
+    pub fn chunk(&mut self, len: usize, total: Option<u64>) -> UpdateProgress {
+        self.downloaded += len as u64;
+        UpdateProgress {
+            downloaded: self.downloaded,
+            total,
+        }
     }
-    keys.push(base);
-    keys
 }
 
-/// The client updates are fetched with: the same User-Agent as every request Patchbay makes,
-/// and bounded waits (a stalled server fails the check instead of hanging it).
-pub fn http_client() -> Result<reqwest::Client, UserError> {
-    reqwest::Client::builder()
-        .user_agent(concat!("Patchbay/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(std::time::Duration::from_secs(15))
-        .read_timeout(std::time::Duration::from_secs(60))
-        .build()
-        .map_err(|e| network(&e))
+/// A verified update, and what became of it. `outcome` is a stable code the window can
+/// branch on; `sentence` says it in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum UpdateReady {
+    /// Installed over this copy: it runs from the next start.
+    Installed { version: String, sentence: String },
+    /// This copy was not installed from a package the updater can replace: the verified
+    /// package is saved at `path`, and `sentence` says why and how to install it.
+    Saved {
+        version: String,
+        path: String,
+        sentence: String,
+    },
+}
+
+/// What `install_update` answers once the plugin installed `version`.
+pub fn installed(version: &str) -> UpdateReady {
+    UpdateReady::Installed {
+        version: version.to_string(),
+        sentence: format!("Patchbay {version} is installed. Restart Patchbay to use it."),
+    }
 }
 
 /// The sentence the quiet start-up check shows when it finds a newer version.
@@ -163,128 +110,44 @@ pub fn available_sentence(info: &UpdateInfo) -> String {
     )
 }
 
-/// Reads the manifest: `Some` when it offers a version newer than `current` for one of
-/// `platforms`.
-pub async fn check(
-    client: &reqwest::Client,
-    source: &UpdateSource,
-    current: &str,
-    platforms: &[String],
-) -> Result<Option<Offer>, UserError> {
-    let current_v = semver::Version::parse(current)
-        .map_err(|_| bad_manifest("this build's own version is not a version"))?;
-    let res = client
-        .get(source.endpoint.clone())
-        .send()
-        .await
-        .map_err(|e| network(&e))?;
-    if !res.status().is_success() {
-        tracing::warn!(status = %res.status(), "update manifest not served");
-        return Err(UserError::of(ErrorCode::UpdateNetwork));
-    }
-    let body = res.bytes().await.map_err(|e| network(&e))?;
-    let manifest: Manifest = serde_json::from_slice(&body).map_err(|_| bad_manifest("not JSON"))?;
-    let offered = semver::Version::parse(manifest.version.trim_start_matches('v'))
-        .map_err(|_| bad_manifest("its version is not a version"))?;
-    if offered <= current_v {
-        return Ok(None);
-    }
-    let Some(artefact) = platforms.iter().find_map(|k| manifest.platforms.get(k)) else {
-        tracing::info!(version = %offered, "a newer version exists, but not for this computer");
-        return Ok(None);
-    };
-    let url = Url::parse(&artefact.url).map_err(|_| bad_manifest("an artefact's address"))?;
-    Ok(Some(Offer {
-        info: UpdateInfo {
-            version: offered.to_string(),
-            current_version: current_v.to_string(),
-            notes: manifest.notes,
-        },
-        url,
-        signature: artefact.signature.clone(),
-    }))
-}
-
-/// Downloads the offer's package, reporting progress, and verifies its signature. An unsigned
-/// offer is refused before anything is downloaded.
-pub async fn download(
-    client: &reqwest::Client,
-    source: &UpdateSource,
-    offer: &Offer,
-    mut progress: impl FnMut(UpdateProgress),
-) -> Result<Verified, UserError> {
-    if offer.signature.trim().is_empty() {
-        tracing::warn!(version = %offer.info.version, "refused an unsigned update");
+/// An offer without a signature: refused before anything is downloaded. (The plugin would
+/// refuse it too, as an unreadable signature; this says which refusal it is.)
+pub fn refuse_unsigned(version: &str, signature: &str) -> Result<(), UserError> {
+    if signature.trim().is_empty() {
+        tracing::warn!(version, "refused an unsigned update");
         return Err(UserError::of(ErrorCode::UpdateUnsigned));
     }
-    let signature = decode_base64_text(&offer.signature)
-        .ok()
-        .and_then(|text| Signature::decode(&text).ok())
-        .ok_or_else(|| {
-            tracing::warn!(version = %offer.info.version, "refused an update: unreadable signature");
-            UserError::of(ErrorCode::UpdateBadSignature)
-        })?;
-    let mut res = client
-        .get(offer.url.clone())
-        .send()
-        .await
-        .map_err(|e| network(&e))?;
-    if !res.status().is_success() {
-        tracing::warn!(status = %res.status(), "update package not served");
-        return Err(UserError::of(ErrorCode::UpdateNetwork));
-    }
-    let total = res.content_length();
-    if total.is_some_and(|t| t > MAX_DOWNLOAD) {
-        return Err(bad_manifest("the package is larger than any Patchbay"));
-    }
-    // The announced size is a hint, not a promise: reserve at most 64 MB up front.
-    let mut bytes = Vec::with_capacity(total.unwrap_or(0).min(64 * 1024 * 1024) as usize);
-    progress(UpdateProgress {
-        downloaded: 0,
-        total,
-    });
-    while let Some(chunk) = res.chunk().await.map_err(|e| network(&e))? {
-        bytes.extend_from_slice(&chunk);
-        if bytes.len() as u64 > MAX_DOWNLOAD {
-            return Err(bad_manifest("the package is larger than any Patchbay"));
-        }
-        progress(UpdateProgress {
-            downloaded: bytes.len() as u64,
-            total,
-        });
-    }
-    // The updater accepts legacy (not prehashed) minisign signatures too; so do we.
-    if let Err(e) = source.key.verify(&bytes, &signature, true) {
-        tracing::warn!(version = %offer.info.version, error = %e, "refused an update: signature");
-        return Err(UserError::of(ErrorCode::UpdateBadSignature));
-    }
-    let file_name = offer
-        .url
+    Ok(())
+}
+
+/// Saves a verified package in `dir` (its name from the download address when it is a plain
+/// file name) and says how to install it. Only bytes the plugin verified come here.
+pub fn save(
+    version: &str,
+    download_url: &Url,
+    verified: &[u8],
+    dir: &Path,
+) -> Result<UpdateReady, UserError> {
+    let file_name = download_url
         .path_segments()
         .and_then(|mut s| s.next_back())
         .filter(|n| safe_file_name(n))
         .map(String::from)
-        .unwrap_or_else(|| format!("Patchbay_{}", offer.info.version));
-    Ok(Verified {
-        version: offer.info.version.clone(),
-        file_name,
-        bytes,
-    })
-}
-
-/// Saves a verified package in `dir` and says how to install it.
-pub fn save(verified: Verified, dir: &Path) -> Result<UpdateReady, UserError> {
-    let path = dir.join(&verified.file_name);
-    write_new(&path, &verified.bytes).map_err(|e| {
+        .unwrap_or_else(|| format!("Patchbay_{version}"));
+    let path = dir.join(&file_name);
+    write_new(&path, verified).map_err(|e| {
         tracing::warn!(path = %path.display(), error = %e, "update not saved");
         UserError::of(ErrorCode::UpdateSaveFailed)
     })?;
     let shown = path.display().to_string();
-    let how_to_install = how_to_install(&verified.file_name, &shown);
-    Ok(UpdateReady {
-        version: verified.version,
+    Ok(UpdateReady::Saved {
+        version: version.to_string(),
+        sentence: format!(
+            "This copy of Patchbay was not installed from a package, so it cannot replace \
+             itself. Patchbay {version} is saved and its signature verified. {}",
+            how_to_install(&file_name, &shown)
+        ),
         path: shown,
-        how_to_install,
     })
 }
 
@@ -294,6 +157,8 @@ fn how_to_install(file_name: &str, path: &str) -> String {
         format!("Close Patchbay, then in a terminal run: sudo apt install '{path}'")
     } else if file_name.ends_with(".rpm") {
         format!("Close Patchbay, then in a terminal run: sudo dnf install '{path}'")
+    } else if file_name.ends_with(".AppImage") {
+        format!("Close Patchbay, then in a terminal run: chmod +x '{path}' && '{path}'")
     } else {
         format!("Close Patchbay, then open {path} to install it.")
     }
@@ -318,26 +183,9 @@ fn safe_file_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+'))
 }
 
-fn decode_base64_text(b64: &str) -> Result<String, ()> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(b64.trim())
-        .map_err(|_| ())?;
-    String::from_utf8(bytes).map_err(|_| ())
-}
-
 fn not_configured(why: &str) -> UserError {
     tracing::info!(why, "updates are not configured in this build");
     UserError::of(ErrorCode::UpdateNotConfigured)
-}
-
-fn bad_manifest(why: &str) -> UserError {
-    tracing::warn!(why, "update manifest refused");
-    UserError::of(ErrorCode::UpdateBadManifest)
-}
-
-fn network(e: &reqwest::Error) -> UserError {
-    tracing::warn!(error = %e, "update server not reached");
-    UserError::of(ErrorCode::UpdateNetwork)
 }
 
 #[cfg(test)]
@@ -365,5 +213,7 @@ mod tests {
     fn each_package_kind_says_its_own_install_command() {
         assert!(how_to_install("P.deb", "/d/P.deb").contains("sudo apt install '/d/P.deb'"));
         assert!(how_to_install("P.rpm", "/d/P.rpm").contains("sudo dnf install '/d/P.rpm'"));
+        assert!(how_to_install("P.AppImage", "/d/P.AppImage")
+            .contains("chmod +x '/d/P.AppImage' && '/d/P.AppImage'"));
     }
 }

@@ -144,6 +144,9 @@ error_codes! {
     /// The package does not match its signature, or was signed with another key.
     UpdateBadSignature = "update.bad_signature",
     UpdateSaveFailed = "update.save_failed",
+    /// The verified package could not be installed (the password prompt was dismissed, the
+    /// package manager failed): the copy that runs is unchanged.
+    UpdateInstallFailed = "update.install_failed",
     /// Install was asked for, but the manifest offers nothing newer (any more).
     UpdateNoneAvailable = "update.none_available",
     // The app itself.
@@ -429,7 +432,7 @@ impl ErrorCode {
                 "Check that there is space on the disk and that you can write to your Downloads folder.",
             ),
             UpdateNotConfigured => (
-                "This copy of Patchbay cannot update itself.".to_string(),
+                "This build of Patchbay does not update itself.".to_string(),
                 "Download the newest version from Patchbay's release page.",
             ),
             UpdateNetwork => (
@@ -451,6 +454,10 @@ impl ErrorCode {
             UpdateSaveFailed => (
                 "Patchbay could not save the update.".to_string(),
                 "Check that there is space on the disk and that you can write to your Downloads folder.",
+            ),
+            UpdateInstallFailed => (
+                "Patchbay could not install the update.".to_string(),
+                "Nothing was changed. Press Download and install again and enter your password when asked, or download Patchbay from its release page.",
             ),
             UpdateNoneAvailable => (
                 "This is already the newest Patchbay.".to_string(),

@@ -299,8 +299,9 @@ export function checkForUpdate(): Promise<UpdateInfo | null> {
 }
 
 /**
- * Downloads the newer Patchbay, sending `update-progress`, keeps it only if its
- * signature verifies, and answers where it is and how to install it.
+ * Downloads the newer Patchbay, sending `update-progress`; only if its signature
+ * verifies, installs it (restart needed) or, for a copy not installed from a
+ * package, saves it and says how to install it.
  */
 export function installUpdate(): Promise<UpdateReady> {
   return invoke<UpdateReady>('install_update');

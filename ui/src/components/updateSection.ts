@@ -1,5 +1,6 @@
 import type { UpdateInfo } from '../bindings/UpdateInfo';
 import type { UpdateProgress } from '../bindings/UpdateProgress';
+import type { UpdateReady } from '../bindings/UpdateReady';
 import * as ipc from '../ipc';
 import { h } from '../lib/dom';
 import { createErrorAlert } from './errorAlert';
@@ -17,17 +18,25 @@ export function downloadText({ downloaded, total }: UpdateProgress): string {
     : `Downloaded ${mb(downloaded)} of ${mb(total)} MB`;
 }
 
+/** What the status line says once an update is verified: installed, or saved (and why). */
+export function readyText(ready: UpdateReady): string {
+  return ready.outcome === 'installed'
+    ? ready.sentence
+    : `Patchbay ${ready.version} is downloaded and its signature verified.`;
+}
+
 /**
  * Settings' "Updates": Check for updates, then (when a newer Patchbay exists) download it with
- * progress. Rust keeps the package only if its signature verifies and says how to install it;
- * a refused update shows its sentence and advice, and nothing changes.
+ * progress. The updater installs it only if its signature verifies, and asks for a restart;
+ * a copy not installed from a package gets the verified file and the command that installs
+ * it. A refused update shows its sentence and advice, and nothing changes.
  */
 export function createUpdateSection(): UpdateSection {
   const heading = h('h3', { id: 'updates-title' }, 'Updates');
   const check = h('button', { type: 'button', class: 'secondary', 'data-testid': 'check-updates' }, 'Check for updates');
   const status = h('p', { class: 'muted', role: 'status', 'data-testid': 'update-status' });
   const notes = h('p', { class: 'hint', 'data-testid': 'update-notes', hidden: true });
-  const install = h('button', { type: 'button', 'data-testid': 'install-update', hidden: true }, 'Download and verify');
+  const install = h('button', { type: 'button', 'data-testid': 'install-update', hidden: true }, 'Download and install');
   const progress = h('progress', { max: 1, value: 0, 'aria-label': 'Update download', 'data-testid': 'update-progress', hidden: true });
   const progressText = h('p', { class: 'hint', 'data-testid': 'update-progress-text', hidden: true });
   const result = h('p', { 'data-testid': 'update-result', hidden: true });
@@ -96,9 +105,9 @@ export function createUpdateSection(): UpdateSection {
       status.textContent = 'Downloading the update…';
       try {
         const ready = await ipc.installUpdate();
-        status.textContent = `Patchbay ${ready.version} is downloaded and its signature verified.`;
-        result.textContent = `Saved to ${ready.path}. ${ready.how_to_install}`;
-        result.hidden = false;
+        status.textContent = readyText(ready);
+        result.hidden = ready.outcome !== 'saved';
+        result.textContent = ready.outcome === 'saved' ? ready.sentence : '';
         install.hidden = true;
       } catch (err) {
         status.textContent = '';

@@ -191,6 +191,8 @@ export class FakeBackend {
   ];
   /** What check_for_update answers (null: up to date); install_update downloads it. */
   update: UpdateInfo | null = null;
+  /** Whether this copy was installed from a package the updater replaces (else it saves). */
+  updateInstalls = false;
   /** What sync_statuses answers (filtered by provider and account, as Rust does). */
   statuses: SyncStatus[] = [];
   /** Calls and events that break the contract; uninstall() fails the test if any. */
@@ -551,8 +553,16 @@ export class FakeBackend {
       if (!update) return reject('update.none_available', 'This is already the newest Patchbay.');
       await this.emit('update-progress', { downloaded: 0, total: 2_000_000 });
       await this.emit('update-progress', { downloaded: 2_000_000, total: 2_000_000 });
-      const path = `/home/ana/Downloads/Patchbay_${update.version}_amd64.deb`;
-      return { version: update.version, path, how_to_install: `Close Patchbay, then in a terminal run: sudo apt install '${path}'` };
+      if (this.updateInstalls) {
+        return { outcome: 'installed', version: update.version, sentence: `Patchbay ${update.version} is installed. Restart Patchbay to use it.` };
+      }
+      const path = `/home/ana/Downloads/Patchbay_${update.version}_amd64.AppImage`;
+      return {
+        outcome: 'saved',
+        version: update.version,
+        path,
+        sentence: `This copy of Patchbay was not installed from a package, so it cannot replace itself. Patchbay ${update.version} is saved and its signature verified. Close Patchbay, then in a terminal run: chmod +x '${path}' && '${path}'`,
+      };
     },
     undo_people_decision: ({ decision }) => {
       if (!this.peopleStore.undo(decision)) return reject('people.unknown_decision', 'That change was already undone.');
