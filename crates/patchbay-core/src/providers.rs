@@ -184,6 +184,11 @@ pub struct ResourceDef {
     /// that hold no people (funnels, webinars, lists).
     #[serde(default)]
     pub identity: Option<crate::identity_fields::IdentityFields>,
+    /// The address of one record's own page at the provider ("Open in <Provider>"), with
+    /// `{/pointer}` placeholders for the record's fields, in the path only; `None` where the
+    /// provider documents no such page. See `record_page`.
+    #[serde(default)]
+    pub record_page: Option<String>,
 }
 
 /// One query parameter whose values are read one after another (see [`ResourceDef::split`]).
@@ -514,6 +519,12 @@ fn validate(def: &ProviderDef, home: Option<&Url>) -> Result<(), Refusal> {
             check_pointer("pointer", &p.pointer)?;
         }
         validate_incremental(r)?;
+        if let Some(t) = &r.record_page {
+            let what = format!("resource {:?} record_page", r.id);
+            crate::record_page::check_template(t)
+                .map_err(|why| ("record_page".to_string(), format!("{what}: {why}")))?;
+            check_template("record_page", &what, t, home)?;
+        }
         if let Some(identity) = &r.identity {
             let ids: Vec<&str> = def.resources.iter().map(|o| o.id.as_str()).collect();
             identity.check(&r.id, &ids)?;
@@ -1223,6 +1234,34 @@ mod tests {
     fn placeholders_fill() {
         let s = fill_placeholders("/w/{ws}/f/{x}", |n| (n == "ws").then(|| "7".into()));
         assert_eq!(s, "/w/7/f/{x}");
+    }
+
+    #[test]
+    fn record_page_templates_are_checked_at_load() {
+        let text = include_str!("../providers/whatconverts.toml");
+        let with = |t: &str| {
+            let changed = text.replacen(
+                "id_pointer = \"/lead_id\"\n",
+                &format!("id_pointer = \"/lead_id\"\nrecord_page = {t:?}\n"),
+                1,
+            );
+            assert_ne!(changed, text);
+            parse_definition(Path::new("whatconverts.toml"), &changed)
+        };
+        let ok = with("https://app.example.com/leads/{/lead_id}").unwrap();
+        assert_eq!(
+            ok.resource("leads").unwrap().record_page.as_deref(),
+            Some("https://app.example.com/leads/{/lead_id}")
+        );
+        for bad in [
+            "http://app.example.com/leads/{/lead_id}",
+            "http://127.0.0.1:9/leads/{/lead_id}",
+            "https://app.example.com/leads/{lead_id}",
+            "https://app.example.com/leads?id={/lead_id}",
+            "https://app.example.com/leads",
+        ] {
+            assert!(with(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
