@@ -581,4 +581,43 @@ describe('record detail', () => {
     await expect.element(panel).toHaveTextContent('$1,234.50');
     await expect.element(panel).not.toHaveTextContent('1,234.5Source');
   });
+
+  test('offers "Open in WhatConverts" by keyboard; Rust gets the list and the record, never an address', async () => {
+    const mounted = await openWhatConverts();
+    await expect.poll(() => rows().length).toBeGreaterThan(3);
+    rows()[2]?.click();
+    const panel = page.getByTestId('detail-panel');
+    await expect.element(panel).toHaveTextContent('lead2@example.com');
+    const open = page.getByRole('button', { name: 'Open in WhatConverts' });
+    await expect.element(open).toBeVisible();
+    // The panel takes focus when it opens; the button is the first stop after it.
+    await expect.poll(() => document.activeElement).toBe(panel.element());
+    await userEvent.keyboard('{Tab}');
+    expect(document.activeElement).toBe(open.element());
+    await userEvent.keyboard('{Enter}');
+    await expect.poll(() => mounted.backend.callsOf('open_record_page').map((c) => c.args)).toEqual([
+      { list: { provider: 'whatconverts', account: 'wc-acme', resource: 'leads' }, index: 2 },
+    ]);
+    await expect.element(panel.getByRole('alert')).not.toBeInTheDocument();
+  });
+
+  test('a list without a page per record has no such button', async () => {
+    await openWhatConverts();
+    await page.getByRole('tab', { name: 'Calls' }).click();
+    await expect.poll(() => rows().length).toBeGreaterThan(1);
+    rows()[0]?.click();
+    await expect.element(page.getByTestId('detail-panel')).toBeVisible();
+    await expect.element(page.getByTestId('detail-open-in-provider')).not.toBeVisible();
+    expect(document.querySelector('[data-testid="detail-open-in-provider"]')?.textContent).toBe('');
+  });
+
+  test('a refused open says why in the panel', async () => {
+    await openWhatConverts((b) => {
+      b.fail('open_record_page', "WhatConverts sent an id for this record that Patchbay won't put in a web address.");
+    });
+    await expect.poll(() => rows().length).toBeGreaterThan(1);
+    rows()[0]?.click();
+    await page.getByRole('button', { name: 'Open in WhatConverts' }).click();
+    await expect.element(page.getByTestId('detail-panel').getByRole('alert')).toHaveTextContent("won't put in a web address");
+  });
 });
