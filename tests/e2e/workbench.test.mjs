@@ -162,6 +162,21 @@ test("filter leads to one source and the last 30 days, save the view, restart, o
     const rows = parseCsv(readFileSync(csv.path, "utf8"));
     assert.equal(rows[0][0], "Lead");
     assert.deepEqual(rows.slice(1).map((r) => r[0]).sort(), expectedIds, "the CSV holds the same leads");
+
+    // "Open in WhatConverts": no public WhatConverts page documents a lead's own address (see
+    // its definition), so a lead's detail opens without that button.
+    await app.session.execute("document.querySelector('[data-testid=\"records-grid\"] .grid-body [role=\"row\"]').click();");
+    await waitFor("a lead's detail", async () =>
+      app.session.execute(
+        "const p = document.querySelector('[data-testid=\"detail-panel\"]');" +
+          "return !!p && !p.hidden && p.querySelectorAll('.detail-fields dt').length > 0;",
+      ),
+    );
+    assert.equal(
+      await app.session.execute("return document.querySelector('[data-testid=\"detail-open-in-provider\"]').hidden;"),
+      true,
+      "no Open in WhatConverts without a documented page",
+    );
   } finally {
     await app.close();
   }
