@@ -1265,6 +1265,49 @@ mod tests {
     }
 
     #[test]
+    fn a_loopback_definition_may_have_a_loopback_record_page() {
+        // The one URL rule: plain http on a loopback IP literal only under a provider whose
+        // home (here its API base) is itself such an address, as a user's override file
+        // pointing WhatConverts at a local sandbox is. An https provider never gets one (above).
+        let text = include_str!("../providers/whatconverts.toml");
+        let from = "api_base = \"https://app.whatconverts.com/api/v1\"";
+        assert!(text.contains(from));
+        let local = text.replacen(
+            from,
+            "api_base = \"http://127.0.0.1:9/whatconverts/api/v1\"",
+            1,
+        );
+        let with = |t: &str| {
+            let changed = local.replacen(
+                "id_pointer = \"/lead_id\"\n",
+                &format!("id_pointer = \"/lead_id\"\nrecord_page = {t:?}\n"),
+                1,
+            );
+            assert_ne!(changed, local);
+            parse_definition(Path::new("whatconverts.toml"), &changed)
+        };
+        for ok in [
+            "http://127.0.0.1:9/whatconverts/leads/{/lead_id}",
+            "http://127.0.0.1:4321/leads/{/lead_id}",
+            "https://app.example.com/leads/{/lead_id}",
+        ] {
+            let def = with(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+            assert_eq!(
+                def.resource("leads").unwrap().record_page.as_deref(),
+                Some(ok)
+            );
+        }
+        for bad in [
+            "http://localhost:9/whatconverts/leads/{/lead_id}",
+            "http://192.168.1.9/leads/{/lead_id}",
+            "http://127.0.0.1:9/leads/{lead_id}",
+            "http://u:p@127.0.0.1:9/leads/{/lead_id}",
+        ] {
+            assert!(with(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn incremental_definitions_are_typed_and_checked_at_load() {
         let text = include_str!("../providers/clickfunnels.toml");
         let def = parse_definition(Path::new("clickfunnels.toml"), text).unwrap();
