@@ -41,16 +41,22 @@ export function createDetailPanel(): DetailPanel {
   let request = 0;
   let action: DetailAction | undefined;
 
+  // Busy while Rust opens the page: aria-disabled, not `disabled`, because a disabled button
+  // drops keyboard focus to the page body, and the marketer pressing Enter would lose their place.
+  const setBusy = (busy: boolean): void => {
+    if (busy) actionButton.setAttribute('aria-disabled', 'true');
+    else actionButton.removeAttribute('aria-disabled');
+  };
   actionButton.addEventListener('click', () => {
     const current = action;
-    if (!current || actionButton.disabled) return;
+    if (!current || actionButton.getAttribute('aria-disabled') === 'true') return;
     const mine = request;
-    actionButton.disabled = true;
+    setBusy(true);
     error.show(null);
     current.run().catch((e: unknown) => {
       if (mine === request) error.showError(e, current.failure);
     }).finally(() => {
-      if (mine === request) actionButton.disabled = false;
+      if (mine === request) setBusy(false);
     });
   });
 
@@ -75,7 +81,7 @@ export function createDetailPanel(): DetailPanel {
       action = offered;
       actionButton.textContent = offered?.label ?? '';
       actionButton.hidden = offered === undefined;
-      actionButton.disabled = false;
+      setBusy(false);
       list.replaceChildren();
       raw.textContent = '';
       rawBlock.hidden = true;

@@ -595,10 +595,37 @@ describe('record detail', () => {
     await userEvent.keyboard('{Tab}');
     expect(document.activeElement).toBe(open.element());
     await userEvent.keyboard('{Enter}');
-    await expect.poll(() => mounted.backend.callsOf('open_record_page').map((c) => c.args)).toEqual([
-      { list: { provider: 'whatconverts', account: 'wc-acme', resource: 'leads' }, index: 2 },
-    ]);
+    const call = { list: { provider: 'whatconverts', account: 'wc-acme', resource: 'leads' }, index: 2 };
+    await expect.poll(() => mounted.backend.callsOf('open_record_page').map((c) => c.args)).toEqual([call]);
     await expect.element(panel.getByRole('alert')).not.toBeInTheDocument();
+    // Focus stays on the button while and after Rust opens the page: Enter again opens again.
+    expect(document.activeElement).toBe(open.element());
+    await expect.poll(() => open.element().getAttribute('aria-disabled')).toBeNull();
+    await userEvent.keyboard('{Enter}');
+    await expect.poll(() => mounted.backend.callsOf('open_record_page').map((c) => c.args)).toEqual([call, call]);
+    expect(document.activeElement).toBe(open.element());
+  });
+
+  test('while the page opens the button is busy but keeps focus, and ignores another Enter', async () => {
+    let finish: () => void = () => undefined;
+    const mounted = await openWhatConverts((b) => {
+      b.on('open_record_page', () => new Promise<null>((resolve) => { finish = () => { resolve(null); }; }));
+    });
+    await expect.poll(() => rows().length).toBeGreaterThan(1);
+    rows()[0]?.click();
+    const open = page.getByRole('button', { name: 'Open in WhatConverts' });
+    await expect.element(open).toBeVisible();
+    open.element().focus();
+    await userEvent.keyboard('{Enter}');
+    await expect.poll(() => open.element().getAttribute('aria-disabled')).toBe('true');
+    // A disabled button would drop focus to the page in WebKit (the app's engine on Linux).
+    expect((open.element() as HTMLButtonElement).disabled).toBe(false);
+    expect(document.activeElement).toBe(open.element());
+    await userEvent.keyboard('{Enter}');
+    expect(mounted.backend.callsOf('open_record_page')).toHaveLength(1);
+    finish();
+    await expect.poll(() => open.element().getAttribute('aria-disabled')).toBeNull();
+    expect(document.activeElement).toBe(open.element());
   });
 
   test('a list without a page per record has no such button', async () => {
