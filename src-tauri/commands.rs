@@ -296,3 +296,15 @@ pub async fn check_for_update<R: Runtime>(app: &AppHandle<R>) -> Result<Option<U
 pub async fn install_update<R: Runtime>(app: &AppHandle<R>) -> Result<UpdateReady> {
     crate::updates::install(app).await
 }
+
+pub async fn open_record_page<R: Runtime>(
+    app: &AppHandle<R>,
+    list: ListRef,
+    index: u32,
+) -> Result<()> {
+    let url = records::record_page(&state(app), &list, index).await?;
+    tauri_plugin_opener::open_url(url.as_str(), None::<&str>).map_err(|e| {
+        tracing::warn!(provider = %list.provider, error = %e, "could not open the record's page");
+        CommandError::of(patchbay_core::ErrorCode::AppBrowserUnavailable)
+    })
+}

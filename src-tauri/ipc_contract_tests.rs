@@ -660,6 +660,16 @@ fn every_command_answers_the_window_on_the_mock_runtime() {
     );
     let page = h.ok("query_records", with(&absent, "query", query.clone()));
     assert_eq!(page, json!({ "total": 0, "matched": 0, "rows": [] }));
+    // "Open in …": refused before the browser opens (no definition has a page per record),
+    // and for an account id that cannot be one, through the command the window calls.
+    assert_eq!(
+        h.error_code("open_record_page", with(&absent, "index", json!(0))),
+        "records.no_provider_page"
+    );
+    assert_eq!(
+        h.error_code("open_record_page", with(&unknown, "index", json!(0))),
+        "account.unknown"
+    );
 
     // Saved views of a list: saved, listed, renamed, copied and deleted, with their refusals.
     let settings = json!({

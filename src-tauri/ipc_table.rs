@@ -117,6 +117,10 @@ macro_rules! ipc_table {
                 /// verifies, installs it (restart needed) or, for a copy not installed from a
                 /// package, saves it and says how to install it.
                 install_update() -> UpdateReady => commands::install_update;
+                /// Opens one record's own page at its provider in the system browser ("Open in
+                /// WhatConverts"), built in Rust from the list's template and the cached record;
+                /// the window names the record by its index and never sees the address.
+                open_record_page(list: ListRef, index: u32) -> () => commands::open_record_page;
             }
             events {
                 /// The active world's tiles, after any connection change (and a world switch).

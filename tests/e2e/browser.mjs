@@ -3,7 +3,8 @@
 // Like a person at the consent page it reads the form, presses the button the test chose
 // (Allow or Deny) over HTTP, and hands the resulting dev.patchbay: redirect to the system the
 // way a browser does, which starts a second Patchbay instance that forwards it; a loopback
-// redirect (http://127.0.0.1:PORT/oauth/callback) it follows itself, as a browser does. Each URL it is
+// redirect (http://127.0.0.1:PORT/oauth/callback) it follows itself, as a browser does. A plain
+// page with no form it only shows (logs its heading). Each URL it is
 // asked to open is noted in opened.txt (the adversarial suite reuses its `state`).
 // Talks to the sandbox on 127.0.0.1 only.
 import { appendFileSync, readFileSync } from "node:fs";
@@ -61,9 +62,15 @@ async function main() {
     log("opened; ignoring");
     return;
   }
-  const page = await (await follow(url, {}, () => true)).text();
+  const shown = await follow(url, {}, () => true);
+  const page = await shown.text();
   const consent = /name="consent" value="([^"]+)"/.exec(page)?.[1];
   const action = /<form[^>]*action="([^"]+)"/.exec(page)?.[1];
+  if (shown.status === 200 && !/<form/i.test(page)) {
+    // A plain page (a record's own page, "Open in <Provider>"): shown, nothing to press.
+    log(`showed a page: ${/<h1>([^<]*)<\/h1>/.exec(page)?.[1] ?? ""}`);
+    return;
+  }
   if (!consent || !action) throw new Error(`no consent form in the page: ${page.slice(0, 200)}`);
   // After the form, only the server's own redirects are followed (an OpenID Provider resumes
   // the authorization at its /auth/UID): the one to the app's redirect URI is handled below.

@@ -258,6 +258,34 @@ pub async fn detail(state: &AppState, list: &ListRef, index: u32) -> Result<Reco
     .await
 }
 
+/// The address of one record's own page at its provider ("Open in <Provider>"), from the
+/// list's `record_page` template and the record as cached. The window names the record by its
+/// index only, so it never chooses any part of the address.
+pub async fn record_page(state: &AppState, list: &ListRef, index: u32) -> Result<url::Url> {
+    let account = error::account_id(&list.account)?;
+    let world = state.active();
+    let (def, resource) = self::resource(&world.core(), &list.provider, &list.resource)?;
+    let name = def.display_name.clone();
+    let Some(template) = resource.record_page else {
+        return Err(UserError::new(ErrorCode::RecordsNoProviderPage, &name));
+    };
+    let cache = cache(&world)?;
+    let (provider, resource_id) = (list.provider.clone(), list.resource.clone());
+    blocking(move || {
+        let d = cache
+            .detail(&provider, account.as_str(), &resource_id, i64::from(index))
+            .map_err(cache_error)?
+            .ok_or_else(|| UserError::of(ErrorCode::RecordsNotFound))?;
+        let record: serde_json::Value = serde_json::from_str(&d.raw_json)
+            .map_err(|_| UserError::new(ErrorCode::RecordsPageMissingValue, &name))?;
+        patchbay_core::record_page::expand(&template, &record).map_err(|e| {
+            tracing::warn!(provider = %provider, resource = %resource_id, error = %e, "record page refused");
+            UserError::new(e.code(), &name)
+        })
+    })
+    .await
+}
+
 /// Records per week for the list's chart (leads and contacts; other lists have none), of the
 /// rows the table shows (its search and filters).
 pub async fn weekly(state: &AppState, list: &ListRef, q: RecordQuery) -> Result<Vec<WeekCount>> {

@@ -31,6 +31,8 @@ pub struct ResourceView {
     pub columns: Vec<ColumnView>,
     /// Whether the tab shows "records per week" (leads and contacts).
     pub chart_by_week: bool,
+    /// Whether a record of this list has its own page at the provider ("Open in …").
+    pub opens_in_provider: bool,
 }
 
 /// The date column a weekly chart counts by: the first date column of a leads or contacts
@@ -64,6 +66,7 @@ impl From<&ResourceDef> for ResourceView {
                 })
                 .collect(),
             chart_by_week: chart_column(r).is_some(),
+            opens_in_provider: r.record_page.is_some(),
         }
     }
 }

@@ -120,6 +120,17 @@ pub fn rewrite_for_demo(def: &mut ProviderDef, sandbox_url_text: &str) {
     }));
     def.api_base = api_base(def, sandbox_url_text);
     def.account.url = None;
+    rebase_record_pages(def, sandbox_url_text);
+}
+
+/// Each resource's record page, moved onto the sandbox (same path shape, under the provider).
+fn rebase_record_pages(def: &mut ProviderDef, sandbox_url_text: &str) {
+    let id = def.id.to_string();
+    for r in &mut def.resources {
+        if let Some(t) = &mut r.record_page {
+            *t = crate::record_page::rebase(t, sandbox_url_text, &id);
+        }
+    }
 }
 
 /// Points every URL at a sandbox but keeps the real connection method (API key, discovery,
@@ -159,6 +170,7 @@ pub fn point_at(def: &mut ProviderDef, sandbox_url_text: &str) {
     }
     def.api_base = api;
     def.account.url = None;
+    rebase_record_pages(def, sandbox_url_text);
 }
 
 #[cfg(test)]
@@ -196,6 +208,31 @@ mod tests {
             assert_eq!(d.access_token_expires(), real_expiry, "{id}");
             let loopback = d.redirect() == RedirectKind::Loopback;
             assert_eq!(loopback, id == "webinargeek", "{id}");
+        }
+    }
+
+    #[test]
+    fn record_pages_move_onto_the_sandbox_in_both_demo_rewrites() {
+        let mut wc = builtin()
+            .into_iter()
+            .find(|d| d.id == "whatconverts")
+            .unwrap();
+        wc.resources[0].record_page = Some("https://app.example.com/leads/{/lead_id}".into());
+        let mut pointed = wc.clone();
+        rewrite_for_demo(&mut wc, SANDBOX);
+        point_at(&mut pointed, SANDBOX);
+        for d in [wc, pointed] {
+            assert_eq!(
+                d.resources[0].record_page.as_deref(),
+                Some("http://127.0.0.1:9/whatconverts/leads/{/lead_id}")
+            );
+            assert_eq!(
+                d.resources[1..]
+                    .iter()
+                    .filter(|r| r.record_page.is_some())
+                    .count(),
+                0
+            );
         }
     }
 

@@ -124,6 +124,12 @@ error_codes! {
     RecordsNotFound = "records.not_found",
     /// A filter that does not fit its column (a date range on text, an end before the start).
     RecordsFilterInvalid = "records.filter_invalid",
+    /// "Open in <Provider>" for a list whose definition has no page per record.
+    RecordsNoProviderPage = "records.no_provider_page",
+    /// The record lacks the id its provider page needs.
+    RecordsPageMissingValue = "records.page_missing_value",
+    /// The record's id holds characters that would change which page opens.
+    RecordsPageUnsafeValue = "records.page_unsafe_value",
     // Saved views of a list.
     ViewsNotFound = "views.not_found",
     ViewsNameTaken = "views.name_taken",
@@ -406,6 +412,18 @@ impl ErrorCode {
             RecordsFilterInvalid => (
                 "One of the filters can't be used on its column.".to_string(),
                 "Check its dates or numbers (the start before the end), or remove it.",
+            ),
+            RecordsNoProviderPage => (
+                format!("Patchbay doesn't know a web page in {name} for this record."),
+                "Everything Patchbay has of it is in the details shown here.",
+            ),
+            RecordsPageMissingValue => (
+                format!("This record lacks the id its page in {name} needs."),
+                "Press Refresh to fetch it again, or find it in the provider's own search.",
+            ),
+            RecordsPageUnsafeValue => (
+                format!("{name} sent an id for this record that Patchbay won't put in a web address."),
+                "Find the record in the provider's own search; its details are shown here.",
             ),
             PeopleUnknownPerson => (
                 "That person is no longer here: a merge or a refresh changed who is who.".to_string(),

@@ -18,6 +18,7 @@ pub mod oauth;
 pub mod paging;
 pub mod private_fs;
 pub mod providers;
+pub mod record_page;
 pub mod secret;
 pub mod session;
 pub mod url_rules;

@@ -184,6 +184,11 @@ pub struct ResourceDef {
     /// that hold no people (funnels, webinars, lists).
     #[serde(default)]
     pub identity: Option<crate::identity_fields::IdentityFields>,
+    /// The address of one record's own page at the provider ("Open in <Provider>"), with
+    /// `{/pointer}` placeholders for the record's fields, in the path only; `None` where the
+    /// provider documents no such page. See `record_page`.
+    #[serde(default)]
+    pub record_page: Option<String>,
 }
 
 /// One query parameter whose values are read one after another (see [`ResourceDef::split`]).
@@ -514,6 +519,12 @@ fn validate(def: &ProviderDef, home: Option<&Url>) -> Result<(), Refusal> {
             check_pointer("pointer", &p.pointer)?;
         }
         validate_incremental(r)?;
+        if let Some(t) = &r.record_page {
+            let what = format!("resource {:?} record_page", r.id);
+            crate::record_page::check_template(t)
+                .map_err(|why| ("record_page".to_string(), format!("{what}: {why}")))?;
+            check_template("record_page", &what, t, home)?;
+        }
         if let Some(identity) = &r.identity {
             let ids: Vec<&str> = def.resources.iter().map(|o| o.id.as_str()).collect();
             identity.check(&r.id, &ids)?;
@@ -1223,6 +1234,77 @@ mod tests {
     fn placeholders_fill() {
         let s = fill_placeholders("/w/{ws}/f/{x}", |n| (n == "ws").then(|| "7".into()));
         assert_eq!(s, "/w/7/f/{x}");
+    }
+
+    #[test]
+    fn record_page_templates_are_checked_at_load() {
+        let text = include_str!("../providers/whatconverts.toml");
+        let with = |t: &str| {
+            let changed = text.replacen(
+                "id_pointer = \"/lead_id\"\n",
+                &format!("id_pointer = \"/lead_id\"\nrecord_page = {t:?}\n"),
+                1,
+            );
+            assert_ne!(changed, text);
+            parse_definition(Path::new("whatconverts.toml"), &changed)
+        };
+        let ok = with("https://app.example.com/leads/{/lead_id}").unwrap();
+        assert_eq!(
+            ok.resource("leads").unwrap().record_page.as_deref(),
+            Some("https://app.example.com/leads/{/lead_id}")
+        );
+        for bad in [
+            "http://app.example.com/leads/{/lead_id}",
+            "http://127.0.0.1:9/leads/{/lead_id}",
+            "https://app.example.com/leads/{lead_id}",
+            "https://app.example.com/leads?id={/lead_id}",
+            "https://app.example.com/leads",
+        ] {
+            assert!(with(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_loopback_definition_may_have_a_loopback_record_page() {
+        // The one URL rule: plain http on a loopback IP literal only under a provider whose
+        // home (here its API base) is itself such an address, as a user's override file
+        // pointing WhatConverts at a local sandbox is. An https provider never gets one (above).
+        let text = include_str!("../providers/whatconverts.toml");
+        let from = "api_base = \"https://app.whatconverts.com/api/v1\"";
+        assert!(text.contains(from));
+        let local = text.replacen(
+            from,
+            "api_base = \"http://127.0.0.1:9/whatconverts/api/v1\"",
+            1,
+        );
+        let with = |t: &str| {
+            let changed = local.replacen(
+                "id_pointer = \"/lead_id\"\n",
+                &format!("id_pointer = \"/lead_id\"\nrecord_page = {t:?}\n"),
+                1,
+            );
+            assert_ne!(changed, local);
+            parse_definition(Path::new("whatconverts.toml"), &changed)
+        };
+        for ok in [
+            "http://127.0.0.1:9/whatconverts/leads/{/lead_id}",
+            "http://127.0.0.1:4321/leads/{/lead_id}",
+            "https://app.example.com/leads/{/lead_id}",
+        ] {
+            let def = with(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+            assert_eq!(
+                def.resource("leads").unwrap().record_page.as_deref(),
+                Some(ok)
+            );
+        }
+        for bad in [
+            "http://localhost:9/whatconverts/leads/{/lead_id}",
+            "http://192.168.1.9/leads/{/lead_id}",
+            "http://127.0.0.1:9/leads/{lead_id}",
+            "http://u:p@127.0.0.1:9/leads/{/lead_id}",
+        ] {
+            assert!(with(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

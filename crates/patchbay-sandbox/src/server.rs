@@ -63,7 +63,8 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .merge(oauth::routes())
         .merge(crate::registration::routes())
-        .merge(crate::admin::routes());
+        .merge(crate::admin::routes())
+        .merge(crate::providers::whatconverts::pages());
     if state.config.serve_request_log {
         router = router.route("/_sandbox/requests", get(requests).delete(clear_requests));
     }

@@ -5,4 +5,8 @@ export type ResourceView = { id: string, label: string, columns: Array<ColumnVie
 /**
  * Whether the tab shows "records per week" (leads and contacts).
  */
-chart_by_week: boolean, };
+chart_by_week: boolean, 
+/**
+ * Whether a record of this list has its own page at the provider ("Open in …").
+ */
+opens_in_provider: boolean, };

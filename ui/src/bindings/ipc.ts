@@ -308,6 +308,15 @@ export function installUpdate(): Promise<UpdateReady> {
 }
 
 /**
+ * Opens one record's own page at its provider in the system browser ("Open in
+ * WhatConverts"), built in Rust from the list's template and the cached record;
+ * the window names the record by its index and never sees the address.
+ */
+export function openRecordPage(list: ListRef, index: number): Promise<void> {
+  return invoke<undefined>('open_record_page', { list, index });
+}
+
+/**
  * The active world's tiles, after any connection change (and a world switch).
  */
 export function onProvidersChanged(handler: (payload: Array<ProviderTile>) => void): Promise<Unlisten> {

@@ -73,6 +73,7 @@ export type Commands = {
   delete_view: { args: { list: ListRef, id: ViewId }, result: null },
   check_for_update: { args: Record<string, never>, result: UpdateInfo | null },
   install_update: { args: Record<string, never>, result: UpdateReady },
+  open_record_page: { args: { list: ListRef, index: number }, result: null },
 };
 
 /** Each command's argument keys, in the order of the Rust parameters. */
@@ -113,6 +114,7 @@ export const COMMAND_ARGS = {
   delete_view: ["list", "id"],
   check_for_update: [],
   install_update: [],
+  open_record_page: ["list", "index"],
 } as const satisfies { [K in keyof Commands]: ReadonlyArray<keyof Commands[K]["args"]> };
 
 /** Every event the app emits and its payload. */

@@ -2,10 +2,18 @@ import type { RecordDetail } from '../bindings/RecordDetail';
 import { h, uid, closeOnEscape } from '../lib/dom';
 import { createErrorAlert } from './errorAlert';
 
+/** A button the panel offers for the record shown ("Open in WhatConverts"). */
+export interface DetailAction {
+  label: string;
+  run(): Promise<void>;
+  /** The sentence shown when `run` fails with no message of its own. */
+  failure: string;
+}
+
 export interface DetailPanel {
   el: HTMLElement;
-  /** Opens the panel for a record while its details load. */
-  open(title: string, load: Promise<RecordDetail>, returnFocus: HTMLElement | null): Promise<void>;
+  /** Opens the panel for a record while its details load, with `action` when it has one. */
+  open(title: string, load: Promise<RecordDetail>, returnFocus: HTMLElement | null, action?: DetailAction): Promise<void>;
   close(): void;
   isOpen(): boolean;
 }
@@ -15,6 +23,7 @@ export function createDetailPanel(): DetailPanel {
   const titleId = uid('detail-title');
   const title = h('h3', { id: titleId });
   const closeButton = h('button', { type: 'button', class: 'secondary', 'data-testid': 'detail-close' }, 'Close');
+  const actionButton = h('button', { type: 'button', class: 'secondary', hidden: true, 'data-testid': 'detail-open-in-provider' });
   const list = h('dl', { class: 'detail-fields' });
   const raw = h('pre', { class: 'raw-json' });
   const rawBlock = h('details', { class: 'raw' }, h('summary', {}, 'Raw data (JSON)'), raw);
@@ -27,9 +36,29 @@ export function createDetailPanel(): DetailPanel {
     tabindex: -1,
     hidden: true,
     'data-testid': 'detail-panel',
-  }, h('div', { class: 'detail-head' }, title, closeButton), status, error.el, list, rawBlock);
+  }, h('div', { class: 'detail-head' }, title, actionButton, closeButton), status, error.el, list, rawBlock);
   let returnTo: HTMLElement | null = null;
   let request = 0;
+  let action: DetailAction | undefined;
+
+  // Busy while Rust opens the page: aria-disabled, not `disabled`, because a disabled button
+  // drops keyboard focus to the page body, and the marketer pressing Enter would lose their place.
+  const setBusy = (busy: boolean): void => {
+    if (busy) actionButton.setAttribute('aria-disabled', 'true');
+    else actionButton.removeAttribute('aria-disabled');
+  };
+  actionButton.addEventListener('click', () => {
+    const current = action;
+    if (!current || actionButton.getAttribute('aria-disabled') === 'true') return;
+    const mine = request;
+    setBusy(true);
+    error.show(null);
+    current.run().catch((e: unknown) => {
+      if (mine === request) error.showError(e, current.failure);
+    }).finally(() => {
+      if (mine === request) setBusy(false);
+    });
+  });
 
   function close(): void {
     request += 1;
@@ -44,11 +73,15 @@ export function createDetailPanel(): DetailPanel {
     el,
     close,
     isOpen: () => !el.hidden,
-    async open(text, load, returnFocus) {
+    async open(text, load, returnFocus, offered) {
       request += 1;
       const mine = request;
       returnTo = returnFocus;
       title.textContent = text;
+      action = offered;
+      actionButton.textContent = offered?.label ?? '';
+      actionButton.hidden = offered === undefined;
+      setBusy(false);
       list.replaceChildren();
       raw.textContent = '';
       rawBlock.hidden = true;

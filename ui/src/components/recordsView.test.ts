@@ -581,4 +581,70 @@ describe('record detail', () => {
     await expect.element(panel).toHaveTextContent('$1,234.50');
     await expect.element(panel).not.toHaveTextContent('1,234.5Source');
   });
+
+  test('offers "Open in WhatConverts" by keyboard; Rust gets the list and the record, never an address', async () => {
+    const mounted = await openWhatConverts();
+    await expect.poll(() => rows().length).toBeGreaterThan(3);
+    rows()[2]?.click();
+    const panel = page.getByTestId('detail-panel');
+    await expect.element(panel).toHaveTextContent('lead2@example.com');
+    const open = page.getByRole('button', { name: 'Open in WhatConverts' });
+    await expect.element(open).toBeVisible();
+    // The panel takes focus when it opens; the button is the first stop after it.
+    await expect.poll(() => document.activeElement).toBe(panel.element());
+    await userEvent.keyboard('{Tab}');
+    expect(document.activeElement).toBe(open.element());
+    await userEvent.keyboard('{Enter}');
+    const call = { list: { provider: 'whatconverts', account: 'wc-acme', resource: 'leads' }, index: 2 };
+    await expect.poll(() => mounted.backend.callsOf('open_record_page').map((c) => c.args)).toEqual([call]);
+    await expect.element(panel.getByRole('alert')).not.toBeInTheDocument();
+    // Focus stays on the button while and after Rust opens the page: Enter again opens again.
+    expect(document.activeElement).toBe(open.element());
+    await expect.poll(() => open.element().getAttribute('aria-disabled')).toBeNull();
+    await userEvent.keyboard('{Enter}');
+    await expect.poll(() => mounted.backend.callsOf('open_record_page').map((c) => c.args)).toEqual([call, call]);
+    expect(document.activeElement).toBe(open.element());
+  });
+
+  test('while the page opens the button is busy but keeps focus, and ignores another Enter', async () => {
+    let finish: () => void = () => undefined;
+    const mounted = await openWhatConverts((b) => {
+      b.on('open_record_page', () => new Promise<null>((resolve) => { finish = () => { resolve(null); }; }));
+    });
+    await expect.poll(() => rows().length).toBeGreaterThan(1);
+    rows()[0]?.click();
+    const open = page.getByRole('button', { name: 'Open in WhatConverts' });
+    await expect.element(open).toBeVisible();
+    open.element().focus();
+    await userEvent.keyboard('{Enter}');
+    await expect.poll(() => open.element().getAttribute('aria-disabled')).toBe('true');
+    // A disabled button would drop focus to the page in WebKit (the app's engine on Linux).
+    expect((open.element() as HTMLButtonElement).disabled).toBe(false);
+    expect(document.activeElement).toBe(open.element());
+    await userEvent.keyboard('{Enter}');
+    expect(mounted.backend.callsOf('open_record_page')).toHaveLength(1);
+    finish();
+    await expect.poll(() => open.element().getAttribute('aria-disabled')).toBeNull();
+    expect(document.activeElement).toBe(open.element());
+  });
+
+  test('a list without a page per record has no such button', async () => {
+    await openWhatConverts();
+    await page.getByRole('tab', { name: 'Calls' }).click();
+    await expect.poll(() => rows().length).toBeGreaterThan(1);
+    rows()[0]?.click();
+    await expect.element(page.getByTestId('detail-panel')).toBeVisible();
+    await expect.element(page.getByTestId('detail-open-in-provider')).not.toBeVisible();
+    expect(document.querySelector('[data-testid="detail-open-in-provider"]')?.textContent).toBe('');
+  });
+
+  test('a refused open says why in the panel', async () => {
+    await openWhatConverts((b) => {
+      b.fail('open_record_page', "WhatConverts sent an id for this record that Patchbay won't put in a web address.");
+    });
+    await expect.poll(() => rows().length).toBeGreaterThan(1);
+    rows()[0]?.click();
+    await page.getByRole('button', { name: 'Open in WhatConverts' }).click();
+    await expect.element(page.getByTestId('detail-panel').getByRole('alert')).toHaveTextContent("won't put in a web address");
+  });
 });

@@ -128,7 +128,15 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
         const values = detailValues(resource.columns, d.fields.map((f) => f.value), systemLocale());
         return { ...d, fields: d.fields.map((f, i) => ({ ...f, value: values[i] ?? f.value })) };
       });
-      void options.detail.open(first ?? 'Record details', load, from);
+      // Rust builds the address and opens the browser; the window only names the record.
+      const action = resource.opens_in_provider
+        ? {
+            label: `Open in ${options.providerName}`,
+            run: () => ipc.openRecordPage(list, row.index),
+            failure: `We couldn't open this record in ${options.providerName}. Please try again.`,
+          }
+        : undefined;
+      void options.detail.open(first ?? 'Record details', load, from, action);
     },
   });
 

@@ -121,6 +121,7 @@ function rows(settings: Commands['save_settings']['args']['settings']): Rows {
     delete_view: { args: { ...ref, id: 3 }, send: (a) => ipc.deleteView(a.list, a.id) },
     check_for_update: { args: {}, send: () => ipc.checkForUpdate() },
     install_update: { args: {}, send: () => ipc.installUpdate() },
+    open_record_page: { args: { ...ref, index: 7 }, send: (a) => ipc.openRecordPage(a.list, a.index) },
   };
 }
 

@@ -112,6 +112,7 @@ export const LEADS: ResourceView = {
   id: 'leads',
   label: 'Leads',
   chart_by_week: true,
+  opens_in_provider: true,
   columns: [
     column('name', 'Name', 'text'),
     column('email', 'Email', 'email'),
@@ -123,6 +124,7 @@ export const CALLS: ResourceView = {
   id: 'calls',
   label: 'Calls',
   chart_by_week: false,
+  opens_in_provider: false,
   columns: [
     column('caller', 'Caller', 'phone'),
     column('duration', 'Duration', 'integer'),
@@ -132,6 +134,7 @@ export const FORMS: ResourceView = {
   id: 'forms',
   label: 'Forms',
   chart_by_week: false,
+  opens_in_provider: false,
   columns: [column('form', 'Form', 'text')],
 };
 
@@ -564,6 +567,8 @@ export class FakeBackend {
         sentence: `This copy of Patchbay was not installed from a package, so it cannot replace itself. Patchbay ${update.version} is saved and its signature verified. Close Patchbay, then in a terminal run: chmod +x '${path}' && '${path}'`,
       };
     },
+    // As in Rust: only a list with a page per record opens one (the browser is Rust's).
+    open_record_page: ({ list }) => (list.resource === LEADS.id ? null : reject('records.no_provider_page', "Patchbay doesn't know a web page for this record.")),
     undo_people_decision: ({ decision }) => {
       if (!this.peopleStore.undo(decision)) return reject('people.unknown_decision', 'That change was already undone.');
       return null;

@@ -91,3 +91,38 @@ async fn a_bad_list_is_refused_with_its_code_and_a_sentence() {
     let (c, _) = code(records::statuses(&state, "nope", "a0123456789").unwrap_err());
     assert_eq!(c, ErrorCode::ProviderUnknown);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_in_provider_needs_a_record_page_in_the_definition() {
+    let (_folder, _, state) = start(&[]).await;
+    let view = records::list_resources(&state, "whatconverts").unwrap();
+    assert!(!view[0].opens_in_provider, "no provider documents one");
+    let e = records::record_page(&state, &leads(), 0).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::RecordsNoProviderPage);
+    assert!(e.message.contains("WhatConverts"), "{}", e.message);
+    let bad_list = ListRef::new("whatconverts", "a0123456789", "calls");
+    let e = records::record_page(&state, &bad_list, 0)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::ResourceUnknown);
+    let bad_account = ListRef::new("whatconverts", "../x", "leads");
+    let e = records::record_page(&state, &bad_account, 0)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::AccountUnknown);
+
+    // A definition with a page per lead: the window offers the button, and a list never
+    // fetched is refused as such (the template passed its checks; the cache is asked).
+    let real = include_str!("../../../patchbay-core/providers/whatconverts.toml");
+    let with_page = real.replacen(
+        "id_pointer = \"/lead_id\"\n",
+        "id_pointer = \"/lead_id\"\nrecord_page = \"https://app.example.com/leads/{/lead_id}\"\n",
+        1,
+    );
+    assert_ne!(with_page, real);
+    let (_folder, _, state) = start(&[("whatconverts.toml", &with_page)]).await;
+    let view = records::list_resources(&state, "whatconverts").unwrap();
+    assert!(view[0].opens_in_provider);
+    let e = records::record_page(&state, &leads(), 0).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::CacheNotCached);
+}

@@ -22,6 +22,7 @@ mod keyring_vault;
 mod no_secrets_in_logs;
 mod paging_styles;
 mod real_providers;
+mod record_pages;
 mod refresh;
 mod rejections;
 mod summary_selftest;

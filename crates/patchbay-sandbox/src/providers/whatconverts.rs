@@ -1,6 +1,8 @@
 //! WhatConverts API v1: accounts and page-numbered leads.
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use serde::Serialize;
@@ -35,6 +37,25 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/whatconverts/api/v1/accounts", get(accounts))
         .route("/whatconverts/api/v1/leads", get(leads))
+}
+
+/// What a browser reaches from "Open in WhatConverts" in the demo world (a definition's
+/// `record_page`, moved onto the sandbox under `/whatconverts`): a plain page naming the lead.
+/// Outside the API and its token, as the provider's own pages sit behind the user's login in
+/// the browser, not behind the app's credentials.
+pub fn pages() -> Router<AppState> {
+    Router::new().route("/whatconverts/leads/{lead_id}", get(lead_page))
+}
+
+async fn lead_page(Path(lead_id): Path<String>) -> Response {
+    // Only a lead id is echoed into the page (digits, so nothing to escape).
+    match lead_id.parse::<u64>() {
+        Ok(id) => Html(format!(
+            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Lead {id} - WhatConverts (sandbox)</title></head>\n<body><h1>WhatConverts lead {id}</h1></body></html>\n"
+        ))
+        .into_response(),
+        Err(_) => (StatusCode::NOT_FOUND, "no such lead page").into_response(),
+    }
 }
 
 async fn accounts(Extension(grant): Extension<AccessGrant>) -> Json<Value> {

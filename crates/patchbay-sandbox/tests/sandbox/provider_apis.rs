@@ -334,3 +334,33 @@ async fn last_pages_say_there_is_no_more() {
     assert_eq!(body["total_leads"], 10);
     assert_eq!(body["total_pages"], 1);
 }
+
+#[tokio::test]
+async fn a_whatconverts_lead_has_a_plain_page_outside_the_api() {
+    // "Open in WhatConverts" in the demo world lands here: no token, a page naming the lead.
+    let sb = start(config(5, 1)).await;
+    let http = http();
+    let page = http
+        .get(format!("{}/whatconverts/leads/1000002", sb.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let body = page.text().await.unwrap();
+    assert!(
+        body.contains("<h1>WhatConverts lead 1000002</h1>"),
+        "{body}"
+    );
+    for bad in ["abc", "1%2F2", "-1"] {
+        let r = http
+            .get(format!("{}/whatconverts/leads/{bad}", sb.url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{bad}");
+    }
+}
