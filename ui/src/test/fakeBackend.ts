@@ -387,6 +387,7 @@ export class FakeBackend {
 
   /** The default answers, one per command of the contract. */
   private readonly handlers: Handlers = {
+    initial_state: () => ({ settings: this.settings, tiles: this.providers }),
     list_providers: () => this.providers,
     // As in Rust: an API-key provider or an unknown one is refused before any browser opens.
     connect: async ({ providerId }) => {
