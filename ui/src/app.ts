@@ -132,6 +132,7 @@ export function createApp(): App {
   }
 
   function openRecords(tile: ProviderTile, account: AccountView): void {
+    mark('records-open'); // bench/: from here to `first-rows-painted`
     records?.destroy();
     const view = createRecordsView({
       tile,
