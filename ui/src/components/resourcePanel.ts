@@ -14,7 +14,7 @@ import { debounce } from '../lib/debounce';
 import { h } from '../lib/dom';
 import { formatCount, formatTime, records } from '../lib/format';
 import { RecordSource } from '../lib/recordSource';
-import { markShownAndPainted } from '../lib/timing';
+import { afterNextPaint, markShownAndPainted } from '../lib/timing';
 import { createColumnChooser } from './columnChooser';
 import type { DetailPanel } from './detailPanel';
 import { createErrorAlert } from './errorAlert';
@@ -337,7 +337,9 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
         void sync();
       };
       // A first sync (nothing stored) starts at once: its rows show as pages are stored.
-      if (options.cached) void firstRows.finally(follow);
+      // Otherwise the refresh waits for the frame that draws the first rows: its parsing
+      // and storing would compete with that frame on a busy machine.
+      if (options.cached) void firstRows.finally(() => afterNextPaint().then(follow));
       else follow();
     },
     handleProgress(p) {
