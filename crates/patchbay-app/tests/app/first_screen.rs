@@ -41,6 +41,9 @@ async fn the_script_hands_over_the_value_and_no_text_in_it_runs_as_code() {
         script.starts_with("Object.defineProperty(window, '__PATCHBAY_INITIAL_STATE__'"),
         "{script}"
     );
-    assert!(!script.contains("alert(1); (\""), "the quote is escaped: {script}");
+    assert!(
+        !script.contains("alert(1); (\""),
+        "the quote is escaped: {script}"
+    );
     assert_eq!(parsed_by_the_page(&script), json(&initial));
 }
