@@ -46,6 +46,7 @@ fn generated() -> Vec<(String, String)> {
         DefinitionProblem,
         DetailField,
         ExportProgress,
+        patchbay_app::first_screen::InitialState,
         ExportResult,
         ListRef,
         Notice,

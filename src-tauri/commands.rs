@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use patchbay_app::first_screen::{self, InitialState};
 use patchbay_app::people::{
     AttributionBy, AttributionRow, DateRange, DecisionId, Funnel, MergeSuggestion, PeoplePage,
     PeopleQuery, PersonDetail, RecordRef,
@@ -26,6 +27,10 @@ type Result<T> = std::result::Result<T, CommandError>;
 
 fn state<R: Runtime>(app: &AppHandle<R>) -> tauri::State<'_, AppState> {
     app.state::<AppState>()
+}
+
+pub async fn initial_state<R: Runtime>(app: &AppHandle<R>) -> Result<InitialState> {
+    Ok(first_screen::initial_state(&state(app)).await)
 }
 
 pub async fn list_providers<R: Runtime>(app: &AppHandle<R>) -> Result<Vec<ProviderTile>> {

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use patchbay_app::first_screen::InitialState;
 use patchbay_app::people::{
     AttributionBy, AttributionRow, DateRange, DecisionId, Funnel, MergeSuggestion, PeoplePage,
     PeopleQuery, PersonDetail, RecordRef,

@@ -534,6 +534,15 @@ fn every_command_answers_the_window_on_the_mock_runtime() {
     );
     assert_eq!(h.ok("get_settings", json!({})), settings);
 
+    // The first screen in one answer: the same settings and tiles the two commands give.
+    let initial = h.ok("initial_state", json!({}));
+    assert_eq!(
+        json_keys(&initial),
+        BTreeSet::from(["settings".into(), "tiles".into()])
+    );
+    assert_eq!(initial["settings"], settings);
+    assert_eq!(initial["tiles"], h.ok("list_providers", json!({})));
+
     // A client secret: refused for a provider without one; kept and forgotten for one that
     // has one (in the private keychain).
     let without_secret = providers

@@ -16,6 +16,9 @@ macro_rules! ipc_table {
     ($expand:ident) => {
         $expand! {
             commands {
+                /// The first screen in one answer: the settings and the tiles. The shell also
+                /// hands this to the page at load; a page without it (a reload) asks here.
+                initial_state() -> InitialState => commands::initial_state;
                 /// Every provider's tile in the world the window shows.
                 list_providers() -> Vec<ProviderTile> => commands::list_providers;
                 /// Starts a browser connect for a new account of the provider (or a reconnect:

@@ -25,6 +25,7 @@ mod security_tests;
 #[cfg(test)]
 mod update_tests;
 
+use patchbay_app::first_screen;
 use tauri::{Manager, Runtime};
 use tauri_plugin_deep_link::DeepLink;
 
@@ -35,6 +36,8 @@ pub use patchbay_app::AppState;
 /// start the same setup the real window gets, without a display.
 pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder.invoke_handler(ipc::invoke_handler()).setup(|app| {
+        // Start-up's steps in the shell, for bench/ (the page adds its own marks).
+        patchbay_app::timing::mark("setup", "");
         let paths = patchbay_app::Paths {
             settings: app.path().app_config_dir()?.join("settings.json"),
             data_dir: app.path().app_data_dir()?,
@@ -46,6 +49,9 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> 
             window_events::sync_sinks(app.handle()),
         ));
         app.manage(state);
+        patchbay_app::timing::mark("state_ready", "");
+        open_main_window(app)?;
+        patchbay_app::timing::mark("window_made", "");
         // The deep-link plugin is absent on the mock runtime of the tests.
         if app.try_state::<DeepLink<R>>().is_some() {
             deep_link::listen(app.handle());
@@ -54,6 +60,23 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> 
         tracing::info!("Patchbay set up");
         Ok(())
     })
+}
+
+/// Makes the main window (tauri.conf.json declares it with `create: false`) once the state is
+/// up, with the first screen (settings and tiles) handed to its page by an initialization
+/// script: the page paints its tiles without waiting for an IPC round trip, and subscribes to
+/// events after that paint. The mock runtime's config has no window: nothing to make.
+fn open_main_window<R: Runtime>(app: &tauri::App<R>) -> tauri::Result<()> {
+    let Some(config) = app.config().app.windows.iter().find(|w| w.label == "main") else {
+        return Ok(());
+    };
+    let state = app.state::<AppState>();
+    let initial = tauri::async_runtime::block_on(first_screen::initial_state(&state));
+    patchbay_app::timing::mark("first_screen_ready", "");
+    tauri::WebviewWindowBuilder::from_config(app.handle(), config)?
+        .initialization_script(first_screen::initialization_script(&initial))
+        .build()?;
+    Ok(())
 }
 
 /// Starts the desktop app.

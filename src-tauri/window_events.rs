@@ -42,7 +42,7 @@ pub fn send_tiles_on_change<R: Runtime>(app: &AppHandle<R>) -> patchbay_app::Not
         let app = app.clone();
         tauri::async_runtime::spawn(async move {
             let Some(state) = app.try_state::<AppState>() else {
-                return; // still starting: the window's first list_providers reads them
+                return; // still starting: the window's initial state carries them
             };
             let tiles = patchbay_app::tiles::tiles(&state).await;
             emit::<event::ProvidersChanged, R>(&app, tiles);

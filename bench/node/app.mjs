@@ -19,6 +19,9 @@
 //    (`patchbay:search-shown`) and to the frame that draws it (`patchbay:search-painted`).
 // 5b. People search: the same over the People table, everyone those leads are
 //    (`patchbay:people-search-shown` / `-painted`).
+// 5c. Opening cached records: back to the tiles, then the click on WhatConverts' "Open
+//    records" (`patchbay:records-open`) to the frame drawing the first rows
+//    (`patchbay:first-rows-painted`), BENCH_OPENS (10) rounds after one warm-up.
 //
 // Network: 127.0.0.1 only (the sandboxes); every process started here is stopped.
 import { readFileSync, readdirSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
@@ -41,6 +44,8 @@ const { startSandbox } = await import("../../tests/e2e/sandbox.mjs");
 const emit = (o) => console.log(JSON.stringify(o));
 // Which parts run (for a quick look at one): connect, records.
 const PHASES = (process.env.BENCH_APP_PHASES ?? "connect,records").split(",");
+// Steps of the records phase to leave out (of: search, people), for a quick look at one.
+const SKIP = (process.env.BENCH_APP_SKIP ?? "").split(",");
 
 const LOG_DIR = join(process.env.XDG_DATA_HOME ?? "", "dev.patchbay.desktop", "logs");
 const browserDir = mkdtempSync(join(tmpdir(), "patchbay-bench-browser-"));
@@ -195,8 +200,8 @@ async function typeAndMeasure(session, { rows, cells: cellCss, box: boxCss, mark
 // --- 4 and 5. memory and search over RECORDS records -----------------------------------------
 if (PHASES.includes("records")) {
   const sandbox = await startSandbox(["--seed", "11", "--records", records, "--no-rate-limits"]);
-  const app = await launch(sandbox.url);
-  const { session } = app;
+  let app = await launch(sandbox.url);
+  let { session } = app;
   try {
     await waitFor("the tiles", async () => (await session.findAll('[data-testid="tiles"] [data-provider]')).length === 5);
     await sleep(1000);
@@ -227,7 +232,7 @@ if (PHASES.includes("records")) {
     emit({ figure: "memory", state: "records", records: Number(records), connect_to_synced_ms: syncedMs, ...memoryOf(APP) });
 
     // Words from the first rows' cells, typed a key at a time and deleted a key at a time.
-    await typeAndMeasure(session, {
+    if (!SKIP.includes("search")) await typeAndMeasure(session, {
       rows: '[data-testid="records-grid"] [role="row"]:not(.grid-header-row)',
       cells: '[role="gridcell"]',
       box: '[data-testid="search"]',
@@ -237,21 +242,23 @@ if (PHASES.includes("records")) {
     });
 
     // 5b. People search over everyone those leads are (resolved as they were stored).
-    await session.click(await session.find('[data-testid="people"]'));
-    await waitFor("the People table", async () => (await session.findAll('[data-testid="person-row"]')).length > 0, { timeoutMs: 60000 });
-    const peopleCount = async () => {
-      const m = /^([\d,]+) of ([\d,]+) /.exec(await session.text(await session.find('[data-testid="people-count"]')));
-      return m ? { matched: Number(m[1].replace(/,/g, "")), total: Number(m[2].replace(/,/g, "")) } : null;
-    };
-    const people = (await peopleCount())?.total;
-    await typeAndMeasure(session, {
-      rows: '[data-testid="person-row"]',
-      cells: "td",
-      box: '[data-testid="people-search"]',
-      marks: "people-search",
-      matched: async () => (await peopleCount())?.matched,
-      emit: (s) => emit({ figure: "people_search", people, ...s }),
-    });
+    if (!SKIP.includes("people")) {
+      await session.click(await session.find('[data-testid="people"]'));
+      await waitFor("the People table", async () => (await session.findAll('[data-testid="person-row"]')).length > 0, { timeoutMs: 60000 });
+      const peopleCount = async () => {
+        const m = /^([\d,]+) of ([\d,]+) /.exec(await session.text(await session.find('[data-testid="people-count"]')));
+        return m ? { matched: Number(m[1].replace(/,/g, "")), total: Number(m[2].replace(/,/g, "")) } : null;
+      };
+      const people = (await peopleCount())?.total;
+      await typeAndMeasure(session, {
+        rows: '[data-testid="person-row"]',
+        cells: "td",
+        box: '[data-testid="people-search"]',
+        marks: "people-search",
+        matched: async () => (await peopleCount())?.matched,
+        emit: (s) => emit({ figure: "people_search", people, ...s }),
+      });
+    }
 
     // The display's own pace under Xvfb: an idle page's frame interval, for reading the
     // painted figures (the same wait is in every one of them).
@@ -263,6 +270,40 @@ if (PHASES.includes("records")) {
         "requestAnimationFrame(step);",
     });
     emit({ figure: "frame", interval_ms: frame });
+
+    // 5c. Opening cached records: the app started again over the RECORDS leads stored above
+    // (records cached by an earlier run); from the click on the tile's "Open records" (the
+    // window's `patchbay:records-open` mark, set by the click's handler) to the frame that
+    // draws the first rows (`first-rows-painted`); back to the tiles between rounds. One
+    // warm-up round.
+    await app.close();
+    app = await launch(sandbox.url);
+    session = app.session;
+    await waitFor("the tiles", async () => (await session.findAll('[data-testid="tiles"] [data-provider]')).length === 5);
+    for (let round = 0; round <= Number(process.env.BENCH_OPENS ?? 10); round++) {
+      if (round > 0) {
+        await session.click(await session.find('[data-testid="back"]'));
+        await waitFor("the tiles", async () => (await session.findAll('[data-testid="tiles"] [data-provider]')).length === 5);
+      }
+      await session.settle();
+      await session.execute("performance.clearMarks();");
+      await session.click(await session.find('[data-testid="tile-whatconverts"]'));
+      const [painted] = await waitFor("the first rows", async () => {
+        const m = await pageMarks(session, "first-rows-painted");
+        return m.length ? m : null;
+      }, { timeoutMs: 30000, intervalMs: 20 });
+      const [open] = await pageMarks(session, "records-open");
+      const [shown] = await pageMarks(session, "first-rows-shown");
+      // Where the time goes: every patchbay mark of the round, ms after the click.
+      const marks = await session.execute(
+        "return Object.fromEntries(performance.getEntriesByType('mark')" +
+          ".filter((m) => m.name.startsWith('patchbay:')).map((m) => [m.name.slice(9), performance.timeOrigin + m.startTime]));",
+      );
+      const steps = Object.fromEntries(Object.entries(marks).map(([k, t]) => [k, Math.round(t - open)]));
+      if (round > 0) {
+        emit({ figure: "open_records", records: Number(records), round, ms: painted - open, shown_ms: shown - open, steps });
+      }
+    }
   } finally {
     await app.close();
     await sandbox.stop();

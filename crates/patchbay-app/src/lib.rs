@@ -10,6 +10,7 @@ pub mod connections;
 #[cfg(feature = "demo")]
 mod demo;
 pub mod error;
+pub mod first_screen;
 pub mod people;
 pub mod records;
 pub mod saved_views;

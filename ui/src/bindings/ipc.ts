@@ -9,6 +9,7 @@ import type { DecisionId } from "./DecisionId";
 import type { ExportProgress } from "./ExportProgress";
 import type { ExportResult } from "./ExportResult";
 import type { Funnel } from "./Funnel";
+import type { InitialState } from "./InitialState";
 import type { ListRef } from "./ListRef";
 import type { MergeSuggestion } from "./MergeSuggestion";
 import type { Notice } from "./Notice";
@@ -37,6 +38,14 @@ import type { ViewSettings } from "./ViewSettings";
 import type { WeekCount } from "./WeekCount";
 
 export type { Unlisten };
+
+/**
+ * The first screen in one answer: the settings and the tiles. The shell also
+ * hands this to the page at load; a page without it (a reload) asks here.
+ */
+export function initialState(): Promise<InitialState> {
+  return invoke<InitialState>('initial_state');
+}
 
 /**
  * Every provider's tile in the world the window shows.

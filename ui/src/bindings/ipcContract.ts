@@ -8,6 +8,7 @@ import type { DecisionId } from "./DecisionId";
 import type { ExportProgress } from "./ExportProgress";
 import type { ExportResult } from "./ExportResult";
 import type { Funnel } from "./Funnel";
+import type { InitialState } from "./InitialState";
 import type { ListRef } from "./ListRef";
 import type { MergeSuggestion } from "./MergeSuggestion";
 import type { Notice } from "./Notice";
@@ -37,6 +38,7 @@ import type { WeekCount } from "./WeekCount";
 
 /** Every command the app registers: its arguments (the keys the window sends) and its answer. */
 export type Commands = {
+  initial_state: { args: Record<string, never>, result: InitialState },
   list_providers: { args: Record<string, never>, result: Array<ProviderTile> },
   connect: { args: { providerId: string }, result: null },
   save_api_key: { args: { providerId: string, values: { [key in string]: string } }, result: null },
@@ -78,6 +80,7 @@ export type Commands = {
 
 /** Each command's argument keys, in the order of the Rust parameters. */
 export const COMMAND_ARGS = {
+  initial_state: [],
   list_providers: [],
   connect: ["providerId"],
   save_api_key: ["providerId", "values"],

@@ -34,6 +34,27 @@ describe('records view', () => {
     await expect.element(page.getByRole('progressbar')).not.toBeInTheDocument();
   });
 
+  test('with records stored, their first page is asked for alone; the refresh and the views follow it', async () => {
+    let answer = (): void => undefined;
+    const firstPage = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    const mounted = await openWhatConverts((b) => {
+      b.providers = b.providers.map((t) => (t.id === 'whatconverts' ? { ...t, accounts: [connectedAccount('wc-acme', 'Acme Realty', null, 250)] } : t));
+      b.on('query_records', async ({ query }) => {
+        await firstPage;
+        return b.query(query);
+      });
+    });
+    await expect.poll(() => mounted.backend.callsOf('query_records').length).toBe(1);
+    expect(mounted.backend.callsOf('sync_resource')).toEqual([]);
+    expect(mounted.backend.callsOf('list_views')).toEqual([]);
+    answer();
+    await expect.poll(() => rows().length).toBeGreaterThan(0);
+    await expect.poll(() => mounted.backend.callsOf('sync_resource').length).toBe(1);
+    expect(mounted.backend.callsOf('list_views').length).toBe(1);
+  });
+
   test('syncs on open, the progress bar follows sync-progress events, then rows show', async () => {
     let release = (): void => undefined;
     const mounted = await openWhatConverts((b) => {

@@ -5,6 +5,7 @@ import type { SyncProgress } from '../bindings/SyncProgress';
 import type { SyncStatus } from '../bindings/SyncStatus';
 import * as ipc from '../ipc';
 import { h } from '../lib/dom';
+import { mark } from '../lib/timing';
 import { createDetailPanel } from './detailPanel';
 import { createDisconnectConfirm } from './disconnectConfirm';
 import { createErrorAlert } from './errorAlert';
@@ -113,7 +114,10 @@ export function createRecordsView(options: RecordsViewOptions): RecordsView {
     if (!resource) return;
     let panel = panels.get(resourceId);
     if (!panel) {
-      panel = createResourcePanel({ providerId: tile.id, accountId: account.account_id, providerName: tile.display_name, resource, detail });
+      panel = createResourcePanel({
+        providerId: tile.id, accountId: account.account_id, providerName: tile.display_name, resource, detail,
+        cached: (account.records ?? 0) > 0,
+      });
       panels.set(resourceId, panel);
     }
     detail.close();
@@ -129,19 +133,23 @@ export function createRecordsView(options: RecordsViewOptions): RecordsView {
     async start() {
       heading.focus();
       loadError.show(null);
-      // Subscribed before anything loads, so no run that ends meanwhile is missed.
-      const unlisten = await ipc.onSyncStatus(handleSyncStatus).catch(() => null);
+      // Subscribed before the statuses load, so no run that ends meanwhile is missed; the
+      // lists are asked for at the same time (one round trip before the first query, not two).
+      const [unlisten, listed] = await Promise.all([
+        ipc.onSyncStatus(handleSyncStatus).catch(() => null),
+        ipc.listResources(tile.id).then((r) => ({ ok: true as const, resources: r }), (error: unknown) => ({ ok: false as const, error })),
+      ]);
       if (destroyed) {
         unlisten?.();
         return;
       }
       unlistenStatus = unlisten;
-      try {
-        resources = await ipc.listResources(tile.id);
-      } catch (error) {
-        loadError.showError(error, `We couldn't load what ${tile.display_name} holds. Please go back and try again.`);
+      if (!listed.ok) {
+        loadError.showError(listed.error, `We couldn't load what ${tile.display_name} holds. Please go back and try again.`);
         return;
       }
+      resources = listed.resources;
+      mark('records-listed');
       if (resources.length === 0) {
         tabsSlot.replaceChildren(h('p', { class: 'muted' }, `${tile.display_name} has nothing to show yet.`));
         return;

@@ -14,9 +14,16 @@ export function mark(name: string): void {
  */
 export function markShownAndPainted(name: string): void {
   mark(`${name}-shown`);
-  requestAnimationFrame(() => {
-    setTimeout(() => {
-      mark(`${name}-painted`);
-    }, 0);
+  void afterNextPaint().then(() => {
+    mark(`${name}-painted`);
+  });
+}
+
+/** Resolves in the task after the next frame's paint. */
+export function afterNextPaint(): Promise<void> {
+  return new Promise((resolve) => {
+    requestAnimationFrame(() => {
+      setTimeout(resolve, 0);
+    });
   });
 }

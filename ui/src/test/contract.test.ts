@@ -55,6 +55,7 @@ const ref = { list: { provider: 'whatconverts', account: 'wc-acme', resource: 'l
 
 function rows(settings: Commands['save_settings']['args']['settings']): Rows {
   return {
+    initial_state: { args: {}, send: () => ipc.initialState() },
     list_providers: { args: {}, send: () => ipc.listProviders() },
     connect: { args: { providerId: 'clickfunnels' }, send: (a) => ipc.connect(a.providerId) },
     save_api_key: {

@@ -380,7 +380,7 @@ export class FakeBackend {
     return [...counts].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count || a.value.localeCompare(b.value)).slice(0, 50);
   }
 
-  private query(q: RecordQuery): RecordPage {
+  query(q: RecordQuery): RecordPage {
     let positions = this.positions(q);
     if (q.sort?.descending) positions = positions.reverse();
     return {
@@ -392,6 +392,7 @@ export class FakeBackend {
 
   /** The default answers, one per command of the contract. */
   private readonly handlers: Handlers = {
+    initial_state: () => ({ settings: this.settings, tiles: this.providers }),
     list_providers: () => this.providers,
     // As in Rust: an API-key provider or an unknown one is refused before any browser opens.
     connect: async ({ providerId }) => {
