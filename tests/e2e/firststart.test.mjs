@@ -130,6 +130,10 @@ test("welcome → real accounts → the WhatConverts key dialog, keyboard only",
     await waitFor("the real world", async () => (await invoke(s, "get_settings")).demo_mode === false);
     await waitFor("WhatConverts to take an API key", async () =>
       (await invoke(s, "list_providers")).find((t) => t.id === "whatconverts")?.auth.kind === "api_key");
+    // ...and the window's tile to say so: the keyboard acts on what is shown, not on Rust.
+    await waitFor("the WhatConverts tile to say it takes a key", async () =>
+      /API key/.test(await s.execute(
+        "return document.querySelector('[data-testid=\"tile-item-whatconverts\"] .tile-connects')?.textContent ?? '';")));
 
     // Focus the tile as Tab would reach it, then Enter: the dialog opens on its first field.
     const tile = await s.find('[data-testid="tile-whatconverts"]');

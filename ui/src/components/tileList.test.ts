@@ -2,7 +2,8 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 import { page, userEvent } from 'vitest/browser';
 import type { AccountView } from '../bindings/AccountView';
 import type { ProviderTile } from '../bindings/ProviderTile';
-import { connectedAccount, type FakeBackend } from '../test/fakeBackend';
+import { connectedAccount, FakeBackend } from '../test/fakeBackend';
+import { createTileList, type TileList } from './tileList';
 import { mountApp, type Mounted } from '../test/mount';
 import type { UserError } from '../bindings/UserError';
 
@@ -372,5 +373,56 @@ describe('provider tiles', () => {
     expect(page.getByTestId('notice-advice').element().textContent).toBe('Check them in Settings, then click Connect.');
     await page.getByRole('button', { name: 'Dismiss notice' }).click();
     expect(m.root.querySelector('[data-testid="notice"]')).toBeNull();
+  });
+});
+
+describe('tile lists that overtake each other', () => {
+  /** A tile list on a fake backend whose first list_providers answer waits for `release`. */
+  function overtaken(): { backend: FakeBackend; list: TileList; fresh: ProviderTile[]; release: () => void } {
+    const backend = new FakeBackend();
+    backend.install();
+    const old = backend.providers;
+    const fresh = old.map((t) => (t.id === 'whatconverts' ? { ...t, display_name: 'WhatConverts (new)' } : t));
+    let release = (): void => undefined;
+    const held = new Promise<ProviderTile[]>((resolve) => {
+      release = () => { resolve(old); };
+    });
+    let calls = 0;
+    backend.on('list_providers', () => (++calls === 1 ? held : fresh));
+    const list = createTileList({ onOpen: () => undefined, onApproved: () => undefined });
+    document.body.replaceChildren(list.el);
+    return { backend, list, fresh, release };
+  }
+
+  function firstTileName(list: TileList): string {
+    return list.el.querySelector('button.tile')?.getAttribute('aria-label')?.split(' — ')[0] ?? '';
+  }
+
+  test('a load asked earlier that answers later does not bring back the older list', async () => {
+    const { backend, list, release } = overtaken();
+    try {
+      const earlier = list.load(); // asked first (before a world switch), answers last
+      await list.load();
+      expect(firstTileName(list)).toBe('WhatConverts (new)');
+      release();
+      await earlier;
+      expect(firstTileName(list)).toBe('WhatConverts (new)');
+      expect(list.tiles()[0]?.display_name).toBe('WhatConverts (new)');
+    } finally {
+      backend.uninstall();
+    }
+  });
+
+  test('an event that arrives while a load is asked wins over that load', async () => {
+    const { backend, list, fresh, release } = overtaken();
+    try {
+      const asked = list.load();
+      list.setTiles(fresh); // providers-changed, after the load was asked
+      release();
+      await asked;
+      expect(firstTileName(list)).toBe('WhatConverts (new)');
+    } finally {
+      backend.uninstall();
+    }
   });
 });

@@ -62,6 +62,12 @@ export function createTileList(options: TileListOptions): TileList {
   );
   const views = new Map<string, TileView>();
   let current: ProviderTile[] = [];
+  // Lists arrive from several places (the first screen, events, `load` answers) and answers can
+  // overtake each other: a load asked before a world switch may answer after the switch's own
+  // load. Each list is stamped when it was asked for (a load) or when it arrived (the first
+  // screen, an event), and one older than the list shown is dropped.
+  let stamp = 0;
+  let shownStamp = 0;
   /**
    * Providers the user asked to connect here whose account has not come back yet. Tiles come
    * only from events (commands answer nothing), so the arrival is found by comparing accounts.
@@ -175,6 +181,13 @@ export function createTileList(options: TileListOptions): TileList {
   };
 
   function setTiles(tiles: ProviderTile[]): void {
+    stamp += 1;
+    show(tiles, stamp);
+  }
+
+  function show(tiles: ProviderTile[], asked: number): void {
+    if (asked < shownStamp) return;
+    shownStamp = asked;
     current = tiles;
     const seen = new Set<string>();
     tiles.forEach((tile, position) => {
@@ -227,8 +240,10 @@ export function createTileList(options: TileListOptions): TileList {
     async load() {
       loadError.show(null);
       list.setAttribute('aria-busy', 'true');
+      stamp += 1;
+      const asked = stamp;
       try {
-        setTiles(await ipc.listProviders());
+        show(await ipc.listProviders(), asked);
       } catch (error) {
         loadError.showError(error, "We couldn't load your tools. Please restart Patchbay.");
       } finally {
