@@ -39,6 +39,10 @@ pub async fn list_providers<R: Runtime>(app: &AppHandle<R>) -> Result<Vec<Provid
 
 pub async fn connect<R: Runtime>(app: &AppHandle<R>, provider_id: String) -> Result<()> {
     let url = connections::begin(&state(app), &provider_id).await?;
+    // The link the browser sends back needs its handler registered (done off the start-up path).
+    if let Some(registration) = app.try_state::<crate::deep_link::Registration>() {
+        registration.wait().await;
+    }
     if let Err(e) = tauri_plugin_opener::open_url(url.as_str(), None::<&str>) {
         tracing::warn!(provider = %provider_id, error = %e, "could not open the system browser");
         // The tile keeps "Copy link" so the user can paste it into a browser themselves.
