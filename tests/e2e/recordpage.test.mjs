@@ -129,7 +129,10 @@ test("Open in WhatConverts, by keyboard, hands exactly the lead's page to the sy
 
     // The button still works after that refusal: a second Enter opens the same page again.
     await waitFor("the button to be ready again", async () =>
-      app.session.execute("return !document.querySelector('[data-testid=\"detail-open-in-provider\"]').disabled;"),
+      // Busy is aria-disabled (a disabled button would drop the keyboard's focus in WebKit).
+      app.session.execute(
+        "const b = document.querySelector('[data-testid=\"detail-open-in-provider\"]'); return !b.disabled && b.getAttribute('aria-disabled') !== 'true';",
+      ),
     );
     assert.equal((await focused(app.session))[0], "detail-open-in-provider");
     await press(app.session, ENTER);
