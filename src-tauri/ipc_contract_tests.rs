@@ -341,15 +341,7 @@ impl Harness {
         let mut context = tauri::test::mock_context(tauri::test::noop_assets());
         // Its own config and data folders (inside the throwaway HOME), apart from other tests'.
         context.config_mut().identifier = "dev.patchbay.ipc-contract-test".into();
-        let mut app = crate::app_builder(tauri::test::mock_builder())
-            .build(context)
-            .expect("the app builds on the mock runtime");
-        // The setup hook runs when the event loop first turns.
-        #[allow(deprecated)]
-        app.run_iteration(|_, _| {});
-        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-            .build()
-            .expect("mock window");
+        let (app, webview) = crate::mock_app::start(tauri::test::mock_builder(), context);
         let contract = ipc::contract()
             .into_iter()
             .map(|c| {

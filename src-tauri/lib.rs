@@ -21,6 +21,8 @@ mod bindings;
 #[cfg(test)]
 mod ipc_contract_tests;
 #[cfg(test)]
+mod mock_app;
+#[cfg(test)]
 mod security_tests;
 #[cfg(test)]
 mod update_tests;
@@ -109,19 +111,12 @@ pub fn run() {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn setup_runs_on_the_mock_runtime_and_serves_the_five_tiles() {
-        let mut app = app_builder(tauri::test::mock_builder())
-            .build(tauri::test::mock_context(tauri::test::noop_assets()))
-            .expect("the app builds on the mock runtime");
-        // The setup hook runs when the event loop first turns; one turn is enough here.
-        #[allow(deprecated)]
-        app.run_iteration(|_, _| {});
-        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-            .build()
-            .expect("mock window");
+        let (_app, webview) = crate::mock_app::start(
+            tauri::test::mock_builder(),
+            tauri::test::mock_context(tauri::test::noop_assets()),
+        );
         let response = tauri::test::get_ipc_response(
             &webview,
             tauri::webview::InvokeRequest {

@@ -133,14 +133,7 @@ fn start(updater: Value, identifier: &str) -> App {
         .0
         .insert("updater".into(), updater);
     let builder = tauri::test::mock_builder().plugin(crate::updates::plugin());
-    let mut app = crate::app_builder(builder)
-        .build(context)
-        .expect("the app builds on the mock runtime");
-    #[allow(deprecated)]
-    app.run_iteration(|_, _| {});
-    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-        .build()
-        .expect("mock window");
+    let (app, webview) = crate::mock_app::start(builder, context);
     App { app, webview }
 }
 
