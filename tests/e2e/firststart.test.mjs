@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import { ROOT, SHOTS, launch, makeTestBrowserTheDefault, settingsFile } from "./app.mjs";
 import { ELEMENT, accounts, clickTestId, invoke, rowCount, waitForRecords } from "./flows.mjs";
 import { startSandbox } from "./sandbox.mjs";
-import { waitFor } from "./webdriver.mjs";
+import { KEYS, press, waitFor } from "./webdriver.mjs";
 
 const WC_KEY = { api_token: "wc-sandbox-token-1", api_secret: "wc-sandbox-secret-1" };
 const LEADS = 120;
@@ -58,16 +58,7 @@ const welcomeOpen = (session) =>
 const focusedTestId = (session) =>
   session.execute("const a = document.activeElement; return a ? (a.dataset.testid || a.getAttribute('aria-label') || a.tagName) : null;");
 
-/** Sends keys to whatever has focus (WebDriver's key actions), as a keyboard would. */
-async function press(session, ...keys) {
-  const actions = [];
-  for (const key of keys) actions.push({ type: "keyDown", value: key }, { type: "keyUp", value: key });
-  await session.cmd("POST", "/actions", { actions: [{ type: "key", id: "keyboard", actions }] });
-  await session.cmd("DELETE", "/actions");
-}
-const TAB = "\uE004";
-const ENTER = "\uE007";
-const ESCAPE = "\uE00C";
+const { TAB, ENTER, ESCAPE } = KEYS;
 
 async function shot(session, name) {
   const path = resolve(SHOTS, `${name}.png`);

@@ -13,7 +13,7 @@ import { join, resolve } from "node:path";
 import { ROOT, SHOTS, launch, makeTestBrowserTheDefault, settingsFile } from "./app.mjs";
 import { clickTestId, invoke, submitKeyForm, testBrowser, waitForRecords } from "./flows.mjs";
 import { startSandbox } from "./sandbox.mjs";
-import { waitFor } from "./webdriver.mjs";
+import { KEYS, press, waitFor } from "./webdriver.mjs";
 
 // The sandbox's fixed WhatConverts key (crates/patchbay-sandbox/README.md, "API keys").
 const KEY = { api_token: "wc-sandbox-token-1", api_secret: "wc-sandbox-secret-1" };
@@ -57,15 +57,7 @@ after(async () => {
   await sandbox?.stop();
 });
 
-/** Sends keys to whatever has focus (WebDriver's key actions), as a keyboard would. */
-async function press(session, ...keys) {
-  const actions = [];
-  for (const key of keys) actions.push({ type: "keyDown", value: key }, { type: "keyUp", value: key });
-  await session.cmd("POST", "/actions", { actions: [{ type: "key", id: "keyboard", actions }] });
-  await session.cmd("DELETE", "/actions");
-}
-const TAB = "\uE004";
-const ENTER = "\uE007";
+const { TAB, ENTER } = KEYS;
 
 /** The element that has focus: its test id (or tag), text and whether it is hidden. */
 const focused = (session) =>

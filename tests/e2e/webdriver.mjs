@@ -21,6 +21,17 @@ export async function freePort() {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** WebDriver's key codes for the keys the keyboard tests press. */
+export const KEYS = { TAB: "\uE004", ENTER: "\uE007", ESCAPE: "\uE00C" };
+
+/** Sends keys to whatever has focus (WebDriver's key actions), as a keyboard would. */
+export async function press(session, ...keys) {
+  const actions = [];
+  for (const key of keys) actions.push({ type: "keyDown", value: key }, { type: "keyUp", value: key });
+  await session.cmd("POST", "/actions", { actions: [{ type: "key", id: "keyboard", actions }] });
+  await session.cmd("DELETE", "/actions");
+}
+
 /** Polls `fn` until it returns a truthy value or the deadline passes. The deadline only fails
  * a test (it never decides a pass): it is generous, because a 2-core machine busy with a
  * build can take many seconds to start WebKit or answer a page. */
