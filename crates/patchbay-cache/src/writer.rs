@@ -95,9 +95,14 @@ pub struct PageStats {
 }
 
 pub(crate) fn now_rfc3339() -> String {
-    OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .unwrap_or_else(|_| OffsetDateTime::now_utc())
+    rfc3339_seconds(OffsetDateTime::now_utc())
+}
+
+/// `t` in UTC as RFC 3339, whole seconds.
+fn rfc3339_seconds(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    t.replace_nanosecond(0)
+        .unwrap_or(t)
         .format(&Rfc3339)
         .unwrap_or_default()
 }
@@ -611,8 +616,16 @@ impl SyncWriter<'_> {
     }
 
     /// Ends the sync. Full mode deletes the rows no page of this sync (across resumed attempts)
-    /// contained; both modes mark the resource complete and set `last_synced`.
+    /// contained; both modes mark the resource complete and set `last_synced`. A full pass is
+    /// dated now; see [`SyncWriter::finish_as_of`].
     pub fn finish(self) -> Result<SyncStats, CacheError> {
+        self.finish_as_of(OffsetDateTime::now_utc())
+    }
+
+    /// Like [`SyncWriter::finish`], dating a full pass `as_of`: the present its sync planned
+    /// with. The next plan measures the pass's age from its own present, so both ends of the
+    /// comparison come from one clock (a test's simulated one included).
+    pub fn finish_as_of(self, as_of: OffsetDateTime) -> Result<SyncStats, CacheError> {
         let rec = record_table(self.resource_id);
         let fts = fts_table(self.resource_id);
         let mut conn = self.cache.writer();
@@ -666,14 +679,21 @@ impl SyncWriter<'_> {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         let now = now_rfc3339();
+        let full_at = rfc3339_seconds(as_of);
         // The watermark the stored pages reached becomes the resource's only now: an
         // interrupted sync resumes with its own, and the next pass starts from a finished one.
         tx.execute(
             "UPDATE resources SET row_count = ?1, complete = 1, last_synced = ?2,
                  watermark = coalesce((SELECT watermark FROM sync_state WHERE resource_id = ?3), watermark),
-                 last_full = CASE WHEN ?4 THEN ?2 ELSE last_full END
+                 last_full = CASE WHEN ?4 THEN ?5 ELSE last_full END
              WHERE id = ?3",
-            params![total, now, self.resource_id, self.mode == SyncMode::Full],
+            params![
+                total,
+                now,
+                self.resource_id,
+                self.mode == SyncMode::Full,
+                full_at
+            ],
         )?;
         tx.execute(
             "UPDATE sync_state SET in_progress = 0, page_cursor = NULL WHERE resource_id = ?1",
@@ -776,5 +796,31 @@ mod tests {
         assert_eq!(marks.watermark.as_deref(), Some("w2"));
         assert_eq!(marks.last_full, Some(full_at));
         assert_eq!(cache.sync_marks(P, A, "other").unwrap(), Default::default());
+    }
+
+    #[test]
+    fn a_full_pass_is_dated_by_the_present_its_sync_planned_with() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(&dir.path().join("c.sqlite3")).unwrap();
+        // A present behind the wall clock (a simulated one, or a sync that started long ago)
+        // and given with an offset: stored in UTC, whole seconds.
+        let as_of = time::macros::datetime!(2020-03-04 07:08:09.75 +02:00);
+        let mut w = cache.begin_sync(P, A, R, &cols(), SyncMode::Full).unwrap();
+        w.write_page_marked(&rows(&[("1", "Ann")]), Some("c"), None)
+            .unwrap();
+        w.finish_as_of(as_of).unwrap();
+        let marks = cache.sync_marks(P, A, R).unwrap();
+        assert_eq!(marks.last_full.as_deref(), Some("2020-03-04T05:08:09Z"));
+
+        // An incremental pass dates nothing.
+        let mut w = cache
+            .begin_sync(P, A, R, &cols(), SyncMode::Incremental)
+            .unwrap();
+        w.write_page_marked(&rows(&[("2", "Bo")]), Some("c"), None)
+            .unwrap();
+        w.finish_as_of(time::macros::datetime!(2021-01-01 00:00 UTC))
+            .unwrap();
+        let marks = cache.sync_marks(P, A, R).unwrap();
+        assert_eq!(marks.last_full.as_deref(), Some("2020-03-04T05:08:09Z"));
     }
 }

@@ -118,7 +118,7 @@ pub async fn run_at(
         let (cache, target, columns) = (cache.clone(), target.clone(), columns(&resource));
         let mode = planned.kind.mode();
         tokio::task::spawn_blocking(move || {
-            store::write_all(cache, target, columns, mode, rx, stored_tx)
+            store::write_all(cache, target, columns, mode, now, rx, stored_tx)
         })
     };
 

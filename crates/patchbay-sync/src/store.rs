@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use patchbay_cache::{Cache, CacheError, ColumnSpec, SyncMode, SyncStats};
 use patchbay_core::views::SyncProgress;
+use time::OffsetDateTime;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::SyncTarget;
@@ -25,12 +26,14 @@ pub(crate) enum ToWriter {
 }
 
 /// Stores pages until `Finish` (answers the sync's stats) or until the fetching side hangs up
-/// without it (a failed sync: the pages stored stay, nothing is deleted; answers `None`).
+/// without it (a failed sync: the pages stored stay, nothing is deleted; answers `None`). A full
+/// pass is dated `as_of`, the present the sync planned with.
 pub(crate) fn write_all(
     cache: Arc<Cache>,
     target: SyncTarget,
     columns: Vec<ColumnSpec>,
     mode: SyncMode,
+    as_of: OffsetDateTime,
     pages: Receiver<ToWriter>,
     stored: UnboundedSender<SyncProgress>,
 ) -> Result<Option<SyncStats>, CacheError> {
@@ -54,7 +57,7 @@ pub(crate) fn write_all(
                 let _ = stored.send(progress);
             }
             ToWriter::Finish(progress) => {
-                let stats = w.finish()?;
+                let stats = w.finish_as_of(as_of)?;
                 let _ = stored.send(progress);
                 return Ok(Some(stats));
             }
