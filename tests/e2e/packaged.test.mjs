@@ -114,7 +114,10 @@ test("gio open: a cold start receives its link, the running instance receives th
       throw new Error(`${e.message}\n${log()}`);
     });
     assert.equal(count("Patchbay set up"), 1, "one app started");
-    assert.equal(count("the installed package's desktop entry handles dev.patchbay: links"), 1);
+    // The handler check runs off the main thread after set-up, so it may log after the link.
+    await waitFor("the app to find the package's entry as the handler", () => count("the installed package's desktop entry handles dev.patchbay: links") === 1, { timeoutMs: 30000 }).catch((e) => {
+      throw new Error(`${e.message}\n${log()}`);
+    });
 
     gioOpen(link());
     await waitFor("the running app to handle the next link", () => count("deep link handled") === 2, { timeoutMs: 30000 }).catch((e) => {
