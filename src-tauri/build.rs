@@ -14,8 +14,13 @@ macro_rules! command_names {
     };
 }
 
+// `pack_relative_relocations()`: shared with the empty window bench/run.sh compares against.
+include!("build_relocations.rs");
+
 fn main() {
     println!("cargo:rerun-if-changed=src-tauri/ipc_table.rs");
+    println!("cargo:rerun-if-changed=src-tauri/build_relocations.rs");
+    pack_relative_relocations();
     // List the app's own commands so the ACL can grant exactly the ones the window uses
     // (capabilities/main.json); anything not granted there is refused at the IPC boundary.
     let commands: &[&str] = ipc_table!(command_names);

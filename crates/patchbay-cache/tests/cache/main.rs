@@ -9,6 +9,7 @@ mod people;
 mod query;
 mod saved_views;
 mod secrets;
+mod sqlite_build;
 mod sync;
 
 use patchbay_cache::{Cache, ColumnKind, ColumnSpec, Query, SyncMode};
