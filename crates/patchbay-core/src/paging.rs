@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::{Deserialize, Serialize};
 
 use futures::StreamExt;
+use reqwest::header::HeaderMap;
 use serde_json::Value;
 use url::Url;
 
@@ -528,28 +529,64 @@ async fn fetch_pages_into(
                 (Some(sp), Some(sz)) => vec![(sp.as_str(), sz.to_string())],
                 _ => vec![],
             };
-            let mut cursor: Option<String> = match start {
-                Start::Cursor(c) => Some(c.clone()),
-                _ => None,
+            let page_url = |cursor: Option<&str>| {
+                let mut params = size.clone();
+                if let Some(c) = cursor {
+                    params.push((cursor_param.as_str(), c.to_string()));
+                }
+                with_params(base, &params)
             };
+            let get_bytes = |url: Url| async move {
+                p.requests.fetch_add(1, Ordering::Relaxed);
+                conn.get_bytes(&url).await
+            };
+            let mut url = page_url(match start {
+                Start::Cursor(c) => Some(c.as_str()),
+                _ => None,
+            });
+            let mut arrived = get_bytes(url.clone()).await?;
             let mut seen = HashSet::new();
             let mut out = Vec::new();
             loop {
-                let mut params = size.clone();
-                if let Some(c) = &cursor {
-                    params.push((cursor_param.as_str(), c.clone()));
-                }
-                let mut resp = get(with_params(base, &params)).await?;
-                let page = items(&mut resp.body, &resource.items)?;
-                let next = next_from_header(&resp, header);
+                let next = next_from_header(&arrived.headers, header)?;
+                let next_url = next.as_deref().map(|n| page_url(Some(n)));
+                // The cursor is in the header, so the next page is asked for before this one
+                // is parsed and handed over: the provider serves it meanwhile.
+                let ahead = async {
+                    match &next_url {
+                        Some(u) => Some(get_bytes(u.clone()).await),
+                        None => None,
+                    }
+                };
+                let this = async { page_items(&arrived.body, &resource.items) };
+                let (ahead, this) = futures::future::join(ahead, this).await;
+                let page = match this {
+                    Ok(page) => page,
+                    Err(PageBody::Malformed) => {
+                        // Not JSON: this page is asked for again the way every other call
+                        // is (a malformed body is retried, then fails), and what was asked
+                        // ahead is dropped, as the new answer may name another next page.
+                        let again = get(url.clone()).await?;
+                        arrived = ApiResponse {
+                            body: serde_json::to_vec(&again.body)
+                                .map_err(|e| ApiError::Decode(e.to_string()))?,
+                            headers: again.headers,
+                        };
+                        continue;
+                    }
+                    Err(PageBody::Unusable(e)) => return Err(e),
+                };
                 if next.as_ref().is_some_and(|n| !seen.insert(n.clone())) {
                     return Err(ApiError::Decode("the next-page cursor repeats".into()));
                 }
                 p.add(&page, &cursor_position(&next))?;
                 out.extend(kept(page));
-                match next {
-                    Some(n) => cursor = Some(n),
-                    None => break,
+                match (ahead, next_url) {
+                    (Some(following), Some(next_url)) => {
+                        arrived = following?;
+                        url = next_url;
+                    }
+                    _ => break,
                 }
             }
             Ok(out)
@@ -609,12 +646,53 @@ fn cursor_position(next: &Option<String>) -> PagePosition {
     }
 }
 
-fn next_from_header(resp: &ApiResponse, header: &str) -> Option<String> {
-    resp.headers
-        .get(header)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
+/// The longest next-page cursor taken from a header: cursors are ids and opaque tokens of a
+/// few dozen characters; a longer one is not a cursor.
+const MAX_CURSOR_LEN: usize = 2048;
+
+/// The next page's cursor from a `cursor_header` page: `None` on the last page (no header, or
+/// an empty one). A header that cannot be a cursor (two of them, characters outside visible
+/// ASCII, longer than [`MAX_CURSOR_LEN`]) is refused rather than read as the end, which would
+/// store the list as complete without its remaining pages.
+fn next_from_header(headers: &HeaderMap, header: &str) -> Result<Option<String>, ApiError> {
+    let mut values = headers.get_all(header).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(ApiError::Decode(format!(
+            "the page names its next page twice ({header})"
+        )));
+    }
+    let text = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|t| t.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| {
+            ApiError::Decode(format!("the next-page cursor ({header}) is not plain text"))
+        })?;
+    if text.len() > MAX_CURSOR_LEN {
+        return Err(ApiError::Decode(format!(
+            "the next-page cursor ({header}) is longer than {MAX_CURSOR_LEN} characters"
+        )));
+    }
+    Ok(Some(text.to_string()).filter(|t| !t.is_empty()))
+}
+
+/// Why a page's bytes gave no records.
+#[derive(Debug)]
+enum PageBody {
+    /// Not JSON: worth asking again.
+    Malformed,
+    /// JSON without the list where the definition says: asking again brings the same.
+    Unusable(ApiError),
+}
+
+/// Parses a page's bytes and takes its records out.
+fn page_items(bytes: &[u8], pointer: &str) -> Result<Vec<Value>, PageBody> {
+    let mut body: Value = serde_json::from_slice(bytes).map_err(|_| PageBody::Malformed)?;
+    items(&mut body, pointer).map_err(PageBody::Unusable)
 }
 
 /// The first key not yet reported, given the keys in order and those reported: every key
@@ -745,6 +823,72 @@ impl Pages<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn headers(values: &[&[u8]]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append(
+                "pagination-next",
+                reqwest::header::HeaderValue::from_bytes(v).unwrap(),
+            );
+        }
+        h
+    }
+
+    fn next(values: &[&[u8]]) -> Result<Option<String>, crate::ErrorCode> {
+        next_from_header(&headers(values), "Pagination-Next").map_err(|e| e.code())
+    }
+
+    #[test]
+    fn the_cursor_is_read_from_the_pages_header() {
+        assert_eq!(next(&[b"20000100"]), Ok(Some("20000100".into())));
+        assert_eq!(
+            next(&[b" eyJpZCI6MTAwfQ== "]),
+            Ok(Some("eyJpZCI6MTAwfQ==".into()))
+        );
+        assert_eq!(next(&[]), Ok(None), "no header: the last page");
+        assert_eq!(next(&[b""]), Ok(None), "an empty header: the last page");
+    }
+
+    #[test]
+    fn a_malformed_next_page_header_is_refused_not_read_as_the_end() {
+        let long = vec![b'a'; MAX_CURSOR_LEN + 1];
+        for bad in [
+            vec![&b"caf\xc3\xa9"[..]],
+            vec![&b"a b"[..]],
+            vec![&b"a\tb"[..]],
+            vec![&b"1"[..], &b"2"[..]],
+            vec![&long[..]],
+        ] {
+            assert_eq!(next(&bad), Err(crate::ErrorCode::ApiDecode), "{bad:?}");
+        }
+        assert_eq!(
+            next(&[&long[..MAX_CURSOR_LEN]]).map(|c| c.map(|c| c.len())),
+            Ok(Some(MAX_CURSOR_LEN))
+        );
+    }
+
+    #[test]
+    fn a_pages_bytes_give_its_records_or_say_why_not() {
+        let page = page_items(br#"{"data":[{"id":1},{"id":2}]}"#, "/data").unwrap();
+        assert_eq!(
+            page,
+            vec![serde_json::json!({"id":1}), serde_json::json!({"id":2})]
+        );
+        assert_eq!(page_items(b"[{\"id\":3}]", "").unwrap().len(), 1);
+        assert!(matches!(
+            page_items(b"[{\"id\":", ""),
+            Err(PageBody::Malformed)
+        ));
+        assert!(matches!(
+            page_items(b"<html>busy</html>", ""),
+            Err(PageBody::Malformed)
+        ));
+        assert!(matches!(
+            page_items(br#"{"data":{}}"#, "/data"),
+            Err(PageBody::Unusable(ApiError::Decode(_)))
+        ));
+    }
 
     #[test]
     fn the_frontier_stops_at_the_first_gap() {
