@@ -47,7 +47,8 @@ pub enum PagePosition {
 
 /// One page as it arrives.
 pub struct PageEvent<'a> {
-    pub records: &'a [Record],
+    /// The page's records, handed over: a caller that stores them takes them without a copy.
+    pub records: Vec<Record>,
     /// Records reported so far (those skipped by a resumed read included when known).
     pub fetched: usize,
     /// Records the provider counts in the whole list, when it says.
@@ -117,6 +118,8 @@ struct Progress<'a> {
     /// list that lost records while it was paged.
     distinct: parking_lot::Mutex<(HashSet<String>, usize)>,
     id_pointer: &'a str,
+    /// Whether the read keeps a copy of each page for its caller, besides handing it over.
+    keep: Keep,
     f: &'a PageFn<'a>,
 }
 
@@ -157,8 +160,9 @@ impl Progress<'_> {
     }
 
     /// Reports one page, unless it takes the read past the limits (a list without a total,
-    /// or one that sends more than it said): then nothing of it is reported.
-    fn add(&self, page: &[Record], position: &PagePosition) -> Result<(), ApiError> {
+    /// or one that sends more than it said): then nothing of it is reported. Answers the copy
+    /// the read keeps (empty unless it keeps its records).
+    fn add(&self, page: Vec<Record>, position: &PagePosition) -> Result<Vec<Record>, ApiError> {
         let pages = self.pages.fetch_add(1, Ordering::SeqCst).saturating_add(1);
         if pages > self.limits.max_pages {
             return Err(ApiError::TooLarge {
@@ -171,7 +175,7 @@ impl Progress<'_> {
         self.check_records(so_far.saturating_add(page.len() as u64), false)?;
         {
             let mut distinct = self.distinct.lock();
-            for r in page {
+            for r in &page {
                 match r.pointer(self.id_pointer) {
                     Some(id) if !id.is_null() => {
                         distinct.0.insert(id.to_string());
@@ -186,13 +190,17 @@ impl Progress<'_> {
             .fetch_add(n, std::sync::atomic::Ordering::SeqCst)
             + n;
         let total = *self.total.lock();
+        let kept = match self.keep {
+            Keep::All => page.clone(),
+            Keep::None => Vec::new(),
+        };
         (self.f)(PageEvent {
             records: page,
             fetched,
             total,
             position,
         });
-        Ok(())
+        Ok(kept)
     }
 }
 
@@ -203,7 +211,7 @@ pub async fn fetch_all(
     resource: &ResourceDef,
     progress: &ProgressFn<'_>,
 ) -> Result<Vec<Record>, ApiError> {
-    let on_page = |e: PageEvent<'_>| progress(e.records, e.fetched, e.total);
+    let on_page = |e: PageEvent<'_>| progress(&e.records, e.fetched, e.total);
     let (records, _) = fetch_pages(conn, base, resource, None, &on_page, Keep::All).await?;
     Ok(dedupe(records, &resource.id_pointer))
 }
@@ -217,7 +225,7 @@ pub async fn stream_all(
     resource: &ResourceDef,
     progress: &ProgressFn<'_>,
 ) -> Result<usize, ApiError> {
-    let on_page = |e: PageEvent<'_>| progress(e.records, e.fetched, e.total);
+    let on_page = |e: PageEvent<'_>| progress(&e.records, e.fetched, e.total);
     let (_, streamed) = fetch_pages(conn, base, resource, None, &on_page, Keep::None).await?;
     Ok(streamed.records)
 }
@@ -342,9 +350,10 @@ async fn fetch_pages(
         total: parking_lot::Mutex::new(None),
         distinct: parking_lot::Mutex::new((HashSet::new(), 0)),
         id_pointer: &resource.id_pointer,
+        keep,
         f: progress,
     };
-    let records = fetch_pages_into(conn, base, resource, &start, &p, keep).await?;
+    let records = fetch_pages_into(conn, base, resource, &start, &p).await?;
     // A page that shifted while the list was read (an item deleted above it) skips a record
     // no later page returns: finishing would report the list complete without it. A resumed
     // read is held to what it had left to read; when that is unknown it cannot be checked.
@@ -370,10 +379,7 @@ async fn fetch_pages_into(
     resource: &ResourceDef,
     start: &Start,
     p: &Progress<'_>,
-    keep: Keep,
 ) -> Result<Vec<Record>, ApiError> {
-    // `out` only grows when the caller keeps the records.
-    let kept = |page: Vec<Record>| if keep == Keep::All { page } else { Vec::new() };
     let concurrency = conn.def().rate_limit.concurrency.max(1);
     let get = |url: Url| async move {
         p.requests.fetch_add(1, Ordering::Relaxed);
@@ -437,7 +443,7 @@ async fn fetch_pages_into(
                         }
                     };
                     let rest = (from.saturating_add(1)..end).collect();
-                    let pages = Pages { resource, p, keep };
+                    let pages = Pages { resource, p };
                     pages
                         .first_then_concurrently(
                             first_items,
@@ -452,7 +458,7 @@ async fn fetch_pages_into(
                     // Without a total, a full page means another may follow.
                     let full = |len: usize| len > 0 && size.is_none_or(|(_, sz)| len as u64 >= sz);
                     let at = |next| PagePosition::Page { next };
-                    let pages = Pages { resource, p, keep };
+                    let pages = Pages { resource, p };
                     pages
                         .one_after_another(first_items, from, 1, full, at, |n| get(page_url(n)))
                         .await
@@ -496,7 +502,7 @@ async fn fetch_pages_into(
                         .map_while(|i| i.checked_mul(*page_size)?.checked_add(from))
                         .take_while(|o| *o < total)
                         .collect();
-                    let pages = Pages { resource, p, keep };
+                    let pages = Pages { resource, p };
                     pages
                         .first_then_concurrently(
                             first_items,
@@ -510,7 +516,7 @@ async fn fetch_pages_into(
                 None => {
                     let full = |len: usize| len as u64 >= *page_size;
                     let at = |next| PagePosition::Offset { next };
-                    let pages = Pages { resource, p, keep };
+                    let pages = Pages { resource, p };
                     pages
                         .one_after_another(first_items, from, *page_size, full, at, |o| {
                             get(page_url(o))
@@ -579,8 +585,8 @@ async fn fetch_pages_into(
                 if next.as_ref().is_some_and(|n| !seen.insert(n.clone())) {
                     return Err(ApiError::Decode("the next-page cursor repeats".into()));
                 }
-                p.add(&page, &cursor_position(&next))?;
-                out.extend(kept(page));
+                // `out` only grows when the caller keeps the records.
+                out.extend(p.add(page, &cursor_position(&next))?);
                 match (ahead, next_url) {
                     (Some(following), Some(next_url)) => {
                         arrived = following?;
@@ -627,8 +633,7 @@ async fn fetch_pages_into(
                 if n.as_ref().is_some_and(|n| !seen.insert(n.clone())) {
                     return Err(ApiError::Decode("the next-page cursor repeats".into()));
                 }
-                p.add(&page, &cursor_position(&n))?;
-                out.extend(kept(page));
+                out.extend(p.add(page, &cursor_position(&n))?);
                 match n {
                     Some(n) => cursor = Some(n),
                     None => break,
@@ -732,7 +737,6 @@ impl Frontier {
 struct Pages<'a, 'p> {
     resource: &'a ResourceDef,
     p: &'a Progress<'p>,
-    keep: Keep,
 }
 
 impl Pages<'_, '_> {
@@ -753,12 +757,7 @@ impl Pages<'_, '_> {
         Fut: std::future::Future<Output = Result<ApiResponse, ApiError>>,
     {
         let after_first = rest.first().map_or(PagePosition::End, |&k| at(k));
-        self.p.add(&first, &after_first)?;
-        let mut out = if self.keep == Keep::All {
-            first
-        } else {
-            Vec::new()
-        };
+        let mut out = self.p.add(first, &after_first)?;
         let mut pages: BTreeMap<u64, Vec<Value>> = BTreeMap::new();
         let mut frontier = Frontier::new(rest.clone());
         let mut stream = futures::stream::iter(rest)
@@ -773,9 +772,9 @@ impl Pages<'_, '_> {
                 Some(next) => at(next),
                 None => PagePosition::End,
             };
-            self.p.add(&page, &position)?;
-            if self.keep == Keep::All {
-                pages.insert(k, page);
+            let kept = self.p.add(page, &position)?;
+            if self.p.keep == Keep::All {
+                pages.insert(k, kept);
             }
         }
         out.extend(pages.into_values().flatten());
@@ -807,10 +806,7 @@ impl Pages<'_, '_> {
             } else {
                 None
             };
-            self.p.add(&page, &next.map_or(PagePosition::End, &at))?;
-            if self.keep == Keep::All {
-                out.extend(page);
-            }
+            out.extend(self.p.add(page, &next.map_or(PagePosition::End, &at))?);
             let Some(next) = next else {
                 return Ok(out);
             };
