@@ -198,7 +198,7 @@ async fn sync(sandbox: &str, provider: &str, resource: &str, shipped: bool) -> R
         namespace: format!("dev.patchbay.bench.{}", std::process::id()),
         ..CoreConfig::default()
     };
-    let core = Patchbay::new(defs, Arc::new(MemoryVault::new()), config);
+    let core = Arc::new(Patchbay::new(defs, Arc::new(MemoryVault::new()), config));
 
     // The sandbox must run with --auto-approve (it approves at once).
     let account = inprocess::connect(&core, provider).await?;
@@ -216,9 +216,17 @@ async fn sync(sandbox: &str, provider: &str, resource: &str, shipped: bool) -> R
     let sandbox_cpu = || sandbox_pid.and_then(cpu::of_process);
     let (cpu_start, sandbox_start) = (cpu::process_time(), sandbox_cpu());
     let start = Instant::now();
-    let records = core
-        .sync_stream(provider, &account, resource, |_, _| {})
-        .await?;
+    // On a worker of the runtime, as the app runs it (a Tauri command's future is spawned on
+    // the async runtime): `block_on`'s own thread is no worker, so every wake-up between it
+    // and the HTTP connection's task would cross threads, which the app does not pay.
+    let records = {
+        let (core, provider, resource) = (core.clone(), provider.to_string(), resource.to_string());
+        tokio::spawn(async move {
+            core.sync_stream(&provider, &account, &resource, |_, _| {})
+                .await
+        })
+        .await??
+    };
     let seconds = start.elapsed().as_secs_f64();
     let client_cpu_s = cpu::process_time().saturating_sub(cpu_start).as_secs_f64();
     let sandbox_cpu_s = match (sandbox_start, sandbox_cpu()) {

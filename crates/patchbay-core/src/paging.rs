@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::{Deserialize, Serialize};
 
 use futures::StreamExt;
+use reqwest::header::HeaderMap;
 use serde_json::Value;
 use url::Url;
 
@@ -46,7 +47,8 @@ pub enum PagePosition {
 
 /// One page as it arrives.
 pub struct PageEvent<'a> {
-    pub records: &'a [Record],
+    /// The page's records, handed over: a caller that stores them takes them without a copy.
+    pub records: Vec<Record>,
     /// Records reported so far (those skipped by a resumed read included when known).
     pub fetched: usize,
     /// Records the provider counts in the whole list, when it says.
@@ -116,6 +118,8 @@ struct Progress<'a> {
     /// list that lost records while it was paged.
     distinct: parking_lot::Mutex<(HashSet<String>, usize)>,
     id_pointer: &'a str,
+    /// Whether the read keeps a copy of each page for its caller, besides handing it over.
+    keep: Keep,
     f: &'a PageFn<'a>,
 }
 
@@ -156,8 +160,9 @@ impl Progress<'_> {
     }
 
     /// Reports one page, unless it takes the read past the limits (a list without a total,
-    /// or one that sends more than it said): then nothing of it is reported.
-    fn add(&self, page: &[Record], position: &PagePosition) -> Result<(), ApiError> {
+    /// or one that sends more than it said): then nothing of it is reported. Answers the copy
+    /// the read keeps (empty unless it keeps its records).
+    fn add(&self, page: Vec<Record>, position: &PagePosition) -> Result<Vec<Record>, ApiError> {
         let pages = self.pages.fetch_add(1, Ordering::SeqCst).saturating_add(1);
         if pages > self.limits.max_pages {
             return Err(ApiError::TooLarge {
@@ -170,7 +175,7 @@ impl Progress<'_> {
         self.check_records(so_far.saturating_add(page.len() as u64), false)?;
         {
             let mut distinct = self.distinct.lock();
-            for r in page {
+            for r in &page {
                 match r.pointer(self.id_pointer) {
                     Some(id) if !id.is_null() => {
                         distinct.0.insert(id.to_string());
@@ -185,13 +190,17 @@ impl Progress<'_> {
             .fetch_add(n, std::sync::atomic::Ordering::SeqCst)
             + n;
         let total = *self.total.lock();
+        let kept = match self.keep {
+            Keep::All => page.clone(),
+            Keep::None => Vec::new(),
+        };
         (self.f)(PageEvent {
             records: page,
             fetched,
             total,
             position,
         });
-        Ok(())
+        Ok(kept)
     }
 }
 
@@ -202,7 +211,7 @@ pub async fn fetch_all(
     resource: &ResourceDef,
     progress: &ProgressFn<'_>,
 ) -> Result<Vec<Record>, ApiError> {
-    let on_page = |e: PageEvent<'_>| progress(e.records, e.fetched, e.total);
+    let on_page = |e: PageEvent<'_>| progress(&e.records, e.fetched, e.total);
     let (records, _) = fetch_pages(conn, base, resource, None, &on_page, Keep::All).await?;
     Ok(dedupe(records, &resource.id_pointer))
 }
@@ -216,7 +225,7 @@ pub async fn stream_all(
     resource: &ResourceDef,
     progress: &ProgressFn<'_>,
 ) -> Result<usize, ApiError> {
-    let on_page = |e: PageEvent<'_>| progress(e.records, e.fetched, e.total);
+    let on_page = |e: PageEvent<'_>| progress(&e.records, e.fetched, e.total);
     let (_, streamed) = fetch_pages(conn, base, resource, None, &on_page, Keep::None).await?;
     Ok(streamed.records)
 }
@@ -341,9 +350,10 @@ async fn fetch_pages(
         total: parking_lot::Mutex::new(None),
         distinct: parking_lot::Mutex::new((HashSet::new(), 0)),
         id_pointer: &resource.id_pointer,
+        keep,
         f: progress,
     };
-    let records = fetch_pages_into(conn, base, resource, &start, &p, keep).await?;
+    let records = fetch_pages_into(conn, base, resource, &start, &p).await?;
     // A page that shifted while the list was read (an item deleted above it) skips a record
     // no later page returns: finishing would report the list complete without it. A resumed
     // read is held to what it had left to read; when that is unknown it cannot be checked.
@@ -369,10 +379,7 @@ async fn fetch_pages_into(
     resource: &ResourceDef,
     start: &Start,
     p: &Progress<'_>,
-    keep: Keep,
 ) -> Result<Vec<Record>, ApiError> {
-    // `out` only grows when the caller keeps the records.
-    let kept = |page: Vec<Record>| if keep == Keep::All { page } else { Vec::new() };
     let concurrency = conn.def().rate_limit.concurrency.max(1);
     let get = |url: Url| async move {
         p.requests.fetch_add(1, Ordering::Relaxed);
@@ -436,7 +443,7 @@ async fn fetch_pages_into(
                         }
                     };
                     let rest = (from.saturating_add(1)..end).collect();
-                    let pages = Pages { resource, p, keep };
+                    let pages = Pages { resource, p };
                     pages
                         .first_then_concurrently(
                             first_items,
@@ -451,7 +458,7 @@ async fn fetch_pages_into(
                     // Without a total, a full page means another may follow.
                     let full = |len: usize| len > 0 && size.is_none_or(|(_, sz)| len as u64 >= sz);
                     let at = |next| PagePosition::Page { next };
-                    let pages = Pages { resource, p, keep };
+                    let pages = Pages { resource, p };
                     pages
                         .one_after_another(first_items, from, 1, full, at, |n| get(page_url(n)))
                         .await
@@ -495,7 +502,7 @@ async fn fetch_pages_into(
                         .map_while(|i| i.checked_mul(*page_size)?.checked_add(from))
                         .take_while(|o| *o < total)
                         .collect();
-                    let pages = Pages { resource, p, keep };
+                    let pages = Pages { resource, p };
                     pages
                         .first_then_concurrently(
                             first_items,
@@ -509,7 +516,7 @@ async fn fetch_pages_into(
                 None => {
                     let full = |len: usize| len as u64 >= *page_size;
                     let at = |next| PagePosition::Offset { next };
-                    let pages = Pages { resource, p, keep };
+                    let pages = Pages { resource, p };
                     pages
                         .one_after_another(first_items, from, *page_size, full, at, |o| {
                             get(page_url(o))
@@ -528,28 +535,64 @@ async fn fetch_pages_into(
                 (Some(sp), Some(sz)) => vec![(sp.as_str(), sz.to_string())],
                 _ => vec![],
             };
-            let mut cursor: Option<String> = match start {
-                Start::Cursor(c) => Some(c.clone()),
-                _ => None,
+            let page_url = |cursor: Option<&str>| {
+                let mut params = size.clone();
+                if let Some(c) = cursor {
+                    params.push((cursor_param.as_str(), c.to_string()));
+                }
+                with_params(base, &params)
             };
+            let get_bytes = |url: Url| async move {
+                p.requests.fetch_add(1, Ordering::Relaxed);
+                conn.get_bytes(&url).await
+            };
+            let mut url = page_url(match start {
+                Start::Cursor(c) => Some(c.as_str()),
+                _ => None,
+            });
+            let mut arrived = get_bytes(url.clone()).await?;
             let mut seen = HashSet::new();
             let mut out = Vec::new();
             loop {
-                let mut params = size.clone();
-                if let Some(c) = &cursor {
-                    params.push((cursor_param.as_str(), c.clone()));
-                }
-                let mut resp = get(with_params(base, &params)).await?;
-                let page = items(&mut resp.body, &resource.items)?;
-                let next = next_from_header(&resp, header);
+                let next = next_from_header(&arrived.headers, header)?;
+                let next_url = next.as_deref().map(|n| page_url(Some(n)));
+                // The cursor is in the header, so the next page is asked for before this one
+                // is parsed and handed over: the provider serves it meanwhile.
+                let ahead = async {
+                    match &next_url {
+                        Some(u) => Some(get_bytes(u.clone()).await),
+                        None => None,
+                    }
+                };
+                let this = async { page_items(&arrived.body, &resource.items) };
+                let (ahead, this) = futures::future::join(ahead, this).await;
+                let page = match this {
+                    Ok(page) => page,
+                    Err(PageBody::Malformed) => {
+                        // Not JSON: this page is asked for again the way every other call
+                        // is (a malformed body is retried, then fails), and what was asked
+                        // ahead is dropped, as the new answer may name another next page.
+                        let again = get(url.clone()).await?;
+                        arrived = ApiResponse {
+                            body: serde_json::to_vec(&again.body)
+                                .map_err(|e| ApiError::Decode(e.to_string()))?,
+                            headers: again.headers,
+                        };
+                        continue;
+                    }
+                    Err(PageBody::Unusable(e)) => return Err(e),
+                };
                 if next.as_ref().is_some_and(|n| !seen.insert(n.clone())) {
                     return Err(ApiError::Decode("the next-page cursor repeats".into()));
                 }
-                p.add(&page, &cursor_position(&next))?;
-                out.extend(kept(page));
-                match next {
-                    Some(n) => cursor = Some(n),
-                    None => break,
+                // `out` only grows when the caller keeps the records.
+                out.extend(p.add(page, &cursor_position(&next))?);
+                match (ahead, next_url) {
+                    (Some(following), Some(next_url)) => {
+                        arrived = following?;
+                        url = next_url;
+                    }
+                    _ => break,
                 }
             }
             Ok(out)
@@ -590,8 +633,7 @@ async fn fetch_pages_into(
                 if n.as_ref().is_some_and(|n| !seen.insert(n.clone())) {
                     return Err(ApiError::Decode("the next-page cursor repeats".into()));
                 }
-                p.add(&page, &cursor_position(&n))?;
-                out.extend(kept(page));
+                out.extend(p.add(page, &cursor_position(&n))?);
                 match n {
                     Some(n) => cursor = Some(n),
                     None => break,
@@ -609,12 +651,53 @@ fn cursor_position(next: &Option<String>) -> PagePosition {
     }
 }
 
-fn next_from_header(resp: &ApiResponse, header: &str) -> Option<String> {
-    resp.headers
-        .get(header)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
+/// The longest next-page cursor taken from a header: cursors are ids and opaque tokens of a
+/// few dozen characters; a longer one is not a cursor.
+const MAX_CURSOR_LEN: usize = 2048;
+
+/// The next page's cursor from a `cursor_header` page: `None` on the last page (no header, or
+/// an empty one). A header that cannot be a cursor (two of them, characters outside visible
+/// ASCII, longer than [`MAX_CURSOR_LEN`]) is refused rather than read as the end, which would
+/// store the list as complete without its remaining pages.
+fn next_from_header(headers: &HeaderMap, header: &str) -> Result<Option<String>, ApiError> {
+    let mut values = headers.get_all(header).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(ApiError::Decode(format!(
+            "the page names its next page twice ({header})"
+        )));
+    }
+    let text = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|t| t.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| {
+            ApiError::Decode(format!("the next-page cursor ({header}) is not plain text"))
+        })?;
+    if text.len() > MAX_CURSOR_LEN {
+        return Err(ApiError::Decode(format!(
+            "the next-page cursor ({header}) is longer than {MAX_CURSOR_LEN} characters"
+        )));
+    }
+    Ok(Some(text.to_string()).filter(|t| !t.is_empty()))
+}
+
+/// Why a page's bytes gave no records.
+#[derive(Debug)]
+enum PageBody {
+    /// Not JSON: worth asking again.
+    Malformed,
+    /// JSON without the list where the definition says: asking again brings the same.
+    Unusable(ApiError),
+}
+
+/// Parses a page's bytes and takes its records out.
+fn page_items(bytes: &[u8], pointer: &str) -> Result<Vec<Value>, PageBody> {
+    let mut body: Value = serde_json::from_slice(bytes).map_err(|_| PageBody::Malformed)?;
+    items(&mut body, pointer).map_err(PageBody::Unusable)
 }
 
 /// The first key not yet reported, given the keys in order and those reported: every key
@@ -654,7 +737,6 @@ impl Frontier {
 struct Pages<'a, 'p> {
     resource: &'a ResourceDef,
     p: &'a Progress<'p>,
-    keep: Keep,
 }
 
 impl Pages<'_, '_> {
@@ -675,12 +757,7 @@ impl Pages<'_, '_> {
         Fut: std::future::Future<Output = Result<ApiResponse, ApiError>>,
     {
         let after_first = rest.first().map_or(PagePosition::End, |&k| at(k));
-        self.p.add(&first, &after_first)?;
-        let mut out = if self.keep == Keep::All {
-            first
-        } else {
-            Vec::new()
-        };
+        let mut out = self.p.add(first, &after_first)?;
         let mut pages: BTreeMap<u64, Vec<Value>> = BTreeMap::new();
         let mut frontier = Frontier::new(rest.clone());
         let mut stream = futures::stream::iter(rest)
@@ -695,9 +772,9 @@ impl Pages<'_, '_> {
                 Some(next) => at(next),
                 None => PagePosition::End,
             };
-            self.p.add(&page, &position)?;
-            if self.keep == Keep::All {
-                pages.insert(k, page);
+            let kept = self.p.add(page, &position)?;
+            if self.p.keep == Keep::All {
+                pages.insert(k, kept);
             }
         }
         out.extend(pages.into_values().flatten());
@@ -729,10 +806,7 @@ impl Pages<'_, '_> {
             } else {
                 None
             };
-            self.p.add(&page, &next.map_or(PagePosition::End, &at))?;
-            if self.keep == Keep::All {
-                out.extend(page);
-            }
+            out.extend(self.p.add(page, &next.map_or(PagePosition::End, &at))?);
             let Some(next) = next else {
                 return Ok(out);
             };
@@ -745,6 +819,72 @@ impl Pages<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn headers(values: &[&[u8]]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append(
+                "pagination-next",
+                reqwest::header::HeaderValue::from_bytes(v).unwrap(),
+            );
+        }
+        h
+    }
+
+    fn next(values: &[&[u8]]) -> Result<Option<String>, crate::ErrorCode> {
+        next_from_header(&headers(values), "Pagination-Next").map_err(|e| e.code())
+    }
+
+    #[test]
+    fn the_cursor_is_read_from_the_pages_header() {
+        assert_eq!(next(&[b"20000100"]), Ok(Some("20000100".into())));
+        assert_eq!(
+            next(&[b" eyJpZCI6MTAwfQ== "]),
+            Ok(Some("eyJpZCI6MTAwfQ==".into()))
+        );
+        assert_eq!(next(&[]), Ok(None), "no header: the last page");
+        assert_eq!(next(&[b""]), Ok(None), "an empty header: the last page");
+    }
+
+    #[test]
+    fn a_malformed_next_page_header_is_refused_not_read_as_the_end() {
+        let long = vec![b'a'; MAX_CURSOR_LEN + 1];
+        for bad in [
+            vec![&b"caf\xc3\xa9"[..]],
+            vec![&b"a b"[..]],
+            vec![&b"a\tb"[..]],
+            vec![&b"1"[..], &b"2"[..]],
+            vec![&long[..]],
+        ] {
+            assert_eq!(next(&bad), Err(crate::ErrorCode::ApiDecode), "{bad:?}");
+        }
+        assert_eq!(
+            next(&[&long[..MAX_CURSOR_LEN]]).map(|c| c.map(|c| c.len())),
+            Ok(Some(MAX_CURSOR_LEN))
+        );
+    }
+
+    #[test]
+    fn a_pages_bytes_give_its_records_or_say_why_not() {
+        let page = page_items(br#"{"data":[{"id":1},{"id":2}]}"#, "/data").unwrap();
+        assert_eq!(
+            page,
+            vec![serde_json::json!({"id":1}), serde_json::json!({"id":2})]
+        );
+        assert_eq!(page_items(b"[{\"id\":3}]", "").unwrap().len(), 1);
+        assert!(matches!(
+            page_items(b"[{\"id\":", ""),
+            Err(PageBody::Malformed)
+        ));
+        assert!(matches!(
+            page_items(b"<html>busy</html>", ""),
+            Err(PageBody::Malformed)
+        ));
+        assert!(matches!(
+            page_items(br#"{"data":{}}"#, "/data"),
+            Err(PageBody::Unusable(ApiError::Decode(_)))
+        ));
+    }
 
     #[test]
     fn the_frontier_stops_at_the_first_gap() {

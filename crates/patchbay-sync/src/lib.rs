@@ -125,7 +125,7 @@ pub async fn run_at(
     let tracker = Mutex::new(planned.tracker);
     let done = Mutex::new(None);
     let fetch = async {
-        let on_page = |page: SyncPage<'_>| {
+        let on_page = |page: SyncPage| {
             if page.progress.done {
                 *done.lock() = Some(page.progress);
                 return;
@@ -134,11 +134,12 @@ pub async fn run_at(
             let watermark = tracker
                 .lock()
                 .as_mut()
-                .and_then(|t| t.observe(page.records));
+                .and_then(|t| t.observe(&page.records));
+            // The records are handed over: each goes to the writer as it came, not a copy.
             let rows = page
                 .records
-                .iter()
-                .map(|rec| (record_id(&resource, rec), rec.clone()))
+                .into_iter()
+                .map(|rec| (record_id(&resource, &rec), rec))
                 .collect();
             let cursor = serde_json::to_string(&page.cursor).unwrap_or_default();
             // A closed channel means the writer failed; its error is reported below.

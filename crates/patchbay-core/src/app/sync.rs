@@ -19,7 +19,7 @@ async fn fetch_counted(
 ) -> Result<(Vec<Record>, u64), ApiError> {
     let records = parking_lot::Mutex::new(Vec::new());
     let streamed = stream_from(conn, url, resource, None, &|e: PageEvent<'_>| {
-        records.lock().extend_from_slice(e.records)
+        records.lock().extend(e.records)
     })
     .await?;
     let records = records.into_inner();
@@ -83,7 +83,7 @@ impl CoreState {
         account: &AccountId,
         resource_id: &str,
         plan: SyncPlan,
-        on_page: impl Fn(SyncPage<'_>) + Send + Sync,
+        on_page: impl Fn(SyncPage) + Send + Sync,
     ) -> Result<SyncOutcome, ApiError> {
         self.sync_with(provider_id, account, resource_id, plan, &on_page, false)
             .await
@@ -99,7 +99,7 @@ impl CoreState {
         on_page: impl Fn(SyncProgress, &[Record]) + Send + Sync,
         keep: bool,
     ) -> Result<(SyncOutcome, Vec<Record>), ApiError> {
-        let on_page = |p: SyncPage<'_>| on_page(p.progress, p.records);
+        let on_page = |p: SyncPage| on_page(p.progress, &p.records);
         let plan = SyncPlan::default();
         self.sync_with(provider_id, account, resource_id, plan, &on_page, keep)
             .await
@@ -111,7 +111,7 @@ impl CoreState {
         account: &AccountId,
         resource_id: &str,
         plan: SyncPlan,
-        on_page: &(dyn Fn(SyncPage<'_>) + Send + Sync),
+        on_page: &(dyn Fn(SyncPage) + Send + Sync),
         keep: bool,
     ) -> Result<(SyncOutcome, Vec<Record>), ApiError> {
         let conn = self.account_connection(provider_id, account).await?;
@@ -230,7 +230,7 @@ impl CoreState {
         let count = if keep { records.len() } else { count };
         on_page(SyncPage {
             progress: progress(count, Some(count), true),
-            records: &[],
+            records: Vec::new(),
             cursor: SyncCursor {
                 filter,
                 parent: units.last().and_then(|u| u.0.clone()),

@@ -29,10 +29,11 @@ pub struct SyncCursor {
 }
 
 /// One page of a sync, as it arrives.
-pub struct SyncPage<'a> {
+pub struct SyncPage {
     pub progress: SyncProgress,
+    /// The page's records, handed over (a caller that stores them takes them without a copy).
     /// Empty for the final report (`progress.done`).
-    pub records: &'a [Record],
+    pub records: Vec<Record>,
     /// Where to resume once this page (and every one handed over before it) is stored.
     pub cursor: SyncCursor,
 }

@@ -22,11 +22,24 @@ enum RequestAuth {
     Key(KeyValues),
 }
 
-/// The response of one API call.
+/// The response of one API call: its body parsed as JSON, or (from
+/// [`Connection::get_bytes`]) as the bytes that came.
 #[derive(Debug)]
-pub struct ApiResponse {
-    pub body: Value,
+pub struct ApiResponse<B = Value> {
+    pub body: B,
     pub headers: HeaderMap,
+}
+
+/// How a 2xx body becomes what the caller gets: parsed (a body that is not JSON is a reason to
+/// ask again), or kept as bytes for a caller that parses it itself.
+type Decode<B> = fn(Vec<u8>) -> Result<B, String>;
+
+fn parse_json(bytes: Vec<u8>) -> Result<Value, String> {
+    serde_json::from_slice(&bytes).map_err(|e| e.to_string())
+}
+
+fn keep_bytes(bytes: Vec<u8>) -> Result<Vec<u8>, String> {
+    Ok(bytes)
 }
 
 impl Connection {
@@ -47,6 +60,15 @@ impl Connection {
         self.request_json(Method::GET, url, None, true).await
     }
 
+    /// GET with retries, the body kept as the bytes that came: a pager parses a page while
+    /// the next one is requested. The body is not checked to be JSON here, so the caller
+    /// asks again with [`Connection::get_json`] (which retries a malformed body) when it
+    /// cannot parse it.
+    pub async fn get_bytes(&self, url: &Url) -> Result<ApiResponse<Vec<u8>>, ApiError> {
+        self.request_inner(Method::GET, url, None, true, None, keep_bytes)
+            .await
+    }
+
     /// One API call: bearer token, refresh once on 401, `Retry-After` on 429, backoff with
     /// full jitter on 5xx, 408 and connection errors (only when `idempotent`), bounded in
     /// attempts and total time.
@@ -57,7 +79,7 @@ impl Connection {
         body: Option<&Value>,
         idempotent: bool,
     ) -> Result<ApiResponse, ApiError> {
-        self.request_inner(method, url, body, idempotent, None)
+        self.request_inner(method, url, body, idempotent, None, parse_json)
             .await
     }
 
@@ -100,14 +122,15 @@ impl Connection {
         }
     }
 
-    async fn request_inner(
+    async fn request_inner<B>(
         &self,
         method: Method,
         url: &Url,
         body: Option<&Value>,
         idempotent: bool,
         probe: Option<&KeyValues>,
-    ) -> Result<ApiResponse, ApiError> {
+        decode: Decode<B>,
+    ) -> Result<ApiResponse<B>, ApiError> {
         check_endpoint(&self.def, self.world, url.as_str())?;
         let policy = &self.settings.retry;
         let mut schedule = Schedule::start(policy);
@@ -131,7 +154,7 @@ impl Connection {
             }
             let (received, unread) = match outcome {
                 Err(e) => (Received::NoResponse(describe(&e)), None),
-                Ok(resp) => self.receive(resp).await,
+                Ok(resp) => self.receive(resp, decode).await,
             };
             let next = classify(ResponseFacts {
                 received,
@@ -170,7 +193,11 @@ impl Connection {
 
     /// Reads what [`classify`] needs from a response: a 2xx's body, a 429's limits. The body
     /// of another status is left unread (a rejection reads it for its reason).
-    async fn receive(&self, resp: reqwest::Response) -> (Received, Option<reqwest::Response>) {
+    async fn receive<B>(
+        &self,
+        resp: reqwest::Response,
+        decode: Decode<B>,
+    ) -> (Received<B>, Option<reqwest::Response>) {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         self.budget.observe(&headers);
@@ -178,9 +205,9 @@ impl Connection {
             200..=299 => {
                 let limit = self.def.limits.max_body_bytes;
                 let body = match read_capped(resp, limit).await {
-                    Ok(bytes) => match serde_json::from_slice::<Value>(&bytes) {
+                    Ok(bytes) => match decode(bytes) {
                         Ok(v) => Body::Json(v),
-                        Err(e) => Body::Malformed(e.to_string()),
+                        Err(e) => Body::Malformed(e),
                     },
                     Err(CappedReadError::TooLarge { declared }) => {
                         tracing::warn!(provider = %self.def.id, limit, ?declared, "response body past the limit; not read further");
@@ -228,7 +255,7 @@ impl Connection {
             None => self.api_url(&self.def.account.path, &BTreeMap::new())?,
         };
         let resp = self
-            .request_inner(Method::GET, &url, None, true, probe)
+            .request_inner(Method::GET, &url, None, true, probe, parse_json)
             .await?;
         let name = resp
             .body

@@ -14,8 +14,8 @@ use crate::session::ApiResponse;
 
 /// What one attempt got back, and what of the call matters to what comes next.
 #[derive(Debug)]
-pub(crate) struct ResponseFacts {
-    pub received: Received,
+pub(crate) struct ResponseFacts<B = Value> {
+    pub received: Received<B>,
     /// Whether the call may be sent again (GET); a POST is never repeated after it may have
     /// reached the provider.
     pub idempotent: bool,
@@ -30,11 +30,11 @@ pub(crate) struct ResponseFacts {
 
 /// What came back from one attempt.
 #[derive(Debug)]
-pub(crate) enum Received {
+pub(crate) enum Received<B = Value> {
     /// No response (could not connect, timed out, connection broke), described.
     NoResponse(String),
     /// A 2xx whose body was read, with its headers.
-    Success { body: Body, headers: HeaderMap },
+    Success { body: Body<B>, headers: HeaderMap },
     /// Any other status. For 429: the daily-quota refusal the budget read in the headers,
     /// and the `Retry-After` they ask for.
     Status {
@@ -44,10 +44,10 @@ pub(crate) enum Received {
     },
 }
 
-/// The body of a 2xx.
+/// The body of a 2xx: parsed JSON, or (for a caller that parses it itself) its bytes.
 #[derive(Debug)]
-pub(crate) enum Body {
-    Json(Value),
+pub(crate) enum Body<B = Value> {
+    Json(B),
     /// Not JSON (the parser's words).
     Malformed(String),
     /// The connection broke while it was read (described).
@@ -61,9 +61,9 @@ pub(crate) enum Body {
 
 /// The next step of a call.
 #[derive(Debug)]
-pub(crate) enum Next {
+pub(crate) enum Next<B = Value> {
     /// The call succeeded.
-    Done(ApiResponse),
+    Done(ApiResponse<B>),
     /// The access token was refused: refresh it (once) and send again.
     Refresh,
     /// Send again after `wait`; `reason` is reported if the retries run out.
@@ -84,7 +84,7 @@ pub(crate) enum Wait {
 }
 
 /// The next step after one attempt. Pure: everything it depends on is in `facts`.
-pub(crate) fn classify(facts: ResponseFacts) -> Next {
+pub(crate) fn classify<B>(facts: ResponseFacts<B>) -> Next<B> {
     let retry_or = |reason: String, fail: ApiError| {
         if facts.idempotent {
             Next::Retry {
