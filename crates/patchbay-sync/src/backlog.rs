@@ -31,9 +31,7 @@ impl<T> Backlog<T> {
     /// its own and never waits for this one. Fails when the writer has stopped.
     pub(crate) fn send(&self, item: T) -> Result<(), SendError<T>> {
         match Handle::try_current().map(|h| h.runtime_flavor()) {
-            Ok(RuntimeFlavor::MultiThread) => {
-                tokio::task::block_in_place(|| self.tx.send(item))
-            }
+            Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(|| self.tx.send(item)),
             _ => self.tx.send(item),
         }
     }
@@ -62,7 +60,11 @@ mod tests {
         }
         // Give the sender every chance to run ahead before anything is taken.
         std::thread::sleep(std::time::Duration::from_millis(100));
-        assert_eq!(sent.load(Ordering::SeqCst), 2, "only the backlog's capacity is sent ahead");
+        assert_eq!(
+            sent.load(Ordering::SeqCst),
+            2,
+            "only the backlog's capacity is sent ahead"
+        );
         let mut taken = Vec::new();
         for item in rx.iter() {
             taken.push(item);
@@ -70,7 +72,11 @@ mod tests {
             // have just handed over.
             assert!(sent.load(Ordering::SeqCst) <= taken.len() + 2 + 1);
         }
-        assert_eq!(taken, (0..10).collect::<Vec<_>>(), "every item arrives, in order");
+        assert_eq!(
+            taken,
+            (0..10).collect::<Vec<_>>(),
+            "every item arrives, in order"
+        );
         assert_eq!(sent.load(Ordering::SeqCst), 10);
     }
 
