@@ -45,14 +45,20 @@ export function memoryOf(bin) {
   let hwm = 0;
   let rss = 0;
   const names = [];
+  // Each process's own figures, to tell the app's memory from WebKit's.
+  const byProcess = [];
   for (const pid of tree) {
     try {
-      hwm += kib(pid, "VmHWM");
-      rss += kib(pid, "VmRSS");
-      names.push(readFileSync(`/proc/${pid}/comm`, "utf8").trim());
+      const peak = kib(pid, "VmHWM");
+      const now = kib(pid, "VmRSS");
+      const name = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+      hwm += peak;
+      rss += now;
+      names.push(name);
+      byProcess.push({ name, peak_rss_kib: peak, rss_kib: now });
     } catch {
       // gone
     }
   }
-  return { peak_rss_kib: hwm, rss_kib: rss, processes: names };
+  return { peak_rss_kib: hwm, rss_kib: rss, processes: names, by_process: byProcess };
 }

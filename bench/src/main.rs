@@ -16,6 +16,8 @@
 //!   100000) and one more page, against the cache's plain insert rate (`people.rs`).
 //! - `filter [RECORDS]`: figure 10, a filter change to the table's count and first page over
 //!   RECORDS WhatConverts leads in the cache (default 100000): p50 and p95 (`filter.rs`).
+//! - `search [RECORDS]`: search in the cache, a keystroke's count and first page over RECORDS
+//!   WhatConverts leads (default 100000), by letters typed (`search.rs`).
 //! - `limits [PROVIDER]`: figure 8, each provider's full sync under its documented limits
 //!   against the least time those limits allow.
 //!
@@ -44,6 +46,7 @@ mod incremental;
 mod inprocess;
 mod limits;
 mod people;
+mod search;
 
 const CLIENT_ID: &str = "patchbay-desktop";
 const LOOPBACK_REDIRECT: &str = "http://127.0.0.1:53682/oauth/callback";
@@ -55,7 +58,8 @@ const USAGE: &str = "usage:
   patchbay-bench incremental [RECORDS]      (default 100000)
   patchbay-bench limits [PROVIDER]          (default: all five)
   patchbay-bench people [RECORDS]           (default 100000 per provider)
-  patchbay-bench filter [RECORDS]           (default 100000 leads)";
+  patchbay-bench filter [RECORDS]           (default 100000 leads)
+  patchbay-bench search [RECORDS]           (default 100000 leads)";
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -89,6 +93,14 @@ fn main() -> ExitCode {
         ["filter"] => filter::run(100_000),
         ["filter", records] => match records.parse::<u64>() {
             Ok(n) if n > 0 => filter::run(n),
+            _ => {
+                eprintln!("RECORDS must be a whole number above 0, not {records:?}\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        },
+        ["search"] => search::run(100_000),
+        ["search", records] => match records.parse::<u64>() {
+            Ok(n) if n > 0 => search::run(n),
             _ => {
                 eprintln!("RECORDS must be a whole number above 0, not {records:?}\n{USAGE}");
                 return ExitCode::from(2);

@@ -6,6 +6,7 @@
 //! progress to the window.
 
 mod background;
+mod backlog;
 mod columns;
 mod error;
 mod plan;
@@ -112,7 +113,7 @@ pub async fn run_at(
     let connection = core.connection(&target.provider, &target.account);
     let sent_before = connection.as_ref().map(|c| c.request_count());
 
-    let (tx, rx) = std::sync::mpsc::channel::<ToWriter>();
+    let (tx, rx) = backlog::backlog::<ToWriter>(backlog::WAITING_PAGES);
     let (stored_tx, mut stored_rx) = tokio::sync::mpsc::unbounded_channel::<SyncProgress>();
     let writer = {
         let (cache, target, columns) = (cache.clone(), target.clone(), columns(&resource));

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { page, userEvent } from 'vitest/browser';
 import { connectedAccount, type FakeBackend } from '../test/fakeBackend';
 import { mountApp, type Mounted } from '../test/mount';
+import { FOLLOW_PAUSE_MS } from './resourcePanel';
 
 let m: Mounted | undefined;
 afterEach(() => {
@@ -467,6 +468,62 @@ describe('records view', () => {
     const offsets = mounted.backend.callsOf('query_records').map((c) => (c.args.query as { offset: number }).offset);
     expect(offsets).toContain(99_900);
     expect(offsets.length).toBeLessThan(10);
+  });
+});
+
+describe('the chart follows the search', () => {
+  const weeks = (count: number) => [{ week_start: '2026-11-02', count }, { week_start: '2026-11-09', count }];
+
+  test('a chart answer for an older search is never drawn; the newer one is', async () => {
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const mounted = await openWhatConverts();
+    const chart = page.getByRole('img', { name: /^Records per week from/ });
+    await expect.element(chart).toHaveAttribute('aria-label', expect.stringContaining('15 records in 3 weeks'));
+    mounted.backend.on('weekly_counts', async ({ query }) => {
+      if (query.search === 'old') {
+        await gate;
+        return weeks(40); // 80 records
+      }
+      return weeks(3); // 6 records
+    });
+    const labels: string[] = [];
+    const observer = new MutationObserver(() => {
+      labels.push(chart.element().getAttribute('aria-label') ?? '');
+    });
+    observer.observe(chart.element(), { attributes: true, attributeFilter: ['aria-label'] });
+    const box = page.getByRole('searchbox', { name: 'Search records' });
+    await box.fill('old');
+    // The chart for "old" is asked for once the typing pauses, and held.
+    await expect.poll(() => mounted.backend.callsOf('weekly_counts').some((c) => (c.args.query as { search: string }).search === 'old')).toBe(true);
+    await box.fill('zebra');
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent(/^0 of 250/);
+    release();
+    await expect.element(chart).toHaveAttribute('aria-label', expect.stringContaining('6 records in 2 weeks'));
+    observer.disconnect();
+    expect(labels.some((l) => l.includes('80 records'))).toBe(false);
+  });
+
+  test('the chart waits for the rows of the search shown', async () => {
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const mounted = await openWhatConverts();
+    await expect.poll(() => mounted.backend.callsOf('weekly_counts').length).toBeGreaterThan(0);
+    mounted.backend.on('query_records', async ({ query }) => {
+      if (query.search === 'slow') await gate;
+      return mounted.backend.query(query);
+    });
+    const charts = (): number => mounted.backend.callsOf('weekly_counts').filter((c) => (c.args.query as { search: string }).search === 'slow').length;
+    await page.getByRole('searchbox', { name: 'Search records' }).fill('slow');
+    // Well past the typing pause, with the rows still on their way: no chart query yet.
+    await new Promise((resolve) => setTimeout(resolve, 3 * FOLLOW_PAUSE_MS));
+    expect(charts()).toBe(0);
+    release();
+    await expect.poll(charts).toBe(1);
   });
 });
 

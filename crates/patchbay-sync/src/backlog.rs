@@ -1,0 +1,106 @@
+//! The pages fetched but not yet stored, bounded. Fetching is faster than storing (a page's
+//! transaction also settles the people its records are), so with an unbounded hand-over a
+//! 100,000-record sync held most of its records as JSON values in memory at once, waiting
+//! for the writer (the app's peak RSS rose by about 400 MiB). The fetching side now waits
+//! when this many pages are waiting: the writer always has the next page ready, and memory
+//! stays at a few pages whatever the record count.
+
+use std::sync::mpsc::{sync_channel, Receiver, SendError, SyncSender};
+
+use tokio::runtime::{Handle, RuntimeFlavor};
+
+/// Pages handed to the writer and not yet taken. Two keep it busy while the next is parsed.
+pub(crate) const WAITING_PAGES: usize = 2;
+
+/// The fetching side's end.
+pub(crate) struct Backlog<T> {
+    tx: SyncSender<T>,
+}
+
+/// A backlog of at most `capacity` waiting items, and the writer's end.
+pub(crate) fn backlog<T>(capacity: usize) -> (Backlog<T>, Receiver<T>) {
+    let (tx, rx) = sync_channel(capacity);
+    (Backlog { tx }, rx)
+}
+
+impl<T> Backlog<T> {
+    /// Hands `item` over, waiting while the backlog is full. Called from the fetch's page
+    /// callback, which cannot await: on a multi-threaded runtime the wait tells the runtime
+    /// this worker is blocked (its other tasks move to another worker); elsewhere (a
+    /// current-thread runtime, a plain thread) it simply blocks, as the writer is a thread of
+    /// its own and never waits for this one. Fails when the writer has stopped.
+    pub(crate) fn send(&self, item: T) -> Result<(), SendError<T>> {
+        match Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(|| self.tx.send(item)),
+            _ => self.tx.send(item),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// Sends ten items through a backlog of two with `spawn_sender`, and checks the sender
+    /// gets at most the capacity ahead of the receiver: with an unbounded hand-over, all ten
+    /// would be sent before anything is taken.
+    fn sender_waits_for_the_receiver(spawn_sender: impl FnOnce(Box<dyn FnOnce() + Send>)) {
+        let (tx, rx) = backlog::<usize>(2);
+        let sent = Arc::new(AtomicUsize::new(0));
+        {
+            let sent = sent.clone();
+            spawn_sender(Box::new(move || {
+                for i in 0..10 {
+                    tx.send(i).unwrap();
+                    sent.fetch_add(1, Ordering::SeqCst);
+                }
+            }));
+        }
+        // Give the sender every chance to run ahead before anything is taken.
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert_eq!(
+            sent.load(Ordering::SeqCst),
+            2,
+            "only the backlog's capacity is sent ahead"
+        );
+        let mut taken = Vec::new();
+        for item in rx.iter() {
+            taken.push(item);
+            // After each take the sender is at most the capacity ahead, plus the item it may
+            // have just handed over.
+            assert!(sent.load(Ordering::SeqCst) <= taken.len() + 2 + 1);
+        }
+        assert_eq!(
+            taken,
+            (0..10).collect::<Vec<_>>(),
+            "every item arrives, in order"
+        );
+        assert_eq!(sent.load(Ordering::SeqCst), 10);
+    }
+
+    #[test]
+    fn on_a_plain_thread() {
+        sender_waits_for_the_receiver(|send| {
+            std::thread::spawn(send);
+        });
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_a_runtime_worker() {
+        // The sender is an async task on a worker (as the fetch is): its waits go through
+        // `block_in_place`. The test's own thread takes the items.
+        sender_waits_for_the_receiver(|send| {
+            tokio::spawn(async move { send() });
+        });
+    }
+
+    #[test]
+    fn a_stopped_writer_fails_the_send_instead_of_waiting() {
+        let (tx, rx) = backlog::<u8>(1);
+        tx.send(1).unwrap();
+        drop(rx);
+        assert!(tx.send(2).is_err());
+    }
+}
