@@ -12,6 +12,8 @@ mod ipc;
 #[cfg(target_os = "linux")]
 mod link_handler;
 mod logging;
+#[cfg(target_os = "linux")]
+mod rendering;
 mod update_check;
 mod updates;
 mod window_events;
@@ -45,15 +47,24 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> 
             data_dir: app.path().app_data_dir()?,
             overrides: patchbay_core::providers::user_override_dir(),
         };
-        let state = tauri::async_runtime::block_on(AppState::start(
+        // The state starts on the async runtime while this thread makes the window: making
+        // the WebView (and starting WebKit's processes) and starting the state (the caches,
+        // the demo world's sandbox) each took a few hundred ms, one after the other.
+        let starting = tauri::async_runtime::spawn(AppState::start(
             paths,
             window_events::send_tiles_on_change(app.handle()),
             window_events::sync_sinks(app.handle()),
         ));
-        app.manage(state);
-        patchbay_app::timing::mark("state_ready", "");
-        open_main_window(app)?;
+        let window = make_main_window(app)?;
         patchbay_app::timing::mark("window_made", "");
+        // No command or event reaches the page before setup returns (this thread runs the
+        // event loop), so everything the window asks for finds the state.
+        let state = tauri::async_runtime::block_on(starting)?;
+        patchbay_app::timing::mark("state_ready", "");
+        if let Some(window) = window {
+            send_first_screen(&window, &state);
+        }
+        app.manage(state);
         // The deep-link plugin is absent on the mock runtime of the tests.
         if app.try_state::<DeepLink<R>>().is_some() {
             deep_link::listen(app.handle());
@@ -64,26 +75,43 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> 
     })
 }
 
-/// Makes the main window (tauri.conf.json declares it with `create: false`) once the state is
-/// up, with the first screen (settings and tiles) handed to its page by an initialization
-/// script: the page paints its tiles without waiting for an IPC round trip, and subscribes to
-/// events after that paint. The mock runtime's config has no window: nothing to make.
-fn open_main_window<R: Runtime>(app: &tauri::App<R>) -> tauri::Result<()> {
+/// Makes the main window (tauri.conf.json declares it with `create: false`, so that it is made
+/// here, while the state starts). The mock runtime's config has no window: nothing to make.
+fn make_main_window<R: Runtime>(
+    app: &tauri::App<R>,
+) -> tauri::Result<Option<tauri::WebviewWindow<R>>> {
     let Some(config) = app.config().app.windows.iter().find(|w| w.label == "main") else {
-        return Ok(());
+        return Ok(None);
     };
-    let state = app.state::<AppState>();
-    let initial = tauri::async_runtime::block_on(first_screen::initial_state(&state));
-    patchbay_app::timing::mark("first_screen_ready", "");
     tauri::WebviewWindowBuilder::from_config(app.handle(), config)?
-        .initialization_script(first_screen::initialization_script(&initial))
-        .build()?;
-    Ok(())
+        .build()
+        .map(Some)
+}
+
+/// Hands the page its first screen (settings and tiles) as a script the webview runs when the
+/// page's document is committed (queued until then; the page has not loaded yet, as this
+/// thread has not run the event loop since it made the window), before the page's own
+/// scripts: the tiles paint without an IPC round trip. A page that finds no value (the
+/// script lost, or a reload) asks `initial_state` once instead.
+fn send_first_screen<R: Runtime>(window: &tauri::WebviewWindow<R>, state: &AppState) {
+    let initial = tauri::async_runtime::block_on(first_screen::initial_state(state));
+    patchbay_app::timing::mark("first_screen_ready", "");
+    if let Err(e) = window.eval(first_screen::initialization_script(&initial)) {
+        tracing::warn!(error = %e, "the first screen could not be handed to the page; it will ask for it");
+    }
 }
 
 /// Starts the desktop app.
 pub fn run() {
+    // First, while this is the only thread: it sets WebKit's environment.
+    #[cfg(target_os = "linux")]
+    let cpu_painting = rendering::choose_for_this_machine();
     let _log_guard = logging::init();
+    patchbay_app::timing::mark("main", "");
+    #[cfg(target_os = "linux")]
+    if cpu_painting {
+        tracing::info!("no GPU found: WebKit paints the window with the CPU");
+    }
     // single-instance must be registered first: a second instance (which is how Linux and
     // Windows hand us a deep link) forwards its argv here and exits before any other plugin
     // runs.

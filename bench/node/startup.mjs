@@ -9,7 +9,8 @@
 // the static <main id="ready"> in the empty window. WebDriver's own overhead is in both.
 // Memory: peak RSS (VmHWM) summed over the binary's process and its WebKit child processes,
 // read a second after the content showed.
-import { realpathSync } from "node:fs";
+import { readFileSync, readdirSync, realpathSync } from "node:fs";
+import { join } from "node:path";
 import { memoryOf, processes } from "./proc.mjs";
 import { Session, sleep, startDriver } from "../../tests/e2e/webdriver.mjs";
 
@@ -18,10 +19,36 @@ if (!app || !empty) {
   console.error("usage: node startup.mjs APP_BINARY EMPTY_WINDOW_BINARY [LAUNCHES_EACH]");
   process.exit(2);
 }
+const TILES = '[data-testid="tiles"] [data-provider]';
 const targets = [
-  { name: "app", bin: realpathSync(app), selector: '[data-testid="tiles"] [data-provider]' },
+  { name: "app", bin: realpathSync(app), selector: TILES },
   { name: "empty-window", bin: realpathSync(empty), selector: "#ready" },
 ];
+// BENCH_APP_B=path: a second app build launched in the same alternation (target "app-b"),
+// to compare two builds under the same load.
+if (process.env.BENCH_APP_B) targets.push({ name: "app-b", bin: realpathSync(process.env.BENCH_APP_B), selector: TILES });
+
+// The app's own start-up marks (`patchbay::timing` lines in its log file, bench/README.md):
+// step -> epoch ms, for the launch that started at or after `since`.
+const LOG_DIR = join(process.env.XDG_DATA_HOME ?? "", "dev.patchbay.desktop", "logs");
+function shellMarks(since) {
+  const marks = {};
+  let files = [];
+  try {
+    files = readdirSync(LOG_DIR).filter((f) => f.startsWith("patchbay.log")).sort();
+  } catch {
+    return marks;
+  }
+  for (const f of files) {
+    for (const line of readFileSync(join(LOG_DIR, f), "utf8").split("\n")) {
+      if (!line.includes("patchbay::timing")) continue;
+      const step = /step="?([a-z_]+)"?/.exec(line)?.[1];
+      const epoch = Number(/epoch_ms=([\d.]+)/.exec(line)?.[1]);
+      if (step && epoch >= since) marks[step] = Math.round(epoch - since);
+    }
+  }
+  return marks;
+}
 
 // Waits in the page (no WebDriver round trips) until the selector matches, then for the frame
 // that paints it; answers the wall-clock time and the page's own navigation start.
@@ -48,6 +75,10 @@ async function launchOnce(driver, t, round) {
       "return Object.fromEntries(performance.getEntriesByType('mark')" +
         ".filter((m) => m.name.startsWith('patchbay:')).map((m) => [m.name.slice(9), Math.round(m.startTime)]));",
     );
+    // The page's load event, which WebDriver waits for before it runs the script above.
+    const loadEvent = await session.execute(
+      "const [n] = performance.getEntriesByType('navigation'); return n ? Math.round(n.loadEventStart) : null;",
+    );
     await sleep(1000);
     const mem = memoryOf(t.bin);
     return {
@@ -58,6 +89,9 @@ async function launchOnce(driver, t, round) {
       session_ms: sessionReady - t0,
       navigation_start_ms: Math.round(r.navigationStart - t0),
       page_marks_ms: marks,
+      load_event_ms: loadEvent,
+      // ms from the WebDriver request, the shell's steps (none for the empty window)
+      shell_marks_ms: shellMarks(t0),
       ...mem,
     };
   } finally {

@@ -17,7 +17,10 @@ export const MINIMUM = {
   "forged-links-e2e": 15,
   "loopback-strays": 12,
   "deep-link-leak": 17,
-  leaks: 70,
+  // Seven fixed cases and one a file in the throwaway HOME: 43 on a machine without a GPU, where
+  // WebKit paints with the CPU (src-tauri/rendering.rs) and Mesa writes no shader cache (70 and
+  // more with it).
+  leaks: 40,
   "world-crossing": 4,
   // Two clients (post, basic) of 10 cases each, the basic one's restart and refresh (3), and
   // a refused revocation (3).

@@ -59,6 +59,7 @@ describe('start-up', () => {
     await expect.element(page.getByRole('dialog', { name: 'Welcome to Patchbay' })).toBeVisible();
     expect(b.callsOf('initial_state')).toEqual([]);
     expect(b.callsOf('get_settings')).toEqual([]);
+    expect(performance.getEntriesByName('patchbay:first-screen-asked')).toEqual([]);
     release();
     await started;
     // Subscribed after the tiles' frame, then caught up with one list.
@@ -75,12 +76,15 @@ describe('start-up', () => {
   });
 
   test('without the shell\'s value the page asks once for the first screen', async () => {
+    performance.clearMarks();
     const b = new FakeBackend();
     b.settings = { ...b.settings, welcome_seen: false };
     await mount(b);
     await expect.element(page.getByTestId('tile-whatconverts')).toBeVisible();
     await expect.element(page.getByRole('dialog', { name: 'Welcome to Patchbay' })).toBeVisible();
     expect(b.calls.map((c) => c.cmd)).toEqual(['initial_state', 'list_providers']);
+    // The mark the e2e smoke test looks for: the shell's hand-off was missing.
+    expect(performance.getEntriesByName('patchbay:first-screen-asked')).toHaveLength(1);
   });
 
   test('a first screen that cannot load leaves the tiles\' error, not a blank window', async () => {

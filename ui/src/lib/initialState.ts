@@ -1,8 +1,10 @@
 // The first screen's model (settings and tiles), which the shell hands to the page before any
-// of the page's own scripts run (src-tauri/lib.rs, `open_main_window`), so the tiles paint
-// without waiting for an IPC round trip. A page without it asks Rust once.
+// of the page's own scripts run (src-tauri/lib.rs, `send_first_screen`: a script the webview
+// runs when the page's document is committed), so the tiles paint without waiting for an IPC
+// round trip. A page without it asks Rust once.
 import type { InitialState } from '../bindings/InitialState';
 import * as ipc from '../ipc';
+import { mark } from './timing';
 
 declare global {
   interface Window {
@@ -25,5 +27,7 @@ function firstLoad(): boolean {
 export function loadInitialState(): Promise<InitialState> {
   const injected = window.__PATCHBAY_INITIAL_STATE__;
   if (injected && firstLoad()) return Promise.resolve(injected);
+  // Seen by the e2e smoke test and bench/: a first load should never need to ask.
+  mark('first-screen-asked');
   return ipc.initialState();
 }
