@@ -48,6 +48,41 @@ describe('RecordSource', () => {
     expect(source.get(0)?.cells).toEqual(['new0']);
   });
 
+  test('after a reload, the first page answered before it shows until the newer one comes', async () => {
+    const { source, pending, pages } = controlled();
+    const opened = source.setQuery('', null);
+    const reloaded = source.reload(); // a sync stored its first page while the first query ran
+    expect(pending.map((p) => p.query.offset)).toEqual([0, 0]);
+    pending[0]?.resolve(page(250, 0, 'old'));
+    await opened;
+    expect(pages).toEqual([250]);
+    expect(source.get(0)?.cells).toEqual(['old0']);
+    pending[1]?.resolve(page(500, 0, 'new'));
+    await reloaded;
+    expect(pages).toEqual([250, 500]);
+    expect(source.get(0)?.cells).toEqual(['new0']);
+  });
+
+  test('an answer from before a reload never replaces a newer one, nor fills a page no one asked for again', async () => {
+    const { source, pending, pages } = controlled();
+    const opened = source.setQuery('', null);
+    pending[0]?.resolve(page(300, 0, 'old'));
+    await opened;
+    source.ensure(150, 160); // page 1, still on its way when the sync reloads
+    const reloaded = source.reload();
+    expect(pending.map((p) => p.query.offset)).toEqual([0, 100, 0]);
+    pending[2]?.resolve(page(400, 0, 'new'));
+    await reloaded;
+    pending[1]?.resolve(page(300, 100, 'old'));
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(pages).toEqual([300, 400]);
+    expect(source.get(150)).toBeUndefined();
+    // So the next ensure asks for page 1 again, under the new data.
+    source.ensure(150, 160);
+    expect(pending.slice(3).map((p) => p.query.offset)).toEqual([100]);
+  });
+
   test('ensure fetches each missing page once, only within matched rows', async () => {
     const { source, pending } = controlled();
     const loading = source.setQuery('', null);

@@ -19,7 +19,9 @@ export interface SourceEvents {
 /**
  * The rows of one resource under the current search and sort, fetched from
  * Rust one page at a time as the table scrolls, and cached. Answers to an
- * older search or sort are dropped.
+ * older search or sort are dropped. After a reload (a sync stored more), an
+ * answer asked for before it still shows while the page's newer answer is on
+ * its way, never over it: a sync's first page is drawn as soon as either comes.
  */
 export class RecordSource {
   private search = '';
@@ -27,7 +29,12 @@ export class RecordSource {
   private filter: Condition[] = [];
   private pages = new Map<number, RecordRow[]>();
   private inFlight = new Set<number>();
-  private generation = 0;
+  /** Bumped when the search, sort or filters change: older answers are to another question. */
+  private question = 0;
+  /** Bumped by every load from scratch: older answers are older data for the same question. */
+  private version = 0;
+  /** Which version each cached page came from. */
+  private pageVersion = new Map<number, number>();
   matched: number | null = null;
   total: number | null = null;
 
@@ -46,13 +53,15 @@ export class RecordSource {
     this.search = search;
     this.sortSpec = sort;
     this.filter = filter;
+    this.question += 1;
     return this.reload();
   }
 
   /** Forgets every page (after a sync) and loads the first page again. */
   reload(): Promise<void> {
-    this.generation += 1;
+    this.version += 1;
     this.pages.clear();
+    this.pageVersion.clear();
     this.inFlight.clear();
     return this.load(0);
   }
@@ -78,24 +87,33 @@ export class RecordSource {
   }
 
   private async load(page: number): Promise<void> {
-    const generation = this.generation;
+    const question = this.question;
+    const version = this.version;
+    const current = (): boolean => question === this.question && version === this.version;
     this.inFlight.add(page);
     try {
       const result = await this.fetchPage(this.query(page * PAGE_SIZE, PAGE_SIZE));
-      if (generation !== this.generation) return;
+      if (question !== this.question) return;
+      // An answer from before a reload stands in only for a page whose newer answer is
+      // being fetched (so it is replaced), and never replaces a newer one.
+      if (version !== this.version && !this.inFlight.has(page)) return;
+      if ((this.pageVersion.get(page) ?? -1) > version) return;
+      this.pages.delete(page);
       this.pages.set(page, result.rows);
+      this.pageVersion.set(page, version);
       while (this.pages.size > MAX_PAGES) {
         const oldest = this.pages.keys().next().value;
         if (oldest === undefined) break;
         this.pages.delete(oldest);
+        this.pageVersion.delete(oldest);
       }
       this.matched = result.matched;
       this.total = result.total;
       this.events.onPage({ matched: result.matched, total: result.total });
     } catch (error) {
-      if (generation === this.generation) this.events.onError(error);
+      if (current()) this.events.onError(error);
     } finally {
-      if (generation === this.generation) this.inFlight.delete(page);
+      if (current()) this.inFlight.delete(page);
     }
   }
 }
