@@ -766,7 +766,12 @@ mod tests {
 
     fn big_page(from: usize, n: usize) -> Vec<(String, serde_json::Value)> {
         (from..from + n)
-            .map(|i| (i.to_string(), json!({ "name": format!("Lead {i} {}", "x".repeat(300)) })))
+            .map(|i| {
+                (
+                    i.to_string(),
+                    json!({ "name": format!("Lead {i} {}", "x".repeat(300)) }),
+                )
+            })
             .collect()
     }
 
@@ -779,11 +784,16 @@ mod tests {
             .begin_sync(P, A, "calls", &cols(), SyncMode::Full)
             .unwrap();
         for page in 0..10 {
-            leads.write_page(&big_page(page * 1000, 1000), None).unwrap();
+            leads
+                .write_page(&big_page(page * 1000, 1000), None)
+                .unwrap();
         }
         calls.write_page(&big_page(0, 10), None).unwrap();
         let during = page_cache_bytes(&cache.writer());
-        assert!(during > 4 << 20, "10,000 records fill the cache: {during} bytes");
+        assert!(
+            during > 4 << 20,
+            "10,000 records fill the cache: {during} bytes"
+        );
 
         leads.finish().unwrap();
         let one_left = page_cache_bytes(&cache.writer());
