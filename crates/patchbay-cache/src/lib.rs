@@ -248,6 +248,21 @@ impl Cache {
         &self.path
     }
 
+    /// Gives back what the syncs' writes kept once the last one has ended: the writer's page
+    /// cache (up to 64 MiB, which only a sync's People transactions need) and the C heap's
+    /// free pages it leaves behind. Skipped when another write holds the writer; the next
+    /// sync's end tries again.
+    fn release_sync_memory(&self) {
+        let Some(conn) = self.writer.try_lock() else {
+            return;
+        };
+        if let Err(error) = conn.execute_batch("PRAGMA shrink_memory") {
+            debug!(%error, "the writer's page cache was not given back");
+        }
+        drop(conn);
+        trim_c_heap();
+    }
+
     /// parking_lot's lock does not poison: a panic while a write held it dropped its
     /// transaction (rolled back), so the next write may go ahead.
     fn writer(&self) -> MutexGuard<'_, Connection> {
@@ -284,3 +299,15 @@ impl Cache {
         result
     }
 }
+
+/// Hands the C heap's free pages (SQLite's, which glibc keeps for reuse) back to the system.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn trim_c_heap() {
+    // SAFETY: malloc_trim has no preconditions; it only returns free memory to the system.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn trim_c_heap() {}

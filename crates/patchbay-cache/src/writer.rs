@@ -66,7 +66,13 @@ impl<'c> ActiveSync<'c> {
 
 impl Drop for ActiveSync<'_> {
     fn drop(&mut self) {
-        self.cache.active_syncs.lock().remove(&self.key);
+        let mut active = self.cache.active_syncs.lock();
+        active.remove(&self.key);
+        let last = active.is_empty();
+        drop(active);
+        if last {
+            self.cache.release_sync_memory();
+        }
     }
 }
 
@@ -738,6 +744,73 @@ mod tests {
             .iter()
             .map(|(id, name)| (id.to_string(), json!({ "name": name })))
             .collect()
+    }
+
+    /// Bytes the connection's page cache holds now (SQLite's own count).
+    fn page_cache_bytes(conn: &rusqlite::Connection) -> i32 {
+        let (mut now, mut high) = (0, 0);
+        // SAFETY: the handle is the live connection `conn` borrows for this call, and the two
+        // out-pointers are valid for its duration.
+        let rc = unsafe {
+            rusqlite::ffi::sqlite3_db_status(
+                conn.handle(),
+                rusqlite::ffi::SQLITE_DBSTATUS_CACHE_USED,
+                &mut now,
+                &mut high,
+                0,
+            )
+        };
+        assert_eq!(rc, rusqlite::ffi::SQLITE_OK);
+        now
+    }
+
+    fn big_page(from: usize, n: usize) -> Vec<(String, serde_json::Value)> {
+        (from..from + n)
+            .map(|i| {
+                (
+                    i.to_string(),
+                    json!({ "name": format!("Lead {i} {}", "x".repeat(300)) }),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_writer_gives_back_its_page_cache_when_the_last_sync_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(&dir.path().join("c.sqlite3")).unwrap();
+        let mut leads = cache.begin_sync(P, A, R, &cols(), SyncMode::Full).unwrap();
+        let mut calls = cache
+            .begin_sync(P, A, "calls", &cols(), SyncMode::Full)
+            .unwrap();
+        for page in 0..10 {
+            leads
+                .write_page(&big_page(page * 1000, 1000), None)
+                .unwrap();
+        }
+        calls.write_page(&big_page(0, 10), None).unwrap();
+        let during = page_cache_bytes(&cache.writer());
+        assert!(
+            during > 4 << 20,
+            "10,000 records fill the cache: {during} bytes"
+        );
+
+        leads.finish().unwrap();
+        let one_left = page_cache_bytes(&cache.writer());
+        assert!(
+            one_left > during / 2,
+            "a sync still running keeps the cache: {one_left} of {during} bytes"
+        );
+        calls.finish().unwrap();
+        let after = page_cache_bytes(&cache.writer());
+        assert!(
+            after < during / 10,
+            "the last sync's end gives the cache back: {after} of {during} bytes"
+        );
+        // What was given back is read again on demand.
+        let mut again = cache.begin_sync(P, A, R, &cols(), SyncMode::Full).unwrap();
+        again.write_page(&big_page(0, 10), None).unwrap();
+        assert!(again.finish().unwrap().total == 10);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { page, userEvent } from 'vitest/browser';
-import { connectedAccount, type FakeBackend } from '../test/fakeBackend';
+import { connectedAccount, syncStatus, type FakeBackend } from '../test/fakeBackend';
 import { mountApp, type Mounted } from '../test/mount';
 import { FOLLOW_PAUSE_MS } from './resourcePanel';
 
@@ -48,12 +48,39 @@ describe('records view', () => {
       });
     });
     await expect.poll(() => mounted.backend.callsOf('query_records').length).toBe(1);
+    // The only call after the lists is the first page's query: the sync panel's statuses
+    // wait for the painted rows too.
+    const afterLists = mounted.backend.calls.slice(mounted.backend.calls.findIndex((c) => c.cmd === 'list_resources') + 1);
+    expect(afterLists.map((c) => c.cmd).filter((cmd) => !cmd.startsWith('plugin:'))).toEqual(['query_records']);
     expect(mounted.backend.callsOf('sync_resource')).toEqual([]);
     expect(mounted.backend.callsOf('list_views')).toEqual([]);
+    expect(mounted.backend.callsOf('sync_statuses')).toEqual([]);
     answer();
     await expect.poll(() => rows().length).toBeGreaterThan(0);
     await expect.poll(() => mounted.backend.callsOf('sync_resource').length).toBe(1);
     expect(mounted.backend.callsOf('list_views').length).toBe(1);
+    await expect.poll(() => mounted.backend.callsOf('sync_statuses').length).toBe(1);
+  });
+
+  test('a run that ends while the first rows load still reaches the sync panel', async () => {
+    let answer = (): void => undefined;
+    const firstPage = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    const mounted = await openWhatConverts((b) => {
+      b.providers = b.providers.map((t) => (t.id === 'whatconverts' ? { ...t, accounts: [connectedAccount('wc-acme', 'Acme Realty', null, 250)] } : t));
+      b.on('query_records', async ({ query }) => {
+        await firstPage;
+        return b.query(query);
+      });
+    });
+    await expect.poll(() => mounted.backend.callsOf('query_records').length).toBe(1);
+    const last = syncStatus().last_run;
+    if (!last) throw new Error('syncStatus() has a last run');
+    await mounted.backend.emit('sync-status', syncStatus({ last_run: { ...last, added: 3, finished_at: '2026-11-23T09:15:00Z' } }));
+    answer();
+    await expect.poll(() => mounted.backend.callsOf('sync_statuses').length).toBe(1);
+    await expect.element(page.getByTestId('sync-panel')).toHaveTextContent('3 added · 0 updated · 0 removed');
   });
 
   test('syncs on open, the progress bar follows sync-progress events, then rows show', async () => {

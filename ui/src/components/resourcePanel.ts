@@ -42,8 +42,12 @@ export interface ResourcePanelOptions {
 
 export interface ResourcePanel {
   el: HTMLElement;
-  /** Syncs once, the first time the tab is shown. */
-  start(): void;
+  /**
+   * Shows what is stored and syncs once, the first time the tab is shown. Settles once the
+   * first rows are painted when records are stored (else at once), so that other calls can
+   * wait for them.
+   */
+  start(): Promise<void>;
   /** Fetches the records again from the provider. */
   sync(): Promise<void>;
   handleProgress(progress: SyncProgress): void;
@@ -361,7 +365,7 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
     el,
     sync,
     start() {
-      if (started) return;
+      if (started) return Promise.resolve();
       started = true;
       // What an earlier sync stored shows at once (and offline); the sync then refreshes it.
       const firstRows = source.reload();
@@ -372,8 +376,13 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
       // A first sync (nothing stored) starts at once: its rows show as pages are stored.
       // Otherwise the refresh waits for the frame that draws the first rows: its parsing
       // and storing would compete with that frame on a busy machine.
-      if (options.cached) void firstRows.finally(() => afterNextPaint().then(follow));
-      else follow();
+      if (!options.cached) {
+        follow();
+        return Promise.resolve();
+      }
+      const painted = firstRows.catch(() => undefined).then(afterNextPaint);
+      void painted.then(follow);
+      return painted;
     },
     handleProgress(p) {
       if (p.provider_id !== providerId || p.account_id !== accountId || p.resource_id !== resource.id || !syncing) return;
