@@ -7,20 +7,13 @@
 
 use std::time::Instant;
 
-use patchbay_cache::{Cache, Condition, FilterTest, Query, Sort, SyncMode};
-use patchbay_core::providers::builtin;
-use patchbay_sandbox::population::five_providers;
-use serde_json::{json, Value};
+use patchbay_cache::{Condition, FilterTest, Query, Sort};
+use serde_json::json;
 
+use crate::leads_cache::{cached_leads, percentile};
 use crate::Error;
 
 const CHANGES: usize = 200;
-const PAGE: usize = 1000;
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
 
 fn cond(column: &str, test: FilterTest) -> Condition {
     Condition {
@@ -30,25 +23,8 @@ fn cond(column: &str, test: FilterTest) -> Condition {
 }
 
 pub fn run(records: u64) -> Result<(), Error> {
-    let defs = builtin();
-    let leads = defs
-        .iter()
-        .find(|d| d.id == "whatconverts")
-        .and_then(|d| d.resources.iter().find(|r| r.id == "leads"))
-        .ok_or("whatconverts/leads is not defined")?;
-    let columns = patchbay_sync::columns(leads);
-    let rows: Vec<(String, Value)> = five_providers(21, records)
-        .into_iter()
-        .filter(|r| r.truth.provider == "whatconverts")
-        .map(|r| (r.truth.record_id, r.record))
-        .collect();
-    let dir = tempfile::tempdir()?;
-    let cache = Cache::open(&dir.path().join("filter.sqlite3"))?;
-    let mut w = cache.begin_sync("whatconverts", "bench", "leads", &columns, SyncMode::Full)?;
-    for page in rows.chunks(PAGE) {
-        w.write_page(page, Some("next"))?;
-    }
-    w.finish()?;
+    let leads = cached_leads(21, records, "filter.sqlite3")?;
+    let cache = &leads.cache;
 
     // The sources the leads hold, most common first, as the one-of filter offers them.
     let sources: Vec<String> = cache
@@ -151,7 +127,7 @@ pub fn run(records: u64) -> Result<(), Error> {
     chart.sort_by(f64::total_cmp);
     println!(
         "{}",
-        json!({"figure": "filter", "what": "filter_change_to_table", "records": rows.len(),
+        json!({"figure": "filter", "what": "filter_change_to_table", "records": leads.records,
                "changes": CHANGES, "mean_matched": matched_total / CHANGES as u64,
                "p50_ms": percentile(&table, 0.5), "p95_ms": percentile(&table, 0.95),
                "goal_p95_ms": 50.0,

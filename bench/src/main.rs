@@ -44,6 +44,7 @@ mod filter;
 mod floor;
 mod incremental;
 mod inprocess;
+mod leads_cache;
 mod limits;
 mod people;
 mod search;

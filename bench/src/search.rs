@@ -8,20 +8,13 @@
 
 use std::time::Instant;
 
-use patchbay_cache::{Cache, Query, SyncMode};
-use patchbay_core::providers::builtin;
-use patchbay_sandbox::population::five_providers;
+use patchbay_cache::Query;
 use serde_json::{json, Value};
 
+use crate::leads_cache::{cached_leads, percentile};
 use crate::Error;
 
-const PAGE: usize = 1000;
 const WORDS: usize = 6;
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
 
 fn summary(mut ms: Vec<f64>) -> Value {
     if ms.is_empty() {
@@ -33,25 +26,8 @@ fn summary(mut ms: Vec<f64>) -> Value {
 }
 
 pub fn run(records: u64) -> Result<(), Error> {
-    let defs = builtin();
-    let leads = defs
-        .iter()
-        .find(|d| d.id == "whatconverts")
-        .and_then(|d| d.resources.iter().find(|r| r.id == "leads"))
-        .ok_or("whatconverts/leads is not defined")?;
-    let columns = patchbay_sync::columns(leads);
-    let rows: Vec<(String, Value)> = five_providers(11, records)
-        .into_iter()
-        .filter(|r| r.truth.provider == "whatconverts")
-        .map(|r| (r.truth.record_id, r.record))
-        .collect();
-    let dir = tempfile::tempdir()?;
-    let cache = Cache::open(&dir.path().join("search.sqlite3"))?;
-    let mut w = cache.begin_sync("whatconverts", "bench", "leads", &columns, SyncMode::Full)?;
-    for page in rows.chunks(PAGE) {
-        w.write_page(page, Some("next"))?;
-    }
-    w.finish()?;
+    let leads = cached_leads(11, records, "search.sqlite3")?;
+    let cache = &leads.cache;
 
     let first = cache.query(
         "whatconverts",
@@ -101,7 +77,7 @@ pub fn run(records: u64) -> Result<(), Error> {
     let letters: Vec<Value> = by_letters.into_iter().map(summary).collect();
     println!(
         "{}",
-        json!({"figure": "search_cache", "records": rows.len(), "words": words,
+        json!({"figure": "search_cache", "records": leads.records, "words": words,
                "keystrokes": summary(all), "by_letters": letters, "goal_p95_ms": 50.0,
                "chart": summary(chart)})
     );
