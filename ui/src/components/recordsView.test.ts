@@ -17,6 +17,22 @@ async function openWhatConverts(tune?: (b: FakeBackend) => void): Promise<Mounte
   return m;
 }
 
+/** WhatConverts with 250 records stored, its records' queries held until `answer()`. */
+async function openStoredWithFirstPageHeld(): Promise<{ mounted: Mounted; answer: () => void }> {
+  let answer = (): void => undefined;
+  const firstPage = new Promise<void>((resolve) => {
+    answer = resolve;
+  });
+  const mounted = await openWhatConverts((b) => {
+    b.providers = b.providers.map((t) => (t.id === 'whatconverts' ? { ...t, accounts: [connectedAccount('wc-acme', 'Acme Realty', null, 250)] } : t));
+    b.on('query_records', async ({ query }) => {
+      await firstPage;
+      return b.query(query);
+    });
+  });
+  return { mounted, answer };
+}
+
 function rows(): HTMLElement[] {
   return [...document.querySelectorAll<HTMLElement>('[data-testid="records-grid"] .grid-body [role="row"]')];
 }
@@ -36,17 +52,7 @@ describe('records view', () => {
   });
 
   test('with records stored, their first page is asked for alone; the refresh and the views follow it', async () => {
-    let answer = (): void => undefined;
-    const firstPage = new Promise<void>((resolve) => {
-      answer = resolve;
-    });
-    const mounted = await openWhatConverts((b) => {
-      b.providers = b.providers.map((t) => (t.id === 'whatconverts' ? { ...t, accounts: [connectedAccount('wc-acme', 'Acme Realty', null, 250)] } : t));
-      b.on('query_records', async ({ query }) => {
-        await firstPage;
-        return b.query(query);
-      });
-    });
+    const { mounted, answer } = await openStoredWithFirstPageHeld();
     await expect.poll(() => mounted.backend.callsOf('query_records').length).toBe(1);
     // The only call after the lists is the first page's query: the sync panel's statuses
     // wait for the painted rows too.
@@ -63,17 +69,7 @@ describe('records view', () => {
   });
 
   test('a run that ends while the first rows load still reaches the sync panel', async () => {
-    let answer = (): void => undefined;
-    const firstPage = new Promise<void>((resolve) => {
-      answer = resolve;
-    });
-    const mounted = await openWhatConverts((b) => {
-      b.providers = b.providers.map((t) => (t.id === 'whatconverts' ? { ...t, accounts: [connectedAccount('wc-acme', 'Acme Realty', null, 250)] } : t));
-      b.on('query_records', async ({ query }) => {
-        await firstPage;
-        return b.query(query);
-      });
-    });
+    const { mounted, answer } = await openStoredWithFirstPageHeld();
     await expect.poll(() => mounted.backend.callsOf('query_records').length).toBe(1);
     const last = syncStatus().last_run;
     if (!last) throw new Error('syncStatus() has a last run');
