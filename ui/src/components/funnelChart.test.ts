@@ -19,4 +19,12 @@ describe('funnel chart', () => {
     expect(cells[3]).toEqual(['Orders', '8', '32%', '2,376.00']);
     expect(chart.el.querySelector('svg')?.getAttribute('role')).toBe('img');
   });
+
+  test('the picture has a name before its first counts arrive', () => {
+    const chart = createFunnelChart();
+    const picture = chart.el.querySelector('svg[role="img"]');
+    expect(picture?.getAttribute('aria-label')).toBe('Funnel: counting.');
+    chart.update(FUNNEL);
+    expect(picture?.getAttribute('aria-label')).toBe(funnelSummary(FUNNEL));
+  });
 });

@@ -55,7 +55,13 @@ export function funnelSummary(funnel: Funnel): string {
 export function createFunnelChart(): FunnelChart {
   const headingId = uid('funnel-title');
   const steps = h('ol', { class: 'funnel-steps' });
-  const picture = svg('svg', { class: 'chart funnel-chart', role: 'img', preserveAspectRatio: 'xMinYMin meet' });
+  const picture = svg('svg', {
+    class: 'chart funnel-chart',
+    role: 'img',
+    preserveAspectRatio: 'xMinYMin meet',
+    // Named from the start, as the weekly chart: never an unnamed image while counting.
+    'aria-label': 'Funnel: counting.',
+  });
   const tbody = h('tbody');
   const table = h('table', { class: 'chart-table' },
     h('caption', {}, 'Funnel'),

@@ -23,4 +23,12 @@ describe('weekly chart', () => {
     expect(bars[0]).toBeCloseTo((bars[1] ?? 0) / 2, 1);
     expect([...chart.el.querySelectorAll('tbody tr')].map((r) => r.lastElementChild?.textContent)).toEqual(['5', '10']);
   });
+
+  test('the picture has a name before its first counts arrive, and the counts replace it', () => {
+    const chart = createWeeklyChart();
+    const picture = chart.el.querySelector('svg[role="img"]');
+    expect(picture?.getAttribute('aria-label')).toBe('Records per week: counting.');
+    chart.update([]);
+    expect(picture?.getAttribute('aria-label')).toBe('Records per week: no records yet.');
+  });
 });

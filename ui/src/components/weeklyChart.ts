@@ -33,6 +33,10 @@ export function createWeeklyChart(): WeeklyChart {
     viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
     preserveAspectRatio: 'none',
     role: 'img',
+    // A picture named only by its first update would be an unnamed image while the counts
+    // are on their way (they wait for the search's rows), which screen readers announce as
+    // a bare "image".
+    'aria-label': 'Records per week: counting.',
   });
   const tbody = h('tbody');
   const table = h('table', { class: 'chart-table' },
