@@ -99,7 +99,8 @@ pub struct CoreState {
     config: CoreConfig,
     /// The world's keychain service.
     namespace: String,
-    http: reqwest::Client,
+    /// Built on first use (see [`CoreState::http`]).
+    http: std::sync::OnceLock<reqwest::Client>,
     pending: PendingTable,
     accounts: AccountIndex,
     connections: Mutex<HashMap<(String, AccountId), Arc<Connection>>>,
@@ -128,7 +129,7 @@ impl Patchbay {
             state: Arc::new(CoreState {
                 defs: defs.into_iter().map(Arc::new).collect(),
                 load_errors: Vec::new(),
-                http: build_client(&config.http),
+                http: std::sync::OnceLock::new(),
                 pending: PendingTable::new(config.pending_ttl, config.pending_max),
                 accounts: AccountIndex::new(vault.clone(), &namespace),
                 namespace,
@@ -216,13 +217,21 @@ impl CoreState {
         crate::session::check_endpoint(def, self.config.world, url)
     }
 
+    /// The world's HTTP client, built on its first request. Building one loads the system's
+    /// TLS library and parses its CA certificates (OpenSSL, through native-tls): about 4 MiB
+    /// and tens of CPU milliseconds that a start-up showing the tiles, or a world never used,
+    /// has no need of (bench/README.md, "Start-up and connect").
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        self.http.get_or_init(|| build_client(&self.config.http))
+    }
+
     fn new_connection(&self, def: Arc<ProviderDef>, account: AccountId) -> Connection {
         Connection::new(
             def,
             account,
             self.vault.clone(),
             &self.namespace,
-            self.http.clone(),
+            self.http().clone(),
             self.config.http.clone(),
         )
         .with_usage(self.usage.clone())
@@ -298,5 +307,32 @@ fn api_during_connect(provider_id: &str) -> impl Fn(ApiError) -> ConnectError + 
     move |error| ConnectError::Api {
         provider_id: provider_id.to_string(),
         error,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::MemoryVault;
+
+    #[test]
+    fn a_world_builds_its_http_client_on_its_first_request_and_keeps_it() {
+        let core = Patchbay::new(
+            crate::providers::builtin(),
+            Arc::new(MemoryVault::new()),
+            CoreConfig::default(),
+        );
+        let def = core
+            .def("whatconverts")
+            .expect("a built-in provider")
+            .clone();
+        assert!(
+            core.http.get().is_none(),
+            "no client (nor the TLS library's CA certificates) before a request"
+        );
+        let first: *const reqwest::Client = core.http();
+        assert!(std::ptr::eq(first, core.http()), "one client, kept");
+        drop(core.new_connection(def, AccountId::parse("acct").unwrap()));
+        assert!(std::ptr::eq(first, core.http()));
     }
 }

@@ -34,7 +34,7 @@ impl CoreState {
                 same
             });
         let stored = match stored {
-            Some(c) if dynamic => match discovery::still_registered(&self.http, &c).await {
+            Some(c) if dynamic => match discovery::still_registered(self.http(), &c).await {
                 Some(false) => {
                     tracing::warn!(provider = %provider_id, "the provider no longer knows our registration; registering again");
                     let (vault, k) = (self.vault.clone(), key.clone());
@@ -49,14 +49,14 @@ impl CoreState {
         let client = match stored {
             Some(c) => c,
             None => {
-                let md = discovery::fetch_metadata(&self.http, &issuer)
+                let md = discovery::fetch_metadata(self.http(), &issuer)
                     .await
                     .map_err(|detail| ConnectError::Discovery {
                         provider_id: provider_id.clone(),
                         detail,
                     })?;
                 let c = if dynamic {
-                    let c = discovery::register(&self.http, &md, def.scopes())
+                    let c = discovery::register(self.http(), &md, def.scopes())
                         .await
                         .map_err(|detail| ConnectError::Registration {
                             provider_id: provider_id.clone(),
