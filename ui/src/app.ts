@@ -2,8 +2,9 @@ import type { AccountView } from './bindings/AccountView';
 import type { ProviderTile } from './bindings/ProviderTile';
 import { createDemoBanner } from './components/demoBanner';
 import { createNoticeArea } from './components/noticeArea';
-import { createPeopleView } from './components/peopleView';
-import { createRecordsView, type RecordsView } from './components/recordsView';
+import type * as PeopleScreen from './components/peopleView';
+import type * as RecordsScreen from './components/recordsView';
+import type { RecordsView } from './components/recordsView';
 import { createSettingsPage } from './components/settingsPage';
 import { createTileList } from './components/tileList';
 import { createWelcomeDialog, type WelcomeChoice } from './components/welcomeDialog';
@@ -13,6 +14,21 @@ import { h } from './lib/dom';
 import { shownError } from './lib/userError';
 import { loadInitialState } from './lib/initialState';
 import { afterNextPaint, mark, markShownAndPainted } from './lib/timing';
+import { lazyModule } from './lib/lazyModule';
+
+// The records and People screens are chunks of their own, fetched once the tiles are painted:
+// with the grid and the phone-number metadata they are most of the script, which the first
+// screen would otherwise parse and run before the tiles (bench/README.md, "Start-up").
+const screensOnDemand: LazyScreens = {
+  records: lazyModule(() => import('./components/recordsView')),
+  people: lazyModule(() => import('./components/peopleView')),
+};
+
+/** Where the lazily loaded screens come from (a test holds one back to open another meanwhile). */
+export interface LazyScreens {
+  records: () => Promise<typeof RecordsScreen>;
+  people: () => Promise<typeof PeopleScreen>;
+}
 
 export interface App {
   el: HTMLElement;
@@ -23,17 +39,19 @@ export interface App {
 
 type Screen = 'tiles' | 'records' | 'settings' | 'people';
 
-export function createApp(): App {
+export function createApp(screens: LazyScreens = screensOnDemand): App {
   const peopleButton = h('button', { type: 'button', class: 'secondary', 'data-testid': 'people' }, 'People');
   const settingsButton = h('button', { type: 'button', class: 'secondary', 'data-testid': 'settings' }, 'Settings');
   const helpButton = h('button', { type: 'button', class: 'secondary', 'data-testid': 'help', 'aria-haspopup': 'dialog' }, 'Help');
   const banner = createDemoBanner();
   const main = h('main', { class: 'main', id: 'main' });
   const tiles = createTileList({
-    onOpen: openRecords,
+    onOpen(tile, account) {
+      void openRecords(tile, account);
+    },
     onApproved(tile, account) {
       // A connect that finishes while the user is elsewhere (settings, other records) waits on its tile.
-      if (screen === 'tiles') openRecords(tile, account);
+      if (screen === 'tiles') void openRecords(tile, account);
     },
   });
   const notices = createNoticeArea();
@@ -63,7 +81,9 @@ export function createApp(): App {
     void settingsPage.load();
   });
 
-  peopleButton.addEventListener('click', openPeople);
+  peopleButton.addEventListener('click', () => {
+    void openPeople();
+  });
 
   const welcome = createWelcomeDialog({
     onClosed(choice) {
@@ -104,8 +124,23 @@ export function createApp(): App {
   let screen: Screen = 'tiles';
   let records: RecordsView | null = null;
   const unlisteners: ipc.Unlisten[] = [];
+  /** Counts the screens asked for: a lazily loaded screen shows only if nothing was asked since. */
+  let asked = 0;
+
+  /** The module of a lazily loaded screen, or null when another screen was asked for meanwhile or it failed to load (said in a notice). */
+  async function screenModule<T>(load: () => Promise<T>): Promise<T | null> {
+    const ticket = ++asked;
+    try {
+      const module = await load();
+      return ticket === asked ? module : null;
+    } catch (e) {
+      if (ticket === asked) notices.add({ level: 'error', provider: null, ...shownError(e, 'Patchbay could not open this screen. Try again; if it keeps failing, restart Patchbay.') });
+      return null;
+    }
+  }
 
   function showScreen(next: Screen, content?: HTMLElement): void {
+    asked += 1;
     if (next !== 'records' && records) {
       records.destroy();
       records = null;
@@ -125,16 +160,20 @@ export function createApp(): App {
     first?.focus();
   }
 
-  function openPeople(): void {
-    const view = createPeopleView({ providers: () => tiles.tiles(), onBack: showTiles });
+  async function openPeople(): Promise<void> {
+    const module = await screenModule(screens.people);
+    if (!module) return;
+    const view = module.createPeopleView({ providers: () => tiles.tiles(), onBack: showTiles });
     showScreen('people', view.el);
     void view.start();
   }
 
-  function openRecords(tile: ProviderTile, account: AccountView): void {
+  async function openRecords(tile: ProviderTile, account: AccountView): Promise<void> {
     mark('records-open'); // bench/: from here to `first-rows-painted`
+    const module = await screenModule(screens.records);
+    if (!module) return;
     records?.destroy();
-    const view = createRecordsView({
+    const view = module.createRecordsView({
       tile,
       account,
       onBack: showTiles,
@@ -160,6 +199,9 @@ export function createApp(): App {
         if (!initial.settings.welcome_seen) welcome.open(initial.settings.demo_available, null);
       }
       await afterNextPaint();
+      // Fetched while nothing else happens, so that opening a screen never waits for it.
+      void screens.records().catch(() => undefined);
+      void screens.people().catch(() => undefined);
       const subscriptions = await Promise.allSettled([
         ipc.onProvidersChanged((list) => {
           tiles.setTiles(list);

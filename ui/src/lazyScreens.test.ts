@@ -1,0 +1,99 @@
+// The records and People screens are loaded on demand (their own chunks, fetched after the
+// tiles paint): a screen asked for while one loads wins, and a chunk that fails to load says
+// so and loads on the next try.
+import { afterEach, describe, expect, test } from 'vitest';
+import { page } from 'vitest/browser';
+import { createApp, type App, type LazyScreens } from './app';
+import { connectedAccount, FakeBackend } from './test/fakeBackend';
+import * as peopleView from './components/peopleView';
+import * as recordsView from './components/recordsView';
+import './styles.css';
+
+let app: App | undefined;
+let backend: FakeBackend | undefined;
+
+afterEach(() => {
+  app?.destroy();
+  app = undefined;
+  document.body.replaceChildren();
+  backend?.uninstall();
+  backend = undefined;
+});
+
+/** Screens whose records chunk waits for `release` (or fails with `failure` once). */
+function heldScreens(): LazyScreens & { release(): void; failOnce(e: Error): void; asked: string[] } {
+  const asked: string[] = [];
+  let release = (): void => undefined;
+  let held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let failure: Error | null = null;
+  return {
+    asked,
+    release: () => {
+      release();
+    },
+    failOnce(e) {
+      failure = e;
+      held = Promise.resolve();
+    },
+    async records() {
+      asked.push('records');
+      await held;
+      if (failure) {
+        const e = failure;
+        failure = null;
+        throw e;
+      }
+      return recordsView;
+    },
+    people() {
+      asked.push('people');
+      return Promise.resolve(peopleView);
+    },
+  };
+}
+
+async function mount(screens: LazyScreens): Promise<void> {
+  const b = new FakeBackend();
+  b.providers = b.providers.map((t) => (t.id === 'whatconverts'
+    ? { ...t, accounts: [connectedAccount('wc-acme', 'Acme Realty', '2026-11-20T10:00:00Z', 250)] }
+    : t));
+  backend = b.install();
+  app = createApp(screens);
+  document.body.replaceChildren(app.el);
+  await app.start();
+}
+
+describe('screens loaded on demand', () => {
+  test('both are fetched once the tiles are painted, before anyone asks', async () => {
+    const screens = heldScreens();
+    await mount(screens);
+    expect(screens.asked.sort()).toEqual(['people', 'records']);
+    expect(document.querySelector('[data-testid="records-view"]')).toBeNull();
+  });
+
+  test('a screen asked for while the records load wins: the records never replace it', async () => {
+    const screens = heldScreens();
+    await mount(screens);
+    await page.getByRole('button', { name: /^WhatConverts/ }).click();
+    await page.getByTestId('settings').click();
+    await expect.element(page.getByRole('heading', { name: 'Settings' })).toBeVisible();
+    screens.release();
+    await screens.records();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(document.querySelector('[data-testid="records-view"]')).toBeNull();
+    await expect.element(page.getByRole('heading', { name: 'Settings' })).toBeVisible();
+  });
+
+  test('records that fail to load say so, and open on the next click', async () => {
+    const screens = heldScreens();
+    await mount(screens);
+    screens.failOnce(new Error('chunk unreadable'));
+    await page.getByRole('button', { name: /^WhatConverts/ }).click();
+    await expect.element(page.getByText('Patchbay could not open this screen. Try again; if it keeps failing, restart Patchbay.')).toBeVisible();
+    await expect.element(page.getByTestId('tile-whatconverts')).toBeVisible();
+    await page.getByRole('button', { name: /^WhatConverts/ }).click();
+    await expect.element(page.getByTestId('records-view')).toBeVisible();
+  });
+});
