@@ -12,7 +12,7 @@ import * as ipc from './ipc';
 import type { Settings } from './bindings/Settings';
 import { h } from './lib/dom';
 import { shownError } from './lib/userError';
-import { loadInitialState } from './lib/initialState';
+import { loadInitialState, shellInitialState } from './lib/initialState';
 import { afterNextPaint, mark, markShownAndPainted } from './lib/timing';
 import { lazyModule } from './lib/lazyModule';
 
@@ -191,7 +191,9 @@ export function createApp(screens: LazyScreens = screensOnDemand): App {
       showScreen('tiles');
       // The first screen comes with the page (or in one call): tiles, demo banner and the
       // welcome paint before any event subscription or other round trip.
-      const initial = await loadInitialState().catch(() => null);
+      // Taken at once when the shell handed it over: an `await`, even of a value already there,
+      // let the tiles wait up to 60 ms behind the page's other start-up work (bench/README.md).
+      const initial = shellInitialState() ?? await loadInitialState().catch(() => null);
       banner.setDemo(initial?.settings.demo_mode ?? false);
       if (initial) {
         tiles.setTiles(initial.tiles);

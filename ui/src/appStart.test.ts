@@ -54,6 +54,9 @@ describe('start-up', () => {
       return b.providers;
     });
     const started = mount(b);
+    // In the DOM before start() first yields: no await (not even of the value already there)
+    // lets the page's other start-up work go first.
+    expect(document.querySelector('[data-testid="tile-whatconverts"]')).not.toBeNull();
     await expect.element(page.getByTestId('tile-whatconverts')).toBeVisible();
     await expect.element(page.getByTestId('demo-banner')).toBeVisible();
     await expect.element(page.getByRole('dialog', { name: 'Welcome to Patchbay' })).toBeVisible();

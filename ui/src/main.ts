@@ -7,6 +7,7 @@ mark('script-start');
 const root = document.getElementById('app');
 if (root) {
   const app = createApp();
+  mark('app-created');
   root.replaceChildren(app.el);
   void app.start();
 }

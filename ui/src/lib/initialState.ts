@@ -23,10 +23,16 @@ function firstLoad(): boolean {
   return navigation?.type !== 'reload' && navigation?.type !== 'back_forward';
 }
 
+/** The shell's value when it is there and current, at once: no await stands between it and the tiles. */
+export function shellInitialState(): InitialState | null {
+  const injected = window.__PATCHBAY_INITIAL_STATE__;
+  return injected && firstLoad() ? injected : null;
+}
+
 /** The first screen: the shell's value when it is there and current, else one command. */
 export function loadInitialState(): Promise<InitialState> {
-  const injected = window.__PATCHBAY_INITIAL_STATE__;
-  if (injected && firstLoad()) return Promise.resolve(injected);
+  const injected = shellInitialState();
+  if (injected) return Promise.resolve(injected);
   // Seen by the e2e smoke test and bench/: a first load should never need to ask.
   mark('first-screen-asked');
   return ipc.initialState();
