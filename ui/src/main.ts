@@ -1,8 +1,10 @@
 import './styles.css';
 import { createApp } from './app';
+import { tagOperatingSystem } from './lib/operatingSystem';
 import { mark } from './lib/timing';
 
 mark('script-start');
+tagOperatingSystem(document.documentElement, navigator.userAgent);
 
 const root = document.getElementById('app');
 if (root) {
