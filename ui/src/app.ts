@@ -14,7 +14,7 @@ import { h } from './lib/dom';
 import { shownError } from './lib/userError';
 import { loadInitialState, shellInitialState } from './lib/initialState';
 import { afterNextPaint, mark, markShownAndPainted } from './lib/timing';
-import { lazyModule } from './lib/lazyModule';
+import { lazyModule, type LazyModule } from './lib/lazyModule';
 
 // The records and People screens are chunks of their own, fetched once the tiles are painted:
 // with the grid and the phone-number metadata they are most of the script, which the first
@@ -26,8 +26,8 @@ const screensOnDemand: LazyScreens = {
 
 /** Where the lazily loaded screens come from (a test holds one back to open another meanwhile). */
 export interface LazyScreens {
-  records: () => Promise<typeof RecordsScreen>;
-  people: () => Promise<typeof PeopleScreen>;
+  records: LazyModule<typeof RecordsScreen>;
+  people: LazyModule<typeof PeopleScreen>;
 }
 
 export interface App {
@@ -46,12 +46,10 @@ export function createApp(screens: LazyScreens = screensOnDemand): App {
   const banner = createDemoBanner();
   const main = h('main', { class: 'main', id: 'main' });
   const tiles = createTileList({
-    onOpen(tile, account) {
-      void openRecords(tile, account);
-    },
+    onOpen: openRecords,
     onApproved(tile, account) {
       // A connect that finishes while the user is elsewhere (settings, other records) waits on its tile.
-      if (screen === 'tiles') void openRecords(tile, account);
+      if (screen === 'tiles') openRecords(tile, account);
     },
   });
   const notices = createNoticeArea();
@@ -81,9 +79,7 @@ export function createApp(screens: LazyScreens = screensOnDemand): App {
     void settingsPage.load();
   });
 
-  peopleButton.addEventListener('click', () => {
-    void openPeople();
-  });
+  peopleButton.addEventListener('click', openPeople);
 
   const welcome = createWelcomeDialog({
     onClosed(choice) {
@@ -128,10 +124,10 @@ export function createApp(screens: LazyScreens = screensOnDemand): App {
   let asked = 0;
 
   /** The module of a lazily loaded screen, or null when another screen was asked for meanwhile or it failed to load (said in a notice). */
-  async function screenModule<T>(load: () => Promise<T>): Promise<T | null> {
+  async function screenModule<T>(lazy: LazyModule<T>): Promise<T | null> {
     const ticket = ++asked;
     try {
-      const module = await load();
+      const module = await lazy.load();
       return ticket === asked ? module : null;
     } catch (e) {
       if (ticket === asked) notices.add({ level: 'error', provider: null, ...shownError(e, 'Patchbay could not open this screen. Try again; if it keeps failing, restart Patchbay.') });
@@ -160,29 +156,41 @@ export function createApp(screens: LazyScreens = screensOnDemand): App {
     first?.focus();
   }
 
-  async function openPeople(): Promise<void> {
-    const module = await screenModule(screens.people);
-    if (!module) return;
-    const view = module.createPeopleView({ providers: () => tiles.tiles(), onBack: showTiles });
-    showScreen('people', view.el);
-    void view.start();
+  /** Shows a lazily loaded screen: at once when its module is there, else once it loads if nothing else was asked for meanwhile. */
+  function withScreen<T>(lazy: LazyModule<T>, show: (module: T) => void): void {
+    const ready = lazy.loaded();
+    if (ready) {
+      show(ready);
+      return;
+    }
+    void screenModule(lazy).then((module) => {
+      if (module) show(module);
+    });
   }
 
-  async function openRecords(tile: ProviderTile, account: AccountView): Promise<void> {
-    mark('records-open'); // bench/: from here to `first-rows-painted`
-    const module = await screenModule(screens.records);
-    if (!module) return;
-    records?.destroy();
-    const view = module.createRecordsView({
-      tile,
-      account,
-      onBack: showTiles,
-      // The providers-changed event that follows the disconnect brings the tiles up to date.
-      onDisconnected: showTiles,
+  function openPeople(): void {
+    withScreen(screens.people, (module) => {
+      const view = module.createPeopleView({ providers: () => tiles.tiles(), onBack: showTiles });
+      showScreen('people', view.el);
+      void view.start();
     });
-    records = view;
-    showScreen('records', view.el);
-    void view.start();
+  }
+
+  function openRecords(tile: ProviderTile, account: AccountView): void {
+    mark('records-open'); // bench/: from here to `first-rows-painted`
+    withScreen(screens.records, (module) => {
+      records?.destroy();
+      const view = module.createRecordsView({
+        tile,
+        account,
+        onBack: showTiles,
+        // The providers-changed event that follows the disconnect brings the tiles up to date.
+        onDisconnected: showTiles,
+      });
+      records = view;
+      showScreen('records', view.el);
+      void view.start();
+    });
   }
 
   return {
@@ -202,8 +210,8 @@ export function createApp(screens: LazyScreens = screensOnDemand): App {
       }
       await afterNextPaint();
       // Fetched while nothing else happens, so that opening a screen never waits for it.
-      void screens.records().catch(() => undefined);
-      void screens.people().catch(() => undefined);
+      void screens.records.load().catch(() => undefined);
+      void screens.people.load().catch(() => undefined);
       const subscriptions = await Promise.allSettled([
         ipc.onProvidersChanged((list) => {
           tiles.setTiles(list);

@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { page } from 'vitest/browser';
 import { createApp, type App, type LazyScreens } from './app';
+import { lazyModule } from './lib/lazyModule';
 import { connectedAccount, FakeBackend } from './test/fakeBackend';
 import * as peopleView from './components/peopleView';
 import * as recordsView from './components/recordsView';
@@ -37,21 +38,33 @@ function heldScreens(): LazyScreens & { release(): void; failOnce(e: Error): voi
       failure = e;
       held = Promise.resolve();
     },
-    async records() {
-      asked.push('records');
-      await held;
-      if (failure) {
-        const e = failure;
-        failure = null;
-        throw e;
-      }
-      return recordsView;
+    records: {
+      async load() {
+        asked.push('records');
+        await held;
+        if (failure) {
+          const e = failure;
+          failure = null;
+          throw e;
+        }
+        return recordsView;
+      },
+      loaded: () => undefined,
     },
-    people() {
-      asked.push('people');
-      return Promise.resolve(peopleView);
+    people: {
+      load() {
+        asked.push('people');
+        return Promise.resolve(peopleView);
+      },
+      loaded: () => undefined,
     },
   };
+}
+
+/** The records view's start done (its statuses asked for after its subscription), before the fake backend goes. */
+async function settled(): Promise<void> {
+  await expect.element(page.getByTestId('records-grid')).toBeVisible();
+  await expect.poll(() => backend?.callsOf('sync_statuses').length ?? 0).toBeGreaterThan(0);
 }
 
 async function mount(screens: LazyScreens): Promise<void> {
@@ -80,7 +93,7 @@ describe('screens loaded on demand', () => {
     await page.getByTestId('settings').click();
     await expect.element(page.getByRole('heading', { name: 'Settings' })).toBeVisible();
     screens.release();
-    await screens.records();
+    await screens.records.load();
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(document.querySelector('[data-testid="records-view"]')).toBeNull();
     await expect.element(page.getByRole('heading', { name: 'Settings' })).toBeVisible();
@@ -95,5 +108,20 @@ describe('screens loaded on demand', () => {
     await expect.element(page.getByTestId('tile-whatconverts')).toBeVisible();
     await page.getByRole('button', { name: /^WhatConverts/ }).click();
     await expect.element(page.getByTestId('records-view')).toBeVisible();
+    await settled();
+  });
+
+  test('a screen already loaded opens within the click, with no wait', async () => {
+    const screens: LazyScreens = {
+      records: lazyModule(() => Promise.resolve(recordsView)),
+      people: lazyModule(() => Promise.resolve(peopleView)),
+    };
+    await mount(screens);
+    await expect.poll(() => screens.records.loaded()).toBe(recordsView);
+    const open = page.getByRole('button', { name: /^WhatConverts/ }).element();
+    if (!(open instanceof HTMLElement)) throw new Error('the tile is not a button');
+    open.click();
+    expect(document.querySelector('[data-testid="records-view"]')).not.toBeNull();
+    await settled();
   });
 });

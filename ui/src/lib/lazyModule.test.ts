@@ -8,9 +8,11 @@ describe('lazyModule', () => {
       loads += 1;
       return Promise.resolve({ n: loads });
     });
-    const [a, b] = await Promise.all([get(), get()]);
+    expect(get.loaded()).toBeUndefined();
+    const [a, b] = await Promise.all([get.load(), get.load()]);
     expect(a).toBe(b);
-    expect(await get()).toBe(a);
+    expect(await get.load()).toBe(a);
+    expect(get.loaded()).toBe(a);
     expect(loads).toBe(1);
   });
 
@@ -20,8 +22,9 @@ describe('lazyModule', () => {
       loads += 1;
       return loads === 1 ? Promise.reject(new Error('chunk unreadable')) : Promise.resolve('module');
     });
-    await expect(get()).rejects.toThrow('chunk unreadable');
-    expect(await get()).toBe('module');
+    await expect(get.load()).rejects.toThrow('chunk unreadable');
+    expect(get.loaded()).toBeUndefined();
+    expect(await get.load()).toBe('module');
     expect(loads).toBe(2);
   });
 });
