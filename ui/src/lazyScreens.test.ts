@@ -3,22 +3,18 @@
 // so and loads on the next try.
 import { afterEach, describe, expect, test } from 'vitest';
 import { page } from 'vitest/browser';
-import { createApp, type App, type LazyScreens } from './app';
+import type { LazyScreens } from './app';
 import { lazyModule } from './lib/lazyModule';
-import { connectedAccount, FakeBackend } from './test/fakeBackend';
+import { connectedAccount } from './test/fakeBackend';
+import { mountApp, type Mounted } from './test/mount';
 import * as peopleView from './components/peopleView';
 import * as recordsView from './components/recordsView';
-import './styles.css';
 
-let app: App | undefined;
-let backend: FakeBackend | undefined;
+let m: Mounted | undefined;
 
 afterEach(() => {
-  app?.destroy();
-  app = undefined;
-  document.body.replaceChildren();
-  backend?.uninstall();
-  backend = undefined;
+  m?.unmount();
+  m = undefined;
 });
 
 /** Screens whose records chunk waits for `release` (or fails with `failure` once). */
@@ -64,18 +60,15 @@ function heldScreens(): LazyScreens & { release(): void; failOnce(e: Error): voi
 /** The records view's start done (its statuses asked for after its subscription), before the fake backend goes. */
 async function settled(): Promise<void> {
   await expect.element(page.getByTestId('records-grid')).toBeVisible();
-  await expect.poll(() => backend?.callsOf('sync_statuses').length ?? 0).toBeGreaterThan(0);
+  await expect.poll(() => m?.backend.callsOf('sync_statuses').length ?? 0).toBeGreaterThan(0);
 }
 
 async function mount(screens: LazyScreens): Promise<void> {
-  const b = new FakeBackend();
-  b.providers = b.providers.map((t) => (t.id === 'whatconverts'
-    ? { ...t, accounts: [connectedAccount('wc-acme', 'Acme Realty', '2026-11-20T10:00:00Z', 250)] }
-    : t));
-  backend = b.install();
-  app = createApp(screens);
-  document.body.replaceChildren(app.el);
-  await app.start();
+  m = await mountApp((b) => {
+    b.providers = b.providers.map((t) => (t.id === 'whatconverts'
+      ? { ...t, accounts: [connectedAccount('wc-acme', 'Acme Realty', '2026-11-20T10:00:00Z', 250)] }
+      : t));
+  }, screens);
 }
 
 describe('screens loaded on demand', () => {

@@ -1,5 +1,5 @@
 import '../styles.css';
-import { createApp, type App } from '../app';
+import { createApp, type App, type LazyScreens } from '../app';
 import { FakeBackend } from './fakeBackend';
 
 export interface Mounted {
@@ -9,12 +9,12 @@ export interface Mounted {
   unmount(): void;
 }
 
-/** Installs a fresh fake backend (optionally tuned first) and mounts the app. */
-export async function mountApp(tune?: (backend: FakeBackend) => void): Promise<Mounted> {
+/** Installs a fresh fake backend (optionally tuned first) and mounts the app (with its own lazily loaded screens unless given). */
+export async function mountApp(tune?: (backend: FakeBackend) => void, screens?: LazyScreens): Promise<Mounted> {
   const backend = new FakeBackend();
   tune?.(backend);
   backend.install();
-  const app = createApp();
+  const app = createApp(screens);
   const root = document.createElement('div');
   document.body.replaceChildren(root);
   root.append(app.el);
