@@ -123,18 +123,6 @@ export function createApp(screens: LazyScreens = screensOnDemand): App {
   /** Counts the screens asked for: a lazily loaded screen shows only if nothing was asked since. */
   let asked = 0;
 
-  /** The module of a lazily loaded screen, or null when another screen was asked for meanwhile or it failed to load (said in a notice). */
-  async function screenModule<T>(lazy: LazyModule<T>): Promise<T | null> {
-    const ticket = ++asked;
-    try {
-      const module = await lazy.load();
-      return ticket === asked ? module : null;
-    } catch (e) {
-      if (ticket === asked) notices.add({ level: 'error', provider: null, ...shownError(e, 'Patchbay could not open this screen. Try again; if it keeps failing, restart Patchbay.') });
-      return null;
-    }
-  }
-
   function showScreen(next: Screen, content?: HTMLElement): void {
     asked += 1;
     if (next !== 'records' && records) {
@@ -156,16 +144,25 @@ export function createApp(screens: LazyScreens = screensOnDemand): App {
     first?.focus();
   }
 
-  /** Shows a lazily loaded screen: at once when its module is there, else once it loads if nothing else was asked for meanwhile. */
+  /**
+   * Shows a lazily loaded screen: at once when its module is there, else once it loads, unless
+   * another screen was asked for meanwhile. A module that fails to load is said in a notice.
+   */
   function withScreen<T>(lazy: LazyModule<T>, show: (module: T) => void): void {
     const ready = lazy.loaded();
     if (ready) {
       show(ready);
       return;
     }
-    void screenModule(lazy).then((module) => {
-      if (module) show(module);
-    });
+    const ticket = ++asked;
+    void lazy.load().then(
+      (module) => {
+        if (ticket === asked) show(module);
+      },
+      (e: unknown) => {
+        if (ticket === asked) notices.add({ level: 'error', provider: null, ...shownError(e, 'Patchbay could not open this screen. Try again; if it keeps failing, restart Patchbay.') });
+      },
+    );
   }
 
   function openPeople(): void {
