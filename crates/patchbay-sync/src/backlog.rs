@@ -58,7 +58,14 @@ mod tests {
                 }
             }));
         }
-        // Give the sender every chance to run ahead before anything is taken.
+        // The sender fills the backlog (however slowly the machine runs it), then is given
+        // every chance to run further ahead before anything is taken.
+        for _ in 0..1000 {
+            if sent.load(Ordering::SeqCst) >= 2 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
         std::thread::sleep(std::time::Duration::from_millis(100));
         assert_eq!(
             sent.load(Ordering::SeqCst),
