@@ -139,6 +139,12 @@ if (PHASES.includes("connect")) {
         return Object.values(steps).every((v) => v !== undefined) ? steps : null;
       }, { timeoutMs: 10000 });
       const [shown] = await pageMarks(app.session, "first-rows-shown");
+      // Where the time goes: every patchbay mark of the round, ms after the link's arrival.
+      const pageSteps = await app.session.execute(
+        "return Object.fromEntries(performance.getEntriesByType('mark')" +
+          ".filter((m) => m.name.startsWith('patchbay:')).map((m) => [m.name.slice(9), performance.timeOrigin + m.startTime]));",
+      );
+      const steps = Object.fromEntries(Object.entries(pageSteps).map(([k, t]) => [k, Math.round((t - marks.arrival) * 10) / 10]));
       // Round 0 warms up (first WebKit layout of the records view, connection pools).
       if (round > 0) {
         emit({
@@ -150,6 +156,7 @@ if (PHASES.includes("connect")) {
           arrival_to_first_rows_shown_ms: shown - marks.arrival,
           arrival_to_first_rows_ms: painted - marks.arrival,
           click_to_arrival_ms: marks.arrival - clicked,
+          steps,
         });
       }
       await disconnect(app.session);

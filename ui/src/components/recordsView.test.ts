@@ -131,6 +131,44 @@ describe('records view', () => {
     release();
   });
 
+  test('a first sync that ends while its first rows load reloads and charts only after the frame that draws them', async () => {
+    performance.clearMarks();
+    let release = (): void => undefined;
+    let answerRows = (): void => undefined;
+    const rowsHeld = new Promise<void>((resolve) => {
+      answerRows = resolve;
+    });
+    let hold = false;
+    const mounted = await openWhatConverts((b) => {
+      b.rowCount = 0;
+      release = b.holdSync();
+      b.on('query_records', async ({ query }) => {
+        if (hold) await rowsHeld;
+        return b.query(query);
+      });
+    });
+    await expect.poll(() => mounted.backend.callsOf('sync_resource')).toHaveLength(1);
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('0 of 0 records');
+    // The first page is stored; its rows' query is held while the sync ends.
+    mounted.backend.rowCount = 250;
+    hold = true;
+    const queries = mounted.backend.callsOf('query_records').length;
+    await mounted.backend.emit('sync-progress', { provider_id: 'whatconverts', account_id: 'wc-acme', resource_id: 'leads', fetched: 250, total: 250, done: false });
+    await expect.poll(() => mounted.backend.callsOf('query_records').length).toBe(queries + 1);
+    const charts = mounted.backend.callsOf('weekly_counts').length;
+    release();
+    await expect.element(page.getByRole('progressbar')).not.toBeInTheDocument();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(mounted.backend.callsOf('query_records').length).toBe(queries + 1);
+    expect(mounted.backend.callsOf('weekly_counts').length).toBe(charts);
+    hold = false;
+    answerRows();
+    await expect.poll(() => performance.getEntriesByName('patchbay:first-rows-painted').length).toBe(1);
+    await expect.poll(() => mounted.backend.callsOf('query_records').length).toBe(queries + 2);
+    await expect.poll(() => mounted.backend.callsOf('weekly_counts').length).toBe(charts + 1);
+    await expect.element(page.getByTestId('row-count')).toHaveTextContent('250 of 250 records');
+  });
+
   test('an unknown total shows fetched records without a maximum', async () => {
     let release = (): void => undefined;
     const mounted = await openWhatConverts((b) => {

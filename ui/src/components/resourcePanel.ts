@@ -76,6 +76,8 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
   let searchAnswered = true;
   let rowsShown = false;
   let firstRowsLoading = false;
+  /** The first rows a sync's progress showed, until the frame that draws them. */
+  let firstRowsDrawn: Promise<void> = Promise.resolve();
   /** Searches and filter changes whose rows have not arrived yet. */
   let rowsPending = 0;
 
@@ -357,7 +359,9 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
       progress.setVisible(false);
       refreshButton.disabled = false;
     }
-    // Show what is stored, fresh or from an earlier sync.
+    // Show what is stored, fresh or from an earlier sync; after the frame that draws the
+    // first rows the progress showed, which this work would otherwise delay.
+    await firstRowsDrawn;
     await Promise.all([source.reload(), loadChart()]);
   }
 
@@ -390,9 +394,10 @@ export function createResourcePanel(options: ResourcePanelOptions): ResourcePane
       // A first sync shows its first rows as soon as they are stored, not when it ends.
       if (!rowsShown && p.fetched > 0 && !firstRowsLoading) {
         firstRowsLoading = true;
-        void source.reload().finally(() => {
+        const loaded = source.reload().finally(() => {
           firstRowsLoading = false;
         });
+        firstRowsDrawn = loaded.catch(() => undefined).then(afterNextPaint);
       }
     },
     handleSyncStatus(status, changed) {
