@@ -553,16 +553,41 @@ impl SyncWriter<'_> {
         next: Option<&str>,
         watermark: Option<&str>,
     ) -> Result<PageStats, CacheError> {
+        self.write(records, Some((next, watermark)))
+    }
+
+    /// Writes part of a page in its own transaction, leaving the cursor and the watermark as
+    /// they are: a sync that stops before the page's rest is written fetches the whole page
+    /// again, and what this wrote is seen again unchanged. Lets the first rows of a page show
+    /// while the rest of it is written.
+    pub fn write_rows(&mut self, records: &[(String, Value)]) -> Result<PageStats, CacheError> {
+        self.write(records, None)
+    }
+
+    /// `end`: the cursor for the next page and the watermark, when `records` end a page.
+    fn write(
+        &mut self,
+        records: &[(String, Value)],
+        end: Option<(Option<&str>, Option<&str>)>,
+    ) -> Result<PageStats, CacheError> {
         let mut conn = self.cache.writer();
         let tx = conn.transaction()?;
         // Checked first: if the records were deleted (disconnect) or another sync took over,
         // this writer must not resurrect them.
-        let live = tx.execute(
-            "UPDATE sync_state SET page_cursor = ?1, pages = pages + 1,
-                 watermark = coalesce(?4, watermark)
-             WHERE resource_id = ?2 AND generation = ?3 AND in_progress = 1",
-            params![next, self.resource_id, self.generation, watermark],
-        )?;
+        let live = match end {
+            Some((next, watermark)) => tx.execute(
+                "UPDATE sync_state SET page_cursor = ?1, pages = pages + 1,
+                     watermark = coalesce(?4, watermark)
+                 WHERE resource_id = ?2 AND generation = ?3 AND in_progress = 1",
+                params![next, self.resource_id, self.generation, watermark],
+            )?,
+            None => tx.query_row(
+                "SELECT count(*) FROM sync_state
+                 WHERE resource_id = ?1 AND generation = ?2 AND in_progress = 1",
+                params![self.resource_id, self.generation],
+                |r| r.get::<_, i64>(0),
+            )? as usize,
+        };
         if live == 0 {
             return Err(CacheError::SyncSuperseded);
         }

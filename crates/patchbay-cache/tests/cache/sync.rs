@@ -80,6 +80,75 @@ fn a_failing_page_lands_not_at_all() {
 }
 
 #[test]
+fn rows_written_ahead_of_their_page_show_at_once_and_leave_the_cursor_where_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.sqlite3");
+    {
+        let cache = Cache::open(&path).unwrap();
+        let mut w = cache
+            .begin_sync(P, A, R, &columns(), SyncMode::Full)
+            .unwrap();
+        w.write_page(&[lead(1, "Ann", json!(1), json!(null))], Some("after-1"))
+            .unwrap();
+        let stats = w
+            .write_rows(&[
+                lead(2, "Bob", json!(2), json!(null)),
+                lead(3, "Cleo", json!(3), json!(null)),
+            ])
+            .unwrap();
+        assert_eq!((stats.added, stats.updated), (2, 0));
+        // Shown and counted at once, searchable too; the page they came from is not done.
+        assert_eq!(column(&cache, &q(""), "name"), ["Ann", "Bob", "Cleo"]);
+        assert_eq!(cache.query(P, A, R, &q("cleo")).unwrap().matched, 1);
+        assert_eq!(cache.stats(P, A, R).unwrap().unwrap().count, 3);
+        assert_eq!(
+            cache.resume_point(P, A, R).unwrap().as_deref(),
+            Some("after-1")
+        );
+        // The app quits before the page's rest is written.
+    }
+    let cache = Cache::open(&path).unwrap();
+    let mut w = cache
+        .begin_sync(P, A, R, &columns(), SyncMode::Full)
+        .unwrap();
+    // The same page, fetched again from the cursor: what was written ahead is seen unchanged.
+    let again = w
+        .write_page_marked(
+            &[
+                lead(2, "Bob", json!(2), json!(null)),
+                lead(3, "Cleo", json!(3), json!(null)),
+                lead(4, "Dev", json!(4), json!(null)),
+            ],
+            None,
+            None,
+        )
+        .unwrap();
+    assert_eq!((again.added, again.updated), (1, 0));
+    let s = w.finish().unwrap();
+    assert_eq!((s.total, s.deleted), (4, 0));
+    assert_eq!(
+        column(&cache, &q(""), "name"),
+        ["Ann", "Bob", "Cleo", "Dev"]
+    );
+}
+
+#[test]
+fn rows_written_ahead_never_resurrect_deleted_records() {
+    let (_dir, cache) = open();
+    let mut w = cache
+        .begin_sync(P, A, R, &columns(), SyncMode::Full)
+        .unwrap();
+    w.write_rows(&[lead(1, "Ann", json!(1), json!(null))])
+        .unwrap();
+    cache.delete(P, A, None).unwrap();
+    let err = w
+        .write_rows(&[lead(2, "Bob", json!(2), json!(null))])
+        .unwrap_err();
+    assert!(matches!(err, CacheError::SyncSuperseded), "{err}");
+    assert!(cache.stats(P, A, R).unwrap().is_none());
+}
+
+#[test]
 fn an_interrupted_full_sync_resumes_and_then_removes_what_upstream_deleted() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cache.sqlite3");

@@ -4,6 +4,7 @@
 mod common;
 
 mod failure;
+mod first_rows;
 mod incremental;
 mod quota;
 mod resume;

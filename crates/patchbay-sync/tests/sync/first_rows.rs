@@ -1,0 +1,78 @@
+//! A sync's first records are stored, and reported, ahead of the rest of their page: the window
+//! shows a first sync's rows while the rest of a large page is still being written.
+
+use std::sync::Mutex;
+
+use patchbay_cache::Cache;
+use patchbay_core::views::SyncProgress;
+use patchbay_sandbox::SandboxConfig;
+use patchbay_sync::{Pass, ProgressSink, SyncTarget};
+
+use crate::common::*;
+
+/// Each stored progress report with the records the cache held when it came.
+struct StoredWhenReported<'a> {
+    cache: &'a Cache,
+    account: String,
+    seen: Mutex<Vec<(u32, u64)>>,
+}
+
+impl ProgressSink for StoredWhenReported<'_> {
+    fn progress(&self, p: SyncProgress) {
+        let stored = self
+            .cache
+            .stats("whatconverts", &self.account, "leads")
+            .unwrap()
+            .map_or(0, |s| s.count);
+        self.seen.lock().unwrap().push((p.fetched, stored));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_syncs_first_records_are_stored_and_reported_before_the_rest_of_their_page() {
+    let sb = sandbox(SandboxConfig {
+        records: 600,
+        seed: 8,
+        rate_limits: false,
+        ..Default::default()
+    })
+    .await;
+    // Pages of 250: the first page is 250 leads, the last 100.
+    let core = core_at(&sb.url(), |d| {
+        for r in &mut d.resources {
+            if let patchbay_core::providers::Paging::PagePerPage { page_size, .. } = &mut r.paging {
+                *page_size = 250;
+            }
+        }
+    });
+    let account = connect(&core, "whatconverts").await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = open_cache(&dir.path().join("cache.sqlite3"));
+    let target = SyncTarget {
+        provider: "whatconverts".into(),
+        account: account.clone(),
+        resource: "leads".into(),
+    };
+    let sink = StoredWhenReported {
+        cache: &cache,
+        account: account.as_str().to_string(),
+        seen: Mutex::new(Vec::new()),
+    };
+    let report = patchbay_sync::run(&core, &cache, &target, Pass::Auto, &sink)
+        .await
+        .expect("the sync runs");
+    assert_eq!(report.total, 600);
+    let seen = sink.seen.into_inner().unwrap();
+    let reported: Vec<u32> = seen.iter().map(|(fetched, _)| *fetched).collect();
+    // 50 ahead of the first page's other 200 (the first page goes alone: it tells the page
+    // count); the two later pages whole, in the order they came; the end.
+    assert_eq!(reported.len(), 5, "{seen:?}");
+    assert_eq!(reported[..2], [50, 250], "{seen:?}");
+    assert_eq!(reported[4], 600, "{seen:?}");
+    for (fetched, stored) in &seen {
+        assert!(
+            *stored >= u64::from(*fetched),
+            "{fetched} reported with {stored} stored: {seen:?}"
+        );
+    }
+}
