@@ -12,6 +12,7 @@ mod error;
 mod plan;
 mod store;
 mod watermark;
+mod writer_thread;
 
 use std::sync::Arc;
 
@@ -118,9 +119,10 @@ pub async fn run_at(
     let writer = {
         let (cache, target, columns) = (cache.clone(), target.clone(), columns(&resource));
         let mode = planned.kind.mode();
-        tokio::task::spawn_blocking(move || {
+        writer_thread::spawn(move || {
             store::write_all(cache, target, columns, mode, now, rx, stored_tx)
         })
+        .map_err(|_| SyncError::WriterStopped)?
     };
 
     let tracker = Mutex::new(planned.tracker);
