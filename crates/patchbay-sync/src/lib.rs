@@ -12,7 +12,6 @@ mod error;
 mod plan;
 mod store;
 mod watermark;
-mod writer_thread;
 
 use std::sync::Arc;
 
@@ -119,10 +118,9 @@ pub async fn run_at(
     let writer = {
         let (cache, target, columns) = (cache.clone(), target.clone(), columns(&resource));
         let mode = planned.kind.mode();
-        writer_thread::spawn(move || {
+        tokio::task::spawn_blocking(move || {
             store::write_all(cache, target, columns, mode, now, rx, stored_tx)
         })
-        .map_err(|_| SyncError::WriterStopped)?
     };
 
     let tracker = Mutex::new(planned.tracker);
