@@ -64,6 +64,9 @@ after(() => server?.close());
 
 async function openUpdates(session) {
   await clickTestId(session, "settings", "the Settings button");
+  // On the first visit the settings' fields arrive after the page shows and push the update
+  // section down: a click aimed before that lands on whatever moved under it.
+  await waitFor("the settings loaded", () => session.find('[data-testid="settings-page"][aria-busy="false"] [data-testid="check-updates"]'));
   await clickTestId(session, "check-updates", "Check for updates");
 }
 
