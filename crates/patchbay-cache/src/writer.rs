@@ -564,6 +564,16 @@ impl SyncWriter<'_> {
         self.write(records, None)
     }
 
+    /// Whether this sync still owns its records: they were not deleted (a disconnect) and no
+    /// other sync took over. Checked first in each of its transactions.
+    fn owns_records(&self, tx: &Transaction) -> Result<bool, CacheError> {
+        Ok(tx.query_row(
+            "SELECT count(*) FROM sync_state WHERE resource_id = ?1 AND generation = ?2 AND in_progress = 1",
+            params![self.resource_id, self.generation],
+            |r| r.get(0),
+        )?)
+    }
+
     /// `end`: the cursor for the next page and the watermark, when `records` end a page.
     fn write(
         &mut self,
@@ -575,20 +585,17 @@ impl SyncWriter<'_> {
         // Checked first: if the records were deleted (disconnect) or another sync took over,
         // this writer must not resurrect them.
         let live = match end {
-            Some((next, watermark)) => tx.execute(
-                "UPDATE sync_state SET page_cursor = ?1, pages = pages + 1,
-                     watermark = coalesce(?4, watermark)
-                 WHERE resource_id = ?2 AND generation = ?3 AND in_progress = 1",
-                params![next, self.resource_id, self.generation, watermark],
-            )?,
-            None => tx.query_row(
-                "SELECT count(*) FROM sync_state
-                 WHERE resource_id = ?1 AND generation = ?2 AND in_progress = 1",
-                params![self.resource_id, self.generation],
-                |r| r.get::<_, i64>(0),
-            )? as usize,
+            Some((next, watermark)) => {
+                tx.execute(
+                    "UPDATE sync_state SET page_cursor = ?1, pages = pages + 1,
+                         watermark = coalesce(?4, watermark)
+                     WHERE resource_id = ?2 AND generation = ?3 AND in_progress = 1",
+                    params![next, self.resource_id, self.generation, watermark],
+                )? > 0
+            }
+            None => self.owns_records(&tx)?,
         };
-        if live == 0 {
+        if !live {
             return Err(CacheError::SyncSuperseded);
         }
         let mut stats = PageStats::default();
@@ -661,13 +668,7 @@ impl SyncWriter<'_> {
         let fts = fts_table(self.resource_id);
         let mut conn = self.cache.writer();
         let tx = conn.transaction()?;
-        let live: bool = tx
-            .query_row(
-                "SELECT count(*) FROM sync_state WHERE resource_id = ?1 AND generation = ?2 AND in_progress = 1",
-                params![self.resource_id, self.generation],
-                |r| r.get(0),
-            )?;
-        if !live {
+        if !self.owns_records(&tx)? {
             return Err(CacheError::SyncSuperseded);
         }
         let deleted = if self.mode == SyncMode::Full {
