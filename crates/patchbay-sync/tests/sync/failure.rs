@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use patchbay_core::providers::{Paging, ProviderDef};
 use patchbay_core::views::SyncProgress;
 use patchbay_sandbox::{FaultSpec, SandboxConfig};
-use patchbay_sync::{Pass, PassKind, ProgressSink, SyncTarget};
+use patchbay_sync::{Pass, PassKind, ProgressSink};
 
 use crate::common::*;
 
@@ -53,11 +53,7 @@ async fn a_failed_sync_keeps_its_pages_and_the_next_one_goes_on_from_them() {
     let account = connect(&core, "whatconverts").await;
     let dir = tempfile::tempdir().unwrap();
     let cache = open_cache(&dir.path().join("cache.sqlite3"));
-    let target = SyncTarget {
-        provider: "whatconverts".into(),
-        account: account.clone(),
-        resource: "leads".into(),
-    };
+    let target = target("whatconverts", &account, "leads");
     // A first full sync, so a failed one has something it must not delete.
     patchbay_sync::run(&core, &cache, &target, Pass::Auto, &Recorder::default())
         .await
@@ -139,11 +135,7 @@ async fn a_sync_whose_records_are_deleted_stops_fetching() {
     let account = connect(&core, "whatconverts").await;
     let dir = tempfile::tempdir().unwrap();
     let cache = open_cache(&dir.path().join("cache.sqlite3"));
-    let target = SyncTarget {
-        provider: "whatconverts".into(),
-        account: account.clone(),
-        resource: "leads".into(),
-    };
+    let target = target("whatconverts", &account, "leads");
     let sink = DisconnectAfterFirstPage {
         cache: &cache,
         account: account.as_str(),
@@ -219,11 +211,7 @@ async fn a_sync_of_child_lists_resumes_in_the_list_and_status_it_stopped_in() {
     let account = connect(&core, "emailoctopus").await;
     let dir = tempfile::tempdir().unwrap();
     let cache = open_cache(&dir.path().join("cache.sqlite3"));
-    let target = SyncTarget {
-        provider: "emailoctopus".into(),
-        account: account.clone(),
-        resource: "contacts".into(),
-    };
+    let target = target("emailoctopus", &account, "contacts");
     let sink = BreakAfter {
         sb: &sb,
         after: (LISTS * LISTS / 2) as u32,

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use patchbay_cache::Cache;
 use patchbay_core::views::SyncProgress;
 use patchbay_sandbox::SandboxConfig;
-use patchbay_sync::{Pass, ProgressSink, SyncTarget};
+use patchbay_sync::{Pass, ProgressSink};
 
 use crate::common::*;
 
@@ -48,11 +48,7 @@ async fn a_syncs_first_records_are_stored_and_reported_before_the_rest_of_their_
     let account = connect(&core, "whatconverts").await;
     let dir = tempfile::tempdir().unwrap();
     let cache = open_cache(&dir.path().join("cache.sqlite3"));
-    let target = SyncTarget {
-        provider: "whatconverts".into(),
-        account: account.clone(),
-        resource: "leads".into(),
-    };
+    let target = target("whatconverts", &account, "leads");
     let sink = StoredWhenReported {
         cache: &cache,
         account: account.as_str().to_string(),

@@ -51,11 +51,7 @@ impl World {
             sb,
             core,
             cache,
-            target: SyncTarget {
-                provider: provider.into(),
-                account,
-                resource: resource.into(),
-            },
+            target: target(provider, &account, resource),
             _dir: dir,
         }
     }

@@ -10,7 +10,7 @@ use patchbay_core::providers::{Paging, ProviderDef};
 use patchbay_core::vault::MemoryVault;
 use patchbay_core::{ApiError, CoreConfig};
 use patchbay_sandbox::{LoggedRequest, Sandbox, SandboxConfig};
-use patchbay_sync::{Pass, SyncError, SyncTarget};
+use patchbay_sync::{Pass, SyncError};
 use time::OffsetDateTime;
 
 use crate::common::*;
@@ -98,11 +98,7 @@ async fn a_daily_quota_pauses_the_sync_and_it_finishes_after_the_reset() {
     let account = connect(&core, "whatconverts").await;
     let dir = tempfile::tempdir().unwrap();
     let cache = open_cache(&dir.path().join("cache.sqlite3"));
-    let target = SyncTarget {
-        provider: "whatconverts".into(),
-        account: account.clone(),
-        resource: "leads".into(),
-    };
+    let target = target("whatconverts", &account, "leads");
 
     // Day one: the quota ends the sync, named with its reset.
     let err = patchbay_sync::run_at(

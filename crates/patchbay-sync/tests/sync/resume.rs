@@ -11,7 +11,7 @@ use patchbay_core::app::SyncCursor;
 use patchbay_core::paging::PagePosition;
 use patchbay_core::providers::ProviderDef;
 use patchbay_sandbox::{LoggedRequest, SandboxConfig};
-use patchbay_sync::{Pass, PassKind, SyncTarget};
+use patchbay_sync::{Pass, PassKind};
 
 use std::sync::Arc;
 
@@ -63,11 +63,7 @@ async fn child(sandbox_url: &str, cache_path: &str) {
     let core = core_with(sandbox_url, vault, config_named(NAMESPACE), paced);
     let account = connect(&core, "whatconverts").await;
     let cache = open_cache(cache_path);
-    let target = SyncTarget {
-        provider: "whatconverts".into(),
-        account,
-        resource: "leads".into(),
-    };
+    let target = target("whatconverts", &account, "leads");
     patchbay_sync::run(&core, &cache, &target, Pass::Auto, &Recorder::default())
         .await
         .expect("the child syncs");
@@ -163,11 +159,7 @@ async fn a_killed_sync_resumes_after_its_last_stored_page() {
 
     // Resume in this process.
     let recorder = Recorder::default();
-    let target = SyncTarget {
-        provider: "whatconverts".into(),
-        account: account.clone(),
-        resource: "leads".into(),
-    };
+    let target = target("whatconverts", &account, "leads");
     let report = patchbay_sync::run(&core, &cache, &target, Pass::Auto, &recorder)
         .await
         .expect("the resumed sync finishes");

@@ -11,7 +11,7 @@ use patchbay_core::vault::{MemoryVault, Vault};
 use patchbay_core::views::SyncProgress;
 use patchbay_core::{AccountId, ConnectOutcome, CoreConfig, Patchbay};
 use patchbay_sandbox::{Sandbox, SandboxConfig};
-use patchbay_sync::ProgressSink;
+use patchbay_sync::{ProgressSink, SyncTarget};
 
 pub async fn sandbox(config: SandboxConfig) -> Sandbox {
     Sandbox::start(
@@ -95,6 +95,15 @@ pub async fn connect(core: &Patchbay, provider: &str) -> AccountId {
             AccountId::parse(&account_id).expect("a valid account id")
         }
         other => panic!("not connected: {other:?}"),
+    }
+}
+
+/// The list `resource` of `provider` for `account`.
+pub fn target(provider: &str, account: &AccountId, resource: &str) -> SyncTarget {
+    SyncTarget {
+        provider: provider.into(),
+        account: account.clone(),
+        resource: resource.into(),
     }
 }
 
