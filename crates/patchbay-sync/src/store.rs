@@ -28,7 +28,7 @@ pub(crate) enum ToWriter {
 /// How many of a sync's first records go ahead of the rest of their page, in a transaction of
 /// their own: more than a window's first screen of rows. A page of 250 leads takes 15 to 25 ms
 /// to store (their search entries and people); these 50, 3 to 5 (bench/README.md, "Connect").
-pub(crate) const FIRST_ROWS: usize = 50;
+const FIRST_ROWS: usize = 50;
 
 /// Stores pages until `Finish` (answers the sync's stats) or until the fetching side hangs up
 /// without it (a failed sync: the pages stored stay, nothing is deleted; answers `None`). A full
