@@ -50,9 +50,7 @@ fn both() -> (tempfile::TempDir, Cache) {
     let mut south_w = cache
         .begin_sync(P, B, R, &columns(), SyncMode::Full)
         .unwrap();
-    let mut north_w = cache
-        .begin_sync(P, A, R, &columns(), SyncMode::Full)
-        .unwrap();
+    let mut north_w = begin(&cache, SyncMode::Full);
     south_w.write_page(&south()[..1], Some("s2")).unwrap();
     north_w.write_page(&north(), None).unwrap();
     south_w.write_page(&south()[1..], None).unwrap();
@@ -139,9 +137,7 @@ fn each_accounts_sync_progress_and_last_sync_are_its_own() {
     let (_dir, cache) = both();
     let b_synced = cache.last_synced(P, B).unwrap().unwrap();
     // A full sync of A that sees only Tom removes A's Maria, not B's records with the same ids.
-    let mut w = cache
-        .begin_sync(P, A, R, &columns(), SyncMode::Full)
-        .unwrap();
+    let mut w = begin(&cache, SyncMode::Full);
     w.write_page(&north()[1..], Some("a-next")).unwrap();
     assert_eq!(
         cache.resume_point(P, A, R).unwrap().as_deref(),

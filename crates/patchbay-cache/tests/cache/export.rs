@@ -159,9 +159,7 @@ fn json_is_the_raw_records_of_the_search_in_order_with_progress() {
 #[test]
 fn an_empty_view_exports_an_empty_array_and_a_header() {
     let (_dir, cache) = open();
-    let w = cache
-        .begin_sync(P, A, R, &columns(), SyncMode::Full)
-        .unwrap();
+    let w = begin(&cache, SyncMode::Full);
     w.finish().unwrap();
     let (text, _, n) = export(&cache, &q(""), ExportFormat::Json);
     assert_eq!(
@@ -196,9 +194,7 @@ fn a_failing_destination_is_a_clear_error_and_the_cache_keeps_working() {
         assert!(err.to_string().contains("space on the disk"), "{err}");
     }
     // The reader used by the failed export was returned without an open snapshot: a new write is visible.
-    let mut w = cache
-        .begin_sync(P, A, R, &columns(), SyncMode::Incremental)
-        .unwrap();
+    let mut w = begin(&cache, SyncMode::Incremental);
     w.write_page(&[lead(2, "B", json!(2), json!(null))], None)
         .unwrap();
     w.finish().unwrap();

@@ -12,7 +12,7 @@ mod secrets;
 mod sqlite_build;
 mod sync;
 
-use patchbay_cache::{Cache, ColumnKind, ColumnSpec, Query, SyncMode};
+use patchbay_cache::{Cache, ColumnKind, ColumnSpec, Query, SyncMode, SyncWriter};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -63,12 +63,15 @@ pub fn open() -> (TempDir, Cache) {
     (dir, cache)
 }
 
+/// A sync of the leads most tests use (P, A, R with `columns()`).
+pub fn begin(cache: &Cache, mode: SyncMode) -> SyncWriter<'_> {
+    cache.begin_sync(P, A, R, &columns(), mode).unwrap()
+}
+
 /// A cache holding `records` from one complete full sync.
 pub fn filled(records: &[(String, Value)]) -> (TempDir, Cache) {
     let (dir, cache) = open();
-    let mut w = cache
-        .begin_sync(P, A, R, &columns(), SyncMode::Full)
-        .unwrap();
+    let mut w = begin(&cache, SyncMode::Full);
     w.write_page(records, None).unwrap();
     w.finish().unwrap();
     (dir, cache)

@@ -26,9 +26,7 @@ fn no_token_ever_lands_in_the_database_file() {
     let (dir, cache) = open();
     let path = dir.path().join("cache.sqlite3");
     // Providers sometimes echo credentials in records; those fields are dropped before storage.
-    let mut w = cache
-        .begin_sync(P, A, R, &columns(), SyncMode::Full)
-        .unwrap();
+    let mut w = begin(&cache, SyncMode::Full);
     let mut record = lead(1, "Ursula Canary", json!(3), json!(null));
     record.1["access_token"] = json!(TOKEN);
     record.1["webhook"] = json!({ "Secret": TOKEN, "url": "https://hooks.example.com/x" });

@@ -7,9 +7,7 @@ use crate::*;
 fn pages_land_and_stats_follow_the_sync() {
     let (_dir, cache) = open();
     assert_eq!(cache.stats(P, A, R).unwrap(), None);
-    let mut w = cache
-        .begin_sync(P, A, R, &columns(), SyncMode::Full)
-        .unwrap();
+    let mut w = begin(&cache, SyncMode::Full);
     w.write_page(
         &[lead(1, "Maria Lopez", json!(10), json!("2024-03-05"))],
         Some("page2"),
@@ -38,9 +36,7 @@ fn pages_land_and_stats_follow_the_sync() {
 #[test]
 fn the_same_id_twice_updates_and_never_duplicates() {
     let (_dir, cache) = open();
-    let mut w = cache
-        .begin_sync(P, A, R, &columns(), SyncMode::Incremental)
-        .unwrap();
+    let mut w = begin(&cache, SyncMode::Incremental);
     let old = lead(1, "Maria", json!(10), json!(null));
     let new = lead(1, "Maria Updated", json!(11), json!(null));
     w.write_page(&[old.clone(), new.clone()], Some("p2"))
@@ -58,9 +54,7 @@ fn the_same_id_twice_updates_and_never_duplicates() {
 #[test]
 fn a_failing_page_lands_not_at_all() {
     let (_dir, cache) = open();
-    let mut w = cache
-        .begin_sync(P, A, R, &columns(), SyncMode::Full)
-        .unwrap();
+    let mut w = begin(&cache, SyncMode::Full);
     w.write_page(&[lead(1, "Ann", json!(1), json!(null))], Some("after-1"))
         .unwrap();
     let bad = vec![
@@ -85,9 +79,7 @@ fn rows_written_ahead_of_their_page_show_at_once_and_leave_the_cursor_where_it_w
     let path = dir.path().join("cache.sqlite3");
     {
         let cache = Cache::open(&path).unwrap();
-        let mut w = cache
-            .begin_sync(P, A, R, &columns(), SyncMode::Full)
-            .unwrap();
+        let mut w = begin(&cache, SyncMode::Full);
         w.write_page(&[lead(1, "Ann", json!(1), json!(null))], Some("after-1"))
             .unwrap();
         let stats = w
@@ -108,9 +100,7 @@ fn rows_written_ahead_of_their_page_show_at_once_and_leave_the_cursor_where_it_w
         // The app quits before the page's rest is written.
     }
     let cache = Cache::open(&path).unwrap();
-    let mut w = cache
-        .begin_sync(P, A, R, &columns(), SyncMode::Full)
-        .unwrap();
+    let mut w = begin(&cache, SyncMode::Full);
     // The same page, fetched again from the cursor: what was written ahead is seen unchanged.
     let again = w
         .write_page_marked(
@@ -135,9 +125,7 @@ fn rows_written_ahead_of_their_page_show_at_once_and_leave_the_cursor_where_it_w
 #[test]
 fn rows_written_ahead_never_resurrect_deleted_records() {
     let (_dir, cache) = open();
-    let mut w = cache
-        .begin_sync(P, A, R, &columns(), SyncMode::Full)
-        .unwrap();
+    let mut w = begin(&cache, SyncMode::Full);
     w.write_rows(&[lead(1, "Ann", json!(1), json!(null))])
         .unwrap();
     cache.delete(P, A, None).unwrap();
@@ -154,18 +142,14 @@ fn an_interrupted_full_sync_resumes_and_then_removes_what_upstream_deleted() {
     let path = dir.path().join("cache.sqlite3");
     {
         let cache = Cache::open(&path).unwrap();
-        let mut w = cache
-            .begin_sync(P, A, R, &columns(), SyncMode::Full)
-            .unwrap();
+        let mut w = begin(&cache, SyncMode::Full);
         let first: Vec<_> = (1..=4)
             .map(|i| lead(i, &format!("Old {i}"), json!(i), json!(null)))
             .collect();
         w.write_page(&first, None).unwrap();
         w.finish().unwrap();
         // Next full sync: page 1 holds 1 and 2, then the app is closed mid-sync.
-        let mut w = cache
-            .begin_sync(P, A, R, &columns(), SyncMode::Full)
-            .unwrap();
+        let mut w = begin(&cache, SyncMode::Full);
         w.write_page(
             &[
                 lead(1, "Old 1", json!(1), json!(null)),
@@ -183,9 +167,7 @@ fn an_interrupted_full_sync_resumes_and_then_removes_what_upstream_deleted() {
     );
     let stats = cache.stats(P, A, R).unwrap().unwrap();
     assert_eq!((stats.count, stats.complete), (4, false));
-    let mut w = cache
-        .begin_sync(P, A, R, &columns(), SyncMode::Full)
-        .unwrap();
+    let mut w = begin(&cache, SyncMode::Full);
     // The page in flight is fetched again (2 appears twice), then 5 is new; 3 and 4 are gone upstream.
     w.write_page(
         &[
@@ -212,9 +194,7 @@ fn incremental_sync_keeps_rows_it_did_not_see() {
         .map(|i| lead(i, &format!("P{i}"), json!(i), json!(null)))
         .collect();
     let (_dir, cache) = filled(&records);
-    let mut w = cache
-        .begin_sync(P, A, R, &columns(), SyncMode::Incremental)
-        .unwrap();
+    let mut w = begin(&cache, SyncMode::Incremental);
     w.write_page(&[lead(2, "P2 changed", json!(2), json!(null))], None)
         .unwrap();
     let s = w.finish().unwrap();
@@ -228,17 +208,13 @@ fn a_new_sync_of_another_mode_starts_over_instead_of_resuming() {
         lead(1, "A", json!(1), json!(null)),
         lead(2, "B", json!(2), json!(null)),
     ]);
-    let mut w = cache
-        .begin_sync(P, A, R, &columns(), SyncMode::Incremental)
-        .unwrap();
+    let mut w = begin(&cache, SyncMode::Incremental);
     w.write_page(&[lead(1, "A", json!(1), json!(null))], Some("inc-2"))
         .unwrap();
     drop(w);
     // A full sync after an interrupted incremental one must not count the incremental page as
     // seen, or it would keep deleted rows / lose resumability semantics.
-    let mut w = cache
-        .begin_sync(P, A, R, &columns(), SyncMode::Full)
-        .unwrap();
+    let mut w = begin(&cache, SyncMode::Full);
     assert_eq!(cache.resume_point(P, A, R).unwrap(), None);
     w.write_page(&[lead(2, "B", json!(2), json!(null))], None)
         .unwrap();
@@ -249,9 +225,7 @@ fn a_new_sync_of_another_mode_starts_over_instead_of_resuming() {
 #[test]
 fn deleting_during_a_sync_stops_the_sync_instead_of_resurrecting_rows() {
     let (_dir, cache) = open();
-    let mut w = cache
-        .begin_sync(P, A, R, &columns(), SyncMode::Full)
-        .unwrap();
+    let mut w = begin(&cache, SyncMode::Full);
     w.write_page(&[lead(1, "A", json!(1), json!(null))], Some("c"))
         .unwrap();
     cache.delete(P, A, None).unwrap();
@@ -348,9 +322,7 @@ fn bad_ids_and_column_definitions_are_refused() {
 fn reads_run_from_other_threads_while_a_sync_writes() {
     let (_dir, cache) = open();
     let cache = std::sync::Arc::new(cache);
-    let mut w = cache
-        .begin_sync(P, A, R, &columns(), SyncMode::Full)
-        .unwrap();
+    let mut w = begin(&cache, SyncMode::Full);
     w.write_page(&[lead(0, "Seed", json!(0), json!(null))], Some("1"))
         .unwrap();
     std::thread::scope(|s| {
@@ -386,9 +358,7 @@ fn a_row_index_is_never_handed_to_another_record() {
     ]);
     let gone = cache.query(P, A, R, &q("gone")).unwrap().rows[0].index;
     // Upstream deleted "Gone" (the newest row) and added "New".
-    let mut w = cache
-        .begin_sync(P, A, R, &columns(), SyncMode::Full)
-        .unwrap();
+    let mut w = begin(&cache, SyncMode::Full);
     w.write_page(&[lead(1, "Keep", json!(1), json!(null))], None)
         .unwrap();
     w.finish().unwrap();
@@ -397,9 +367,7 @@ fn a_row_index_is_never_handed_to_another_record() {
         None,
         "detail of a deleted record"
     );
-    let mut w = cache
-        .begin_sync(P, A, R, &columns(), SyncMode::Incremental)
-        .unwrap();
+    let mut w = begin(&cache, SyncMode::Incremental);
     w.write_page(&[lead(3, "New", json!(3), json!(null))], None)
         .unwrap();
     w.finish().unwrap();
@@ -411,9 +379,7 @@ fn a_row_index_is_never_handed_to_another_record() {
 /// The child half of the test below: runs in a separate process that gets SIGKILLed mid-sync.
 fn crash_child(path: &std::path::Path) {
     let cache = Cache::open(path).unwrap();
-    let mut w = cache
-        .begin_sync(P, A, R, &columns(), SyncMode::Full)
-        .unwrap();
+    let mut w = begin(&cache, SyncMode::Full);
     let started = std::time::Instant::now();
     // Bounded, in case the parent dies before killing us.
     for p in 0u32..5_000 {
@@ -438,9 +404,7 @@ fn a_killed_sync_never_leaves_half_a_page_and_resumes() {
     {
         // A complete earlier sync whose records are all gone upstream by now.
         let cache = Cache::open(&path).unwrap();
-        let mut w = cache
-            .begin_sync(P, A, R, &columns(), SyncMode::Full)
-            .unwrap();
+        let mut w = begin(&cache, SyncMode::Full);
         let old: Vec<_> = (0..500)
             .map(|i| lead(1_000_000 + i, "Old", json!(i), json!(null)))
             .collect();
@@ -505,9 +469,7 @@ fn a_killed_sync_never_leaves_half_a_page_and_resumes() {
     assert_eq!(cache.stats(P, A, R).unwrap().unwrap().count, all.total);
 
     // Resume from the cursor: the page in flight is fetched again, then two more, then done.
-    let mut w = cache
-        .begin_sync(P, A, R, &columns(), SyncMode::Full)
-        .unwrap();
+    let mut w = begin(&cache, SyncMode::Full);
     for p in pages - 1..pages + 2 {
         let page: Vec<_> = (0..200)
             .map(|i| lead(p * 200 + i, &format!("New {p}"), json!(i), json!(null)))
@@ -537,9 +499,7 @@ fn a_killed_sync_never_leaves_half_a_page_and_resumes() {
 #[test]
 fn one_refresh_per_resource_at_a_time() {
     let (_dir, cache) = open();
-    let mut first = cache
-        .begin_sync(P, A, R, &columns(), SyncMode::Full)
-        .unwrap();
+    let mut first = begin(&cache, SyncMode::Full);
     let err = cache
         .begin_sync(P, A, R, &columns(), SyncMode::Incremental)
         .err()
@@ -556,15 +516,11 @@ fn one_refresh_per_resource_at_a_time() {
         .write_page(&[lead(1, "A", json!(1), json!(null))], Some("2"))
         .unwrap();
     drop(first); // interrupted: the resource is free again and the sync resumes
-    let w = cache
-        .begin_sync(P, A, R, &columns(), SyncMode::Full)
-        .unwrap();
+    let w = begin(&cache, SyncMode::Full);
     assert_eq!(cache.resume_point(P, A, R).unwrap().as_deref(), Some("2"));
     assert_eq!(w.finish().unwrap().total, 1);
     // finish() frees it too.
-    cache
-        .begin_sync(P, A, R, &columns(), SyncMode::Full)
-        .unwrap();
+    begin(&cache, SyncMode::Full);
 }
 
 #[test]
@@ -574,9 +530,7 @@ fn the_last_finished_sync_of_a_provider_survives_reopening() {
     let cache = Cache::open(&path).unwrap();
     assert_eq!(cache.last_synced(P, A).unwrap(), None);
     // A sync that has not finished sets nothing.
-    let mut w = cache
-        .begin_sync(P, A, R, &columns(), SyncMode::Full)
-        .unwrap();
+    let mut w = begin(&cache, SyncMode::Full);
     w.write_page(
         &[lead(1, "Maria Lopez", json!(10), json!("2024-03-05"))],
         None,
@@ -609,9 +563,7 @@ fn an_accounts_record_count_is_what_its_finished_syncs_hold() {
         None,
         "nothing fetched yet"
     );
-    let mut w = cache
-        .begin_sync(P, A, R, &columns(), SyncMode::Full)
-        .unwrap();
+    let mut w = begin(&cache, SyncMode::Full);
     w.write_page(
         &[
             lead(1, "Maria Lopez", json!(10), json!("2024-03-05")),
