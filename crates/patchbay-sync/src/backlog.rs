@@ -9,8 +9,11 @@ use std::sync::mpsc::{sync_channel, Receiver, SendError, SyncSender};
 
 use tokio::runtime::{Handle, RuntimeFlavor};
 
-/// Pages handed to the writer and not yet taken. Two keep it busy while the next is parsed.
-pub(crate) const WAITING_PAGES: usize = 2;
+/// Pages handed to the writer and not yet taken. One keeps it busy: storing a page of 2,500
+/// leads takes about 500 ms, fetching and parsing the next about 20 on loopback. Where the
+/// fetch is the slower side, the writer waits whatever the capacity (bench/README.md, "The
+/// app's peak during a sync").
+pub(crate) const WAITING_PAGES: usize = 1;
 
 /// The fetching side's end.
 pub(crate) struct Backlog<T> {
