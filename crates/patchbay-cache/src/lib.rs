@@ -184,6 +184,11 @@ pub struct Unfinished {
 /// Read connections kept open between calls; more are opened on demand (e.g. during an export).
 const POOLED_READERS: usize = 3;
 
+/// The writer's page cache, in KiB. A sync of 100,000 leads fills it whatever its size: 64 MiB
+/// made the app's peak 35 MiB higher than 32 and stored no faster in alternating runs; 16 MiB
+/// was about a sixth slower (bench/README.md, "The app's peak during a sync").
+pub(crate) const WRITER_CACHE_KIB: i64 = 32 * 1024;
+
 pub struct Cache {
     path: PathBuf,
     writer: Mutex<Connection>,
@@ -226,9 +231,9 @@ impl Cache {
             .map_err(open_err)?;
         // A page's transaction touches pages all over the people tables (keys by address and
         // number, records by person): with SQLite's default 2 MiB page cache they spill to
-        // the WAL mid-transaction and are read back. The writer may keep up to 64 MiB.
+        // the WAL mid-transaction and are read back.
         writer
-            .pragma_update(None, "cache_size", -65536)
+            .pragma_update(None, "cache_size", -WRITER_CACHE_KIB)
             .map_err(open_err)?;
         migrations::migrate(&mut writer).map_err(|e| match e {
             CacheError::Sqlite(source) => CacheError::opening(path, source),
@@ -249,7 +254,7 @@ impl Cache {
     }
 
     /// Gives back what the syncs' writes kept once the last one has ended: the writer's page
-    /// cache (up to 64 MiB, which only a sync's People transactions need) and the C heap's
+    /// cache (up to `WRITER_CACHE_KIB`, which only a sync's People transactions need) and the C heap's
     /// free pages it leaves behind. Skipped when another write holds the writer; the next
     /// sync's end tries again.
     fn release_sync_memory(&self) {
