@@ -21,7 +21,7 @@ use std::sync::Mutex;
 pub const MINIMUMS: &[(&str, usize)] = &[
     ("forged-links", 31),
     ("fuzz", 9300),
-    ("faults", 28),
+    ("faults", 29),
     ("tokens", 5),
     ("keychain", 5),
     ("worlds", 124),
