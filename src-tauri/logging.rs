@@ -36,6 +36,14 @@ fn private_log_dir(dir: &std::path::Path) -> std::io::Result<()> {
 
 const IDENTIFIER: &str = "dev.patchbay.desktop";
 
+/// Lines the log file's queue holds. The appender drops lines when it is full (lossy, its
+/// default), so nothing waits on the log. Its default of 128,000 lines allocated the whole
+/// queue at start and wrote to every slot: 4 MiB of the idle app's memory (bench/README.md,
+/// "Idle memory: the log file's queue"). The file writer's thread empties the queue as lines
+/// come; 16,384 lines (512 KiB) leave room for a burst at `RUST_LOG=debug`, which the
+/// adversarial e2e test runs with and checks the file against stderr line for line.
+const FILE_LOG_QUEUE_LINES: usize = 16_384;
+
 /// Every file and folder this process creates from here on is readable by the user alone:
 /// libraries that take no mode (the log appender's daily files, WebKit's storage) included.
 /// Patchbay's own files are made 0600 explicitly as well (`private_fs`); this covers the rest.
@@ -59,9 +67,9 @@ pub fn init() -> Option<WorkerGuard> {
     let (file_layer, guard) =
         match log_dir().and_then(|dir| private_log_dir(&dir).ok().map(|()| dir)) {
             Some(dir) => {
-                let (writer, guard) = tracing_appender::non_blocking(
-                    tracing_appender::rolling::daily(dir, "patchbay.log"),
-                );
+                let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+                    .buffered_lines_limit(FILE_LOG_QUEUE_LINES)
+                    .finish(tracing_appender::rolling::daily(dir, "patchbay.log"));
                 (
                     Some(fmt::layer().with_ansi(false).with_writer(writer)),
                     Some(guard),
