@@ -326,8 +326,9 @@ async fn misbehaving_server(bad: Misbehave) -> String {
     format!("http://{addr}")
 }
 
-/// A page that repeats or skips an item: every record exactly once, or a clear error; the
-/// connection is kept either way.
+/// A page that repeats an item, skips one, or is not JSON once: every record exactly once, or
+/// a clear error (for a skipped item, the list's "changed while it was read"); the connection
+/// is kept either way.
 async fn misbehaving_pages(tally: &Tally, bad: Misbehave) {
     let case = match bad {
         Misbehave::Repeat => "a page that repeats an item",
@@ -367,22 +368,13 @@ async fn misbehaving_pages(tally: &Tally, bad: Misbehave) {
                     records.len(),
                     ids.len()
                 ))
-            } else if bad == Misbehave::Garble && records.len() as u64 != TOTAL {
+            } else if records.len() as u64 != TOTAL {
+                // A list that lost a record while it was paged fails the read as incomplete
+                // (the distinct records seen against the provider's total); it never passes.
                 Err(format!(
-                    "{} of the {TOTAL} records after page 3 was asked for again",
+                    "completed with {} of the {TOTAL} records the provider counts",
                     records.len()
                 ))
-            } else if (records.len() as u64) < TOTAL {
-                // Reported: the core has no policy yet for a list that shrinks while it pages
-                // (read again, or tell the user); counted as known, not hidden.
-                tally.known(
-                    &case,
-                    format!(
-                        "completed with {} of the {TOTAL} records the provider counts, without a word",
-                        records.len()
-                    ),
-                );
-                return;
             } else {
                 Ok(())
             }
@@ -391,6 +383,13 @@ async fn misbehaving_pages(tally: &Tally, bad: Misbehave) {
             "failed instead of asking for page 3 again: {} ({e})",
             e.code()
         )),
+        // The read counts the distinct records it saw against the total the provider gave.
+        Err(e) if bad == Misbehave::Skip && e.code() != patchbay_core::ErrorCode::ApiIncomplete => {
+            Err(format!(
+                "stopped with {} ({e}), not as a list that changed while it was read",
+                e.code()
+            ))
+        }
         Err(e) => {
             let msg = core.api_error_view("whatconverts", &e).message;
             if msg.trim().len() >= 20 && kept {
