@@ -254,9 +254,9 @@ impl Cache {
     }
 
     /// Gives back what the syncs' writes kept once the last one has ended: the writer's page
-    /// cache (up to `WRITER_CACHE_KIB`, which only a sync's People transactions need) and the C heap's
-    /// free pages it leaves behind. Skipped when another write holds the writer; the next
-    /// sync's end tries again.
+    /// cache (up to `WRITER_CACHE_KIB`, which only a sync's People transactions need) and the
+    /// C heap's free pages it leaves behind. Skipped when another write holds the writer; the
+    /// next sync's end tries again.
     fn release_sync_memory(&self) {
         let Some(conn) = self.writer.try_lock() else {
             return;
