@@ -100,6 +100,63 @@ describe('records grid keyboard', () => {
   });
 });
 
+describe('records grid redraws', () => {
+  test('the focused cell keeps the keyboard when its rows are reloaded or recounted', async () => {
+    // Rows that reload are new objects (what a sync's end brings); each redraw rebuilds them.
+    let rows = ROWS.map((r) => ({ ...r }));
+    const onOpen = vi.fn();
+    table = createRecordsTable({
+      label: 'Leads',
+      columns: COLUMNS,
+      getRow: (p) => rows[p],
+      onRange: () => undefined,
+      onSort: () => undefined,
+      onOpen,
+      where: { locale: 'en-US', timeZone: 'UTC' },
+    });
+    document.body.append(table.el);
+    table.setCount(rows.length);
+    const el = table.el;
+    await expect.poll(() => el.querySelectorAll('.grid-body [role="row"]').length).toBeGreaterThan(5);
+    el.querySelector<HTMLElement>('.grid-body [tabindex="0"]')?.focus();
+    await userEvent.keyboard('{ArrowDown}{ArrowDown}{ArrowRight}');
+    expect(focused()).toMatchObject({ row: '4', col: '2' });
+    const before = document.activeElement;
+
+    rows = ROWS.map((r) => ({ ...r }));
+    table.refresh();
+    expect(document.activeElement).not.toBe(before);
+    expect(focused()).toMatchObject({ row: '4', col: '2', text: 'Jul 12, 2024' });
+    await userEvent.keyboard('{Enter}');
+    expect(onOpen).toHaveBeenLastCalledWith(rows[2]);
+
+    table.setCount(rows.length - 1);
+    expect(focused()).toMatchObject({ row: '4', col: '2' });
+    expect(el.querySelectorAll('.grid-body [tabindex="0"]').length).toBe(1);
+  });
+
+  test('a cell focused without the arrow keys becomes the one in the Tab order', async () => {
+    const el = await mount();
+    const third = el.querySelector<HTMLElement>('.grid-body [data-position="2"] [aria-colindex="3"]');
+    third?.focus();
+    expect(el.querySelector('.grid-body [tabindex="0"]')).toBe(third);
+    table?.refresh();
+    table?.setCount(ROWS.length);
+    expect(focused()).toMatchObject({ row: '4', col: '3', text: '$2.50' });
+  });
+
+  test('a redraw does not pull the keyboard into the grid from elsewhere', async () => {
+    const el = await mount();
+    const outside = document.createElement('button');
+    document.body.append(outside);
+    outside.focus();
+    table?.setCount(ROWS.length);
+    expect(document.activeElement).toBe(outside);
+    expect(el.contains(document.activeElement)).toBe(false);
+    outside.remove();
+  });
+});
+
 describe('records grid columns', () => {
   test('a column resizes by keyboard within its bounds and the layout is reported', async () => {
     const layouts: ColumnLayout[] = [];

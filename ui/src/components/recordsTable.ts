@@ -124,8 +124,7 @@ export function createRecordsTable(options: RecordsTableOptions): RecordsTable {
     visible = shownIndexes();
     activeCol = Math.min(activeCol, Math.max(0, visible.length - 1));
     renderHeader();
-    clearRows();
-    render();
+    render(true);
     options.onLayout?.(layout);
   }
 
@@ -357,6 +356,16 @@ export function createRecordsTable(options: RecordsTableOptions): RecordsTable {
     e.preventDefault();
   });
 
+  // The cell in the Tab order follows focus however it arrived (Tab, a click, a script), so a
+  // redraw puts the keyboard back where it was.
+  body.addEventListener('focusin', (e) => {
+    const at = locate(e.target as Element);
+    if (!at || (at.position === active && at.col === activeCol)) return;
+    active = at.position;
+    activeCol = at.col;
+    updateTabStops();
+  });
+
   function updateTabStops(): void {
     const hasActive = rendered.has(active);
     let first = true;
@@ -370,7 +379,12 @@ export function createRecordsTable(options: RecordsTableOptions): RecordsTable {
     }
   }
 
-  function render(): void {
+  /** Draws the rows in view; `clearFirst` rebuilds every row (the count or columns changed). */
+  function render(clearFirst = false): void {
+    // New data or columns replace row elements; the focused cell would go with them and leave
+    // the keyboard on the page's body (a sync that ends reloads the rows under the user).
+    const hadFocus = document.activeElement !== null && body.contains(document.activeElement);
+    if (clearFirst) clearRows();
     const items = virtualizer.getVirtualItems();
     body.style.setProperty('height', `${String(virtualizer.getTotalSize())}px`);
     const keep = new Set<number>();
@@ -401,6 +415,8 @@ export function createRecordsTable(options: RecordsTableOptions): RecordsTable {
         target.focus({ preventScroll: true });
         focusAfterRender = false;
       }
+    } else if (hadFocus && !body.contains(document.activeElement)) {
+      cellAt(active, activeCol)?.focus({ preventScroll: true });
     }
     const first = items[0];
     const last = items[items.length - 1];
@@ -441,8 +457,7 @@ export function createRecordsTable(options: RecordsTableOptions): RecordsTable {
       grid.setAttribute('aria-rowcount', String(count + 1));
       virtualizer.setOptions({ ...virtualizer.options, count });
       virtualizer._willUpdate();
-      clearRows();
-      render();
+      render(true);
     },
     refresh() {
       render();
@@ -457,8 +472,7 @@ export function createRecordsTable(options: RecordsTableOptions): RecordsTable {
       visible = shownIndexes();
       activeCol = Math.min(activeCol, Math.max(0, visible.length - 1));
       renderHeader();
-      clearRows();
-      render();
+      render(true);
     },
     layout: () => layout,
     sort: () => sort,
