@@ -5,6 +5,7 @@
 #[macro_use]
 mod ipc_table;
 
+pub mod allocator;
 mod commands;
 mod deep_link;
 mod error;

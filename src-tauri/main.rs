@@ -7,5 +7,6 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    patchbay_shell::allocator::return_freed_memory_at_once();
     patchbay_shell::run();
 }
