@@ -31,9 +31,9 @@ mod tests {
     use libmimalloc_sys::mi_option_get;
 
     /// The delay in force, in ms.
-    fn purge_delay_ms() -> i64 {
+    fn purge_delay_ms() -> std::os::raw::c_long {
         // SAFETY: reads one of mimalloc's options.
-        i64::from(unsafe { mi_option_get(PURGE_DELAY) })
+        unsafe { mi_option_get(PURGE_DELAY) }
     }
 
     #[test]
