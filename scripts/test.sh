@@ -22,6 +22,11 @@ step() {
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
+# cargo deny reads the crates offline: the ones Cargo.lock names and this machine lacks come first
+# (nothing to do where they are all here).
+step "cargo fetch: the crates Cargo.lock names"
+cargo fetch --locked
+
 step "cargo deny: licences, bans, sources of Cargo.lock (advisories need the network: skipped)"
 cargo deny --offline --locked check licenses bans sources
 
