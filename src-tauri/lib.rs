@@ -5,7 +5,6 @@
 #[macro_use]
 mod ipc_table;
 
-pub mod allocator;
 mod commands;
 mod deep_link;
 mod error;

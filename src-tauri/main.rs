@@ -1,12 +1,11 @@
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
-/// The sync's JSON values are many small allocations: mimalloc spends about half the CPU
-/// glibc's malloc did on them (bench/README.md, the parse floor).
+/// mimalloc (crates/patchbay-alloc says why).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: patchbay_alloc::Allocator = patchbay_alloc::Allocator;
 
 fn main() {
-    patchbay_shell::allocator::return_freed_memory_at_once();
+    patchbay_alloc::return_freed_memory_at_once();
     patchbay_shell::run();
 }

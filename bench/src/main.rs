@@ -37,7 +37,7 @@ use sha2::{Digest, Sha256};
 
 /// The app's allocator (src-tauri/main.rs), so the client here spends what the app spends.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: patchbay_alloc::Allocator = patchbay_alloc::Allocator;
 
 mod cpu;
 mod filter;
@@ -65,6 +65,8 @@ const USAGE: &str = "usage:
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 fn main() -> ExitCode {
+    // As the app does (src-tauri/main.rs).
+    patchbay_alloc::return_freed_memory_at_once();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,5 +1,9 @@
-//! How soon the app's allocator (mimalloc, `main.rs`) gives freed memory back to the system.
+//! The allocator of the app (`src-tauri/main.rs`) and of the benchmark driver, which measures
+//! the client's CPU as the app spends it: mimalloc. The sync's JSON values are many small
+//! allocations, and mimalloc spends about half the CPU glibc's malloc did on them
+//! (bench/README.md, the parse floor).
 //!
+//! And how soon it gives freed memory back to the system.
 //! mimalloc 3 keeps freed pages resident for a second (`purge_delay`, 1000 ms) in case they
 //! are wanted again. A sync frees a parsed page of records (7.8 MB for 2,500 leads) every half
 //! second while it parses the next, so those pages piled up: the app's peak during a
@@ -7,6 +11,10 @@
 //! (bench/README.md, "The app's peak during a sync").
 
 use libmimalloc_sys::{mi_option_set, mi_option_t};
+
+/// The global allocator: `#[global_allocator] static A: Allocator = Allocator;` in a binary,
+/// which then calls [`return_freed_memory_at_once`] first.
+pub use mimalloc::MiMalloc as Allocator;
 
 /// `mi_option_purge_delay` in mimalloc's `mi_option_e` (v3, `include/mimalloc.h`): the one
 /// between `mi_option_eager_commit_delay` (14) and `mi_option_use_numa_nodes` (16), which
