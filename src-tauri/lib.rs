@@ -105,12 +105,12 @@ fn send_first_screen<R: Runtime>(window: &tauri::WebviewWindow<R>, state: &AppSt
 pub fn run() {
     // First, while this is the only thread: it sets WebKit's environment.
     #[cfg(target_os = "linux")]
-    let cpu_painting = rendering::choose_for_this_machine();
+    let webkit_switches = rendering::choose_for_this_machine();
     let _log_guard = logging::init();
     patchbay_app::timing::mark("main", "");
     #[cfg(target_os = "linux")]
-    if cpu_painting {
-        tracing::info!("no GPU found: WebKit paints the window with the CPU");
+    if !webkit_switches.is_empty() {
+        tracing::info!(switches = ?webkit_switches, "no GPU found: WebKit paints the window with the CPU");
     }
     // single-instance must be registered first: a second instance (which is how Linux and
     // Windows hand us a deep link) forwards its argv here and exits before any other plugin

@@ -1,16 +1,20 @@
 //! How WebKitGTK paints the window on a machine without a GPU (Linux).
 //!
-//! WebKitGTK (2.46 and later) paints with Skia on OpenGL. Where no GPU is reachable (no DRM
-//! render node: virtual machines, remote desktops, containers, CI), Mesa answers with
-//! llvmpipe, which compiles every shader the page's painting needs with LLVM on the CPU: the
-//! window's first frames cost the web process about 0.9 CPU seconds of shader compilation
-//! against 0.04 for an empty window (a `perf` profile of start-up, bench/README.md "Start-up
-//! and connect (2026-12-01)"). Skia's CPU painting skips that work. With a GPU, WebKit's
-//! default stays; a value the user set for the variable always stays.
+//! WebKitGTK (2.46 and later) paints with Skia on OpenGL and composites the page's layers with
+//! OpenGL too. Where no GPU is reachable (no DRM render node: virtual machines, remote
+//! desktops, containers, CI), Mesa answers with llvmpipe, which compiles every shader the
+//! page's painting needs with LLVM on the CPU: the window's first frames cost the web process
+//! about 0.9 CPU seconds of shader compilation against 0.04 for an empty window (a `perf`
+//! profile of start-up, bench/README.md "Start-up and connect (2026-12-01)"). Without a GPU
+//! the app therefore asks WebKit for two things:
+//! - Skia's CPU painting, which skips the painting's shaders;
+//! - no compositor (WebKit's non-composited mode, as with the hardware acceleration policy
+//!   "never"): the page is painted into one shared bitmap. The GL compositor's textures,
+//!   buffers and LLVM's compiled code held the web process at about 239 MiB idle and 345 MiB
+//!   with 100,000 records shown; without it, about 177 and 221 (bench/README.md, "The web
+//!   process without the compositor").
 //!
-//! Not WebKit's non-composited mode (`WEBKIT_CPU_PAINTING_MODE`), which would skip the
-//! compositor's shaders too: in that mode WebKitWebDriver's screenshots never answer, and the
-//! e2e tests take screenshots.
+//! With a GPU, WebKit's defaults stay. A value the user set for either variable always stays.
 
 use std::path::Path;
 
@@ -18,25 +22,35 @@ use std::path::Path;
 /// WebKitGTK, without Skia, ignores it).
 pub const CPU_PAINTING: &str = "WEBKIT_SKIA_ENABLE_CPU_RENDERING";
 
+/// WebKitGTK's switch off its compositor (listed in WebKit's wiki, "EnvironmentVariables"),
+/// read when the window's web view is made.
+pub const NO_COMPOSITING: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
+
+/// The switches set without a GPU, each unless the user set it.
+const WITHOUT_GPU: [&str; 2] = [CPU_PAINTING, NO_COMPOSITING];
+
 /// Where the kernel lists GPUs (`renderD128`, ...: render nodes, one per GPU with a driver).
 const DRI_DIR: &str = "/dev/dri";
 
-/// Chooses CPU painting when no GPU is reachable. Must run before anything starts WebKit, and
-/// before any other thread exists (`run` calls it first): setting the environment is only
-/// sound while no other thread reads it.
-/// Answers whether it did (for the log, which starts after it).
-pub fn choose_for_this_machine() -> bool {
-    let user_set = std::env::var_os(CPU_PAINTING).is_some();
-    let cpu = paint_with_cpu(user_set, has_render_node(Path::new(DRI_DIR)));
-    if cpu {
-        std::env::set_var(CPU_PAINTING, "1");
+/// Chooses CPU painting and no compositor when no GPU is reachable. Must run before anything
+/// starts WebKit, and before any other thread exists (`run` calls it first): setting the
+/// environment is only sound while no other thread reads it.
+/// Answers the switches it set (for the log, which starts after it).
+pub fn choose_for_this_machine() -> Vec<&'static str> {
+    let gpu = has_render_node(Path::new(DRI_DIR));
+    let set = switches_to_set(gpu, |name| std::env::var_os(name).is_some());
+    for name in &set {
+        std::env::set_var(name, "1");
     }
-    cpu
+    set
 }
 
-/// Whether to switch WebKit to CPU painting: only when nothing else decided and no GPU is there.
-fn paint_with_cpu(user_set: bool, gpu: bool) -> bool {
-    !user_set && !gpu
+/// The switches to set: without a GPU, those nothing else decided (`user_set`).
+fn switches_to_set(gpu: bool, user_set: impl Fn(&str) -> bool) -> Vec<&'static str> {
+    if gpu {
+        return Vec::new();
+    }
+    WITHOUT_GPU.into_iter().filter(|n| !user_set(n)).collect()
 }
 
 /// Whether `dri` holds a render node, i.e. a GPU that OpenGL can use.
@@ -69,10 +83,26 @@ mod tests {
     }
 
     #[test]
-    fn the_cpu_paints_only_without_a_gpu_and_without_the_users_own_choice() {
-        assert!(paint_with_cpu(false, false));
-        assert!(!paint_with_cpu(false, true), "a GPU keeps WebKit's default");
-        assert!(!paint_with_cpu(true, false), "the user's value stands");
-        assert!(!paint_with_cpu(true, true));
+    fn without_a_gpu_both_switches_are_set_unless_the_user_set_them() {
+        let none = |_: &str| false;
+        assert_eq!(
+            switches_to_set(false, none),
+            vec![CPU_PAINTING, NO_COMPOSITING]
+        );
+        assert!(
+            switches_to_set(true, none).is_empty(),
+            "a GPU keeps WebKit's defaults"
+        );
+        assert_eq!(
+            switches_to_set(false, |n| n == NO_COMPOSITING),
+            vec![CPU_PAINTING],
+            "the user's own compositing choice stands"
+        );
+        assert_eq!(
+            switches_to_set(false, |n| n == CPU_PAINTING),
+            vec![NO_COMPOSITING],
+            "the user's own painting choice stands"
+        );
+        assert!(switches_to_set(true, |_| true).is_empty());
     }
 }
