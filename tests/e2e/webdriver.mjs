@@ -160,9 +160,27 @@ export class Session {
     });
   }
 
+  /** Without a GPU the app runs WebKit without its compositor (src-tauri/rendering.rs). In
+   * that mode WebKitWebDriver answers a screenshot only after the page draws again, and a
+   * still page never does: the screenshot waited forever. So while it is taken, one pixel in
+   * the corner changes every frame (an element at 1% and 2% opacity), then goes. */
   async screenshot(path) {
     await this.settle();
-    const png = await this.cmd("GET", "/screenshot");
+    await this.execute(
+      "const d = document.createElement('div');" +
+        "d.id = 'e2e-keep-drawing';" +
+        "d.setAttribute('aria-hidden', 'true');" +
+        "d.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;opacity:0.01;z-index:2147483647';" +
+        "document.body.append(d);" +
+        "const tick = () => { d.style.opacity = d.style.opacity === '0.01' ? '0.02' : '0.01'; window.__e2eDrawing = requestAnimationFrame(tick); };" +
+        "tick();",
+    );
+    let png;
+    try {
+      png = await this.cmd("GET", "/screenshot");
+    } finally {
+      await this.execute("cancelAnimationFrame(window.__e2eDrawing); document.getElementById('e2e-keep-drawing')?.remove();");
+    }
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, Buffer.from(png, "base64"));
   }
