@@ -119,12 +119,18 @@ export function createRecordsTable(options: RecordsTableOptions): RecordsTable {
     grid.style.setProperty('--grid-columns', String(visible.length));
   }
 
-  function changeLayout(next: ColumnLayout): void {
+  /** Shows `next`: its columns, the active cell kept within them, the header and the rows. */
+  function applyLayout(next: ColumnLayout): void {
     layout = next;
     visible = shownIndexes();
     activeCol = Math.min(activeCol, Math.max(0, visible.length - 1));
     renderHeader();
     render(true);
+  }
+
+  /** The user changed the layout: shown, then reported. */
+  function changeLayout(next: ColumnLayout): void {
+    applyLayout(next);
     options.onLayout?.(layout);
   }
 
@@ -468,11 +474,7 @@ export function createRecordsTable(options: RecordsTableOptions): RecordsTable {
       changeLayout({ ...layout, hidden: columns.map((c) => c.key).filter((k) => !shown.has(k)) });
     },
     setLayout(next) {
-      layout = fitLayout(columns, next);
-      visible = shownIndexes();
-      activeCol = Math.min(activeCol, Math.max(0, visible.length - 1));
-      renderHeader();
-      render(true);
+      applyLayout(fitLayout(columns, next));
     },
     layout: () => layout,
     sort: () => sort,
