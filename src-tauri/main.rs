@@ -6,6 +6,5 @@
 static ALLOCATOR: patchbay_alloc::Allocator = patchbay_alloc::Allocator;
 
 fn main() {
-    patchbay_alloc::return_freed_memory_at_once();
     patchbay_shell::run();
 }

@@ -65,8 +65,6 @@ const USAGE: &str = "usage:
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 fn main() -> ExitCode {
-    // As the app does (src-tauri/main.rs).
-    patchbay_alloc::return_freed_memory_at_once();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
