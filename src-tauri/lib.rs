@@ -83,9 +83,51 @@ fn make_main_window<R: Runtime>(
     let Some(config) = app.config().app.windows.iter().find(|w| w.label == "main") else {
         return Ok(None);
     };
-    tauri::WebviewWindowBuilder::from_config(app.handle(), config)?
-        .build()
-        .map(Some)
+    let builder = tauri::WebviewWindowBuilder::from_config(app.handle(), config)?;
+    #[cfg(target_os = "linux")]
+    if rendering::without_compositor() {
+        return shown_once_loaded(builder).map(Some);
+    }
+    builder.build().map(Some)
+}
+
+/// Without its compositor, WebKit paints a window's first frame by asking the web process for
+/// it and blocking the window's thread until it comes, for up to 500 ms
+/// (`DrawingAreaProxyCoordinatedGraphics::forceUpdateIfNeeded`). A window shown at once drew
+/// while the web process was still busy starting the page: in 2 to 4 of 10 launches the page
+/// began to load 500 ms late (bench/README.md, "The web process without the compositor"). So
+/// the window is shown once its page has loaded, when that frame is ready, or after
+/// [`SHOW_ANYWAY`] if the page never finishes loading.
+#[cfg(target_os = "linux")]
+fn shown_once_loaded<R: Runtime>(
+    builder: tauri::WebviewWindowBuilder<'_, R, tauri::AppHandle<R>>,
+) -> tauri::Result<tauri::WebviewWindow<R>> {
+    use tauri::webview::PageLoadEvent;
+    let window = builder
+        .visible(false)
+        .on_page_load(|window, payload| {
+            if payload.event() == PageLoadEvent::Finished {
+                show(&window);
+            }
+        })
+        .build()?;
+    let later = window.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(SHOW_ANYWAY);
+        show(&later);
+    });
+    Ok(window)
+}
+
+/// How long a window waits for its page before it is shown without it.
+#[cfg(target_os = "linux")]
+const SHOW_ANYWAY: std::time::Duration = std::time::Duration::from_secs(2);
+
+#[cfg(target_os = "linux")]
+fn show<R: Runtime>(window: &tauri::WebviewWindow<R>) {
+    if let Err(e) = window.show() {
+        tracing::warn!(error = %e, "the window could not be shown");
+    }
 }
 
 /// Hands the page its first screen (settings and tiles) as a script the webview runs when the

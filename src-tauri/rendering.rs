@@ -45,6 +45,16 @@ pub fn choose_for_this_machine() -> Vec<&'static str> {
     set
 }
 
+/// Whether WebKit runs without its compositor (this module's choice or the user's): a value of
+/// the switch other than "0", as WebKit reads it.
+pub fn without_compositor() -> bool {
+    switched_off(std::env::var_os(NO_COMPOSITING).as_deref())
+}
+
+fn switched_off(value: Option<&std::ffi::OsStr>) -> bool {
+    value.is_some_and(|v| v != "0")
+}
+
 /// The switches to set: without a GPU, those nothing else decided (`user_set`).
 fn switches_to_set(gpu: bool, user_set: impl Fn(&str) -> bool) -> Vec<&'static str> {
     if gpu {
@@ -80,6 +90,18 @@ mod tests {
         std::fs::write(dri.path().join("renderD128"), b"").unwrap();
         assert!(has_render_node(dri.path()));
         assert!(!has_render_node(&dri.path().join("missing")));
+    }
+
+    #[test]
+    fn the_compositor_is_off_for_any_value_but_zero() {
+        use std::ffi::OsStr;
+        assert!(switched_off(Some(OsStr::new("1"))));
+        assert!(
+            switched_off(Some(OsStr::new(""))),
+            "set, even empty, as WebKit reads it"
+        );
+        assert!(!switched_off(Some(OsStr::new("0"))));
+        assert!(!switched_off(None));
     }
 
     #[test]
