@@ -6,11 +6,17 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { resolve } from "node:path";
 import { PROVIDERS, SHOTS, launch, tiles } from "./app.mjs";
+import { waitFor } from "./webdriver.mjs";
 
 test("the main window shows the five provider tiles", async () => {
   const app = await launch();
   try {
     const found = await tiles(app.session);
+    // Without WebKit's compositor the shell makes the window hidden and shows it once the
+    // page has loaded (src-tauri/lib.rs, `shown_once_loaded`): it must be shown.
+    await waitFor("the window shown (the page visible)", async () =>
+      (await app.session.execute("return document.visibilityState;")) === "visible",
+    );
     await app.session.screenshot(resolve(SHOTS, "smoke-tiles.png"));
     assert.equal(found.length, PROVIDERS.length, `tiles: ${found.map((t) => t.name).join(" | ")}`);
     for (const [, displayName] of PROVIDERS) {
