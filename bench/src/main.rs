@@ -37,7 +37,7 @@ use sha2::{Digest, Sha256};
 
 /// The app's allocator (src-tauri/main.rs), so the client here spends what the app spends.
 #[global_allocator]
-static ALLOCATOR: patchbay_alloc::Allocator = patchbay_alloc::Allocator;
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod cpu;
 mod filter;
