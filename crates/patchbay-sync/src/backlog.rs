@@ -42,6 +42,19 @@ impl<T> Backlog<T> {
             _ => self.tx.send(item),
         }
     }
+
+    /// Hands `item` over from async code, waiting on a blocking thread while the backlog is
+    /// full, so the rest of the calling task runs meanwhile. False when the writer has stopped.
+    pub(crate) async fn send_async(&self, item: T) -> bool
+    where
+        T: Send + 'static,
+    {
+        let tx = self.tx.clone();
+        matches!(
+            tokio::task::spawn_blocking(move || tx.send(item)).await,
+            Ok(Ok(()))
+        )
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 
 mod background;
 mod backlog;
+mod below_window;
 mod columns;
 mod error;
 mod plan;
@@ -161,8 +162,12 @@ pub async fn run_at(
             )
             .await;
         if result.is_ok() {
-            if let Some(progress) = done.lock().take() {
-                let _ = tx.send(ToWriter::Finish(progress));
+            let last = done.lock().take();
+            if let Some(progress) = last {
+                // Not a blocking send: the writer takes `Finish` only once the last page is
+                // stored, and this task also forwards what is stored; blocked here, it passed
+                // a one-page list's first rows on only with the whole page.
+                tx.send_async(ToWriter::Finish(progress)).await;
             }
         }
         drop(tx);

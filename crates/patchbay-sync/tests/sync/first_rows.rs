@@ -72,3 +72,45 @@ async fn a_syncs_first_records_are_stored_and_reported_before_the_rest_of_their_
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_page_syncs_first_records_are_reported_while_the_rest_of_the_page_is_stored() {
+    let sb = sandbox(SandboxConfig {
+        records: 2_500,
+        seed: 9,
+        rate_limits: false,
+        ..Default::default()
+    })
+    .await;
+    // One page of 2,500 leads (WhatConverts' largest): the sync's only page is also its last.
+    let core = core_at(&sb.url(), |d| {
+        for r in &mut d.resources {
+            if let patchbay_core::providers::Paging::PagePerPage { page_size, .. } = &mut r.paging {
+                *page_size = 2_500;
+            }
+        }
+    });
+    let account = connect(&core, "whatconverts").await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = open_cache(&dir.path().join("cache.sqlite3"));
+    let target = target("whatconverts", &account, "leads");
+    let sink = StoredWhenReported {
+        cache: &cache,
+        account: account.as_str().to_string(),
+        seen: Mutex::new(Vec::new()),
+    };
+    let report = patchbay_sync::run(&core, &cache, &target, Pass::Auto, &sink)
+        .await
+        .expect("the sync runs");
+    assert_eq!(report.total, 2_500);
+    let seen = sink.seen.into_inner().unwrap();
+    assert_eq!(
+        seen.first().map(|(fetched, _)| *fetched),
+        Some(50),
+        "{seen:?}"
+    );
+    // Passed on while the page's other 2,450 (hundreds of milliseconds of storing) were still
+    // being written, not once the sync had handed over its end.
+    let (_, stored_then) = seen[0];
+    assert!(stored_then < 2_500, "{seen:?}");
+}
