@@ -10,6 +10,7 @@ use patchbay_core::views::SyncProgress;
 use time::OffsetDateTime;
 use tokio::sync::mpsc::UnboundedSender;
 
+use crate::below_window;
 use crate::SyncTarget;
 
 /// What the fetching side hands to the writer.
@@ -58,19 +59,22 @@ pub(crate) fn write_all(
                 watermark,
                 progress,
             } => {
-                let mut page = &rows[..];
-                // The window shows a sync's first rows as soon as they are stored.
-                if std::mem::take(&mut first) && page.len() > FIRST_ROWS {
-                    let (ahead, rest) = page.split_at(FIRST_ROWS);
+                // The window shows a sync's first rows as soon as they are stored; the rest of
+                // their page is stored below the window's priority while it draws them.
+                if std::mem::take(&mut first) && rows.len() > FIRST_ROWS {
+                    let (ahead, rest) = rows.split_at(FIRST_ROWS);
                     w.write_rows(ahead)?;
                     let _ = stored.send(SyncProgress {
                         fetched: progress.fetched.saturating_sub(rest.len() as u32),
                         done: false,
                         ..progress.clone()
                     });
-                    page = rest;
+                    below_window::run(|| {
+                        w.write_page_marked(rest, Some(&cursor), watermark.as_deref())
+                    })?;
+                } else {
+                    w.write_page_marked(&rows, Some(&cursor), watermark.as_deref())?;
                 }
-                w.write_page_marked(page, Some(&cursor), watermark.as_deref())?;
                 // The receiver is gone only when the sync's caller stopped waiting.
                 let _ = stored.send(progress);
             }
