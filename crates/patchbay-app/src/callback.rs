@@ -64,11 +64,20 @@ pub async fn complete(state: &AppState, url: &str) -> LinkOutcome {
     }
     // The world whose connect asked for this link; the link goes to that core only, never
     // to the window (no event or command carries its code or state).
-    let core = state.core_for_callback(url);
+    let world = state.world_for_callback(url);
+    let core = world.core();
     match core.complete(url).await {
-        Ok(ConnectOutcome::Connected { provider_id, .. }) => {
+        Ok(ConnectOutcome::Connected {
+            provider_id,
+            account_id,
+            ..
+        }) => {
             crate::timing::mark("token", &provider_id);
             tracing::info!(provider = %provider_id, "connected through the deep link");
+            if let Ok(account) = patchbay_core::AccountId::parse(&account_id) {
+                let progress = state.sinks.progress.clone();
+                crate::records::sync_first_list(&world, progress, &provider_id, account);
+            }
             LinkOutcome::Connected { provider_id }
         }
         Ok(ConnectOutcome::Cancelled { provider_id }) => {

@@ -2,6 +2,7 @@
 //! to the local cache; the table, search, sort, detail, chart and export read the cache. So
 //! the records view opens instantly from what was fetched before and keeps working offline.
 
+use std::ops::Deref;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -104,15 +105,27 @@ pub fn statuses(state: &AppState, provider_id: &str, account_id: &str) -> Result
 }
 
 /// Passes a sync's progress on and marks the first page fetched and stored (connect
-/// latency, see `timing`).
-struct TimedSink<'a> {
-    inner: &'a dyn ProgressSink,
+/// latency, see `timing`). `S` is the sink: borrowed for a Refresh, owned for a sync that runs
+/// on its own.
+struct TimedSink<S> {
+    inner: S,
     provider: String,
     first_fetched: AtomicBool,
     first_stored: AtomicBool,
 }
 
-impl ProgressSink for TimedSink<'_> {
+impl<S> TimedSink<S> {
+    fn new(inner: S, provider: &str) -> Self {
+        Self {
+            inner,
+            provider: provider.to_string(),
+            first_fetched: AtomicBool::new(true),
+            first_stored: AtomicBool::new(true),
+        }
+    }
+}
+
+impl<'a, S: Deref<Target = dyn ProgressSink + 'a> + Send + Sync> ProgressSink for TimedSink<S> {
     fn progress(&self, p: patchbay_core::views::SyncProgress) {
         if self.first_stored.swap(false, Ordering::Relaxed) {
             crate::timing::mark("first_page_stored", &self.provider);
@@ -130,8 +143,8 @@ impl ProgressSink for TimedSink<'_> {
 
 /// Refreshes one list of one account (the sync engine, `patchbay-sync`: resumed after an
 /// interruption, incremental when it can be) through the world's background schedule: it
-/// waits for a background refresh of the same account to end first. `sink` hears of each
-/// page once it is stored.
+/// waits for a background refresh of the same account to end first, and joins the sync a
+/// connect of the account started a moment ago. `sink` hears of each page once it is stored.
 pub async fn sync(
     state: &AppState,
     list: &ListRef,
@@ -148,17 +161,37 @@ pub async fn sync(
         account,
         resource: list.resource.clone(),
     };
-    let sink = TimedSink {
-        inner: sink,
-        provider: list.provider.clone(),
-        first_fetched: AtomicBool::new(true),
-        first_stored: AtomicBool::new(true),
-    };
     let report = background
-        .sync_now(&target, Pass::Auto, &sink)
+        .sync_now(&target, Pass::Auto, &TimedSink::new(sink, &list.provider))
         .await
         .map_err(|e| e.to_user())?;
     Ok(report.into())
+}
+
+/// Starts the first list of an account that was just connected syncing at once, its progress
+/// going to the window: the records view the window opens next (its first tab, this list)
+/// joins that run rather than starting it one round trip chain later.
+pub(crate) fn sync_first_list(
+    world: &WorldState,
+    progress: Arc<dyn ProgressSink>,
+    provider: &str,
+    account: AccountId,
+) {
+    let (Some(background), Ok(_)) = (world.background(), world.cache()) else {
+        return; // no cache to store into: the window says so when it opens the list
+    };
+    let Ok(def) = provider_def(&world.core(), provider) else {
+        return;
+    };
+    let Some(first) = def.resources.first() else {
+        return;
+    };
+    let target = SyncTarget {
+        provider: provider.to_string(),
+        account,
+        resource: first.id.to_string(),
+    };
+    background.sync_connected(target, Arc::new(TimedSink::new(progress, provider)));
 }
 
 /// A search the window sends (records or People): refused past 1000 bytes, which no one types.

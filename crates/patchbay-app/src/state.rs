@@ -343,17 +343,16 @@ impl AppState {
         lock_read(&self.real)
     }
 
-    /// The core whose pending request a callback answers, looked up in both worlds so an
+    /// The world whose pending request a callback answers, looked up in both worlds so an
     /// approval that arrives after a switch still completes where it began; else the active
     /// world's (which refuses it with the right message).
-    pub fn core_for_callback(&self, callback_url: &str) -> Arc<Patchbay> {
+    pub fn world_for_callback(&self, callback_url: &str) -> Arc<WorldState> {
         let worlds = [Some(lock_read(&self.real)), lock_read(&self.demo)];
         worlds
             .into_iter()
             .flatten()
-            .map(|w| w.core())
-            .find(|core| core.expects_callback(callback_url))
-            .unwrap_or_else(|| self.active().core())
+            .find(|w| w.core.expects_callback(callback_url))
+            .unwrap_or_else(|| self.active())
     }
 
     /// A core over the real providers' definitions: Settings stores the user's client

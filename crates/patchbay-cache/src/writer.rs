@@ -323,6 +323,17 @@ fn rebuild(tx: &Transaction, old: &Resource, columns: &[ColumnSpec]) -> Result<(
 }
 
 impl Cache {
+    /// Whether a sync of this resource runs now (its [`SyncWriter`] is alive): its unfinished
+    /// marks are that sync's, not an interrupted one's.
+    pub fn sync_running(&self, provider: &str, account: &str, resource: &str) -> bool {
+        let key = (
+            provider.to_string(),
+            account.to_string(),
+            resource.to_string(),
+        );
+        self.active_syncs.lock().contains(&key)
+    }
+
     /// Starts (or resumes) a sync of one resource of one account. When an unfinished sync of the
     /// same mode exists it is resumed: ask [`Cache::resume_point`] for the cursor to continue
     /// from. Accounts of one provider sync side by side, each into its own tables.

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use parking_lot::Mutex;
 
@@ -16,6 +17,7 @@ use patchbay_core::{AccountId, ApiError, Patchbay, UserError};
 use patchbay_schedule::{ListKey, ListState, Outcome, Plan, PlanSettings, Scheduler, SyncFn};
 use serde::Serialize;
 use time::OffsetDateTime;
+use tokio::sync::watch;
 use ts_rs::TS;
 
 use crate::watermark::rfc3339;
@@ -187,10 +189,20 @@ impl Inner {
     }
 }
 
+/// A sync started by a connect: its outcome once it ends.
+type ConnectRun = Option<Result<SyncReport, Arc<SyncError>>>;
+
+/// How long after a connect's own sync ends a Refresh of the same list still takes its
+/// outcome: the window opens the list moments after the connect (it asks within 0.1 s; on a
+/// loaded machine within a few), so asking the provider again then would only cost a request.
+const JOIN_AFTER: Duration = Duration::from_secs(10);
+
 /// The background refresh of one world's connected lists.
 pub struct Background {
     inner: Arc<Inner>,
     scheduler: Scheduler,
+    /// Syncs started by a connect, for the first Refresh of the same list to join.
+    joinable: Mutex<HashMap<ListKey, watch::Receiver<ConnectRun>>>,
 }
 
 impl Background {
@@ -237,7 +249,11 @@ impl Background {
             on_change,
             Arc::new(OffsetDateTime::now_utc),
         );
-        Self { inner, scheduler }
+        Self {
+            inner,
+            scheduler,
+            joinable: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Re-reads which accounts are connected and which lists they have.
@@ -260,10 +276,16 @@ impl Background {
                         .stats(&tile.id, &account.account_id, r)
                         .ok()
                         .flatten();
+                    let running = || {
+                        self.inner
+                            .cache
+                            .sync_running(&tile.id, &account.account_id, r)
+                    };
                     let last = match stats {
                         // Interrupted (a crash, a quit, a lost network): overdue, so it
-                        // resumes from its last stored page soon after start.
-                        Some(s) if !s.complete => Some(OffsetDateTime::UNIX_EPOCH),
+                        // resumes from its last stored page soon after start. Not one that
+                        // runs now (a connect's own): a second run would only be refused.
+                        Some(s) if !s.complete && !running() => Some(OffsetDateTime::UNIX_EPOCH),
                         Some(s) => s.last_synced.and_then(|t| {
                             OffsetDateTime::parse(
                                 &t,
@@ -285,7 +307,9 @@ impl Background {
     }
 
     /// A manual Refresh: waits for a background sync of the same account to end, runs, and
-    /// plans the list's next background run from now.
+    /// plans the list's next background run from now. A Refresh of a list that a connect
+    /// started syncing a moment ago takes that sync's outcome instead (its progress went to the
+    /// world's sink meanwhile) rather than asking the provider again.
     pub async fn sync_now(
         &self,
         target: &SyncTarget,
@@ -293,16 +317,58 @@ impl Background {
         sink: &dyn ProgressSink,
     ) -> Result<SyncReport, SyncError> {
         let key = key_of(target);
+        let joined = self.joinable.lock().remove(&key);
+        if let Some(mut outcome) = joined {
+            if let Ok(done) = outcome.wait_for(Option::is_some).await {
+                if let Some(result) = done.clone() {
+                    return result.map_err(SyncError::Shared);
+                }
+            }
+            // The connect's sync was dropped before it ended (its world went): sync anew.
+        }
+        self.sync_exclusive(&key, target, pass, sink).await
+    }
+
+    /// Starts a list of an account that was just connected syncing now, reporting to the
+    /// world's progress sink, rather than when the window opens it (which joins this run) or
+    /// one interval later. Call it on the runtime the app runs on.
+    pub fn sync_connected(self: &Arc<Self>, target: SyncTarget, sink: Arc<dyn ProgressSink>) {
+        let key = key_of(&target);
+        let (tx, rx) = watch::channel(None);
+        self.joinable.lock().insert(key.clone(), rx.clone());
+        let this = self.clone();
+        tokio::spawn(async move {
+            let result = this
+                .sync_exclusive(&key, &target, Pass::Auto, sink.as_ref())
+                .await
+                .map_err(Arc::new);
+            let _ = tx.send(Some(result));
+            tokio::time::sleep(JOIN_AFTER).await;
+            let mut joinable = this.joinable.lock();
+            // Unless a later connect of the same list put its own run there meanwhile.
+            if joinable.get(&key).is_some_and(|r| r.same_channel(&rx)) {
+                joinable.remove(&key);
+            }
+        });
+    }
+
+    async fn sync_exclusive(
+        &self,
+        key: &ListKey,
+        target: &SyncTarget,
+        pass: Pass,
+        sink: &dyn ProgressSink,
+    ) -> Result<SyncReport, SyncError> {
         let inner = self.inner.clone();
         let result = self
             .scheduler
-            .exclusive(&key, async move {
+            .exclusive(key, async move {
                 let result = inner.sync(target, pass, sink).await;
                 (outcome(&result), result)
             })
             .await;
         // Also for a list the schedule does not know yet (connected a moment ago).
-        let status = self.inner.status(&key, self.scheduler.state(&key));
+        let status = self.inner.status(key, self.scheduler.state(key));
         self.inner.statuses.status(status);
         result
     }

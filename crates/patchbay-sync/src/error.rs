@@ -31,6 +31,10 @@ pub enum SyncError {
     /// The thread that stores pages ended without an answer (it panicked).
     #[error("the thread that stores pages stopped")]
     WriterStopped,
+
+    /// A sync this Refresh joined (a connect's own) failed with this.
+    #[error(transparent)]
+    Shared(std::sync::Arc<SyncError>),
 }
 
 impl SyncError {
@@ -42,6 +46,7 @@ impl SyncError {
             SyncError::Api { view, .. } => view.code,
             SyncError::Cache(e) => cache_code(e),
             SyncError::WriterStopped => ErrorCode::AppInternal,
+            SyncError::Shared(e) => e.code(),
         }
     }
 
@@ -54,6 +59,7 @@ impl SyncError {
             SyncError::Api { view, .. } => view.clone(),
             SyncError::Cache(e) => cache_error_view(e),
             SyncError::UnknownProvider(_) | SyncError::WriterStopped => UserError::of(self.code()),
+            SyncError::Shared(e) => e.to_user(),
         }
     }
 }

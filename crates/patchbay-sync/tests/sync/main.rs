@@ -6,5 +6,6 @@ mod common;
 mod failure;
 mod first_rows;
 mod incremental;
+mod on_connect;
 mod quota;
 mod resume;
