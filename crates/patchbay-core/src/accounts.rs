@@ -5,7 +5,7 @@
 //! the index when its tokens are gone (the provider ended the connection): the tile then says
 //! "reconnect" after a restart too, and a reconnect finds the same account again.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -48,6 +48,10 @@ pub struct AccountIndex {
     vault: Arc<dyn Vault>,
     namespace: String,
     write: tokio::sync::Mutex<()>,
+    /// Each provider's list as last read or written. This index is its entries' only writer,
+    /// and reading a keychain entry is a round trip to the keychain's service (1 to 3 ms): the
+    /// tiles, asked for on every connection change, read all five (bench/README.md, "Connect").
+    known: parking_lot::Mutex<HashMap<String, Vec<AccountEntry>>>,
 }
 
 /// The index entry's account segment: not a valid [`AccountId`], so it can never collide
@@ -60,6 +64,7 @@ impl AccountIndex {
             vault,
             namespace: namespace.to_string(),
             write: tokio::sync::Mutex::new(()),
+            known: parking_lot::Mutex::new(HashMap::new()),
         }
     }
 
@@ -69,25 +74,44 @@ impl AccountIndex {
 
     /// The provider's accounts, in the order they were added.
     pub async fn list(&self, provider: &str) -> Result<Vec<AccountEntry>, VaultError> {
+        if let Some(list) = self.known.lock().get(provider) {
+            return Ok(list.clone());
+        }
         let (vault, key) = (self.vault.clone(), Self::key(&self.namespace, provider));
         let stored = blocking(move || vault.get(&key)).await?;
-        match stored {
-            None => Ok(Vec::new()),
-            Some(s) => serde_json::from_str(s.expose_secret()).map_err(|_| VaultError::Corrupt {
-                detail: "the account list is unreadable".into(),
-            }),
-        }
+        let list: Vec<AccountEntry> = match stored {
+            None => Vec::new(),
+            Some(s) => {
+                serde_json::from_str(s.expose_secret()).map_err(|_| VaultError::Corrupt {
+                    detail: "the account list is unreadable".into(),
+                })?
+            }
+        };
+        // A write that finished meanwhile has put the newer list there: it stays.
+        self.known
+            .lock()
+            .entry(provider.to_string())
+            .or_insert_with(|| list.clone());
+        Ok(list)
     }
 
     async fn store(&self, provider: &str, list: &[AccountEntry]) -> Result<(), VaultError> {
         let (vault, key) = (self.vault.clone(), Self::key(&self.namespace, provider));
-        if list.is_empty() {
-            return blocking(move || vault.delete(&key)).await;
-        }
-        let text = serde_json::to_string(list).map_err(|e| VaultError::Corrupt {
-            detail: e.to_string(),
-        })?;
-        blocking(move || vault.set(&key, &SecretString::from(text))).await
+        let written = if list.is_empty() {
+            blocking(move || vault.delete(&key)).await
+        } else {
+            let text = serde_json::to_string(list).map_err(|e| VaultError::Corrupt {
+                detail: e.to_string(),
+            })?;
+            blocking(move || vault.set(&key, &SecretString::from(text))).await
+        };
+        let mut known = self.known.lock();
+        match written {
+            Ok(()) => known.insert(provider.to_string(), list.to_vec()),
+            // What the keychain holds now is unknown: the next read asks it.
+            Err(_) => known.remove(provider),
+        };
+        written
     }
 
     /// Adds the account, or updates its name and variables when its id is known.
@@ -150,6 +174,54 @@ mod tests {
         assert!(index.list("p").await.unwrap().is_empty());
         // The last removal deletes the index entry itself: only q's is left.
         assert_eq!(vault.len(), 1);
+    }
+
+    /// A memory vault that counts its reads and can refuse writes.
+    #[derive(Debug, Default)]
+    struct CountingVault {
+        inner: MemoryVault,
+        gets: std::sync::atomic::AtomicUsize,
+        refuse_writes: std::sync::atomic::AtomicBool,
+    }
+
+    impl Vault for CountingVault {
+        fn kind(&self) -> crate::vault::VaultKind {
+            self.inner.kind()
+        }
+        fn get(&self, key: &VaultKey) -> Result<Option<SecretString>, VaultError> {
+            self.gets.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.inner.get(key)
+        }
+        fn set(&self, key: &VaultKey, value: &SecretString) -> Result<(), VaultError> {
+            if self.refuse_writes.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(VaultError::Locked {
+                    detail: "refused".into(),
+                });
+            }
+            self.inner.set(key, value)
+        }
+        fn delete(&self, key: &VaultKey) -> Result<(), VaultError> {
+            self.inner.delete(key)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_list_is_read_from_the_keychain_once_and_again_after_a_failed_write() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let vault = Arc::new(CountingVault::default());
+        let index = AccountIndex::new(vault.clone(), "t.real");
+        let names = |l: Vec<AccountEntry>| l.into_iter().map(|a| a.name).collect::<Vec<_>>();
+        index.upsert("p", entry("a1", "One")).await.unwrap();
+        let after_write = vault.gets.load(SeqCst);
+        assert_eq!(names(index.list("p").await.unwrap()), ["One"]);
+        assert_eq!(names(index.list("p").await.unwrap()), ["One"]);
+        assert_eq!(vault.gets.load(SeqCst), after_write, "answered from memory");
+
+        // A write the keychain refused: the keychain's own list is read again, and is the old one.
+        vault.refuse_writes.store(true, SeqCst);
+        index.upsert("p", entry("a2", "Two")).await.unwrap_err();
+        assert_eq!(names(index.list("p").await.unwrap()), ["One"]);
+        assert_eq!(vault.gets.load(SeqCst), after_write + 1);
     }
 
     #[test]

@@ -113,7 +113,8 @@ impl CoreState {
             api_key: None,
             origin,
         };
-        conn.install(tokens).await?;
+        // In memory for the look-up; stored once, under the account they belong to.
+        conn.hold(tokens).await;
         let (name, vars) = match conn.fetch_account().await {
             Ok(found) => found,
             Err(e) => {

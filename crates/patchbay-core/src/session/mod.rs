@@ -274,6 +274,19 @@ impl Connection {
         }
     }
 
+    /// Holds a connect's fresh tokens in memory only, for the account look-up: they are
+    /// stored once, under the account they turn out to belong to ([`Self::install`]). Storing
+    /// them here too cost a second keychain write (about 7 ms of every connect), and a connect
+    /// that failed after it left them in the keychain under an account never listed.
+    pub(crate) async fn hold(&self, tokens: StoredTokens) {
+        let mut state = self.state.lock().await;
+        state.tokens = Some(tokens);
+        state.loaded = true;
+        state.generation += 1;
+        state.needs_reconnect = false;
+        state.unsaved = false;
+    }
+
     /// Installs freshly issued tokens: written to the vault first, then used.
     pub(crate) async fn install(&self, tokens: StoredTokens) -> Result<(), VaultError> {
         let mut state = self.state.lock().await;
