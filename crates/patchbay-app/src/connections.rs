@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use patchbay_core::app::Revocation;
 use patchbay_core::secret::SecretString;
 use patchbay_core::views::AuthMethodView;
+use patchbay_core::{AccountId, ConnectOutcome};
 
 use crate::error::{self, ErrorCode, Result, UserError};
 use crate::state::AppState;
@@ -27,14 +28,23 @@ pub async fn save_api_key(
     provider_id: &str,
     values: BTreeMap<String, String>,
 ) -> Result<()> {
-    let core = state.active().core();
+    let world = state.active();
+    let core = world.core();
     let values = values
         .into_iter()
         .map(|(k, v)| (k, SecretString::from(v)))
         .collect();
-    core.save_api_key(provider_id, values)
+    let outcome = core
+        .save_api_key(provider_id, values)
         .await
         .map_err(|e| core.connect_error_view(&e))?;
+    // As after a browser connect: the first list syncs at once, the window's Refresh joins it.
+    if let ConnectOutcome::Connected { account_id, .. } = outcome {
+        if let Ok(account) = AccountId::parse(&account_id) {
+            let progress = state.sinks.progress.clone();
+            crate::records::sync_first_list(&world, progress, provider_id, account);
+        }
+    }
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! patchbay-app's tests: one binary, a module per area.
 
 mod callback;
+mod connect;
 mod first_screen;
 mod notice;
 mod private_files;
