@@ -20,6 +20,8 @@ const median = (xs) => {
 const p95 = (xs) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.95) - 1)];
 const round = (x, d = 2) => (x == null ? null : Math.round(x * 10 ** d) / 10 ** d);
 const fmt = (x) => (x == null ? "-" : Math.round(x).toLocaleString("en-US"));
+/** A difference with its sign: "+12.5 MiB", "−21.5 MiB". */
+const signed = (x, unit) => `${x < 0 ? "−" : "+"}${Math.abs(x)} ${unit}`;
 
 function machine() {
   let os = "";
@@ -161,7 +163,7 @@ if (starts("app").length) {
   m.idle_extra_mib = round(m.app_peak_rss_mib_median - m.empty_window_peak_rss_mib_median, 1);
   m.ratio = round(m.app_peak_rss_mib_median / m.empty_window_peak_rss_mib_median);
   figures.memory_idle = m;
-  rows.push(["Memory idle, peak RSS (app+WebKit)", `${fmt(m.app_peak_rss_mib_median)} MiB`, `${fmt(m.empty_window_peak_rss_mib_median)} MiB (empty window)`, `+${m.idle_extra_mib} MiB`, ""]);
+  rows.push(["Memory idle, peak RSS (app+WebKit)", `${fmt(m.app_peak_rss_mib_median)} MiB`, `${fmt(m.empty_window_peak_rss_mib_median)} MiB (empty window)`, signed(m.idle_extra_mib, "MiB"), "+30 MiB (issue 17)"]);
 }
 
 // 2. connect latency: the app's own marks, from the deep link's arrival
@@ -207,8 +209,8 @@ if (mem("records")) {
     `Memory, ${fmt(f.records)} records shown: peak RSS`,
     `${fmt(f.records_peak_rss_mib)} MiB (now ${fmt(f.records_rss_mib)})`,
     empty == null ? "" : `${fmt(empty)} MiB (empty window)`,
-    empty == null ? "" : `+${fmt(f.extra_over_empty_window_mib)} MiB`,
-    "< +250 MB",
+    empty == null ? "" : signed(Math.round(f.extra_over_empty_window_mib), "MiB"),
+    "+150 MiB (issue 17)",
   ]);
 }
 
