@@ -118,7 +118,7 @@ for (const [style, label] of Object.entries(styles)) {
     `${fmt(f.records_per_s.patchbay_core)} rec/s`,
     `${fmt(f.records_per_s[limitClient])} rec/s (${limitClient.replace("_", " -")})`,
     `${Math.round(f.ratio_vs_limit * 100)}%`,
-    ">= 60%",
+    style === "page_number" ? ">= 60%" : ">= 80%",
   ]);
 }
 

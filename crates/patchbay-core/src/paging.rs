@@ -572,7 +572,14 @@ async fn fetch_pages_into(
                         None => None,
                     }
                 };
-                let this = async { page_items(&arrived.body, &resource.items) };
+                let this = async {
+                    // The request asked ahead is on its way only once the HTTP connection's
+                    // task has run, and that task, woken from here, waits in this worker's
+                    // next-task slot (which no other worker takes) until this task yields:
+                    // parsing first sent the request only after the parse.
+                    tokio::task::yield_now().await;
+                    page_items(&arrived.body, &resource.items)
+                };
                 let (ahead, this) = futures::future::join(ahead, this).await;
                 let page = match this {
                     Ok(page) => page,
