@@ -5,7 +5,6 @@ use std::sync::Mutex;
 
 use patchbay_cache::Cache;
 use patchbay_core::views::SyncProgress;
-use patchbay_sandbox::SandboxConfig;
 use patchbay_sync::{Pass, ProgressSink};
 
 use crate::common::*;
@@ -30,25 +29,15 @@ impl ProgressSink for StoredWhenReported<'_> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_syncs_first_records_are_stored_and_reported_before_the_rest_of_their_page() {
-    let sb = sandbox(SandboxConfig {
-        records: 600,
-        seed: 8,
-        rate_limits: false,
-        ..Default::default()
-    })
-    .await;
     // Pages of 250: the first page is 250 leads, the last 100.
-    let core = core_at(&sb.url(), |d| {
-        for r in &mut d.resources {
-            if let patchbay_core::providers::Paging::PagePerPage { page_size, .. } = &mut r.paging {
-                *page_size = 250;
-            }
-        }
-    });
-    let account = connect(&core, "whatconverts").await;
-    let dir = tempfile::tempdir().unwrap();
-    let cache = open_cache(&dir.path().join("cache.sqlite3"));
-    let target = target("whatconverts", &account, "leads");
+    let Leads {
+        sandbox: _sandbox,
+        core,
+        account,
+        cache,
+        target,
+        folder: _folder,
+    } = leads(600, 8, 250).await;
     let sink = StoredWhenReported {
         cache: &cache,
         account: account.as_str().to_string(),
@@ -75,25 +64,15 @@ async fn a_syncs_first_records_are_stored_and_reported_before_the_rest_of_their_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_one_page_syncs_first_records_are_reported_while_the_rest_of_the_page_is_stored() {
-    let sb = sandbox(SandboxConfig {
-        records: 2_500,
-        seed: 9,
-        rate_limits: false,
-        ..Default::default()
-    })
-    .await;
     // One page of 2,500 leads (WhatConverts' largest): the sync's only page is also its last.
-    let core = core_at(&sb.url(), |d| {
-        for r in &mut d.resources {
-            if let patchbay_core::providers::Paging::PagePerPage { page_size, .. } = &mut r.paging {
-                *page_size = 2_500;
-            }
-        }
-    });
-    let account = connect(&core, "whatconverts").await;
-    let dir = tempfile::tempdir().unwrap();
-    let cache = open_cache(&dir.path().join("cache.sqlite3"));
-    let target = target("whatconverts", &account, "leads");
+    let Leads {
+        sandbox: _sandbox,
+        core,
+        account,
+        cache,
+        target,
+        folder: _folder,
+    } = leads(2_500, 9, 2_500).await;
     let sink = StoredWhenReported {
         cache: &cache,
         account: account.as_str().to_string(),

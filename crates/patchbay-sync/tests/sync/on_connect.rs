@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use patchbay_core::ErrorCode;
-use patchbay_sandbox::{Sandbox, SandboxConfig};
+use patchbay_sandbox::Sandbox;
 use patchbay_schedule::PlanSettings;
 use patchbay_sync::{Background, Pass, StatusSink, SyncStatus};
 
@@ -39,23 +39,14 @@ async fn world(
     patchbay_sync::SyncTarget,
     tempfile::TempDir,
 ) {
-    let sb = sandbox(SandboxConfig {
-        records: 600,
-        seed: 11,
-        rate_limits: false,
-        ..Default::default()
-    })
-    .await;
-    let core = core_at(&sb.url(), |d| {
-        for r in &mut d.resources {
-            if let patchbay_core::providers::Paging::PagePerPage { page_size, .. } = &mut r.paging {
-                *page_size = 250;
-            }
-        }
-    });
-    let account = connect(&core, "whatconverts").await;
-    let dir = tempfile::tempdir().unwrap();
-    let cache = open_cache(&dir.path().join("cache.sqlite3"));
+    let Leads {
+        sandbox: sb,
+        core,
+        cache,
+        target,
+        folder: dir,
+        ..
+    } = leads(600, 11, 250).await;
     let background = Arc::new(Background::start(
         &tokio::runtime::Handle::current(),
         Arc::new(core),
@@ -64,12 +55,7 @@ async fn world(
         world_sink,
         statuses,
     ));
-    (
-        sb,
-        background,
-        target("whatconverts", &account, "leads"),
-        dir,
-    )
+    (sb, background, target, dir)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

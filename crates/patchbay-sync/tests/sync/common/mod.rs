@@ -190,3 +190,48 @@ pub fn cached_records(
         .expect("the cache exports");
     serde_json::from_slice(&json).expect("the export is JSON")
 }
+
+/// WhatConverts leads to sync: a sandbox of `records` of them (no rate limits), a core asking
+/// for `page_size` a page, a connected account, and a cache file in the returned folder. Bind
+/// every field you keep: one left to `..` is dropped at once (the sandbox stops serving).
+pub struct Leads {
+    pub sandbox: Sandbox,
+    pub core: Patchbay,
+    pub account: AccountId,
+    pub cache: Arc<Cache>,
+    pub target: SyncTarget,
+    /// The cache file's folder: deleted when dropped, so kept as long as the cache.
+    pub folder: tempfile::TempDir,
+}
+
+pub async fn leads(records: usize, seed: u64, page_size: u64) -> Leads {
+    let sandbox = sandbox(SandboxConfig {
+        records,
+        seed,
+        rate_limits: false,
+        ..Default::default()
+    })
+    .await;
+    let core = core_at(&sandbox.url(), |d| {
+        for r in &mut d.resources {
+            if let patchbay_core::providers::Paging::PagePerPage {
+                page_size: size, ..
+            } = &mut r.paging
+            {
+                *size = page_size;
+            }
+        }
+    });
+    let account = connect(&core, "whatconverts").await;
+    let folder = tempfile::tempdir().unwrap();
+    let cache = open_cache(&folder.path().join("cache.sqlite3"));
+    let target = target("whatconverts", &account, "leads");
+    Leads {
+        sandbox,
+        core,
+        account,
+        cache,
+        target,
+        folder,
+    }
+}
