@@ -74,10 +74,7 @@ pub async fn complete(state: &AppState, url: &str) -> LinkOutcome {
         }) => {
             crate::timing::mark("token", &provider_id);
             tracing::info!(provider = %provider_id, "connected through the deep link");
-            if let Ok(account) = patchbay_core::AccountId::parse(&account_id) {
-                let progress = state.sinks.progress.clone();
-                crate::records::sync_first_list(&world, progress, &provider_id, account);
-            }
+            crate::records::sync_first_list(state, &world, &provider_id, &account_id);
             LinkOutcome::Connected { provider_id }
         }
         Ok(ConnectOutcome::Cancelled { provider_id }) => {

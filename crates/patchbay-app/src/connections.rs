@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use patchbay_core::app::Revocation;
 use patchbay_core::secret::SecretString;
 use patchbay_core::views::AuthMethodView;
-use patchbay_core::{AccountId, ConnectOutcome};
+use patchbay_core::ConnectOutcome;
 
 use crate::error::{self, ErrorCode, Result, UserError};
 use crate::state::AppState;
@@ -40,10 +40,7 @@ pub async fn save_api_key(
         .map_err(|e| core.connect_error_view(&e))?;
     // As after a browser connect: the first list syncs at once, the window's Refresh joins it.
     if let ConnectOutcome::Connected { account_id, .. } = outcome {
-        if let Ok(account) = AccountId::parse(&account_id) {
-            let progress = state.sinks.progress.clone();
-            crate::records::sync_first_list(&world, progress, provider_id, account);
-        }
+        crate::records::sync_first_list(state, &world, provider_id, &account_id);
     }
     Ok(())
 }

@@ -170,17 +170,23 @@ pub async fn sync(
 
 /// Starts the first list of an account that was just connected syncing at once, its progress
 /// going to the window: the records view the window opens next (its first tab, this list)
-/// joins that run rather than starting it one round trip chain later.
+/// joins that run rather than starting it one round trip chain later. Called by each way of
+/// connecting (the browser's link, an API key).
 pub(crate) fn sync_first_list(
+    state: &AppState,
     world: &WorldState,
-    progress: Arc<dyn ProgressSink>,
     provider: &str,
-    account: AccountId,
+    account_id: &str,
 ) {
-    let (Some(background), Ok(_)) = (world.background(), world.cache()) else {
-        return; // no cache to store into: the window says so when it opens the list
+    // No background refresh only when the cache could not be opened: nothing to store into
+    // (the window says so when it opens the list).
+    let Some(background) = world.background() else {
+        return;
     };
-    let Ok(def) = provider_def(&world.core(), provider) else {
+    let (Ok(account), Ok(def)) = (
+        AccountId::parse(account_id),
+        provider_def(&world.core(), provider),
+    ) else {
         return;
     };
     let Some(first) = def.resources.first() else {
@@ -191,6 +197,7 @@ pub(crate) fn sync_first_list(
         account,
         resource: first.id.to_string(),
     };
+    let progress = state.sinks.progress.clone();
     background.sync_connected(target, Arc::new(TimedSink::new(progress, provider)));
 }
 
