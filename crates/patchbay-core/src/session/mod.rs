@@ -45,6 +45,17 @@ struct TokenState {
     unsaved: bool,
 }
 
+impl TokenState {
+    /// Fresh tokens become the connection's: a new generation, nothing to reconnect or retry.
+    fn take_fresh(&mut self, tokens: StoredTokens) {
+        self.tokens = Some(tokens);
+        self.loaded = true;
+        self.generation += 1;
+        self.needs_reconnect = false;
+        self.unsaved = false;
+    }
+}
+
 /// Runs a blocking vault call off the async threads.
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, VaultError> + Send + 'static,
@@ -279,23 +290,14 @@ impl Connection {
     /// them here too cost a second keychain write (about 7 ms of every connect), and a connect
     /// that failed after it left them in the keychain under an account never listed.
     pub(crate) async fn hold(&self, tokens: StoredTokens) {
-        let mut state = self.state.lock().await;
-        state.tokens = Some(tokens);
-        state.loaded = true;
-        state.generation += 1;
-        state.needs_reconnect = false;
-        state.unsaved = false;
+        self.state.lock().await.take_fresh(tokens);
     }
 
     /// Installs freshly issued tokens: written to the vault first, then used.
     pub(crate) async fn install(&self, tokens: StoredTokens) -> Result<(), VaultError> {
         let mut state = self.state.lock().await;
         self.persist(&tokens).await?;
-        state.tokens = Some(tokens);
-        state.loaded = true;
-        state.generation += 1;
-        state.needs_reconnect = false;
-        state.unsaved = false;
+        state.take_fresh(tokens);
         Ok(())
     }
 
