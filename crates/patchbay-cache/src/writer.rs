@@ -33,6 +33,15 @@ pub struct SyncWriter<'c> {
     people: Option<Resolver>,
 }
 
+/// A resource's key among the syncs that run.
+fn sync_key(provider: &str, account: &str, resource: &str) -> (String, String, String) {
+    (
+        provider.to_string(),
+        account.to_string(),
+        resource.to_string(),
+    )
+}
+
 /// Marks a resource as being synced for as long as its `SyncWriter` lives (also when it is
 /// dropped without `finish`, as an interrupted sync is).
 struct ActiveSync<'c> {
@@ -47,11 +56,7 @@ impl<'c> ActiveSync<'c> {
         account: &str,
         resource: &str,
     ) -> Result<Self, CacheError> {
-        let key = (
-            provider.to_string(),
-            account.to_string(),
-            resource.to_string(),
-        );
+        let key = sync_key(provider, account, resource);
         let mut active = cache.active_syncs.lock();
         if !active.insert(key.clone()) {
             return Err(CacheError::SyncRunning {
@@ -326,12 +331,9 @@ impl Cache {
     /// Whether a sync of this resource runs now (its [`SyncWriter`] is alive): its unfinished
     /// marks are that sync's, not an interrupted one's.
     pub fn sync_running(&self, provider: &str, account: &str, resource: &str) -> bool {
-        let key = (
-            provider.to_string(),
-            account.to_string(),
-            resource.to_string(),
-        );
-        self.active_syncs.lock().contains(&key)
+        self.active_syncs
+            .lock()
+            .contains(&sync_key(provider, account, resource))
     }
 
     /// Starts (or resumes) a sync of one resource of one account. When an unfinished sync of the
