@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use patchbay_cache::Cache;
 use patchbay_core::views::SyncProgress;
-use patchbay_sync::{Pass, ProgressSink};
+use patchbay_sync::{Pass, ProgressSink, SyncReport};
 
 use crate::common::*;
 
@@ -27,27 +27,24 @@ impl ProgressSink for StoredWhenReported<'_> {
     }
 }
 
+/// Syncs the leads, answering the report and each progress report's (fetched, stored then).
+async fn sync_noting_what_was_stored(leads: &Leads) -> (SyncReport, Vec<(u32, u64)>) {
+    let sink = StoredWhenReported {
+        cache: &leads.cache,
+        account: leads.account.as_str().to_string(),
+        seen: Mutex::new(Vec::new()),
+    };
+    let report = patchbay_sync::run(&leads.core, &leads.cache, &leads.target, Pass::Auto, &sink)
+        .await
+        .expect("the sync runs");
+    (report, sink.seen.into_inner().unwrap())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_syncs_first_records_are_stored_and_reported_before_the_rest_of_their_page() {
     // Pages of 250: the first page is 250 leads, the last 100.
-    let Leads {
-        sandbox: _sandbox,
-        core,
-        account,
-        cache,
-        target,
-        folder: _folder,
-    } = leads(600, 8, 250).await;
-    let sink = StoredWhenReported {
-        cache: &cache,
-        account: account.as_str().to_string(),
-        seen: Mutex::new(Vec::new()),
-    };
-    let report = patchbay_sync::run(&core, &cache, &target, Pass::Auto, &sink)
-        .await
-        .expect("the sync runs");
+    let (report, seen) = sync_noting_what_was_stored(&leads(600, 8, 250).await).await;
     assert_eq!(report.total, 600);
-    let seen = sink.seen.into_inner().unwrap();
     let reported: Vec<u32> = seen.iter().map(|(fetched, _)| *fetched).collect();
     // 50 ahead of the first page's other 200 (the first page goes alone: it tells the page
     // count); the two later pages whole, in the order they came; the end.
@@ -65,24 +62,8 @@ async fn a_syncs_first_records_are_stored_and_reported_before_the_rest_of_their_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_one_page_syncs_first_records_are_reported_while_the_rest_of_the_page_is_stored() {
     // One page of 2,500 leads (WhatConverts' largest): the sync's only page is also its last.
-    let Leads {
-        sandbox: _sandbox,
-        core,
-        account,
-        cache,
-        target,
-        folder: _folder,
-    } = leads(2_500, 9, 2_500).await;
-    let sink = StoredWhenReported {
-        cache: &cache,
-        account: account.as_str().to_string(),
-        seen: Mutex::new(Vec::new()),
-    };
-    let report = patchbay_sync::run(&core, &cache, &target, Pass::Auto, &sink)
-        .await
-        .expect("the sync runs");
+    let (report, seen) = sync_noting_what_was_stored(&leads(2_500, 9, 2_500).await).await;
     assert_eq!(report.total, 2_500);
-    let seen = sink.seen.into_inner().unwrap();
     assert_eq!(
         seen.first().map(|(fetched, _)| *fetched),
         Some(50),
