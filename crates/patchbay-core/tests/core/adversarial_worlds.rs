@@ -34,7 +34,7 @@ use patchbay_core::accounts::AccountIndex;
 use patchbay_core::providers::{builtin, Issuer, ProviderDef};
 use patchbay_core::secret::SecretString;
 use patchbay_core::session::{client_secret_key, tokens_key, BoundSecret};
-use patchbay_core::vault::{MemoryVault, Vault, VaultError, VaultKey, VaultKind};
+use patchbay_core::vault::{MemoryVault, Vault, VaultKey};
 use patchbay_core::{AccountId, ApiError, CoreConfig, Patchbay, World};
 use patchbay_sandbox::{AuthMode, Sandbox, SandboxConfig};
 use serde_json::{json, Value};
@@ -310,40 +310,6 @@ impl Secrets {
             .filter(|(_, v)| !v.is_empty() && (text.contains(v.as_str()) || text.contains(&enc(v))))
             .map(|(name, _)| *name)
             .collect()
-    }
-}
-
-/// A vault that remembers which keys were read, written and deleted.
-#[derive(Debug, Default)]
-struct WatchedVault {
-    inner: MemoryVault,
-    touched: Mutex<Vec<(&'static str, VaultKey)>>,
-}
-
-impl WatchedVault {
-    fn take(&self) -> Vec<(&'static str, VaultKey)> {
-        std::mem::take(&mut *self.touched.lock().unwrap())
-    }
-    fn note(&self, op: &'static str, key: &VaultKey) {
-        self.touched.lock().unwrap().push((op, key.clone()));
-    }
-}
-
-impl Vault for WatchedVault {
-    fn kind(&self) -> VaultKind {
-        self.inner.kind()
-    }
-    fn get(&self, key: &VaultKey) -> Result<Option<SecretString>, VaultError> {
-        self.note("read", key);
-        self.inner.get(key)
-    }
-    fn set(&self, key: &VaultKey, value: &SecretString) -> Result<(), VaultError> {
-        self.note("wrote", key);
-        self.inner.set(key, value)
-    }
-    fn delete(&self, key: &VaultKey) -> Result<(), VaultError> {
-        self.note("deleted", key);
-        self.inner.delete(key)
     }
 }
 

@@ -304,49 +304,17 @@ async fn a_streamed_sync_hands_over_what_a_kept_sync_returns() {
     }
 }
 
-/// A memory vault that notes each write.
-#[derive(Debug, Default)]
-struct WriteLog {
-    inner: MemoryVault,
-    writes: Mutex<Vec<patchbay_core::vault::VaultKey>>,
-}
-
-impl patchbay_core::vault::Vault for WriteLog {
-    fn kind(&self) -> patchbay_core::vault::VaultKind {
-        self.inner.kind()
-    }
-    fn get(
-        &self,
-        key: &patchbay_core::vault::VaultKey,
-    ) -> Result<Option<patchbay_core::secret::SecretString>, patchbay_core::vault::VaultError> {
-        self.inner.get(key)
-    }
-    fn set(
-        &self,
-        key: &patchbay_core::vault::VaultKey,
-        value: &patchbay_core::secret::SecretString,
-    ) -> Result<(), patchbay_core::vault::VaultError> {
-        self.writes.lock().unwrap().push(key.clone());
-        self.inner.set(key, value)
-    }
-    fn delete(
-        &self,
-        key: &patchbay_core::vault::VaultKey,
-    ) -> Result<(), patchbay_core::vault::VaultError> {
-        self.inner.delete(key)
-    }
-}
-
 #[tokio::test]
 async fn a_connect_writes_its_tokens_to_the_keychain_once() {
     let sb = sandbox(SandboxConfig::default()).await;
-    let vault = Arc::new(WriteLog::default());
+    let vault = Arc::new(WatchedVault::default());
     let core = core_with(&sb, vault.clone(), |_| {});
     let id = connect_account(&core, "whatconverts").await;
     // The tokens under the account they belong to, and the account index: one write each
     // (the account look-up used the fresh tokens from memory).
-    let writes = vault.writes.lock().unwrap().clone();
-    assert_eq!(writes.len(), 2, "{writes:?}");
+    let touched = vault.take();
+    let writes: Vec<_> = touched.iter().filter(|(op, _)| *op == "wrote").collect();
+    assert_eq!(writes.len(), 2, "{touched:?}");
     assert_eq!(vault.inner.len(), 2);
     // What was written is what a restarted core connects with.
     let again = core_with(&sb, vault.clone(), |_| {});

@@ -1,12 +1,13 @@
 //! Shared test helpers: a sandbox on 127.0.0.1:0 and a core in demo mode pointed at it.
 #![allow(dead_code)]
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use patchbay_core::http::{HttpSettings, RetryPolicy};
 use patchbay_core::providers::{builtin, ProviderDef};
-use patchbay_core::vault::{MemoryVault, Vault, VaultKey};
+use patchbay_core::secret::SecretString;
+use patchbay_core::vault::{MemoryVault, Vault, VaultError, VaultKey, VaultKind};
 use patchbay_core::views::{AccountState, ProviderTile};
 use patchbay_core::{AccountId, ConnectOutcome, CoreConfig, Patchbay};
 use patchbay_sandbox::{Sandbox, SandboxConfig};
@@ -166,4 +167,39 @@ pub fn with_param(url: &str, key: &str, value: &str) -> String {
         .collect();
     u.query_pairs_mut().clear().extend_pairs(pairs);
     u.to_string()
+}
+
+/// A vault that remembers which keys were read, written and deleted.
+#[derive(Debug, Default)]
+pub struct WatchedVault {
+    pub inner: MemoryVault,
+    touched: Mutex<Vec<(&'static str, VaultKey)>>,
+}
+
+impl WatchedVault {
+    /// What was touched since the last call, in order.
+    pub fn take(&self) -> Vec<(&'static str, VaultKey)> {
+        std::mem::take(&mut *self.touched.lock().unwrap())
+    }
+    fn note(&self, op: &'static str, key: &VaultKey) {
+        self.touched.lock().unwrap().push((op, key.clone()));
+    }
+}
+
+impl Vault for WatchedVault {
+    fn kind(&self) -> VaultKind {
+        self.inner.kind()
+    }
+    fn get(&self, key: &VaultKey) -> Result<Option<SecretString>, VaultError> {
+        self.note("read", key);
+        self.inner.get(key)
+    }
+    fn set(&self, key: &VaultKey, value: &SecretString) -> Result<(), VaultError> {
+        self.note("wrote", key);
+        self.inner.set(key, value)
+    }
+    fn delete(&self, key: &VaultKey) -> Result<(), VaultError> {
+        self.note("deleted", key);
+        self.inner.delete(key)
+    }
 }
